@@ -58,7 +58,7 @@ def fen_from_text(text: str) -> int:
         raise TypeError(f"fen_from_text takes a str, not {type(text).__name__}")
     cleaned = text.strip().replace("\t", "")
     sign = ""
-    if cleaned[:1] in "+-":
+    if cleaned and cleaned[0] in "+-":
         sign, cleaned = cleaned[0], cleaned[1:].lstrip()
     if cleaned[:1] in ("¥", "￥"):
         cleaned = cleaned[1:].strip()

@@ -1,0 +1,65 @@
+"""Engines and transactions: SQLite by default (a file, WAL, foreign keys on, busy timeout),
+PostgreSQL in production. A command opens one transaction at its edge and commits once."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+DEFAULT_DATABASE_URL = "sqlite:///disburse.db"
+DATABASE_ENVIRONMENT_VARIABLE = "DISBURSE_DB"
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+
+
+def database_url(explicit: str | None = None) -> str:
+    """``--db`` wins, then ``DISBURSE_DB``, then ``disburse.db`` in the working directory. A bare
+    file path is taken as a SQLite file."""
+    url = explicit or os.environ.get(DATABASE_ENVIRONMENT_VARIABLE) or DEFAULT_DATABASE_URL
+    if "://" not in url:
+        url = f"sqlite:///{Path(url)}"
+    return url
+
+
+def is_sqlite(engine_or_url: Engine | str) -> bool:
+    url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
+    return url.get_backend_name() == "sqlite"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with the settings this engine relies on for each dialect."""
+    if is_sqlite(url):
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            # Take transaction control from the sqlite3 module so BEGIN IMMEDIATE can be issued:
+            # a write transaction then holds the write lock from its first statement, which
+            # serialises posters without the deadlock of two readers upgrading at once.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+@contextlib.contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """One atomic unit of work: everything inside commits together or not at all."""
+    with Session(engine, expire_on_commit=False) as session:
+        with session.begin():
+            yield session

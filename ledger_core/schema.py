@@ -1,0 +1,91 @@
+"""Creating and upgrading the schema (Alembic to head) and seeding what every set of books needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.orm import Session
+
+import migrations
+from ledger_core.chart import SEED_CHART
+from ledger_core.model import DisburseError
+from ledger_core.tables import AccountRow, EntityRow
+
+MIGRATIONS_DIRECTORY = Path(migrations.__file__).resolve().parent
+COUNTY_ENTITY_CODE = "COUNTY"
+COUNTY_ENTITY_NAME = "县级扶贫资金专户"
+SYSTEM_USER = "system"
+
+
+def alembic_config() -> Config:
+    config = Config(str(MIGRATIONS_DIRECTORY / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS_DIRECTORY))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def migrate(engine: Engine, revision: str = "head", *, downgrade: bool = False) -> None:
+    """Run the migrations on ``engine`` in one transaction."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        if downgrade:
+            command.downgrade(config, revision)
+        else:
+            command.upgrade(config, revision)
+
+
+def seed(session: Session) -> dict[str, int]:
+    """Insert the chart of accounts and the county entity where missing; never changes a row
+    that is already there, so running it again is harmless."""
+    existing = set(session.scalars(select(AccountRow.code)).all())
+    missing = [account for account in SEED_CHART if account.code not in existing]
+    # Parents first: a sub-account's foreign key names its parent.
+    missing.sort(key=lambda account: (account.code.count("."), account.code))
+    if missing:
+        session.execute(
+            insert(AccountRow),
+            [
+                {
+                    "code": account.code,
+                    "name": account.name,
+                    "account_type": account.account_type,
+                    "parent_code": account.parent_code,
+                    "description": account.description or None,
+                }
+                for account in missing
+            ],
+        )
+    county = session.scalar(select(EntityRow.id).where(EntityRow.code == COUNTY_ENTITY_CODE))
+    if county is None:
+        session.execute(
+            insert(EntityRow).values(
+                code=COUNTY_ENTITY_CODE, name=COUNTY_ENTITY_NAME, kind="county", created_by=SYSTEM_USER
+            )
+        )
+    return {"accounts_added": len(missing), "county_added": int(county is None)}
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse to work on a database that `disburse init` has not brought to this version."""
+    current = current_revision(engine)
+    if current != head_revision():
+        raise DisburseError(
+            f"the database at {engine.url.render_as_string(hide_password=True)} is at schema "
+            f"{current or 'none'}, not {head_revision()}; run `disburse init` first"
+        )
