@@ -20,12 +20,15 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
+from importers.errors import ImportRefused
 from ledger_core.db import database_url, make_engine, transaction
 from ledger_core.model import DisburseError
 from ledger_core.money import format_yuan
 
-console = Console()
-error_console = Console(stderr=True)
+# Piped output (files, tests, grep) gets a wide fixed width so no value is cut to "…".
+PIPED_WIDTH = 200
+console = Console() if sys.stdout.isatty() else Console(width=PIPED_WIDTH)
+error_console = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=PIPED_WIDTH)
 
 USER_HELP = "who is acting (recorded with every change); or set DISBURSE_USER"
 
@@ -38,6 +41,9 @@ class DisburseGroup(TyperGroup):
             return super().invoke(ctx)
         except DisburseError as error:
             error_console.print(f"[bold red]refused:[/bold red] {escape(str(error))}")
+            raise typer.Exit(1) from None
+        except ImportRefused as error:
+            error_console.print(f"[bold red]refused, nothing was written:[/bold red] {escape(str(error))}")
             raise typer.Exit(1) from None
         except OperationalError as error:
             reason = str(error.orig).strip() if error.orig is not None else str(error)
