@@ -31,24 +31,24 @@ def entry_content_texts(batch: EntryBatch) -> list[str]:
     # Entries of one bulk post mostly share entity, period, date, memo and source: build each
     # distinct head once.
     heads: dict[tuple, str] = {}
-    for key in zip(batch.entity_code, batch.period, batch.entry_date, batch.memo, batch.source_kind,
-                   batch.source_reference, batch.reverses_entry_id):
-        if key not in heads:
-            entity, period, date, memo, kind, reference, reverses = key
-            heads[key] = field.join(
-                (entity, period, date.isoformat(), memo, kind, reference, "" if reverses is None else str(reverses))
-            ) + RECORD_SEPARATOR
     starts = batch.posting_starts.tolist()
     join = RECORD_SEPARATOR.join
-    return [
-        heads[key] + join(posting_texts[start:end])
-        for key, start, end in zip(
-            zip(batch.entity_code, batch.period, batch.entry_date, batch.memo, batch.source_kind,
-                batch.source_reference, batch.reverses_entry_id),
-            starts[:-1],
-            starts[1:],
-        )
-    ]
+    texts: list[str] = []
+    append = texts.append
+    for key, start, end in zip(
+        zip(batch.entity_code, batch.period, batch.entry_date, batch.memo, batch.source_kind,
+            batch.source_reference, batch.reverses_entry_id),
+        starts[:-1],
+        starts[1:],
+    ):
+        head = heads.get(key)
+        if head is None:
+            entity, period, date, memo, kind, reference, reverses = key
+            head = heads[key] = field.join(
+                (entity, period, date.isoformat(), memo, kind, reference, "" if reverses is None else str(reverses))
+            ) + RECORD_SEPARATOR
+        append(head + join(posting_texts[start:end]))
+    return texts
 
 
 def input_hash(content_texts: list[str]) -> str:
