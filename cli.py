@@ -367,6 +367,25 @@ def verify(
     console.print("every chain and every balance verified")
 
 
+# ---------------------------------------------------------------------------------------- demo
+@app.command()
+def demo(
+    directory: Optional[Path] = typer.Option(None, "--dir", help="where to put the books and files; default a new temporary directory"),
+) -> None:
+    """Run a whole monthly cycle on bundled example data in a fresh SQLite file."""
+    from demo.cycle import run_demo
+
+    summary = run_demo(directory, progress=lambda step: error_console.print(f"[dim]… {step}[/dim]"))
+    table = Table("step", "result", title="disburse demo")
+    for step, result in summary.steps:
+        table.add_row(step, result)
+    console.print(table)
+    console.print(f"books: {summary.database_url}")
+    for path in summary.files:
+        console.print(f"file:  {path}")
+    console.print(f"finished in {summary.seconds:.1f} s")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
