@@ -5,3 +5,7 @@ its import here.
 """
 
 import ledger_core.tables  # noqa: F401
+import registry.tables  # noqa: F401
+import allocations.tables  # noqa: F401
+import payouts.tables  # noqa: F401
+import reconciliation.tables  # noqa: F401

@@ -1,0 +1,131 @@
+"""The registry commands end to end: the real Typer sub-apps, run through CliRunner on an app
+wired as cli.py wires them, on real generated files; output text and exit codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+import cli
+from ledger_core.db import database_url as resolve_database_url
+from registry.commands import assets_app, generate_app, import_app, registry_app
+from registry_helpers import county, county_events, row_counts  # noqa: F401 (fixtures)
+
+
+def make_app() -> typer.Typer:
+    """An app like cli.app with the registry sub-apps added (one line each, as the lead adds them)."""
+    app = typer.Typer(cls=cli.DisburseGroup, no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+
+    @app.callback()
+    def main_options(db: Optional[str] = typer.Option(None, "--db")) -> None:
+        cli.state.database_url = resolve_database_url(db)
+
+    app.add_typer(import_app, name="import")
+    app.add_typer(assets_app, name="assets")
+    app.add_typer(registry_app, name="registry")
+    app.add_typer(generate_app, name="generate")
+    return app
+
+
+@pytest.fixture
+def invoke(database_url):  # type: ignore[no-untyped-def]
+    app = make_app()
+    runner = CliRunner()
+
+    def call(*arguments: str) -> "typer.testing.Result":
+        return runner.invoke(app, ["--db", database_url, *arguments], env={"DISBURSE_USER": "clerk"})
+
+    return call
+
+
+def test_import_registry_show_and_changes(invoke, county, county_events, engine, tmp_path) -> None:
+    for path, on in zip(county.register_paths, county.snapshot_dates):
+        result = invoke("import", "registry", str(path), "--as-of", on.isoformat())
+        assert result.exit_code == 0, result.output
+        assert f"as the register snapshot as of {on.isoformat()}" in result.output
+    again = invoke("import", "registry", str(county.register_paths[0]), "--as-of", county.snapshot_dates[0].isoformat())
+    assert again.exit_code == 0 and "imported before" in again.output and "nothing changed" in again.output
+
+    # Another export (CRLF line endings, so other bytes) of an older date.
+    older_file = tmp_path / "register_2026-09-15.csv"
+    older_file.write_bytes(county.register_paths[1].read_bytes().replace(b"\n", b"\r\n"))
+    older = invoke("import", "registry", str(older_file), "--as-of", "2026-09-15")
+    assert older.exit_code == 1 and "older than the newest" in older.output and "--backfill" in older.output
+
+    card = next(event for event in county_events["events"] if event["kind"] == "card_change")
+    shown = invoke("registry", "show", card["household_id"], "--as-of", card["snapshot"])
+    assert shown.exit_code == 0, shown.output
+    assert card["new_account_no"] in shown.output and card["old_account_no"] in shown.output
+    assert "card_change" in shown.output
+
+    changes = invoke("registry", "changes", "--since", county.snapshot_dates[0].isoformat())
+    assert changes.exit_code == 0
+    for kind in ("exit", "relapse", "split", "move", "card_change", "new_household", "death"):
+        assert kind in changes.output
+    unknown = invoke("registry", "show", "0000000000000000")
+    assert unknown.exit_code == 1 and "not in any imported register snapshot" in unknown.output
+
+
+def test_a_refused_register_writes_the_errors_report(invoke, county, tmp_path, engine) -> None:
+    lines = county.register_paths[0].read_text(encoding="utf-8").splitlines()
+    cells = lines[3].split(",")
+    cells[7] = "6.11002E+17"  # what a spreadsheet makes of a resident ID
+    lines[3] = ",".join(cells)
+    broken = tmp_path / "register.csv"
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = tmp_path / "out.xlsx"
+    counts = row_counts(engine)
+    result = invoke("import", "registry", str(broken), "--as-of", "2026-08-31", "--errors", str(report))
+    assert result.exit_code == 1
+    assert "refused, nothing was written" in result.output and str(report) in result.output
+    problems = pd.read_excel(report, dtype=str)
+    assert list(problems.columns) == ["文件", "行", "列", "值", "原因", "级别"]
+    errors = problems[problems["级别"] == "error"]
+    assert list(errors["行"]) == ["4"] and list(errors["值"]) == ["6.11002E+17"]
+    assert row_counts(engine) == counts
+
+
+def test_dry_run_and_assets_shares_settlements(invoke, county, engine) -> None:
+    dry = invoke("import", "registry", str(county.register_paths[0]), "--as-of", "2026-08-31", "--dry-run")
+    assert dry.exit_code == 0 and "dry run" in dry.output and "nothing was written" in dry.output
+    assert row_counts(engine)["register_imports"] == 0
+    assert invoke("import", "registry", str(county.register_paths[-1]), "--as-of", "2026-10-31").exit_code == 0
+
+    loaded = invoke("assets", "load", str(county.assets_path))
+    assert loaded.exit_code == 0, loaded.output
+    assert f"{county.stations + county.cooperatives} asset(s) declared" in loaded.output
+    assert "nothing changed" in invoke("assets", "load", str(county.assets_path)).output
+    listed = invoke("assets", "list")
+    assert "COOP-001" in listed.output
+
+    shares = invoke("import", "shares", str(county.shares_path), "--as-of", "2026-10-31")
+    assert shares.exit_code == 0, shares.output
+    assert f"{county.share_rows:,} holdings" in shares.output
+
+    posted = invoke("import", "pv-settlement", str(county.settlements_path))
+    assert posted.exit_code == 0, posted.output
+    assert f"{county.settlement_rows} receivable(s) posted" in posted.output
+    repeated = invoke("import", "pv-settlement", str(county.settlements_path))
+    assert repeated.exit_code == 0 and "nothing changed" in repeated.output
+
+
+def test_missing_user_is_a_usage_error(county, database_url) -> None:
+    result = CliRunner().invoke(make_app(), ["--db", database_url, "import", "registry",
+                                             str(county.register_paths[0])], env={"DISBURSE_USER": ""})
+    assert result.exit_code == 2
+
+
+def test_generate_county(tmp_path) -> None:
+    out = tmp_path / "county"
+    result = CliRunner().invoke(make_app(), ["generate", "county", "--households", "60", "--seed", "3",
+                                             "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "register_2026-08-31.csv" in result.output and (out / "assets.yaml").exists()
+    refused = CliRunner().invoke(make_app(), ["generate", "county", "--households", "5", "--seed", "3",
+                                              "--out", str(out)])
+    assert refused.exit_code == 1 and "households must be between" in refused.output
