@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
@@ -34,24 +34,86 @@ USER_HELP = "who is acting (recorded with every change); or set DISBURSE_USER"
 
 
 class DisburseGroup(TyperGroup):
-    """Maps every refusal to a message and exit code 1, in one place."""
+    """Maps every refusal to a message and exit code 1, in one place, and records every
+    state-changing command (one that takes --user) in the audit log, whatever its outcome."""
 
     def invoke(self, ctx: typer.Context):  # type: ignore[no-untyped-def]
+        arguments = [*getattr(ctx, "_protected_args", []), *ctx.args]
+        command_path, changes_state = self._command_path(ctx, arguments)
+        started_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        outcome, exit_code, message = "ok", 0, ""
         try:
             return super().invoke(ctx)
         except DisburseError as error:
+            outcome, exit_code, message = "refused", 1, str(error)
             error_console.print(f"[bold red]refused:[/bold red] {escape(str(error))}")
             raise typer.Exit(1) from None
         except ImportRefused as error:
+            outcome, exit_code, message = "refused", 1, str(error)
             error_console.print(f"[bold red]refused, nothing was written:[/bold red] {escape(str(error))}")
             raise typer.Exit(1) from None
         except OperationalError as error:
             reason = str(error.orig).strip() if error.orig is not None else str(error)
+            outcome, exit_code, message = "failed", 1, reason
             error_console.print(f"[bold red]database error:[/bold red] {escape(reason)}")
             raise typer.Exit(1) from None
         except FileNotFoundError as error:
+            outcome, exit_code, message = "refused", 1, f"no such file: {error.filename}"
             error_console.print(f"[bold red]refused:[/bold red] no such file: {escape(str(error.filename))}")
             raise typer.Exit(1) from None
+        except typer.Exit as exit_:
+            outcome, exit_code = ("ok" if not exit_.exit_code else "refused"), exit_.exit_code or 0
+            raise
+        except BaseException as error:  # a usage error or a defect: still recorded, then re-raised
+            exit_code = getattr(error, "exit_code", 1) or 1
+            outcome, message = ("usage" if exit_code == 2 else "failed"), f"{type(error).__name__}: {error}"
+            raise
+        finally:
+            if changes_state:
+                _record_audit(command_path, arguments, started_at, outcome, exit_code, message)
+
+    def _command_path(self, ctx: typer.Context, arguments: list[str]) -> tuple[str, bool]:
+        """The command's words (``journal post``) and whether it changes state (takes --user)."""
+        words: list[str] = []
+        group = self
+        command = None
+        for argument in arguments:
+            if argument.startswith("-"):
+                break
+            found = group.get_command(ctx, argument) if hasattr(group, "get_command") else None
+            if found is None:
+                break
+            words.append(argument)
+            command = found
+            if isinstance(found, TyperGroup):
+                group = found
+            else:
+                break
+        takes_user = command is not None and any(getattr(param, "name", "") == "user" for param in getattr(command, "params", []))
+        return " ".join(words), takes_user or words[:1] == ["init"]
+
+
+def _record_audit(command: str, arguments: list[str], started_at: dt.datetime, outcome: str, exit_code: int, message: str) -> None:
+    """Write one audit row in a transaction of its own; a database without the schema yet (before
+    `disburse init`) has nowhere to write it."""
+    from audit.log import acting_user, file_hashes, record_command
+    from ledger_core import schema
+
+    try:
+        engine = make_engine(state.database_url)
+    except Exception:  # noqa: BLE001 - an unusable URL was already reported by the command
+        return
+    try:
+        if schema.current_revision(engine) != schema.head_revision():
+            return
+        with transaction(engine) as session:
+            record_command(session, command=command, arguments=arguments, user=acting_user(arguments),
+                           started_at=started_at, outcome=outcome, exit_code=exit_code, message=message,
+                           input_hashes=file_hashes(arguments))
+    except DBAPIError:
+        error_console.print("[yellow]warning:[/yellow] the audit log could not be written")
+    finally:
+        engine.dispose()
 
 
 app = typer.Typer(
@@ -365,6 +427,47 @@ def verify(
     if broken:
         raise typer.Exit(1)
     console.print("every chain and every balance verified")
+
+
+# ------------------------------------------------------------------------------------ registry
+from registry.commands import assets_app, generate_app, import_app, registry_app  # noqa: E402
+
+app.add_typer(import_app, name="import")
+app.add_typer(assets_app, name="assets")
+app.add_typer(registry_app, name="registry")
+app.add_typer(generate_app, name="generate")
+
+
+# --------------------------------------------------------------------------------- allocations
+from allocations.commands import allocate, runs_app  # noqa: E402  (sub-commands live with their package)
+
+app.command("allocate")(allocate)
+app.add_typer(runs_app, name="runs")
+
+
+# --------------------------------------------------------------------------------------- audit
+audit_app = typer.Typer(no_args_is_help=True, help="The audit trail and anomaly checks.")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("log")
+def audit_log(
+    since: Optional[str] = typer.Option(None, "--since", help="from this date (YYYY-MM-DD)"),
+    user: Optional[str] = typer.Option(None, "--by", help="only this user's commands"),
+    limit: int = typer.Option(200, "--limit", help="at most this many, newest last"),
+) -> None:
+    """Every command that changed state: who, when, what, the input hashes and the outcome."""
+    from audit.log import audit_entries
+
+    since_date = dt.date.fromisoformat(since) if since else None
+    with books() as session:
+        entries = audit_entries(session, since=since_date, user=user, limit=limit)
+    table = Table("id", "when (UTC)", "user", "command", "outcome", "inputs", "message")
+    for entry in entries:
+        inputs = "\n".join(f"{Path(path).name} {digest[:12]}" for path, digest in entry.input_hashes.items())
+        table.add_row(str(entry.id), f"{entry.started_at:%Y-%m-%d %H:%M:%S}", entry.user or "", entry.command,
+                      entry.outcome, inputs, escape(entry.message.splitlines()[0] if entry.message else ""))
+    console.print(table)
 
 
 # ---------------------------------------------------------------------------------------- demo

@@ -32,7 +32,7 @@ def run_with_connection(connection) -> None:  # type: ignore[no-untyped-def]
 
 def run_migrations_offline() -> None:
     context.configure(
-        url=database_url(config.get_main_option("sqlalchemy.url")),
+        url=database_url(),
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
@@ -47,7 +47,7 @@ def run_migrations_online() -> None:
         run_with_connection(connection)
         return
     section = config.get_section(config.config_ini_section, {})
-    section["sqlalchemy.url"] = database_url(section.get("sqlalchemy.url"))
+    section["sqlalchemy.url"] = database_url()
     engine = engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
     with engine.connect() as connection:
         run_with_connection(connection)

@@ -9,6 +9,7 @@ numbers, so a negative amount is untouched.
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -34,6 +35,68 @@ def _cells(row: Sequence[object], money_columns: frozenset[int]) -> list[object]
         else:
             cells.append(neutralise(value))
     return cells
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """One table of a workbook: a title line, Chinese headers, rows; money columns hold int fen."""
+
+    name: str
+    title: str
+    headers: Sequence[str]
+    rows: Sequence[Sequence[object]]
+    money_columns: tuple[int, ...] = ()
+
+
+def write_workbook(path: Path, sheets: Sequence[Sheet]) -> list[Path]:
+    """Several tables: sheets of one .xlsx, or for .csv the first sheet in ``path`` and each
+    other sheet beside it as ``<stem>-<sheet name>.csv``. Returns the files written."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        written = []
+        for index, sheet in enumerate(sheets):
+            target = path if index == 0 else path.with_name(f"{path.stem}-{sheet.name}{path.suffix}")
+            write_table(target, title=sheet.title, headers=sheet.headers, rows=sheet.rows, money_columns=sheet.money_columns)
+            written.append(target)
+        return written
+    if path.suffix.lower() != ".xlsx":
+        raise DisburseError(f"{path}: exports are written as .xlsx or .csv, not {path.suffix or 'no extension'}")
+    import xlsxwriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                               "strings_to_numbers": False, "strings_to_urls": False})
+    try:
+        bold = workbook.add_format({"bold": True})
+        money_format = workbook.add_format({"num_format": "#,##0.00"})
+        for sheet in sheets:
+            _write_sheet(workbook.add_worksheet(sheet.name[:31]), sheet.title, sheet.headers, sheet.rows,
+                         frozenset(sheet.money_columns), bold, money_format, path)
+    finally:
+        workbook.close()
+    return [path]
+
+
+def _write_sheet(worksheet, title, headers, rows, money, bold, money_format, path) -> int:  # type: ignore[no-untyped-def]
+    worksheet.write_row(0, 0, [title], bold)
+    worksheet.write_row(1, 0, list(headers), bold)
+    for index in money:
+        worksheet.set_column(index, index, 16, money_format)
+    count = 0
+    for row in rows:
+        count += 1
+        if count > EXPORT_ROWS_MAX:
+            raise DisburseError(f"{path}: more than {EXPORT_ROWS_MAX:,} rows; split the export")
+        for column, cell in enumerate(_cells(row, money)):
+            if cell is None:
+                continue
+            if column in money and not isinstance(cell, str):
+                worksheet.write_number(count + 1, column, cell, money_format)
+            elif isinstance(cell, str):
+                worksheet.write_string(count + 1, column, cell)
+            else:
+                worksheet.write(count + 1, column, cell)
+    return count
 
 
 def write_table(
@@ -71,26 +134,10 @@ def write_table(
     workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
                                                "strings_to_numbers": False, "strings_to_urls": False})
     try:
-        sheet = workbook.add_worksheet((sheet_name or title)[:31].replace("/", "-"))
         bold = workbook.add_format({"bold": True})
         money_format = workbook.add_format({"num_format": "#,##0.00"})
-        sheet.write_row(0, 0, [title], bold)
-        sheet.write_row(1, 0, list(headers), bold)
-        for index in money:
-            sheet.set_column(index, index, 16, money_format)
-        for row in rows:
-            count += 1
-            if count > EXPORT_ROWS_MAX:
-                raise DisburseError(f"{path}: more than {EXPORT_ROWS_MAX:,} rows; split the export")
-            for column, cell in enumerate(_cells(row, money)):
-                if cell is None:
-                    continue
-                if column in money and not isinstance(cell, str):
-                    sheet.write_number(count + 1, column, cell, money_format)
-                elif isinstance(cell, str):
-                    sheet.write_string(count + 1, column, cell)
-                else:
-                    sheet.write(count + 1, column, cell)
+        worksheet = workbook.add_worksheet((sheet_name or title)[:31].replace("/", "-"))
+        count = _write_sheet(worksheet, title, headers, rows, money, bold, money_format, path)
     finally:
         workbook.close()
     return count

@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import new_database
+from database_support import new_database
 from ledger_core.db import make_engine, transaction
 from ledger_core.model import EntryBatch, EntryDraft, PostingDraft
 from ledger_core.posting import post_entries
@@ -76,6 +76,6 @@ def test_any_sequence_of_posts_and_reversals_keeps_the_books_balanced(
     finally:
         engine.dispose()
         if backend == "postgresql":
-            from conftest import pg_drop_database
+            from database_support import pg_drop_database
 
             pg_drop_database(url)

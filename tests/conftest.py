@@ -1,0 +1,11 @@
+"""Fixtures shared by every test folder; the helpers live in database_support.py (a module name
+of its own: two conftest modules would collide on the name "conftest")."""
+
+from database_support import (  # noqa: F401  (pytest finds fixtures by name in this module)
+    backend,
+    database_url,
+    empty_database_url,
+    engine,
+    pg_template,
+    sqlite_template,
+)
