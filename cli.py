@@ -429,6 +429,11 @@ def verify(
     console.print("every chain and every balance verified")
 
 
+from reports.commands import ledger_reports_app  # noqa: E402
+
+report_app.add_typer(ledger_reports_app)
+
+
 # ------------------------------------------------------------------------------------ registry
 from registry.commands import assets_app, generate_app, import_app, registry_app  # noqa: E402
 

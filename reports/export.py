@@ -123,7 +123,7 @@ def write_table(
                 if count > EXPORT_ROWS_MAX:
                     raise DisburseError(f"{path}: more than {EXPORT_ROWS_MAX:,} rows; split the export")
                 writer.writerow(
-                    [format(cell, "f") if index in money and not isinstance(cell, str) else cell
+                    ["" if cell is None else format(cell, "f") if index in money and not isinstance(cell, str) else cell
                      for index, cell in enumerate(_cells(row, money))]
                 )
         return count

@@ -1,0 +1,110 @@
+"""`report ledger` and `report vouchers` run as commands (the sub-app under a `report` group,
+as cli.py wires it), asserting output text, files and exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+import typer
+from typer.testing import CliRunner
+
+import cli
+from reports.commands import ledger_reports_app
+from test_reports_books import FORMULA_MEMO, FUND_PV, HOUSEHOLD_TWO, post_books
+
+
+def table_rows(output: str) -> list[list[str]]:
+    """The cells of each body row of a rich table printed with box characters."""
+    return [[cell.strip() for cell in line.split("│")[1:-1]] for line in output.splitlines() if line.startswith("│")]
+
+
+def application() -> typer.Typer:
+    app = typer.Typer(cls=cli.DisburseGroup)
+
+    @app.callback()
+    def main() -> None:
+        """A stand-in for the real root command."""
+
+    report_app = typer.Typer()
+    report_app.add_typer(ledger_reports_app)
+    app.add_typer(report_app, name="report")
+    return app
+
+
+@pytest.fixture
+def run(engine, database_url: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(cli.state, "database_url", database_url)
+
+    def invoke(*arguments: str):  # type: ignore[no-untyped-def]
+        result = CliRunner().invoke(application(), list(arguments))
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result
+
+    return invoke
+
+
+def test_ledger_prints_and_writes(engine, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    post_books(engine)
+    out = tmp_path / "211.xlsx"
+    result = run("report", "ledger", "--entity", "COUNTY", "--period", "2026-10", "--account", "211",
+                 "--household", HOUSEHOLD_TWO, "--fund", FUND_PV, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"明细账 COUNTY 2026-10 211 应付款 (户编号 {HOUSEHOLD_TWO}，资金来源 {FUND_PV})" in result.stdout
+    table = {cells[1] or cells[3]: cells for cells in table_rows(result.stdout)}
+    # 借方, 贷方, 方向, 余额 of each line, as worked out by hand for H2's PV payable.
+    assert table["期初余额"][6:] == ["", "", "贷", "1,800.00"]
+    assert table["记-0003"][6:] == ["1,800.00", "", "平", "0.00"]
+    assert table["记-0005"][6:] == ["", "1,800.00", "贷", "1,800.00"]
+    assert table["本月合计"][6:] == ["1,800.00", "1,800.00", "贷", "1,800.00"]
+    assert table["本年累计"][6:] == ["1,800.00", "3,600.00", "贷", "1,800.00"]
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(min_row=3, values_only=True))
+    assert [row[9] for row in rows] == [1800, 0, 1800, 1800, 1800]
+    assert [row[8] for row in rows] == ["贷", "平", "贷", "贷", "贷"]
+
+
+def test_ledger_csv_neutralises_formula_memo(engine, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    post_books(engine)
+    out = tmp_path / "102.csv"
+    result = run("report", "ledger", "--entity", "COUNTY", "--period", "2026-10", "--account", "102", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8-sig")
+    assert "'" + FORMULA_MEMO.replace('"', '""') in text
+    assert "\n2026-10-05,记-0004,102,\"'=HYPERLINK" in text
+
+
+def test_ledger_refusals(engine, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run("report", "ledger", "--entity", "COUNTY", "--period", "2026-10", "--account", "999")
+    assert result.exit_code == 1 and "account '999' does not exist" in result.stderr
+    result = run("report", "ledger", "--entity", "COUNTY", "--period", "2026-10", "--account", "102",
+                 "--out", str(tmp_path / "detail.pdf"))
+    assert result.exit_code == 1 and "written as .xlsx or .csv, not .pdf" in result.stderr
+    assert result.stdout == ""
+
+
+def test_vouchers_writes_html(engine, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    books = post_books(engine)
+    out = tmp_path / "vouchers.html"
+    result = run("report", "vouchers", "--entity", "COUNTY", "--period", "2026-10", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "5 voucher(s) of COUNTY written to" in result.stdout
+    html = out.read_text(encoding="utf-8")
+    assert html.count('<section class="voucher"') == 5
+    one = tmp_path / "one.html"
+    result = run("report", "vouchers", "--entity", "COUNTY", "--entry", str(books.reversal_entry_id), "--out", str(one))
+    assert result.exit_code == 0, result.output
+    page = one.read_text(encoding="utf-8")
+    assert page.count('<section class="voucher"') == 1 and "本凭证冲销 2026-10 记-0003" in page
+    assert "<title>记账凭证 COUNTY 2026-10</title>" in page
+
+
+def test_vouchers_refusals(engine, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    post_books(engine)
+    missing = run("report", "vouchers", "--entity", "COUNTY", "--period", "2026-10", "--voucher", "记-0042",
+                  "--out", str(tmp_path / "v.html"))
+    assert missing.exit_code == 1 and "has no voucher 记-0042" in missing.stderr
+    wrong = run("report", "vouchers", "--entity", "COUNTY", "--period", "2026-10", "--out", str(tmp_path / "v.pdf"))
+    assert wrong.exit_code == 1 and "written as .html" in wrong.stderr
+    assert not (tmp_path / "v.html").exists()
