@@ -429,6 +429,65 @@ def verify(
     console.print("every chain and every balance verified")
 
 
+@report_app.command("household")
+def report_household(
+    household: str = typer.Argument(..., help="户编号"),
+    year: Optional[int] = typer.Option(None, "--year", help="only this year's benefits"),
+    out: Optional[Path] = typer.Option(None, "--out", help="write it to FILE.xlsx, .csv or .html (a printable card)"),
+    unmasked: bool = typer.Option(False, "--unmasked", help="show full resident IDs and card numbers (recorded in the audit log)"),
+    user: Optional[str] = typer.Option(None, "--user", envvar="DISBURSE_USER", help="who asks (recorded when --unmasked)"),
+) -> None:
+    """明白卡: every benefit due, paid, failed and pending for a household, tied to the ledger."""
+    from reports.household import STATE_NAMES_ZH, household_statement, statement_rows, write_household_statement
+
+    if unmasked and not user:
+        raise DisburseError("--unmasked shows personal numbers; say who you are with --user (it is recorded)")
+    with books() as session:
+        statement = household_statement(session, household, year)
+    console.print(f"{statement.household_id} {statement.head_name} · {statement.village} · {statement.household_type} · {statement.poverty_status}")
+    table = Table("所属期", "项目", "资金来源", "对象", "状态", "金额(元)", "收款账号", "支付流水号", title="惠民资金明白卡")
+    for row in statement_rows(statement, unmasked):
+        table.add_row(*(escape(str(cell)) for cell in row[:5]), yuan(row[5]), *(escape(str(cell)) for cell in row[6:8]))
+    console.print(table)
+    for state, amount in statement.totals_fen.items():
+        console.print(f"{STATE_NAMES_ZH.get(state, state)}: {yuan(amount)}")
+    tie = "ties to the ledger" if statement.ties_to_ledger else f"DOES NOT tie: ledger says {yuan(statement.ledger_outstanding_fen)}"
+    console.print(f"outstanding {yuan(statement.statement_outstanding_fen)}; {tie}")
+    if out is not None:
+        for path in write_household_statement(statement, out, unmasked):
+            console.print(f"written to {path}")
+
+
+@report_app.command("fund-trace")
+def report_fund_trace(
+    fund: str = typer.Argument(..., help="a fund source: a station id, a cooperative's or a programme's fund"),
+    out: Optional[Path] = typer.Option(None, "--out", help="write the trace (.xlsx or .csv)"),
+) -> None:
+    """From one fund source to every account and household it reached, with what is unpaid or unallocated."""
+    from reports.fund_trace import fund_trace, write_fund_trace
+
+    with books() as session:
+        trace = fund_trace(session, fund)
+    table = Table("科目", "名称", "借方", "贷方", title=f"资金追踪 {fund}")
+    for row in trace.by_account.to_dict("records"):
+        table.add_row(row["account_code"], row["name"], yuan(int(row["debit_fen"])), yuan(int(row["credit_fen"])))
+    console.print(table)
+    if trace.settlements_fen:
+        console.print(f"settlements {yuan(trace.settlements_fen)}, not yet allocated {yuan(trace.unallocated_fen)}")
+    households = trace.households
+    if len(households):
+        console.print(f"{households['household_id'].nunique():,} households reached: paid {yuan(int(households['paid_fen'].sum()))}, "
+                      f"in transit {yuan(int(households['in_transit_fen'].sum()))}, in batch {yuan(int(households['in_batch_fen'].sum()))}, "
+                      f"due {yuan(int(households['due_fen'].sum()))}")
+    for what, left, right in trace.ties:
+        console.print(f"{'ok' if left == right else 'MISMATCH'}: {what}: {yuan(left)} / {yuan(right)}")
+    if out is not None:
+        for path in write_fund_trace(trace, out):
+            console.print(f"written to {path}")
+    if not trace.all_tie:
+        raise typer.Exit(1)
+
+
 from reports.commands import ledger_reports_app  # noqa: E402
 
 report_app.add_typer(ledger_reports_app)
@@ -473,6 +532,43 @@ def audit_log(
         table.add_row(str(entry.id), f"{entry.started_at:%Y-%m-%d %H:%M:%S}", entry.user or "", entry.command,
                       entry.outcome, inputs, escape(entry.message.splitlines()[0] if entry.message else ""))
     console.print(table)
+
+
+@audit_app.command("anomalies")
+def audit_anomalies(
+    period: Optional[str] = typer.Option(None, "--period", help="only this period (YYYY-MM)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="write every finding with its evidence (.xlsx or .csv)"),
+) -> None:
+    """Run the anomaly checks; each finding has a stable id and its evidence rows."""
+    from audit.anomalies import run_checks, write_findings
+
+    with books() as session:
+        report = run_checks(session, period)
+    table = Table("check", "findings", "first finding")
+    for name, findings in report.findings.items():
+        table.add_row(name, f"{len(findings):,}", escape(f"{findings[0].finding_id} {findings[0].summary}") if findings else "")
+    console.print(table)
+    if report.reviewed_hidden:
+        console.print(f"{report.reviewed_hidden:,} reviewed finding(s) not shown")
+    for name, count in report.truncated.items():
+        console.print(f"[yellow]{name}: {count:,} findings, the first {len(report.findings[name]):,} shown[/yellow]")
+    if out is not None:
+        for path in write_findings(report, out):
+            console.print(f"written to {path}")
+
+
+@audit_app.command("review")
+def audit_review(
+    finding: str = typer.Argument(..., help="the finding id (F-…)"),
+    note: str = typer.Option(..., "--note", help="what was found and decided"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Mark a finding reviewed; it does not come back."""
+    from audit.anomalies import review_finding
+
+    with books() as session:
+        message = review_finding(session, finding, note, user)
+    console.print(message)
 
 
 # ---------------------------------------------------------------------------------------- demo

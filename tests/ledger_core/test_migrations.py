@@ -25,3 +25,22 @@ def test_upgrade_seed_downgrade(empty_database_url: str) -> None:
         assert schema.current_revision(engine) == schema.head_revision()
     finally:
         engine.dispose()
+
+
+def test_migrations_match_the_models(empty_database_url: str) -> None:
+    """Every table, column, index and constraint the models declare is what the migrations build
+    (a model changed without a migration fails here)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    import ledger_core.all_tables  # noqa: F401
+    from ledger_core.tables import Base
+
+    engine = make_engine(empty_database_url)
+    try:
+        schema.migrate(engine)
+        with engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
+        assert differences == []
+    finally:
+        engine.dispose()
