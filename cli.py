@@ -90,7 +90,8 @@ class DisburseGroup(TyperGroup):
             else:
                 break
         takes_user = command is not None and any(getattr(param, "name", "") == "user" for param in getattr(command, "params", []))
-        return " ".join(words), takes_user or words[:1] == ["init"]
+        asks_for_help = "--help" in arguments
+        return " ".join(words), (takes_user or words[:1] == ["init"]) and not asks_for_help
 
 
 def _record_audit(command: str, arguments: list[str], started_at: dt.datetime, outcome: str, exit_code: int, message: str) -> None:
@@ -502,6 +503,13 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(generate_app, name="generate")
 
 
+# ------------------------------------------------------------------------------ reconciliation
+from reconciliation.commands import import_bank_statement_command, reconcile_app  # noqa: E402
+
+import_app.command("bank-statement")(import_bank_statement_command)
+app.add_typer(reconcile_app, name="reconcile")
+
+
 # --------------------------------------------------------------------------------- allocations
 from allocations.commands import allocate, runs_app  # noqa: E402  (sub-commands live with their package)
 
@@ -580,9 +588,9 @@ def demo(
     from demo.cycle import run_demo
 
     summary = run_demo(directory, progress=lambda step: error_console.print(f"[dim]… {step}[/dim]"))
-    table = Table("step", "result", title="disburse demo")
+    table = Table("step", "result", title="disburse demo: one monthly cycle")
     for step, result in summary.steps:
-        table.add_row(step, result)
+        table.add_row(escape(step), escape(result))
     console.print(table)
     console.print(f"books: {summary.database_url}")
     for path in summary.files:

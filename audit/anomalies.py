@@ -170,10 +170,14 @@ def account_name_mismatch(session: Session, period: str | None, config: AuditCon
     """, period=period)
     findings = []
     for row in rows.to_dict("records"):
-        expected = row["person_name"] if row["payee_type"] == "person" else row["head_name"]
-        if expected and row["account_name"] and expected != row["account_name"]:
+        # A person-based benefit goes to the person's own card, or to the head's when the person
+        # has none: either holder's name is right; anything else is not.
+        holders = {row["head_name"]} | ({row["person_name"]} if row["payee_type"] == "person" else set())
+        holders.discard(None)
+        if holders and row["account_name"] and row["account_name"] not in holders:
             findings.append(_finding("account_name_mismatch", (row["payment_reference"],),
-                                     f"{row['payment_reference']}: account name {row['account_name']} is not the register's {expected}", row))
+                                     f"{row['payment_reference']}: account name {row['account_name']} is not the register's "
+                                     f"{' or '.join(sorted(holders))}", row))
     return findings
 
 

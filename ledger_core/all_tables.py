@@ -9,3 +9,4 @@ import registry.tables  # noqa: F401
 import allocations.tables  # noqa: F401
 import payouts.tables  # noqa: F401
 import reconciliation.tables  # noqa: F401
+import audit.tables  # noqa: F401

@@ -294,6 +294,7 @@ def write_batch_files(instructions: pd.DataFrame, profile: BankProfile, out: Pat
         raise BankFileError([f"bank profile {profile.name} has no batch_payment layout"])
     out = Path(out)
     cells = _checked_cells(instructions, layout)
+    out.parent.mkdir(parents=True, exist_ok=True)
     count = len(cells.amounts_fen)
     if count == 0:
         raise BankFileError(["the batch has no payment instructions"])

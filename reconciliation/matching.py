@@ -23,6 +23,9 @@ statement line and no book item is used twice) and records its rule and a score 
    the ``many_to_one_candidates_max`` lines nearest in date are combined, smallest groups first.
 5. ``fuzzy_name`` (status ``candidate``, never ``matched``): amount within the tolerance, date
    within the window, counterparty names similar (``reconciliation.names``); a person confirms.
+   Then ``amount_date`` (also only a candidate, score 60 − 20 × days apart / window): the same
+   amount and direction within the window where one side names no counterparty at all (a fee
+   or a receipt booked by a hand-written voucher), which no other strategy can judge.
 
 Lines and items left over are ``bank_only`` (with a guessed category) and ``book_only``.
 Duplicates on either side are listed but matched like any other item.
@@ -74,6 +77,10 @@ SCORE_AMOUNT_ACCOUNT_PER_DAY = 5
 SCORE_BATCH = 95
 SCORE_MANY_TO_ONE = 85
 SCORE_CONFIRMED = 100
+# An exact amount on the right day with nothing to compare names on is a plausible pair, never a
+# proven one: 60 on the same day, 40 at the edge of the window.
+SCORE_AMOUNT_DATE = 60
+SCORE_AMOUNT_DATE_SPAN = 20
 # Strategy 5 looks at most this many book items per line, the nearest in amount: a line whose
 # tolerance band holds thousands of items (a round 500-yuan subsidy) would otherwise make the
 # candidate pairs grow with the square of the run.
@@ -668,6 +675,38 @@ class _Matcher:
         order = np.lexsort((self.book_ids[book_positions], self.line_ids[line_positions], -scores))
         self._take_pairs(line_positions[order], book_positions[order], "fuzzy_name", scores[order], status="candidate")
 
+    # Strategy 5, second pass: exact amount and date where a side names no counterparty ---------
+
+    def match_amount_date(self) -> None:
+        """Candidates for what the other strategies cannot judge because one side names no
+        counterparty at all (a fee or a receipt booked by a hand-written voucher, a bank line
+        without the payer): the same amount and direction, dates within the window. Pairs are
+        taken greedily by days apart, then line id, then book id; only ever a candidate, for a
+        person to confirm. Pairs are joined day by day, so a common amount (a 15-yuan fee on
+        every line) never multiplies into a cross product of the whole run."""
+        window = self.settings.date_window_days
+        lines = self._free_lines()
+        books = self._free_books()
+        if not len(lines) or not len(books):
+            return
+        left = pd.DataFrame({"line": lines, "amount": self.line_amounts[lines], "day": self.line_days[lines]})
+        right = pd.DataFrame({"book": books, "amount": self.book_amounts[books], "day": self.book_days[books]})
+        parts = [left.merge(right.assign(day=right["day"] + offset), on=["amount", "day"]).assign(apart=abs(offset))
+                 for offset in range(-window, window + 1)]
+        pairs = pd.concat(parts, ignore_index=True)
+        if pairs.empty:
+            return
+        line_positions = pairs["line"].to_numpy(dtype=np.int64)
+        book_positions = pairs["book"].to_numpy(dtype=np.int64)
+        apart = pairs["apart"].to_numpy(dtype=np.int64)
+        line_anonymous = (self.line_accounts[line_positions] == None) & (self.line_names[line_positions] == None)  # noqa: E711
+        book_anonymous = (self.book_accounts[book_positions] == None) & (self.book_names[book_positions] == None)  # noqa: E711
+        keep = line_anonymous | book_anonymous
+        line_positions, book_positions, apart = line_positions[keep], book_positions[keep], apart[keep]
+        order = np.lexsort((self.book_ids[book_positions], self.line_ids[line_positions], apart))
+        scores = SCORE_AMOUNT_DATE - (SCORE_AMOUNT_DATE_SPAN * apart[order]) // max(window, 1)
+        self._take_pairs(line_positions[order], book_positions[order], "amount_date", scores, status="candidate")
+
     # Result -----------------------------------------------------------------------------------
 
     def result(self, confirmations_not_applied: tuple[str, ...]) -> ReconciliationResult:
@@ -902,6 +941,7 @@ def reconcile(statement: pd.DataFrame, book: pd.DataFrame, instructions: pd.Data
     matcher.match_batches()
     matcher.match_many_to_one()
     matcher.match_fuzzy()
+    matcher.match_amount_date()
     return matcher.result(not_applied)
 
 

@@ -105,6 +105,8 @@ RULES = (
     "batch_refund",
     "many_to_one",
     "fuzzy_name",
+    "amount_date",
+    "post_unmatched",
 )
 MATCH_STATUSES = frozenset({"matched", "candidate", "confirmed"})
 BANK_ONLY_CATEGORIES = frozenset({"fee", "interest", "unknown"})
