@@ -503,6 +503,12 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(generate_app, name="generate")
 
 
+# ------------------------------------------------------------------------------------- payouts
+from payouts.commands import payout_app  # noqa: E402
+
+app.add_typer(payout_app, name="payout")
+
+
 # ------------------------------------------------------------------------------ reconciliation
 from reconciliation.commands import import_bank_statement_command, reconcile_app  # noqa: E402
 

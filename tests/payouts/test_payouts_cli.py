@@ -1,0 +1,113 @@
+"""`payout ...` commands run through a local Typer app around ``payout_app`` (cli.py wires the
+same sub-app in as `disburse payout`): real files, output text and exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+import cli
+from ledger_core.db import transaction
+from payout_builders import card, owe, with_bank_account, write_return
+from payouts.commands import payout_app
+
+
+def local_app() -> typer.Typer:
+    app = typer.Typer(cls=cli.DisburseGroup, no_args_is_help=True)
+
+    @app.callback()
+    def options(db: str = typer.Option(..., "--db")) -> None:
+        cli.state.database_url = db
+
+    app.add_typer(payout_app, name="payout")
+    return app
+
+
+APP = local_app()
+
+
+def run(database_url: str, *arguments: str, user: str = "alice"):  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(APP, ["--db", database_url, "payout", *arguments], env={"DISBURSE_USER": user})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+@pytest.fixture
+def books(engine, database_url: str) -> str:  # type: ignore[no-untyped-def]
+    with transaction(engine) as session:
+        with_bank_account(session)
+        owe(session, [
+            {"household_id": "H001", "amount_fen": 10_000, "account_no": card(1), "bank_name": "中国建设银行"},
+            {"household_id": "H001", "amount_fen": 5_000, "account_no": card(1), "bank_name": "中国建设银行"},
+            {"household_id": "H002", "amount_fen": 5_000, "account_no": card(2), "bank_name": "中国农业银行"},
+        ])
+    return database_url
+
+
+def test_the_payout_cycle_through_the_commands(books: str, tmp_path: Path) -> None:
+    prepared = run(books, "prepare", "--entity", "COUNTY")
+    assert prepared.exit_code == 0, prepared.output
+    batch = prepared.stdout.split()[1].rstrip(":")
+    assert batch.startswith("BATCH-") and "2 payment(s), 200.00 yuan from 3 payable(s)" in prepared.stdout
+
+    nothing = run(books, "prepare", "--entity", "COUNTY")
+    assert nothing.exit_code == 0 and "nothing new to pay" in nothing.stdout
+
+    own = run(books, "approve", batch)
+    assert own.exit_code == 1 and "cannot approve it" in own.stderr and "Traceback" not in own.output
+    early = run(books, "export", batch, "--bank", "generic", "--out", str(tmp_path / "b.csv"), user="carol")
+    assert early.exit_code == 1 and "not approved yet" in early.stderr
+    assert run(books, "approve", batch, user="bob").exit_code == 0
+
+    exported = run(books, "export", batch, "--bank", "ccb", "--out", str(tmp_path / "ccb.csv"), user="carol")
+    assert exported.exit_code == 0, exported.output
+    assert "ccb.csv" in exported.stdout and "200.00" in exported.stdout
+    header = (tmp_path / "ccb.csv").read_bytes().decode("gbk").splitlines()[0]
+    assert header == "序号,账户,户名,金额,跨行标识,行名,联行行号,摘要,备注"
+    again = run(books, "export", batch, "--bank", "ccb", "--out", str(tmp_path / "ccb.csv"), user="carol")
+    assert again.exit_code == 0 and "already exported" in again.stdout
+
+    reference = (tmp_path / "ccb.csv").read_bytes().decode("gbk").splitlines()[1].split(",")[-1]
+    returned = write_return(tmp_path / "return.csv", [
+        (card(1), "户主H001", 15_000, "成功", "", reference),
+        (card(2), "户主H002", 5_000, "失败", "账户已销户", reference[:-1] + "2"),
+        (card(7), "某人", 100, "成功", "", "PAY-202601-123456"),
+    ])
+    applied = run(books, "returns", str(returned), "--bank", "generic", "--date", "2026-11-20", user="erin")
+    assert applied.exit_code == 0, applied.output
+    assert "1 paid (15000 fen), 1 failed (5000 fen" in applied.stdout and "not one of ours" in applied.stdout
+    repeat = run(books, "returns", str(returned), "--bank", "generic", "--date", "2026-11-20", user="erin")
+    assert repeat.exit_code == 0 and "nothing changed" in repeat.stdout
+    bad_date = run(books, "returns", str(returned), "--bank", "generic", "--date", "20.11.2026", user="erin")
+    assert bad_date.exit_code == 1 and "YYYY-MM-DD" in bad_date.stderr
+
+    fixes = run(books, "fix-list")
+    assert "H002" in fixes.stdout and "账户已销户" in fixes.stdout
+    status = run(books, "status", "--household", "H002")
+    assert "失败" in status.stdout and "待改卡" in status.stdout and "账户已销户" in status.stdout
+    paid = run(books, "status", "--household", "H001")
+    assert "已付" in paid.stdout and "2026-11-20" in paid.stdout
+
+    held = run(books, "prepare", "--entity", "COUNTY")
+    assert "nothing new to pay" in held.stdout and "fix the card" in held.stdout
+    fixed = run(books, "fix-account", "H002", card(22), "--reason", "新卡", user="frank")
+    assert fixed.exit_code == 0 and card(22) in fixed.stdout
+    reissued = run(books, "prepare", "--entity", "COUNTY")
+    assert reissued.exit_code == 0 and "1 payment(s), 50.00 yuan" in reissued.stdout
+
+
+def test_refusals_are_one_paragraph_and_exit_1(books: str, tmp_path: Path) -> None:
+    unknown = run(books, "approve", "BATCH-209901-0001", user="bob")
+    assert unknown.exit_code == 1 and "does not exist" in unknown.stderr
+    no_entity = run(books, "prepare", "--entity", "NOWHERE")
+    assert no_entity.exit_code == 1 and "does not exist" in no_entity.stderr
+    batch = run(books, "prepare", "--entity", "COUNTY").stdout.split()[1].rstrip(":")
+    run(books, "approve", batch, user="bob")
+    no_profile = run(books, "export", batch, "--bank", "nobank", "--out", str(tmp_path / "x.csv"))
+    assert no_profile.exit_code == 1 and "no bank profile named 'nobank'" in no_profile.stderr
+    bad_account = run(books, "fix-account", "H001", "12ab")
+    assert bad_account.exit_code == 1 and "8 to 30 digits" in bad_account.stderr

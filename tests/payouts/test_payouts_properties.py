@@ -1,0 +1,47 @@
+"""Properties of netting: every fen of every payable is either in exactly one instruction or
+kept for later; instructions are positive; the same payables give the same instructions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from payouts.netting import net_payables
+
+payable = st.tuples(st.integers(0, 5), st.integers(0, 2), st.integers(-50_000, 100_000).filter(lambda v: v != 0),
+                    st.sampled_from(["光伏收益分配", "教育补助"]))
+
+
+def frame_of(rows: list[tuple[int, int, int, str]]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "id": np.arange(1, len(rows) + 1, dtype=np.int64),
+        "payee_type": "household",
+        "payee_id": [f"H{payee}" for payee, _, _, _ in rows],
+        "household_id": [f"H{payee}" for payee, _, _, _ in rows],
+        "account_no": pd.Series([None if account == 0 else f"6217{payee}{account:012d}" for payee, account, _, _ in rows],
+                                dtype=object),
+        "account_name": "name", "bank_name": "bank",
+        "programme": [programme for _, _, _, programme in rows],
+        "amount_fen": np.asarray([amount for _, _, amount, _ in rows], dtype=np.int64),
+    })
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(payable, max_size=40))
+def test_netting_conserves_every_fen(rows: list[tuple[int, int, int, str]]) -> None:
+    frame = frame_of(rows)
+    result = net_payables(frame)
+    instructions, links, kept = result.instructions, result.links, result.kept
+    assert (instructions["amount_fen"] > 0).all()
+    kept_fen = int(kept["amount_fen"].sum()) if len(kept) else 0
+    assert int(instructions["amount_fen"].sum()) + kept_fen == int(frame["amount_fen"].sum())
+    assert links["payable_id"].is_unique
+    # Each instruction is the sum of its linked payables.
+    linked = links.merge(frame[["id", "amount_fen"]], left_on="payable_id", right_on="id")
+    sums = linked.groupby("instruction_index")["amount_fen"].sum()
+    assert sums.to_dict() == dict(zip(instructions["instruction_index"], instructions["amount_fen"]))
+    # The order of the payables does not change the instructions.
+    shuffled = net_payables(frame.sample(frac=1, random_state=len(rows)))
+    pd.testing.assert_frame_equal(shuffled.instructions.reset_index(drop=True), instructions.reset_index(drop=True))
