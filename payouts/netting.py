@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ledger_core.money import format_yuan
 from payouts.model import PAYMENT_REFERENCE_PATTERN, PROGRAMMES_TEXT_LENGTH_MAX, NettingResult
 
 PAYEE_KEY = ["payee_type", "payee_id"]
@@ -186,7 +187,7 @@ def match_return_lines(lines: pd.DataFrame, by_reference: pd.DataFrame, candidat
         if account_bad:
             parts.append(f"account {line_account} differs from the instruction's {account}")
         if amount_bad:
-            parts.append(f"amount {int(line_amount)} fen differs from the instruction's {int(amount)} fen")
+            parts.append(f"amount {format_yuan(int(line_amount))} differs from the instruction's {format_yuan(int(amount))}")
         notes[position] = "; ".join(parts)
     matched_by_reference = found & ~mismatch
 

@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from ledger_core.chart import PAYMENTS_IN_TRANSIT
+from ledger_core.money import format_yuan
 from ledger_core.model import DIMENSION_LENGTH_MAX, DisburseError, EntryBatch, period_of, period_problem
 from ledger_core.posting import post_entries
 from ledger_core.service import entity_by_code
@@ -297,7 +298,7 @@ def prepare_batch(
     # Every payable read as open is claimed now; anything else means another writer got in.
     assert claimed == len(links), (claimed, len(links))
     approvals = "one approver" if approvals_required == 1 else "two approvers (total above the threshold)"
-    message = (f"batch {reference}: {count:,} payment(s) totalling {total_fen} fen from {len(links):,} payable(s) "
+    message = (f"batch {reference}: {count:,} payment(s) totalling {format_yuan(total_fen)} yuan from {len(links):,} payable(s) "
                f"of {entity_code}; needs {approvals} other than {user}")
     return PrepareOutcome(reference, total_fen, count, len(links), approvals_required, kept_tuple, register_fixes, message)
 
@@ -328,8 +329,8 @@ def approve_batch(session: Session, reference: str, user: str, config: PayoutCon
             return BatchOutcome(batch.batch_reference, "approved", True,
                                 f"batch {batch.batch_reference} approved by {user}; it can be exported")
         return BatchOutcome(batch.batch_reference, "prepared", True,
-                            f"batch {batch.batch_reference} approved by {user} (1 of 2): its total {batch.total_fen} fen "
-                            f"is above {config.second_approval_above_fen} fen, so a second approver other than "
+                            f"batch {batch.batch_reference} approved by {user} (1 of 2): its total {format_yuan(batch.total_fen)} yuan "
+                            f"is above {format_yuan(config.second_approval_above_fen)} yuan, so a second approver other than "
                             f"{batch.prepared_by} and {user} is needed")
     if user == batch.first_approved_by:
         return BatchOutcome(batch.batch_reference, "prepared", False,
@@ -531,7 +532,7 @@ def export_batch(
     batch.exported_at, batch.export_post_request_id = utc_now(), result.post_request_id
     return BatchOutcome(batch.batch_reference, "exported", True,
                         f"batch {batch.batch_reference} exported for {profile.bank}: {len(files)} file(s), "
-                        f"{batch.instruction_count:,} payment(s), {batch.total_fen} fen posted Dr payables / "
+                        f"{batch.instruction_count:,} payment(s), {format_yuan(batch.total_fen)} yuan posted Dr payables / "
                         f"Cr {PAYMENTS_IN_TRANSIT} on {today.isoformat()} ({result.entry_count} entries)", files)
 
 

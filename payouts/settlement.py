@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from importers.errors import ImportProblem, ImportRefused
 from ledger_core.chart import PAYMENTS_IN_TRANSIT
+from ledger_core.money import format_yuan
 from ledger_core.model import DisburseError, EntryBatch, period_of
 from ledger_core.posting import post_entries
 from ledger_core.tables import BankAccountRow, EntityRow
@@ -299,8 +300,8 @@ def apply_return_file(
     shown = tuple(
         ReportedLine(int(row.source_row), row.outcome, row.account_no, int(row.amount_fen), row.memo, row.note)
         for row in reported.head(REPORTED_LINES_SHOWN_MAX).itertuples(index=False))
-    message = (f"{Path(name).name}: {success_count:,} paid ({success_fen} fen), {failure_count:,} failed "
-               f"({failure_fen} fen, back to payables and on the fix-the-card list), {len(reported):,} reported "
+    message = (f"{Path(name).name}: {success_count:,} paid ({format_yuan(success_fen)} yuan), {failure_count:,} failed "
+               f"({format_yuan(failure_fen)} yuan, back to payables and on the fix-the-card list), {len(reported):,} reported "
                f"and not applied; postings dated {on.isoformat()}")
     if closed:
         message += f"; closed {', '.join(closed)}"

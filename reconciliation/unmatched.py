@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
+from ledger_core.money import format_yuan
 from ledger_core.model import DisburseError, EntryBatch, period_of
 from ledger_core.posting import post_entries
 from ledger_core.service import period_is_closed
@@ -262,7 +263,7 @@ def post_unmatched(session: Session, account: str | BankAccountRef, period: str,
         totals[0] += 1
         totals[1] += int(amount)
     run = run_reconciliation(session, reference, period, user)
-    shown = "; ".join(f"{name}: {lines_} line(s), {amount:+,} fen" for name, (lines_, amount) in summary.items())
+    shown = "; ".join(f"{name}: {lines_} line(s), {'+' if amount > 0 else ''}{format_yuan(amount)} yuan" for name, (lines_, amount) in summary.items())
     message = (f"{reference.describe()} {period}: posted {len(line_ids):,} bank-only line(s) in {len(entry_ids):,} "
                f"entries ({shown}); {len(left_over):,} line(s) match no rule")
     return PostUnmatchedOutcome(tuple((name, values[0], values[1]) for name, values in summary.items()), tuple(entry_ids),

@@ -127,8 +127,8 @@ def test_accounts_add_from_xlsx(database_url: str, tmp_path: Path) -> None:
     assert refused.exit_code == 1 and "514.01 is asset but its parent 514 is expense" in refused.stderr
 
 
-def test_every_command_has_help() -> None:
+def test_every_command_has_help(tmp_path: Path) -> None:
     for arguments in (["--help"], ["init", "--help"], ["journal", "post", "--help"], ["verify", "--help"],
                       ["report", "trial-balance", "--help"], ["periods", "close", "--help"]):
-        result = run("sqlite:///unused.db", *arguments)
+        result = run(f"sqlite:///{tmp_path / 'unused.db'}", *arguments)
         assert result.exit_code == 0 and "Usage" in result.stdout

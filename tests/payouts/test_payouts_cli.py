@@ -79,7 +79,7 @@ def test_the_payout_cycle_through_the_commands(books: str, tmp_path: Path) -> No
     ])
     applied = run(books, "returns", str(returned), "--bank", "generic", "--date", "2026-11-20", user="erin")
     assert applied.exit_code == 0, applied.output
-    assert "1 paid (15000 fen), 1 failed (5000 fen" in applied.stdout and "not one of ours" in applied.stdout
+    assert "1 paid (150.00 yuan), 1 failed (50.00 yuan" in applied.stdout and "not one of ours" in applied.stdout
     repeat = run(books, "returns", str(returned), "--bank", "generic", "--date", "2026-11-20", user="erin")
     assert repeat.exit_code == 0 and "nothing changed" in repeat.stdout
     bad_date = run(books, "returns", str(returned), "--bank", "generic", "--date", "20.11.2026", user="erin")

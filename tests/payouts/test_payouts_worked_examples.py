@@ -400,7 +400,7 @@ def test_a_mismatched_amount_is_reported_not_applied(owed, tmp_path: Path) -> No
     with transaction(owed) as session:
         outcome = apply_return_file(session, returned, "generic", "erin", on=NOVEMBER_20)
     assert outcome.success_count == 0 and outcome.reported[0].outcome == "mismatch"
-    assert "14999 fen differs" in outcome.reported[0].note
+    assert "149.99 differs" in outcome.reported[0].note
 
 
 def test_returns_are_refused_when_the_entity_has_no_bank_account(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -79,7 +79,7 @@ def test_the_whole_cycle_on_the_command_line(books: str, tmp_path: Path) -> None
                        "--rules", str(rules))
     assert code == 0, output
     # The rejected fee candidate left its 15.00 line bank-only, so three lines are posted now.
-    assert "posted 3 bank-only line(s) in 3 entries (银行手续费: 2 line(s), -2,000 fen; 存款利息: 1 line(s), +321 fen)" in output
+    assert "posted 3 bank-only line(s) in 3 entries (银行手续费: 2 line(s), -20.00 yuan; 存款利息: 1 line(s), +3.21 yuan)" in output
     code, output = run(books, "reconcile", "post-unmatched", "--account", LEDGER_ACCOUNT, "--period", PERIOD,
                        "--rules", str(rules))
     assert code == 0 and "nothing to post" in output
