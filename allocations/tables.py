@@ -11,14 +11,10 @@ import datetime as dt
 from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ledger_core.tables import BigId, Base
+from ledger_core.tables import BigId, Base, utc_now
 
 RUN_STATUSES = ("calculated", "approved", "posted", "cancelled", "superseded")
 
-
-def utc_now() -> dt.datetime:
-    """Called at insert time (a callable default, never a value computed at import)."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class AllocationRunRow(Base):

@@ -7,11 +7,8 @@ import datetime as dt
 from sqlalchemy import DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ledger_core.tables import BigId, Base
+from ledger_core.tables import BigId, Base, utc_now
 
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class AuditLogRow(Base):

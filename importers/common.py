@@ -140,6 +140,20 @@ def run_checks(raw: RawTable, spec: TableSpec, checks: Sequence[Check], columns:
     return ParsedFile(result, tuple(problems), raw.encoding, path)
 
 
+def typed_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[ImportProblem], Callable[[str, tuple[np.ndarray, list[ImportProblem]]], None]]:
+    """The typed frame a fields check builds (keyed by ``source_row``), its problem list, and
+    ``put(name, (values, problems))`` that adds one parsed column and collects its problems."""
+    typed = pd.DataFrame({"source_row": frame["source_row"].to_numpy()})
+    problems: list[ImportProblem] = []
+
+    def put(name: str, result: tuple[np.ndarray, list[ImportProblem]]) -> None:
+        values, found = result
+        typed[name] = object_column(values) if values.dtype == object else values
+        problems.extend(found)
+
+    return typed, problems, put
+
+
 def object_column(values: object) -> pd.Series:
     """An object column with None for missing values (pandas 3 would otherwise infer its ``str``
     dtype, whose missing value is NaN, and ``value != None`` would be true for it)."""

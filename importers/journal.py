@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from importers.common import CheckContext, ImportContext, ParsedFile, object_column, run_checks
+from importers.common import CheckContext, ImportContext, ParsedFile, run_checks, typed_columns
 from importers.errors import ImportProblem, ImportRefused
 from importers.fields import FREE_IDENTIFIER, parse_amounts_fen, parse_dates, parse_identifiers, parse_text
 from importers.reading import ColumnSpec, TableSpec, read_table
@@ -50,8 +50,7 @@ ACCOUNTS_SPEC = TableSpec(
 
 def voucher_fields(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.DataFrame, list[ImportProblem]]:
     """Type the cells; a row carries a debit or a credit, never both and never neither."""
-    problems: list[ImportProblem] = []
-    typed = pd.DataFrame({"source_row": frame["source_row"].to_numpy()})
+    typed, problems, put = typed_columns(frame)
     for name, values in (
         ("voucher", parse_identifiers(frame["voucher"], context.source(frame, "voucher"), FREE_IDENTIFIER)),
         ("date", parse_dates(frame["date"], context.source(frame, "date"), required=True, what=context.header("date"))),
@@ -62,9 +61,7 @@ def voucher_fields(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.DataF
         ("household", parse_identifiers(frame["household"], context.source(frame, "household"), FREE_IDENTIFIER, required=False)),
         ("fund", parse_text(frame["fund"], context.source(frame, "fund"), required=False, what=context.header("fund"))),
     ):
-        array, found = values
-        typed[name] = object_column(array) if array.dtype == object else array
-        problems.extend(found)
+        put(name, values)
     debit = typed["debit_fen"].to_numpy(dtype=np.int64)
     credit = typed["credit_fen"].to_numpy(dtype=np.int64)
     both = (debit != 0) & (credit != 0)

@@ -13,7 +13,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from importers.common import CheckContext, ImportContext, ParsedFile, object_column, run_checks
+from importers.common import CheckContext, ImportContext, ParsedFile, run_checks, typed_columns
 from importers.errors import ImportProblem
 from importers.fields import (
     FREE_IDENTIFIER,
@@ -65,11 +65,9 @@ WORK_KINDS = {"重建": "rebuild", "拆除重建": "rebuild", "修缮": "repair"
 
 
 def _typed(frame: pd.DataFrame, results: dict[str, tuple[np.ndarray, list[ImportProblem]]]) -> tuple[pd.DataFrame, list[ImportProblem]]:
-    typed = pd.DataFrame({"source_row": frame["source_row"].to_numpy()})
-    problems: list[ImportProblem] = []
-    for name, (values, found) in results.items():
-        typed[name] = object_column(values) if values.dtype == object else values
-        problems.extend(found)
+    typed, problems, put = typed_columns(frame)
+    for name, result in results.items():
+        put(name, result)
     return typed, problems
 
 

@@ -13,7 +13,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from importers.common import CheckContext, ImportContext, ParsedFile, later_than, object_column, run_checks
+from importers.common import CheckContext, ImportContext, ParsedFile, later_than, object_column, run_checks, typed_columns
 from importers.errors import ImportProblem
 from importers.fields import (
     ACCOUNT_NUMBER,
@@ -86,13 +86,7 @@ REGISTER_COLUMNS = (
 
 def register_fields(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.DataFrame, list[ImportProblem]]:
     """Type every cell: identifiers as text, enumerations checked, dates as datetime64[s]."""
-    problems: list[ImportProblem] = []
-    typed = pd.DataFrame({"source_row": frame["source_row"].to_numpy()})
-
-    def put(name: str, result: tuple[np.ndarray, list[ImportProblem]]) -> None:
-        values, found = result
-        typed[name] = object_column(values) if values.dtype == object else values
-        problems.extend(found)
+    typed, problems, put = typed_columns(frame)
 
     for alias, required in (("county", True), ("town", True), ("village", True), ("name", True),
                             ("village_group", False), ("bank_name", False), ("phone", False)):

@@ -11,11 +11,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 
-import numpy as np
 import pandas as pd
 
 from importers.bank_profiles import BankProfile, ReturnLayout, detect_profile, load_profiles
-from importers.common import Check, CheckContext, ImportContext, ParsedFile, empty_frame, object_column, run_checks, yuan_texts
+from importers.common import Check, CheckContext, ImportContext, ParsedFile, empty_frame, run_checks, typed_columns, yuan_texts
 from importers.errors import ImportProblem
 from importers.fields import ACCOUNT_NUMBER, parse_amounts_fen, parse_enum, parse_identifiers, parse_text
 from importers.reading import ColumnSpec, TableSpec, read_table
@@ -43,13 +42,7 @@ def return_fields_for(statuses: Mapping[str, str], required: frozenset[str]
 
     def return_fields(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.DataFrame, list[ImportProblem]]:
         """Type every cell; the account number is digits only and never a number cell."""
-        problems: list[ImportProblem] = []
-        typed = pd.DataFrame({"source_row": frame["source_row"].to_numpy()})
-
-        def put(name: str, result: tuple[np.ndarray, list[ImportProblem]]) -> None:
-            values, found = result
-            typed[name] = object_column(values) if values.dtype == object else values
-            problems.extend(found)
+        typed, problems, put = typed_columns(frame)
 
         put("account_no", parse_identifiers(frame["account_no"], context.source(frame, "account_no"), ACCOUNT_NUMBER))
         put("account_name", parse_text(frame["account_name"], context.source(frame, "account_name"),

@@ -11,7 +11,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from importers.common import CheckContext, ImportContext, ParsedFile, later_than, object_column, run_checks
+from importers.common import CheckContext, ImportContext, ParsedFile, later_than, run_checks, typed_columns
 from importers.errors import ImportProblem
 from importers.fields import (
     FREE_IDENTIFIER,
@@ -43,13 +43,7 @@ SETTLEMENTS_COLUMNS = ("station_id", "service_period", "kwh", "revenue_type", "a
 
 def settlements_fields(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.DataFrame, list[ImportProblem]]:
     """Type every cell: kWh a non-negative whole number, the amount in fen, the period normalised."""
-    problems: list[ImportProblem] = []
-    typed = pd.DataFrame({"source_row": frame["source_row"].to_numpy()})
-
-    def put(name: str, result: tuple[np.ndarray, list[ImportProblem]]) -> None:
-        values, found = result
-        typed[name] = object_column(values) if values.dtype == object else values
-        problems.extend(found)
+    typed, problems, put = typed_columns(frame)
 
     put("station_id", parse_identifiers(frame["station_id"], context.source(frame, "station_id"), FREE_IDENTIFIER))
     put("service_period", parse_service_periods(frame["service_period"], context.source(frame, "service_period")))

@@ -11,7 +11,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from importers.common import CheckContext, ImportContext, ParsedFile, object_column, run_checks, yuan_texts
+from importers.common import CheckContext, ImportContext, ParsedFile, object_column, run_checks, typed_columns, yuan_texts
 from importers.errors import ImportProblem
 from importers.fields import (
     FREE_IDENTIFIER,
@@ -44,13 +44,7 @@ SHARES_COLUMNS = ("asset_id", "holder_type", "holder_id", "units_e4", "principal
 
 def shares_fields(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.DataFrame, list[ImportProblem]]:
     """Type every cell; a collective's holder id must be a 12-digit village code."""
-    problems: list[ImportProblem] = []
-    typed = pd.DataFrame({"source_row": frame["source_row"].to_numpy()})
-
-    def put(name: str, result: tuple[np.ndarray, list[ImportProblem]]) -> None:
-        values, found = result
-        typed[name] = object_column(values) if values.dtype == object else values
-        problems.extend(found)
+    typed, problems, put = typed_columns(frame)
 
     put("asset_id", parse_identifiers(frame["asset_id"], context.source(frame, "asset_id"), FREE_IDENTIFIER))
     put("holder_type", parse_enum(frame["holder_type"], context.source(frame, "holder_type"), HOLDER_TYPES,

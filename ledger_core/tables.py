@@ -40,6 +40,11 @@ NAMING_CONVENTION = {
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 HASH_LENGTH = 64  # hex SHA-256
+
+
+def utc_now() -> dt.datetime:
+    """Naive UTC now, called at insert time (a callable default, never a value computed at import)."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 GENESIS_HASH = "0" * HASH_LENGTH
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ledger_core.tables import HASH_LENGTH, Base, BigId
+from ledger_core.tables import HASH_LENGTH, Base, BigId, utc_now
 
 PAYABLE_STATUSES = ("open", "claimed", "paid")
 BATCH_STATUSES = ("prepared", "approved", "exported", "closed", "cancelled")
@@ -39,10 +39,6 @@ ACCOUNT_NAME_LENGTH_MAX = 200
 PAYEE_ID_LENGTH_MAX = 64
 USER_LENGTH_MAX = 64
 
-
-def utc_now() -> dt.datetime:
-    """Called at insert time (a callable default, never a value computed at import)."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class PayableRow(Base):

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ledger_core.tables import HASH_LENGTH, Base, BigId
+from ledger_core.tables import HASH_LENGTH, Base, BigId, utc_now
 
 MATCH_ID_LENGTH = 17  # "M" + 16 hex digits (reconciliation.match_ids)
 MATCH_STORED_STATUSES = ("matched", "candidate", "confirmed", "rejected")
@@ -44,10 +44,6 @@ COUNTERPARTY_NAME_LENGTH_MAX = 200
 MEMO_LENGTH_MAX = 500
 RULE_LENGTH_MAX = 32
 
-
-def utc_now() -> dt.datetime:
-    """Called at insert time (a callable default, never a value computed at import)."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class StatementImportRow(Base):

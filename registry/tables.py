@@ -27,18 +27,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ledger_core.tables import HASH_LENGTH, Base, BigId
+from ledger_core.tables import HASH_LENGTH, Base, BigId, utc_now
 
 IMPORT_KINDS = ("register", "shares", "settlements", "assets")
 ASSET_KINDS = ("station", "cooperative")
 HOLDER_TYPES = ("household", "collective")
 REVENUE_TYPES = ("base", "subsidy")
 
-
-def utc_now() -> dt.datetime:
-    """The current UTC time without a zone (what the DateTime columns hold); a callable default,
-    evaluated on each insert."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class RegisterImportRow(Base):
