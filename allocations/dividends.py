@@ -41,6 +41,7 @@ from allocations.frames import (
 from allocations.model import AllocationResult, Step, result_build
 from allocations.rules import CoopDividendRule
 from allocations.split import (
+    percent_text,
     RUN_PAYEES_MAX,
     divide_half_up,
     multiply_arrays_exact,
@@ -158,7 +159,7 @@ def allocate_dividend(
     floors = np.asarray(divide_half_up(multiply_exact(principal_year, floor_rate.numerator),
                                        floor_rate.denominator * YEAR_FRACTION_DENOMINATOR), dtype=np.int64)
     floors_total = int(floors.sum())
-    steps.append(Step(f"guaranteed floors: {float(floor_rate) * 100:g}% a year on principal, prorated, half-up per holder", floors_total))
+    steps.append(Step(f"guaranteed floors: {percent_text(floor_rate)} a year on principal, prorated, half-up per holder", floors_total))
     summary: dict[str, int] = {"pool_fen": declared_fen, "floors_fen": floors_total}
 
     weights = grouped["weight"].to_numpy()
@@ -184,7 +185,7 @@ def allocate_dividend(
     else:
         steps.append(Step("above the floors, shared by shares × active days (largest remainder)", excess_fen))
     if rule.ceiling_rate is not None:
-        steps.append(Step(f"each total capped at {float(rule.ceiling_rate) * 100:g}% a year on principal; held back stays with {rule.cooperative_id}", held_back))
+        steps.append(Step(f"each total capped at {percent_text(rule.ceiling_rate)} a year on principal; held back stays with {rule.cooperative_id}", held_back))
 
     # Deceased sole holders: a one-person household whose member died by the period end.
     households_in_lines = grouped["holder_id"].where(grouped["holder_type"] == "household")

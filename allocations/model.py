@@ -22,6 +22,7 @@ from typing import Mapping
 
 import pandas as pd
 
+from allocations.split import percent_text
 from ledger_core.money import format_yuan
 
 LINE_COLUMNS = (
@@ -180,7 +181,7 @@ def _share_text(numerator: object, denominator: object) -> str:
     if numerator is None or denominator is None or pd.isna(numerator) or pd.isna(denominator):
         return ""
     fraction = Fraction(int(numerator), int(denominator)) if int(denominator) else Fraction(0)
-    return f"{int(numerator):,}/{int(denominator):,} (= {float(fraction):.6%})"
+    return f"{int(numerator):,}/{int(denominator):,} (= {percent_text(fraction, places_max=4)})"
 
 
 def explain(result: AllocationResult, household_id: str) -> list[str]:

@@ -46,7 +46,7 @@ from allocations.frames import (
 )
 from allocations.model import AllocationResult, Step, result_build
 from allocations.rules import PvRevenueRule
-from allocations.split import divide_half_up, split_largest_remainder
+from allocations.split import decimal_text, percent_text, divide_half_up, split_largest_remainder
 from ledger_core.money import format_yuan
 
 ROSTER_ROWS_MAX = 100_000
@@ -61,16 +61,15 @@ def _deduction_amount_fen(rule: PvRevenueRule, index: int, revenue_fen: int, sha
     if deduction.percent_of_revenue is not None:
         rate = deduction.percent_of_revenue
         amount = divide_half_up(revenue_fen * rate.numerator, rate.denominator)
-        return int(amount), f"{float(rate) * 100:g}% of revenue {format_yuan(revenue_fen)}"
+        return int(amount), f"{percent_text(rate)} of revenue {format_yuan(revenue_fen)}"
     if deduction.per_watt_year_fen is not None:
         assert rule.capacity_units_e4 is not None
         # fen per W per year × W (units_e4 / 10) × fraction of a year.
         exact = deduction.per_watt_year_fen * Fraction(rule.capacity_units_e4, 10) * share
         amount = divide_half_up(exact.numerator, exact.denominator)
-        price_yuan = float(deduction.per_watt_year_fen / 100)
-        return int(amount), (
-            f"{price_yuan:g} yuan/W/year × {rule.capacity_units_e4 / 10:,.1f} W × {share} year"
-        )
+        price_yuan = decimal_text(Fraction(deduction.per_watt_year_fen) / 100, places_max=6)
+        watts = decimal_text(Fraction(rule.capacity_units_e4, 10), places_max=1)
+        return int(amount), f"{price_yuan} yuan/W/year × {watts} W × {share} year"
     assert deduction.fixed_per_year_fen is not None
     exact = deduction.fixed_per_year_fen * share
     amount = divide_half_up(exact.numerator, exact.denominator)
@@ -373,7 +372,7 @@ def allocate_pv(
         summary[f"part_{name}_fen"] = part_fen[name]
         component = {"collective": COLLECTIVE_COMPONENT, "wages": WAGE_COMPONENT, "households": HOUSEHOLD_COMPONENT}[name]
         label = "holders (households and collectives by claimed kW)" if name == "households" and parts.collective.mode == "by_claimed_kw" else name
-        steps.append(Step(f"{label} part: {float(rate) * 100:g}% of the distributable amount (largest remainder over the parts)", part_fen[name], component))
+        steps.append(Step(f"{label} part: {percent_text(rate)} of the distributable amount (largest remainder over the parts)", part_fen[name], component))
         if name == "households" and parts.collective.mode == "by_claimed_kw":
             steps.append(Step(f"{label} part (collectives share in it)", part_fen[name], COLLECTIVE_COMPONENT))
 

@@ -42,6 +42,7 @@ from pydantic import (
     model_validator,
 )
 
+from allocations.split import percent_text
 from ledger_core.money import MoneyError, fen_from_decimal, fen_from_text
 
 RULE_TEXT_CHARS_MAX = 200_000
@@ -339,7 +340,7 @@ class PvParts(StrictModel):
         total += self.wages.percent if self.wages else 0
         total += self.collective.percent if self.collective.mode == "percentage" else 0
         if total != 1:
-            raise ValueError(f"the parts' percentages sum to {float(total) * 100:g}%, not 100%")
+            raise ValueError(f"the parts' percentages sum to {percent_text(total)}, not 100%")
         return self
 
 

@@ -252,3 +252,18 @@ def split_check_within_one_fen(
         if abs(Fraction(int(share)) - exact) >= 1:
             problems.append(f"holder {index}: share {share} fen, exact {exact} fen")
     return problems
+
+
+def decimal_text(value: object, places_max: int = 4) -> str:
+    """A rational number (a Fraction, or anything Fraction takes) as decimal text, without a
+    float: exact when it terminates within ``places_max`` places, else rounded half-up."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    exact = Fraction(value)  # type: ignore[arg-type]
+    quotient = Decimal(exact.numerator) / Decimal(exact.denominator)
+    return format(quotient.quantize(Decimal(1).scaleb(-places_max), rounding=ROUND_HALF_UP).normalize(), "f")
+
+
+def percent_text(rate: object, places_max: int = 4) -> str:
+    """A rate as percent text: ``Fraction(1, 200) -> "0.5%"``."""
+    return f"{decimal_text(Fraction(rate) * 100, places_max)}%"  # type: ignore[arg-type]

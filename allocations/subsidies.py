@@ -42,7 +42,7 @@ from allocations.frames import (
 )
 from allocations.model import AllocationResult, Step, result_build
 from allocations.rules import AttributeTableBasis, MedicalTopUpBasis, RosterBasis, SubsidyRule
-from allocations.split import RUN_PAYEES_MAX, divide_half_up, multiply_exact
+from allocations.split import percent_text, RUN_PAYEES_MAX, divide_half_up, multiply_exact
 from ledger_core.money import format_yuan
 
 INPUT_ROWS_MAX = RUN_PAYEES_MAX
@@ -264,13 +264,13 @@ def _medical(rule: SubsidyRule, basis: MedicalTopUpBasis, households, people, pe
     within = found & ~inconsistent & (top_up <= 0)
     if within.any():
         exclusions.append(exclusions_frame(rows["household_id"].to_numpy()[within], bills["id_number"].to_numpy()[within],
-                                           f"own payment already within {float(cap) * 100:g}% of the total"))
+                                           f"own payment already within {percent_text(cap)} of the total"))
     usable = found & ~inconsistent & (top_up > 0)
     # Several bills of one person: each bill is rounded on its own, then summed into one line.
     frame = pd.DataFrame({"id_number": bills["id_number"].to_numpy(dtype=object)[usable], "amount_fen": top_up[usable], "own": own[usable], "cap": cap_fen[usable]})
     grouped = frame.groupby("id_number", sort=True).agg(amount_fen=("amount_fen", "sum"), own=("own", "sum"), cap=("cap", "sum"), bills=("amount_fen", "size")).reset_index()
     person_rows = people.drop_duplicates("id_number").set_index("id_number").reindex(grouped["id_number"].to_numpy()).reset_index()
-    basis_text = [f"own payment {format_yuan(int(o))} − {float(cap) * 100:g}% of total {format_yuan(int(c))}" for o, c in zip(grouped["own"], grouped["cap"])]
+    basis_text = [f"own payment {format_yuan(int(o))} − {percent_text(cap)} of total {format_yuan(int(c))}" for o, c in zip(grouped["own"], grouped["cap"])]
     notes = [f"{count} bill(s)" for count in grouped["bills"]]
     # A bill of a patient who has since died is still owed: it goes to the head's card.
     died = as_days(person_rows["died_on"]) if len(person_rows) else np.array([], dtype="datetime64[D]")
@@ -281,7 +281,7 @@ def _medical(rule: SubsidyRule, basis: MedicalTopUpBasis, households, people, pe
     notes = [note + ("; patient deceased: paid to the head's card" if is_dead else "") for note, is_dead in zip(notes, dead)]
     lines = _lines(rule, "person", grouped["id_number"].to_numpy(dtype=object), person_rows["household_id"].to_numpy(dtype=object),
                    grouped["amount_fen"].to_numpy(), np.array(basis_text, dtype=object), None, None, np.array(notes, dtype=object), accounts)
-    steps = [Step(f"{rule.programme}: own payment above {float(cap) * 100:g}% of each bill's total", int(grouped["amount_fen"].sum()))]
+    steps = [Step(f"{rule.programme}: own payment above {percent_text(cap)} of each bill's total", int(grouped["amount_fen"].sum()))]
     return lines, exclusions, steps
 
 

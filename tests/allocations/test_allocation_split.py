@@ -112,3 +112,14 @@ def test_million_holders_sorted_and_tied_are_fast_enough():
     weights[::7] = 30_000 * 45
     shares = split_largest_remainder(123_456_789, weights, np.arange(count))
     assert int(shares.sum()) == 123_456_789
+
+
+def test_rates_and_shares_are_shown_exactly_without_floats():
+    from allocations.split import decimal_text, percent_text
+
+    assert percent_text(Fraction(1, 200)) == "0.5%"
+    assert percent_text(Fraction(3, 100)) == "3%"
+    assert percent_text(Fraction(1, 3)) == "33.3333%"  # 33.33333… rounded half-up at 4 places
+    assert percent_text(Fraction(2, 3)) == "66.6667%"
+    assert decimal_text(Fraction(3, 100), places_max=6) == "0.03"
+    assert decimal_text(Fraction(1_000_000, 10), places_max=1) == "100000"
