@@ -14,6 +14,7 @@ from rich.table import Table
 
 from ledger_core.money import format_yuan
 from reports.export import Sheet, write_workbook
+from ledger_core.masking import mask_identifier, mask_payee
 
 runs_app = typer.Typer(no_args_is_help=True, help="Allocation runs: list, show, explain, approve, post, cancel, diff.")
 
@@ -33,7 +34,7 @@ def _blank(value: object) -> str:
     return str(value)
 
 
-def line_rows(lines, rule_name: str) -> list[list[object]]:  # type: ignore[no-untyped-def]
+def line_rows(lines, rule_name: str, unmasked: bool = False) -> list[list[object]]:  # type: ignore[no-untyped-def]
     """Rows of the per-payee sheet: who, where, under which rule, on what basis, how much, to which card."""
     rows = []
     for raw in lines.to_dict("records"):
@@ -44,26 +45,26 @@ def line_rows(lines, rule_name: str) -> list[list[object]]:  # type: ignore[no-u
                 share = f"{int(row['share_numerator']):,}/{int(row['share_denominator']):,}"
             except (TypeError, ValueError):
                 share = ""
-        who = row.get("household_id") or row["payee_id"]
+        who = row.get("household_id") or mask_payee(row["payee_id"], unmasked=unmasked)
         explanation = "；".join(part for part in (row.get("component", ""), row.get("note") or "", row.get("source_reference") or "") if part)
         rows.append([
             who, row.get("head_name") or row.get("account_name") or "", row.get("village_code") or "", rule_name,
-            row.get("basis") or "", share, int(row["amount_fen"]), row.get("account_no") or "", explanation,
+            row.get("basis") or "", share, int(row["amount_fen"]), mask_identifier(row.get("account_no") or None, unmasked=unmasked) or "", explanation,
         ])
     return rows
 
 
-def write_run_export(out: Path, outcome) -> list[Path]:  # type: ignore[no-untyped-def]
+def write_run_export(out: Path, outcome, unmasked: bool = False) -> list[Path]:  # type: ignore[no-untyped-def]
     from allocations.runs import village_summary
 
     summary = village_summary(outcome.lines)
     exclusions = outcome.result.exclusions
     sheets = [
-        Sheet("明细", f"{outcome.rule_name} {outcome.period} 分配明细", LINE_HEADERS, line_rows(outcome.lines, outcome.rule_name), (6,)),
+        Sheet("明细", f"{outcome.rule_name} {outcome.period} 分配明细", LINE_HEADERS, line_rows(outcome.lines, outcome.rule_name, unmasked), (6,)),
         Sheet("村汇总", f"{outcome.rule_name} {outcome.period} 分村汇总", ("村代码", "项目", "人(户)数", "金额(元)"),
               [[row["village_code"], row["component"], int(row["payees"]), int(row["amount_fen"])] for row in summary.to_dict("records")], (3,)),
         Sheet("未纳入", f"{outcome.rule_name} {outcome.period} 未纳入名单", ("户编号", "证件号码", "原因"),
-              [[_blank(row["household_id"]), _blank(row["id_number"]), _blank(row["reason"])] for row in exclusions.to_dict("records")]),
+              [[_blank(row["household_id"]), _blank(mask_identifier(_blank(row["id_number"]) or None, unmasked=unmasked)), _blank(row["reason"])] for row in exclusions.to_dict("records")]),
     ]
     return write_workbook(out, sheets)
 
@@ -75,6 +76,7 @@ def allocate(
     inputs: Optional[Path] = typer.Option(None, "--inputs", help="roster, hospital bills or house-repair applications"),
     dry_run: bool = typer.Option(False, "--dry-run", help="compute and show, store nothing"),
     out: Optional[Path] = typer.Option(None, "--out", help="write the payee lines, village summary and exclusions (.xlsx or .csv)"),
+    unmasked: bool = typer.Option(False, "--unmasked", help="write full card and resident ID numbers (recorded in the audit log)"),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help="who calculates (recorded); or DISBURSE_USER"),
 ) -> None:
     """Compute an allocation run (status calculated); the same rule, period and inputs give the same run."""
@@ -100,7 +102,7 @@ def allocate(
     cli.console.print(table)
     cli.console.print(f"{len(outcome.lines):,} lines, {len(outcome.result.exclusions):,} exclusions")
     if out is not None:
-        for path in write_run_export(out, outcome):
+        for path in write_run_export(out, outcome, unmasked):
             cli.console.print(f"written to {path}")
 
 
@@ -221,7 +223,7 @@ def runs_diff(
         difference = run_difference(session, old, new)
     table = Table("payee", "household", "component", "old", "new", "difference")
     for row in difference.to_dict("records"):
-        table.add_row(str(row["payee_id"]), row["household_id"] or "", row["component"], format_yuan(int(row["old_fen"])),
+        table.add_row(mask_payee(row["payee_id"], row["household_id"]), row["household_id"] or "", row["component"], format_yuan(int(row["old_fen"])),
                       format_yuan(int(row["new_fen"])), format_yuan(int(row["difference_fen"])))
     cli.console.print(table)
     total = int(difference["difference_fen"].sum()) if len(difference) else 0
@@ -230,6 +232,6 @@ def runs_diff(
         from reports.export import write_table
 
         write_table(out, title=f"run {old} → run {new}", headers=("收款人", "户编号", "项目", "原金额", "新金额", "差额"),
-                    rows=[[r["payee_id"], r["household_id"] or "", r["component"], int(r["old_fen"]), int(r["new_fen"]), int(r["difference_fen"])]
+                    rows=[[mask_payee(r["payee_id"], r["household_id"]), r["household_id"] or "", r["component"], int(r["old_fen"]), int(r["new_fen"]), int(r["difference_fen"])]
                           for r in difference.to_dict("records")], money_columns=(3, 4, 5))
         cli.console.print(f"written to {out}")

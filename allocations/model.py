@@ -24,6 +24,7 @@ import pandas as pd
 
 from allocations.split import percent_text
 from ledger_core.money import format_yuan
+from ledger_core.masking import mask_identifier
 
 LINE_COLUMNS = (
     "payee_type",
@@ -207,11 +208,11 @@ def explain(result: AllocationResult, household_id: str) -> list[str]:
         if row.note:
             parts.append(f"({row.note})")
         if row.account_no:
-            parts.append(f"to account {row.account_no} {row.account_name or ''}".rstrip())
+            parts.append(f"to account {mask_identifier(row.account_no)} {row.account_name or ''}".rstrip())
         text.append(", ".join(parts))
     excluded = result.exclusions[result.exclusions["household_id"] == household_id]
     for row in excluded.itertuples(index=False):
-        who = f" person {row.id_number}" if row.id_number else ""
+        who = f" person {mask_identifier(row.id_number)}" if row.id_number else ""
         text.append(f"  {household_id}{who} excluded: {row.reason}")
     if household_lines.empty and excluded.empty:
         text.append(f"  {household_id}: no line and no exclusion in this allocation")

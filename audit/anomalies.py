@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from audit.tables import FindingReviewRow
 from ledger_core.model import DisburseError
 from ledger_core.money import format_yuan
-from reports.masking import mask_identifier
+from ledger_core.masking import mask_identifier
 
 CONFIG_PATH = Path(__file__).with_name("config.yaml")
 FINDINGS_PER_CHECK_MAX = 10_000  # a check that finds more is reporting a systemic problem; the count says so
@@ -337,7 +337,7 @@ def review_finding(session: Session, finding_id: str, note: str, user: str, *, p
 def write_findings(report: AnomalyReport, path: Path) -> list[Path]:
     """Every finding with its evidence: one sheet of findings, personal numbers masked."""
     from reports.export import Sheet, write_workbook
-    from reports.masking import mask_identifier
+    from ledger_core.masking import mask_identifier
 
     def shown(key: str, value: object) -> str:
         if value is None:

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from ledger_core.model import DisburseError
 from ledger_core.money import format_yuan
+from ledger_core.masking import mask_identifier, mask_payee
 
 payout_app = typer.Typer(
     no_args_is_help=True,
@@ -60,7 +61,7 @@ def prepare(
     if outcome.kept:
         table = Table("payee", "户编号", "account", "amount (yuan)", "payables", "kept because", title="kept for later")
         for kept in outcome.kept[:KEPT_SHOWN_MAX]:
-            table.add_row(kept.payee_id, kept.household_id or "", kept.account_no or "", format_yuan(kept.amount_fen),
+            table.add_row(mask_payee(kept.payee_id, kept.household_id), kept.household_id or "", mask_identifier(kept.account_no) or "", format_yuan(kept.amount_fen),
                           str(kept.payable_count), escape(kept.reason))
         cli.console.print(table)
         if len(outcome.kept) > KEPT_SHOWN_MAX:
@@ -148,7 +149,7 @@ def returns(
     if outcome.reported:
         table = Table("row", "reported as", "account", "amount (yuan)", "memo", "why", title="lines not applied")
         for line in outcome.reported:
-            table.add_row(str(line.source_row), line.outcome, line.account_no or "",
+            table.add_row(str(line.source_row), line.outcome, mask_identifier(line.account_no) or "",
                           format_yuan(line.amount_fen) if line.amount_fen is not None else "", escape(line.memo or ""),
                           escape(line.note))
         cli.console.print(table)
@@ -190,7 +191,7 @@ def fix_list_command(
         return
     table = Table("entity", "payee", "户编号", "户名", "failed account", "amount (yuan)", "reason", "failed on", "reference")
     for row in frame.itertuples(index=False):
-        table.add_row(row.entity, row.payee_id, row.household_id or "", escape(row.account_name or ""), row.account_no,
+        table.add_row(row.entity, mask_payee(row.payee_id, row.household_id), row.household_id or "", escape(row.account_name or ""), mask_identifier(row.account_no) or "",
                       format_yuan(int(row.amount_fen)), escape(row.reason or ""), str(row.failed_on), row.payment_reference)
     cli.console.print(table)
 
@@ -212,7 +213,7 @@ def status(
                   title=f"户 {household} 兑付情况")
     for line in found.lines:
         table.add_row(STATE_NAMES_ZH.get(line.state, line.state), escape(line.programme), line.period,
-                      format_yuan(line.amount_fen), line.payee_id, line.account_no or "", line.payment_reference or "",
+                      format_yuan(line.amount_fen), mask_payee(line.payee_id, household), mask_identifier(line.account_no) or "", line.payment_reference or "",
                       line.batch_reference or "", str(line.recorded_on or ""), str(line.exported_on or ""),
                       str(line.settled_on or ""), escape(line.reason or ""))
     cli.console.print(table)

@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ledger_core.money import format_yuan
+from ledger_core.masking import mask_identifier
 
 USER_HELP = "who is acting (recorded with every change); or set DISBURSE_USER"
 ACCOUNT_HELP = "the bank account: its account number or its 102 sub-account code"
@@ -167,7 +168,7 @@ def reconcile_post_unmatched(
         table = Table("line", "date", "amount", "summary", "counterparty", title="bank-only lines no rule takes")
         for row in outcome.left_over.head(50).itertuples(index=False):
             table.add_row(str(row.line_id), str(row.booked_on)[:10], format_yuan(int(row.amount_fen)),
-                          escape(str(row.summary or "")), escape(str(row.counterparty_name or row.counterparty_account or "")))
+                          escape(str(row.summary or "")), escape(str(row.counterparty_name or mask_identifier(row.counterparty_account) or "")))
         cli.console.print(table)
 
 

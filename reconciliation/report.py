@@ -20,6 +20,7 @@ from reconciliation.model import AdjustedBalance, ReconciliationResult
 from reconciliation.runs import RunCounts, compute, run_counts
 from reconciliation.statements import BankAccountRef, bank_account_by_reference
 from reports.export import Sheet, write_workbook
+from ledger_core.masking import mask_identifier
 
 CATEGORY_NAMES_ZH = {"fee": "手续费", "interest": "利息", "unknown": "未知"}
 RULE_NAMES_ZH = {
@@ -117,11 +118,11 @@ def report_sheets(account: BankAccountRef, period: str, result: ReconciliationRe
                 int(row.book_amount_fen), int(row.difference_fen)] for row in matches.itertuples(index=False)], (7, 8, 9)),
         Sheet("银行有企业无", f"银行有、账簿无 {title}", ("对账单行", "日期", "金额", "摘要", "附言", "对方账号", "对方户名", "类别"),
               [[int(row.line_id), _day(row.booked_on), int(row.amount_fen), _blank(row.summary), _blank(row.memo),
-                _blank(row.counterparty_account), _blank(row.counterparty_name), CATEGORY_NAMES_ZH.get(row.category, row.category)]
+                _blank(mask_identifier(row.counterparty_account)), _blank(row.counterparty_name), CATEGORY_NAMES_ZH.get(row.category, row.category)]
                for row in result.bank_only.itertuples(index=False)], (2,)),
         Sheet("企业有银行无", f"账簿有、银行无 {title}", ("账簿分录行", "日期", "金额", "付款编号", "批次", "对方账号", "对方户名", "摘要"),
               [[int(row.book_id), _day(row.entry_date), int(row.amount_fen), _blank(row.payment_reference),
-                _blank(row.batch_reference), _blank(row.counterparty_account), _blank(row.counterparty_name), _blank(row.memo)]
+                _blank(row.batch_reference), _blank(mask_identifier(row.counterparty_account)), _blank(row.counterparty_name), _blank(row.memo)]
                for row in result.book_only.itertuples(index=False)], (2,)),
         Sheet("金额不符", f"金额不符 {title}", ("匹配编号", "编号", "对账单行", "账簿分录行", "银行金额", "账簿金额", "差额"),
               [[row.match_id, _blank(row.reference), _ids(row.statement_line_ids), _ids(row.book_ids),

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from importers.errors import ImportProblem, ImportRefused, problems_summary, write_problems
 from registry.model import ImportOutcome
+from ledger_core.masking import mask_details, mask_identifier
 
 USER_HELP = "who is acting (recorded with every change); or set DISBURSE_USER"
 DATE_FORMATS = ["%Y-%m-%d"]
@@ -207,11 +208,12 @@ def registry_show(
     else:
         table = Table("field", "value", title=f"户编号 {household} as of {on.isoformat()}")
         for name, value in row.items():
-            table.add_row(name, "" if value is None else str(value))
+            shown = mask_identifier(str(value)) if value is not None and name in ("account_no", "head_id_number") else value
+            table.add_row(name, "" if shown is None else str(shown))
         console.print(table)
         people = Table("证件号码", "姓名", "与户主关系", "性别", "出生日期", "在校生状况", "健康状况", "死亡日期")
         for member in members:
-            people.add_row(*("" if member[name] is None else str(member[name]) for name in (
+            people.add_row(*("" if member[name] is None else str(mask_identifier(str(member[name])) if name == "id_number" else member[name]) for name in (
                 "id_number", "name", "relation", "sex", "birth_date", "school_stage", "health", "died_on")))
         console.print(people)
     versions = Table("from", "to", "status", "type", "head", "card", "members", title="versions")
@@ -219,7 +221,7 @@ def registry_show(
         values = version.values
         versions.add_row(version.valid_from.isoformat(), version.valid_to.isoformat() if version.valid_to else "",
                          str(values["poverty_status"]), str(values["household_type"]), str(values["head_name"]),
-                         f"{values['bank_name']} {values['account_no']}", str(len(version.members)))
+                         f"{values['bank_name']} {mask_identifier(values['account_no']) or ''}", str(len(version.members)))
     console.print(versions)
     _print_events(console, [(event.effective_on, event.kind, event.household_id, event.id_number, event.details,
                              event.snapshot_as_of) for event in history.events], "events")
@@ -247,8 +249,8 @@ def registry_changes(
 def _print_events(console, events: list[tuple], title: str) -> None:  # type: ignore[no-untyped-def, type-arg]
     table = Table("effective", "kind", "户编号", "证件号码", "details", "learnt in snapshot", title=title)
     for effective_on, kind, household_id, id_number, details, snapshot_as_of in events:
-        text = ", ".join(f"{key}={value}" for key, value in details.items())
-        table.add_row(effective_on.isoformat(), kind, household_id, id_number or "", escape(text),
+        text = ", ".join(f"{key}={value}" for key, value in mask_details(details).items())
+        table.add_row(effective_on.isoformat(), kind, household_id, mask_identifier(id_number) or "", escape(text),
                       snapshot_as_of.isoformat())
     console.print(table)
 

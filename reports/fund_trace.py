@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ledger_core.model import DisburseError
 from reports.export import Sheet, write_workbook
+from ledger_core.masking import mask_payee
 
 FUND_LENGTH_MAX = 200
 
@@ -110,7 +111,7 @@ def write_fund_trace(trace: FundTrace, path: Path) -> list[Path]:
         Sheet("分配", "分配运行", ("运行", "规则", "期间", "状态", "项目", "金额(元)"),
               [[int(r["run_id"]), r["rule_name"], r["period"], r["status"], r["component"], int(r["amount_fen"])] for r in trace.runs.to_dict("records")], (5,)),
         Sheet("到户", "到户情况", ("户编号", "收款人", "待发放", "已编批", "银行处理中", "已到账", "合计"),
-              [[r["household_id"] or "", r["payee_id"], int(r["due_fen"]), int(r["in_batch_fen"]), int(r["in_transit_fen"]), int(r["paid_fen"]), int(r["total_fen"])]
+              [[r["household_id"] or "", mask_payee(r["payee_id"], r["household_id"]), int(r["due_fen"]), int(r["in_batch_fen"]), int(r["in_transit_fen"]), int(r["paid_fen"]), int(r["total_fen"])]
                for r in trace.households.to_dict("records")], (2, 3, 4, 5, 6)),
         Sheet("核对", "核对", ("项目", "左", "右", "一致"),
               [[what, left, right, "是" if left == right else "否"] for what, left, right in trace.ties], (1, 2)),

@@ -24,7 +24,7 @@ from ledger_core.money import format_capitals, format_yuan
 from payouts.status import household_status
 from registry import queries as registry
 from reports.export import Sheet, write_workbook
-from reports.masking import mask_identifier
+from ledger_core.masking import mask_identifier
 
 STATE_NAMES_ZH = {
     "due": "待发放",

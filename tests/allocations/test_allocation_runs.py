@@ -98,7 +98,14 @@ def test_dry_run_stores_nothing_and_export_has_three_sheets(books, tmp_path: Pat
     assert workbook.sheetnames == ["明细", "村汇总", "未纳入"]
     header = [cell.value for cell in workbook["明细"][2]]
     assert header == ["户编号", "户主姓名", "村", "规则", "基数", "份额", "金额(元)", "收款账号", "说明"]
-    amounts = [row[6] for row in workbook["明细"].iter_rows(min_row=3, values_only=True)]
+    rows = list(workbook["明细"].iter_rows(min_row=3, values_only=True))
+    cards = [row[7] for row in rows if row[7]]
+    # Card numbers are masked in exports (first six, stars, last four) unless --unmasked.
+    assert cards and all("*" in card and len(card) >= 15 for card in cards)
+    full = write_run_export(tmp_path / "full.xlsx", outcome, unmasked=True)
+    full_cards = [row[7] for row in openpyxl.load_workbook(full[0])["明细"].iter_rows(min_row=3, values_only=True) if row[7]]
+    assert all(card.isdigit() for card in full_cards) and [c[:6] + c[-4:] for c in full_cards] == [c[:6] + c[-4:] for c in cards]
+    amounts = [row[6] for row in rows]
     # Amounts are numbers in yuan; their sum is the pool (to the fen, compared in fen).
     assert sum(round(value * 100) for value in amounts) == outcome.result.pool_fen
 

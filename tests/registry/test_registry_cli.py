@@ -60,7 +60,12 @@ def test_import_registry_show_and_changes(invoke, county, county_events, engine,
     card = next(event for event in county_events["events"] if event["kind"] == "card_change")
     shown = invoke("registry", "show", card["household_id"], "--as-of", card["snapshot"])
     assert shown.exit_code == 0, shown.output
-    assert card["new_account_no"] in shown.output and card["old_account_no"] in shown.output
+    # Card numbers are shown masked: first six, a star for each hidden digit, last four.
+    def masked(number: str) -> str:
+        return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+    assert masked(card["new_account_no"]) in shown.output and masked(card["old_account_no"]) in shown.output
+    assert card["new_account_no"] not in shown.output
     assert "card_change" in shown.output
 
     changes = invoke("registry", "changes", "--since", county.snapshot_dates[0].isoformat())

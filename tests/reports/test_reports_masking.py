@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from reports.masking import mask_frame, mask_identifier
+from ledger_core.masking import mask_frame, mask_identifier
 
 
 @pytest.mark.parametrize(

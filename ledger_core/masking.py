@@ -76,3 +76,23 @@ def mask_frame(frame: pd.DataFrame, columns: Iterable[str], *, unmasked: bool = 
 
 
 __all__ = ("UNMASKED_HELP", "mask_frame", "mask_identifier")
+
+
+def mask_payee(payee_id: object, household_id: object = None, *, unmasked: bool = False) -> str:
+    """A payee as shown to people: a household id as it is (it is not personal), a person's
+    resident ID masked."""
+    text = "" if payee_id is None else str(payee_id)
+    if not text or (household_id is not None and text == str(household_id)):
+        return text
+    return mask_identifier(text, unmasked=unmasked) or ""
+
+
+PERSONAL_KEY_PARTS = ("account", "id_number", "card", "账号", "证件")
+
+
+def mask_details(details: dict, *, unmasked: bool = False) -> dict:
+    """A mapping (event details, evidence) with every value under a personal-number key masked."""
+    return {
+        key: (mask_identifier(str(value), unmasked=unmasked) if value is not None and any(part in str(key) for part in PERSONAL_KEY_PARTS) else value)
+        for key, value in details.items()
+    }
