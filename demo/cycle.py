@@ -66,6 +66,14 @@ def rule_for_cooperative(template: Path, cooperative: dict, collective_village: 
     return out
 
 
+def collective_village_of(shares_path: Path, cooperative_id: str) -> str:
+    """A village collective that holds shares of the cooperative (it takes back exited shares)."""
+    return next(
+        line.split(",")[2] for line in Path(shares_path).read_text(encoding="utf-8").splitlines()[1:]
+        if line.startswith(cooperative_id + ",") and ",村集体," in line
+    )
+
+
 def _settlement_rules(stations: list[tuple[str, int]], out: Path) -> Path:
     """post-unmatched rules: fees, interest, and each station's grid receipts clearing 112."""
     from demo.bank import GRID_ACCOUNT
@@ -149,10 +157,7 @@ def run_demo(directory: Path | None = None, progress: Callable[[str], None] = la
         rules_directory.mkdir(exist_ok=True)
         station = assets["stations"][0]
         cooperative = assets["cooperatives"][0]
-        collective_village = next(
-            line.split(",")[2] for line in county.shares_path.read_text(encoding="utf-8").splitlines()[1:]
-            if line.startswith(cooperative["asset_id"] + ",") and ",村集体," in line
-        )
+        collective_village = collective_village_of(county.shares_path, cooperative["asset_id"])
         runs = [
             (rule_for_station(EXAMPLES / "pv_revenue.yaml", station, rules_directory / "pv.yaml"), "2026-10", county.public_welfare_jobs_path),
             (rule_for_cooperative(EXAMPLES / "coop_dividend.yaml", cooperative, collective_village, rules_directory / "dividend.yaml"), "2026-10", None),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from demo.cycle import collective_village_of, rule_for_cooperative, rule_for_station
 from generator import generate_county
 from ledger_core.db import make_engine, transaction
 from registry import service as registry_service
@@ -14,7 +15,7 @@ from registry import service as registry_service
 SEED = 7
 HOUSEHOLDS = 200
 TODAY = dt.date(2026, 11, 20)
-EXAMPLES = Path(__file__).resolve().parents[2] / "allocations" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "allocations" / "examples"
 
 
 def county(directory: Path) -> Path:
@@ -46,21 +47,11 @@ def first_station(county_directory: Path) -> dict:
 
 def pv_rule(directory: Path, county_directory: Path) -> Path:
     """The example PV rule, pointed at the generated county's first station."""
-    station = first_station(county_directory)
-    text = (EXAMPLES / "pv_revenue.yaml").read_text(encoding="utf-8")
-    text = text.replace("PV-611002-001", station["asset_id"]).replace('capacity_kw: "300"', f'capacity_kw: "{station["capacity_kw"]}"')
-    path = directory / "pv.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return rule_for_station(EXAMPLES / "pv_revenue.yaml", first_station(county_directory), directory / "pv.yaml")
 
 
 def dividend_rule(directory: Path, county_directory: Path, pool_yuan: str = "120000") -> Path:
+    """The example dividend rule, pointed at the generated county's first cooperative."""
     cooperative = yaml.safe_load((county_directory / "assets.yaml").read_text(encoding="utf-8"))["cooperatives"][0]
-    text = (EXAMPLES / "coop_dividend.yaml").read_text(encoding="utf-8")
-    text = text.replace("COOP-001", cooperative["asset_id"]).replace('pool_yuan: "120000"', f'pool_yuan: "{pool_yuan}"')
-    village = next(line.split(",")[2] for line in (county_directory / "shares.csv").read_text(encoding="utf-8").splitlines()[1:]
-                   if line.startswith(cooperative["asset_id"]) and ",村集体," in line)
-    text = text.replace('collective_id: "611002001001"', f'collective_id: "{village}"')
-    path = directory / f"dividend-{pool_yuan}.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    village = collective_village_of(county_directory / "shares.csv", cooperative["asset_id"])
+    return rule_for_cooperative(EXAMPLES / "coop_dividend.yaml", cooperative, village, directory / f"dividend-{pool_yuan}.yaml", pool_yuan)

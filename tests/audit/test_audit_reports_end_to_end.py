@@ -1,0 +1,146 @@
+"""Issue 7 end to end on a small generated county: a PV run posted and paid through the bank
+(with one failure), then the 明白卡, the fund trace, the anomaly checks and the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from sqlalchemy import select, text
+
+from allocations.runs import approve_run, calculate_run, post_run
+from audit.anomalies import AuditConfig, run_checks, review_finding
+from audit.tables import AuditLogRow
+from cli_runner import run
+from demo.bank import write_return_file
+from importers.bank_profiles import profile_by_name
+from ledger_core.db import transaction
+from ledger_core.model import DisburseError
+from ledger_core.service import add_bank_account
+from payouts.payables import record_payables
+from payouts.service import approve_batch, batch_by_reference, batch_instructions, export_batch, prepare_batch
+from payouts.settlement import apply_return_file
+from reports.fund_trace import fund_trace
+from reports.household import household_statement, write_household_statement
+from runs_setup import TODAY, county, import_county, pv_rule
+
+PAY_DAY = dt.date(2026, 11, 20)
+
+
+@pytest.fixture(scope="module")
+def county_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return county(tmp_path_factory.mktemp("county"))
+
+
+@pytest.fixture
+def paid(engine, database_url: str, county_directory: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A PV run posted, batched, exported and answered by the bank with some failures."""
+    import_county(database_url, county_directory)
+    with transaction(engine) as session:
+        add_bank_account(session, "COUNTY", "中国农业银行", "6228480012345678901", "clerk")
+        outcome = calculate_run(session, pv_rule(tmp_path, county_directory), "2026-10", "alice")
+        approve_run(session, outcome.run_id, "bob")
+        post_run(session, outcome.run_id, "bob", today=TODAY)
+    with transaction(engine) as session:
+        prepared = prepare_batch(session, "COUNTY", "carol", today=PAY_DAY)
+        approve_batch(session, prepared.batch_reference, "dave")
+        if prepared.approvals_required > 1:
+            approve_batch(session, prepared.batch_reference, "erin")
+        export_batch(session, prepared.batch_reference, "generic", tmp_path / "batch.csv", "carol", today=PAY_DAY)
+        instructions = batch_instructions(session, batch_by_reference(session, prepared.batch_reference).id)
+    decided = write_return_file(instructions, profile_by_name("generic"), tmp_path / "return.csv", 20, 3)
+    with transaction(engine) as session:
+        apply_return_file(session, tmp_path / "return.csv", "generic", "carol", on=PAY_DAY)
+    return engine, outcome, decided
+
+
+def test_household_statement_shows_paid_and_failed_and_ties_to_the_ledger(paid, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    engine, outcome, decided = paid
+    failed = decided[decided["status"] == "failure"].iloc[0]
+    succeeded = decided[decided["status"] == "success"].iloc[0]
+    with transaction(engine) as session:
+        bad = household_statement(session, failed["household_id"], today=TODAY)
+        good = household_statement(session, succeeded["household_id"], today=TODAY)
+    assert bad.totals_fen.get("failed") == int(failed["amount_fen"])
+    # The failed amount is payable again (due, or held for a card fix) and the books say the same.
+    assert bad.statement_outstanding_fen == int(failed["amount_fen"]) == bad.ledger_outstanding_fen
+    assert bad.ties_to_ledger
+    assert good.totals_fen.get("paid") == int(succeeded["amount_fen"]) and good.ledger_outstanding_fen == 0
+    written = write_household_statement(bad, tmp_path / "card.xlsx")
+    sheet = openpyxl.load_workbook(written[0])["明细"]
+    cards = [row[6] for row in sheet.iter_rows(min_row=3, values_only=True) if row[6]]
+    assert cards and all("*" in card for card in cards)  # card numbers masked
+    html = write_household_statement(bad, tmp_path / "card.html")[0].read_text(encoding="utf-8")
+    assert "惠民惠农资金明白卡" in html and "发放失败" in html
+
+
+def test_fund_trace_ties_from_settlements_to_households(paid) -> None:  # type: ignore[no-untyped-def]
+    engine, outcome, decided = paid
+    station = outcome.result.lines["source_reference"].iloc[0]  # "settlement N …": the run took this station's rows
+    with transaction(engine) as session:
+        station_id = session.execute(text("SELECT station_id FROM pv_settlements LIMIT 1")).scalar_one()
+        trace = fund_trace(session, station_id)
+        settled_fen = session.execute(text("SELECT sum(amount_fen) FROM pv_settlements WHERE station_id = :s"), {"s": station_id}).scalar_one()
+    assert station.startswith("settlement")
+    assert trace.settlements_fen == settled_fen
+    assert trace.all_tie, trace.ties
+    lines = outcome.result.lines
+    to_households = int(lines.loc[lines["payee_type"].isin(["household", "person"]), "amount_fen"].sum())
+    assert int(trace.households["total_fen"].sum()) == to_households
+    assert int(trace.households["paid_fen"].sum()) == int(decided.loc[decided["status"] == "success", "amount_fen"].sum())
+
+
+def test_anomalies_are_found_with_stable_ids_and_stay_gone_once_reviewed(paid) -> None:  # type: ignore[no-untyped-def]
+    engine, outcome, decided = paid
+    with transaction(engine) as session:
+        # Two unrelated households paid to one card: a card held by someone else.
+        record_payables(session, pd.DataFrame({
+            "entity_code": "COUNTY", "run_id": None, "source_line": [1, 2], "household_id": ["H-A", "H-B"],
+            "payee_type": "household", "payee_id": ["H-A", "H-B"], "programme": "手工补发", "fund_source": "测试",
+            "account_code": "211", "amount_fen": [10_000, 20_000], "account_no": "6228480099999999999",
+            "account_name": "某人", "period": "2026-10",
+        }))
+    with transaction(engine) as session:
+        first = run_checks(session, today=TODAY)
+        again = run_checks(session, today=TODAY)
+        strict = run_checks(session, today=TODAY, config=AuditConfig(pv_household_share_max_percent=50))
+        idle = run_checks(session, today=TODAY + dt.timedelta(days=120))
+    shared = first.findings["shared_bank_account"]
+    assert len(shared) == 1 and "2 households" in shared[0].summary and "622848*********9999" in shared[0].summary
+    assert [f.finding_id for f in shared] == [f.finding_id for f in again.findings["shared_bank_account"]]
+    # The example rule gives households 70% of the distributable revenue: fine at 70%, a finding at 50%.
+    assert first.findings["pv_household_share"] == [] and len(strict.findings["pv_household_share"]) == 1
+    # 120 days later every unpaid payable is idle: the two above and the failed payments.
+    unpaid = 2 + int((decided["status"] == "failure").sum())
+    assert len(idle.findings["idle_payables"]) >= unpaid
+    with transaction(engine) as session:
+        message = review_finding(session, shared[0].finding_id, "两户为同一代理人，已核实", "auditor")
+    assert "marked reviewed" in message
+    with transaction(engine) as session:
+        after = run_checks(session, today=TODAY)
+        with pytest.raises(DisburseError, match="note"):
+            review_finding(session, shared[0].finding_id, " ", "auditor")
+    assert after.findings["shared_bank_account"] == [] and after.reviewed_hidden == 1
+
+
+def test_audit_log_records_commands_and_refusals_with_input_hashes(database_url: str, engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    good = tmp_path / "good.csv"
+    good.write_text("凭证号,日期,摘要,科目编码,借方金额,贷方金额\n1,2026-10-05,电费,102,10.00,\n1,2026-10-05,电费,501,,10.00\n", encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("凭证号,日期,摘要,科目编码,借方金额,贷方金额\n1,2026-10-05,电费,102,10.00,\n1,2026-10-05,电费,501,,9.99\n", encoding="utf-8")
+    assert run(database_url, "journal", "post", str(bad), "--entity", "COUNTY", user="alice").exit_code == 1
+    assert run(database_url, "journal", "post", str(good), "--entity", "COUNTY", user="bob").exit_code == 0
+    assert run(database_url, "journal", "show", "--entity", "COUNTY", "--period", "2026-10").exit_code == 0  # reads only
+    with transaction(engine) as session:
+        rows = session.scalars(select(AuditLogRow).order_by(AuditLogRow.id)).all()
+    assert [(row.command, row.user, row.outcome) for row in rows] == [("journal post", "alice", "refused"), ("journal post", "bob", "ok")]
+    import hashlib
+
+    assert json.loads(rows[0].input_hashes) == {str(bad): hashlib.sha256(bad.read_bytes()).hexdigest()}
+    assert "postings sum to 0.01, not 0" in rows[0].message
+    shown = run(database_url, "audit", "log")
+    assert "journal post" in shown.stdout and "refused" in shown.stdout and "bad.csv" in shown.stdout
