@@ -223,7 +223,7 @@ def runs_diff(
         difference = run_difference(session, old, new)
     table = Table("payee", "household", "component", "old", "new", "difference")
     for row in difference.to_dict("records"):
-        table.add_row(mask_payee(row["payee_id"], row["household_id"]), row["household_id"] or "", row["component"], format_yuan(int(row["old_fen"])),
+        table.add_row(mask_payee(row["payee_id"]), _blank(row["household_id"]), row["component"], format_yuan(int(row["old_fen"])),
                       format_yuan(int(row["new_fen"])), format_yuan(int(row["difference_fen"])))
     cli.console.print(table)
     total = int(difference["difference_fen"].sum()) if len(difference) else 0
@@ -232,6 +232,6 @@ def runs_diff(
         from reports.export import write_table
 
         write_table(out, title=f"run {old} → run {new}", headers=("收款人", "户编号", "项目", "原金额", "新金额", "差额"),
-                    rows=[[mask_payee(r["payee_id"], r["household_id"]), r["household_id"] or "", r["component"], int(r["old_fen"]), int(r["new_fen"]), int(r["difference_fen"])]
+                    rows=[[mask_payee(r["payee_id"]), _blank(r["household_id"]), r["component"], int(r["old_fen"]), int(r["new_fen"]), int(r["difference_fen"])]
                           for r in difference.to_dict("records")], money_columns=(3, 4, 5))
         cli.console.print(f"written to {out}")

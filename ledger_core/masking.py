@@ -14,6 +14,8 @@ in the audit log. This module does not log: it has no idea who asked.
 
 from __future__ import annotations
 
+import re
+
 import math
 from typing import Iterable
 
@@ -78,11 +80,14 @@ def mask_frame(frame: pd.DataFrame, columns: Iterable[str], *, unmasked: bool = 
 __all__ = ("UNMASKED_HELP", "mask_frame", "mask_identifier")
 
 
+RESIDENT_ID_SHAPE = re.compile(r"^\d{17}[\dXx]$")
+
+
 def mask_payee(payee_id: object, household_id: object = None, *, unmasked: bool = False) -> str:
-    """A payee as shown to people: a household id as it is (it is not personal), a person's
-    resident ID masked."""
-    text = "" if payee_id is None else str(payee_id)
-    if not text or (household_id is not None and text == str(household_id)):
+    """A payee as shown to people: a person's resident ID masked; a household id or a village
+    code as it is (they are not personal numbers)."""
+    text = "" if _is_missing(payee_id) else str(payee_id)
+    if not RESIDENT_ID_SHAPE.match(text):
         return text
     return mask_identifier(text, unmasked=unmasked) or ""
 

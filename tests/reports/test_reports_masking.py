@@ -60,3 +60,13 @@ def test_mask_frame_masks_only_the_named_columns() -> None:
 def test_mask_frame_refuses_a_column_it_cannot_find() -> None:
     with pytest.raises(KeyError, match="id_numbr"):
         mask_frame(pd.DataFrame({"id_number": ["610102199001011234"]}), ["id_numbr"])
+
+
+def test_a_payee_is_masked_only_when_it_is_a_resident_id():
+    from ledger_core.masking import mask_payee
+
+    assert mask_payee("11010519491231002X") == "110105********002X"
+    assert mask_payee("6110021012010001") == "6110021012010001"  # a household id is not personal
+    assert mask_payee("611002101201") == "611002101201"  # nor is a village code
+    assert mask_payee(None) == "" and mask_payee(float("nan")) == ""
+    assert mask_payee("11010519491231002X", unmasked=True) == "11010519491231002X"
