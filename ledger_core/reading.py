@@ -11,7 +11,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger_core.model import EntryBatch, PostedEntry, PostedPosting, voucher_label
+from ledger_core.model import EntryBatch, EntryDraft, PostedEntry, PostedPosting, PostingDraft, voucher_label
 from ledger_core.tables import EntityRow, JournalEntryRow, PostingRow, PostRequestRow
 
 IN_LIST_CHUNK = 20_000  # keeps each IN (...) under the drivers' parameter limits
@@ -162,21 +162,13 @@ def load_chain(session: Session, entity_id: int) -> ChainColumns:
 
 def batch_of_posted(entries: Sequence[PostedEntry]) -> EntryBatch:
     """The same columns the poster hashed, rebuilt from entries read back."""
-    entry_index = [index for index, entry in enumerate(entries) for _ in entry.postings]
-    postings = [posting for entry in entries for posting in entry.postings]
-    return EntryBatch(
-        entity_code=[entry.entity_code for entry in entries],
-        period=[entry.period for entry in entries],
-        entry_date=[entry.entry_date for entry in entries],
-        memo=[entry.memo for entry in entries],
-        source_kind=[entry.source_kind for entry in entries],
-        source_reference=[entry.source_reference for entry in entries],
-        reverses_entry_id=[entry.reverses_entry_id for entry in entries],
-        label=[f"id {entry.id}, {entry.period} {voucher_label(entry.voucher_number)}" for entry in entries],
-        posting_entry_index=np.asarray(entry_index, dtype=np.int64),
-        account_code=[posting.account_code for posting in postings],
-        amount_fen=np.asarray([posting.amount_fen for posting in postings], dtype=np.int64),
-        household_id=[posting.household_id for posting in postings],
-        fund_source=[posting.fund_source for posting in postings],
-        payment_reference=[posting.payment_reference for posting in postings],
-    )
+    return EntryBatch.from_drafts([
+        EntryDraft(
+            entry.entity_code, entry.period, entry.entry_date, entry.memo,
+            tuple(PostingDraft(p.account_code, p.amount_fen, p.household_id, p.fund_source, p.payment_reference)
+                  for p in entry.postings),
+            entry.source_kind, entry.source_reference, entry.reverses_entry_id,
+            label=f"id {entry.id}, {entry.period} {voucher_label(entry.voucher_number)}",
+        )
+        for entry in entries
+    ])
