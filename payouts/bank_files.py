@@ -226,55 +226,135 @@ def _write_csv(path: Path, layout: BatchPaymentLayout, rows: list[list[object]],
     return data
 
 
+_XLSX_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_XLSX_RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_XLSX_PACKAGE_RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_XLSX_FIXED_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        "</Types>"
+    ),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Relationships xmlns="{_XLSX_PACKAGE_RELATIONSHIPS}">'
+        f'<Relationship Id="rId1" Type="{_XLSX_RELATIONSHIPS}/officeDocument" Target="xl/workbook.xml"/>'
+        "</Relationships>"
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Relationships xmlns="{_XLSX_PACKAGE_RELATIONSHIPS}">'
+        f'<Relationship Id="rId1" Type="{_XLSX_RELATIONSHIPS}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{_XLSX_RELATIONSHIPS}/styles" Target="styles.xml"/>'
+        "</Relationships>"
+    ),
+    # Style 1 is the money format 0.00; style 0 the default.
+    "xl/styles.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<styleSheet xmlns="{_XLSX_MAIN}"><numFmts count="1"><numFmt numFmtId="164" formatCode="0.00"/></numFmts>'
+        '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+        '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+        '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
+    ),
+}
+# Characters XML 1.0 cannot carry at all; a bank file never needs them.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _column_letters(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _xml_text(value: str) -> str:
+    return _XML_INVALID.sub("", value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _string_cell(reference: str, value: str) -> str:
+    return f'<c r="{reference}" t="inlineStr"><is><t xml:space="preserve">{_xml_text(value)}</t></is></c>'
+
+
 def _write_xlsx(path: Path, layout: BatchPaymentLayout, cells: _Cells, start: int, stop: int,
                 control: list[list[object]]) -> bytes:
-    import xlsxwriter
+    """Write one xlsx file: the SpreadsheetML parts directly, one sheet of inline strings and
+    numbers. A general writer such as XlsxWriter spends about 3.7 µs per cell; this writes the
+    cells column by column as text, so 300,000 payees take a second or two. Numbers are written
+    from int or Decimal digits (never a float), and the zip's timestamps are fixed, so the same
+    batch always gives the same bytes."""
+    import zipfile
 
-    # constant_memory streams each row to disk: 300,000 payees never sit in memory as cells.
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
-                                               "strings_to_formulas": False, "strings_to_urls": False})
-    sheet = workbook.add_worksheet(layout.sheet_name)
-    money_format = workbook.add_format({"num_format": "0.00"})
-    row_index = 0
+    rows: list[str] = []
+    row_number = 0
     for control_row in control:
+        row_number += 1
+        parts = []
         for column_index, value in enumerate(control_row):
+            reference = f"{_column_letters(column_index)}{row_number}"
             if isinstance(value, str):
-                sheet.write_string(row_index, column_index, value)
+                parts.append(_string_cell(reference, value))
             elif isinstance(value, int):
-                sheet.write_number(row_index, column_index, value)
-            else:
-                sheet.write_number(row_index, column_index, value, money_format)  # a Decimal, written exactly
-        row_index += 1
-    for column_index, column in enumerate(layout.columns):
-        sheet.write_string(row_index, column_index, column.header)
-        if column.source in ("account_no", "payment_reference", "memo", "account_name"):
-            sheet.set_column(column_index, column_index, 24)
-    row_index += 1
-    # One (writer, column, values, format) per column, so the row loop has no branches: the
-    # per-cell cost of XlsxWriter is what remains.
-    plan: list[tuple[object, int, list[object], object]] = []
+                parts.append(f'<c r="{reference}"><v>{value}</v></c>')
+            else:  # a Decimal amount, written with its exact digits in the money format
+                parts.append(f'<c r="{reference}" s="1"><v>{format(value, "f")}</v></c>')
+        rows.append(f'<row r="{row_number}">{"".join(parts)}</row>')
+    row_number += 1
+    rows.append(f'<row r="{row_number}">' + "".join(
+        _string_cell(f"{_column_letters(index)}{row_number}", column.header) for index, column in enumerate(layout.columns)
+    ) + "</row>")
+    first_row = row_number + 1
     row_count = stop - start
+    numbers = range(first_row, first_row + row_count)
+    columns: list[list[str]] = []
     for column_index, column in enumerate(layout.columns):
+        letters = _column_letters(column_index)
         if column.source == "sequence":
-            plan.append((sheet.write_number, column_index, list(range(1, row_count + 1)), None))
+            columns.append([f'<c r="{letters}{row}"><v>{sequence}</v></c>' for row, sequence in zip(numbers, range(1, row_count + 1))])
         elif column.source == "amount" and layout.amount_as_text:
-            plan.append((sheet.write_string, column_index, _amount_texts(cells.amounts_fen[start:stop]), None))
+            columns.append([_string_cell(f"{letters}{row}", text) for row, text in zip(numbers, _amount_texts(cells.amounts_fen[start:stop]))])
         elif column.source == "amount":
-            # Decimal, never float: XlsxWriter writes a Decimal with its exact digits.
-            decimals = [yuan_decimal(fen) for fen in cells.amounts_fen[start:stop].tolist()]
-            plan.append((sheet.write_number, column_index, decimals, money_format))  # type: ignore[arg-type]
+            columns.append([f'<c r="{letters}{row}" s="1"><v>{format(yuan_decimal(fen), "f")}</v></c>'
+                            for row, fen in zip(numbers, cells.amounts_fen[start:stop].tolist())])
         elif column.source == "constant":
             text = column.text if column.raw else neutralised(column.text)
-            plan.append((sheet.write_string, column_index, [text] * row_count, None))
+            columns.append([_string_cell(f"{letters}{row}", text) for row in numbers])
         else:
             values = cells.texts[column.source][start:stop]
             raw = column.raw or column.source in ("account_no", "interbank_flag")
-            plan.append((sheet.write_string, column_index, list(values) if raw else [neutralised(v) for v in values], None))
-    for offset in range(row_count):
-        for write, column_index, values, cell_format in plan:
-            write(row_index, column_index, values[offset], cell_format)  # type: ignore[operator]
-        row_index += 1
-    workbook.close()
+            columns.append([_string_cell(f"{letters}{row}", value if raw else neutralised(value)) for row, value in zip(numbers, values)])
+    rows.extend(f'<row r="{row}">{"".join(row_cells)}</row>' for row, row_cells in zip(numbers, zip(*columns)))
+    widths = "".join(
+        f'<col min="{index + 1}" max="{index + 1}" width="24" customWidth="1"/>'
+        for index, column in enumerate(layout.columns) if column.source in ("account_no", "payment_reference", "memo", "account_name")
+    )
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<worksheet xmlns="{_XLSX_MAIN}">' + (f"<cols>{widths}</cols>" if widths else "")
+        + "<sheetData>" + "".join(rows) + "</sheetData></worksheet>"
+    )
+    workbook = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<workbook xmlns="{_XLSX_MAIN}" xmlns:r="{_XLSX_RELATIONSHIPS}"><sheets>'
+        f'<sheet name="{_xml_text(layout.sheet_name)}" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    )
+    parts = {**_XLSX_FIXED_PARTS, "xl/workbook.xml": workbook, "xl/worksheets/sheet1.xml": sheet}
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, text in parts.items():
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, text.encode("utf-8"), compresslevel=1)
     return path.read_bytes()
 
 

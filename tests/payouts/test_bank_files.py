@@ -192,3 +192,16 @@ def test_xlsx_amounts_are_written_as_exact_decimals(tmp_path: Path) -> None:
     assert "<v>999999999999.99</v>" in sheet_xml
     # The control total: 10 + 20 + 99,999,999,999,999 fen = 1,000,000,000,000.29 yuan.
     assert "<v>1000000000000.29</v>" in sheet_xml
+
+
+def test_the_same_batch_gives_the_same_xlsx_bytes_and_text_is_escaped(tmp_path: Path) -> None:
+    profile = load_profiles()["rural_credit"]
+    batch = instructions([123_456, 5], account_name=["张三", "=李四&<x>"])
+    first = write_batch_files(batch, profile, tmp_path / "a.xlsx", "BATCH-202611-0001")
+    second = write_batch_files(batch, profile, tmp_path / "b.xlsx", "BATCH-202611-0001")
+    assert [f.sha256 for f in first] == [f.sha256 for f in second]
+    rows = list(openpyxl.load_workbook(first[0].path).active.iter_rows(values_only=True))
+    # Row 1 holds the control total and count; the name starting with "=" is neutralised and
+    # the XML-special characters survive the round trip.
+    assert rows[0][:4] == ("总金额", 1234.61, "总笔数", 2)
+    assert rows[3][2] == "'=李四&<x>" and rows[3][3] == 0.05
