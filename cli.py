@@ -145,14 +145,13 @@ def main_options(
 
 
 @contextlib.contextmanager
-def books(*, check_schema: bool = True) -> Iterator[Session]:
+def books() -> Iterator[Session]:
     """One transaction on the selected database, committed when the command succeeds."""
     from ledger_core import schema
 
     engine = make_engine(state.database_url)
     try:
-        if check_schema:
-            schema.require_current(engine)
+        schema.require_current(engine)
         with transaction(engine) as session:
             yield session
     finally:

@@ -19,6 +19,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from ledger_core import chain
+from ledger_core.bulk import bulk_insert
 from ledger_core.model import (
     DIMENSION_LENGTH_MAX,
     ENTRIES_PER_POST_MAX,
@@ -75,10 +76,6 @@ class PostContext:
     closed_periods: frozenset[tuple[str, str]]
 
 
-def _first_index(values: list, wanted: object) -> int:
-    return values.index(wanted)
-
-
 def batch_check_shape(batch: EntryBatch, context: PostContext) -> tuple[EntryBatch, list[LedgerError]]:
     """Entities, accounts, periods, dates, text lengths and limits of every entry. Each check
     runs over the distinct values (a bulk post repeats them), and looks for the first entry
@@ -107,7 +104,7 @@ def batch_check_shape(batch: EntryBatch, context: PostContext) -> tuple[EntryBat
         if (entity_code, period) in context.closed_periods:
             problems.append(f"period {period} of {entity_code} is closed; post into an open period")
         if problems:
-            index = _first_index(list(zip(batch.entity_code, batch.period, batch.entry_date)), key)
+            index = list(zip(batch.entity_code, batch.period, batch.entry_date)).index(key)
             errors.extend(LedgerError(batch.entry_source(index), problem, index) for problem in problems)
 
     for name, values, limit in (
@@ -116,22 +113,22 @@ def batch_check_shape(batch: EntryBatch, context: PostContext) -> tuple[EntryBat
     ):
         for value in set(values):
             if len(value) > limit:
-                index = _first_index(values, value)
+                index = values.index(value)
                 errors.append(LedgerError(batch.entry_source(index), f"{name} is {len(value)} characters; at most {limit}", index))
             if any(character in value for character in FORBIDDEN_TEXT_CHARACTERS):
-                index = _first_index(values, value)
+                index = values.index(value)
                 errors.append(LedgerError(batch.entry_source(index), f"{name} contains a control character", index))
 
     entry_of_posting = batch.posting_entry_index
     for code in sorted(set(batch.account_code) - context.account_codes):
-        index = int(entry_of_posting[_first_index(batch.account_code, code)])
+        index = int(entry_of_posting[batch.account_code.index(code)])
         errors.append(LedgerError(batch.entry_source(index), f"account {code!r} is not in the chart of accounts", index))
     for name in ("household_id", "fund_source", "payment_reference"):
         limit = DIMENSION_LENGTH_MAX[name]
         values = getattr(batch, name)
         for value in set(values):
             if value is not None and (not isinstance(value, str) or len(value) > limit or value == ""):
-                index = int(entry_of_posting[_first_index(values, value)])
+                index = int(entry_of_posting[values.index(value)])
                 errors.append(LedgerError(batch.entry_source(index), f"{name} {value!r} must be 1 to {limit} characters", index))
     return batch, errors
 
@@ -276,30 +273,8 @@ POSTING_COLUMNS = (
 
 def _bulk_insert(session: Session, entry_rows: list[tuple], posting_rows: list[tuple]) -> None:
     """Write rows with the driver's fastest path, inside the session's transaction."""
-    connection = session.connection()
-    driver_connection = connection.connection.driver_connection
-    assert driver_connection is not None
-    if connection.dialect.name == "postgresql":
-        with driver_connection.cursor() as cursor:
-            with cursor.copy(f"COPY journal_entries ({', '.join(ENTRY_COLUMNS)}) FROM STDIN") as copy:
-                for row in entry_rows:
-                    copy.write_row(row)
-            with cursor.copy(f"COPY postings ({', '.join(POSTING_COLUMNS)}) FROM STDIN") as copy:
-                for row in posting_rows:
-                    copy.write_row(row)
-        return
-    cursor = driver_connection.cursor()
-    try:
-        cursor.executemany(
-            f"INSERT INTO journal_entries ({', '.join(ENTRY_COLUMNS)}) VALUES ({', '.join('?' * len(ENTRY_COLUMNS))})",
-            entry_rows,
-        )
-        cursor.executemany(
-            f"INSERT INTO postings ({', '.join(POSTING_COLUMNS)}) VALUES ({', '.join('?' * len(POSTING_COLUMNS))})",
-            posting_rows,
-        )
-    finally:
-        cursor.close()
+    bulk_insert(session, "journal_entries", ENTRY_COLUMNS, entry_rows)
+    bulk_insert(session, "postings", POSTING_COLUMNS, posting_rows)
 
 
 def _check_written(session: Session, entry_ids: list[int], batch: EntryBatch) -> None:

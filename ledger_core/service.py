@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ledger_core.chart import ACCOUNT_TYPE_NAMES_ZH, ACCOUNT_TYPES, BANK_DEPOSITS, Account
@@ -279,12 +279,3 @@ def close_period(session: Session, entity_code: str, period: str, user: str) -> 
     return Outcome(True, f"{entity_code} {period} closed with {len(entries)} entries; chain head {head_hash}")
 
 
-def entry_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(JournalEntryRow)) or 0
-
-
-__all__ = [
-    "Outcome", "add_entity", "list_entities", "add_bank_account", "list_bank_accounts", "post_vouchers",
-    "list_accounts", "add_accounts",
-    "account_type_of", "journal_entries", "reverse_entry", "close_period", "voucher_label",
-]

@@ -1,58 +1,18 @@
-"""Bulk writes for payouts: hundreds of thousands of instructions, links and return lines go
-through the driver's executemany (SQLite) or COPY (PostgreSQL), never one ORM object per row.
-Rows are plain tuples in ``columns`` order; dates are ISO text, which both engines read into
-DATE columns (and which avoids sqlite3's deprecated date adapter)."""
+"""Payout helpers around ledger_core.bulk: ISO dates for the driver, temporary key tables for
+joins over a whole batch, and fresh planner statistics after large inserts."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ledger_core.bulk import bulk_insert
+
 # Below this many rows PostgreSQL's planner defaults serve well enough without fresh statistics.
 ANALYZE_ROWS_MIN = 10_000
-
-
-def plain_values(series: pd.Series) -> list[object]:
-    """A frame column as plain Python values for the driver: int for integers, None for missing."""
-    if series.dtype.kind in "iu":
-        return series.astype(np.int64).tolist()
-    if series.dtype == bool:
-        return series.tolist()
-    return series.to_numpy(dtype=object, na_value=None).tolist()
-
-
-def bulk_insert(session: Session, table_name: str, columns: Sequence[str], rows: Sequence[tuple]) -> int:
-    """Insert ``rows`` into ``table_name`` inside the session's transaction; returns the count."""
-    if not rows:
-        return 0
-    connection = session.connection()
-    driver_connection = connection.connection.driver_connection
-    assert driver_connection is not None
-    names = ", ".join(columns)
-    if connection.dialect.name == "postgresql":
-        with driver_connection.cursor() as cursor:
-            with cursor.copy(f"COPY {table_name} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        return len(rows)
-    cursor = driver_connection.cursor()
-    try:
-        cursor.executemany(f"INSERT INTO {table_name} ({names}) VALUES ({', '.join('?' * len(columns))})", rows)
-    finally:
-        cursor.close()
-    return len(rows)
-
-
-def frame_insert(session: Session, table_name: str, frame: pd.DataFrame, columns: Sequence[str]) -> int:
-    """Insert the ``columns`` of every row of ``frame``."""
-    if len(frame) == 0:
-        return 0
-    return bulk_insert(session, table_name, columns, list(zip(*(plain_values(frame[name]) for name in columns))))
 
 
 def iso(date: dt.date | dt.datetime) -> str:

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from ledger_core.model import DisburseError
 from ledger_core.tables import AccountRow, EntityRow
-from payouts.bulk import bulk_insert, iso, plain_values
+from ledger_core.bulk import bulk_insert, plain_values
+from payouts.bulk import iso
 from payouts.model import PAYABLE_COLUMNS, PAYABLES_PER_RECORD_MAX, PAYEE_TYPES
 from payouts.tables import utc_now
 

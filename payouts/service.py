@@ -25,7 +25,8 @@ from ledger_core.model import DIMENSION_LENGTH_MAX, DisburseError, EntryBatch, p
 from ledger_core.posting import post_entries
 from ledger_core.service import entity_by_code
 from ledger_core.tables import EntityRow
-from payouts.bulk import ANALYZE_ROWS_MIN, bulk_insert, refresh_statistics
+from ledger_core.bulk import bulk_insert
+from payouts.bulk import ANALYZE_ROWS_MIN, refresh_statistics
 from payouts.cards import CardLookup, register_cards
 from payouts.config import PayoutConfig, load_payout_config
 from payouts.model import (

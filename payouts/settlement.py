@@ -25,7 +25,8 @@ from ledger_core.money import format_yuan
 from ledger_core.model import DisburseError, EntryBatch, period_of
 from ledger_core.posting import post_entries
 from ledger_core.tables import BankAccountRow, EntityRow
-from payouts.bulk import bulk_insert, drop_temporary_table, iso, temporary_table
+from ledger_core.bulk import bulk_insert
+from payouts.bulk import drop_temporary_table, iso, temporary_table
 from payouts.model import (
     REASON_LENGTH_MAX,
     REPORTED_LINES_SHOWN_MAX,

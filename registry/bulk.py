@@ -14,6 +14,8 @@ import pandas as pd
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
+from ledger_core.bulk import bulk_insert as bulk_insert_rows
+
 # Ids per UPDATE when closing versions: PostgreSQL and SQLite (since 3.32) accept far more bind
 # parameters, but a bounded statement keeps each one's plan and memory small.
 CLOSE_IDS_PER_STATEMENT = 10_000
@@ -51,24 +53,7 @@ def bulk_insert(session: Session, table: Table, frame: pd.DataFrame, columns: Se
     names = list(columns) + list(constants or {})
     lists = [column_values(frame, name, date_columns) for name in columns]
     lists += [[value] * len(frame) for value in (constants or {}).values()]
-    rows = list(zip(*lists))
-    connection = session.connection()
-    driver_connection = connection.connection.driver_connection
-    assert driver_connection is not None
-    if connection.dialect.name == "postgresql":
-        with driver_connection.cursor() as cursor:
-            with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        return len(rows)
-    cursor = driver_connection.cursor()
-    try:
-        cursor.executemany(
-            f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", rows
-        )
-    finally:
-        cursor.close()
-    return len(rows)
+    return bulk_insert_rows(session, table.name, names, list(zip(*lists)))
 
 
 def close_versions(session: Session, table: Table, version_ids: Sequence[int], import_id: int) -> int:

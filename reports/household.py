@@ -15,7 +15,6 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
