@@ -1,14 +1,25 @@
-"""Bulk inserts: hundreds of thousands of rows go through the driver's executemany (SQLite) or
-COPY (PostgreSQL) inside the session's transaction, never one ORM object per row. Every package
-that writes many rows (the poster, the registers, runs, payouts) uses this one function."""
+"""Bulk inserts: hundreds of thousands of rows go in through multi-row INSERT statements run by
+the driver's executemany (SQLite) or through COPY (PostgreSQL), inside the session's
+transaction, never one ORM object per row. Every package that writes many rows (the poster, the
+registers, runs, payouts, reconciliation) uses these functions: ``bulk_insert`` for rows as
+tuples, ``columns_insert`` for values already held column by column (the poster's case: no
+tuple per row is ever made), ``frame_insert`` for a DataFrame."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+import sqlite3
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
+
+# SQLite: rows go in as INSERT ... VALUES (...), (...), ... statements of this many rows each.
+# Each execution of a statement costs a reset, a bind loop and a step; spreading that over many
+# rows makes a bulk insert about a third faster than executemany of one row at a time (measured
+# on the books' tables: 1,000,000 entries and 2,000,000 postings, 9.0 s -> 6.0 s).
+SQLITE_ROWS_PER_STATEMENT = 128
 
 
 def plain_values(series: pd.Series) -> list[object]:
@@ -24,26 +35,74 @@ def bulk_insert(session: Session, table_name: str, columns: Sequence[str], rows:
     """Insert ``rows`` (tuples in ``columns`` order) into ``table_name``; returns the count."""
     if not rows:
         return 0
-    connection = session.connection()
-    driver_connection = connection.connection.driver_connection
-    assert driver_connection is not None
-    names = ", ".join(columns)
-    if connection.dialect.name == "postgresql":
-        with driver_connection.cursor() as cursor:
-            with cursor.copy(f"COPY {table_name} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        return len(rows)
-    cursor = driver_connection.cursor()
-    try:
-        cursor.executemany(f"INSERT INTO {table_name} ({names}) VALUES ({', '.join('?' * len(columns))})", rows)
-    finally:
-        cursor.close()
-    return len(rows)
+    if session.connection().dialect.name == "postgresql":
+        return _copy(session, table_name, columns, rows)
+    # A short or long row would shift every later value into the wrong column.
+    widths = set(map(len, rows))
+    assert widths == {len(columns)}, f"rows of {table_name} have {sorted(widths)} values, not {len(columns)}"
+    return _sqlite_insert(session, table_name, columns, list(itertools.chain.from_iterable(rows)))
+
+
+def columns_insert(session: Session, table_name: str, columns: Sequence[str], values: Sequence[Sequence[object]]) -> int:
+    """Insert rows given column by column: ``values[k]`` holds column ``columns[k]`` of every
+    row (lists of plain Python values, all of one length); returns the row count."""
+    assert len(values) == len(columns), (len(values), len(columns))
+    count = len(values[0]) if values else 0
+    for name, column in zip(columns, values):
+        assert len(column) == count, f"column {name} of {table_name} has {len(column)} values, not {count}"
+    if count == 0:
+        return 0
+    if session.connection().dialect.name == "postgresql":
+        return _copy(session, table_name, columns, list(zip(*values)))
+    width = len(columns)
+    # Row-major order by slice assignment: C loops, no tuple per row.
+    flat: list[object] = [None] * (width * count)
+    for position, column in enumerate(values):
+        flat[position::width] = column
+    return _sqlite_insert(session, table_name, columns, flat)
 
 
 def frame_insert(session: Session, table_name: str, frame: pd.DataFrame, columns: Sequence[str]) -> int:
     """Insert the ``columns`` of every row of ``frame``."""
     if len(frame) == 0:
         return 0
-    return bulk_insert(session, table_name, columns, list(zip(*(plain_values(frame[name]) for name in columns))))
+    return columns_insert(session, table_name, columns, [plain_values(frame[name]) for name in columns])
+
+
+def _copy(session: Session, table_name: str, columns: Sequence[str], rows: Sequence[tuple]) -> int:
+    driver_connection = session.connection().connection.driver_connection
+    assert driver_connection is not None
+    with driver_connection.cursor() as cursor:
+        with cursor.copy(f"COPY {table_name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    return len(rows)
+
+
+def _sqlite_insert(session: Session, table_name: str, columns: Sequence[str], flat: list[object]) -> int:
+    """Insert the rows whose values ``flat`` holds one row after another."""
+    driver_connection = session.connection().connection.driver_connection
+    assert driver_connection is not None
+    width = len(columns)
+    count = len(flat) // width
+    variables_max = driver_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    per_statement = max(1, min(SQLITE_ROWS_PER_STATEMENT, variables_max // width))
+    full = count - count % per_statement
+    one_row = f"({', '.join('?' * width)})"
+    insert = f"INSERT INTO {table_name} ({', '.join(columns)}) VALUES "
+    cursor = driver_connection.cursor()
+    try:
+        if full:
+            cursor.executemany(insert + ", ".join([one_row] * per_statement),
+                               _chunks(flat, full * width, per_statement * width))
+        if full < count:
+            cursor.executemany(insert + one_row, _chunks(flat[full * width:], (count - full) * width, width))
+    finally:
+        cursor.close()
+    return count
+
+
+def _chunks(flat: list[object], end: int, size: int) -> Iterator[list[object]]:
+    """``flat[:end]`` in slices of ``size`` values, made as the driver asks for them."""
+    for start in range(0, end, size):
+        yield flat[start:start + size]
