@@ -7,37 +7,43 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+import numpy as np
 
 from ledger_core.model import FIELD_SEPARATOR, RECORD_SEPARATOR, EntryBatch
 
 GROUP_SEPARATOR = "\x1d"
 
 
-def entry_content_texts(batch: EntryBatch) -> list[str]:
+def entry_content_texts(batch: EntryBatch, start: int = 0, end: int | None = None) -> list[str]:
     """The canonical text of each entry's content (what the user asked to post): entity,
-    period, date, memo, source, reversal link, and every posting with its dimensions."""
+    period, date, memo, source, reversal link, and every posting with its dimensions; for the
+    entries ``start``..``end`` (all by default)."""
+    end = batch.entry_count if end is None else end
     field = FIELD_SEPARATOR
+    starts = batch.posting_starts[start:end + 1].tolist()
+    first, last = starts[0], starts[-1]
     posting_texts = [
         f"{account}{field}{amount}{field}{household or ''}{field}{fund or ''}{field}{reference or ''}"
         for account, amount, household, fund, reference in zip(
-            batch.account_code,
-            batch.amount_fen.tolist(),
-            batch.household_id,
-            batch.fund_source,
-            batch.payment_reference,
+            batch.account_code[first:last],
+            batch.amount_fen[first:last].tolist(),
+            batch.household_id[first:last],
+            batch.fund_source[first:last],
+            batch.payment_reference[first:last],
         )
     ]
     # Entries of one bulk post mostly share entity, period, date, memo and source: build each
     # distinct head once.
     heads: dict[tuple, str] = {}
-    starts = batch.posting_starts.tolist()
     join = RECORD_SEPARATOR.join
     texts: list[str] = []
     append = texts.append
-    for key, start, end in zip(
-        zip(batch.entity_code, batch.period, batch.entry_date, batch.memo, batch.source_kind,
-            batch.source_reference, batch.reverses_entry_id),
+    for key, entry_start, entry_end in zip(
+        zip(batch.entity_code[start:end], batch.period[start:end], batch.entry_date[start:end], batch.memo[start:end],
+            batch.source_kind[start:end], batch.source_reference[start:end], batch.reverses_entry_id[start:end]),
         starts[:-1],
         starts[1:],
     ):
@@ -47,7 +53,7 @@ def entry_content_texts(batch: EntryBatch) -> list[str]:
             head = heads[key] = field.join(
                 (entity, period, date.isoformat(), memo, kind, reference, "" if reverses is None else str(reverses))
             ) + RECORD_SEPARATOR
-        append(head + join(posting_texts[start:end]))
+        append(head + join(posting_texts[entry_start - first:entry_end - first]))
     return texts
 
 
@@ -80,3 +86,71 @@ def chain_hashes(
         hashes.append(previous)
         position += 1
     return hashes
+
+
+@dataclass(frozen=True, slots=True)
+class ChainStart:
+    """Where one entity's chain stands before a post: its head hash and the position its next
+    entry takes (1 for an entity's first entry)."""
+
+    previous_hash: str
+    first_position: int
+
+
+@dataclass(frozen=True, slots=True)
+class HashChunk:
+    """The hashes of the entries ``start``..``end`` of a post. The last chunk of a post has no
+    entries and carries the request's input hash and each entity's new head hash."""
+
+    start: int
+    end: int
+    hashes: list[str]
+    input_hash: str | None = None
+    heads: dict[int, str] | None = None
+
+
+def post_hash_chunks(
+    batch: EntryBatch,
+    entity_ids: Sequence[int],
+    chain_starts: dict[int, ChainStart],
+    voucher_numbers: Sequence[int],
+    user: str,
+    created_at: dt.datetime,
+    chunk_entries: int,
+) -> Iterator[HashChunk]:
+    """The chain hashes of a whole post, ``chunk_entries`` entries at a time, then the input
+    hash (the same as ``input_hash(entry_content_texts(batch))``) and the new heads. Entries of
+    several entities may interleave: each entity's chain runs through its own entries in order."""
+    assert chunk_entries > 0 and len(entity_ids) == batch.entry_count == len(voucher_numbers)
+    request = hashlib.sha256()
+    group = GROUP_SEPARATOR.encode()
+    previous = {entity: start.previous_hash for entity, start in chain_starts.items()}
+    position = {entity: start.first_position for entity, start in chain_starts.items()}
+    for start in range(0, batch.entry_count, chunk_entries):
+        end = min(start + chunk_entries, batch.entry_count)
+        texts = entry_content_texts(batch, start, end)
+        if start:
+            request.update(group)
+        request.update(GROUP_SEPARATOR.join(texts).encode("utf-8"))
+        chunk_entities = entity_ids[start:end]
+        distinct = set(chunk_entities)
+        hashes: list[str]
+        if len(distinct) == 1:
+            (entity,) = distinct
+            hashes = chain_hashes(previous[entity], texts, voucher_numbers[start:end], position[entity],
+                                  [user] * len(texts), [created_at] * len(texts))
+            previous[entity], position[entity] = hashes[-1], position[entity] + len(hashes)
+        else:
+            hashes = [""] * len(texts)
+            entity_array = np.asarray(chunk_entities)
+            for entity in sorted(distinct):
+                places = np.flatnonzero(entity_array == entity).tolist()
+                found = chain_hashes(previous[entity], [texts[i] for i in places],
+                                     [voucher_numbers[start + i] for i in places], position[entity],
+                                     [user] * len(places), [created_at] * len(places))
+                for place, value in zip(places, found):
+                    hashes[place] = value
+                previous[entity], position[entity] = found[-1], position[entity] + len(found)
+        yield HashChunk(start, end, hashes)
+    yield HashChunk(batch.entry_count, batch.entry_count, [], request.hexdigest(),
+                    {entity: previous[entity] for entity in chain_starts})

@@ -19,7 +19,8 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from ledger_core import chain
-from ledger_core.bulk import bulk_insert
+from ledger_core.bulk import columns_insert
+from ledger_core.parallel import produced_in_parallel
 from ledger_core.model import (
     DIMENSION_LENGTH_MAX,
     ENTRIES_PER_POST_MAX,
@@ -52,6 +53,10 @@ ERRORS_SHOWN_MAX = 50
 # but posting is batch work where waiting a moment is cheaper than a deadlock). SQLite already
 # serialises writers with BEGIN IMMEDIATE.
 POSTGRESQL_POSTING_LOCK = 7_305_202_611
+# Entries hashed per chunk: the writer starts on the first chunk while the rest are hashed.
+HASH_CHUNK_ENTRIES = 50_000
+# Below this many entries a worker process costs more than it saves.
+PARALLEL_HASHING_ENTRIES_MIN = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +131,14 @@ def batch_check_shape(batch: EntryBatch, context: PostContext) -> tuple[EntryBat
     for name in ("household_id", "fund_source", "payment_reference"):
         limit = DIMENSION_LENGTH_MAX[name]
         values = getattr(batch, name)
-        for value in set(values):
-            if value is not None and (not isinstance(value, str) or len(value) > limit or value == ""):
+        distinct = set(values)
+        distinct.discard(None)
+        # The common case, decided by C loops over the distinct values: all text, none empty,
+        # none too long. Only otherwise is each value looked at.
+        if not distinct or (set(map(type, distinct)) == {str} and "" not in distinct and max(map(len, distinct)) <= limit):
+            continue
+        for value in distinct:
+            if not isinstance(value, str) or len(value) > limit or value == "":
                 index = int(entry_of_posting[values.index(value)])
                 errors.append(LedgerError(batch.entry_source(index), f"{name} {value!r} must be 1 to {limit} characters", index))
     return batch, errors
@@ -176,15 +187,13 @@ def post_entries(
     created_at = (now or dt.datetime.now(dt.timezone.utc)).replace(tzinfo=None)
 
     _lock_posting(session)
-    content_texts = chain.entry_content_texts(batch)
-    request_hash = chain.input_hash(content_texts)
     existing = session.execute(
         select(PostRequestRow.id, PostRequestRow.input_hash, PostRequestRow.first_entry_id, PostRequestRow.last_entry_id).where(
             PostRequestRow.idempotency_key == idempotency_key
         )
     ).first()
     if existing is not None:
-        if existing.input_hash != request_hash:
+        if existing.input_hash != chain.input_hash(chain.entry_content_texts(batch)):
             raise DisburseError(
                 f"{idempotency_key!r} was posted before with different content; "
                 "nothing was posted (a correction is a reversing entry)"
@@ -200,15 +209,18 @@ def post_entries(
         raise refuse(errors)
 
     codes, distinct_codes = pd.factorize(pd.Series(batch.entity_code, dtype=object))
-    entity_ids = np.asarray([context.entity_ids[code] for code in distinct_codes], dtype=np.int64)[codes]
-    voucher_numbers, entry_hashes = _assign_numbers(session, batch, entity_ids, content_texts, user, created_at)
+    entity_ids = np.asarray([context.entity_ids[code] for code in distinct_codes], dtype=np.int64)[codes].tolist()
+    voucher_numbers = _assign_voucher_numbers(session, batch, entity_ids)
+    chain_starts = _chain_starts(session, sorted(set(entity_ids)))
     first_id = session.execute(text("SELECT coalesce(max(id), 0) + 1 FROM journal_entries")).scalar_one()
     entry_ids = list(range(first_id, first_id + batch.entry_count))
+    # The input hash comes with the last chunk of hashes; the request row (which the entries
+    # reference) is written now and given its hash then, in this same transaction.
     request_id = session.execute(
         insert(PostRequestRow)
         .values(
             idempotency_key=idempotency_key,
-            input_hash=request_hash,
+            input_hash="",
             entry_count=batch.entry_count,
             posting_count=batch.posting_count,
             first_entry_id=entry_ids[0],
@@ -219,44 +231,47 @@ def post_entries(
         .returning(PostRequestRow.id)
     ).scalar_one()
 
-    posting_counts = np.diff(batch.posting_starts).tolist()
+    entry_count = batch.entry_count
     if session.get_bind().dialect.name == "sqlite":
         # sqlite3's default date adapter is deprecated; write the ISO text SQLAlchemy reads back.
         date_text = {value: value.isoformat() for value in set(batch.entry_date)}
         dates: list = [date_text[value] for value in batch.entry_date]
     else:
         dates = batch.entry_date
-    entry_rows = list(
-        zip(
-            entry_ids,
-            entity_ids.tolist(),
-            batch.period,
-            dates,
-            voucher_numbers,
-            batch.memo,
-            batch.source_kind,
-            batch.source_reference,
-            batch.reverses_entry_id,
-            [request_id] * batch.entry_count,
-            posting_counts,
-            entry_hashes,
-        )
-    )
+    entry_values = [
+        entry_ids, entity_ids, batch.period, dates, voucher_numbers, batch.memo, batch.source_kind,
+        batch.source_reference, batch.reverses_entry_id, [request_id] * entry_count,
+        np.diff(batch.posting_starts).tolist(),
+    ]
     starts = batch.posting_starts
     line_numbers = (np.arange(batch.posting_count, dtype=np.int64) - starts[batch.posting_entry_index] + 1)
     entry_id_array = np.asarray(entry_ids, dtype=np.int64)
-    posting_rows = list(
-        zip(
-            entry_id_array[batch.posting_entry_index].tolist(),
-            line_numbers.tolist(),
-            batch.account_code,
-            batch.amount_fen.tolist(),
-            batch.household_id,
-            batch.fund_source,
-            batch.payment_reference,
-        )
-    )
-    _bulk_insert(session, entry_rows, posting_rows)
+    posting_values = [
+        entry_id_array[batch.posting_entry_index].tolist(), line_numbers.tolist(), batch.account_code,
+        batch.amount_fen.tolist(), batch.household_id, batch.fund_source, batch.payment_reference,
+    ]
+    posting_starts = starts.tolist()
+
+    def hash_chunks():  # type: ignore[no-untyped-def]
+        return chain.post_hash_chunks(batch, entity_ids, chain_starts, voucher_numbers, user, created_at,
+                                      HASH_CHUNK_ENTRIES)
+
+    # The hashes are computed on another core while the chunks already hashed are written.
+    final: chain.HashChunk | None = None
+    with produced_in_parallel(hash_chunks, parallel=entry_count >= PARALLEL_HASHING_ENTRIES_MIN) as chunks:
+        for chunk in chunks:
+            if chunk.input_hash is not None:
+                final = chunk
+                continue
+            assert len(chunk.hashes) == chunk.end - chunk.start
+            low, high = posting_starts[chunk.start], posting_starts[chunk.end]
+            columns_insert(session, "journal_entries", ENTRY_COLUMNS,
+                           [column[chunk.start:chunk.end] for column in entry_values] + [chunk.hashes])
+            columns_insert(session, "postings", POSTING_COLUMNS, [column[low:high] for column in posting_values])
+    assert final is not None and final.heads is not None
+    session.execute(PostRequestRow.__table__.update().where(PostRequestRow.id == request_id)
+                    .values(input_hash=final.input_hash))
+    _move_chain_heads(session, chain_starts, final.heads, entity_ids)
     _check_written(session, entry_ids, batch)
     return PostResult(request_id, tuple(entry_ids), created=True)
 
@@ -269,12 +284,6 @@ POSTING_COLUMNS = (
     "entry_id", "line_number", "account_code", "amount_fen", "household_id", "fund_source",
     "payment_reference",
 )
-
-
-def _bulk_insert(session: Session, entry_rows: list[tuple], posting_rows: list[tuple]) -> None:
-    """Write rows with the driver's fastest path, inside the session's transaction."""
-    bulk_insert(session, "journal_entries", ENTRY_COLUMNS, entry_rows)
-    bulk_insert(session, "postings", POSTING_COLUMNS, posting_rows)
 
 
 def _check_written(session: Session, entry_ids: list[int], batch: EntryBatch) -> None:
@@ -293,25 +302,39 @@ def _check_written(session: Session, entry_ids: list[int], batch: EntryBatch) ->
         written_entries, written_postings, unbalanced)
 
 
-def _assign_numbers(
-    session: Session,
-    batch: EntryBatch,
-    entity_ids: np.ndarray,
-    content_texts: list[str],
-    user: str,
-    created_at: dt.datetime,
-) -> tuple[list[int], list[str]]:
-    """Gap-free voucher numbers per entity and period and the chain hashes per entity; moves the
-    heads and counters on in the same transaction."""
-    distinct_entities = sorted(set(entity_ids.tolist()))
+def _chain_starts(session: Session, entity_ids: list[int]) -> dict[int, chain.ChainStart]:
+    """Where each entity's chain stands now."""
     heads = {
         row.entity_id: (row.last_sequence, row.head_hash)
         for row in session.execute(
             select(ChainHeadRow.entity_id, ChainHeadRow.last_sequence, ChainHeadRow.head_hash).where(
-                ChainHeadRow.entity_id.in_(distinct_entities)
+                ChainHeadRow.entity_id.in_(entity_ids)
             )
         )
     }
+    return {
+        entity_id: chain.ChainStart(heads[entity_id][1], heads[entity_id][0] + 1) if entity_id in heads
+        else chain.ChainStart(GENESIS_HASH, 1)
+        for entity_id in entity_ids
+    }
+
+
+def _move_chain_heads(session: Session, starts: dict[int, chain.ChainStart], heads: dict[int, str],
+                      entity_ids: list[int]) -> None:
+    """Each entity's chain head moves to its last new entry, in the same transaction."""
+    counts = pd.Series(entity_ids).value_counts().to_dict()
+    for entity_id, start in starts.items():
+        values = dict(last_sequence=start.first_position - 1 + int(counts[entity_id]), head_hash=heads[entity_id])
+        if start.first_position > 1:
+            session.execute(ChainHeadRow.__table__.update().where(ChainHeadRow.entity_id == entity_id).values(**values))
+        else:
+            session.execute(insert(ChainHeadRow).values(entity_id=entity_id, **values))
+
+
+def _assign_voucher_numbers(session: Session, batch: EntryBatch, entity_ids: list[int]) -> list[int]:
+    """Gap-free voucher numbers per entity and period; moves the counters on in the same
+    transaction."""
+    distinct_entities = sorted(set(entity_ids))
     counters = {
         (row.entity_id, row.period): row.last_number
         for row in session.execute(
@@ -320,52 +343,31 @@ def _assign_numbers(
             )
         )
     }
-    frame = pd.DataFrame({"entity": entity_ids, "period": batch.period})
-    group = frame.groupby(["entity", "period"], sort=False)
-    if counters:
-        start_numbers = np.fromiter(
-            (counters.get(key, 0) for key in zip(frame["entity"].tolist(), frame["period"].tolist())),
-            dtype=np.int64,
-            count=len(frame),
-        )
-    else:
-        start_numbers = np.zeros(len(frame), dtype=np.int64)
-    voucher_numbers = (group.cumcount().to_numpy(dtype=np.int64) + 1 + start_numbers).tolist()
-
-    entry_hashes: list[str] = [""] * batch.entry_count
-    created_by = [user] * batch.entry_count
-    created_at_column = [created_at] * batch.entry_count
-    for entity_id in distinct_entities:
-        last_sequence, previous = heads.get(entity_id, (0, GENESIS_HASH))
-        if len(distinct_entities) == 1:
-            positions = range(batch.entry_count)
-        else:
-            positions = np.flatnonzero(entity_ids == entity_id).tolist()
-        hashes = chain.chain_hashes(
-            previous,
-            [content_texts[i] for i in positions] if len(distinct_entities) > 1 else content_texts,
-            [voucher_numbers[i] for i in positions] if len(distinct_entities) > 1 else voucher_numbers,
-            last_sequence + 1,
-            created_by,
-            created_at_column,
-        )
-        for position, value in zip(positions, hashes):
-            entry_hashes[position] = value
-        values = dict(last_sequence=last_sequence + len(hashes), head_hash=hashes[-1])
-        if entity_id in heads:
-            session.execute(ChainHeadRow.__table__.update().where(ChainHeadRow.entity_id == entity_id).values(**values))
-        else:
-            session.execute(insert(ChainHeadRow).values(entity_id=entity_id, **values))
-
-    last_numbers = frame.assign(number=voucher_numbers).groupby(["entity", "period"], sort=False)["number"].max()
-    for (entity_id, period), last in last_numbers.items():
-        key = (int(entity_id), period)
+    # Number each entry within its (entity, period) group, in batch order: a stable sort by
+    # group, each entry's rank in its run, then back to batch order.
+    period_codes, periods = pd.factorize(pd.Series(batch.period, dtype=object), sort=False)
+    entity_codes, entities = pd.factorize(pd.Series(entity_ids, dtype=np.int64), sort=False)
+    groups = entity_codes.astype(np.int64) * len(periods) + period_codes
+    order = np.argsort(groups, kind="stable")
+    sorted_groups = groups[order]
+    run_starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    run_lengths = np.diff(np.r_[run_starts, len(groups)])
+    ranks = np.empty(len(groups), dtype=np.int64)
+    ranks[order] = np.arange(len(groups), dtype=np.int64) - np.repeat(run_starts, run_lengths)
+    group_keys = [(int(entities[group // len(periods)]), str(periods[group % len(periods)]))
+                  for group in sorted_groups[run_starts].tolist()]
+    start_numbers = np.asarray([counters.get(key, 0) for key in group_keys], dtype=np.int64)
+    offsets = np.empty(len(groups), dtype=np.int64)
+    offsets[order] = np.repeat(start_numbers, run_lengths)
+    voucher_numbers = (ranks + 1 + offsets).tolist()
+    for key, start_number, length in zip(group_keys, start_numbers.tolist(), run_lengths.tolist()):
+        last = start_number + length
         if key in counters:
             session.execute(
                 VoucherCounterRow.__table__.update()
-                .where(VoucherCounterRow.entity_id == key[0], VoucherCounterRow.period == period)
-                .values(last_number=int(last))
+                .where(VoucherCounterRow.entity_id == key[0], VoucherCounterRow.period == key[1])
+                .values(last_number=last)
             )
         else:
-            session.execute(insert(VoucherCounterRow).values(entity_id=key[0], period=period, last_number=int(last)))
-    return voucher_numbers, entry_hashes
+            session.execute(insert(VoucherCounterRow).values(entity_id=key[0], period=key[1], last_number=last))
+    return voucher_numbers

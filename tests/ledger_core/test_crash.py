@@ -21,13 +21,13 @@ KILLER = textwrap.dedent(
     from ledger_core.db import make_engine, transaction
     from ledger_core.model import EntryBatch
 
-    original = posting._bulk_insert
+    original = posting._check_written
 
     def insert_then_die(*args, **kwargs):
-        original(*args, **kwargs)           # every row is written inside the transaction...
+        original(*args, **kwargs)           # every row is written and read back inside the transaction...
         os.kill(os.getpid(), signal.SIGKILL)  # ...and the process dies before it commits
 
-    posting._bulk_insert = insert_then_die
+    posting._check_written = insert_then_die
     count = 20_000
     amounts = np.tile(np.array([100, -100], dtype=np.int64), count)
     batch = EntryBatch(
