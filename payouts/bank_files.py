@@ -283,8 +283,23 @@ def _xml_text(value: str) -> str:
     return _XML_INVALID.sub("", value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _xml_texts(values: list[str]) -> list[str]:
+    """``_xml_text`` of each value: one pass over all of them joined (a C loop per character
+    class instead of four calls per cell), unless a value holds the joining newline itself."""
+    joined = "\n".join(values)
+    if not values or joined.count("\n") != len(values) - 1:
+        return [_xml_text(value) for value in values]
+    return _xml_text(joined).split("\n")
+
+
 def _string_cell(reference: str, value: str) -> str:
     return f'<c r="{reference}" t="inlineStr"><is><t xml:space="preserve">{_xml_text(value)}</t></is></c>'
+
+
+def _string_cells(letters: str, numbers: range, values: list[str]) -> list[str]:
+    """A column of inline-string cells from row ``numbers[0]`` on."""
+    return [f'<c r="{letters}{row}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+            for row, text in zip(numbers, _xml_texts(values))]
 
 
 def _write_xlsx(path: Path, layout: BatchPaymentLayout, cells: _Cells, start: int, stop: int,
@@ -323,17 +338,17 @@ def _write_xlsx(path: Path, layout: BatchPaymentLayout, cells: _Cells, start: in
         if column.source == "sequence":
             columns.append([f'<c r="{letters}{row}"><v>{sequence}</v></c>' for row, sequence in zip(numbers, range(1, row_count + 1))])
         elif column.source == "amount" and layout.amount_as_text:
-            columns.append([_string_cell(f"{letters}{row}", text) for row, text in zip(numbers, _amount_texts(cells.amounts_fen[start:stop]))])
+            columns.append(_string_cells(letters, numbers, list(_amount_texts(cells.amounts_fen[start:stop]))))
         elif column.source == "amount":
             columns.append([f'<c r="{letters}{row}" s="1"><v>{format(yuan_decimal(fen), "f")}</v></c>'
                             for row, fen in zip(numbers, cells.amounts_fen[start:stop].tolist())])
         elif column.source == "constant":
             text = column.text if column.raw else neutralised(column.text)
-            columns.append([_string_cell(f"{letters}{row}", text) for row in numbers])
+            columns.append(_string_cells(letters, numbers, [text] * row_count))
         else:
             values = cells.texts[column.source][start:stop]
             raw = column.raw or column.source in ("account_no", "interbank_flag")
-            columns.append([_string_cell(f"{letters}{row}", value if raw else neutralised(value)) for row, value in zip(numbers, values)])
+            columns.append(_string_cells(letters, numbers, list(values) if raw else [neutralised(value) for value in values]))
     rows.extend(f'<row r="{row}">{"".join(row_cells)}</row>' for row, row_cells in zip(numbers, zip(*columns)))
     widths = "".join(
         f'<col min="{index + 1}" max="{index + 1}" width="24" customWidth="1"/>'

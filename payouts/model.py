@@ -42,6 +42,13 @@ def payment_reference(month: str, number: int) -> str:
     return f"PAY-{month}-{number:0{PAYMENT_REFERENCE_DIGITS}d}"
 
 
+def payment_references(month: str, first_number: int, count: int) -> list[str]:
+    """``payment_reference`` of ``count`` consecutive numbers from ``first_number``."""
+    assert len(month) == 6 and month.isdigit() and first_number >= 1 and count >= 0, (month, first_number, count)
+    prefix = f"PAY-{month}-"
+    return [f"{prefix}{number:0{PAYMENT_REFERENCE_DIGITS}d}" for number in range(first_number, first_number + count)]
+
+
 def batch_reference(month: str, number: int) -> str:
     """``BATCH-202610-0001``."""
     assert len(month) == 6 and month.isdigit() and number >= 1, (month, number)

@@ -57,6 +57,32 @@ def apply_account_fixes(payables: pd.DataFrame, fixes: pd.DataFrame) -> pd.DataF
     return result
 
 
+def _account_groups(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's payee account as a group number, numbered in the order of (payee type, payee
+    id, account number): the order a groupby with sort=True gives."""
+    groups = np.zeros(len(frame), dtype=np.int64)
+    for name in ACCOUNT_KEY:
+        codes, uniques = pd.factorize(frame[name].to_numpy(dtype=object), sort=True)
+        # Renumbered after each key, so the combined numbers stay below the row count squared.
+        groups, _ = pd.factorize(groups * len(uniques) + codes, sort=True)
+    return groups.astype(np.int64)
+
+
+def _first_present(values: np.ndarray, group_of_row: np.ndarray, group_count: int) -> np.ndarray:
+    """Per group (rows sorted by group), the first value that is not missing, else None."""
+    result = np.full(group_count, None, dtype=object)
+    present = np.flatnonzero(~pd.isna(values))
+    groups, first = np.unique(group_of_row[present], return_index=True)
+    result[groups] = values[present[first]]
+    return result
+
+
+def _last_present(values: np.ndarray, group_of_row: np.ndarray, group_count: int) -> np.ndarray:
+    """Per group (rows sorted by group), the last value that is not missing, else None."""
+    reversed_result = _first_present(values[::-1], group_of_row[::-1], group_count)
+    return reversed_result
+
+
 def _programmes_per_group(frame: pd.DataFrame, group_numbers: np.ndarray, group_count: int) -> np.ndarray:
     """The programme names of each group, joined with 、 in sorted order. Most payee accounts
     have one programme: those take it directly; only the others are joined one by one."""
@@ -84,7 +110,6 @@ def net_payables(payables: pd.DataFrame) -> NettingResult:
     """
     assert payables["amount_fen"].dtype == np.int64, payables["amount_fen"].dtype
     without_account = payables["account_no"].isna()
-    frame = payables[~without_account.to_numpy()].sort_values(ACCOUNT_KEY + ["id"], kind="stable")
     kept_parts = []
     if without_account.any():
         lonely = payables[without_account.to_numpy()]
@@ -92,16 +117,26 @@ def net_payables(payables: pd.DataFrame) -> NettingResult:
             household_id=("household_id", "first"), amount_fen=("amount_fen", "sum"),
             payable_count=("id", "size")).reset_index().assign(
             account_no=None, reason="no bank account on record; fix the card (payout fix-account)"))
-    if len(frame):
-        groups = frame.groupby(ACCOUNT_KEY, sort=True)
-        nets = groups.agg(
-            household_id=("household_id", "first"), account_name=("account_name", "last"),
-            bank_name=("bank_name", "last"), amount_fen=("amount_fen", "sum"), payable_count=("id", "size"),
-        ).reset_index()
-        group_of_row = groups.ngroup().to_numpy()
+    with_account = payables[~without_account.to_numpy()]
+    if len(with_account):
+        # Numpy over group numbers instead of a pandas groupby on three text keys (a third of
+        # a 300,000-payee prepare): rows sorted by payee account, then payable id.
+        group_of_unsorted = _account_groups(with_account)
+        order = np.lexsort((with_account["id"].to_numpy(dtype=np.int64), group_of_unsorted))
+        frame = with_account.iloc[order]
+        group_of_row = group_of_unsorted[order]
+        starts = np.flatnonzero(np.r_[True, group_of_row[1:] != group_of_row[:-1]])
+        ends = np.r_[starts[1:], len(frame)] - 1
+        amounts = frame["amount_fen"].to_numpy(dtype=np.int64)
+        nets = pd.DataFrame({
+            name: frame[name].to_numpy(dtype=object)[starts] for name in ACCOUNT_KEY
+        })
+        nets["household_id"] = _first_present(frame["household_id"].to_numpy(dtype=object), group_of_row, len(starts))
+        nets["account_name"] = _last_present(frame["account_name"].to_numpy(dtype=object), group_of_row, len(starts))
+        nets["bank_name"] = _last_present(frame["bank_name"].to_numpy(dtype=object), group_of_row, len(starts))
+        nets["amount_fen"] = np.add.reduceat(amounts, starts).astype(np.int64)
+        nets["payable_count"] = (ends - starts + 1).astype(np.int64)
         nets["programmes"] = _programmes_per_group(frame, group_of_row, len(nets))
-        # household_id "first" skips None; a payee whose lines all lack it keeps None.
-        nets["household_id"] = nets["household_id"].astype(object).where(nets["household_id"].notna(), None)
         positive = nets["amount_fen"].to_numpy() > 0
         instructions = nets[positive].reset_index(drop=True)
         instructions.insert(0, "instruction_index", np.arange(len(instructions), dtype=np.int64))

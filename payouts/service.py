@@ -25,7 +25,7 @@ from ledger_core.model import DIMENSION_LENGTH_MAX, DisburseError, EntryBatch, p
 from ledger_core.posting import post_entries
 from ledger_core.service import entity_by_code
 from ledger_core.tables import EntityRow
-from ledger_core.bulk import bulk_insert
+from ledger_core.bulk import bulk_insert, columns_insert
 from payouts.bulk import ANALYZE_ROWS_MIN, refresh_statistics
 from payouts.cards import CardLookup, register_cards
 from payouts.config import PayoutConfig, load_payout_config
@@ -39,7 +39,7 @@ from payouts.model import (
     KeptPayee,
     PrepareOutcome,
     batch_reference,
-    payment_reference,
+    payment_references,
 )
 from payouts.netting import apply_account_fixes, net_payables
 from payouts.tables import (
@@ -274,22 +274,20 @@ def prepare_batch(
 
     first_id = int(session.execute(text("SELECT coalesce(max(id), 0) + 1 FROM payment_instructions")).scalar_one())
     ids = np.arange(first_id, first_id + count, dtype=np.int64)
-    references = [payment_reference(month, number) for number in range(first_payment, first_payment + count)]
-    names = [None if value is None else str(value)[:ACCOUNT_NAME_LENGTH_MAX]
-             for value in instructions["account_name"].tolist()]
-    rows = list(zip(
+    references = payment_references(month, first_payment, count)
+    names = instructions["account_name"].tolist()
+    if any(isinstance(name, str) and len(name) > ACCOUNT_NAME_LENGTH_MAX for name in names):
+        names = [None if value is None else str(value)[:ACCOUNT_NAME_LENGTH_MAX] for value in names]
+    columns_insert(session, "payment_instructions", (
+        "id", "payment_reference", "batch_id", "entity_id", "payee_type", "payee_id", "household_id", "account_no",
+        "account_name", "bank_name", "programmes", "amount_fen", "status"), [
         ids.tolist(), references, [batch_id] * count, [entity.id] * count, instructions["payee_type"].tolist(),
         instructions["payee_id"].tolist(), instructions["household_id"].tolist(), instructions["account_no"].tolist(),
         names, instructions["bank_name"].tolist(), instructions["programmes"].tolist(),
-        instructions["amount_fen"].astype(np.int64).tolist(), ["pending"] * count,
-    ))
-    bulk_insert(session, "payment_instructions", (
-        "id", "payment_reference", "batch_id", "entity_id", "payee_type", "payee_id", "household_id", "account_no",
-        "account_name", "bank_name", "programmes", "amount_fen", "status"), rows)
+        instructions["amount_fen"].astype(np.int64).tolist(), ["pending"] * count])
     link_instruction_ids = ids[links["instruction_index"].to_numpy(dtype=np.int64)]
-    bulk_insert(session, "instruction_payables", ("instruction_id", "payable_id", "active"),
-                list(zip(link_instruction_ids.tolist(), links["payable_id"].astype(np.int64).tolist(),
-                         [True] * len(links))))
+    columns_insert(session, "instruction_payables", ("instruction_id", "payable_id", "active"),
+                   [link_instruction_ids.tolist(), links["payable_id"].astype(np.int64).tolist(), [True] * len(links)])
     if len(links) >= ANALYZE_ROWS_MIN:
         refresh_statistics(session, "payment_instructions", "instruction_payables", "payables")
     claimed = session.execute(text(
@@ -453,6 +451,25 @@ def payable_lines_of(session: Session, instruction_condition: str, parameters: d
     return _objects(frame, "household_id", "fund_source")
 
 
+def _batch_payable_lines(session: Session, batch_id: int, instructions: pd.DataFrame) -> pd.DataFrame:
+    """``payable_lines_of`` the batch, read by the batch's id range (prepare gives a batch
+    consecutive instruction ids) with the references taken from ``instructions``: a third
+    less time than joining the instructions again for 300,000 payees."""
+    ids = instructions["id"].to_numpy(dtype=np.int64)
+    first, last = int(ids.min()), int(ids.max())
+    if last - first + 1 != len(ids):
+        return payable_lines_of(session, "batch_id = :batch", {"batch": batch_id}, active_only=True)
+    frame = _frame(session, text(
+        "SELECT l.instruction_id, p.account_code, p.amount_fen, p.household_id, p.fund_source "
+        "FROM instruction_payables l JOIN payables p ON p.id = l.payable_id "
+        "WHERE l.active AND l.instruction_id BETWEEN :first AND :last ORDER BY l.instruction_id, l.payable_id"),
+        {"first": first, "last": last})
+    references = instructions["payment_reference"].to_numpy(dtype=object)
+    frame.insert(1, "payment_reference", references[frame["instruction_id"].to_numpy(dtype=np.int64) - first])
+    frame["amount_fen"] = frame["amount_fen"].astype(np.int64)
+    return _objects(frame, "household_id", "fund_source")
+
+
 def export_batch(
     session: Session,
     reference: str,
@@ -521,7 +538,7 @@ def export_batch(
                  for number, file in enumerate(files, start=1)])
     entity_code = session.scalar(select(EntityRow.code).where(EntityRow.id == batch.entity_id))
     assert entity_code is not None
-    lines = payable_lines_of(session, "batch_id = :batch", {"batch": batch.id}, active_only=True)
+    lines = _batch_payable_lines(session, batch.id, instructions)
     assert int(lines["amount_fen"].sum()) == batch.total_fen
     entries = entries_against_payables(
         entity_code, today, f"批量代发 {batch.batch_reference} 付出，转入在途资金", "payout_export", batch.batch_reference,

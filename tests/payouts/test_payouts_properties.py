@@ -45,3 +45,12 @@ def test_netting_conserves_every_fen(rows: list[tuple[int, int, int, str]]) -> N
     # The order of the payables does not change the instructions.
     shuffled = net_payables(frame.sample(frac=1, random_state=len(rows)))
     pd.testing.assert_frame_equal(shuffled.instructions.reset_index(drop=True), instructions.reset_index(drop=True))
+
+
+@given(st.integers(min_value=1, max_value=999_990), st.integers(min_value=0, max_value=12))
+def test_payment_references_in_bulk_are_the_single_references(first: int, count: int) -> None:
+    from payouts.model import payment_reference, payment_references
+
+    references = payment_references("202611", first, count)
+    assert references == [payment_reference("202611", number) for number in range(first, first + count)]
+    assert all(len(reference) == len("PAY-202611-000001") for reference in references if first + count <= 1_000_000)
