@@ -83,7 +83,31 @@ def test_chunking_and_worker_do_not_change_a_single_hash(tmp_path, monkeypatch, 
     assert results[0] == results[1] == results[2]
 
 
-def test_a_failing_worker_is_reported_and_leaves_no_process() -> None:
+@pytest.fixture
+def forked(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+    """The pids of the workers forked during a test."""
+    pids: list[int] = []
+    real_fork = os.fork
+
+    def recording_fork() -> int:
+        pid = real_fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recording_fork)
+    return pids
+
+
+def assert_reaped(pids: list[int]) -> None:
+    """Every worker has ended and been waited for (none left running or as a zombie)."""
+    assert pids
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
+def test_a_failing_worker_is_reported_and_leaves_no_process(forked) -> None:  # type: ignore[no-untyped-def]
     def produce():  # type: ignore[no-untyped-def]
         yield 1
         raise ValueError("broken canonical text")
@@ -91,11 +115,10 @@ def test_a_failing_worker_is_reported_and_leaves_no_process() -> None:
     with pytest.raises(WorkerFailed, match="broken canonical text"):
         with produced_in_parallel(produce, parallel=True) as items:
             assert list(items) == [1]
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)  # no child left behind
+    assert_reaped(forked)
 
 
-def test_leaving_early_stops_the_worker() -> None:
+def test_leaving_early_stops_the_worker(forked) -> None:  # type: ignore[no-untyped-def]
     def produce():  # type: ignore[no-untyped-def]
         number = 0
         while True:  # would never end on its own
@@ -106,11 +129,10 @@ def test_leaving_early_stops_the_worker() -> None:
         with produced_in_parallel(produce, parallel=True) as items:
             next(items)
             raise RuntimeError("writer failed")
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
+    assert_reaped(forked)
 
 
-def test_a_refused_post_after_hashing_starts_writes_nothing(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_post_after_hashing_starts_writes_nothing(engine, monkeypatch, forked) -> None:  # type: ignore[no-untyped-def]
     """The insert fails in the middle of the chunks: the worker is stopped and the transaction
     rolls back."""
     monkeypatch.setattr(posting, "PARALLEL_HASHING_ENTRIES_MIN", 1)
@@ -133,5 +155,4 @@ def test_a_refused_post_after_hashing_starts_writes_nothing(engine, monkeypatch)
     with transaction(engine) as session:
         assert session.scalar(select(JournalEntryRow.id)) is None
         assert session.scalar(select(PostRequestRow.id)) is None
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
+    assert_reaped(forked)
