@@ -9,7 +9,9 @@ inserts the chunks already received.
 
 The child only computes and writes to its pipe: it never touches the database connections it
 inherited and leaves through ``os._exit`` (no finalisers, no atexit handlers, nothing flushed
-twice). Where ``fork`` does not exist, or the work is small, the generator simply runs here.
+twice). Where ``fork`` does not exist, in a process running other threads (a lock another
+thread holds at the fork would stay held in the child forever), or when the work is small, the
+generator simply runs here.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import gc
 import os
 import pickle
 import signal
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -33,7 +36,7 @@ class WorkerFailed(RuntimeError):
 
 
 def fork_available() -> bool:
-    return hasattr(os, "fork")
+    return hasattr(os, "fork") and threading.active_count() == 1
 
 
 @contextlib.contextmanager

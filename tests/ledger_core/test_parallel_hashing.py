@@ -156,3 +156,18 @@ def test_a_refused_post_after_hashing_starts_writes_nothing(engine, monkeypatch,
         assert session.scalar(select(JournalEntryRow.id)) is None
         assert session.scalar(select(PostRequestRow.id)) is None
     assert_reaped(forked)
+
+
+def test_a_process_with_other_threads_hashes_in_process(forked) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        with produced_in_parallel(lambda: iter([1, 2, 3]), parallel=True) as items:
+            assert list(items) == [1, 2, 3]
+    finally:
+        release.set()
+        other.join()
+    assert forked == []
