@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import operator
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
@@ -35,26 +36,42 @@ def entry_content_texts(batch: EntryBatch, start: int = 0, end: int | None = Non
             batch.payment_reference[first:last],
         )
     ]
-    # Entries of one bulk post mostly share entity, period, date, memo and source: build each
-    # distinct head once.
-    heads: dict[tuple, str] = {}
+    count = end - start
     join = RECORD_SEPARATOR.join
-    texts: list[str] = []
-    append = texts.append
-    for key, entry_start, entry_end in zip(
-        zip(batch.entity_code[start:end], batch.period[start:end], batch.entry_date[start:end], batch.memo[start:end],
-            batch.source_kind[start:end], batch.source_reference[start:end], batch.reverses_entry_id[start:end]),
-        starts[:-1],
-        starts[1:],
-    ):
-        head = heads.get(key)
-        if head is None:
-            entity, period, date, memo, kind, reference, reverses = key
-            head = heads[key] = field.join(
-                (entity, period, date.isoformat(), memo, kind, reference, "" if reverses is None else str(reverses))
-            ) + RECORD_SEPARATOR
-        append(head + join(posting_texts[entry_start - first:entry_end - first]))
-    return texts
+    # Entries of one bulk post mostly share entity, period, date, memo and source: build each
+    # distinct head once, and when all entries share one, no key per entry at all.
+    head_columns = (batch.entity_code[start:end], batch.period[start:end], batch.entry_date[start:end],
+                    batch.memo[start:end], batch.source_kind[start:end], batch.source_reference[start:end],
+                    batch.reverses_entry_id[start:end])
+    if count and all(len(set(column)) == 1 for column in head_columns):
+        entry_heads: list[str] = [_head(tuple(column[0] for column in head_columns))] * count
+    else:
+        heads: dict[tuple, str] = {}
+        entry_heads = []
+        append_head = entry_heads.append
+        for key in zip(*head_columns):
+            head = heads.get(key)
+            if head is None:
+                head = heads[key] = _head(key)
+            append_head(head)
+    sizes = np.diff(np.asarray(starts, dtype=np.int64))
+    if count and (sizes == sizes[0]).all():
+        # Every entry has the same number of postings (a run's or a batch's usual shape): the
+        # bodies come from striding the posting texts, in C loops.
+        size = int(sizes[0])
+        bodies = list(map(join, zip(*(posting_texts[offset::size] for offset in range(size)))))
+    else:
+        bodies = [join(posting_texts[entry_start - first:entry_end - first])
+                  for entry_start, entry_end in zip(starts[:-1], starts[1:])]
+    return list(map(operator.add, entry_heads, bodies))
+
+
+def _head(key: tuple) -> str:
+    """The canonical text of an entry's own fields, ended by the record separator."""
+    entity, period, date, memo, kind, reference, reverses = key
+    return FIELD_SEPARATOR.join(
+        (entity, period, date.isoformat(), memo, kind, reference, "" if reverses is None else str(reverses))
+    ) + RECORD_SEPARATOR
 
 
 def input_hash(content_texts: list[str]) -> str:
