@@ -171,3 +171,22 @@ def test_a_process_with_other_threads_hashes_in_process(forked) -> None:  # type
         release.set()
         other.join()
     assert forked == []
+
+
+def test_canonical_texts_written_out_by_hand() -> None:
+    """Entries with different heads and posting counts, and a range of them: the exact text the
+    chain covers (fields \\x1f, postings \\x1e), whichever path builds it."""
+    drafts = [
+        draft(("102", 100), ("501", -100), memo="a"),
+        draft(("102", 250), ("501", -200), ("513", -50), memo="b", household="H1"),
+        draft(("102", 7), ("501", -7), memo="a", date=dt.date(2026, 11, 2)),
+    ]
+    texts = chain.entry_content_texts(batch(*drafts))
+    head = "COUNTY\x1f2026-10\x1f2026-10-05\x1f{memo}\x1fmanual\x1f\x1f\x1e"
+    assert texts[0] == head.format(memo="a") + "102\x1f100\x1f\x1f\x1f\x1e501\x1f-100\x1f\x1f\x1f"
+    assert texts[1] == (head.format(memo="b") + "102\x1f250\x1fH1\x1f\x1f\x1e501\x1f-200\x1fH1\x1f\x1f"
+                        "\x1e513\x1f-50\x1fH1\x1f\x1f")
+    assert texts[2] == "COUNTY\x1f2026-11\x1f2026-11-02\x1fa\x1fmanual\x1f\x1f\x1e102\x1f7\x1f\x1f\x1f\x1e501\x1f-7\x1f\x1f\x1f"
+    assert chain.entry_content_texts(batch(*drafts), 1, 3) == texts[1:]
+    same_shape = batch(drafts[0], drafts[2])
+    assert chain.entry_content_texts(same_shape) == [texts[0], texts[2]]
