@@ -209,56 +209,41 @@ def post_entries(
         raise refuse(errors)
 
     codes, distinct_codes = pd.factorize(pd.Series(batch.entity_code, dtype=object))
-    entity_ids = np.asarray([context.entity_ids[code] for code in distinct_codes], dtype=np.int64)[codes].tolist()
+    distinct_ids = [context.entity_ids[code] for code in distinct_codes]
+    entity_ids = np.asarray(distinct_ids, dtype=np.int64)[codes].tolist()
+    entries_per_entity = dict(zip(distinct_ids, np.bincount(codes, minlength=len(distinct_ids)).tolist()))
     voucher_numbers = _assign_voucher_numbers(session, batch, entity_ids)
-    chain_starts = _chain_starts(session, sorted(set(entity_ids)))
-    first_id = session.execute(text("SELECT coalesce(max(id), 0) + 1 FROM journal_entries")).scalar_one()
-    entry_ids = list(range(first_id, first_id + batch.entry_count))
-    # The input hash comes with the last chunk of hashes; the request row (which the entries
-    # reference) is written now and given its hash then, in this same transaction.
-    request_id = session.execute(
-        insert(PostRequestRow)
-        .values(
-            idempotency_key=idempotency_key,
-            input_hash="",
-            entry_count=batch.entry_count,
-            posting_count=batch.posting_count,
-            first_entry_id=entry_ids[0],
-            last_entry_id=entry_ids[-1],
-            created_by=user,
-            created_at=created_at,
-        )
-        .returning(PostRequestRow.id)
-    ).scalar_one()
-
+    chain_starts = _chain_starts(session, sorted(distinct_ids))
     entry_count = batch.entry_count
-    if session.get_bind().dialect.name == "sqlite":
-        # sqlite3's default date adapter is deprecated; write the ISO text SQLAlchemy reads back.
-        date_text = {value: value.isoformat() for value in set(batch.entry_date)}
-        dates: list = [date_text[value] for value in batch.entry_date]
-    else:
-        dates = batch.entry_date
-    entry_values = [
-        entry_ids, entity_ids, batch.period, dates, voucher_numbers, batch.memo, batch.source_kind,
-        batch.source_reference, batch.reverses_entry_id, [request_id] * entry_count,
-        np.diff(batch.posting_starts).tolist(),
-    ]
-    starts = batch.posting_starts
-    line_numbers = (np.arange(batch.posting_count, dtype=np.int64) - starts[batch.posting_entry_index] + 1)
-    entry_id_array = np.asarray(entry_ids, dtype=np.int64)
-    posting_values = [
-        entry_id_array[batch.posting_entry_index].tolist(), line_numbers.tolist(), batch.account_code,
-        batch.amount_fen.tolist(), batch.household_id, batch.fund_source, batch.payment_reference,
-    ]
-    posting_starts = starts.tolist()
 
     def hash_chunks():  # type: ignore[no-untyped-def]
         return chain.post_hash_chunks(batch, entity_ids, chain_starts, voucher_numbers, user, created_at,
                                       HASH_CHUNK_ENTRIES)
 
-    # The hashes are computed on another core while the chunks already hashed are written.
+    # The hashes are computed on another core, from here on, while this process lays out the
+    # rows and writes each chunk of entries as its hashes arrive.
     final: chain.HashChunk | None = None
     with produced_in_parallel(hash_chunks, parallel=entry_count >= PARALLEL_HASHING_ENTRIES_MIN) as chunks:
+        first_id = session.execute(text("SELECT coalesce(max(id), 0) + 1 FROM journal_entries")).scalar_one()
+        entry_ids = list(range(first_id, first_id + entry_count))
+        # The input hash comes with the last chunk of hashes; the request row (which the entries
+        # reference) is written now and given its hash then, in this same transaction.
+        request_id = session.execute(
+            insert(PostRequestRow)
+            .values(
+                idempotency_key=idempotency_key,
+                input_hash="",
+                entry_count=entry_count,
+                posting_count=batch.posting_count,
+                first_entry_id=entry_ids[0],
+                last_entry_id=entry_ids[-1],
+                created_by=user,
+                created_at=created_at,
+            )
+            .returning(PostRequestRow.id)
+        ).scalar_one()
+        entry_values, posting_values = _row_columns(session, batch, entry_ids, entity_ids, voucher_numbers, request_id)
+        posting_starts = batch.posting_starts.tolist()
         for chunk in chunks:
             if chunk.input_hash is not None:
                 final = chunk
@@ -271,9 +256,34 @@ def post_entries(
     assert final is not None and final.heads is not None
     session.execute(PostRequestRow.__table__.update().where(PostRequestRow.id == request_id)
                     .values(input_hash=final.input_hash))
-    _move_chain_heads(session, chain_starts, final.heads, entity_ids)
+    _move_chain_heads(session, chain_starts, final.heads, entries_per_entity)
     _check_written(session, entry_ids, batch)
     return PostResult(request_id, tuple(entry_ids), created=True)
+
+
+def _row_columns(session: Session, batch: EntryBatch, entry_ids: list[int], entity_ids: list[int],
+                 voucher_numbers: list[int], request_id: int) -> tuple[list[list], list[list]]:
+    """The entries' columns (in ENTRY_COLUMNS order, less the hash) and the postings' columns
+    (in POSTING_COLUMNS order), as plain lists for the bulk insert."""
+    if session.get_bind().dialect.name == "sqlite":
+        # sqlite3's default date adapter is deprecated; write the ISO text SQLAlchemy reads back.
+        date_text = {value: value.isoformat() for value in set(batch.entry_date)}
+        dates: list = [date_text[value] for value in batch.entry_date]
+    else:
+        dates = batch.entry_date
+    entry_values = [
+        entry_ids, entity_ids, batch.period, dates, voucher_numbers, batch.memo, batch.source_kind,
+        batch.source_reference, batch.reverses_entry_id, [request_id] * batch.entry_count,
+        np.diff(batch.posting_starts).tolist(),
+    ]
+    starts = batch.posting_starts
+    line_numbers = (np.arange(batch.posting_count, dtype=np.int64) - starts[batch.posting_entry_index] + 1)
+    entry_id_array = np.asarray(entry_ids, dtype=np.int64)
+    posting_values = [
+        entry_id_array[batch.posting_entry_index].tolist(), line_numbers.tolist(), batch.account_code,
+        batch.amount_fen.tolist(), batch.household_id, batch.fund_source, batch.payment_reference,
+    ]
+    return entry_values, posting_values
 
 
 ENTRY_COLUMNS = (
@@ -320,11 +330,10 @@ def _chain_starts(session: Session, entity_ids: list[int]) -> dict[int, chain.Ch
 
 
 def _move_chain_heads(session: Session, starts: dict[int, chain.ChainStart], heads: dict[int, str],
-                      entity_ids: list[int]) -> None:
+                      entries_per_entity: dict[int, int]) -> None:
     """Each entity's chain head moves to its last new entry, in the same transaction."""
-    counts = pd.Series(entity_ids).value_counts().to_dict()
     for entity_id, start in starts.items():
-        values = dict(last_sequence=start.first_position - 1 + int(counts[entity_id]), head_hash=heads[entity_id])
+        values = dict(last_sequence=start.first_position - 1 + entries_per_entity[entity_id], head_hash=heads[entity_id])
         if start.first_position > 1:
             session.execute(ChainHeadRow.__table__.update().where(ChainHeadRow.entity_id == entity_id).values(**values))
         else:
@@ -343,6 +352,13 @@ def _assign_voucher_numbers(session: Session, batch: EntryBatch, entity_ids: lis
             )
         )
     }
+    distinct_periods = set(batch.period)
+    if len(distinct_periods) == 1 and len(distinct_entities) == 1:
+        # One entity and one period (a run's or a batch's usual post): numbers in batch order.
+        key = (distinct_entities[0], next(iter(distinct_periods)))
+        start_number = counters.get(key, 0)
+        _move_voucher_counter(session, key, key in counters, start_number + batch.entry_count)
+        return list(range(start_number + 1, start_number + batch.entry_count + 1))
     # Number each entry within its (entity, period) group, in batch order: a stable sort by
     # group, each entry's rank in its run, then back to batch order.
     period_codes, periods = pd.factorize(pd.Series(batch.period, dtype=object), sort=False)
@@ -361,13 +377,16 @@ def _assign_voucher_numbers(session: Session, batch: EntryBatch, entity_ids: lis
     offsets[order] = np.repeat(start_numbers, run_lengths)
     voucher_numbers = (ranks + 1 + offsets).tolist()
     for key, start_number, length in zip(group_keys, start_numbers.tolist(), run_lengths.tolist()):
-        last = start_number + length
-        if key in counters:
-            session.execute(
-                VoucherCounterRow.__table__.update()
-                .where(VoucherCounterRow.entity_id == key[0], VoucherCounterRow.period == key[1])
-                .values(last_number=last)
-            )
-        else:
-            session.execute(insert(VoucherCounterRow).values(entity_id=key[0], period=key[1], last_number=last))
+        _move_voucher_counter(session, key, key in counters, start_number + length)
     return voucher_numbers
+
+
+def _move_voucher_counter(session: Session, key: tuple[int, str], exists: bool, last_number: int) -> None:
+    if exists:
+        session.execute(
+            VoucherCounterRow.__table__.update()
+            .where(VoucherCounterRow.entity_id == key[0], VoucherCounterRow.period == key[1])
+            .values(last_number=last_number)
+        )
+    else:
+        session.execute(insert(VoucherCounterRow).values(entity_id=key[0], period=key[1], last_number=last_number))
