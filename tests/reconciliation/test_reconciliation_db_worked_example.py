@@ -193,11 +193,18 @@ def test_reconcile_finds_the_hand_computed_matches_and_the_adjusted_balances_agr
     assert (balance.adjusted_book_balance_fen, balance.adjusted_bank_balance_fen) == (1_946_821, 1_946_821)
     assert balance.agrees
     with transaction(books) as session:
-        links = [session.scalar(text(f"SELECT count(*) FROM {table}")) for table in
-                 ("match_statement_lines", "match_postings", "match_instructions", "match_payment_references")]
+        # A match of one line and one item holds its links in its own row; the batch's are in
+        # the link tables.
+        links = [session.scalar(text(f"SELECT (SELECT count(*) FROM {table}) + (SELECT count({column}) FROM matches)"))
+                 for table, column in (("match_statement_lines", "statement_line_id"), ("match_postings", "posting_id"),
+                                       ("match_instructions", "instruction_id"),
+                                       ("match_payment_references", "payment_reference"))]
+        in_rows = session.execute(text("SELECT count(statement_line_id), count(posting_id), count(instruction_id), "
+                                       "count(payment_reference) FROM matches")).one()
         run = session.execute(text("SELECT matched_count, candidate_count, bank_only_count, book_balance_fen, "
                                    "bank_balance_fen, difference_fen FROM reconciliation_runs")).one()
     assert links == [4, 2, 2, 3]
+    assert tuple(in_rows) == (2, 2, 0, 0)  # the two candidates
     assert tuple(run) == (1, 2, 2, BOOK_BALANCE_FEN, BANK_BALANCE_FEN, 0)
 
 
