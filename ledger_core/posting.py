@@ -53,8 +53,13 @@ ERRORS_SHOWN_MAX = 50
 # but posting is batch work where waiting a moment is cheaper than a deadlock). SQLite already
 # serialises writers with BEGIN IMMEDIATE.
 POSTGRESQL_POSTING_LOCK = 7_305_202_611
-# Entries hashed per chunk: the writer starts on the first chunk while the rest are hashed.
+# Entries hashed per chunk, at most: the writer starts on the first chunk while the rest are
+# hashed, so a post is cut into at least HASH_CHUNKS_MIN chunks (the writer then waits only for
+# the first) of no fewer than HASH_CHUNK_ENTRIES_MIN entries (each chunk costs a write to the
+# worker's pipe and two insert calls).
 HASH_CHUNK_ENTRIES = 50_000
+HASH_CHUNK_ENTRIES_MIN = 2_000
+HASH_CHUNKS_MIN = 16
 # Below this many entries a worker process costs more than it saves.
 PARALLEL_HASHING_ENTRIES_MIN = 20_000
 
@@ -217,8 +222,8 @@ def post_entries(
     entry_count = batch.entry_count
 
     def hash_chunks():  # type: ignore[no-untyped-def]
-        return chain.post_hash_chunks(batch, entity_ids, chain_starts, voucher_numbers, user, created_at,
-                                      HASH_CHUNK_ENTRIES)
+        chunk_entries = min(HASH_CHUNK_ENTRIES, max(HASH_CHUNK_ENTRIES_MIN, entry_count // HASH_CHUNKS_MIN))
+        return chain.post_hash_chunks(batch, entity_ids, chain_starts, voucher_numbers, user, created_at, chunk_entries)
 
     # The hashes are computed on another core, from here on, while this process lays out the
     # rows and writes each chunk of entries as its hashes arrive.

@@ -40,6 +40,8 @@ def mixed_drafts(count: int):  # type: ignore[no-untyped-def]
 def post_mixed(engine, monkeypatch, *, parallel: bool, chunk_entries: int):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(posting, "PARALLEL_HASHING_ENTRIES_MIN", 1 if parallel else 10**9)
     monkeypatch.setattr(posting, "HASH_CHUNK_ENTRIES", chunk_entries)
+    monkeypatch.setattr(posting, "HASH_CHUNK_ENTRIES_MIN", 1)
+    monkeypatch.setattr(posting, "HASH_CHUNKS_MIN", 1)
     with transaction(engine) as session:
         add_entity(session, VILLAGE, "大荆村", "village", "alice")
         posting.post_entries(session, batch(*mixed_drafts(5)), idempotency_key="before", user="alice", now=POSTED_AT)
@@ -137,6 +139,8 @@ def test_a_refused_post_after_hashing_starts_writes_nothing(engine, monkeypatch,
     rolls back."""
     monkeypatch.setattr(posting, "PARALLEL_HASHING_ENTRIES_MIN", 1)
     monkeypatch.setattr(posting, "HASH_CHUNK_ENTRIES", 3)
+    monkeypatch.setattr(posting, "HASH_CHUNK_ENTRIES_MIN", 1)
+    monkeypatch.setattr(posting, "HASH_CHUNKS_MIN", 1)
     calls = []
     original = posting.columns_insert
 
