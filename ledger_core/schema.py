@@ -40,14 +40,34 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def migrate(engine: Engine, revision: str = "head", *, downgrade: bool = False) -> None:
-    """Run the migrations on ``engine`` in one transaction."""
+    """Run the migrations on ``engine`` in one transaction.
+
+    SQLite changes a table by copying it and dropping the old one, and with foreign keys
+    enforced that drop would delete (or refuse for) every row that refers to the table. So, as
+    SQLite's documentation prescribes for such changes, foreign keys are off while the
+    migrations run (the pragma works only outside a transaction), every foreign key is checked
+    before the transaction commits, and they are on again afterwards."""
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        if downgrade:
-            command.downgrade(config, revision)
-        else:
-            command.upgrade(config, revision)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        driver_connection = connection.connection.driver_connection
+        if sqlite:
+            driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                if downgrade:
+                    command.downgrade(config, revision)
+                else:
+                    command.upgrade(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise DisburseError(f"the migration would leave {len(broken):,} row(s) whose foreign keys "
+                                            f"point nowhere (first: {tuple(broken[0])}); nothing was changed")
+        finally:
+            if sqlite:
+                driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 def seed(session: Session) -> dict[str, int]:
