@@ -38,8 +38,7 @@ PAYABLE_COLUMNS = (
 
 def payment_reference(month: str, number: int) -> str:
     """``PAY-202610-000123``: the month the batch was prepared in and a counter within it."""
-    assert len(month) == 6 and month.isdigit() and number >= 1, (month, number)
-    return f"PAY-{month}-{number:0{PAYMENT_REFERENCE_DIGITS}d}"
+    return payment_references(month, number, 1)[0]
 
 
 def payment_references(month: str, first_number: int, count: int) -> list[str]:

@@ -79,8 +79,7 @@ def _first_present(values: np.ndarray, group_of_row: np.ndarray, group_count: in
 
 def _last_present(values: np.ndarray, group_of_row: np.ndarray, group_count: int) -> np.ndarray:
     """Per group (rows sorted by group), the last value that is not missing, else None."""
-    reversed_result = _first_present(values[::-1], group_of_row[::-1], group_count)
-    return reversed_result
+    return _first_present(values[::-1], group_of_row[::-1], group_count)
 
 
 def _programmes_per_group(frame: pd.DataFrame, group_numbers: np.ndarray, group_count: int) -> np.ndarray:

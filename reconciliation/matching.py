@@ -158,7 +158,7 @@ def _text_or_none(series: pd.Series) -> np.ndarray:
         except TypeError:
             # ... and through str() when some are not.
             stripped = [str(value).strip() for value in texts]
-        values[present] = _objects([value or None for value in stripped])
+        values[present] = object_array([value or None for value in stripped])
     return values
 
 
@@ -190,7 +190,7 @@ def _first_match(pattern: re.Pattern[str], prefix: str, *columns: list[str]) -> 
         for index in [index for index, text in enumerate(texts) if prefix in text]:
             if found[index] is None and (match := pattern.search(texts[index])):
                 found[index] = match.group(0)
-    return _objects(found)
+    return object_array(found)
 
 
 # Greedy exclusive selection -------------------------------------------------------------------
@@ -820,7 +820,7 @@ class _Matcher:
             book_ids = self.book_ids[block.book_positions]
             block_hashes = match_hash_pairs(line_ids, book_ids)
             hashes.append(block_hashes)
-            match_ids = _objects(match_ids_from_hashes(block_hashes))
+            match_ids = object_array(match_ids_from_hashes(block_hashes))
             line_match[block.line_positions] = match_ids
             book_match[block.book_positions] = match_ids
             line_status[block.line_positions] = block.status
@@ -860,7 +860,7 @@ class _Matcher:
                 rows.append((match_id, group.rule, group.score, group.status, line_ids, book_ids, group.references, amount, book_amount, amount - book_amount, group.reference, line_ids[0]))
             hashes.append(np.array(group_hashes, dtype=np.uint64))
             for name, values in zip(columns, zip(*rows)):
-                columns[name].append(_objects(values))
+                columns[name].append(object_array(values))
         if not hashes:
             empty = pd.DataFrame({column: pd.Series(dtype=object) for column in (*MATCH_COLUMNS, "_reference")})
             for column in ("score", "amount_fen", "book_amount_fen", "difference_fen"):
@@ -876,7 +876,7 @@ class _Matcher:
             else:
                 # The ids, rules and statuses as pandas' text type, as a frame built from them
                 # would infer (the rest are tuples, and references that may be None).
-                frame[name] = pd.Series(_objects(_concatenated(columns[name]))[order],
+                frame[name] = pd.Series(object_array(_concatenated(columns[name]))[order],
                                         dtype="str" if name in ("match_id", "rule", "status") else object)
         return pd.DataFrame(frame), line_match, book_match, line_status, book_status
 
@@ -914,7 +914,7 @@ def _filled(count: int, value: object) -> np.ndarray:
     return values
 
 
-def _objects(values: Sequence[object]) -> np.ndarray:
+def object_array(values: Sequence[object]) -> np.ndarray:
     """An object array of ``values`` as they are (numpy would take tuples apart)."""
     return np.fromiter(values, dtype=object, count=len(values))
 

@@ -27,7 +27,7 @@ from ledger_core.model import DisburseError
 from payouts.bulk import bulk_insert
 from reconciliation.adjusted_balance import adjusted_balance
 from reconciliation.frames import ReconciliationInputs, read_columns, reconciliation_inputs
-from reconciliation.matching import reconcile
+from reconciliation.matching import object_array, reconcile
 from reconciliation.model import RULES, AdjustedBalance, MatchSettings, ReconciliationResult
 from reconciliation.statements import BankAccountRef, bank_account_by_reference
 from reconciliation.tables import MATCH_STORED_STATUSES, USER_LENGTH_MAX, MatchRow, ReconciliationRunRow, utc_now
@@ -110,11 +110,6 @@ def _timestamp(value: object) -> dt.datetime | None:
     if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
         return None
     return pd.Timestamp(value).to_pydatetime()
-
-
-def _objects(values: list[object]) -> np.ndarray:
-    """An object array of ``values`` as they are."""
-    return np.fromiter(values, dtype=object, count=len(values))
 
 
 def _insert_inline(session: Session, account_id: int, period: str, run_id: int, columns: dict[str, np.ndarray]) -> None:
@@ -263,7 +258,7 @@ def _store(session: Session, inputs: ReconciliationInputs, result: Reconciliatio
         **{name: values[inline] for name, values in columns.items()},
         "statement_line_id": np.fromiter(map(itemgetter(0), lines[inline].tolist()), dtype=np.int64, count=len(inline)),
         "book_id": np.fromiter(map(itemgetter(0), books[inline].tolist()), dtype=np.int64, count=len(inline)),
-        "payment_reference": _objects([reference[0] if reference else None for reference in references[inline].tolist()]),
+        "payment_reference": object_array([reference[0] if reference else None for reference in references[inline].tolist()]),
     })
 
     others = np.flatnonzero(~(one & ~decided)).tolist()
