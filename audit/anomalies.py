@@ -18,10 +18,11 @@ from typing import Callable
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from audit.tables import FindingReviewRow
+from ledger_core.reading import query_frame as _frame
 from ledger_core.model import DisburseError
 from ledger_core.money import format_yuan
 from ledger_core.masking import mask_identifier
@@ -59,11 +60,6 @@ def load_config(path: Path | None = None) -> AuditConfig:
 def _finding(check: str, keys: tuple, summary: str, evidence: dict[str, object]) -> Finding:
     digest = hashlib.sha256(json.dumps([check, *map(str, keys)], ensure_ascii=False).encode()).hexdigest()[:16]
     return Finding(f"F-{digest}", check, summary, evidence)
-
-
-def _frame(session: Session, sql: str, **parameters: object) -> pd.DataFrame:
-    result = session.execute(text(sql), parameters)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
 def _date(value: object) -> dt.date | None:

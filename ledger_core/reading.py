@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from sqlalchemy import select
+import pandas as pd
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ledger_core.model import EntryBatch, EntryDraft, PostedEntry, PostedPosting, PostingDraft, voucher_label
@@ -172,3 +173,17 @@ def batch_of_posted(entries: Sequence[PostedEntry]) -> EntryBatch:
         )
         for entry in entries
     ])
+
+
+def query_frame(session: Session, sql: str, parameters: dict[str, object] | None = None, **named: object) -> pd.DataFrame:
+    """Rows of a text query as a frame with the query's column names; parameters as a dict or
+    by name."""
+    result = session.execute(text(sql), {**(parameters or {}), **named})
+    columns = list(result.keys())
+    # The driver's plain tuples: a text query has no result types to convert, and building a
+    # frame from a million Row objects costs seconds (pandas probes each one).
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
+    if not rows:
+        return pd.DataFrame({name: pd.Series([], dtype=object) for name in columns})
+    return pd.DataFrame.from_records(rows, columns=columns)

@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ledger_core.model import DisburseError, period_problem
+from ledger_core.reading import query_frame as read_frame
 from reconciliation.model import BOOK_COLUMNS, INSTRUCTION_COLUMNS, STATEMENT_COLUMNS, MatchSettings, PriorMatch
 from reconciliation.statements import BankAccountRef
 
@@ -87,19 +88,6 @@ def period_dates(period: str, window_days: int) -> PeriodDates:
     end = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
     window = dt.timedelta(days=window_days)
     return PeriodDates(period, start, end, start - window, end + window)
-
-
-def read_frame(session: Session, sql: str, parameters: dict[str, object]) -> pd.DataFrame:
-    """Rows of a text query as a frame with the query's column names."""
-    result = session.execute(text(sql), parameters)
-    columns = list(result.keys())
-    # The driver's plain tuples: a text query has no result types to convert, and building a
-    # frame from a million Row objects costs seconds (pandas probes each one).
-    rows = result.cursor.fetchall() if result.cursor is not None else []
-    result.close()
-    if not rows:
-        return pd.DataFrame({name: pd.Series([], dtype=object) for name in columns})
-    return pd.DataFrame.from_records(rows, columns=columns)
 
 
 def read_columns(session: Session, sql: str, parameters: dict[str, object]) -> dict[str, np.ndarray]:

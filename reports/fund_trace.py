@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ledger_core.reading import query_frame as _frame
 from ledger_core.model import DisburseError
 from reports.export import Sheet, write_workbook
 from ledger_core.masking import mask_payee
@@ -42,11 +42,6 @@ class FundTrace:
     @property
     def all_tie(self) -> bool:
         return all(left == right for _, left, right in self.ties)
-
-
-def _frame(session: Session, sql: str, **parameters: object) -> pd.DataFrame:
-    result = session.execute(text(sql), parameters)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
 def fund_trace(session: Session, fund: str) -> FundTrace:
