@@ -420,10 +420,9 @@ def _units_of(value: object) -> tuple[int, str | None]:
         number = float(value)
         if not np.isfinite(number):
             return 0, "units is not a finite number"
-        # Like money.fen_from_float: accept a float only within 1e-9 of a 4-decimal number.
-        exact = Decimal(repr(number))
-        rounded = exact.quantize(Decimal(1).scaleb(-UNITS_DECIMALS_MAX))
-        if abs(exact - rounded) > Decimal("1e-9"):
+        # As for money: a float only within 1e-9 of a number with at most 4 decimals.
+        rounded = money.float_as_decimal(number, UNITS_DECIMALS_MAX)
+        if rounded is None:
             return 0, f"units has more than {UNITS_DECIMALS_MAX} decimal places"
         decimal = rounded
     elif isinstance(value, str):

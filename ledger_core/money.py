@@ -83,13 +83,19 @@ def fen_from_float(value: float) -> int:
         raise MoneyError(f"amount {value!r} is not a finite number")
     if abs(value) > AMOUNT_YUAN_MAX:
         raise MoneyError(f"amount {value!r} is larger than {AMOUNT_YUAN_MAX:,} yuan")
-    # repr gives the shortest decimal that round-trips; quantising it to the fen and comparing
-    # with the float decides whether the cell held a two-decimal amount.
-    exact = Decimal(repr(value))
-    rounded = exact.quantize(Decimal("0.01"))
-    if abs(float(rounded) - value) > FLOAT_TOLERANCE or abs(exact - rounded) > Decimal("1e-9"):
+    rounded = float_as_decimal(value, 2)
+    if rounded is None or abs(float(rounded) - value) > FLOAT_TOLERANCE:
         raise MoneyError(f"amount {value!r} has more than two decimal places")
     return fen_from_decimal(rounded)
+
+
+def float_as_decimal(value: float, decimals: int) -> Decimal | None:
+    """The ``decimals``-place decimal a spreadsheet's binary float stands for, or None when the
+    float lies further than 1e-9 from every such decimal. repr gives the shortest decimal that
+    round-trips; quantising it and comparing decides."""
+    exact = Decimal(repr(value))
+    rounded = exact.quantize(Decimal(1).scaleb(-decimals))
+    return rounded if abs(exact - rounded) <= Decimal("1e-9") else None
 
 
 def fen_from_value(value: object) -> int:
