@@ -17,9 +17,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from allocations.pv import allocate_pv  # noqa: E402
-from allocations.rules import load_rule  # noqa: E402
-from allocations.split import split_largest_remainder  # noqa: E402
+from disburse.allocations.pv import allocate_pv  # noqa: E402
+from disburse.allocations.rules import load_rule  # noqa: E402
+from disburse.allocations.split import split_largest_remainder  # noqa: E402
 
 HOLDERS = 1_000_000
 MATH_SECONDS_MAX = 1.0
@@ -75,7 +75,9 @@ def county(seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
     holdings = pd.DataFrame(
         {
             "asset_id": STATION,
-            "holder_type": np.concatenate([np.full(500, "collective", dtype=object), np.full(HOLDERS, "household", dtype=object)]),
+            "holder_type": np.concatenate(
+                [np.full(500, "collective", dtype=object), np.full(HOLDERS, "household", dtype=object)]
+            ),
             "holder_id": np.concatenate([villages, household_ids]),
             "units_e4": np.concatenate([np.full(500, 200_000, dtype=np.int64), units]),
             "principal_fen": 0,
@@ -100,16 +102,31 @@ def main() -> int:
     rule = load_rule(RULE)
     # 3 GW for a quarter earns far more than its O&M (0.03 yuan/W/year × 3e9 W × 1/4 = 22.5M
     # yuan): 123.5M yuan leaves a real amount for every one of the million households.
-    settlement = {"station_id": STATION, "service_period": "2026Q3", "amount_fen": 12_345_678_901, "revenue_type": "base"}
+    settlement = {
+        "station_id": STATION,
+        "service_period": "2026Q3",
+        "amount_fen": 12_345_678_901,
+        "revenue_type": "base",
+    }
     started = time.perf_counter()
-    result = allocate_pv(rule, settlement, households, pd.DataFrame(columns=["id_number", "household_id", "name", "died_on", "person_account_no"]), holdings)
+    result = allocate_pv(
+        rule,
+        settlement,
+        households,
+        pd.DataFrame(columns=["id_number", "household_id", "name", "died_on", "person_account_no"]),
+        holdings,
+    )
     allocate_seconds = time.perf_counter() - started
     print(f"split over {len(weights):,} holders: {math_seconds:.3f} s (target ≤ {MATH_SECONDS_MAX} s)")
-    print(f"allocate_pv over {len(holdings):,} holdings: {allocate_seconds:.3f} s, {len(result.lines):,} lines, "
-          f"{len(result.exclusions):,} exclusions, lines sum {result.line_total_fen():,} fen = pool")
+    print(
+        f"allocate_pv over {len(holdings):,} holdings: {allocate_seconds:.3f} s, {len(result.lines):,} lines, "
+        f"{len(result.exclusions):,} exclusions, lines sum {result.line_total_fen():,} fen = pool"
+    )
     post_seconds = post(result, households)
-    print(f"post the run's lines into fresh SQLite books: {post_seconds:.3f} s; "
-          f"allocate and post: {allocate_seconds + post_seconds:.3f} s (target ≤ {ALLOCATE_AND_POST_SECONDS_MAX} s)")
+    print(
+        f"post the run's lines into fresh SQLite books: {post_seconds:.3f} s; "
+        f"allocate and post: {allocate_seconds + post_seconds:.3f} s (target ≤ {ALLOCATE_AND_POST_SECONDS_MAX} s)"
+    )
     return 0 if math_seconds <= MATH_SECONDS_MAX else 1
 
 
@@ -119,13 +136,15 @@ def post(result, households: pd.DataFrame) -> float:  # type: ignore[no-untyped-
     import tempfile
     from types import SimpleNamespace
 
-    from allocations.runs import _entries
-    from ledger_core import schema
-    from ledger_core.db import make_engine, transaction
-    from ledger_core.posting import post_entries
+    from disburse.allocations.runs import _entries
+    from disburse.foundation.db import make_engine, transaction
+    from disburse.ledger.posting import post_entries
+    from disburse.schema import migrate as schema
 
     lines = result.lines.join(households.set_index("household_id")[["village_code"]], on="household_id")
-    run = SimpleNamespace(id=1, paying_entity_code="COUNTY", period="2026-10", fund_source="benchmark", rule_name="benchmark")
+    run = SimpleNamespace(
+        id=1, paying_entity_code="COUNTY", period="2026-10", fund_source="benchmark", rule_name="benchmark"
+    )
     with tempfile.TemporaryDirectory() as directory:
         engine = make_engine(f"sqlite:///{directory}/books.db")
         schema.migrate(engine)

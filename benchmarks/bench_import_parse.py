@@ -20,8 +20,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from importers.register import parse_register  # noqa: E402
-from ledger_core.identifiers import RESIDENT_ID_CHECK, RESIDENT_ID_WEIGHTS  # noqa: E402
+from disburse.foundation.identifiers import RESIDENT_ID_CHECK, RESIDENT_ID_WEIGHTS  # noqa: E402
+from disburse.importers.register import parse_register  # noqa: E402
 
 PEOPLE_DEFAULT = 1_000_000
 # About 3.3 people per registered household, as in the county reports.
@@ -49,7 +49,9 @@ def resident_ids(count: int, generator: np.random.Generator) -> np.ndarray:
 
 def luhn_cards(count: int, generator: np.random.Generator) -> np.ndarray:
     """Valid 19-digit card numbers: an 18-digit payload plus its Luhn digit."""
-    payload = np.char.add("622848", pd.Series(generator.integers(10**10, 10**11, count)).astype(str).to_numpy(dtype=str))
+    payload = np.char.add(
+        "622848", pd.Series(generator.integers(10**10, 10**11, count)).astype(str).to_numpy(dtype=str)
+    )
     payload = np.char.add(payload, "0")  # 18 digits
     digits = digits_matrix(payload, 18)
     doubled = digits.copy()
@@ -70,33 +72,37 @@ def write_register(path: Path, people: int) -> int:
     is_head = np.zeros(people, dtype=bool)
     is_head[starts] = True
     village_number = household_index // 100
-    village_code = np.char.add("6110021", pd.Series(village_number % 100000).astype(str).str.zfill(5).to_numpy(dtype=str))
+    village_code = np.char.add(
+        "6110021", pd.Series(village_number % 100000).astype(str).str.zfill(5).to_numpy(dtype=str)
+    )
     relation = np.where(is_head, "户主", generator.choice(np.array(["配偶", "之子", "之女", "之母"]), people))
     ids = resident_ids(people, generator)
     cards = np.where(is_head, luhn_cards(people, generator), "")
-    frame = pd.DataFrame({
-        "县": "商州区",
-        "乡镇": np.char.add("乡镇", (village_number // 20 % 50).astype(str)),
-        "行政村": np.char.add("村", village_number.astype(str)),
-        "村代码": village_code,
-        "户编号": np.char.add("H", household_index.astype(str)),
-        "人编号": np.char.add("P", np.arange(people).astype(str)),
-        "姓名": generator.choice(np.array(["张三", "李四", "王五", "赵六", "陈七"]), people),
-        "证件号码": ids,
-        "与户主关系": relation,
-        "性别": "",
-        "在校生状况": generator.choice(np.array(["", "", "", "小学", "初中"]), people),
-        "是否寄宿": "",
-        "健康状况": generator.choice(np.array(["健康", "长期慢性病", "残疾"]), people),
-        "户类型": generator.choice(np.array(["一般贫困户", "低保贫困户"]), households)[household_index],
-        "贫困状态": "已脱贫",
-        "识别日期": "2016-03-01",
-        "脱贫日期": "2019-12-31",
-        "死亡日期": "",
-        "开户银行": np.where(is_head, "中国农业银行", ""),
-        "银行账号": cards,
-        "联系电话": "",
-    })
+    frame = pd.DataFrame(
+        {
+            "县": "商州区",
+            "乡镇": np.char.add("乡镇", (village_number // 20 % 50).astype(str)),
+            "行政村": np.char.add("村", village_number.astype(str)),
+            "村代码": village_code,
+            "户编号": np.char.add("H", household_index.astype(str)),
+            "人编号": np.char.add("P", np.arange(people).astype(str)),
+            "姓名": generator.choice(np.array(["张三", "李四", "王五", "赵六", "陈七"]), people),
+            "证件号码": ids,
+            "与户主关系": relation,
+            "性别": "",
+            "在校生状况": generator.choice(np.array(["", "", "", "小学", "初中"]), people),
+            "是否寄宿": "",
+            "健康状况": generator.choice(np.array(["健康", "长期慢性病", "残疾"]), people),
+            "户类型": generator.choice(np.array(["一般贫困户", "低保贫困户"]), households)[household_index],
+            "贫困状态": "已脱贫",
+            "识别日期": "2016-03-01",
+            "脱贫日期": "2019-12-31",
+            "死亡日期": "",
+            "开户银行": np.where(is_head, "中国农业银行", ""),
+            "银行账号": cards,
+            "联系电话": "",
+        }
+    )
     frame.to_csv(path, index=False, encoding="utf-8")
     return households
 
@@ -112,15 +118,19 @@ def main() -> None:
     started = time.perf_counter()
     households = write_register(path, arguments.people)
     written = time.perf_counter()
-    print(f"wrote {arguments.people:,} people in {households:,} households, "
-          f"{path.stat().st_size / 1e6:,.0f} MB, in {written - started:.1f} s")
+    print(
+        f"wrote {arguments.people:,} people in {households:,} households, "
+        f"{path.stat().st_size / 1e6:,.0f} MB, in {written - started:.1f} s"
+    )
     before = time.perf_counter()
     parsed = parse_register(path, today=TODAY)
     elapsed = time.perf_counter() - before
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
     errors = sum(problem.severity == "error" for problem in parsed.problems)
-    print(f"parse_register: {len(parsed.frame):,} rows in {elapsed:.2f} s = {len(parsed.frame) / elapsed:,.0f} rows/s; "
-          f"{errors} errors, {len(parsed.problems) - errors} warnings; peak memory {peak_mb:,.0f} MB")
+    print(
+        f"parse_register: {len(parsed.frame):,} rows in {elapsed:.2f} s = {len(parsed.frame) / elapsed:,.0f} rows/s; "
+        f"{errors} errors, {len(parsed.problems) - errors} warnings; peak memory {peak_mb:,.0f} MB"
+    )
     assert len(parsed.frame) == arguments.people
     assert errors == 0, parsed.problems[:5]
     if not arguments.keep:

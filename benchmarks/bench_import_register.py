@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from generator import generate_county  # noqa: E402
-from ledger_core import schema  # noqa: E402
-from ledger_core.db import make_engine, transaction  # noqa: E402
-from registry.service import import_register  # noqa: E402
+from disburse.dev.generator import generate_county  # noqa: E402
+from disburse.foundation.db import make_engine, transaction  # noqa: E402
+from disburse.registry.service import import_register  # noqa: E402
+from disburse.schema import migrate as schema  # noqa: E402
 
 HOUSEHOLDS_DEFAULT = 300_000
 SEED_DEFAULT = 20261124
@@ -41,15 +41,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, default=HOUSEHOLDS_DEFAULT)
     parser.add_argument("--seed", type=int, default=SEED_DEFAULT)
-    parser.add_argument("--also-next", action="store_true",
-                        help="then import the next snapshot too (compared with a million versions in force)")
+    parser.add_argument(
+        "--also-next",
+        action="store_true",
+        help="then import the next snapshot too (compared with a million versions in force)",
+    )
     arguments = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench_import_register_") as directory:
         county_dir = Path(directory) / "county"
         started = time.perf_counter()
         child = multiprocessing.get_context("spawn").Process(
-            target=_generate, args=(str(county_dir), arguments.households, arguments.seed))
+            target=_generate, args=(str(county_dir), arguments.households, arguments.seed)
+        )
         child.start()
         child.join()
         if child.exitcode != 0:
@@ -67,17 +71,26 @@ def main() -> int:
         stages: list[tuple[str, float]] = []
         started = time.perf_counter()
         with transaction(engine) as session:
-            outcome = import_register(session, register, user="bench", as_of=dt.date(2026, 8, 31), today=TODAY,
-                                      progress=lambda stage: stages.append((stage, time.perf_counter())))
+            outcome = import_register(
+                session,
+                register,
+                user="bench",
+                as_of=dt.date(2026, 8, 31),
+                today=TODAY,
+                progress=lambda stage: stages.append((stage, time.perf_counter())),
+            )
         elapsed = time.perf_counter() - started
         if arguments.also_next:
             following = sorted(county_dir.glob("register_*.csv"))[1]
             next_started = time.perf_counter()
             with transaction(engine) as session:
-                next_outcome = import_register(session, following, user="bench", as_of=dt.date(2026, 9, 30),
-                                               today=TODAY)
-            print(f"next snapshot: {next_outcome.message} in {time.perf_counter() - next_started:,.1f} s "
-                  f"({next_outcome.counts})")
+                next_outcome = import_register(
+                    session, following, user="bench", as_of=dt.date(2026, 9, 30), today=TODAY
+                )
+            print(
+                f"next snapshot: {next_outcome.message} in {time.perf_counter() - next_started:,.1f} s "
+                f"({next_outcome.counts})"
+            )
         engine.dispose()
 
     peak_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
@@ -86,10 +99,14 @@ def main() -> int:
         print(f"  {stage}: {end - begin:,.1f} s")
     print(f"  (before reading: {marks[1] - marks[0]:,.1f} s, hashing the file and checking the sequence)")
     print(outcome.message)
-    print(f"imported {outcome.row_count:,} people in {elapsed:,.1f} s: {outcome.row_count / elapsed:,.0f} rows/s; "
-          f"peak memory {peak_bytes / 1024**3:,.2f} GB")
+    print(
+        f"imported {outcome.row_count:,} people in {elapsed:,.1f} s: {outcome.row_count / elapsed:,.0f} rows/s; "
+        f"peak memory {peak_bytes / 1024**3:,.2f} GB"
+    )
     within = elapsed <= SECONDS_TARGET and peak_bytes <= PEAK_MEMORY_TARGET_BYTES
-    print(f"target ≤ {SECONDS_TARGET} s and ≤ {PEAK_MEMORY_TARGET_BYTES / 1024**3:.0f} GB: {'met' if within else 'NOT met'}")
+    print(
+        f"target ≤ {SECONDS_TARGET} s and ≤ {PEAK_MEMORY_TARGET_BYTES / 1024**3:.0f} GB: {'met' if within else 'NOT met'}"
+    )
     return 0 if within else 1
 
 

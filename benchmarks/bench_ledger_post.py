@@ -22,10 +22,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ledger_core import schema  # noqa: E402
-from ledger_core.db import make_engine, transaction  # noqa: E402
-from ledger_core.model import EntryBatch  # noqa: E402
-from ledger_core.posting import post_entries  # noqa: E402
+from disburse.foundation.db import make_engine, transaction  # noqa: E402
+from disburse.ledger.model import EntryBatch  # noqa: E402
+from disburse.ledger.posting import post_entries  # noqa: E402
+from disburse.schema import migrate as schema  # noqa: E402
 
 
 def generated_batch(entry_count: int) -> EntryBatch:
@@ -66,15 +66,17 @@ def raw_rate(batch: EntryBatch, directory: Path) -> float:
         "CREATE TABLE postings (entry_id INTEGER, line_number INTEGER, account_code TEXT, amount_fen INTEGER,"
         " household_id TEXT, fund_source TEXT, payment_reference TEXT)"
     )
-    rows = list(zip(
-        (batch.posting_entry_index + 1).tolist(),
-        [1, 2] * batch.entry_count,
-        batch.account_code,
-        batch.amount_fen.tolist(),
-        batch.household_id,
-        batch.fund_source,
-        batch.payment_reference,
-    ))
+    rows = list(
+        zip(
+            (batch.posting_entry_index + 1).tolist(),
+            [1, 2] * batch.entry_count,
+            batch.account_code,
+            batch.amount_fen.tolist(),
+            batch.household_id,
+            batch.fund_source,
+            batch.payment_reference,
+        )
+    )
     started = time.perf_counter()
     connection.execute("BEGIN")
     connection.executemany("INSERT INTO postings VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
@@ -124,7 +126,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as directory:
             raw = raw_rate(batch, Path(directory))
             rate = engine_rate(f"sqlite:///{Path(directory) / 'books.db'}", batch)
-            print(f"{entry_count:>10,} {batch.posting_count:>10,} {'sqlite':>10} {rate:>12,.0f} {raw:>12,.0f} {raw / rate:>10.2f}")
+            print(
+                f"{entry_count:>10,} {batch.posting_count:>10,} {'sqlite':>10} {rate:>12,.0f} {raw:>12,.0f} {raw / rate:>10.2f}"
+            )
         url = postgres_url()
         if url:
             rate = engine_rate(url, batch)

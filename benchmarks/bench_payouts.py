@@ -23,15 +23,15 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ledger_core import schema  # noqa: E402
-from ledger_core.db import make_engine, transaction  # noqa: E402
-from ledger_core.service import add_bank_account  # noqa: E402
-from payouts.cards import no_cards  # noqa: E402
-from payouts.config import PayoutConfig  # noqa: E402
-from payouts.payables import record_payables  # noqa: E402
-from payouts.service import approve_batch, export_batch, prepare_batch  # noqa: E402
-from payouts.settlement import apply_return_file  # noqa: E402
-from payouts.status import household_status  # noqa: E402
+from disburse.foundation.db import make_engine, transaction  # noqa: E402
+from disburse.ledger.service import add_bank_account  # noqa: E402
+from disburse.payouts.cards import no_cards  # noqa: E402
+from disburse.payouts.config import PayoutConfig  # noqa: E402
+from disburse.payouts.payables import record_payables  # noqa: E402
+from disburse.payouts.service import approve_batch, export_batch, prepare_batch  # noqa: E402
+from disburse.payouts.settlement import apply_return_file  # noqa: E402
+from disburse.payouts.status import household_status  # noqa: E402
+from disburse.schema import migrate as schema  # noqa: E402
 
 TARGET_SECONDS = 10.0
 FAILURE_EVERY = 100
@@ -47,12 +47,24 @@ def payables_frame(payee_count: int) -> pd.DataFrame:
     amounts = rng.integers(1_000, 300_000, size=len(ids), dtype=np.int64)
     cards = np.array([f"6217{n:015d}" for n in range(payee_count)], dtype=object)
     accounts = np.concatenate([cards, cards[: payee_count // 10]])
-    return pd.DataFrame({
-        "entity_code": "COUNTY", "run_id": None, "source_line": np.arange(1, len(ids) + 1), "household_id": ids,
-        "payee_type": "household", "payee_id": ids, "programme": "光伏收益分配", "fund_source": "PV-2026",
-        "account_code": "211", "amount_fen": amounts, "account_no": accounts,
-        "account_name": [f"户主{n % 1000}" for n in range(len(ids))], "period": "2026-10", "bank_name": "农村信用合作社",
-    })
+    return pd.DataFrame(
+        {
+            "entity_code": "COUNTY",
+            "run_id": None,
+            "source_line": np.arange(1, len(ids) + 1),
+            "household_id": ids,
+            "payee_type": "household",
+            "payee_id": ids,
+            "programme": "光伏收益分配",
+            "fund_source": "PV-2026",
+            "account_code": "211",
+            "amount_fen": amounts,
+            "account_no": accounts,
+            "account_name": [f"户主{n % 1000}" for n in range(len(ids))],
+            "period": "2026-10",
+            "bank_name": "农村信用合作社",
+        }
+    )
 
 
 def write_return_file(path: Path, instructions: pd.DataFrame) -> int:
@@ -65,8 +77,16 @@ def write_return_file(path: Path, instructions: pd.DataFrame) -> int:
             failed = index % FAILURE_EVERY == 0
             failures += failed
             amount = int(row.amount_fen)
-            writer.writerow([row.account_no, row.account_name, f"{amount // 100}.{amount % 100:02d}",
-                             "失败" if failed else "成功", "账户已销户" if failed else "", f"{row.payment_reference} 光伏收益分配"])
+            writer.writerow(
+                [
+                    row.account_no,
+                    row.account_name,
+                    f"{amount // 100}.{amount % 100:02d}",
+                    "失败" if failed else "成功",
+                    "账户已销户" if failed else "",
+                    f"{row.payment_reference} 光伏收益分配",
+                ]
+            )
     return failures
 
 
@@ -92,11 +112,13 @@ def run(url: str, payee_count: int, directory: Path) -> dict[str, float]:
         approve_batch(session, prepared.batch_reference, "bob", config)
     started = time.perf_counter()
     with transaction(engine) as session:
-        exported = export_batch(session, prepared.batch_reference, PROFILE, directory / "batch.xlsx", "carol", today=today)
+        exported = export_batch(
+            session, prepared.batch_reference, PROFILE, directory / "batch.xlsx", "carol", today=today
+        )
     export_seconds = time.perf_counter() - started
 
     with transaction(engine) as session:
-        from payouts.service import batch_instructions, batch_by_reference
+        from disburse.payouts.service import batch_by_reference, batch_instructions
 
         instructions = batch_instructions(session, batch_by_reference(session, prepared.batch_reference).id)
     return_path = directory / "return.csv"
@@ -115,20 +137,31 @@ def run(url: str, payee_count: int, directory: Path) -> dict[str, float]:
     assert status.lines
     engine.dispose()
     return {
-        "payables": float(len(frame)), "payees": float(prepared.instruction_count), "files": float(len(exported.files)),
-        "record_s": record_seconds, "prepare_s": prepare_seconds, "export_s": export_seconds,
-        "return_s": return_seconds, "status_s": status_seconds,
+        "payables": float(len(frame)),
+        "payees": float(prepared.instruction_count),
+        "files": float(len(exported.files)),
+        "record_s": record_seconds,
+        "prepare_s": prepare_seconds,
+        "export_s": export_seconds,
+        "return_s": return_seconds,
+        "status_s": status_seconds,
     }
 
 
 def report(name: str, figures: dict[str, float]) -> bool:
     prepare_export = figures["prepare_s"] + figures["export_s"]
-    print(f"{name}: {int(figures['payees']):,} payees from {int(figures['payables']):,} payables "
-          f"(recorded in {figures['record_s']:.2f} s)")
-    print(f"  prepare {figures['prepare_s']:.2f} s + export {figures['export_s']:.2f} s "
-          f"({int(figures['files'])} xlsx files, posting) = {prepare_export:.2f} s  (target ≤ {TARGET_SECONDS:.0f} s)")
-    print(f"  return file of {int(figures['payees']):,} lines applied in {figures['return_s']:.2f} s  "
-          f"(target ≤ {TARGET_SECONDS:.0f} s)")
+    print(
+        f"{name}: {int(figures['payees']):,} payees from {int(figures['payables']):,} payables "
+        f"(recorded in {figures['record_s']:.2f} s)"
+    )
+    print(
+        f"  prepare {figures['prepare_s']:.2f} s + export {figures['export_s']:.2f} s "
+        f"({int(figures['files'])} xlsx files, posting) = {prepare_export:.2f} s  (target ≤ {TARGET_SECONDS:.0f} s)"
+    )
+    print(
+        f"  return file of {int(figures['payees']):,} lines applied in {figures['return_s']:.2f} s  "
+        f"(target ≤ {TARGET_SECONDS:.0f} s)"
+    )
     print(f"  counter status of one household: {figures['status_s'] * 1000:.1f} ms")
     return prepare_export <= TARGET_SECONDS and figures["return_s"] <= TARGET_SECONDS
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-import cli
+from disburse.cli import app as cli
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "disburse"
 
@@ -41,6 +41,12 @@ def run_script(database_url: str, *arguments: str, user: str | None = "alice", c
     environment = {key: value for key, value in os.environ.items() if key != "DISBURSE_USER"}
     if user:
         environment["DISBURSE_USER"] = user
-    completed = subprocess.run([str(CONSOLE_SCRIPT), "--db", database_url, *arguments], capture_output=True,
-                               text=True, env=environment, cwd=cwd, timeout=300)
+    completed = subprocess.run(
+        [str(CONSOLE_SCRIPT), "--db", database_url, *arguments],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=cwd,
+        timeout=300,
+    )
     return Ran(completed.returncode, completed.stdout, completed.stderr)

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from ledger_core import schema
-from ledger_core.db import make_engine, transaction
+from disburse.foundation.db import make_engine, transaction
+from disburse.schema import migrate as schema
 
 PG_URL = os.environ.get("DISBURSE_TEST_PG_URL")
 BACKENDS = ["sqlite", "postgresql"]

@@ -7,15 +7,16 @@ from pathlib import Path
 
 import yaml
 
-from demo.cycle import collective_village_of, rule_for_cooperative, rule_for_station
-from generator import generate_county
-from ledger_core.db import make_engine, transaction
-from registry import service as registry_service
+from disburse.allocations.rules import EXAMPLES_DIRECTORY
+from disburse.dev.demo.cycle import collective_village_of, rule_for_cooperative, rule_for_station
+from disburse.dev.generator import generate_county
+from disburse.foundation.db import make_engine, transaction
+from disburse.registry import service as registry_service
 
 SEED = 7
 HOUSEHOLDS = 200
 TODAY = dt.date(2026, 11, 20)
-EXAMPLES = Path(__file__).resolve().parents[1] / "allocations" / "examples"
+EXAMPLES = EXAMPLES_DIRECTORY
 
 
 def county(directory: Path) -> Path:
@@ -30,13 +31,17 @@ def import_county(database_url: str, county_directory: Path, *, settlements: boo
     try:
         with transaction(engine) as session:
             for path in sorted(county_directory.glob("register_*.csv")):
-                registry_service.import_register(session, path, user="clerk",
-                                                 as_of=dt.date.fromisoformat(path.stem.split("_")[1]), today=TODAY)
+                registry_service.import_register(
+                    session, path, user="clerk", as_of=dt.date.fromisoformat(path.stem.split("_")[1]), today=TODAY
+                )
             registry_service.load_assets(session, county_directory / "assets.yaml", user="clerk")
-            registry_service.import_shares(session, county_directory / "shares.csv", user="clerk",
-                                           as_of=dt.date(2026, 8, 31), today=TODAY)
+            registry_service.import_shares(
+                session, county_directory / "shares.csv", user="clerk", as_of=dt.date(2026, 8, 31), today=TODAY
+            )
             if settlements:
-                registry_service.import_settlements(session, county_directory / "pv_settlements.csv", user="clerk", today=TODAY)
+                registry_service.import_settlements(
+                    session, county_directory / "pv_settlements.csv", user="clerk", today=TODAY
+                )
     finally:
         engine.dispose()
 
@@ -54,4 +59,6 @@ def dividend_rule(directory: Path, county_directory: Path, pool_yuan: str = "120
     """The example dividend rule, pointed at the generated county's first cooperative."""
     cooperative = yaml.safe_load((county_directory / "assets.yaml").read_text(encoding="utf-8"))["cooperatives"][0]
     village = collective_village_of(county_directory / "shares.csv", cooperative["asset_id"])
-    return rule_for_cooperative(EXAMPLES / "coop_dividend.yaml", cooperative, village, directory / f"dividend-{pool_yuan}.yaml", pool_yuan)
+    return rule_for_cooperative(
+        EXAMPLES / "coop_dividend.yaml", cooperative, village, directory / f"dividend-{pool_yuan}.yaml", pool_yuan
+    )

@@ -74,4 +74,6 @@ def holdings_frame(*rows: dict) -> pd.DataFrame:
         base = {"holder_type": "household", "principal_fen": 0, "start_on": datetime.date(2016, 1, 1), "end_on": None}
         base.update(row)
         filled.append(base)
-    return pd.DataFrame(filled, columns=["asset_id", "holder_type", "holder_id", "units_e4", "principal_fen", "start_on", "end_on"])
+    return pd.DataFrame(
+        filled, columns=["asset_id", "holder_type", "holder_id", "units_e4", "principal_fen", "start_on", "end_on"]
+    )

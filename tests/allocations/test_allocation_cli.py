@@ -7,7 +7,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from cli_runner import run
 from runs_setup import EXAMPLES, county, dividend_rule, import_county, pv_rule
 
@@ -42,19 +41,27 @@ def test_allocate_approve_post_explain_diff(database_url: str, county_directory:
     assert shown.exit_code == 0 and "household_share" in shown.stdout
 
     sheet = openpyxl.load_workbook(out)["明细"]
-    household = next(row[0] for row in sheet.iter_rows(min_row=3, values_only=True) if "household_share" in (row[8] or ""))
+    household = next(
+        row[0] for row in sheet.iter_rows(min_row=3, values_only=True) if "household_share" in (row[8] or "")
+    )
     explained = run(database_url, "runs", "explain", run_id, household)
     assert explained.exit_code == 0 and household in explained.stdout and "claimed kW" in explained.stdout
 
     low = dividend_rule(tmp_path, county_directory, "120000")
     high = dividend_rule(tmp_path, county_directory, "150000")
-    a = re.search(r"run (\d+) calculated", run(database_url, "allocate", str(low), "--period", "2026-12", user="alice").stdout).group(1)
+    a = re.search(
+        r"run (\d+) calculated", run(database_url, "allocate", str(low), "--period", "2026-12", user="alice").stdout
+    ).group(1)
     cancelled = run(database_url, "runs", "cancel", a, user="alice")
     assert cancelled.exit_code == 0 and "cancelled" in cancelled.stdout
-    a = re.search(r"run (\d+) calculated", run(database_url, "allocate", str(low), "--period", "2026-12", user="alice").stdout).group(1)
+    a = re.search(
+        r"run (\d+) calculated", run(database_url, "allocate", str(low), "--period", "2026-12", user="alice").stdout
+    ).group(1)
     run(database_url, "runs", "approve", a, user="bob")
     run(database_url, "runs", "post", a, user="bob")
-    b = re.search(r"run (\d+) calculated", run(database_url, "allocate", str(high), "--period", "2026-12", user="alice").stdout).group(1)
+    b = re.search(
+        r"run (\d+) calculated", run(database_url, "allocate", str(high), "--period", "2026-12", user="alice").stdout
+    ).group(1)
     difference = run(database_url, "runs", "diff", a, b)
     # The pool grew by 30,000.00 yuan; the difference per household adds up to exactly that.
     assert difference.exit_code == 0 and "net difference 30,000.00 yuan" in difference.stdout

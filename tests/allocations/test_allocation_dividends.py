@@ -6,12 +6,12 @@ import datetime
 
 import pandas as pd
 import pytest
-
 from allocation_builders import heads_for, holdings_frame, households_frame, people_frame
-from allocations.dividends import allocate_dividend
-from allocations.frames import AllocationError
-from allocations.model import explain
-from allocations.rules import load_rule
+
+from disburse.allocations.dividends import allocate_dividend
+from disburse.allocations.frames import AllocationError
+from disburse.allocations.model import explain
+from disburse.allocations.rules import load_rule
 
 COOP = "COOP-001"
 VILLAGE = "611002001001"
@@ -36,7 +36,13 @@ def three_holders():
     holdings = holdings_frame(
         {"asset_id": COOP, "holder_id": "H1", "units_e4": 41150, "principal_fen": 411_500},
         {"asset_id": COOP, "holder_id": "H2", "units_e4": 20000, "principal_fen": 200_000},
-        {"asset_id": COOP, "holder_type": "collective", "holder_id": VILLAGE, "units_e4": 30000, "principal_fen": 300_000},
+        {
+            "asset_id": COOP,
+            "holder_type": "collective",
+            "holder_id": VILLAGE,
+            "units_e4": 30000,
+            "principal_fen": 300_000,
+        },
     )
     return households, heads_for(households), holdings
 
@@ -62,7 +68,11 @@ def test_floor_pro_rata_and_cap():
         ("cap_held_back", COOP): 27_080,
     }
     lines = result.lines.set_index("payee_id")
-    assert (lines.loc["H1", "floor_fen"], lines.loc["H1", "pro_rata_fen"], lines.loc["H1", "cap_fen"]) == (20_575, 24_570, 32_920)
+    assert (lines.loc["H1", "floor_fen"], lines.loc["H1", "pro_rata_fen"], lines.loc["H1", "cap_fen"]) == (
+        20_575,
+        24_570,
+        32_920,
+    )
     assert result.summary["cap_held_back_fen"] == 27_080
     assert result.summary["floors_fen"] == 45_575
     assert result.line_total_fen() == 100_000
@@ -106,7 +116,9 @@ def test_mid_year_exit_goes_to_the_collective_and_a_deceased_sole_holder_to_susp
     people = pd.concat(
         [
             heads_for(households.iloc[:1]),
-            people_frame({"id_number": "ID-H2", "household_id": "H2", "name": "独居", "died_on": datetime.date(2026, 11, 3)}),
+            people_frame(
+                {"id_number": "ID-H2", "household_id": "H2", "name": "独居", "died_on": datetime.date(2026, 11, 3)}
+            ),
         ],
         ignore_index=True,
     )

@@ -6,12 +6,12 @@ import datetime
 
 import pandas as pd
 import pytest
-
 from allocation_builders import heads_for, holdings_frame, households_frame, people_frame
-from allocations.frames import AllocationError
-from allocations.model import explain, result_check_conserved
-from allocations.pv import allocate_pv
-from allocations.rules import load_rule
+
+from disburse.allocations.frames import AllocationError
+from disburse.allocations.model import explain, result_check_conserved
+from disburse.allocations.pv import allocate_pv
+from disburse.allocations.rules import load_rule
 
 STATION = "PV-611002-001"
 
@@ -65,7 +65,13 @@ def test_deduction_order_parts_and_mid_period_exit():
         [
             heads_for(households),
             people_frame(
-                {"id_number": "P1", "household_id": "H1", "name": "工一", "relation": "之子", "person_account_no": "6200P1"},
+                {
+                    "id_number": "P1",
+                    "household_id": "H1",
+                    "name": "工一",
+                    "relation": "之子",
+                    "person_account_no": "6200P1",
+                },
                 {"id_number": "P2", "household_id": "H3", "name": "工二", "relation": "之女"},
             ),
         ],
@@ -88,7 +94,11 @@ def test_deduction_order_parts_and_mid_period_exit():
     assert list(deductions["component"]) == ["om_deduction", "land_rent_deduction", "insurance_deduction"]
     assert list(deductions["amount_fen"]) == [25_000, 50_000, 5_000]
     assert result.summary["distributable_fen"] == 920_000
-    assert (result.summary["part_collective_fen"], result.summary["part_wages_fen"], result.summary["part_households_fen"]) == (184_000, 92_000, 644_000)
+    assert (
+        result.summary["part_collective_fen"],
+        result.summary["part_wages_fen"],
+        result.summary["part_households_fen"],
+    ) == (184_000, 92_000, 644_000)
     assert amounts_by(result, "collective_share") == {"V1": 122_667, "V2": 61_333}
     assert amounts_by(result, "public_welfare_wage") == {"P1": 40_000, "P2": 20_000}
     assert amounts_by(result, "wage_pool_unused") == {"COUNTY": 32_000}
@@ -136,7 +146,10 @@ def test_collective_by_claimed_kw_and_a_roster_the_pool_cannot_cover():
     rule = load_rule(RULE_BY_KW)
     households = households_frame({"household_id": "H1"}, {"household_id": "H2"})
     people = pd.concat(
-        [heads_for(households), people_frame({"id_number": "P1", "household_id": "H1", "name": "工一", "relation": "之子"})],
+        [
+            heads_for(households),
+            people_frame({"id_number": "P1", "household_id": "H1", "name": "工一", "relation": "之子"}),
+        ],
         ignore_index=True,
     )
     holdings = holdings_frame(
@@ -170,13 +183,18 @@ def test_villages_equally_and_inactive_days_to_the_residual():
     text = RULE_PERCENTAGE.replace('capacity_kw: "100"', "").replace(
         'percent: "20%", among_villages: by_claimed_kw', 'percent: "30%", among_villages: equally'
     )
-    text = text.split("deductions:")[0] + """deductions: []
+    text = (
+        text.split("deductions:")[0]
+        + """deductions: []
 parts:
   collective: {mode: percentage, percent: "30%", among_villages: equally, account_code: "113", debit_account_code: "322"}
   households: {percent: "70%", account_code: "211", debit_account_code: "322", inactive_share: residual, residual_account_code: "311"}
 """
+    )
     rule = load_rule(text)
-    households = households_frame({"household_id": "H1"}, {"household_id": "H2", "exited_on": datetime.date(2026, 10, 16)})
+    households = households_frame(
+        {"household_id": "H1"}, {"household_id": "H2", "exited_on": datetime.date(2026, 10, 16)}
+    )
     holdings = holdings_frame(
         {"asset_id": STATION, "holder_type": "collective", "holder_id": "V1", "units_e4": 200000},
         {"asset_id": STATION, "holder_type": "collective", "holder_id": "V2", "units_e4": 100000},
@@ -195,11 +213,14 @@ parts:
 def test_eligibility_excludes_and_redistributes_and_deductions_cannot_exceed_revenue():
     # 2026-10, revenue 100.00 yuan; land rent 6,000/yr → 500.00 asked, only 100.00 left:
     # it takes 10,000 fen, 40,000 fen are reported uncovered, nothing is distributed.
-    text = RULE_BY_KW.replace("parts:", """eligibility:
+    text = RULE_BY_KW.replace(
+        "parts:",
+        """eligibility:
   - {field: household.poverty_status, op: in, value: [未脱贫, 返贫]}
 deductions:
   - {name: land_rent, fixed_per_year_yuan: "6000", account_code: "211", expense_account_code: "511"}
-parts:""")
+parts:""",
+    )
     rule = load_rule(text)
     households = households_frame({"household_id": "H1"}, {"household_id": "H2", "poverty_status": "已脱贫"})
     holdings = holdings_frame(
@@ -229,8 +250,26 @@ def test_refusals():
     households = households_frame({"household_id": "H1"})
     holdings = holdings_frame({"asset_id": STATION, "holder_id": "H1", "units_e4": 30000})
     with pytest.raises(AllocationError, match="negative"):
-        allocate_pv(rule, {"station_id": STATION, "service_period": "2026-10", "amount_fen": -5}, households, heads_for(households), holdings)
+        allocate_pv(
+            rule,
+            {"station_id": STATION, "service_period": "2026-10", "amount_fen": -5},
+            households,
+            heads_for(households),
+            holdings,
+        )
     with pytest.raises(AllocationError, match="PV-611002-002"):
-        allocate_pv(rule, {"station_id": "PV-611002-002", "service_period": "2026-10", "amount_fen": 5}, households, heads_for(households), holdings)
+        allocate_pv(
+            rule,
+            {"station_id": "PV-611002-002", "service_period": "2026-10", "amount_fen": 5},
+            households,
+            heads_for(households),
+            holdings,
+        )
     with pytest.raises(AllocationError, match="2026-13"):
-        allocate_pv(rule, {"station_id": STATION, "service_period": "2026-13", "amount_fen": 5}, households, heads_for(households), holdings)
+        allocate_pv(
+            rule,
+            {"station_id": STATION, "service_period": "2026-13", "amount_fen": 5},
+            households,
+            heads_for(households),
+            holdings,
+        )

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import hashlib
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 
-from allocations.rules import CoopDividendRule, PvRevenueRule, RuleError, SubsidyRule, load_rule
+from disburse.allocations.rules import (
+    EXAMPLES_DIRECTORY,
+    CoopDividendRule,
+    PvRevenueRule,
+    RuleError,
+    SubsidyRule,
+    load_rule,
+)
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "allocations" / "examples"
+EXAMPLES = EXAMPLES_DIRECTORY
 PV_TEXT = (EXAMPLES / "pv_revenue.yaml").read_text(encoding="utf-8")
 
 
@@ -44,7 +50,9 @@ def test_values_are_converted_exactly():
     assert rule.parts.collective.percent == Fraction(1, 5)
     dividend = load_rule(EXAMPLES / "coop_dividend.yaml")
     assert dividend.pool_fen == 12_000_000 and dividend.floor_rate == Fraction(1, 20)
-    assert load_rule(PV_TEXT.replace('percent: "20%"', 'percent: "2000 bps"')).parts.collective.percent == Fraction(1, 5)
+    assert load_rule(PV_TEXT.replace('percent: "20%"', 'percent: "2000 bps"')).parts.collective.percent == Fraction(
+        1, 5
+    )
 
 
 def refused(text: str) -> str:
@@ -71,12 +79,16 @@ def test_bad_values_are_refused_with_their_path():
     assert "unknown column 'colour'" in refused(PV_TEXT.replace("household.poverty_status", "household.colour"))
     assert "station_id" in refused(PV_TEXT.replace("PV-611002-001\ncapacity", "STATION-1\ncapacity"))
     # An equal per-household split does not exist for PV (严禁简单平均分配).
-    assert "parts.households.inactive_share" in refused(PV_TEXT.replace("inactive_share: redistribute", "inactive_share: equal_per_household"))
+    assert "parts.households.inactive_share" in refused(
+        PV_TEXT.replace("inactive_share: redistribute", "inactive_share: equal_per_household")
+    )
 
 
 def test_dividend_and_subsidy_consistency_checks():
     dividend = (EXAMPLES / "coop_dividend.yaml").read_text(encoding="utf-8")
-    assert "ceiling_rate must not be below floor_rate" in refused(dividend.replace('ceiling_rate: "10%"', 'ceiling_rate: "3%"'))
+    assert "ceiling_rate must not be below floor_rate" in refused(
+        dividend.replace('ceiling_rate: "10%"', 'ceiling_rate: "3%"')
+    )
     assert "collective_id" in refused(dividend.replace('collective_id: "611002001001"', ""))
     repair = (EXAMPLES / "house_repair.yaml").read_text(encoding="utf-8")
     assert "input_list: true" in refused(repair.replace("input_list: true", "input_list: false"))

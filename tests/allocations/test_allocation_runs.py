@@ -6,14 +6,23 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from runs_setup import EXAMPLES, county, dividend_rule, import_county, pv_rule
 from sqlalchemy import select
 
-from allocations.runs import approve_run, calculate_run, cancel_run, explain_run, post_run, run_difference, run_lines
-from allocations.tables import AllocationLineRow, AllocationRunRow
-from ledger_core.db import transaction
-from ledger_core.model import DisburseError
-from reports.trial_balance import trial_balance
-from runs_setup import EXAMPLES, county, dividend_rule, import_county, pv_rule
+from disburse.allocations.runs import (
+    approve_run,
+    calculate_run,
+    cancel_run,
+    explain_run,
+    post_run,
+    run_difference,
+    run_lines,
+)
+from disburse.allocations.tables import AllocationRunRow
+from disburse.foundation.db import transaction
+from disburse.foundation.errors import DisburseError
+from disburse.foundation.money import format_yuan
+from disburse.reports.trial_balance import trial_balance
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +43,9 @@ def balances(engine, period: str) -> dict[str, int]:  # type: ignore[no-untyped-
     return {line.account_code: line.closing_fen for line in lines}
 
 
-def test_pv_run_is_computed_once_approved_by_another_and_posted_balanced(books, tmp_path: Path, county_directory: Path) -> None:  # type: ignore[no-untyped-def]
+def test_pv_run_is_computed_once_approved_by_another_and_posted_balanced(
+    books, tmp_path: Path, county_directory: Path
+) -> None:  # type: ignore[no-untyped-def]
     rule = pv_rule(tmp_path, county_directory)
     roster = county_directory / "public_welfare_jobs_2026-10.csv"
     with transaction(books) as session:
@@ -61,13 +72,16 @@ def test_pv_run_is_computed_once_approved_by_another_and_posted_balanced(books, 
     after = balances(books, "2026-10")
 
     lines = first.lines
+
     def total(component: str) -> int:
         return int(lines.loc[lines["component"] == component, "amount_fen"].sum())
+
     # The run's debits: 322.01 takes the household and collective shares, 511 the deductions,
     # 514 wages and the unused wage part; credits go to 211, 113, 212 and 311 as the rule says.
     assert after["322.01"] - before.get("322.01", 0) == total("household_share") + total("collective_share")
-    assert after["211"] - before.get("211", 0) == -(total("household_share") + total("om_deduction")
-                                                    + total("land_rent_deduction") + total("insurance_deduction"))
+    assert after["211"] - before.get("211", 0) == -(
+        total("household_share") + total("om_deduction") + total("land_rent_deduction") + total("insurance_deduction")
+    )
     assert after.get("113", 0) - before.get("113", 0) == -total("collective_share")
     with transaction(books) as session:
         assert trial_balance(session, "COUNTY", "2026-10").balanced
@@ -78,15 +92,16 @@ def test_pv_run_is_computed_once_approved_by_another_and_posted_balanced(books, 
             calculate_run(session, rule, "2026-10", "alice")
 
     household = lines.loc[lines["component"] == "household_share", "household_id"].iloc[0]
-    amount = int(lines.loc[(lines["component"] == "household_share") & (lines["household_id"] == household), "amount_fen"].sum())
+    amounts = lines.loc[(lines["component"] == "household_share") & (lines["household_id"] == household), "amount_fen"]
     with transaction(books) as session:
         text = "\n".join(explain_run(session, first.run_id, household))
     assert "deduction" in text.lower() or "om" in text
     assert household in text and "claimed kW" in text
+    assert all(f"{format_yuan(int(amount))} yuan" in text for amount in amounts)
 
 
 def test_dry_run_stores_nothing_and_export_has_three_sheets(books, tmp_path: Path, county_directory: Path) -> None:  # type: ignore[no-untyped-def]
-    from allocations.commands import write_run_export
+    from disburse.cli.allocations import write_run_export
 
     rule = pv_rule(tmp_path, county_directory)
     with transaction(books) as session:
@@ -103,14 +118,20 @@ def test_dry_run_stores_nothing_and_export_has_three_sheets(books, tmp_path: Pat
     # Card numbers are masked in exports (first six, stars, last four) unless --unmasked.
     assert cards and all("*" in card and len(card) >= 15 for card in cards)
     full = write_run_export(tmp_path / "full.xlsx", outcome, unmasked=True)
-    full_cards = [row[7] for row in openpyxl.load_workbook(full[0])["明细"].iter_rows(min_row=3, values_only=True) if row[7]]
-    assert all(card.isdigit() for card in full_cards) and [c[:6] + c[-4:] for c in full_cards] == [c[:6] + c[-4:] for c in cards]
+    full_cards = [
+        row[7] for row in openpyxl.load_workbook(full[0])["明细"].iter_rows(min_row=3, values_only=True) if row[7]
+    ]
+    assert all(card.isdigit() for card in full_cards) and [c[:6] + c[-4:] for c in full_cards] == [
+        c[:6] + c[-4:] for c in cards
+    ]
     amounts = [row[6] for row in rows]
     # Amounts are numbers in yuan; their sum is the pool (to the fen, compared in fen).
     assert sum(round(value * 100) for value in amounts) == outcome.result.pool_fen
 
 
-def test_dividend_cancel_then_changed_pool_posts_only_the_difference(books, tmp_path: Path, county_directory: Path) -> None:  # type: ignore[no-untyped-def]
+def test_dividend_cancel_then_changed_pool_posts_only_the_difference(
+    books, tmp_path: Path, county_directory: Path
+) -> None:  # type: ignore[no-untyped-def]
     low = dividend_rule(tmp_path, county_directory, "120000")
     with transaction(books) as session:
         cancelled = calculate_run(session, low, "2026-12", "alice")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from allocations.split import (
+from disburse.allocations.split import (
     SplitError,
     rate_times_base_fen,
     split_check_within_one_fen,
@@ -20,6 +20,7 @@ pools = st.integers(min_value=-(10**12), max_value=10**12)
 weight_lists = st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=60).filter(lambda w: sum(w) > 0)
 
 
+@settings(max_examples=100, deadline=None)
 @given(pools, weight_lists)
 def test_split_sums_to_the_pool_and_each_share_is_within_one_fen(pool_fen, weights):
     shares = split_largest_remainder(pool_fen, weights, list(range(len(weights))))
@@ -29,6 +30,7 @@ def test_split_sums_to_the_pool_and_each_share_is_within_one_fen(pool_fen, weigh
         assert abs(Fraction(int(share)) - Fraction(pool_fen * weight, total)) < 1
 
 
+@settings(max_examples=100, deadline=None)
 @given(pools, weight_lists, st.randoms(use_true_random=False))
 def test_permuting_holders_permutes_the_results(pool_fen, weights, random):
     ids = [f"H{index:04d}" for index in range(len(weights))]
@@ -39,6 +41,7 @@ def test_permuting_holders_permutes_the_results(pool_fen, weights, random):
     assert list(permuted) == [int(shares[i]) for i in order]
 
 
+@settings(max_examples=100, deadline=None)
 @given(pools, weight_lists)
 def test_zero_weight_gets_zero_and_a_negative_pool_mirrors(pool_fen, weights):
     weights = weights + [0]
@@ -59,7 +62,13 @@ def test_huge_pools_and_weights_take_the_exact_path(pool_fen, weights):
     assert split_check_within_one_fen(pool_fen, weights, shares) == []
 
 
-@given(st.integers(min_value=0, max_value=10**9), st.lists(st.fractions(min_value=0, max_value=1000, max_denominator=97), min_size=1, max_size=20).filter(lambda w: sum(w) > 0))
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=10**9),
+    st.lists(st.fractions(min_value=0, max_value=1000, max_denominator=97), min_size=1, max_size=20).filter(
+        lambda w: sum(w) > 0
+    ),
+)
 def test_rational_weights(pool_fen, weights):
     shares = split_largest_remainder(pool_fen, weights, list(range(len(weights))))
     total = sum(weights)
@@ -81,7 +90,11 @@ def test_worked_examples():
     # = 0.000108, floor 0. Floors sum to 10^15 − 2: the two spare fen go to the big holders.
     assert list(split_largest_remainder(10**15, [2**62, 2**62, 1], [1, 2, 3])) == [5 * 10**14, 5 * 10**14, 0]
     # 10^15 fen in three parts of 2^62: 333,333,333,333,333.33 each; one spare fen to id 1.
-    assert list(split_largest_remainder(10**15, [2**62] * 3, [3, 1, 2])) == [333_333_333_333_333, 333_333_333_333_334, 333_333_333_333_333]
+    assert list(split_largest_remainder(10**15, [2**62] * 3, [3, 1, 2])) == [
+        333_333_333_333_333,
+        333_333_333_333_334,
+        333_333_333_333_333,
+    ]
 
 
 def test_refusals():
@@ -115,7 +128,7 @@ def test_million_holders_sorted_and_tied_are_fast_enough():
 
 
 def test_rates_and_shares_are_shown_exactly_without_floats():
-    from allocations.split import decimal_text, percent_text
+    from disburse.allocations.split import decimal_text, percent_text
 
     assert percent_text(Fraction(1, 200)) == "0.5%"
     assert percent_text(Fraction(3, 100)) == "3%"

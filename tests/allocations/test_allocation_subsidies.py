@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from allocation_builders import heads_for, households_frame, people_frame
-from allocations.frames import AllocationError
-from allocations.rules import load_rule
-from allocations.subsidies import allocate_subsidy
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "allocations" / "examples"
+from disburse.allocations.frames import AllocationError
+from disburse.allocations.rules import EXAMPLES_DIRECTORY, load_rule
+from disburse.allocations.subsidies import allocate_subsidy
+
+EXAMPLES = EXAMPLES_DIRECTORY
 SCHOOL_YEAR = (datetime.date(2026, 9, 1), datetime.date(2027, 8, 31))
 OCTOBER = (datetime.date(2026, 10, 1), datetime.date(2026, 10, 31))
 
@@ -23,21 +22,59 @@ def by_payee(result):
 
 
 def reasons(result):
-    return dict(zip(result.exclusions["id_number"].fillna(result.exclusions["household_id"]), result.exclusions["reason"]))
+    return dict(
+        zip(result.exclusions["id_number"].fillna(result.exclusions["household_id"]), result.exclusions["reason"])
+    )
 
 
 def pupils():
-    households = households_frame({"household_id": "H1"}, {"household_id": "H2"}, {"household_id": "H3", "poverty_status": "已脱贫"})
+    households = households_frame(
+        {"household_id": "H1"}, {"household_id": "H2"}, {"household_id": "H3", "poverty_status": "已脱贫"}
+    )
     people = pd.concat(
         [
             heads_for(households),
             people_frame(
-                {"id_number": "K1", "household_id": "H1", "name": "幼儿", "relation": "之子", "school_stage": "学前教育"},
-                {"id_number": "K2", "household_id": "H1", "name": "寄宿小学生", "relation": "之女", "school_stage": "小学", "boarding": True},
-                {"id_number": "K3", "household_id": "H2", "name": "走读小学生", "relation": "之子", "school_stage": "小学", "boarding": False},
-                {"id_number": "K4", "household_id": "H2", "name": "高中生", "relation": "之女", "school_stage": "普通高中", "person_account_no": "6200K4"},
+                {
+                    "id_number": "K1",
+                    "household_id": "H1",
+                    "name": "幼儿",
+                    "relation": "之子",
+                    "school_stage": "学前教育",
+                },
+                {
+                    "id_number": "K2",
+                    "household_id": "H1",
+                    "name": "寄宿小学生",
+                    "relation": "之女",
+                    "school_stage": "小学",
+                    "boarding": True,
+                },
+                {
+                    "id_number": "K3",
+                    "household_id": "H2",
+                    "name": "走读小学生",
+                    "relation": "之子",
+                    "school_stage": "小学",
+                    "boarding": False,
+                },
+                {
+                    "id_number": "K4",
+                    "household_id": "H2",
+                    "name": "高中生",
+                    "relation": "之女",
+                    "school_stage": "普通高中",
+                    "person_account_no": "6200K4",
+                },
                 {"id_number": "K5", "household_id": "H2", "name": "中职生", "relation": "之子", "school_stage": "中职"},
-                {"id_number": "K6", "household_id": "H3", "name": "已脱贫户学生", "relation": "之子", "school_stage": "初中", "boarding": True},
+                {
+                    "id_number": "K6",
+                    "household_id": "H3",
+                    "name": "已脱贫户学生",
+                    "relation": "之子",
+                    "school_stage": "初中",
+                    "boarding": True,
+                },
             ),
         ],
         ignore_index=True,
@@ -81,7 +118,13 @@ def test_dibao_per_living_member_per_month_to_the_heads_card():
             heads_for(households),
             people_frame(
                 {"id_number": "D1-2", "household_id": "D1", "name": "配偶", "relation": "配偶"},
-                {"id_number": "D1-3", "household_id": "D1", "name": "之父", "relation": "之父", "died_on": datetime.date(2026, 9, 20)},
+                {
+                    "id_number": "D1-3",
+                    "household_id": "D1",
+                    "name": "之父",
+                    "relation": "之父",
+                    "died_on": datetime.date(2026, 9, 20),
+                },
             ),
         ],
         ignore_index=True,
@@ -105,11 +148,19 @@ def test_house_repair_by_household_type_and_kind_of_work():
         {"household_id": "A5"},
     )
     people = pd.concat(
-        [heads_for(households), people_frame({"id_number": "A2-2", "household_id": "A2", "name": "残疾人", "relation": "之子", "health": "残疾"})],
+        [
+            heads_for(households),
+            people_frame(
+                {"id_number": "A2-2", "household_id": "A2", "name": "残疾人", "relation": "之子", "health": "残疾"}
+            ),
+        ],
         ignore_index=True,
     )
     applications = pd.DataFrame(
-        {"household_id": ["A1", "A2", "A3", "A4", "A5", "ZZ"], "work_kind": ["rebuild", "repair", "rebuild", "repair", "extend", "repair"]}
+        {
+            "household_id": ["A1", "A2", "A3", "A4", "A5", "ZZ"],
+            "work_kind": ["rebuild", "repair", "rebuild", "repair", "extend", "repair"],
+        }
     )
     result = allocate_subsidy(rule, households, people, *OCTOBER, inputs=applications)
     assert by_payee(result) == {"A1": 2_000_000, "A2": 600_000, "A3": 1_000_000, "A4": 400_000}
@@ -126,14 +177,22 @@ def test_forest_rangers_from_the_attendance_sheet():
         [
             heads_for(households),
             people_frame(
-                {"id_number": "R1", "household_id": "F1", "name": "护林员一", "relation": "之子", "person_account_no": "6200R1"},
+                {
+                    "id_number": "R1",
+                    "household_id": "F1",
+                    "name": "护林员一",
+                    "relation": "之子",
+                    "person_account_no": "6200R1",
+                },
                 {"id_number": "R2", "household_id": "F2", "name": "护林员二", "relation": "之子"},
                 {"id_number": "R3", "household_id": "F3", "name": "护林员三", "relation": "之子"},
             ),
         ],
         ignore_index=True,
     )
-    roster = pd.DataFrame({"id_number": ["R1", "R2", "R3"], "days_on_duty": [22, 30, 35], "daily_rate_fen": [None, 4000, None]})
+    roster = pd.DataFrame(
+        {"id_number": ["R1", "R2", "R3"], "days_on_duty": [22, 30, 35], "daily_rate_fen": [None, 4000, None]}
+    )
     result = allocate_subsidy(rule, households, people, *OCTOBER, inputs=roster)
     assert by_payee(result) == {"R1": 73_326, "R2": 120_000}
     lines = result.lines.set_index("payee_id")
@@ -150,7 +209,10 @@ def test_medical_top_up_brings_the_own_share_down_to_ten_percent():
     rule = load_rule(EXAMPLES / "medical_topup.yaml")
     households = households_frame({"household_id": "M"}, {"household_id": "N"})
     people = pd.concat(
-        [heads_for(households), people_frame({"id_number": "M1", "household_id": "M", "name": "病人", "relation": "之父"})],
+        [
+            heads_for(households),
+            people_frame({"id_number": "M1", "household_id": "M", "name": "病人", "relation": "之父"}),
+        ],
         ignore_index=True,
     )
     bills = pd.DataFrame(

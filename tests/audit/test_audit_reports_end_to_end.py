@@ -10,23 +10,23 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from cli_runner import run
+from runs_setup import TODAY, county, import_county, pv_rule
 from sqlalchemy import select, text
 
-from allocations.runs import approve_run, calculate_run, post_run
-from audit.anomalies import AuditConfig, run_checks, review_finding
-from audit.tables import AuditLogRow
-from cli_runner import run
-from demo.bank import write_return_file
-from importers.bank_profiles import profile_by_name
-from ledger_core.db import transaction
-from ledger_core.model import DisburseError
-from ledger_core.service import add_bank_account
-from payouts.payables import record_payables
-from payouts.service import approve_batch, batch_by_reference, batch_instructions, export_batch, prepare_batch
-from payouts.settlement import apply_return_file
-from reports.fund_trace import fund_trace
-from reports.household import household_statement, write_household_statement
-from runs_setup import TODAY, county, import_county, pv_rule
+from disburse.allocations.runs import approve_run, calculate_run, post_run
+from disburse.audit.anomalies import AuditConfig, review_finding, run_checks
+from disburse.audit.tables import AuditLogRow
+from disburse.dev.demo.bank import write_return_file
+from disburse.foundation.db import transaction
+from disburse.foundation.errors import DisburseError
+from disburse.importers.bank_profiles import profile_by_name
+from disburse.ledger.service import add_bank_account
+from disburse.payouts.payables import record_payables
+from disburse.payouts.service import approve_batch, batch_by_reference, batch_instructions, export_batch, prepare_batch
+from disburse.payouts.settlement import apply_return_file
+from disburse.reports.fund_trace import fund_trace
+from disburse.reports.household import household_statement, write_household_statement
 
 PAY_DAY = dt.date(2026, 11, 20)
 
@@ -44,7 +44,7 @@ def paid(engine, database_url: str, county_directory: Path, tmp_path: Path):  # 
         add_bank_account(session, "COUNTY", "中国农业银行", "6228480012345678901", "clerk")
         outcome = calculate_run(session, pv_rule(tmp_path, county_directory), "2026-10", "alice")
         approve_run(session, outcome.run_id, "bob")
-        post_run(session, outcome.run_id, "bob", today=TODAY)
+        record_payables(session, post_run(session, outcome.run_id, "bob", today=TODAY).payables)
     with transaction(engine) as session:
         prepared = prepare_batch(session, "COUNTY", "carol", today=PAY_DAY)
         approve_batch(session, prepared.batch_reference, "dave")
@@ -84,26 +84,44 @@ def test_fund_trace_ties_from_settlements_to_households(paid) -> None:  # type: 
     with transaction(engine) as session:
         station_id = session.execute(text("SELECT station_id FROM pv_settlements LIMIT 1")).scalar_one()
         trace = fund_trace(session, station_id)
-        settled_fen = session.execute(text("SELECT sum(amount_fen) FROM pv_settlements WHERE station_id = :s"), {"s": station_id}).scalar_one()
+        settled_fen = session.execute(
+            text("SELECT sum(amount_fen) FROM pv_settlements WHERE station_id = :s"), {"s": station_id}
+        ).scalar_one()
     assert station.startswith("settlement")
     assert trace.settlements_fen == settled_fen
     assert trace.all_tie, trace.ties
     lines = outcome.result.lines
     to_households = int(lines.loc[lines["payee_type"].isin(["household", "person"]), "amount_fen"].sum())
     assert int(trace.households["total_fen"].sum()) == to_households
-    assert int(trace.households["paid_fen"].sum()) == int(decided.loc[decided["status"] == "success", "amount_fen"].sum())
+    assert int(trace.households["paid_fen"].sum()) == int(
+        decided.loc[decided["status"] == "success", "amount_fen"].sum()
+    )
 
 
 def test_anomalies_are_found_with_stable_ids_and_stay_gone_once_reviewed(paid) -> None:  # type: ignore[no-untyped-def]
     engine, outcome, decided = paid
     with transaction(engine) as session:
         # Two unrelated households paid to one card: a card held by someone else.
-        record_payables(session, pd.DataFrame({
-            "entity_code": "COUNTY", "run_id": None, "source_line": [1, 2], "household_id": ["H-A", "H-B"],
-            "payee_type": "household", "payee_id": ["H-A", "H-B"], "programme": "手工补发", "fund_source": "测试",
-            "account_code": "211", "amount_fen": [10_000, 20_000], "account_no": "6228480099999999999",
-            "account_name": "某人", "period": "2026-10",
-        }))
+        record_payables(
+            session,
+            pd.DataFrame(
+                {
+                    "entity_code": "COUNTY",
+                    "run_id": None,
+                    "source_line": [1, 2],
+                    "household_id": ["H-A", "H-B"],
+                    "payee_type": "household",
+                    "payee_id": ["H-A", "H-B"],
+                    "programme": "手工补发",
+                    "fund_source": "测试",
+                    "account_code": "211",
+                    "amount_fen": [10_000, 20_000],
+                    "account_no": "6228480099999999999",
+                    "account_name": "某人",
+                    "period": "2026-10",
+                }
+            ),
+        )
     with transaction(engine) as session:
         first = run_checks(session, today=TODAY)
         again = run_checks(session, today=TODAY)
@@ -129,15 +147,26 @@ def test_anomalies_are_found_with_stable_ids_and_stay_gone_once_reviewed(paid) -
 
 def test_audit_log_records_commands_and_refusals_with_input_hashes(database_url: str, engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     good = tmp_path / "good.csv"
-    good.write_text("凭证号,日期,摘要,科目编码,借方金额,贷方金额\n1,2026-10-05,电费,102,10.00,\n1,2026-10-05,电费,501,,10.00\n", encoding="utf-8")
+    good.write_text(
+        "凭证号,日期,摘要,科目编码,借方金额,贷方金额\n1,2026-10-05,电费,102,10.00,\n1,2026-10-05,电费,501,,10.00\n",
+        encoding="utf-8",
+    )
     bad = tmp_path / "bad.csv"
-    bad.write_text("凭证号,日期,摘要,科目编码,借方金额,贷方金额\n1,2026-10-05,电费,102,10.00,\n1,2026-10-05,电费,501,,9.99\n", encoding="utf-8")
+    bad.write_text(
+        "凭证号,日期,摘要,科目编码,借方金额,贷方金额\n1,2026-10-05,电费,102,10.00,\n1,2026-10-05,电费,501,,9.99\n",
+        encoding="utf-8",
+    )
     assert run(database_url, "journal", "post", str(bad), "--entity", "COUNTY", user="alice").exit_code == 1
     assert run(database_url, "journal", "post", str(good), "--entity", "COUNTY", user="bob").exit_code == 0
-    assert run(database_url, "journal", "show", "--entity", "COUNTY", "--period", "2026-10").exit_code == 0  # reads only
+    assert (
+        run(database_url, "journal", "show", "--entity", "COUNTY", "--period", "2026-10").exit_code == 0
+    )  # reads only
     with transaction(engine) as session:
         rows = session.scalars(select(AuditLogRow).order_by(AuditLogRow.id)).all()
-    assert [(row.command, row.user, row.outcome) for row in rows] == [("journal post", "alice", "refused"), ("journal post", "bob", "ok")]
+    assert [(row.command, row.user, row.outcome) for row in rows] == [
+        ("journal post", "alice", "refused"),
+        ("journal post", "bob", "ok"),
+    ]
     import hashlib
 
     assert json.loads(rows[0].input_hashes) == {str(bad): hashlib.sha256(bad.read_bytes()).hexdigest()}

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import openpyxl
-
 from cli_runner import run, run_script
 
 VOUCHERS = """凭证号,日期,摘要,科目编码,借方金额,贷方金额,户编号,资金来源
@@ -33,12 +32,24 @@ def test_init_twice_is_harmless(tmp_path: Path) -> None:
 def test_entities_and_bank_accounts(database_url: str) -> None:
     added = run(database_url, "entities", "add", "611002001001", "--name", "大荆村", "--kind", "village")
     assert added.exit_code == 0 and "added" in added.stdout
-    assert "nothing changed" in run(database_url, "entities", "add", "611002001001", "--name", "大荆村", "--kind", "village").stdout
+    assert (
+        "nothing changed"
+        in run(database_url, "entities", "add", "611002001001", "--name", "大荆村", "--kind", "village").stdout
+    )
     bad = run(database_url, "entities", "add", "6110020010", "--name", "x", "--kind", "village")
     assert bad.exit_code == 1 and "exactly 12 digits" in bad.stderr
     warned = run(database_url, "entities", "add", "93611002MA0000000A", "--name", "某合作社", "--kind", "cooperative")
     assert warned.exit_code == 0 and "check character" in warned.stderr
-    bank = run(database_url, "entities", "add-bank-account", "COUNTY", "--bank", "中国农业银行", "--account-number", "6228480012345678")
+    bank = run(
+        database_url,
+        "entities",
+        "add-bank-account",
+        "COUNTY",
+        "--bank",
+        "中国农业银行",
+        "--account-number",
+        "6228480012345678",
+    )
     assert bank.exit_code == 0 and "102.01" in bank.stdout
     listing = run(database_url, "entities", "list")
     assert "大荆村" in listing.stdout and "6228480012345678 (102.01)" in listing.stdout
@@ -65,7 +76,9 @@ def test_post_show_reverse_close_trial_balance_verify(database_url: str, tmp_pat
     assert twice.exit_code == 1 and "already reversed" in twice.stderr
 
     out = tmp_path / "tb.xlsx"
-    balance = run(database_url, "report", "trial-balance", "--entity", "COUNTY", "--period", "2026-10", "--out", str(out))
+    balance = run(
+        database_url, "report", "trial-balance", "--entity", "COUNTY", "--period", "2026-10", "--out", str(out)
+    )
     assert balance.exit_code == 0
     # By hand: 102 and 501 each 1,000.00 in and out (posted, then reversed); 322.01 999.99 debit;
     # 211 999.99 credit. Period debits = 1,000 + 1,000 (reversal of 501) + 999.99 = 2,999.99.
@@ -78,7 +91,9 @@ def test_post_show_reverse_close_trial_balance_verify(database_url: str, tmp_pat
 
     closed = run(database_url, "periods", "close", "COUNTY", "2026-10", user="carol")
     assert closed.exit_code == 0 and "closed with 3 entries" in closed.stdout
-    late = write(tmp_path / "late.csv", VOUCHERS.replace("2026-10-05", "2026-10-07").replace("2026/10/06", "2026/10/08"))
+    late = write(
+        tmp_path / "late.csv", VOUCHERS.replace("2026-10-05", "2026-10-07").replace("2026/10/06", "2026/10/08")
+    )
     refused = run(database_url, "journal", "post", str(late), "--entity", "COUNTY")
     assert refused.exit_code == 1 and "period 2026-10 of COUNTY is closed" in refused.stderr
 
@@ -91,7 +106,10 @@ def test_post_show_reverse_close_trial_balance_verify(database_url: str, tmp_pat
 
 
 def test_unbalanced_voucher_file_is_refused_with_the_arithmetic(database_url: str, tmp_path: Path) -> None:
-    bad = write(tmp_path / "bad.csv", "voucher,date,memo,account,debit,credit\n7,2026-10-05,电费,102,1000.00,\n7,2026-10-05,电费,501,,999.99\n")
+    bad = write(
+        tmp_path / "bad.csv",
+        "voucher,date,memo,account,debit,credit\n7,2026-10-05,电费,102,1000.00,\n7,2026-10-05,电费,501,,999.99\n",
+    )
     result = run(database_url, "journal", "post", str(bad), "--entity", "COUNTY")
     assert result.exit_code == 1
     assert "bad.csv 凭证号 7, rows 2-3): postings sum to 0.01, not 0: 1,000.00 + -999.99" in result.stderr
@@ -100,7 +118,10 @@ def test_unbalanced_voucher_file_is_refused_with_the_arithmetic(database_url: st
 
 
 def test_bad_cells_are_all_reported_with_row_and_column(database_url: str, tmp_path: Path) -> None:
-    bad = write(tmp_path / "cells.csv", "凭证号,日期,摘要,科目编码,借方金额,贷方金额\n1,2026-13-05,x,102,1.234,\n1,2026-10-05,x,501,,abc\n")
+    bad = write(
+        tmp_path / "cells.csv",
+        "凭证号,日期,摘要,科目编码,借方金额,贷方金额\n1,2026-13-05,x,102,1.234,\n1,2026-10-05,x,501,,abc\n",
+    )
     result = run(database_url, "journal", "post", str(bad), "--entity", "COUNTY")
     assert result.exit_code == 1
     assert "cells.csv:2 [借方金额] '1.234': amount 1.234 has more than two decimal places" in result.stderr
@@ -128,7 +149,13 @@ def test_accounts_add_from_xlsx(database_url: str, tmp_path: Path) -> None:
 
 
 def test_every_command_has_help(tmp_path: Path) -> None:
-    for arguments in (["--help"], ["init", "--help"], ["journal", "post", "--help"], ["verify", "--help"],
-                      ["report", "trial-balance", "--help"], ["periods", "close", "--help"]):
+    for arguments in (
+        ["--help"],
+        ["init", "--help"],
+        ["journal", "post", "--help"],
+        ["verify", "--help"],
+        ["report", "trial-balance", "--help"],
+        ["periods", "close", "--help"],
+    ):
         result = run(f"sqlite:///{tmp_path / 'unused.db'}", *arguments)
         assert result.exit_code == 0 and "Usage" in result.stdout

@@ -8,7 +8,7 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
-from ledger_core.identifiers import luhn_check_digit, resident_id_check_character
+from disburse.foundation.identifiers import luhn_check_digit, resident_id_check_character
 
 TODAY = dt.date(2026, 11, 15)
 
@@ -30,30 +30,115 @@ ZHANG = resident_id("610102", "19700101", "011")
 LI = resident_id("610102", "19720202", "022")
 WANG = resident_id("610102", "19800303", "033")
 CARD_ZHANG = card("622848001234567890")  # 19 digits
-CARD_WANG = card("621700123456789")      # 16 digits
+CARD_WANG = card("621700123456789")  # 16 digits
 
 REGISTER_HEADER = [
-    "县", "乡镇", "行政村", "村代码", "户编号", "人编号", "姓名", "证件号码", "与户主关系", "性别",
-    "在校生状况", "是否寄宿", "健康状况", "户类型", "贫困状态", "识别日期", "脱贫日期", "死亡日期",
-    "开户银行", "银行账号", "个人银行账号", "联系电话",
+    "县",
+    "乡镇",
+    "行政村",
+    "村代码",
+    "户编号",
+    "人编号",
+    "姓名",
+    "证件号码",
+    "与户主关系",
+    "性别",
+    "在校生状况",
+    "是否寄宿",
+    "健康状况",
+    "户类型",
+    "贫困状态",
+    "识别日期",
+    "脱贫日期",
+    "死亡日期",
+    "开户银行",
+    "银行账号",
+    "个人银行账号",
+    "联系电话",
 ]
 
 
 def register_rows() -> list[list[str]]:
     """The clean three-person register body (rows 2-4 of the file)."""
     return [
-        ["商州区", "沙河子镇", "王山底村", "611002100201", "H001", "P1", "张三", ZHANG, "户主", "男",
-         "", "", "健康", "一般贫困户", "已脱贫", "2016-03-01", "2019-12-31", "", "中国农业银行",
-         CARD_ZHANG, "", "13800000001"],
-        ["商州区", "沙河子镇", "王山底村", "611002100201", "H001", "P2", "李四", LI, "配偶", "女",
-         "", "", "长期慢性病", "一般贫困户", "已脱贫", "2016-03-01", "2019-12-31", "", "", "", "", ""],
-        ["商州区", "沙河子镇", "王山底村", "611002100201", "H002", "P3", "王五", WANG, "户主", "男",
-         "", "", "残疾", "低保贫困户", "未脱贫", "2017/05/20", "", "", "中国邮政储蓄银行", CARD_WANG, "", ""],
+        [
+            "商州区",
+            "沙河子镇",
+            "王山底村",
+            "611002100201",
+            "H001",
+            "P1",
+            "张三",
+            ZHANG,
+            "户主",
+            "男",
+            "",
+            "",
+            "健康",
+            "一般贫困户",
+            "已脱贫",
+            "2016-03-01",
+            "2019-12-31",
+            "",
+            "中国农业银行",
+            CARD_ZHANG,
+            "",
+            "13800000001",
+        ],
+        [
+            "商州区",
+            "沙河子镇",
+            "王山底村",
+            "611002100201",
+            "H001",
+            "P2",
+            "李四",
+            LI,
+            "配偶",
+            "女",
+            "",
+            "",
+            "长期慢性病",
+            "一般贫困户",
+            "已脱贫",
+            "2016-03-01",
+            "2019-12-31",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            "商州区",
+            "沙河子镇",
+            "王山底村",
+            "611002100201",
+            "H002",
+            "P3",
+            "王五",
+            WANG,
+            "户主",
+            "男",
+            "",
+            "",
+            "残疾",
+            "低保贫困户",
+            "未脱贫",
+            "2017/05/20",
+            "",
+            "",
+            "中国邮政储蓄银行",
+            CARD_WANG,
+            "",
+            "",
+        ],
     ]
 
 
-def write_csv(path: Path, rows: Sequence[Sequence[object]], *, encoding: str = "utf-8",
-              separator: str = ",", newline: str = "\n") -> Path:
+def write_csv(
+    path: Path, rows: Sequence[Sequence[object]], *, encoding: str = "utf-8", separator: str = ",", newline: str = "\n"
+) -> Path:
     """Write rows as delimited text in the given encoding, separator and line ending."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=separator, lineterminator=newline)
@@ -93,8 +178,9 @@ def write_xls(path: Path, rows: Sequence[Sequence[object]]) -> Path:
     return path
 
 
-def write_register(path: Path, rows: list[list[object]] | None = None, header: list[str] | None = None,
-                   **options: object) -> Path:
+def write_register(
+    path: Path, rows: list[list[object]] | None = None, header: list[str] | None = None, **options: object
+) -> Path:
     """A register CSV (or .xlsx/.xls by suffix) with the standard header and the given body."""
     body = register_rows() if rows is None else rows
     all_rows = [header or REGISTER_HEADER, *body]
@@ -114,4 +200,3 @@ def cell(rows: list[list[object]], row: int, header: str, value: object) -> list
 def only(problems, reason_part: str):
     """The problems whose reason contains ``reason_part``."""
     return [problem for problem in problems if reason_part in problem.reason]
-

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from importer_helpers import write_csv
-from importers.bank_profiles import (
+
+from disburse.importers.bank_profiles import (
     BUILT_IN_DIRECTORY,
     ProfileError,
     detect_profile,
@@ -18,18 +18,32 @@ from importers.bank_profiles import (
 )
 
 STATEMENT_PROFILES = {
-    "canonical", "icbc_debit", "abc_debit", "boc_debit", "cmb_debit",
-    "icbc", "ccb", "abc", "boc", "bocom", "cmb", "spdb", "psbc", "rural_credit",
+    "canonical",
+    "icbc_debit",
+    "abc_debit",
+    "boc_debit",
+    "cmb_debit",
+    "icbc",
+    "ccb",
+    "abc",
+    "boc",
+    "bocom",
+    "cmb",
+    "spdb",
+    "psbc",
+    "rural_credit",
 }
 
 
 def test_built_in_profiles() -> None:
     profiles = load_profiles()
     assert {name for name, profile in profiles.items() if profile.statement} == STATEMENT_PROFILES
-    assert {name for name, profile in profiles.items() if profile.batch_payment} == {
-        "generic", "ccb", "icbc", "rural_credit"}
     assert {name for name, profile in profiles.items() if profile.bank_return} == {
-        "generic", "ccb", "icbc", "rural_credit"}
+        "generic",
+        "ccb",
+        "icbc",
+        "rural_credit",
+    }
     assert profiles["ccb"].bank == "中国建设银行"
     # Corporate accounts and the canonical layout refuse a break in the balance; the personal
     # samples whose balances do not chain or are masked only warn.
@@ -38,8 +52,6 @@ def test_built_in_profiles() -> None:
     styles = {profiles[name].statement.direction for name in STATEMENT_PROFILES}
     assert styles == {"signed", "split", "flag"}
     assert "xls" in profiles["ccb"].statement.file_types
-    assert profiles["rural_credit"].batch_payment.rows_per_file_max == 3000
-    assert profiles["ccb"].batch_payment.encoding == "gbk"
 
 
 @pytest.mark.parametrize("name", sorted(STATEMENT_PROFILES))
@@ -70,20 +82,12 @@ statement:
     debit: 支出
     credit: 收入
   balance_chek: warn
-batch_payment:
-  file_type: csv
-  rows_per_file_max: 0
-  columns:
-    - {header: 账号, source: account_no}
-    - {header: 金额, source: amount_yuan}
 """
     with pytest.raises(ProfileError) as raised:
         profile_from_text(text, "somebank", "somebank.yaml")
     problems = {(path, message) for _, path, message in raised.value.problems}
     paths = {path for path, _ in problems}
     assert "statement.balance_chek" in paths
-    assert "batch_payment.rows_per_file_max" in paths
-    assert "batch_payment.columns.1.source" in paths
     assert ("statement.balance_chek", "unknown key (not allowed here)") in problems
     assert "somebank.yaml: statement.balance_chek: unknown key" in str(raised.value)
 
@@ -92,11 +96,11 @@ def test_profile_consistency_errors() -> None:
     with pytest.raises(ProfileError, match="direction flag needs columns direction"):
         profile_from_text("bank: X\nstatement:\n  direction: flag\n  columns: {date: 日期, amount: 金额}\n", "x")
     with pytest.raises(ProfileError, match="header '金额' names both"):
-        profile_from_text("bank: X\nstatement:\n  direction: signed\n  balance_check: warn\n"
-                          "  columns: {date: 日期, amount: 金额, memo: [附言, 金额]}\n", "x")
-    with pytest.raises(ProfileError, match="unknown encoding"):
-        profile_from_text("bank: X\nbatch_payment:\n  file_type: csv\n  encoding: klingon\n"
-                          "  columns: [{header: 账号, source: account_no}, {header: 金额, source: amount}]\n", "x")
+        profile_from_text(
+            "bank: X\nstatement:\n  direction: signed\n  balance_check: warn\n"
+            "  columns: {date: 日期, amount: 金额, memo: [附言, 金额]}\n",
+            "x",
+        )
     with pytest.raises(ProfileError, match="needs at least one"):
         profile_from_text("bank: X\n", "x")
     with pytest.raises(ProfileError, match="profile name"):
@@ -108,7 +112,8 @@ def test_user_directory_adds_and_replaces_profiles(tmp_path: Path) -> None:
     (tmp_path / "icbc.yaml").write_text(text.replace("bank: 中国工商银行", "bank: 工行（本县版）"), encoding="utf-8")
     (tmp_path / "county_bank.yaml").write_text(
         "bank: 县村镇银行\nstatement:\n  direction: signed\n  columns: {date: 日期, amount: 金额, balance: 结余}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     profiles = load_profiles(tmp_path)
     assert profiles["icbc"].bank == "工行（本县版）"
     assert profiles["county_bank"].statement.required_fields() == ("date", "amount", "balance")

@@ -10,16 +10,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from importer_helpers import write_csv, write_xls, write_xlsx
-from importers.bank_profiles import BUILT_IN_DIRECTORY, load_profiles
-from importers.bank_statement import STATEMENT_COLUMNS, parse_bank_statement
+
+from disburse.importers.bank_profiles import BUILT_IN_DIRECTORY, load_profiles
+from disburse.importers.bank_statement import STATEMENT_COLUMNS, parse_bank_statement
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "bank_samples"
 if not SAMPLES.is_dir():  # the repository may be checked out elsewhere
     SAMPLES = Path("/work/shared/data/bank_samples")
 
-CANONICAL_HEADER = ["交易日期", "交易时间", "流水号", "摘要", "对方账号", "对方户名", "支出金额", "收入金额", "余额", "附言"]
+CANONICAL_HEADER = [
+    "交易日期",
+    "交易时间",
+    "流水号",
+    "摘要",
+    "对方账号",
+    "对方户名",
+    "支出金额",
+    "收入金额",
+    "余额",
+    "附言",
+]
 
 
 def day(text: str) -> np.datetime64:
@@ -67,7 +78,8 @@ def test_abc_sample() -> None:
     # The anonymised balances do not chain: 11,000.00 - 10.00 is not 11,000.00 (row 3), and so on.
     assert [problem.row for problem in warnings(parsed)] == [3, 4, 5]
     assert warnings(parsed)[0].reason == (
-        "line 3: balance 11,000.00 does not follow 11,000.00 - 10.00 = 10,990.00; lines are missing?")
+        "line 3: balance 11,000.00 does not follow 11,000.00 - 10.00 = 10,990.00; lines are missing?"
+    )
 
 
 def test_boc_sample_newest_first_chains_in_date_order() -> None:
@@ -80,7 +92,11 @@ def test_boc_sample_newest_first_chains_in_date_order() -> None:
     assert len(frame) == 17
     first, last = frame.iloc[0], frame.iloc[-1]
     assert (first["booked_on"], first["booked_time"], first["amount_fen"], first["balance_fen"]) == (
-        day("2025-08-01"), "08:57:00", 100_000, 381_358)
+        day("2025-08-01"),
+        "08:57:00",
+        100_000,
+        381_358,
+    )
     assert first["counterparty_name"] == "张三"
     assert first["counterparty_account"] == "6222******0258"
     assert first["memo"] == "转账"
@@ -94,7 +110,11 @@ def test_boc_sample_newest_first_chains_in_date_order() -> None:
     assert frame[frame["booked_on"] == day("2025-08-12")]["amount_fen"].tolist() == [-260_000]
     # Lines of one day stay in the bank's time order after the reversal.
     assert frame[frame["booked_on"] == day("2025-08-22")]["booked_time"].tolist() == [
-        "12:22:50", "12:23:04", "12:24:20", "17:57:17"]
+        "12:22:50",
+        "12:23:04",
+        "12:24:20",
+        "17:57:17",
+    ]
 
 
 def test_cmb_sample_put_in_date_order() -> None:
@@ -102,8 +122,9 @@ def test_cmb_sample_put_in_date_order() -> None:
     assert parsed.profile == "cmb_debit"
     assert not parsed.newest_first
     frame = parsed.frame
-    assert frame["booked_on"].tolist() == [pd.Timestamp(text) for text in
-                                           ("2024-01-01", "2024-01-01", "2024-01-20", "2024-01-23", "2024-01-27")]
+    assert frame["booked_on"].tolist() == [
+        pd.Timestamp(text) for text in ("2024-01-01", "2024-01-01", "2024-01-20", "2024-01-23", "2024-01-27")
+    ]
     assert frame["amount_fen"].tolist() == [123_400, -100_000, -100_000, -1_014, -300]
     assert frame["source_row"].tolist() == [2, 3, 5, 6, 4]
     assert frame.iloc[0]["summary"] == "代发住房公积金"
@@ -139,9 +160,17 @@ def test_icbc_sample_preamble_padding_masked_balance_footer() -> None:
     assert frame["balance_fen"].isna().all()
     first, last = frame.iloc[0], frame.iloc[-1]
     assert (first["booked_on"], first["summary"], first["amount_fen"], first["source_row"]) == (
-        day("2023-02-08"), "退款", 104, 18)
+        day("2023-02-08"),
+        "退款",
+        104,
+        18,
+    )
     assert (last["booked_on"], last["summary"], last["amount_fen"], last["source_row"]) == (
-        day("2023-05-02"), "消费", -1_340, 8)
+        day("2023-05-02"),
+        "消费",
+        -1_340,
+        8,
+    )
     assert frame[frame["summary"] == "工资"].iloc[0]["counterparty_name"] == "ABC公司"
     # In: 1,234.56 + 1,234.56 + 341.58 + 30.00 + 1.04 = 2,841.74;
     # out: 13.40 + 1,234.56 × 3 + 500.00 + 24.00 = 4,241.08; net -1,399.34.
@@ -156,9 +185,30 @@ def test_icbc_sample_preamble_padding_masked_balance_footer() -> None:
 def canonical_rows() -> list[list[object]]:
     """Opening balance 1,000.00: +500.00 → 1,500.00; -200.00 → 1,300.00; fee -1.50 → 1,298.50."""
     return [
-        ["2026-10-01", "09:00:00", "T0001", "电费结算", "1234567890123", "国网商洛供电公司", "", "500.00", "1,500.00", ""],
-        ["2026-10-02", "10:30:00", "T0002", "代发", "6228480012345678903", "张三", "200.00", "", "1,300.00",
-         "PAY-202610-000001"],
+        [
+            "2026-10-01",
+            "09:00:00",
+            "T0001",
+            "电费结算",
+            "1234567890123",
+            "国网商洛供电公司",
+            "",
+            "500.00",
+            "1,500.00",
+            "",
+        ],
+        [
+            "2026-10-02",
+            "10:30:00",
+            "T0002",
+            "代发",
+            "6228480012345678903",
+            "张三",
+            "200.00",
+            "",
+            "1,300.00",
+            "PAY-202610-000001",
+        ],
         ["2026-10-02", "", "000000", "手续费", "", "", "1.50", "", "1,298.50", ""],
     ]
 
@@ -182,11 +232,14 @@ def test_canonical_file(tmp_path: Path) -> None:
 
 def test_canonical_english_aliases_and_one_amount_column(tmp_path: Path) -> None:
     # FORMATS.md: 支出金额 and 收入金额 are "one of these two"; English aliases replace headers.
-    path = write_csv(tmp_path / "s.csv", [
-        ["DATE", "txn_id", "Debit", "balance"],
-        ["2026-10-01", "A1", "10.00", "90.00"],
-        ["2026-10-01", "A2", "5.00", "85.00"],
-    ])
+    path = write_csv(
+        tmp_path / "s.csv",
+        [
+            ["DATE", "txn_id", "Debit", "balance"],
+            ["2026-10-01", "A1", "10.00", "90.00"],
+            ["2026-10-01", "A2", "5.00", "85.00"],
+        ],
+    )
     parsed = parse_bank_statement(path)
     assert parsed.profile == "canonical"
     assert parsed.problems == ()
@@ -195,11 +248,17 @@ def test_canonical_english_aliases_and_one_amount_column(tmp_path: Path) -> None
 
 def test_canonical_padded_cells_and_total_footer(tmp_path: Path) -> None:
     rows = [[f" {cell}\t " if cell else cell for cell in row] for row in canonical_rows()]
-    path = write_csv(tmp_path / "s.csv", [
-        ["账户明细"], [" 账号: 1234567890"], CANONICAL_HEADER, *rows,
-        ["合计", "", "", "", "", "", "201.50", "500.00", "", ""],
-        ["本页小计", "", "", "", "", "", "201.50", "500.00", "", ""],
-    ])
+    path = write_csv(
+        tmp_path / "s.csv",
+        [
+            ["账户明细"],
+            [" 账号: 1234567890"],
+            CANONICAL_HEADER,
+            *rows,
+            ["合计", "", "", "", "", "", "201.50", "500.00", "", ""],
+            ["本页小计", "", "", "", "", "", "201.50", "500.00", "", ""],
+        ],
+    )
     parsed = parse_bank_statement(path)
     assert parsed.problems == ()
     assert parsed.frame["amount_fen"].tolist() == [50_000, -20_000, -150]
@@ -227,7 +286,8 @@ def test_balance_break_refuses_in_canonical_layout(tmp_path: Path) -> None:
     assert parsed.refused
     assert [(problem.row, problem.column, problem.severity) for problem in parsed.problems] == [(5, "余额", "error")]
     assert parsed.problems[0].reason == (
-        "line 5: balance 1,200.00 does not follow 1,150.00 - 1.50 = 1,148.50; lines are missing?")
+        "line 5: balance 1,200.00 does not follow 1,150.00 - 1.50 = 1,148.50; lines are missing?"
+    )
 
 
 def test_balance_break_only_warns_in_a_warn_profile(tmp_path: Path) -> None:
@@ -235,8 +295,9 @@ def test_balance_break_only_warns_in_a_warn_profile(tmp_path: Path) -> None:
     directory = tmp_path / "profiles"
     directory.mkdir()
     text = (BUILT_IN_DIRECTORY / "canonical.yaml").read_text(encoding="utf-8")
-    (directory / "lenient.yaml").write_text(text.replace("balance_check: refuse", "balance_check: warn"),
-                                            encoding="utf-8")
+    (directory / "lenient.yaml").write_text(
+        text.replace("balance_check: refuse", "balance_check: warn"), encoding="utf-8"
+    )
     rows = canonical_rows()
     rows[2][8] = "1,000.00"
     path = write_csv(tmp_path / "s.csv", [CANONICAL_HEADER, *rows])
@@ -271,20 +332,71 @@ def test_named_profile_that_does_not_fit(tmp_path: Path) -> None:
 
 
 def test_ccb_corporate_xls_with_preamble(tmp_path: Path) -> None:
-    header = ["交易时间", "借方发生额（支取）", "贷方发生额（收入）", "余额", "币种", "对方户名", "对方账号",
-              "对方开户机构", "记账日期", "摘要", "交易流水号", "备注"]
-    path = write_xls(tmp_path / "ccb.xls", [
-        ["中国建设银行单位客户账户明细"],
-        ["账号:", "61050162000000001234", "户名:", "商州区乡村振兴局"],
-        header,
-        ["2026-10-08 09:15:02", None, 250000.0, 1250000.0, "人民币", "国网陕西省电力公司商洛供电公司",
-         "61001620000052501234", "商洛分行", "20261008", "电费结算", "3610100000001", None],
-        ["2026-10-09 14:00:00", 1234.5, None, 1248765.5, "人民币", "张三", "6217001234567893", "建行商州支行",
-         "20261009", "代发", "3610100000002", "PAY-202610-000001 光伏收益"],
-        ["2026-10-09 14:00:00", 0.35, None, 1248765.15, "人民币", None, None, None, "20261009", "手续费",
-         "3610100000003", None],
-        ["合计", 1234.85, 250000.0, None, None, None, None, None, None, None, None, None],
-    ])
+    header = [
+        "交易时间",
+        "借方发生额（支取）",
+        "贷方发生额（收入）",
+        "余额",
+        "币种",
+        "对方户名",
+        "对方账号",
+        "对方开户机构",
+        "记账日期",
+        "摘要",
+        "交易流水号",
+        "备注",
+    ]
+    path = write_xls(
+        tmp_path / "ccb.xls",
+        [
+            ["中国建设银行单位客户账户明细"],
+            ["账号:", "61050162000000001234", "户名:", "商州区乡村振兴局"],
+            header,
+            [
+                "2026-10-08 09:15:02",
+                None,
+                250000.0,
+                1250000.0,
+                "人民币",
+                "国网陕西省电力公司商洛供电公司",
+                "61001620000052501234",
+                "商洛分行",
+                "20261008",
+                "电费结算",
+                "3610100000001",
+                None,
+            ],
+            [
+                "2026-10-09 14:00:00",
+                1234.5,
+                None,
+                1248765.5,
+                "人民币",
+                "张三",
+                "6217001234567893",
+                "建行商州支行",
+                "20261009",
+                "代发",
+                "3610100000002",
+                "PAY-202610-000001 光伏收益",
+            ],
+            [
+                "2026-10-09 14:00:00",
+                0.35,
+                None,
+                1248765.15,
+                "人民币",
+                None,
+                None,
+                None,
+                "20261009",
+                "手续费",
+                "3610100000003",
+                None,
+            ],
+            ["合计", 1234.85, 250000.0, None, None, None, None, None, None, None, None, None],
+        ],
+    )
     parsed = parse_bank_statement(path)
     assert parsed.profile == "ccb"
     assert parsed.encoding == "xls:Sheet1"
@@ -293,23 +405,62 @@ def test_ccb_corporate_xls_with_preamble(tmp_path: Path) -> None:
     assert frame["amount_fen"].tolist() == [25_000_000, -123_450, -35]
     assert frame["balance_fen"].tolist() == [125_000_000, 124_876_550, 124_876_515]
     assert frame["booked_time"].tolist() == ["09:15:02", "14:00:00", "14:00:00"]
-    assert frame["booked_on"].tolist() == [pd.Timestamp("2026-10-08"), pd.Timestamp("2026-10-09"),
-                                           pd.Timestamp("2026-10-09")]
+    assert frame["booked_on"].tolist() == [
+        pd.Timestamp("2026-10-08"),
+        pd.Timestamp("2026-10-09"),
+        pd.Timestamp("2026-10-09"),
+    ]
     assert frame["memo"].tolist() == [None, "PAY-202610-000001 光伏收益", None]
     assert frame["source_row"].tolist() == [4, 5, 6]
 
 
 def test_rural_credit_xlsx_with_excel_dates(tmp_path: Path) -> None:
-    header = ["交易日期", "交易时间", "交易流水号", "借方金额", "贷方金额", "余额", "对方账号", "对方户名", "摘要",
-              "备注", "交易机构"]
-    path = write_xlsx(tmp_path / "rcc.xlsx", [
-        ["商州农商银行对公账户交易明细"],
-        header,
-        [dt.datetime(2026, 10, 1), "08:30:00", "NX0001", None, 300000, 300000, "2701000000001", "县财政局",
-         "拨款", None, "营业部"],
-        [dt.datetime(2026, 10, 3), dt.time(16, 5, 9), "NX0002", 1200.1, None, 298799.9, "6230001234567890",
-         "李四", "代发", "PAY-202610-000002", "营业部"],
-    ])
+    header = [
+        "交易日期",
+        "交易时间",
+        "交易流水号",
+        "借方金额",
+        "贷方金额",
+        "余额",
+        "对方账号",
+        "对方户名",
+        "摘要",
+        "备注",
+        "交易机构",
+    ]
+    path = write_xlsx(
+        tmp_path / "rcc.xlsx",
+        [
+            ["商州农商银行对公账户交易明细"],
+            header,
+            [
+                dt.datetime(2026, 10, 1),
+                "08:30:00",
+                "NX0001",
+                None,
+                300000,
+                300000,
+                "2701000000001",
+                "县财政局",
+                "拨款",
+                None,
+                "营业部",
+            ],
+            [
+                dt.datetime(2026, 10, 3),
+                dt.time(16, 5, 9),
+                "NX0002",
+                1200.1,
+                None,
+                298799.9,
+                "6230001234567890",
+                "李四",
+                "代发",
+                "PAY-202610-000002",
+                "营业部",
+            ],
+        ],
+    )
     parsed = parse_bank_statement(path)
     assert parsed.profile == "rural_credit"
     assert parsed.problems == ()
@@ -319,15 +470,43 @@ def test_rural_credit_xlsx_with_excel_dates(tmp_path: Path) -> None:
 
 
 def test_flag_style_debit_means_money_out(tmp_path: Path) -> None:
-    header = ["交易日期", "交易时间", "借贷标志", "交易金额", "账户余额", "对方账号", "对方户名", "摘要", "交易用途",
-              "交易流水号", "对方开户行", "币种"]
-    path = write_csv(tmp_path / "abc.csv", [
-        header,
-        ["2026/10/05", "101500", "贷", "5,000.00", "15,000.00", "", "县财政局", "拨款", "", "AB01", "", "人民币"],
-        ["2026/10/06", "090000", "借", "2,000.00", "13,000.00", "", "王五", "代发", "PAY-202610-000003", "AB02",
-         "", "人民币"],
-        ["2026/10/06", "090001", "出", "1.00", "12,999.00", "", "", "手续费", "", "AB03", "", "人民币"],
-    ], encoding="gbk")
+    header = [
+        "交易日期",
+        "交易时间",
+        "借贷标志",
+        "交易金额",
+        "账户余额",
+        "对方账号",
+        "对方户名",
+        "摘要",
+        "交易用途",
+        "交易流水号",
+        "对方开户行",
+        "币种",
+    ]
+    path = write_csv(
+        tmp_path / "abc.csv",
+        [
+            header,
+            ["2026/10/05", "101500", "贷", "5,000.00", "15,000.00", "", "县财政局", "拨款", "", "AB01", "", "人民币"],
+            [
+                "2026/10/06",
+                "090000",
+                "借",
+                "2,000.00",
+                "13,000.00",
+                "",
+                "王五",
+                "代发",
+                "PAY-202610-000003",
+                "AB02",
+                "",
+                "人民币",
+            ],
+            ["2026/10/06", "090001", "出", "1.00", "12,999.00", "", "", "手续费", "", "AB03", "", "人民币"],
+        ],
+        encoding="gbk",
+    )
     parsed = parse_bank_statement(path)
     assert parsed.profile == "abc"
     assert parsed.frame["amount_fen"].tolist()[:2] == [500_000, -200_000]
@@ -338,12 +517,15 @@ def test_flag_style_debit_means_money_out(tmp_path: Path) -> None:
 
 
 def test_split_line_with_both_amounts_or_none_is_an_error(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "s.csv", [
-        CANONICAL_HEADER,
-        ["2026-10-01", "", "A1", "", "", "", "1.00", "2.00", "101.00", ""],
-        ["2026-10-01", "", "A2", "", "", "", "", "", "101.00", ""],
-        ["2026-10-01", "", "A3", "", "", "", "-3.00", "", "104.00", ""],
-    ])
+    path = write_csv(
+        tmp_path / "s.csv",
+        [
+            CANONICAL_HEADER,
+            ["2026-10-01", "", "A1", "", "", "", "1.00", "2.00", "101.00", ""],
+            ["2026-10-01", "", "A2", "", "", "", "", "", "101.00", ""],
+            ["2026-10-01", "", "A3", "", "", "", "-3.00", "", "104.00", ""],
+        ],
+    )
     parsed = parse_bank_statement(path)
     reasons = {problem.row: problem.reason for problem in errors(parsed)}
     assert set(reasons) == {2, 3, 4}

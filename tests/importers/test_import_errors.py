@@ -6,7 +6,8 @@ import csv
 
 import openpyxl
 
-from importers.errors import ImportProblem, ImportRefused, has_errors, problems_summary, write_problems
+from disburse.foundation.errors import ImportProblem, ImportRefused, has_errors, problems_summary
+from disburse.foundation.workbook import write_problems
 
 PROBLEMS = [
     ImportProblem("r.csv", 3, "证件号码", "123", "resident ID has 3 characters, not 18", "error"),

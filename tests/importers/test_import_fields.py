@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importers.fields import (
+from disburse.importers.fields import (
     ACCOUNT_NUMBER,
     RESIDENT_ID,
     VILLAGE_CODE,
@@ -34,7 +34,15 @@ def day(text: str) -> np.datetime64:
 
 
 def test_dates_in_every_accepted_form() -> None:
-    values = ["2026-10-31", "2026/10/31", "20261031", "2026年10月31日", dt.datetime(2026, 10, 31), dt.date(2026, 10, 31), None]
+    values = [
+        "2026-10-31",
+        "2026/10/31",
+        "20261031",
+        "2026年10月31日",
+        dt.datetime(2026, 10, 31),
+        dt.date(2026, 10, 31),
+        None,
+    ]
     dates, problems = parse_dates(values, source(len(values)))
     assert problems == []
     assert dates[:6].tolist() == [dt.datetime(2026, 10, 31)] * 6
@@ -44,7 +52,11 @@ def test_dates_in_every_accepted_form() -> None:
 def test_invalid_dates_are_errors_with_row() -> None:
     values = ["2026-02-30", "31/10/2026", 45000]
     dates, problems = parse_dates(values, source(3), what="识别日期")
-    assert [(problem.row, problem.value) for problem in problems] == [(2, "2026-02-30"), (3, "31/10/2026"), (4, "45000")]
+    assert [(problem.row, problem.value) for problem in problems] == [
+        (2, "2026-02-30"),
+        (3, "31/10/2026"),
+        (4, "45000"),
+    ]
     assert problems[0].reason == "识别日期 is not a calendar date"
     assert np.isnat(dates).all()
 
@@ -143,7 +155,9 @@ def test_units_to_ten_thousandths() -> None:
     units, problems = parse_units_e4(values, source(len(values)))
     assert units.tolist() == [30000, 41150, 1, 200000, 35000, 0, 0, 0]
     assert [(problem.row, problem.reason) for problem in problems] == [
-        (7, "units has more than 4 decimal places"), (8, "units is negative"), (9, "units is not a number"),
+        (7, "units has more than 4 decimal places"),
+        (8, "units is negative"),
+        (9, "units is not a number"),
     ]
 
 

@@ -6,10 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-
-from importers import reading
-from importers.reading import ColumnSpec, TableSpec, normalise_header, read_table
 from importer_helpers import write_csv, write_xls, write_xlsx
+
+from disburse.importers import reading
+from disburse.importers.reading import ColumnSpec, TableSpec, normalise_header, read_table
 
 SPEC = TableSpec(
     "测试",
@@ -56,7 +56,9 @@ def test_undecodable_bytes_are_refused_naming_the_offset(tmp_path) -> None:
 
 def test_preamble_footer_blank_rows_and_padding(tmp_path) -> None:
     rows = [
-        ["明细查询文件"], [], ["卡号: 1234", "户名: x"],
+        ["明细查询文件"],
+        [],
+        ["卡号: 1234", "户名: x"],
         ["  姓 名\t", "其他", "金额 "],
         ["张三\t ", "x", " 1,234.50\t"],
         ["", "", ""],

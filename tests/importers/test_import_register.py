@@ -9,7 +9,6 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-
 from importer_helpers import (
     CARD_WANG,
     CARD_ZHANG,
@@ -25,7 +24,8 @@ from importer_helpers import (
     write_csv,
     write_register,
 )
-from importers.register import REGISTER_COLUMNS, parse_register
+
+from disburse.importers.register import REGISTER_COLUMNS, parse_register
 
 
 def parse(tmp_path, rows, **options):
@@ -42,7 +42,11 @@ def test_clean_register_gives_contract_frame(tmp_path) -> None:
     frame = parsed.frame
     assert tuple(frame.columns) == REGISTER_COLUMNS
     assert frame["id_number"].tolist() == [ZHANG, LI, WANG]
-    assert frame["birth_date"].tolist() == [pd.Timestamp("1970-01-01"), pd.Timestamp("1972-02-02"), pd.Timestamp("1980-03-03")]
+    assert frame["birth_date"].tolist() == [
+        pd.Timestamp("1970-01-01"),
+        pd.Timestamp("1972-02-02"),
+        pd.Timestamp("1980-03-03"),
+    ]
     assert frame["enrolled_on"].tolist() == [pd.Timestamp("2016-03-01")] * 2 + [pd.Timestamp("2017-05-20")]
     assert frame["account_no"].tolist() == [CARD_ZHANG, None, CARD_WANG]
     assert frame["boarding"].tolist() == [False, False, False]
@@ -165,7 +169,10 @@ def test_head_row_needs_bank_and_account(tmp_path) -> None:
     rows = cell(register_rows(), 4, "开户银行", "")
     cell(rows, 2, "银行账号", "")
     parsed = parse(tmp_path, rows)
-    assert located(only(parsed.problems, "required on the 户主 row")) == [(2, "银行账号", "error"), (4, "开户银行", "error")]
+    assert located(only(parsed.problems, "required on the 户主 row")) == [
+        (2, "银行账号", "error"),
+        (4, "开户银行", "error"),
+    ]
 
 
 def test_enumerated_values_are_checked(tmp_path) -> None:
@@ -179,7 +186,12 @@ def test_enumerated_values_are_checked(tmp_path) -> None:
     parsed = parse(tmp_path, rows)
     enumerated = only(parsed.problems, "is not one of")
     assert sorted((problem.row, problem.column) for problem in enumerated) == [
-        (2, "与户主关系"), (3, "健康状况"), (3, "在校生状况"), (4, "户类型"), (4, "是否寄宿"), (4, "贫困状态"),
+        (2, "与户主关系"),
+        (3, "健康状况"),
+        (3, "在校生状况"),
+        (4, "户类型"),
+        (4, "是否寄宿"),
+        (4, "贫困状态"),
     ]
 
 
@@ -200,8 +212,14 @@ def test_household_in_two_villages(tmp_path) -> None:
 
 def test_alternative_headers_and_values(tmp_path) -> None:
     header = list(REGISTER_HEADER)
-    renames = {"县": "县(市、区)", "乡镇": "镇（乡）", "证件号码": "公民身份号码", "与户主关系": "户主关系",
-               "户类型": "贫困户属性", "在校生状况": "在校学生"}
+    renames = {
+        "县": "县(市、区)",
+        "乡镇": "镇（乡）",
+        "证件号码": "公民身份号码",
+        "与户主关系": "户主关系",
+        "户类型": "贫困户属性",
+        "在校生状况": "在校学生",
+    }
     header = [renames.get(name, name) for name in header] + ["村民小组"]
     rows = register_rows()
     cell(rows, 2, "户类型", "扶贫户")
@@ -227,7 +245,13 @@ def test_missing_required_column_refuses_the_file(tmp_path) -> None:
 
 def test_messy_file_gives_the_same_frame_as_a_clean_one(tmp_path) -> None:
     clean = parse_register(write_register(tmp_path / "clean.csv"), today=TODAY)
-    aliases = {"县": "County", "村代码": "VILLAGE_CODE", "证件号码": "身份证号", "姓名": "name", "识别日期": "enrolled_on"}
+    aliases = {
+        "县": "County",
+        "村代码": "VILLAGE_CODE",
+        "证件号码": "身份证号",
+        "姓名": "name",
+        "识别日期": "enrolled_on",
+    }
     order = list(reversed(range(len(REGISTER_HEADER))))
     header = [aliases.get(REGISTER_HEADER[index], REGISTER_HEADER[index]) for index in order] + ["备注"]
     body = [[f" {row[index]}\t" if row[index] else "  " for index in order] + ["无关"] for row in register_rows()]
@@ -243,12 +267,13 @@ def test_messy_file_gives_the_same_frame_as_a_clean_one(tmp_path) -> None:
 def test_xlsx_register_number_cells_and_date_cells(tmp_path) -> None:
     rows = register_rows()
     assert ZHANG.isdigit()
-    cell(rows, 2, "证件号码", int(ZHANG))                                                   # a number cell
-    cell(rows, 3, "识别日期", dt.datetime(2016, 3, 1))                                     # a real date cell
-    cell(rows, 4, "村代码", 611002100201)                                                   # a number cell
+    cell(rows, 2, "证件号码", int(ZHANG))  # a number cell
+    cell(rows, 3, "识别日期", dt.datetime(2016, 3, 1))  # a real date cell
+    cell(rows, 4, "村代码", 611002100201)  # a number cell
     parsed = parse_register(write_register(tmp_path / "register.xlsx", rows), today=TODAY)
     assert located([problem for problem in parsed.problems if "number cell" in problem.reason]) == [
-        (2, "证件号码", "error"), (4, "村代码", "error"),
+        (2, "证件号码", "error"),
+        (4, "村代码", "error"),
     ]
     assert parsed.frame["enrolled_on"].iloc[1] == pd.Timestamp("2016-03-01")
 
@@ -263,9 +288,9 @@ def test_xls_register(tmp_path) -> None:
 
 
 def test_many_identical_mistakes_are_capped_with_a_count(tmp_path, monkeypatch) -> None:
-    from importers import limits
+    from disburse.foundation import errors
 
-    monkeypatch.setattr(limits, "PROBLEMS_PER_CHECK_MAX", 2)
+    monkeypatch.setattr(errors, "PROBLEMS_PER_CHECK_MAX", 2)
     rows = register_rows()
     for row in (2, 3, 4):
         cell(rows, row, "村代码", "123")

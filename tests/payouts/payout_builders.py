@@ -11,12 +11,12 @@ import pandas as pd
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from ledger_core.model import EntryBatch, EntryDraft, PostingDraft
-from ledger_core.posting import post_entries
-from ledger_core.service import add_bank_account
-from ledger_core.tables import JournalEntryRow, PostingRow
-from payouts.config import PayoutConfig
-from payouts.payables import record_payables
+from disburse.ledger.model import EntryBatch, EntryDraft, PostingDraft
+from disburse.ledger.posting import post_entries
+from disburse.ledger.service import add_bank_account
+from disburse.ledger.tables import JournalEntryRow, PostingRow
+from disburse.payouts.config import PayoutConfig
+from disburse.payouts.payables import record_payables
 
 OCTOBER_31 = dt.date(2026, 10, 31)
 NOVEMBER_5 = dt.date(2026, 11, 5)
@@ -34,30 +34,61 @@ def card(number: int) -> str:
 def with_bank_account(session: Session, entity: str = "COUNTY") -> str:
     """Register the entity's bank account; returns its 102 sub-account."""
     add_bank_account(session, entity, "中国建设银行", COUNTY_BANK_ACCOUNT, "setup", "县财政专户")
-    return session.scalar(text("SELECT ledger_account_code FROM bank_accounts WHERE account_number = :n"),
-                          {"n": COUNTY_BANK_ACCOUNT})
+    return session.scalar(
+        text("SELECT ledger_account_code FROM bank_accounts WHERE account_number = :n"), {"n": COUNTY_BANK_ACCOUNT}
+    )
 
 
-def owe(session: Session, rows: list[dict], *, entity: str = "COUNTY", period: str = "2026-10",
-        programme: str = "光伏收益分配", key: str = "owe-1") -> int:
+def owe(
+    session: Session,
+    rows: list[dict],
+    *,
+    entity: str = "COUNTY",
+    period: str = "2026-10",
+    programme: str = "光伏收益分配",
+    key: str = "owe-1",
+) -> int:
     """Post Dr 322.01 / Cr 211 per row (as a run does) and record the rows as payables.
     Each row: household_id, amount_fen, account_no, and optionally account_name, payee_type,
     payee_id, account_code, programme."""
-    frame = pd.DataFrame([{
-        "entity_code": entity, "run_id": None, "source_line": index + 1, "household_id": row["household_id"],
-        "payee_type": row.get("payee_type", "household"), "payee_id": row.get("payee_id", row["household_id"]),
-        "programme": row.get("programme", programme), "fund_source": "PV-2026", "account_code": row.get("account_code", "211"),
-        "amount_fen": row["amount_fen"], "account_no": row["account_no"],
-        "account_name": row.get("account_name", f"户主{row['household_id']}"), "period": period,
-    } for index, row in enumerate(rows)])
+    frame = pd.DataFrame(
+        [
+            {
+                "entity_code": entity,
+                "run_id": None,
+                "source_line": index + 1,
+                "household_id": row["household_id"],
+                "payee_type": row.get("payee_type", "household"),
+                "payee_id": row.get("payee_id", row["household_id"]),
+                "programme": row.get("programme", programme),
+                "fund_source": "PV-2026",
+                "account_code": row.get("account_code", "211"),
+                "amount_fen": row["amount_fen"],
+                "account_no": row["account_no"],
+                "account_name": row.get("account_name", f"户主{row['household_id']}"),
+                "period": period,
+            }
+            for index, row in enumerate(rows)
+        ]
+    )
     frame["amount_fen"] = frame["amount_fen"].astype("int64")
     if any("bank_name" in row for row in rows):
         frame["bank_name"] = [row.get("bank_name") for row in rows]
     date = dt.date(int(period[:4]), int(period[5:]), 28)
-    drafts = [EntryDraft(entity, period, date, f"{programme} 分配", (
-        PostingDraft("322.01", int(row.amount_fen)),
-        PostingDraft(row.account_code, -int(row.amount_fen), row.household_id, "PV-2026"),
-    ), source_kind="test") for row in frame.itertuples()]
+    drafts = [
+        EntryDraft(
+            entity,
+            period,
+            date,
+            f"{programme} 分配",
+            (
+                PostingDraft("322.01", int(row.amount_fen)),
+                PostingDraft(row.account_code, -int(row.amount_fen), row.household_id, "PV-2026"),
+            ),
+            source_kind="test",
+        )
+        for row in frame.itertuples()
+    ]
     post_entries(session, EntryBatch.from_drafts(drafts), idempotency_key=key, user="setup")
     return record_payables(session, frame)
 
@@ -74,9 +105,13 @@ def write_return(path: Path, lines: list[tuple[str, str, int, str, str, str]]) -
 
 def balances(session: Session, entity: str = "COUNTY") -> dict[str, int]:
     """Balance per account (debit positive) over every posted entry of the entity."""
-    rows = session.execute(text(
-        "SELECT p.account_code, sum(p.amount_fen) FROM postings p JOIN journal_entries e ON e.id = p.entry_id "
-        "JOIN entities n ON n.id = e.entity_id WHERE n.code = :entity GROUP BY p.account_code"), {"entity": entity}).all()
+    rows = session.execute(
+        text(
+            "SELECT p.account_code, sum(p.amount_fen) FROM postings p JOIN journal_entries e ON e.id = p.entry_id "
+            "JOIN entities n ON n.id = e.entity_id WHERE n.code = :entity GROUP BY p.account_code"
+        ),
+        {"entity": entity},
+    ).all()
     return {code: int(total) for code, total in rows}
 
 
@@ -89,24 +124,29 @@ def entry_count(session: Session) -> int:
 
 
 def instructions(session: Session, batch: str) -> list:
-    return session.execute(text(
-        "SELECT i.payment_reference, i.payee_id, i.household_id, i.account_no, i.account_name, i.amount_fen, i.status, "
-        "i.failure_reason FROM payment_instructions i JOIN payment_batches b ON b.id = i.batch_id "
-        "WHERE b.batch_reference = :batch ORDER BY i.id"), {"batch": batch}).all()
+    return session.execute(
+        text(
+            "SELECT i.payment_reference, i.payee_id, i.household_id, i.account_no, i.account_name, i.amount_fen, i.status, "
+            "i.failure_reason FROM payment_instructions i JOIN payment_batches b ON b.id = i.batch_id "
+            "WHERE b.batch_reference = :batch ORDER BY i.id"
+        ),
+        {"batch": batch},
+    ).all()
 
 
 def prepare_in_own_process(database_url: str, user: str, barrier, results) -> None:  # type: ignore[no-untyped-def]
     """Run one `payout prepare` with its own engine (a separate process's view of the books)."""
-    from ledger_core.db import make_engine, transaction
-    from payouts.cards import no_cards
-    from payouts.service import prepare_batch
+    from disburse.foundation.db import make_engine, transaction
+    from disburse.payouts.cards import no_cards
+    from disburse.payouts.service import prepare_batch
 
     engine = make_engine(database_url)
     try:
         barrier.wait(timeout=60)
         with transaction(engine) as session:
-            outcome = prepare_batch(session, "COUNTY", user, config=ONE_APPROVER, today=NOVEMBER_5,
-                                    card_lookup=no_cards)
+            outcome = prepare_batch(
+                session, "COUNTY", user, config=ONE_APPROVER, today=NOVEMBER_5, card_lookup=no_cards
+            )
         results.put((user, outcome.batch_reference, outcome.instruction_count, outcome.payable_count))
     except BaseException as error:  # reported to the parent, which fails the test
         results.put((user, "error", repr(error), 0))

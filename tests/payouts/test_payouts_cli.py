@@ -1,36 +1,19 @@
-"""`payout ...` commands run through a local Typer app around ``payout_app`` (cli.py wires the
-same sub-app in as `disburse payout`): real files, output text and exit codes."""
+"""`payout ...` commands run through the real app: real files, output text and exit codes."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-import typer
+from payout_builders import card, owe, with_bank_account, write_return
 from typer.testing import CliRunner
 
-import cli
-from ledger_core.db import transaction
-from payout_builders import card, owe, with_bank_account, write_return
-from payouts.commands import payout_app
-
-
-def local_app() -> typer.Typer:
-    app = typer.Typer(cls=cli.DisburseGroup, no_args_is_help=True)
-
-    @app.callback()
-    def options(db: str = typer.Option(..., "--db")) -> None:
-        cli.state.database_url = db
-
-    app.add_typer(payout_app, name="payout")
-    return app
-
-
-APP = local_app()
+from disburse.cli import app as cli
+from disburse.foundation.db import transaction
 
 
 def run(database_url: str, *arguments: str, user: str = "alice"):  # type: ignore[no-untyped-def]
-    result = CliRunner().invoke(APP, ["--db", database_url, "payout", *arguments], env={"DISBURSE_USER": user})
+    result = CliRunner().invoke(cli.app, ["--db", database_url, "payout", *arguments], env={"DISBURSE_USER": user})
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result
@@ -40,11 +23,14 @@ def run(database_url: str, *arguments: str, user: str = "alice"):  # type: ignor
 def books(engine, database_url: str) -> str:  # type: ignore[no-untyped-def]
     with transaction(engine) as session:
         with_bank_account(session)
-        owe(session, [
-            {"household_id": "H001", "amount_fen": 10_000, "account_no": card(1), "bank_name": "中国建设银行"},
-            {"household_id": "H001", "amount_fen": 5_000, "account_no": card(1), "bank_name": "中国建设银行"},
-            {"household_id": "H002", "amount_fen": 5_000, "account_no": card(2), "bank_name": "中国农业银行"},
-        ])
+        owe(
+            session,
+            [
+                {"household_id": "H001", "amount_fen": 10_000, "account_no": card(1), "bank_name": "中国建设银行"},
+                {"household_id": "H001", "amount_fen": 5_000, "account_no": card(1), "bank_name": "中国建设银行"},
+                {"household_id": "H002", "amount_fen": 5_000, "account_no": card(2), "bank_name": "中国农业银行"},
+            ],
+        )
     return database_url
 
 
@@ -72,11 +58,14 @@ def test_the_payout_cycle_through_the_commands(books: str, tmp_path: Path) -> No
     assert again.exit_code == 0 and "already exported" in again.stdout
 
     reference = (tmp_path / "ccb.csv").read_bytes().decode("gbk").splitlines()[1].split(",")[-1]
-    returned = write_return(tmp_path / "return.csv", [
-        (card(1), "户主H001", 15_000, "成功", "", reference),
-        (card(2), "户主H002", 5_000, "失败", "账户已销户", reference[:-1] + "2"),
-        (card(7), "某人", 100, "成功", "", "PAY-202601-123456"),
-    ])
+    returned = write_return(
+        tmp_path / "return.csv",
+        [
+            (card(1), "户主H001", 15_000, "成功", "", reference),
+            (card(2), "户主H002", 5_000, "失败", "账户已销户", reference[:-1] + "2"),
+            (card(7), "某人", 100, "成功", "", "PAY-202601-123456"),
+        ],
+    )
     applied = run(books, "returns", str(returned), "--bank", "generic", "--date", "2026-11-20", user="erin")
     assert applied.exit_code == 0, applied.output
     assert "1 paid (150.00 yuan), 1 failed (50.00 yuan" in applied.stdout and "not one of ours" in applied.stdout

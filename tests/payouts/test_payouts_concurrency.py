@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import multiprocessing
 
+from payout_builders import card, owe, prepare_in_own_process
 from sqlalchemy import text
 
-from ledger_core.db import transaction
-from payout_builders import card, owe, prepare_in_own_process
+from disburse.foundation.db import transaction
 
 PROCESSES = 4
 HOUSEHOLDS = 3_000
@@ -18,14 +18,19 @@ HOUSEHOLDS = 3_000
 def test_parallel_prepares_never_claim_a_payable_twice(engine, database_url: str) -> None:  # type: ignore[no-untyped-def]
     with transaction(engine) as session:
         # Two payables per household, so netting has work to do while the others wait.
-        owe(session, [{"household_id": f"H{n:05d}", "amount_fen": 100 + n, "account_no": card(n)}
-                      for n in range(HOUSEHOLDS)] * 2)
+        owe(
+            session,
+            [{"household_id": f"H{n:05d}", "amount_fen": 100 + n, "account_no": card(n)} for n in range(HOUSEHOLDS)]
+            * 2,
+        )
     engine.dispose()
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(PROCESSES)
     results = context.Queue()
-    processes = [context.Process(target=prepare_in_own_process, args=(database_url, f"clerk{n}", barrier, results))
-                 for n in range(PROCESSES)]
+    processes = [
+        context.Process(target=prepare_in_own_process, args=(database_url, f"clerk{n}", barrier, results))
+        for n in range(PROCESSES)
+    ]
     for process in processes:
         process.start()
     outcomes = [results.get(timeout=240) for _ in processes]
@@ -38,8 +43,9 @@ def test_parallel_prepares_never_claim_a_payable_twice(engine, database_url: str
     assert len(made) == 1, outcomes
     assert made[0][2:] == (HOUSEHOLDS, 2 * HOUSEHOLDS)
     with transaction(engine) as session:
-        claims = session.execute(text(
-            "SELECT count(*), count(DISTINCT payable_id) FROM instruction_payables WHERE active")).one()
+        claims = session.execute(
+            text("SELECT count(*), count(DISTINCT payable_id) FROM instruction_payables WHERE active")
+        ).one()
         batches = session.execute(text("SELECT count(*) FROM payment_batches")).scalar_one()
         unclaimed = session.execute(text("SELECT count(*) FROM payables WHERE status <> 'claimed'")).scalar_one()
     assert tuple(claims) == (2 * HOUSEHOLDS, 2 * HOUSEHOLDS)

@@ -8,24 +8,32 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from payouts.netting import net_payables
+from disburse.payouts.netting import net_payables
 
-payable = st.tuples(st.integers(0, 5), st.integers(0, 2), st.integers(-50_000, 100_000).filter(lambda v: v != 0),
-                    st.sampled_from(["光伏收益分配", "教育补助"]))
+payable = st.tuples(
+    st.integers(0, 5),
+    st.integers(0, 2),
+    st.integers(-50_000, 100_000).filter(lambda v: v != 0),
+    st.sampled_from(["光伏收益分配", "教育补助"]),
+)
 
 
 def frame_of(rows: list[tuple[int, int, int, str]]) -> pd.DataFrame:
-    return pd.DataFrame({
-        "id": np.arange(1, len(rows) + 1, dtype=np.int64),
-        "payee_type": "household",
-        "payee_id": [f"H{payee}" for payee, _, _, _ in rows],
-        "household_id": [f"H{payee}" for payee, _, _, _ in rows],
-        "account_no": pd.Series([None if account == 0 else f"6217{payee}{account:012d}" for payee, account, _, _ in rows],
-                                dtype=object),
-        "account_name": "name", "bank_name": "bank",
-        "programme": [programme for _, _, _, programme in rows],
-        "amount_fen": np.asarray([amount for _, _, amount, _ in rows], dtype=np.int64),
-    })
+    return pd.DataFrame(
+        {
+            "id": np.arange(1, len(rows) + 1, dtype=np.int64),
+            "payee_type": "household",
+            "payee_id": [f"H{payee}" for payee, _, _, _ in rows],
+            "household_id": [f"H{payee}" for payee, _, _, _ in rows],
+            "account_no": pd.Series(
+                [None if account == 0 else f"6217{payee}{account:012d}" for payee, account, _, _ in rows], dtype=object
+            ),
+            "account_name": "name",
+            "bank_name": "bank",
+            "programme": [programme for _, _, _, programme in rows],
+            "amount_fen": np.asarray([amount for _, _, amount, _ in rows], dtype=np.int64),
+        }
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -47,9 +55,10 @@ def test_netting_conserves_every_fen(rows: list[tuple[int, int, int, str]]) -> N
     pd.testing.assert_frame_equal(shuffled.instructions.reset_index(drop=True), instructions.reset_index(drop=True))
 
 
+@settings(max_examples=100, deadline=None)
 @given(st.integers(min_value=1, max_value=999_990), st.integers(min_value=0, max_value=12))
 def test_payment_references_in_bulk_are_the_single_references(first: int, count: int) -> None:
-    from payouts.model import payment_reference, payment_references
+    from disburse.payouts.model import payment_reference, payment_references
 
     references = payment_references("202611", first, count)
     assert references == [payment_reference("202611", number) for number in range(first, first + count)]

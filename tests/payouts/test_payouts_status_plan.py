@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from ledger_core.db import transaction
-from payouts.status import FAILED_QUERY, PAYABLES_QUERY
+from disburse.foundation.db import transaction
+from disburse.payouts.status import FAILED_QUERY, PAYABLES_QUERY
 
 
 def _plan(session, query) -> str:  # type: ignore[no-untyped-def]

@@ -14,12 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import text
-
-from importers.errors import ImportRefused
-from ledger_core.chart import PAYMENTS_IN_TRANSIT
-from ledger_core.db import transaction
-from ledger_core.model import DisburseError
 from payout_builders import (
     LOW_THRESHOLD,
     NOVEMBER_5,
@@ -34,10 +28,15 @@ from payout_builders import (
     with_bank_account,
     write_return,
 )
-from payouts.cards import CARD_COLUMNS, no_cards
-from payouts.service import approve_batch, cancel_batch, export_batch, fix_account, fix_list, prepare_batch
-from payouts.settlement import apply_return_file
-from payouts.status import household_status
+from sqlalchemy import text
+
+from disburse.foundation.db import transaction
+from disburse.foundation.errors import DisburseError, ImportRefused
+from disburse.ledger.chart import PAYMENTS_IN_TRANSIT
+from disburse.payouts.cards import CARD_COLUMNS, no_cards
+from disburse.payouts.service import approve_batch, cancel_batch, export_batch, fix_account, fix_list, prepare_batch
+from disburse.payouts.settlement import apply_return_file
+from disburse.payouts.status import household_status
 
 OWED = [
     {"household_id": "H001", "amount_fen": 10_000, "account_no": card(1)},
@@ -116,12 +115,17 @@ def test_the_database_refuses_a_second_active_claim(owed) -> None:  # type: igno
 
     with pytest.raises(IntegrityError):
         with transaction(owed) as session:
-            payable_id, instruction_id = session.execute(text(
-                "SELECT payable_id, instruction_id FROM instruction_payables WHERE active ORDER BY payable_id LIMIT 1")).one()
+            payable_id, instruction_id = session.execute(
+                text(
+                    "SELECT payable_id, instruction_id FROM instruction_payables WHERE active ORDER BY payable_id LIMIT 1"
+                )
+            ).one()
             other = session.execute(text("SELECT max(id) FROM payment_instructions")).scalar_one()
             assert other != instruction_id
-            session.execute(text("INSERT INTO instruction_payables (instruction_id, payable_id, active) "
-                                 "VALUES (:i, :p, true)"), {"i": other, "p": payable_id})
+            session.execute(
+                text("INSERT INTO instruction_payables (instruction_id, payable_id, active) VALUES (:i, :p, true)"),
+                {"i": other, "p": payable_id},
+            )
     assert batch
 
 
@@ -169,8 +173,11 @@ def test_export_posts_payables_to_payments_in_transit_and_writes_matching_files(
         after = balances(session)
         files = session.execute(text("SELECT file_name, row_count, total_fen, sha256 FROM payment_batch_files")).all()
         status = session.execute(text("SELECT status, bank_profile FROM payment_batches")).one()
-        references = session.execute(text(
-            "SELECT DISTINCT payment_reference FROM postings WHERE payment_reference IS NOT NULL")).scalars().all()
+        references = (
+            session.execute(text("SELECT DISTINCT payment_reference FROM postings WHERE payment_reference IS NOT NULL"))
+            .scalars()
+            .all()
+        )
         assert postings_total(session) == 0
     # Dr 211 21,234 (H003's payables stay owed) / Cr 102.90 21,234.
     assert after["211"] - before["211"] == 21_234
@@ -199,29 +206,41 @@ def test_a_return_file_settles_success_and_failure(owed, tmp_path: Path) -> None
     with transaction(owed) as session:
         bank = session.scalar(text("SELECT ledger_account_code FROM bank_accounts"))
         before = balances(session)
-    returned = write_return(tmp_path / "return-1.csv", [
-        (card(1), "户主H001", 15_000, "成功", "", "PAY-202611-000001 光伏收益分配"),
-        (card(2), "户主H002", 5_000, "失败", "账户已销户", "PAY-202611-000002 光伏收益分配"),
-        (card(9), "某人", 999, "成功", "", "PAY-202611-999999"),
-    ])
+    returned = write_return(
+        tmp_path / "return-1.csv",
+        [
+            (card(1), "户主H001", 15_000, "成功", "", "PAY-202611-000001 光伏收益分配"),
+            (card(2), "户主H002", 5_000, "失败", "账户已销户", "PAY-202611-000002 光伏收益分配"),
+            (card(9), "某人", 999, "成功", "", "PAY-202611-999999"),
+        ],
+    )
     with transaction(owed) as session:
         outcome = apply_return_file(session, returned, "generic", "erin", on=NOVEMBER_20)
-    assert (outcome.success_count, outcome.success_fen, outcome.failure_count, outcome.failure_fen) == (1, 15_000, 1, 5_000)
+    assert (outcome.success_count, outcome.success_fen, outcome.failure_count, outcome.failure_fen) == (
+        1,
+        15_000,
+        1,
+        5_000,
+    )
     assert [(line.source_row, line.outcome) for line in outcome.reported] == [(4, "unmatched")]
     assert "not one of ours" in outcome.reported[0].note
     with transaction(owed) as session:
         after = balances(session)
         rows = instructions(session, batch)
         fixes = fix_list(session)
-        periods = session.execute(text(
-            "SELECT DISTINCT e.period, e.entry_date FROM journal_entries e WHERE e.source_kind = 'payout_return'")).all()
+        periods = session.execute(
+            text("SELECT DISTINCT e.period, e.entry_date FROM journal_entries e WHERE e.source_kind = 'payout_return'")
+        ).all()
     # Success: Dr 102.90 150.00 / Cr 102.xx 150.00. Failure: Dr 102.90 50.00 / Cr 211 50.00.
     assert after[bank] - before.get(bank, 0) == -15_000
     assert after[PAYMENTS_IN_TRANSIT] - before[PAYMENTS_IN_TRANSIT] == 20_000
     assert after["211"] - before["211"] == -5_000
     assert [str(period) for period, _ in periods] == ["2026-11"]
     assert [(row.payee_id, row.status, row.failure_reason) for row in rows] == [
-        ("H001", "success", None), ("H002", "failed", "账户已销户"), ("H004", "exported", None)]
+        ("H001", "success", None),
+        ("H002", "failed", "账户已销户"),
+        ("H004", "exported", None),
+    ]
     assert list(fixes["household_id"]) == ["H002"] and list(fixes["reason"]) == ["账户已销户"]
 
     # The same file again changes nothing.
@@ -233,10 +252,13 @@ def test_a_return_file_settles_success_and_failure(owed, tmp_path: Path) -> None
     assert not again.applied and "nothing changed" in again.message
 
     # A second, partial file: H004 paid; a repeated line for H001 is reported as already settled.
-    second = write_return(tmp_path / "return-2.csv", [
-        (card(4), "户主H004", 1_234, "成功", "", "PAY-202611-000003"),
-        (card(1), "户主H001", 15_000, "成功", "", "PAY-202611-000001"),
-    ])
+    second = write_return(
+        tmp_path / "return-2.csv",
+        [
+            (card(4), "户主H004", 1_234, "成功", "", "PAY-202611-000003"),
+            (card(1), "户主H001", 15_000, "成功", "", "PAY-202611-000001"),
+        ],
+    )
     with transaction(owed) as session:
         outcome = apply_return_file(session, second, "generic", "erin", on=NOVEMBER_20)
     assert outcome.success_count == 1 and [line.outcome for line in outcome.reported] == ["already_settled"]
@@ -252,11 +274,14 @@ def test_a_return_file_settles_success_and_failure(owed, tmp_path: Path) -> None
 
 def test_a_failed_payee_waits_for_a_fixed_card(owed, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     exported(owed, tmp_path)
-    returned = write_return(tmp_path / "return.csv", [
-        (card(1), "户主H001", 15_000, "成功", "", "PAY-202611-000001"),
-        (card(2), "户主H002", 5_000, "失败", "户名不符", "PAY-202611-000002"),
-        (card(4), "户主H004", 1_234, "成功", "", "PAY-202611-000003"),
-    ])
+    returned = write_return(
+        tmp_path / "return.csv",
+        [
+            (card(1), "户主H001", 15_000, "成功", "", "PAY-202611-000001"),
+            (card(2), "户主H002", 5_000, "失败", "户名不符", "PAY-202611-000002"),
+            (card(4), "户主H004", 1_234, "成功", "", "PAY-202611-000003"),
+        ],
+    )
     with transaction(owed) as session:
         apply_return_file(session, returned, "generic", "erin", on=NOVEMBER_20)
     with transaction(owed) as session:
@@ -270,24 +295,30 @@ def test_a_failed_payee_waits_for_a_fixed_card(owed, tmp_path: Path) -> None:  #
     with transaction(owed) as session:
         assert not fix_account(session, "H002", card(22), "frank", account_name="张二").changed
         assert len(fix_list(session)) == 0
-        fixes = session.execute(text("SELECT old_account_no, new_account_no, fixed_by, reason FROM account_fixes")).all()
+        fixes = session.execute(
+            text("SELECT old_account_no, new_account_no, fixed_by, reason FROM account_fixes")
+        ).all()
     assert fixes == [(card(2), card(22), "frank", "户名不符, new card")]
     with transaction(owed) as session:
         reissued = prepare(session)
         rows = instructions(session, reissued.batch_reference)
     assert [(row.payee_id, row.account_no, row.account_name, row.amount_fen) for row in rows] == [
-        ("H002", card(22), "张二", 5_000)]
+        ("H002", card(22), "张二", 5_000)
+    ]
     # A later payable to the old card also goes to the new one.
     with transaction(owed) as session:
-        owe(session, [{"household_id": "H002", "amount_fen": 600, "account_no": card(2)}], key="owe-2", period="2026-11")
+        owe(
+            session, [{"household_id": "H002", "amount_fen": 600, "account_no": card(2)}], key="owe-2", period="2026-11"
+        )
         later = prepare(session)
         assert [row.account_no for row in instructions(session, later.batch_reference)] == [card(22)]
 
 
 def test_force_pays_a_failed_payee_again_without_a_fix(owed, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     exported(owed, tmp_path)
-    returned = write_return(tmp_path / "return.csv", [
-        (card(2), "户主H002", 5_000, "失败", "账户冻结", "PAY-202611-000002")])
+    returned = write_return(
+        tmp_path / "return.csv", [(card(2), "户主H002", 5_000, "失败", "账户冻结", "PAY-202611-000002")]
+    )
     with transaction(owed) as session:
         apply_return_file(session, returned, "generic", "erin", on=NOVEMBER_20)
     with transaction(owed) as session:
@@ -300,8 +331,9 @@ def test_force_pays_a_failed_payee_again_without_a_fix(owed, tmp_path: Path) -> 
 
 def test_a_register_update_releases_a_failed_payee(owed, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     exported(owed, tmp_path)
-    returned = write_return(tmp_path / "return.csv", [
-        (card(2), "户主H002", 5_000, "失败", "账户已销户", "PAY-202611-000002")])
+    returned = write_return(
+        tmp_path / "return.csv", [(card(2), "户主H002", 5_000, "失败", "账户已销户", "PAY-202611-000002")]
+    )
     with transaction(owed) as session:
         apply_return_file(session, returned, "generic", "erin", on=NOVEMBER_20)
 
@@ -319,20 +351,27 @@ def test_a_register_update_releases_a_failed_payee(owed, tmp_path: Path) -> None
 
 
 def test_the_real_register_lookup_reads_the_card_in_force(owed) -> None:  # type: ignore[no-untyped-def]
-    from payouts.cards import register_cards
+    from disburse.payouts.cards import register_cards
 
     with transaction(owed) as session:
-        session.execute(text(
-            "INSERT INTO register_imports (id, kind, file_name, file_sha256, as_of, row_count, warning_count, imported_by, "
-            "imported_at) VALUES (1, 'register', 'r.csv', :h, '2026-09-01', 1, 0, 't', '2026-09-01 00:00:00'), "
-            "(2, 'register', 'r2.csv', :h2, '2026-11-01', 1, 0, 't', '2026-11-01 00:00:00')"),
-            {"h": "a" * 64, "h2": "b" * 64})
+        session.execute(
+            text(
+                "INSERT INTO register_imports (id, kind, file_name, file_sha256, as_of, row_count, warning_count, imported_by, "
+                "imported_at) VALUES (1, 'register', 'r.csv', :h, '2026-09-01', 1, 0, 't', '2026-09-01 00:00:00'), "
+                "(2, 'register', 'r2.csv', :h2, '2026-11-01', 1, 0, 't', '2026-11-01 00:00:00')"
+            ),
+            {"h": "a" * 64, "h2": "b" * 64},
+        )
         for version_id, valid_from, valid_to, account in ((1, 1, 2, card(2)), (2, 2, None, card(222))):
-            session.execute(text(
-                "INSERT INTO household_versions (id, household_id, valid_from_import, valid_to_import, village_code, "
-                "county, town, village, household_type, poverty_status, head_name, bank_name, account_no, member_count) "
-                "VALUES (:id, 'H002', :f, :t, '611002001001', '县', '镇', '村', '一般贫困户', '未脱贫', '张二', '农业银行', "
-                ":a, 3)"), {"id": version_id, "f": valid_from, "t": valid_to, "a": account})
+            session.execute(
+                text(
+                    "INSERT INTO household_versions (id, household_id, valid_from_import, valid_to_import, village_code, "
+                    "county, town, village, household_type, poverty_status, head_name, bank_name, account_no, member_count) "
+                    "VALUES (:id, 'H002', :f, :t, '611002001001', '县', '镇', '村', '一般贫困户', '未脱贫', '张二', '农业银行', "
+                    ":a, 3)"
+                ),
+                {"id": version_id, "f": valid_from, "t": valid_to, "a": account},
+            )
     with transaction(owed) as session:
         payees = pd.DataFrame({"payee_type": ["household", "household"], "payee_id": ["H002", "H404"]})
         in_october = register_cards(session, payees, NOVEMBER_5.replace(month=10))
@@ -344,21 +383,28 @@ def test_the_real_register_lookup_reads_the_card_in_force(owed) -> None:  # type
 
 def test_status_shows_due_in_transit_paid_and_failed(owed, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     exported(owed, tmp_path)
-    returned = write_return(tmp_path / "return.csv", [
-        (card(1), "户主H001", 15_000, "成功", "", "PAY-202611-000001"),
-        (card(2), "户主H002", 5_000, "失败", "账号不存在", "PAY-202611-000002"),
-    ])
+    returned = write_return(
+        tmp_path / "return.csv",
+        [
+            (card(1), "户主H001", 15_000, "成功", "", "PAY-202611-000001"),
+            (card(2), "户主H002", 5_000, "失败", "账号不存在", "PAY-202611-000002"),
+        ],
+    )
     with transaction(owed) as session:
         apply_return_file(session, returned, "generic", "erin", on=NOVEMBER_20)
-        owe(session, [{"household_id": "H001", "amount_fen": 300, "account_no": card(1)}], key="owe-2", period="2026-11")
+        owe(
+            session, [{"household_id": "H001", "amount_fen": 300, "account_no": card(1)}], key="owe-2", period="2026-11"
+        )
     with transaction(owed) as session:
         paid_and_due = household_status(session, "H001")
         failed = household_status(session, "H002")
         in_transit = household_status(session, "H004")
         nothing = household_status(session, "H999")
     assert [(line.state, line.period, line.amount_fen, line.payment_reference) for line in paid_and_due.lines] == [
-        ("paid", "2026-10", 10_000, "PAY-202611-000001"), ("paid", "2026-10", 5_000, "PAY-202611-000001"),
-        ("due", "2026-11", 300, None)]
+        ("paid", "2026-10", 10_000, "PAY-202611-000001"),
+        ("paid", "2026-10", 5_000, "PAY-202611-000001"),
+        ("due", "2026-11", 300, None),
+    ]
     assert paid_and_due.lines[0].settled_on == NOVEMBER_20 and paid_and_due.lines[0].programme == "光伏收益分配"
     assert paid_and_due.totals_fen == {"paid": 15_000, "due": 300}
     assert failed.totals_fen == {"held": 5_000, "failed": 5_000}
@@ -386,8 +432,10 @@ def test_lines_without_a_reference_match_on_account_and_amount(owed, tmp_path: P
     batch = exported(owed, tmp_path)
     # A bank that echoes no memo (ICBC's three columns): account and amount within the batch.
     returned = tmp_path / "icbc-return.csv"
-    returned.write_text(f"账号,户名,金额,交易结果,失败原因\n{card(4)},户主H004,12.34,交易成功,\n"
-                        f"{card(2)},户主H002,49.99,交易成功,\n", encoding="gbk")
+    returned.write_text(
+        f"账号,户名,金额,交易结果,失败原因\n{card(4)},户主H004,12.34,交易成功,\n{card(2)},户主H002,49.99,交易成功,\n",
+        encoding="gbk",
+    )
     with transaction(owed) as session:
         outcome = apply_return_file(session, returned, "icbc", "erin", on=NOVEMBER_20, batch=batch)
     assert outcome.success_count == 1
@@ -422,7 +470,9 @@ def test_returns_are_refused_when_the_entity_has_no_bank_account(engine, tmp_pat
 def test_a_broken_return_file_is_refused(owed, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     exported(owed, tmp_path)
     broken = tmp_path / "broken.csv"
-    broken.write_text("账号,户名,金额,处理结果,摘要\n6217000000000001,某,abc,成功,PAY-202611-000001\n", encoding="utf-8")
+    broken.write_text(
+        "账号,户名,金额,处理结果,摘要\n6217000000000001,某,abc,成功,PAY-202611-000001\n", encoding="utf-8"
+    )
     with pytest.raises(ImportRefused):
         with transaction(owed) as session:
             apply_return_file(session, broken, "generic", "erin", on=NOVEMBER_20)
@@ -430,17 +480,28 @@ def test_a_broken_return_file_is_refused(owed, tmp_path: Path) -> None:  # type:
 
 def test_payables_take_the_bank_of_the_card_from_the_register(engine) -> None:  # type: ignore[no-untyped-def]
     with transaction(engine) as session:
-        session.execute(text(
-            "INSERT INTO register_imports (id, kind, file_name, file_sha256, as_of, row_count, warning_count, imported_by, "
-            "imported_at) VALUES (1, 'register', 'r.csv', :h, '2026-09-01', 1, 0, 't', '2026-09-01 00:00:00')"),
-            {"h": "a" * 64})
-        session.execute(text(
-            "INSERT INTO household_versions (household_id, valid_from_import, village_code, county, town, village, "
-            "household_type, poverty_status, head_name, bank_name, account_no, member_count) "
-            "VALUES ('H005', 1, '611002001001', '县', '镇', '村', '一般贫困户', '未脱贫', '李五', '中国农业银行', :a, 2)"),
-            {"a": card(5)})
-        owe(session, [{"household_id": "H005", "amount_fen": 500, "account_no": card(5)},
-                      {"household_id": "H006", "amount_fen": 600, "account_no": card(6)}])
+        session.execute(
+            text(
+                "INSERT INTO register_imports (id, kind, file_name, file_sha256, as_of, row_count, warning_count, imported_by, "
+                "imported_at) VALUES (1, 'register', 'r.csv', :h, '2026-09-01', 1, 0, 't', '2026-09-01 00:00:00')"
+            ),
+            {"h": "a" * 64},
+        )
+        session.execute(
+            text(
+                "INSERT INTO household_versions (household_id, valid_from_import, village_code, county, town, village, "
+                "household_type, poverty_status, head_name, bank_name, account_no, member_count) "
+                "VALUES ('H005', 1, '611002001001', '县', '镇', '村', '一般贫困户', '未脱贫', '李五', '中国农业银行', :a, 2)"
+            ),
+            {"a": card(5)},
+        )
+        owe(
+            session,
+            [
+                {"household_id": "H005", "amount_fen": 500, "account_no": card(5)},
+                {"household_id": "H006", "amount_fen": 600, "account_no": card(6)},
+            ],
+        )
     with transaction(engine) as session:
         banks = session.execute(text("SELECT household_id, bank_name FROM payables ORDER BY id")).all()
     assert banks == [("H005", "中国农业银行"), ("H006", None)]
@@ -460,8 +521,14 @@ def test_an_xlsx_batch_exported_again_holds_the_same_payments(owed, tmp_path: Pa
         again = export_batch(session, batch, "rural_credit", tmp_path / "again.xlsx", "carol", today=NOVEMBER_5)
         assert entry_count(session) == entries
     assert first.changed and not again.changed
-    assert [(f.row_count, f.total_fen) for f in again.files] == [(f.row_count, f.total_fen) for f in first.files] == [(3, 21_234)]
-    sheets = [list(openpyxl.load_workbook(path, read_only=True).active.iter_rows(values_only=True))
-              for path in (tmp_path / "first.xlsx", tmp_path / "again.xlsx")]
+    assert (
+        [(f.row_count, f.total_fen) for f in again.files]
+        == [(f.row_count, f.total_fen) for f in first.files]
+        == [(3, 21_234)]
+    )
+    sheets = [
+        list(openpyxl.load_workbook(path, read_only=True).active.iter_rows(values_only=True))
+        for path in (tmp_path / "first.xlsx", tmp_path / "again.xlsx")
+    ]
     assert sheets[0] == sheets[1]
     assert sheets[0][0][:4] == ("总金额", 212.34, "总笔数", 3)

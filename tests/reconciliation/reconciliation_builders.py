@@ -7,7 +7,7 @@ import datetime
 import numpy as np
 import pandas as pd
 
-from reconciliation.model import BOOK_COLUMNS, INSTRUCTION_COLUMNS, STATEMENT_COLUMNS
+from disburse.reconciliation.model import BOOK_COLUMNS, INSTRUCTION_COLUMNS, STATEMENT_COLUMNS
 
 
 def _dates(values: list[object]) -> pd.Series:
@@ -28,7 +28,9 @@ def statement_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
 
 def book_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
     """Book items; each row needs book_id, entry_date and amount_fen; memo defaults to ''."""
-    frame = pd.DataFrame({column: pd.Series([row.get(column) for row in rows], dtype=object) for column in BOOK_COLUMNS})
+    frame = pd.DataFrame(
+        {column: pd.Series([row.get(column) for row in rows], dtype=object) for column in BOOK_COLUMNS}
+    )
     frame["book_id"] = frame["book_id"].astype(np.int64)
     frame["amount_fen"] = frame["amount_fen"].astype(np.int64)
     frame["entry_date"] = _dates(frame["entry_date"].tolist())

@@ -33,13 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "payouts"))
 
 from payout_builders import ONE_APPROVER, card, owe, write_return  # noqa: E402
 
-from ledger_core.db import transaction  # noqa: E402
-from ledger_core.model import EntryBatch, EntryDraft, PostingDraft  # noqa: E402
-from ledger_core.posting import post_entries  # noqa: E402
-from ledger_core.service import add_bank_account  # noqa: E402
-from payouts.cards import no_cards  # noqa: E402
-from payouts.service import approve_batch, export_batch, prepare_batch  # noqa: E402
-from payouts.settlement import apply_return_file  # noqa: E402
+from disburse.foundation.db import transaction  # noqa: E402
+from disburse.ledger.model import EntryBatch, EntryDraft, PostingDraft  # noqa: E402
+from disburse.ledger.posting import post_entries  # noqa: E402
+from disburse.ledger.service import add_bank_account  # noqa: E402
+from disburse.payouts.cards import no_cards  # noqa: E402
+from disburse.payouts.service import approve_batch, export_batch, prepare_batch  # noqa: E402
+from disburse.payouts.settlement import apply_return_file  # noqa: E402
 
 ACCOUNT_NUMBER = "6217000099990001"
 LEDGER_ACCOUNT = "102.01"
@@ -47,7 +47,18 @@ PERIOD = "2026-11"
 BATCH = "BATCH-202611-0001"
 GRID_ACCOUNT = "2605000000000001"
 GRID_NAME = "国网安康供电公司"
-CANONICAL_HEADER = ["交易日期", "交易时间", "流水号", "摘要", "对方账号", "对方户名", "支出金额", "收入金额", "余额", "附言"]
+CANONICAL_HEADER = [
+    "交易日期",
+    "交易时间",
+    "流水号",
+    "摘要",
+    "对方账号",
+    "对方户名",
+    "支出金额",
+    "收入金额",
+    "余额",
+    "附言",
+]
 BOOK_BALANCE_FEN = 948_500
 BANK_BALANCE_FEN = 948_321
 
@@ -56,7 +67,17 @@ LINES = [
     ("2026-11-02", "09:00:00", "T20261102001", "电费结算", GRID_ACCOUNT, GRID_NAME, 1_000_000, 1_000_000, "10月电费"),
     ("2026-11-03", "10:00:00", "T20261103001", "手续费", "", "", -1_500, 998_500, "网银年费"),
     ("2026-11-05", "11:00:00", "T20261105001", "批量代发", "", "", -62_345, 936_155, "代发光伏收益"),
-    ("2026-11-07", "12:00:00", "T20261107001", "代发退回", card(3), "户主H003", 12_345, 948_500, "PAY-202611-000003 户名不符"),
+    (
+        "2026-11-07",
+        "12:00:00",
+        "T20261107001",
+        "代发退回",
+        card(3),
+        "户主H003",
+        12_345,
+        948_500,
+        "PAY-202611-000003 户名不符",
+    ),
     ("2026-11-20", "08:00:00", "T20261120001", "手续费", "", "", -500, 948_000, "跨行汇款手续费"),
     ("2026-11-21", "08:00:00", "T20261121001", "结息", "", "", 321, 948_321, "第四季度结息"),
 ]
@@ -86,8 +107,20 @@ def write_statement(path: Path, lines: list[tuple]) -> Path:
         writer = csv.writer(handle)
         writer.writerow(CANONICAL_HEADER)
         for day, time, txn, summary, account, name, amount, balance, memo in lines:
-            writer.writerow([day, time, txn, summary, account, name, yuan_text(-amount) if amount < 0 else "",
-                             yuan_text(amount) if amount > 0 else "", yuan_text(balance), memo])
+            writer.writerow(
+                [
+                    day,
+                    time,
+                    txn,
+                    summary,
+                    account,
+                    name,
+                    yuan_text(-amount) if amount < 0 else "",
+                    yuan_text(amount) if amount > 0 else "",
+                    yuan_text(balance),
+                    memo,
+                ]
+            )
     return path
 
 
@@ -99,30 +132,51 @@ def build_books(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The books of the worked example (see the module doc)."""
     with transaction(engine) as session:
         add_bank_account(session, "COUNTY", "中国建设银行", ACCOUNT_NUMBER, "setup", "县财政专户")
-        post(session, "worked-example", [
-            EntryDraft("COUNTY", PERIOD, dt.date(2026, 11, 2), "收国网电费结算", (
-                PostingDraft(LEDGER_ACCOUNT, 1_000_000), PostingDraft("112", -1_000_000, fund_source="PV-001"))),
-            EntryDraft("COUNTY", PERIOD, dt.date(2026, 11, 3), "支付网银年费", (
-                PostingDraft("513", 1_500), PostingDraft(LEDGER_ACCOUNT, -1_500))),
-        ])
-        owe(session, [
-            {"household_id": "H001", "amount_fen": 30_000, "account_no": card(1)},
-            {"household_id": "H002", "amount_fen": 20_000, "account_no": card(2)},
-            {"household_id": "H003", "amount_fen": 12_345, "account_no": card(3)},
-        ])
+        post(
+            session,
+            "worked-example",
+            [
+                EntryDraft(
+                    "COUNTY",
+                    PERIOD,
+                    dt.date(2026, 11, 2),
+                    "收国网电费结算",
+                    (PostingDraft(LEDGER_ACCOUNT, 1_000_000), PostingDraft("112", -1_000_000, fund_source="PV-001")),
+                ),
+                EntryDraft(
+                    "COUNTY",
+                    PERIOD,
+                    dt.date(2026, 11, 3),
+                    "支付网银年费",
+                    (PostingDraft("513", 1_500), PostingDraft(LEDGER_ACCOUNT, -1_500)),
+                ),
+            ],
+        )
+        owe(
+            session,
+            [
+                {"household_id": "H001", "amount_fen": 30_000, "account_no": card(1)},
+                {"household_id": "H002", "amount_fen": 20_000, "account_no": card(2)},
+                {"household_id": "H003", "amount_fen": 12_345, "account_no": card(3)},
+            ],
+        )
     with transaction(engine) as session:
-        batch = prepare_batch(session, "COUNTY", "alice", config=ONE_APPROVER, today=dt.date(2026, 11, 5),
-                              card_lookup=no_cards).batch_reference
+        batch = prepare_batch(
+            session, "COUNTY", "alice", config=ONE_APPROVER, today=dt.date(2026, 11, 5), card_lookup=no_cards
+        ).batch_reference
     assert batch == BATCH
     with transaction(engine) as session:
         approve_batch(session, batch, "bob", ONE_APPROVER)
     with transaction(engine) as session:
         export_batch(session, batch, "generic", tmp_path / "batch.csv", "carol", today=dt.date(2026, 11, 5))
-    returned = write_return(tmp_path / "return.csv", [
-        (card(1), "户主H001", 30_000, "成功", "", "PAY-202611-000001"),
-        (card(2), "户主H002", 20_000, "成功", "", "PAY-202611-000002"),
-        (card(3), "户主H003", 12_345, "失败", "户名不符", "PAY-202611-000003"),
-    ])
+    returned = write_return(
+        tmp_path / "return.csv",
+        [
+            (card(1), "户主H001", 30_000, "成功", "", "PAY-202611-000001"),
+            (card(2), "户主H002", 20_000, "成功", "", "PAY-202611-000002"),
+            (card(3), "户主H003", 12_345, "失败", "户名不符", "PAY-202611-000003"),
+        ],
+    )
     with transaction(engine) as session:
         apply_return_file(session, returned, "generic", "carol", on=dt.date(2026, 11, 6))
 
@@ -133,8 +187,12 @@ def account_balances(session: Session) -> dict[str, int]:
 
 
 def posting_ids(session: Session, account_code: str) -> list[int]:
-    return [int(value) for value in session.scalars(text(
-        "SELECT id FROM postings WHERE account_code = :code ORDER BY id"), {"code": account_code})]
+    return [
+        int(value)
+        for value in session.scalars(
+            text("SELECT id FROM postings WHERE account_code = :code ORDER BY id"), {"code": account_code}
+        )
+    ]
 
 
 def line_ids(session: Session) -> dict[str, int]:

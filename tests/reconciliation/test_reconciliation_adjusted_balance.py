@@ -9,9 +9,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from reconciliation_builders import book_frame, day, no_instructions, statement_frame  # noqa: E402
 
-from reconciliation.adjusted_balance import adjusted_balance  # noqa: E402
-from reconciliation.match_ids import match_id_of  # noqa: E402
-from reconciliation.matching import reconcile  # noqa: E402
+from disburse.reconciliation.adjusted_balance import adjusted_balance  # noqa: E402
+from disburse.reconciliation.match_ids import match_id_of  # noqa: E402
+from disburse.reconciliation.matching import reconcile  # noqa: E402
 
 OPENING_FEN = 1_000_000
 MISMATCHED = "PAY-202610-000044"
@@ -70,7 +70,9 @@ def test_adjusted_balances_disagree_by_an_amount_mismatch_and_a_duplicate_line()
         # The export repeats the fee line; the bank's balance took the fee once.
         {"line_id": 5, "booked_on": "2026-10-31", "amount_fen": -1_500, "summary": "手续费", "txn_id": "T-FEE-1031"},
     ]
-    book_rows = october_book_rows() + [{"book_id": 4, "entry_date": "2026-10-12", "amount_fen": -49_000, "payment_reference": MISMATCHED}]
+    book_rows = october_book_rows() + [
+        {"book_id": 4, "entry_date": "2026-10-12", "amount_fen": -49_000, "payment_reference": MISMATCHED}
+    ]
     result = reconcile(statement_frame(statement_rows), book_frame(book_rows), no_instructions())
     # Book: 10,600.00 − 490.00 = 10,110.00. Bank: 9,508.45 − 500.00 = 9,008.45.
     table = adjusted_balance(1_011_000, 900_845, result, as_of=day("2026-10-31"))
@@ -93,8 +95,12 @@ def test_adjusted_balances_disagree_by_an_amount_mismatch_and_a_duplicate_line()
 
 
 def test_unconfirmed_candidate_counts_as_outstanding_on_both_sides() -> None:
-    statement = statement_frame([{"line_id": 1, "booked_on": "2026-10-05", "amount_fen": -80_300, "counterparty_name": "张三丰"}])
-    book = book_frame([{"book_id": 50, "entry_date": "2026-10-05", "amount_fen": -80_000, "counterparty_name": "张三峰"}])
+    statement = statement_frame(
+        [{"line_id": 1, "booked_on": "2026-10-05", "amount_fen": -80_300, "counterparty_name": "张三丰"}]
+    )
+    book = book_frame(
+        [{"book_id": 50, "entry_date": "2026-10-05", "amount_fen": -80_000, "counterparty_name": "张三峰"}]
+    )
     result = reconcile(statement, book, no_instructions())
     assert result.matches["status"].tolist() == ["candidate"]
     table = adjusted_balance(OPENING_FEN - 80_000, OPENING_FEN - 80_300, result)

@@ -1,42 +1,24 @@
-"""The reconciliation commands, run through a local Typer app wired the way cli.py will wire them
-(`import bank-statement`, `reconcile ...`), on real files; output text and exit codes."""
+"""The reconciliation commands (`import bank-statement`, `reconcile ...`) run through the real app,
+on real files; output text and exit codes."""
 
 from __future__ import annotations
 
 import re
 import sys
 from pathlib import Path
-from typing import Optional
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from reconciliation_db_builders import LEDGER_ACCOUNT, LINES, PERIOD, RULES, build_books, write_statement  # noqa: E402
 
-import cli  # noqa: E402
-from ledger_core.db import database_url as resolve_database_url  # noqa: E402
-from reconciliation.commands import import_bank_statement_command, reconcile_app  # noqa: E402
-
-
-def local_app() -> typer.Typer:
-    app = typer.Typer(cls=cli.DisburseGroup, no_args_is_help=True, add_completion=False, rich_markup_mode=None)
-
-    @app.callback()
-    def options(db: Optional[str] = typer.Option(None, "--db")) -> None:
-        cli.state.database_url = resolve_database_url(db)
-
-    import_app = typer.Typer(no_args_is_help=True)
-    import_app.command("bank-statement")(import_bank_statement_command)
-    app.add_typer(import_app, name="import")
-    app.add_typer(reconcile_app, name="reconcile")
-    return app
+from disburse.cli import app as cli  # noqa: E402
 
 
 def run(database_url: str, *arguments: str) -> tuple[int, str]:
-    result = CliRunner().invoke(local_app(), ["--db", database_url, *arguments], env={"DISBURSE_USER": "dora"})
+    result = CliRunner().invoke(cli.app, ["--db", database_url, *arguments], env={"DISBURSE_USER": "dora"})
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.exit_code, result.stdout + result.stderr
@@ -58,11 +40,16 @@ def test_the_whole_cycle_on_the_command_line(books: str, tmp_path: Path) -> None
 
     code, output = run(books, "reconcile", "--account", LEDGER_ACCOUNT, "--period", PERIOD)
     assert code == 0, output
-    assert "1 matched, 2 candidate(s), 0 confirmed, 2 bank-only, 0 book-only, 0 amount mismatch(es), 0 duplicate(s)" in output
+    assert (
+        "1 matched, 2 candidate(s), 0 confirmed, 2 bank-only, 0 book-only, 0 amount mismatch(es), 0 duplicate(s)"
+        in output
+    )
     assert "调节表 agrees: adjusted book 19,468.21 = adjusted bank 19,468.21" in output
 
     report = tmp_path / "report.xlsx"
-    code, output = run(books, "reconcile", "report", "--account", LEDGER_ACCOUNT, "--period", PERIOD, "--out", str(report))
+    code, output = run(
+        books, "reconcile", "report", "--account", LEDGER_ACCOUNT, "--period", PERIOD, "--out", str(report)
+    )
     assert code == 0, output
     candidates = re.findall(r"M[0-9a-f]{16}", _candidate_ids(report))
     assert len(candidates) == 2
@@ -75,13 +62,18 @@ def test_the_whole_cycle_on_the_command_line(books: str, tmp_path: Path) -> None
 
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES, encoding="utf-8")
-    code, output = run(books, "reconcile", "post-unmatched", "--account", LEDGER_ACCOUNT, "--period", PERIOD,
-                       "--rules", str(rules))
+    code, output = run(
+        books, "reconcile", "post-unmatched", "--account", LEDGER_ACCOUNT, "--period", PERIOD, "--rules", str(rules)
+    )
     assert code == 0, output
     # The rejected fee candidate left its 15.00 line bank-only, so three lines are posted now.
-    assert "posted 3 bank-only line(s) in 3 entries (银行手续费: 2 line(s), -20.00 yuan; 存款利息: 1 line(s), +3.21 yuan)" in output
-    code, output = run(books, "reconcile", "post-unmatched", "--account", LEDGER_ACCOUNT, "--period", PERIOD,
-                       "--rules", str(rules))
+    assert (
+        "posted 3 bank-only line(s) in 3 entries (银行手续费: 2 line(s), -20.00 yuan; 存款利息: 1 line(s), +3.21 yuan)"
+        in output
+    )
+    code, output = run(
+        books, "reconcile", "post-unmatched", "--account", LEDGER_ACCOUNT, "--period", PERIOD, "--rules", str(rules)
+    )
     assert code == 0 and "nothing to post" in output
 
     code, output = run(books, "reconcile", "run", "--account", LEDGER_ACCOUNT, "--period", PERIOD)

@@ -28,15 +28,17 @@ from reconciliation_db_builders import (  # noqa: E402
     write_statement,
 )
 
-from importers.errors import ImportRefused  # noqa: E402
-from ledger_core.db import transaction  # noqa: E402
-from ledger_core.model import DisburseError  # noqa: E402
-from ledger_core.service import add_bank_account, close_period  # noqa: E402
-from reconciliation.match_ids import match_id_of  # noqa: E402
-from reconciliation.report import write_report  # noqa: E402
-from reconciliation.runs import confirm_match, reject_match, run_reconciliation  # noqa: E402
-from reconciliation.statements import import_statement  # noqa: E402
-from reconciliation.unmatched import post_unmatched  # noqa: E402
+from disburse.foundation.db import transaction  # noqa: E402
+from disburse.foundation.errors import (
+    DisburseError,  # noqa: E402
+    ImportRefused,  # noqa: E402
+)
+from disburse.ledger.service import add_bank_account, close_period  # noqa: E402
+from disburse.reconciliation.match_ids import match_id_of  # noqa: E402
+from disburse.reconciliation.report import write_report  # noqa: E402
+from disburse.reconciliation.runs import confirm_match, reject_match, run_reconciliation  # noqa: E402
+from disburse.reconciliation.statements import import_statement  # noqa: E402
+from disburse.reconciliation.unmatched import post_unmatched  # noqa: E402
 
 SAMPLES = Path("/work/shared/data/bank_samples")
 
@@ -63,16 +65,24 @@ def ids(engine) -> tuple[dict[str, int], list[int], list[int]]:  # type: ignore[
     and the ids of the hand-written postings on 102.01 (E1, E2)."""
     with transaction(engine) as session:
         lines = line_ids(session)
-        paid = [int(value) for value in session.scalars(text(
-            "SELECT id FROM payment_instructions WHERE status = 'success' ORDER BY id"))]
+        paid = [
+            int(value)
+            for value in session.scalars(
+                text("SELECT id FROM payment_instructions WHERE status = 'success' ORDER BY id")
+            )
+        ]
         postings = posting_ids(session, LEDGER_ACCOUNT)
     return lines, paid, postings[:2]
 
 
 def stored(engine) -> list[tuple]:  # type: ignore[no-untyped-def]
     with transaction(engine) as session:
-        return [tuple(row) for row in session.execute(text(
-            "SELECT id, match_id, rule, score, status, decided_by FROM matches ORDER BY match_id"))]
+        return [
+            tuple(row)
+            for row in session.execute(
+                text("SELECT id, match_id, rule, score, status, decided_by FROM matches ORDER BY match_id")
+            )
+        ]
 
 
 # ---------------------------------------------------------------------------------------- import
@@ -89,7 +99,10 @@ def test_import_detects_the_layout_and_the_same_file_again_adds_nothing(books, t
         assert session.scalar(text("SELECT count(*) FROM statement_lines")) == 6
         assert session.scalar(text("SELECT count(*) FROM statement_imports")) == 1
         # The dedupe key is the bank's transaction number.
-        assert session.scalar(text("SELECT dedupe_key FROM statement_lines WHERE txn_id = 'T20261120001'")) == "T|T20261120001"
+        assert (
+            session.scalar(text("SELECT dedupe_key FROM statement_lines WHERE txn_id = 'T20261120001'"))
+            == "T|T20261120001"
+        )
 
 
 def test_an_overlapping_statement_adds_only_the_new_lines(books, tmp_path: Path) -> None:
@@ -98,13 +111,19 @@ def test_an_overlapping_statement_adds_only_the_new_lines(books, tmp_path: Path)
     overlapping = imported(books, tmp_path, LINES[1:], "overlapping.csv")
     assert (overlapping.line_count, overlapping.added_count, overlapping.known_count) == (5, 3, 2)
     with transaction(books) as session:
-        amounts = [int(value) for value in session.scalars(text("SELECT amount_fen FROM statement_lines ORDER BY booked_on"))]
+        amounts = [
+            int(value) for value in session.scalars(text("SELECT amount_fen FROM statement_lines ORDER BY booked_on"))
+        ]
     assert amounts == [line[6] for line in LINES]
 
 
-def test_lines_without_a_transaction_number_are_known_by_date_time_amount_balance_and_counterparty(books, tmp_path: Path) -> None:
-    anonymous = [(day, time, "000000", summary, account, name, amount, balance, memo)
-                 for day, time, _, summary, account, name, amount, balance, memo in LINES]
+def test_lines_without_a_transaction_number_are_known_by_date_time_amount_balance_and_counterparty(
+    books, tmp_path: Path
+) -> None:
+    anonymous = [
+        (day, time, "000000", summary, account, name, amount, balance, memo)
+        for day, time, _, summary, account, name, amount, balance, memo in LINES
+    ]
     assert imported(books, tmp_path, anonymous[:4], "a.csv").added_count == 4
     assert imported(books, tmp_path, anonymous[2:], "b.csv").added_count == 2
     with transaction(books) as session:
@@ -142,12 +161,15 @@ def test_an_unknown_bank_account_is_refused_listing_the_registered_ones(books, t
             import_statement(session, path, "102.77", "dora")
 
 
-@pytest.mark.parametrize(("sample", "profile", "lines", "warnings"), [
-    ("abc_debit.csv", "abc_debit", 5, 3),
-    ("boc_debit.csv", "boc_debit", 17, 0),
-    ("cmb_debit.csv", "cmb_debit", 5, 3),
-    ("icbc_debit_v2.csv", "icbc_debit", 11, 1),
-])
+@pytest.mark.parametrize(
+    ("sample", "profile", "lines", "warnings"),
+    [
+        ("abc_debit.csv", "abc_debit", 5, 3),
+        ("boc_debit.csv", "boc_debit", 17, 0),
+        ("cmb_debit.csv", "cmb_debit", 5, 3),
+        ("icbc_debit_v2.csv", "icbc_debit", 11, 1),
+    ],
+)
 def test_every_bank_sample_imports(engine, sample: str, profile: str, lines: int, warnings: int) -> None:
     with transaction(engine) as session:
         add_bank_account(session, "COUNTY", "样例银行", "6200000000000099", "setup")
@@ -182,7 +204,11 @@ def test_reconcile_finds_the_hand_computed_matches_and_the_adjusted_balances_agr
     assert (matches[batch].rule, matches[batch].status, matches[batch].score) == ("batch_control_total", "matched", 95)
     assert (matches[batch].amount_fen, matches[batch].book_amount_fen) == (-50_000, -50_000)
     for candidate in (receipt_candidate, fee_candidate):
-        assert (matches[candidate].rule, matches[candidate].status, matches[candidate].score) == ("amount_date", "candidate", 60)
+        assert (matches[candidate].rule, matches[candidate].status, matches[candidate].score) == (
+            "amount_date",
+            "candidate",
+            60,
+        )
     assert sorted(outcome.result.bank_only["line_id"]) == [lines["T20261120001"], lines["T20261121001"]]
     assert outcome.result.bank_only["category"].tolist() == ["fee", "interest"]
 
@@ -195,14 +221,27 @@ def test_reconcile_finds_the_hand_computed_matches_and_the_adjusted_balances_agr
     with transaction(books) as session:
         # A match of one line and one item holds its links in its own row; the batch's are in
         # the link tables.
-        links = [session.scalar(text(f"SELECT (SELECT count(*) FROM {table}) + (SELECT count({column}) FROM matches)"))
-                 for table, column in (("match_statement_lines", "statement_line_id"), ("match_postings", "posting_id"),
-                                       ("match_instructions", "instruction_id"),
-                                       ("match_payment_references", "payment_reference"))]
-        in_rows = session.execute(text("SELECT count(statement_line_id), count(posting_id), count(instruction_id), "
-                                       "count(payment_reference) FROM matches")).one()
-        run = session.execute(text("SELECT matched_count, candidate_count, bank_only_count, book_balance_fen, "
-                                   "bank_balance_fen, difference_fen FROM reconciliation_runs")).one()
+        links = [
+            session.scalar(text(f"SELECT (SELECT count(*) FROM {table}) + (SELECT count({column}) FROM matches)"))
+            for table, column in (
+                ("match_statement_lines", "statement_line_id"),
+                ("match_postings", "posting_id"),
+                ("match_instructions", "instruction_id"),
+                ("match_payment_references", "payment_reference"),
+            )
+        ]
+        in_rows = session.execute(
+            text(
+                "SELECT count(statement_line_id), count(posting_id), count(instruction_id), "
+                "count(payment_reference) FROM matches"
+            )
+        ).one()
+        run = session.execute(
+            text(
+                "SELECT matched_count, candidate_count, bank_only_count, book_balance_fen, "
+                "bank_balance_fen, difference_fen FROM reconciliation_runs"
+            )
+        ).one()
     assert links == [4, 2, 2, 3]
     assert tuple(in_rows) == (2, 2, 0, 0)  # the two candidates
     assert tuple(run) == (1, 2, 2, BOOK_BALANCE_FEN, BANK_BALANCE_FEN, 0)
@@ -264,8 +303,9 @@ def test_post_unmatched_posts_the_fee_and_the_interest_once(books, tmp_path: Pat
     assert len(outcome.entry_ids) == 2 and outcome.left_over.empty
     with transaction(books) as session:
         after = account_balances(session)
-        entries = session.execute(text("SELECT entry_date, memo FROM journal_entries WHERE source_kind = 'bank_unmatched' "
-                                       "ORDER BY id")).all()
+        entries = session.execute(
+            text("SELECT entry_date, memo FROM journal_entries WHERE source_kind = 'bank_unmatched' ORDER BY id")
+        ).all()
     assert sum(after.values()) == 0
     assert after["513"] - before["513"] == 500 and after["513"] == 2_000
     assert after["504"] - before.get("504", 0) == -321
@@ -287,12 +327,16 @@ def test_post_unmatched_posts_the_fee_and_the_interest_once(books, tmp_path: Pat
 def test_post_unmatched_refuses_an_unknown_account_and_a_closed_period(books, tmp_path: Path) -> None:
     imported(books, tmp_path)
     rules = tmp_path / "rules.yaml"
-    rules.write_text("rules:\n  - name: x\n    when: {summary_contains: [手续费]}\n    account: '599'\n", encoding="utf-8")
+    rules.write_text(
+        "rules:\n  - name: x\n    when: {summary_contains: [手续费]}\n    account: '599'\n", encoding="utf-8"
+    )
     with pytest.raises(DisburseError, match="account '599' is not in the chart"):
         with transaction(books) as session:
             post_unmatched(session, LEDGER_ACCOUNT, PERIOD, rules, "erin")
-    rules.write_text("rules:\n  - name: x\n    when: {summary_contains: [手续费]}\n    account: '513'\n    colour: red\n",
-                     encoding="utf-8")
+    rules.write_text(
+        "rules:\n  - name: x\n    when: {summary_contains: [手续费]}\n    account: '513'\n    colour: red\n",
+        encoding="utf-8",
+    )
     with pytest.raises(DisburseError, match="rules.0.colour: Extra inputs are not permitted"):
         with transaction(books) as session:
             post_unmatched(session, LEDGER_ACCOUNT, PERIOD, rules, "erin")
@@ -337,9 +381,30 @@ def test_the_report_shows_an_agreeing_table(books, tmp_path: Path) -> None:
 def test_the_report_shows_the_difference_and_the_line_that_causes_it(books, tmp_path: Path) -> None:
     # The bank paid H001 300.01 where the books say 300.00; each payee on its own line.
     per_payee = [
-        LINES[0], LINES[1],
-        ("2026-11-06", "11:00:00", "T20261106001", "代发", "6217000000000001", "户主H001", -30_001, 968_499, "PAY-202611-000001"),
-        ("2026-11-06", "11:00:01", "T20261106002", "代发", "6217000000000002", "户主H002", -20_000, 948_499, "PAY-202611-000002"),
+        LINES[0],
+        LINES[1],
+        (
+            "2026-11-06",
+            "11:00:00",
+            "T20261106001",
+            "代发",
+            "6217000000000001",
+            "户主H001",
+            -30_001,
+            968_499,
+            "PAY-202611-000001",
+        ),
+        (
+            "2026-11-06",
+            "11:00:01",
+            "T20261106002",
+            "代发",
+            "6217000000000002",
+            "户主H002",
+            -20_000,
+            948_499,
+            "PAY-202611-000002",
+        ),
         ("2026-11-20", "08:00:00", "T20261120001", "手续费", "", "", -500, 947_999, "跨行汇款手续费"),
         ("2026-11-21", "08:00:00", "T20261121001", "结息", "", "", 321, 948_320, "第四季度结息"),
     ]
@@ -347,7 +412,8 @@ def test_the_report_shows_the_difference_and_the_line_that_causes_it(books, tmp_
     outcome = reconciled(books)
     mismatches = outcome.result.amount_mismatches
     assert mismatches[["reference", "statement_amount_fen", "book_amount_fen", "difference_fen"]].values.tolist() == [
-        ["PAY-202611-000001", -30_001, -30_000, -1]]
+        ["PAY-202611-000001", -30_001, -30_000, -1]
+    ]
     with transaction(books) as session:
         report = write_report(session, LEDGER_ACCOUNT, PERIOD, tmp_path / "report.xlsx")
     balance = report.balance

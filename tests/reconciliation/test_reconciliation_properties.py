@@ -14,9 +14,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from reconciliation_builders import book_frame, instructions_frame, statement_frame  # noqa: E402
 
-from reconciliation.adjusted_balance import adjusted_balance  # noqa: E402
-from reconciliation.matching import reconcile  # noqa: E402
-from reconciliation.model import MatchSettings, PriorMatch  # noqa: E402
+from disburse.reconciliation.adjusted_balance import adjusted_balance  # noqa: E402
+from disburse.reconciliation.matching import reconcile  # noqa: E402
+from disburse.reconciliation.model import MatchSettings, PriorMatch  # noqa: E402
 
 START = datetime.date(2026, 10, 1)
 ACCOUNTS = [None, "6222000000000001", "6222000000000002", "6222000000000003"]
@@ -55,14 +55,31 @@ def frames_of(movements: list[dict[str, object]], extra_lines: int = 0) -> tuple
         bank_day = book_day + datetime.timedelta(days=int(item["bank_delay_days"]))  # type: ignore[arg-type]
         for part in _split(int(item["amount_fen"]), int(item["book_parts"])):  # type: ignore[arg-type]
             book_rows.append(
-                {"book_id": 1000 + len(book_rows), "entry_date": book_day.isoformat(), "amount_fen": part, "payment_reference": reference, "counterparty_account": item["account"], "counterparty_name": item["name"]}
+                {
+                    "book_id": 1000 + len(book_rows),
+                    "entry_date": book_day.isoformat(),
+                    "amount_fen": part,
+                    "payment_reference": reference,
+                    "counterparty_account": item["account"],
+                    "counterparty_name": item["name"],
+                }
             )
         for part in _split(int(item["amount_fen"]), int(item["bank_parts"])):  # type: ignore[arg-type]
             statement_rows.append(
-                {"line_id": 1 + len(statement_rows), "booked_on": bank_day.isoformat(), "amount_fen": part, "memo": reference, "counterparty_account": item["account"], "counterparty_name": item["name"], "txn_id": f"T{len(statement_rows):05d}"}
+                {
+                    "line_id": 1 + len(statement_rows),
+                    "booked_on": bank_day.isoformat(),
+                    "amount_fen": part,
+                    "memo": reference,
+                    "counterparty_account": item["account"],
+                    "counterparty_name": item["name"],
+                    "txn_id": f"T{len(statement_rows):05d}",
+                }
             )
     for index in range(extra_lines):
-        statement_rows.append({"line_id": 5000 + index, "booked_on": "2026-10-31", "amount_fen": -100 - index, "summary": "手续费"})
+        statement_rows.append(
+            {"line_id": 5000 + index, "booked_on": "2026-10-31", "amount_fen": -100 - index, "summary": "手续费"}
+        )
     return statement_frame(statement_rows), book_frame(book_rows)
 
 
@@ -72,7 +89,15 @@ def batch_instructions(movements: list[dict[str, object]]) -> pd.DataFrame:
     for index, item in enumerate(movements):
         if item["with_reference"] and int(item["amount_fen"]) < 0:  # type: ignore[arg-type]
             rows.append(
-                {"payment_reference": f"PAY-202610-{index:06d}", "batch_reference": BATCH, "account_no": item["account"], "account_name": item["name"], "amount_fen": -int(item["amount_fen"]), "status": "success" if index % 2 else "failure", "settled_on": None}  # type: ignore[arg-type]
+                {
+                    "payment_reference": f"PAY-202610-{index:06d}",
+                    "batch_reference": BATCH,
+                    "account_no": item["account"],
+                    "account_name": item["name"],
+                    "amount_fen": -int(item["amount_fen"]),
+                    "status": "success" if index % 2 else "failure",
+                    "settled_on": None,
+                }  # type: ignore[arg-type]
             )
     return instructions_frame(rows)
 
@@ -163,5 +188,9 @@ def test_adjusted_balances_agree_when_both_sides_hold_the_same_movements(movemen
     book_balance_fen = opening_fen + int(book["amount_fen"].sum())
     bank_balance_fen = opening_fen + int(statement["amount_fen"].sum())
     table = adjusted_balance(book_balance_fen, bank_balance_fen, result)
-    assert table.difference_fen == 0, (table.adjusted_book_balance_fen, table.adjusted_bank_balance_fen, result.matches.to_string())
+    assert table.difference_fen == 0, (
+        table.adjusted_book_balance_fen,
+        table.adjusted_bank_balance_fen,
+        result.matches.to_string(),
+    )
     assert table.adjusted_book_balance_fen == table.adjusted_bank_balance_fen

@@ -11,9 +11,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from reconciliation_builders import book_frame, instructions_frame, no_instructions, statement_frame  # noqa: E402
 
-from reconciliation.match_ids import match_id_of  # noqa: E402
-from reconciliation.matching import reconcile  # noqa: E402
-from reconciliation.model import MatchSettings, PriorMatch  # noqa: E402
+from disburse.reconciliation.match_ids import match_id_of  # noqa: E402
+from disburse.reconciliation.matching import reconcile  # noqa: E402
+from disburse.reconciliation.model import MatchSettings, PriorMatch  # noqa: E402
 
 PAY_1 = "PAY-202610-000001"
 PAY_9 = "PAY-202610-000009"
@@ -27,7 +27,13 @@ def only_match(result):  # type: ignore[no-untyped-def]
 def test_reference_in_memo_joins_the_book_item_with_that_reference() -> None:
     statement = statement_frame(
         [
-            {"line_id": 1, "booked_on": "2026-10-05", "amount_fen": -50_000, "summary": "代发", "memo": f"光伏收益 {PAY_1}"},
+            {
+                "line_id": 1,
+                "booked_on": "2026-10-05",
+                "amount_fen": -50_000,
+                "summary": "代发",
+                "memo": f"光伏收益 {PAY_1}",
+            },
             # Same amount, no reference, 20 days away: nothing for it to join.
             {"line_id": 2, "booked_on": "2026-10-25", "amount_fen": -50_000, "summary": "转账"},
         ]
@@ -35,7 +41,12 @@ def test_reference_in_memo_joins_the_book_item_with_that_reference() -> None:
     book = book_frame(
         [
             {"book_id": 10, "entry_date": "2026-10-04", "amount_fen": -50_000, "payment_reference": PAY_1},
-            {"book_id": 11, "entry_date": "2026-10-04", "amount_fen": -50_000, "payment_reference": "PAY-202610-000002"},
+            {
+                "book_id": 11,
+                "entry_date": "2026-10-04",
+                "amount_fen": -50_000,
+                "payment_reference": "PAY-202610-000002",
+            },
         ]
     )
     result = reconcile(statement, book, no_instructions())
@@ -55,10 +66,20 @@ def test_reference_in_memo_joins_the_book_item_with_that_reference() -> None:
 def test_reference_naming_an_instruction_records_the_instruction() -> None:
     instructions = instructions_frame(
         [
-            {"payment_reference": PAY_1, "batch_reference": "BATCH-202610-0001", "account_no": "6222000011112222", "account_name": "王五", "amount_fen": 50_000, "status": "success", "settled_on": "2026-10-05"},
+            {
+                "payment_reference": PAY_1,
+                "batch_reference": "BATCH-202610-0001",
+                "account_no": "6222000011112222",
+                "account_name": "王五",
+                "amount_fen": 50_000,
+                "status": "success",
+                "settled_on": "2026-10-05",
+            },
         ]
     )
-    statement = statement_frame([{"line_id": 1, "booked_on": "2026-10-05", "amount_fen": -50_000, "summary": f"代发 {PAY_1}"}])
+    statement = statement_frame(
+        [{"line_id": 1, "booked_on": "2026-10-05", "amount_fen": -50_000, "summary": f"代发 {PAY_1}"}]
+    )
     book = book_frame([{"book_id": 10, "entry_date": "2026-10-05", "amount_fen": -50_000, "payment_reference": PAY_1}])
     match = only_match(reconcile(statement, book, instructions))
     assert match["instruction_references"] == (PAY_1,)
@@ -67,15 +88,35 @@ def test_reference_naming_an_instruction_records_the_instruction() -> None:
 def test_one_to_one_on_amount_and_account_within_the_window_only() -> None:
     statement = statement_frame(
         [
-            {"line_id": 1, "booked_on": "2026-10-05", "amount_fen": -30_000, "counterparty_account": "6222000000000001"},
-            {"line_id": 2, "booked_on": "2026-10-20", "amount_fen": -40_000, "counterparty_account": "6222000000000002"},
+            {
+                "line_id": 1,
+                "booked_on": "2026-10-05",
+                "amount_fen": -30_000,
+                "counterparty_account": "6222000000000001",
+            },
+            {
+                "line_id": 2,
+                "booked_on": "2026-10-20",
+                "amount_fen": -40_000,
+                "counterparty_account": "6222000000000002",
+            },
         ]
     )
     book = book_frame(
         [
-            {"book_id": 10, "entry_date": "2026-10-03", "amount_fen": -30_000, "counterparty_account": "6222000000000001"},
+            {
+                "book_id": 10,
+                "entry_date": "2026-10-03",
+                "amount_fen": -30_000,
+                "counterparty_account": "6222000000000001",
+            },
             # 10 days before its line: outside the ±3-day window, so it stays book-only.
-            {"book_id": 11, "entry_date": "2026-10-10", "amount_fen": -40_000, "counterparty_account": "6222000000000002"},
+            {
+                "book_id": 11,
+                "entry_date": "2026-10-10",
+                "amount_fen": -40_000,
+                "counterparty_account": "6222000000000002",
+            },
         ]
     )
     result = reconcile(statement, book, no_instructions())
@@ -114,9 +155,33 @@ BATCH_7 = "BATCH-202610-0007"
 def batch_seven_instructions():  # type: ignore[no-untyped-def]
     return instructions_frame(
         [
-            {"payment_reference": "PAY-202610-000701", "batch_reference": BATCH_7, "account_no": "6222000000000701", "account_name": "李一", "amount_fen": 30_000, "status": "success", "settled_on": "2026-10-08"},
-            {"payment_reference": "PAY-202610-000702", "batch_reference": BATCH_7, "account_no": "6222000000000702", "account_name": "李二", "amount_fen": 20_000, "status": "success", "settled_on": "2026-10-08"},
-            {"payment_reference": "PAY-202610-000703", "batch_reference": BATCH_7, "account_no": "6222000000000703", "account_name": "李三", "amount_fen": 15_000, "status": "failure", "settled_on": None},
+            {
+                "payment_reference": "PAY-202610-000701",
+                "batch_reference": BATCH_7,
+                "account_no": "6222000000000701",
+                "account_name": "李一",
+                "amount_fen": 30_000,
+                "status": "success",
+                "settled_on": "2026-10-08",
+            },
+            {
+                "payment_reference": "PAY-202610-000702",
+                "batch_reference": BATCH_7,
+                "account_no": "6222000000000702",
+                "account_name": "李二",
+                "amount_fen": 20_000,
+                "status": "success",
+                "settled_on": "2026-10-08",
+            },
+            {
+                "payment_reference": "PAY-202610-000703",
+                "batch_reference": BATCH_7,
+                "account_no": "6222000000000703",
+                "account_name": "李三",
+                "amount_fen": 15_000,
+                "status": "failure",
+                "settled_on": None,
+            },
         ]
     )
 
@@ -126,8 +191,20 @@ def test_one_bank_line_for_a_batch_equal_to_its_successful_instructions() -> Non
     statement = statement_frame([{"line_id": 1, "booked_on": "2026-10-08", "amount_fen": -50_000, "summary": "代发"}])
     book = book_frame(
         [
-            {"book_id": 21, "entry_date": "2026-10-07", "amount_fen": -30_000, "payment_reference": "PAY-202610-000701", "batch_reference": BATCH_7},
-            {"book_id": 22, "entry_date": "2026-10-07", "amount_fen": -20_000, "payment_reference": "PAY-202610-000702", "batch_reference": BATCH_7},
+            {
+                "book_id": 21,
+                "entry_date": "2026-10-07",
+                "amount_fen": -30_000,
+                "payment_reference": "PAY-202610-000701",
+                "batch_reference": BATCH_7,
+            },
+            {
+                "book_id": 22,
+                "entry_date": "2026-10-07",
+                "amount_fen": -20_000,
+                "payment_reference": "PAY-202610-000702",
+                "batch_reference": BATCH_7,
+            },
         ]
     )
     match = only_match(reconcile(statement, book, batch_seven_instructions()))
@@ -146,10 +223,42 @@ def batch_eight_instructions():  # type: ignore[no-untyped-def]
     # Control total 300 + 200 + 150 + 100 = 750.00 yuan; 200 and 150 fail.
     return instructions_frame(
         [
-            {"payment_reference": "PAY-202610-000801", "batch_reference": BATCH_8, "account_no": "6222000000000801", "account_name": "赵一", "amount_fen": 30_000, "status": "success", "settled_on": "2026-10-08"},
-            {"payment_reference": "PAY-202610-000802", "batch_reference": BATCH_8, "account_no": "6222000000000802", "account_name": "赵二", "amount_fen": 20_000, "status": "failure", "settled_on": None},
-            {"payment_reference": "PAY-202610-000803", "batch_reference": BATCH_8, "account_no": "6222000000000803", "account_name": "赵三", "amount_fen": 15_000, "status": "failure", "settled_on": None},
-            {"payment_reference": "PAY-202610-000804", "batch_reference": BATCH_8, "account_no": "6222000000000804", "account_name": "赵四", "amount_fen": 10_000, "status": "success", "settled_on": "2026-10-08"},
+            {
+                "payment_reference": "PAY-202610-000801",
+                "batch_reference": BATCH_8,
+                "account_no": "6222000000000801",
+                "account_name": "赵一",
+                "amount_fen": 30_000,
+                "status": "success",
+                "settled_on": "2026-10-08",
+            },
+            {
+                "payment_reference": "PAY-202610-000802",
+                "batch_reference": BATCH_8,
+                "account_no": "6222000000000802",
+                "account_name": "赵二",
+                "amount_fen": 20_000,
+                "status": "failure",
+                "settled_on": None,
+            },
+            {
+                "payment_reference": "PAY-202610-000803",
+                "batch_reference": BATCH_8,
+                "account_no": "6222000000000803",
+                "account_name": "赵三",
+                "amount_fen": 15_000,
+                "status": "failure",
+                "settled_on": None,
+            },
+            {
+                "payment_reference": "PAY-202610-000804",
+                "batch_reference": BATCH_8,
+                "account_no": "6222000000000804",
+                "account_name": "赵四",
+                "amount_fen": 10_000,
+                "status": "success",
+                "settled_on": "2026-10-08",
+            },
         ]
     )
 
@@ -158,8 +267,20 @@ def control_total_statement():  # type: ignore[no-untyped-def]
     return statement_frame(
         [
             {"line_id": 1, "booked_on": "2026-10-08", "amount_fen": -75_000, "summary": "代发"},
-            {"line_id": 2, "booked_on": "2026-10-10", "amount_fen": 20_000, "summary": "退汇", "counterparty_account": "6222000000000802"},
-            {"line_id": 3, "booked_on": "2026-10-11", "amount_fen": 15_000, "summary": "退汇", "counterparty_account": "6222000000000803"},
+            {
+                "line_id": 2,
+                "booked_on": "2026-10-10",
+                "amount_fen": 20_000,
+                "summary": "退汇",
+                "counterparty_account": "6222000000000802",
+            },
+            {
+                "line_id": 3,
+                "booked_on": "2026-10-11",
+                "amount_fen": 15_000,
+                "summary": "退汇",
+                "counterparty_account": "6222000000000803",
+            },
         ]
     )
 
@@ -167,13 +288,49 @@ def control_total_statement():  # type: ignore[no-untyped-def]
 def test_batch_debited_at_control_total_with_refunds_matching_the_failed_instructions() -> None:
     book = book_frame(
         [
-            {"book_id": 21, "entry_date": "2026-10-07", "amount_fen": -30_000, "payment_reference": "PAY-202610-000801", "batch_reference": BATCH_8},
-            {"book_id": 22, "entry_date": "2026-10-07", "amount_fen": -20_000, "payment_reference": "PAY-202610-000802", "batch_reference": BATCH_8},
-            {"book_id": 23, "entry_date": "2026-10-07", "amount_fen": -15_000, "payment_reference": "PAY-202610-000803", "batch_reference": BATCH_8},
-            {"book_id": 24, "entry_date": "2026-10-07", "amount_fen": -10_000, "payment_reference": "PAY-202610-000804", "batch_reference": BATCH_8},
+            {
+                "book_id": 21,
+                "entry_date": "2026-10-07",
+                "amount_fen": -30_000,
+                "payment_reference": "PAY-202610-000801",
+                "batch_reference": BATCH_8,
+            },
+            {
+                "book_id": 22,
+                "entry_date": "2026-10-07",
+                "amount_fen": -20_000,
+                "payment_reference": "PAY-202610-000802",
+                "batch_reference": BATCH_8,
+            },
+            {
+                "book_id": 23,
+                "entry_date": "2026-10-07",
+                "amount_fen": -15_000,
+                "payment_reference": "PAY-202610-000803",
+                "batch_reference": BATCH_8,
+            },
+            {
+                "book_id": 24,
+                "entry_date": "2026-10-07",
+                "amount_fen": -10_000,
+                "payment_reference": "PAY-202610-000804",
+                "batch_reference": BATCH_8,
+            },
             # The book reverses each failure when the return file arrives.
-            {"book_id": 25, "entry_date": "2026-10-10", "amount_fen": 20_000, "payment_reference": "PAY-202610-000802", "batch_reference": BATCH_8},
-            {"book_id": 26, "entry_date": "2026-10-10", "amount_fen": 15_000, "payment_reference": "PAY-202610-000803", "batch_reference": BATCH_8},
+            {
+                "book_id": 25,
+                "entry_date": "2026-10-10",
+                "amount_fen": 20_000,
+                "payment_reference": "PAY-202610-000802",
+                "batch_reference": BATCH_8,
+            },
+            {
+                "book_id": 26,
+                "entry_date": "2026-10-10",
+                "amount_fen": 15_000,
+                "payment_reference": "PAY-202610-000803",
+                "batch_reference": BATCH_8,
+            },
         ]
     )
     result = reconcile(control_total_statement(), book, batch_eight_instructions())
@@ -184,9 +341,17 @@ def test_batch_debited_at_control_total_with_refunds_matching_the_failed_instruc
     assert debit["book_ids"] == (21, 22, 23, 24)
     assert debit["amount_fen"] == -75_000 and debit["difference_fen"] == 0
     first_refund = matches.loc[[(2,)]].iloc[0]
-    assert (first_refund["rule"], first_refund["book_ids"], first_refund["instruction_references"]) == ("batch_refund", (25,), ("PAY-202610-000802",))
+    assert (first_refund["rule"], first_refund["book_ids"], first_refund["instruction_references"]) == (
+        "batch_refund",
+        (25,),
+        ("PAY-202610-000802",),
+    )
     second_refund = matches.loc[[(3,)]].iloc[0]
-    assert (second_refund["rule"], second_refund["book_ids"], second_refund["instruction_references"]) == ("batch_refund", (26,), ("PAY-202610-000803",))
+    assert (second_refund["rule"], second_refund["book_ids"], second_refund["instruction_references"]) == (
+        "batch_refund",
+        (26,),
+        ("PAY-202610-000803",),
+    )
     assert result.bank_only.empty and result.book_only.empty
 
 
@@ -194,8 +359,20 @@ def test_batch_at_control_total_against_books_holding_only_the_successes() -> No
     # −750.00 + 200.00 + 150.00 = −400.00 = the two successful payments the book holds.
     book = book_frame(
         [
-            {"book_id": 21, "entry_date": "2026-10-08", "amount_fen": -30_000, "payment_reference": "PAY-202610-000801", "batch_reference": BATCH_8},
-            {"book_id": 24, "entry_date": "2026-10-08", "amount_fen": -10_000, "payment_reference": "PAY-202610-000804", "batch_reference": BATCH_8},
+            {
+                "book_id": 21,
+                "entry_date": "2026-10-08",
+                "amount_fen": -30_000,
+                "payment_reference": "PAY-202610-000801",
+                "batch_reference": BATCH_8,
+            },
+            {
+                "book_id": 24,
+                "entry_date": "2026-10-08",
+                "amount_fen": -10_000,
+                "payment_reference": "PAY-202610-000804",
+                "batch_reference": BATCH_8,
+            },
         ]
     )
     match = only_match(reconcile(control_total_statement(), book, batch_eight_instructions()))
@@ -209,13 +386,44 @@ def test_two_bank_lines_summing_to_one_settlement_receipt() -> None:
     grid = "61050100000001"
     statement = statement_frame(
         [
-            {"line_id": 1, "booked_on": "2026-10-14", "amount_fen": 600_000, "summary": "电费结算", "counterparty_account": grid, "counterparty_name": "国网安康供电公司"},
-            {"line_id": 2, "booked_on": "2026-10-15", "amount_fen": 250_000, "summary": "电费结算", "counterparty_account": grid, "counterparty_name": "国网安康供电公司"},
-            {"line_id": 3, "booked_on": "2026-10-16", "amount_fen": 400_000, "summary": "电费结算", "counterparty_account": grid, "counterparty_name": "国网安康供电公司"},
+            {
+                "line_id": 1,
+                "booked_on": "2026-10-14",
+                "amount_fen": 600_000,
+                "summary": "电费结算",
+                "counterparty_account": grid,
+                "counterparty_name": "国网安康供电公司",
+            },
+            {
+                "line_id": 2,
+                "booked_on": "2026-10-15",
+                "amount_fen": 250_000,
+                "summary": "电费结算",
+                "counterparty_account": grid,
+                "counterparty_name": "国网安康供电公司",
+            },
+            {
+                "line_id": 3,
+                "booked_on": "2026-10-16",
+                "amount_fen": 400_000,
+                "summary": "电费结算",
+                "counterparty_account": grid,
+                "counterparty_name": "国网安康供电公司",
+            },
         ]
     )
     # 6,000 + 4,000 = 10,000 yuan; the 2,500 line pairs with neither to make 10,000.
-    book = book_frame([{"book_id": 40, "entry_date": "2026-10-15", "amount_fen": 1_000_000, "counterparty_account": grid, "memo": "2026Q3 电费结算"}])
+    book = book_frame(
+        [
+            {
+                "book_id": 40,
+                "entry_date": "2026-10-15",
+                "amount_fen": 1_000_000,
+                "counterparty_account": grid,
+                "memo": "2026Q3 电费结算",
+            }
+        ]
+    )
     result = reconcile(statement, book, no_instructions())
     match = only_match(result)
     assert match["rule"] == "many_to_one"
@@ -229,14 +437,38 @@ def test_two_bank_lines_summing_to_one_settlement_receipt() -> None:
 def fuzzy_scenario():  # type: ignore[no-untyped-def]
     statement = statement_frame(
         [
-            {"line_id": 1, "booked_on": "2026-10-05", "amount_fen": -80_000, "counterparty_account": "6222000000000011", "counterparty_name": "张三丰"},
-            {"line_id": 2, "booked_on": "2026-10-05", "amount_fen": -60_000, "counterparty_account": "6222000000000012", "counterparty_name": "李四"},
+            {
+                "line_id": 1,
+                "booked_on": "2026-10-05",
+                "amount_fen": -80_000,
+                "counterparty_account": "6222000000000011",
+                "counterparty_name": "张三丰",
+            },
+            {
+                "line_id": 2,
+                "booked_on": "2026-10-05",
+                "amount_fen": -60_000,
+                "counterparty_account": "6222000000000012",
+                "counterparty_name": "李四",
+            },
         ]
     )
     book = book_frame(
         [
-            {"book_id": 50, "entry_date": "2026-10-06", "amount_fen": -80_000, "counterparty_account": "6222000000000099", "counterparty_name": "张三峰"},
-            {"book_id": 51, "entry_date": "2026-10-05", "amount_fen": -60_000, "counterparty_account": "6222000000000098", "counterparty_name": "王五"},
+            {
+                "book_id": 50,
+                "entry_date": "2026-10-06",
+                "amount_fen": -80_000,
+                "counterparty_account": "6222000000000099",
+                "counterparty_name": "张三峰",
+            },
+            {
+                "book_id": 51,
+                "entry_date": "2026-10-05",
+                "amount_fen": -60_000,
+                "counterparty_account": "6222000000000098",
+                "counterparty_name": "王五",
+            },
         ]
     )
     return statement, book
@@ -258,23 +490,33 @@ def test_similar_name_with_the_same_amount_is_only_a_candidate() -> None:
 
 
 def test_fuzzy_candidate_within_the_amount_tolerance() -> None:
-    statement = statement_frame([{"line_id": 1, "booked_on": "2026-10-05", "amount_fen": -80_300, "counterparty_name": "张三丰"}])
-    book = book_frame([{"book_id": 50, "entry_date": "2026-10-05", "amount_fen": -80_000, "counterparty_name": "张三峰"}])
+    statement = statement_frame(
+        [{"line_id": 1, "booked_on": "2026-10-05", "amount_fen": -80_300, "counterparty_name": "张三丰"}]
+    )
+    book = book_frame(
+        [{"book_id": 50, "entry_date": "2026-10-05", "amount_fen": -80_000, "counterparty_name": "张三峰"}]
+    )
     match = only_match(reconcile(statement, book, no_instructions()))
     # Allowed: max(500 fen, 80,000 × 50 bps = 400 fen) = 500; off by 300 → 20 × 200 // 500 = 8.
     assert match["score"] == 36 + 8 + 20
     assert match["difference_fen"] == -300
-    too_far = statement_frame([{"line_id": 1, "booked_on": "2026-10-05", "amount_fen": -80_501, "counterparty_name": "张三丰"}])
+    too_far = statement_frame(
+        [{"line_id": 1, "booked_on": "2026-10-05", "amount_fen": -80_501, "counterparty_name": "张三丰"}]
+    )
     assert reconcile(too_far, book, no_instructions()).matches.empty
 
 
 def test_rejected_candidate_is_never_proposed_again_and_confirmed_survives() -> None:
     statement, book = fuzzy_scenario()
     candidate_id = match_id_of([1], [50])
-    rejected = reconcile(statement, book, no_instructions(), MatchSettings(rejected_match_ids=frozenset({candidate_id})))
+    rejected = reconcile(
+        statement, book, no_instructions(), MatchSettings(rejected_match_ids=frozenset({candidate_id}))
+    )
     assert rejected.matches.empty
     assert rejected.bank_only["line_id"].tolist() == [1, 2]
-    confirmed = reconcile(statement, book, no_instructions(), MatchSettings(confirmed=(PriorMatch((1,), (50,), "fuzzy_name"),)))
+    confirmed = reconcile(
+        statement, book, no_instructions(), MatchSettings(confirmed=(PriorMatch((1,), (50,), "fuzzy_name"),))
+    )
     match = only_match(confirmed)
     assert (match["match_id"], match["status"], match["rule"]) == (candidate_id, "confirmed", "fuzzy_name")
 
@@ -296,7 +538,17 @@ def test_fee_and_interest_lines_stay_bank_only_with_a_category() -> None:
 
 
 def test_uncleared_cheque_stays_book_only() -> None:
-    book = book_frame([{"book_id": 60, "entry_date": "2026-10-30", "amount_fen": -120_000, "memo": "转账支票 No.00012345 购光伏组件清洗服务", "counterparty_name": "安康清洁服务有限公司"}])
+    book = book_frame(
+        [
+            {
+                "book_id": 60,
+                "entry_date": "2026-10-30",
+                "amount_fen": -120_000,
+                "memo": "转账支票 No.00012345 购光伏组件清洗服务",
+                "counterparty_name": "安康清洁服务有限公司",
+            }
+        ]
+    )
     statement = statement_frame([{"line_id": 1, "booked_on": "2026-10-30", "amount_fen": -1_500, "summary": "手续费"}])
     result = reconcile(statement, book, no_instructions())
     assert result.matches.empty
@@ -307,8 +559,20 @@ def test_uncleared_cheque_stays_book_only() -> None:
 def test_duplicate_transaction_number_is_listed() -> None:
     statement = statement_frame(
         [
-            {"line_id": 1, "booked_on": "2026-10-31", "amount_fen": -1_500, "summary": "手续费", "txn_id": "T20261031001"},
-            {"line_id": 2, "booked_on": "2026-10-31", "amount_fen": -1_500, "summary": "手续费", "txn_id": "T20261031001"},
+            {
+                "line_id": 1,
+                "booked_on": "2026-10-31",
+                "amount_fen": -1_500,
+                "summary": "手续费",
+                "txn_id": "T20261031001",
+            },
+            {
+                "line_id": 2,
+                "booked_on": "2026-10-31",
+                "amount_fen": -1_500,
+                "summary": "手续费",
+                "txn_id": "T20261031001",
+            },
             # All-zero numbers are no numbers: these two are not duplicates of each other.
             {"line_id": 3, "booked_on": "2026-10-30", "amount_fen": -200, "summary": "短信费", "txn_id": "000000"},
             {"line_id": 4, "booked_on": "2026-10-29", "amount_fen": -300, "summary": "短信费", "txn_id": "000000"},
@@ -324,9 +588,24 @@ def test_duplicate_transaction_number_is_listed() -> None:
 def test_same_date_amount_and_counterparty_on_the_book_side_is_listed() -> None:
     book = book_frame(
         [
-            {"book_id": 1, "entry_date": "2026-10-05", "amount_fen": -20_000, "counterparty_account": "6222000000000005"},
-            {"book_id": 2, "entry_date": "2026-10-05", "amount_fen": -20_000, "counterparty_account": "6222000000000005"},
-            {"book_id": 3, "entry_date": "2026-10-06", "amount_fen": -20_000, "counterparty_account": "6222000000000005"},
+            {
+                "book_id": 1,
+                "entry_date": "2026-10-05",
+                "amount_fen": -20_000,
+                "counterparty_account": "6222000000000005",
+            },
+            {
+                "book_id": 2,
+                "entry_date": "2026-10-05",
+                "amount_fen": -20_000,
+                "counterparty_account": "6222000000000005",
+            },
+            {
+                "book_id": 3,
+                "entry_date": "2026-10-06",
+                "amount_fen": -20_000,
+                "counterparty_account": "6222000000000005",
+            },
         ]
     )
     duplicates = reconcile(statement_frame([]), book, no_instructions()).duplicates
@@ -342,12 +621,18 @@ def test_amount_mismatch_on_a_reference() -> None:
     assert (match["rule"], match["score"], match["difference_fen"]) == ("reference", 80, -1_000)
     mismatch = result.amount_mismatches.iloc[0]
     assert mismatch["reference"] == PAY_9
-    assert (mismatch["statement_amount_fen"], mismatch["book_amount_fen"], mismatch["difference_fen"]) == (-50_000, -49_000, -1_000)
+    assert (mismatch["statement_amount_fen"], mismatch["book_amount_fen"], mismatch["difference_fen"]) == (
+        -50_000,
+        -49_000,
+        -1_000,
+    )
     assert len(result.amount_mismatches) == 1
 
 
 def test_batch_reference_joins_the_batch_total_posting() -> None:
-    statement = statement_frame([{"line_id": 1, "booked_on": "2026-10-08", "amount_fen": -50_000, "summary": "代发", "memo": BATCH_7}])
+    statement = statement_frame(
+        [{"line_id": 1, "booked_on": "2026-10-08", "amount_fen": -50_000, "summary": "代发", "memo": BATCH_7}]
+    )
     book = book_frame([{"book_id": 70, "entry_date": "2026-10-08", "amount_fen": -50_000, "batch_reference": BATCH_7}])
     match = only_match(reconcile(statement, book, batch_seven_instructions()))
     assert (match["rule"], match["book_ids"], match["difference_fen"]) == ("reference", (70,), 0)
@@ -355,8 +640,20 @@ def test_batch_reference_joins_the_batch_total_posting() -> None:
 
 def test_refund_naming_a_payment_never_joins_the_payment_itself() -> None:
     # +200.00 back for PAY-…0802 must not pair with the −200.00 payment (difference 400.00).
-    statement = statement_frame([{"line_id": 1, "booked_on": "2026-10-10", "amount_fen": 20_000, "summary": "退汇", "memo": "PAY-202610-000802"}])
-    book = book_frame([{"book_id": 22, "entry_date": "2026-10-07", "amount_fen": -20_000, "payment_reference": "PAY-202610-000802"}])
+    statement = statement_frame(
+        [
+            {
+                "line_id": 1,
+                "booked_on": "2026-10-10",
+                "amount_fen": 20_000,
+                "summary": "退汇",
+                "memo": "PAY-202610-000802",
+            }
+        ]
+    )
+    book = book_frame(
+        [{"book_id": 22, "entry_date": "2026-10-07", "amount_fen": -20_000, "payment_reference": "PAY-202610-000802"}]
+    )
     result = reconcile(statement, book, no_instructions())
     assert result.matches.empty
     assert result.amount_mismatches.empty
@@ -372,7 +669,12 @@ def test_payment_split_by_the_bank_joins_by_reference_as_a_group() -> None:
     book = book_frame([{"book_id": 10, "entry_date": "2026-10-05", "amount_fen": -50_000, "payment_reference": PAY_1}])
     result = reconcile(statement, book, no_instructions())
     match = only_match(result)
-    assert (match["rule"], match["statement_line_ids"], match["book_ids"], match["difference_fen"]) == ("reference", (1, 2), (10,), 0)
+    assert (match["rule"], match["statement_line_ids"], match["book_ids"], match["difference_fen"]) == (
+        "reference",
+        (1, 2),
+        (10,),
+        0,
+    )
     assert result.amount_mismatches.empty
 
 
@@ -381,7 +683,11 @@ def test_frames_that_break_the_contract_are_refused() -> None:
     with pytest.raises(ValueError, match="amount_fen must be integer"):
         reconcile(statement.assign(amount_fen=-0.01), book_frame([]), no_instructions())
     with pytest.raises(ValueError, match="line_id must be unique"):
-        reconcile(statement_frame([{"line_id": 1, "booked_on": "2026-10-05", "amount_fen": -1}] * 2), book_frame([]), no_instructions())
+        reconcile(
+            statement_frame([{"line_id": 1, "booked_on": "2026-10-05", "amount_fen": -1}] * 2),
+            book_frame([]),
+            no_instructions(),
+        )
     with pytest.raises(ValueError, match="lacks columns"):
         reconcile(statement.drop(columns=["memo"]), book_frame([]), no_instructions())
     with pytest.raises(ValueError, match="date window"):

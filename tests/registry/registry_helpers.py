@@ -12,15 +12,24 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from generator import generate_county
-
-from ledger_core.db import make_engine, transaction
-from registry import service
+from disburse.dev.generator import generate_county
+from disburse.foundation.db import make_engine, transaction
+from disburse.registry import service
 
 # After the last generated snapshot (2026-10-31), so every file's dates are in the past.
 TODAY = dt.date(2026, 11, 15)
-COUNTED_TABLES = ("register_imports", "household_versions", "person_versions", "register_events", "entities",
-                  "assets", "holdings", "pv_settlements", "journal_entries", "postings")
+COUNTED_TABLES = (
+    "register_imports",
+    "household_versions",
+    "person_versions",
+    "register_events",
+    "entities",
+    "assets",
+    "holdings",
+    "pv_settlements",
+    "journal_entries",
+    "postings",
+)
 
 
 def run(engine, function, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -33,8 +42,17 @@ def import_snapshots(engine, county, indices=None, *, backfill: bool = False):  
     """Import the county's register snapshots (all, or those at ``indices``) in that order."""
     outcomes = []
     for index in indices if indices is not None else range(len(county.register_paths)):
-        outcomes.append(run(engine, service.import_register, county.register_paths[index], user="tester",
-                            as_of=county.snapshot_dates[index], today=TODAY, backfill=backfill))
+        outcomes.append(
+            run(
+                engine,
+                service.import_register,
+                county.register_paths[index],
+                user="tester",
+                as_of=county.snapshot_dates[index],
+                today=TODAY,
+                backfill=backfill,
+            )
+        )
     return outcomes
 
 
@@ -48,6 +66,7 @@ def reference_engine(sqlite_template: Path, directory: Path):  # type: ignore[no
     path = directory / "reference.db"
     shutil.copyfile(sqlite_template, path)
     return make_engine(f"sqlite:///{path}")
+
 
 SEED = 20261124
 HOUSEHOLDS = 200

@@ -7,16 +7,23 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from registry_helpers import (  # noqa: F401 (fixtures)
+    TODAY,
+    county,
+    county_events,
+    import_snapshots,
+    messy_county,
+    reference_engine,
+    row_counts,
+    run,
+)
 from sqlalchemy import select
 
-from ledger_core.db import transaction
-from ledger_core.model import DisburseError
-from ledger_core.tables import EntityRow
-from registry import queries, service
-from registry.model import HOUSEHOLDS_COLUMNS, PEOPLE_COLUMNS
-from registry_helpers import (  # noqa: F401 (fixtures)
-    TODAY, county, county_events, import_snapshots, messy_county, reference_engine, row_counts, run,
-)
+from disburse.foundation.db import transaction
+from disburse.foundation.errors import DisburseError
+from disburse.ledger.tables import EntityRow
+from disburse.registry import queries, service
+from disburse.registry.model import HOUSEHOLDS_COLUMNS, PEOPLE_COLUMNS
 
 ONE_DAY = dt.timedelta(days=1)
 # Events the file dates itself (死亡日期, 脱贫日期, 识别日期); the others take the snapshot's date.
@@ -83,7 +90,10 @@ def test_every_generated_event_shows_at_its_date(engine, county, county_events) 
             assert person(people, event["id_number"])["relation"] == event["new_relation"]
             assert person(people_before, event["id_number"])["household_id"] == event["household_id"]
         elif kind == "card_change":
-            now, before = household(households, event["household_id"]), household(households_before, event["household_id"])
+            now, before = (
+                household(households, event["household_id"]),
+                household(households_before, event["household_id"]),
+            )
             assert (now["bank_name"], now["account_no"]) == (event["new_bank_name"], event["new_account_no"])
             assert (before["bank_name"], before["account_no"]) == (event["old_bank_name"], event["old_account_no"])
         elif kind == "new_household":
@@ -96,8 +106,11 @@ def test_every_generated_event_shows_at_its_date(engine, county, county_events) 
         with transaction(engine) as session:
             changes = queries.changes_since(session, dt.date(2000, 1, 1))
         expected_date = on if kind in DATED_KINDS else snapshot
-        found = changes[(changes["kind"] == kind) & (changes["household_id"] == event["household_id"])
-                        & (changes["effective_on"] == expected_date)]
+        found = changes[
+            (changes["kind"] == kind)
+            & (changes["household_id"] == event["household_id"])
+            & (changes["effective_on"] == expected_date)
+        ]
         if "id_number" in event:
             found = found[found["id_number"] == event["id_number"]]
         assert len(found) == 1, (event, changes.to_string())
@@ -146,8 +159,14 @@ def test_village_entities_are_created_for_every_village(engine, county) -> None:
 def test_importing_the_same_file_twice_changes_nothing(engine, county) -> None:
     first = import_snapshots(engine, county, [0])[0]
     counts = row_counts(engine)
-    again = run(engine, service.import_register, county.register_paths[0], user="tester",
-                as_of=county.snapshot_dates[0], today=TODAY)
+    again = run(
+        engine,
+        service.import_register,
+        county.register_paths[0],
+        user="tester",
+        as_of=county.snapshot_dates[0],
+        today=TODAY,
+    )
     assert first.changed and not again.changed
     assert "imported before" in again.message
     assert row_counts(engine) == counts
@@ -157,13 +176,20 @@ def test_an_older_snapshot_is_refused_without_backfill(engine, county) -> None:
     import_snapshots(engine, county, [0, 2])
     counts = row_counts(engine)
     with pytest.raises(DisburseError, match="older than the newest"):
-        run(engine, service.import_register, county.register_paths[1], user="tester",
-            as_of=county.snapshot_dates[1], today=TODAY)
+        run(
+            engine,
+            service.import_register,
+            county.register_paths[1],
+            user="tester",
+            as_of=county.snapshot_dates[1],
+            today=TODAY,
+        )
     assert row_counts(engine) == counts
 
 
-def test_a_backfilled_snapshot_gives_the_register_of_a_sequential_import(engine, county, sqlite_template,
-                                                                          tmp_path) -> None:
+def test_a_backfilled_snapshot_gives_the_register_of_a_sequential_import(
+    engine, county, sqlite_template, tmp_path
+) -> None:
     import_snapshots(engine, county, [0, 2])
     import_snapshots(engine, county, [1], backfill=True)
     reference = reference_engine(sqlite_template, tmp_path)
@@ -200,7 +226,7 @@ def test_a_file_with_an_error_writes_nothing(engine, county, tmp_path) -> None:
     lines[5] = ",".join(cells)
     broken = tmp_path / "broken.csv"
     broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    from importers.errors import ImportRefused
+    from disburse.foundation.errors import ImportRefused
 
     with pytest.raises(ImportRefused) as refused:
         run(engine, service.import_register, broken, user="tester", as_of=county.snapshot_dates[1], today=TODAY)
@@ -211,8 +237,15 @@ def test_a_file_with_an_error_writes_nothing(engine, county, tmp_path) -> None:
 def test_a_dry_run_writes_nothing(engine, county) -> None:
     import_snapshots(engine, county, [0])
     counts = row_counts(engine)
-    outcome = run(engine, service.import_register, county.register_paths[1], user="tester",
-                  as_of=county.snapshot_dates[1], today=TODAY, dry_run=True)
+    outcome = run(
+        engine,
+        service.import_register,
+        county.register_paths[1],
+        user="tester",
+        as_of=county.snapshot_dates[1],
+        today=TODAY,
+        dry_run=True,
+    )
     assert outcome.dry_run and not outcome.changed
     assert outcome.counts["events"] > 0
     assert row_counts(engine) == counts

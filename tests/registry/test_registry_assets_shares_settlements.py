@@ -7,14 +7,13 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from registry_helpers import TODAY, county, import_snapshots, row_counts, run  # noqa: F401 (fixtures)
 from sqlalchemy import select, text
 
-from importers.errors import ImportRefused
-from ledger_core.db import transaction
-from ledger_core.model import DisburseError
-from ledger_core.tables import EntityRow
-from registry import queries, service
-from registry_helpers import TODAY, county, import_snapshots, row_counts, run  # noqa: F401 (fixtures)
+from disburse.foundation.db import transaction
+from disburse.foundation.errors import DisburseError, ImportRefused
+from disburse.ledger.tables import EntityRow
+from disburse.registry import queries, service
 
 
 def load_county(engine, county) -> None:  # type: ignore[no-untyped-def]
@@ -46,7 +45,8 @@ def test_an_unknown_key_is_refused_with_its_path(engine, county, tmp_path) -> No
     with pytest.raises(ImportRefused) as refused:
         run(engine, service.load_assets, broken, user="tester")
     assert [(problem.column, problem.reason) for problem in refused.value.problems] == [
-        ("stations.1.colour", "unknown key (not allowed here)")]
+        ("stations.1.colour", "unknown key (not allowed here)")
+    ]
     assert row_counts(engine)["assets"] == 0
 
 
@@ -58,9 +58,17 @@ def test_a_changed_asset_is_refused_but_adding_is_allowed(engine, county, tmp_pa
     with pytest.raises(DisburseError, match="only adding assets is allowed"):
         run(engine, service.load_assets, changed, user="tester")
     added = tmp_path / "added.yaml"
-    added.write_text(original.replace("stations:\n", (
-        "stations:\n  - asset_id: PV-NEW-001\n    name: 新电站\n    capacity_kw: \"12.5\"\n    owner: COUNTY\n"
-        "    village_codes: [\"611002101201\"]\n    commissioned_on: 2025-06-30\n"), 1), encoding="utf-8")
+    added.write_text(
+        original.replace(
+            "stations:\n",
+            (
+                'stations:\n  - asset_id: PV-NEW-001\n    name: 新电站\n    capacity_kw: "12.5"\n    owner: COUNTY\n'
+                '    village_codes: ["611002101201"]\n    commissioned_on: 2025-06-30\n'
+            ),
+            1,
+        ),
+        encoding="utf-8",
+    )
     outcome = run(engine, service.load_assets, added, user="tester")
     assert outcome.counts["assets_added"] == 1
     with transaction(engine) as session:
@@ -107,9 +115,14 @@ def test_settlements_post_balanced_receivables(engine, county) -> None:
     assert outcome.counts["posted"] == county.settlement_rows
     total = settlement_total_fen(county.settlements_path)
     with engine.connect() as connection:
-        sums = dict(connection.execute(text(
-            "SELECT p.account_code, sum(p.amount_fen) FROM postings p JOIN journal_entries e ON e.id = p.entry_id "
-            "WHERE e.source_kind = 'pv_settlement' GROUP BY p.account_code")).all())
+        sums = dict(
+            connection.execute(
+                text(
+                    "SELECT p.account_code, sum(p.amount_fen) FROM postings p JOIN journal_entries e ON e.id = p.entry_id "
+                    "WHERE e.source_kind = 'pv_settlement' GROUP BY p.account_code"
+                )
+            ).all()
+        )
         memo = connection.execute(text("SELECT memo FROM journal_entries ORDER BY id LIMIT 1")).scalar_one()
         fund_sources = {row[0] for row in connection.execute(text("SELECT DISTINCT fund_source FROM postings"))}
     assert sums == {"112": total, "501": -total}
@@ -120,9 +133,12 @@ def test_settlements_post_balanced_receivables(engine, county) -> None:
     assert int(frame["amount_fen"].sum()) == total and frame["receivable_entry_id"].is_unique
     # A received date in the past is the entry's date; a blank one is the import date.
     with engine.connect() as connection:
-        dates = connection.execute(text(
-            "SELECT s.received_on, e.entry_date FROM pv_settlements s JOIN journal_entries e "
-            "ON e.id = s.receivable_entry_id")).all()
+        dates = connection.execute(
+            text(
+                "SELECT s.received_on, e.entry_date FROM pv_settlements s JOIN journal_entries e "
+                "ON e.id = s.receivable_entry_id"
+            )
+        ).all()
     for received_on, entry_date in dates:
         assert str(entry_date)[:10] == (str(received_on)[:10] if received_on else TODAY.isoformat())
 
@@ -146,7 +162,7 @@ def test_a_settlement_already_imported_from_another_file_is_a_warning(engine, co
 
 def test_a_closed_period_moves_the_receivable_to_the_import_date(engine, county) -> None:
     load_county(engine, county)
-    from ledger_core.service import close_period
+    from disburse.ledger.service import close_period
 
     run(engine, close_period, "COUNTY", "2026-03", "tester")
     run(engine, service.import_settlements, county.settlements_path, user="tester", today=TODAY)

@@ -1,40 +1,20 @@
-"""The registry commands end to end: the real Typer sub-apps, run through CliRunner on an app
-wired as cli.py wires them, on real generated files; output text and exit codes."""
+"""The registry commands end to end: the real app run through CliRunner, on real generated files;
+output text and exit codes."""
 
 from __future__ import annotations
-
-import datetime as dt
-from typing import Optional
 
 import pandas as pd
 import pytest
 import typer
+from registry_helpers import county, county_events, row_counts  # noqa: F401 (fixtures)
 from typer.testing import CliRunner
 
-import cli
-from ledger_core.db import database_url as resolve_database_url
-from registry.commands import assets_app, generate_app, import_app, registry_app
-from registry_helpers import county, county_events, row_counts  # noqa: F401 (fixtures)
-
-
-def make_app() -> typer.Typer:
-    """An app like cli.app with the registry sub-apps added (one line each, as the lead adds them)."""
-    app = typer.Typer(cls=cli.DisburseGroup, no_args_is_help=True, add_completion=False, rich_markup_mode=None)
-
-    @app.callback()
-    def main_options(db: Optional[str] = typer.Option(None, "--db")) -> None:
-        cli.state.database_url = resolve_database_url(db)
-
-    app.add_typer(import_app, name="import")
-    app.add_typer(assets_app, name="assets")
-    app.add_typer(registry_app, name="registry")
-    app.add_typer(generate_app, name="generate")
-    return app
+from disburse.cli import app as cli
 
 
 @pytest.fixture
 def invoke(database_url):  # type: ignore[no-untyped-def]
-    app = make_app()
+    app = cli.app
     runner = CliRunner()
 
     def call(*arguments: str) -> "typer.testing.Result":
@@ -60,6 +40,7 @@ def test_import_registry_show_and_changes(invoke, county, county_events, engine,
     card = next(event for event in county_events["events"] if event["kind"] == "card_change")
     shown = invoke("registry", "show", card["household_id"], "--as-of", card["snapshot"])
     assert shown.exit_code == 0, shown.output
+
     # Card numbers are shown masked: first six, a star for each hidden digit, last four.
     def masked(number: str) -> str:
         return number[:6] + "*" * (len(number) - 10) + number[-4:]
@@ -120,17 +101,16 @@ def test_dry_run_and_assets_shares_settlements(invoke, county, engine) -> None:
 
 
 def test_missing_user_is_a_usage_error(county, database_url) -> None:
-    result = CliRunner().invoke(make_app(), ["--db", database_url, "import", "registry",
-                                             str(county.register_paths[0])], env={"DISBURSE_USER": ""})
+    result = CliRunner().invoke(
+        cli.app, ["--db", database_url, "import", "registry", str(county.register_paths[0])], env={"DISBURSE_USER": ""}
+    )
     assert result.exit_code == 2
 
 
 def test_generate_county(tmp_path) -> None:
     out = tmp_path / "county"
-    result = CliRunner().invoke(make_app(), ["generate", "county", "--households", "60", "--seed", "3",
-                                             "--out", str(out)])
+    result = CliRunner().invoke(cli.app, ["generate", "county", "--households", "60", "--seed", "3", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "register_2026-08-31.csv" in result.output and (out / "assets.yaml").exists()
-    refused = CliRunner().invoke(make_app(), ["generate", "county", "--households", "5", "--seed", "3",
-                                              "--out", str(out)])
+    refused = CliRunner().invoke(cli.app, ["generate", "county", "--households", "5", "--seed", "3", "--out", str(out)])
     assert refused.exit_code == 1 and "households must be between" in refused.output

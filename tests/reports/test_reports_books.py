@@ -19,11 +19,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from ledger_core.db import transaction
-from ledger_core.model import EntryBatch, EntryDraft, PostingDraft
-from ledger_core.posting import post_entries
-from ledger_core.service import reverse_entry
-from ledger_core.tables import JournalEntryRow
+from disburse.foundation.db import transaction
+from disburse.ledger.model import EntryBatch, EntryDraft, PostingDraft
+from disburse.ledger.posting import post_entries
+from disburse.ledger.service import reverse_entry
+from disburse.ledger.tables import JournalEntryRow
 
 ENTITY = "COUNTY"
 HOUSEHOLD_ONE = "6110020010010001"
@@ -53,22 +53,51 @@ def _line(account: str, amount_fen: int, household: str | None = None, fund: str
 def post_books(engine) -> PostedBooks:  # type: ignore[no-untyped-def]
     """Post the scenario above; returns the ids the tests need."""
     september = [
-        _draft(dt.date(2026, 9, 3), "收到光伏收益", _line("102", 500_000, fund=FUND_PV), _line("501", -500_000, fund=FUND_PV)),
-        _draft(dt.date(2026, 9, 10), "宣告光伏分配", _line("322.01", 300_000, fund=FUND_PV),
-               _line("211", -120_000, HOUSEHOLD_ONE, FUND_PV), _line("211", -180_000, HOUSEHOLD_TWO, FUND_PV)),
-        _draft(dt.date(2026, 9, 20), "支付H1分配", _line("211", 120_000, HOUSEHOLD_ONE, FUND_PV),
-               _line("102", -120_000, fund=FUND_PV)),
+        _draft(
+            dt.date(2026, 9, 3),
+            "收到光伏收益",
+            _line("102", 500_000, fund=FUND_PV),
+            _line("501", -500_000, fund=FUND_PV),
+        ),
+        _draft(
+            dt.date(2026, 9, 10),
+            "宣告光伏分配",
+            _line("322.01", 300_000, fund=FUND_PV),
+            _line("211", -120_000, HOUSEHOLD_ONE, FUND_PV),
+            _line("211", -180_000, HOUSEHOLD_TWO, FUND_PV),
+        ),
+        _draft(
+            dt.date(2026, 9, 20),
+            "支付H1分配",
+            _line("211", 120_000, HOUSEHOLD_ONE, FUND_PV),
+            _line("102", -120_000, fund=FUND_PV),
+        ),
     ]
     october = [
-        _draft(dt.date(2026, 10, 8), "收到补助资金", _line("102", 1_640_902, fund=FUND_SUBSIDY),
-               _line("503", -1_640_902, fund=FUND_SUBSIDY)),
-        _draft(dt.date(2026, 10, 12), "补助到户", _line("322.01", 200_000, fund=FUND_SUBSIDY),
-               _line("211", -50_000, HOUSEHOLD_ONE, FUND_SUBSIDY), _line("211.90", -150_000, HOUSEHOLD_TWO, FUND_SUBSIDY)),
-        _draft(dt.date(2026, 10, 15), SCRIPT_MEMO, _line("211", 180_000, HOUSEHOLD_TWO, FUND_PV),
-               _line("102", -180_000, fund=FUND_PV)),
+        _draft(
+            dt.date(2026, 10, 8),
+            "收到补助资金",
+            _line("102", 1_640_902, fund=FUND_SUBSIDY),
+            _line("503", -1_640_902, fund=FUND_SUBSIDY),
+        ),
+        _draft(
+            dt.date(2026, 10, 12),
+            "补助到户",
+            _line("322.01", 200_000, fund=FUND_SUBSIDY),
+            _line("211", -50_000, HOUSEHOLD_ONE, FUND_SUBSIDY),
+            _line("211.90", -150_000, HOUSEHOLD_TWO, FUND_SUBSIDY),
+        ),
+        _draft(
+            dt.date(2026, 10, 15),
+            SCRIPT_MEMO,
+            _line("211", 180_000, HOUSEHOLD_TWO, FUND_PV),
+            _line("102", -180_000, fund=FUND_PV),
+        ),
     ]
     late = [
-        _draft(dt.date(2026, 10, 5), FORMULA_MEMO, _line("102", 10_000, fund=FUND_PV), _line("504", -10_000, fund=FUND_PV)),
+        _draft(
+            dt.date(2026, 10, 5), FORMULA_MEMO, _line("102", 10_000, fund=FUND_PV), _line("504", -10_000, fund=FUND_PV)
+        ),
     ]
     with transaction(engine) as session:
         post_entries(session, EntryBatch.from_drafts(september), idempotency_key="report-tests:september", user="alice")

@@ -1,5 +1,5 @@
-"""`report ledger` and `report vouchers` run as commands (the sub-app under a `report` group,
-as cli.py wires it), asserting output text, files and exit codes."""
+"""`report ledger` and `report vouchers` run as commands of the real app, asserting output text,
+files and exit codes."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-import typer
+from test_reports_books import FORMULA_MEMO, FUND_PV, HOUSEHOLD_TWO, post_books
 from typer.testing import CliRunner
 
-import cli
-from reports.commands import ledger_reports_app
-from test_reports_books import FORMULA_MEMO, FUND_PV, HOUSEHOLD_TWO, post_books
+from disburse.cli import app as cli
 
 
 def table_rows(output: str) -> list[list[str]]:
@@ -20,25 +18,10 @@ def table_rows(output: str) -> list[list[str]]:
     return [[cell.strip() for cell in line.split("│")[1:-1]] for line in output.splitlines() if line.startswith("│")]
 
 
-def application() -> typer.Typer:
-    app = typer.Typer(cls=cli.DisburseGroup)
-
-    @app.callback()
-    def main() -> None:
-        """A stand-in for the real root command."""
-
-    report_app = typer.Typer()
-    report_app.add_typer(ledger_reports_app)
-    app.add_typer(report_app, name="report")
-    return app
-
-
 @pytest.fixture
 def run(engine, database_url: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(cli.state, "database_url", database_url)
-
     def invoke(*arguments: str):  # type: ignore[no-untyped-def]
-        result = CliRunner().invoke(application(), list(arguments))
+        result = CliRunner().invoke(cli.app, ["--db", database_url, *arguments])
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
         return result
@@ -49,8 +32,22 @@ def run(engine, database_url: str, monkeypatch: pytest.MonkeyPatch):  # type: ig
 def test_ledger_prints_and_writes(engine, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     post_books(engine)
     out = tmp_path / "211.xlsx"
-    result = run("report", "ledger", "--entity", "COUNTY", "--period", "2026-10", "--account", "211",
-                 "--household", HOUSEHOLD_TWO, "--fund", FUND_PV, "--out", str(out))
+    result = run(
+        "report",
+        "ledger",
+        "--entity",
+        "COUNTY",
+        "--period",
+        "2026-10",
+        "--account",
+        "211",
+        "--household",
+        HOUSEHOLD_TWO,
+        "--fund",
+        FUND_PV,
+        "--out",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
     assert f"明细账 COUNTY 2026-10 211 应付款 (户编号 {HOUSEHOLD_TWO}，资金来源 {FUND_PV})" in result.stdout
     table = {cells[1] or cells[3]: cells for cells in table_rows(result.stdout)}
@@ -78,8 +75,18 @@ def test_ledger_csv_neutralises_formula_memo(engine, run, tmp_path: Path) -> Non
 def test_ledger_refusals(engine, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = run("report", "ledger", "--entity", "COUNTY", "--period", "2026-10", "--account", "999")
     assert result.exit_code == 1 and "account '999' does not exist" in result.stderr
-    result = run("report", "ledger", "--entity", "COUNTY", "--period", "2026-10", "--account", "102",
-                 "--out", str(tmp_path / "detail.pdf"))
+    result = run(
+        "report",
+        "ledger",
+        "--entity",
+        "COUNTY",
+        "--period",
+        "2026-10",
+        "--account",
+        "102",
+        "--out",
+        str(tmp_path / "detail.pdf"),
+    )
     assert result.exit_code == 1 and "written as .xlsx or .csv, not .pdf" in result.stderr
     assert result.stdout == ""
 
@@ -102,8 +109,18 @@ def test_vouchers_writes_html(engine, run, tmp_path: Path) -> None:  # type: ign
 
 def test_vouchers_refusals(engine, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     post_books(engine)
-    missing = run("report", "vouchers", "--entity", "COUNTY", "--period", "2026-10", "--voucher", "记-0042",
-                  "--out", str(tmp_path / "v.html"))
+    missing = run(
+        "report",
+        "vouchers",
+        "--entity",
+        "COUNTY",
+        "--period",
+        "2026-10",
+        "--voucher",
+        "记-0042",
+        "--out",
+        str(tmp_path / "v.html"),
+    )
     assert missing.exit_code == 1 and "has no voucher 记-0042" in missing.stderr
     wrong = run("report", "vouchers", "--entity", "COUNTY", "--period", "2026-10", "--out", str(tmp_path / "v.pdf"))
     assert wrong.exit_code == 1 and "written as .html" in wrong.stderr

@@ -9,10 +9,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
-from ledger_core.db import transaction
-from ledger_core.model import DisburseError
-from reports.ledger_detail import account_detail, balance_direction, write_account_detail
 from test_reports_books import (
     ENTITY,
     FORMULA_MEMO,
@@ -22,6 +18,10 @@ from test_reports_books import (
     HOUSEHOLD_TWO,
     post_books,
 )
+
+from disburse.foundation.db import transaction
+from disburse.foundation.errors import DisburseError
+from disburse.reports.ledger_detail import account_detail, balance_direction, write_account_detail
 
 OCTOBER = "2026-10"
 
@@ -80,7 +80,10 @@ def test_payables_a_liability_with_sub_accounts(engine) -> None:  # type: ignore
         ("记-0005", "211", HOUSEHOLD_TWO),
     ]
     assert [(line.direction, line.balance_fen) for line in result.lines] == [
-        ("贷", 230_000), ("贷", 380_000), ("贷", 200_000), ("贷", 380_000),
+        ("贷", 230_000),
+        ("贷", 380_000),
+        ("贷", 200_000),
+        ("贷", 380_000),
     ]
     assert (result.period_debit_fen, result.period_credit_fen) == (180_000, 380_000)
     assert (result.closing_balance_fen, result.closing_direction) == (380_000, "贷")
@@ -92,7 +95,11 @@ def test_payables_without_sub_accounts(engine) -> None:  # type: ignore[no-untyp
     result = detail(engine, "211", include_sub_accounts=False)
     assert result.opening_balance_fen == 180_000
     assert [line.balance_fen for line in result.lines] == [230_000, 50_000, 230_000]
-    assert (result.period_debit_fen, result.period_credit_fen, result.closing_balance_fen) == (180_000, 230_000, 230_000)
+    assert (result.period_debit_fen, result.period_credit_fen, result.closing_balance_fen) == (
+        180_000,
+        230_000,
+        230_000,
+    )
 
 
 def test_payables_by_household(engine) -> None:  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from ledger_core.masking import mask_frame, mask_identifier
+from disburse.foundation.masking import mask_frame, mask_identifier
 
 
 @pytest.mark.parametrize(
@@ -43,11 +43,13 @@ def test_unmasked_shows_the_whole_value() -> None:
 
 
 def test_mask_frame_masks_only_the_named_columns() -> None:
-    frame = pd.DataFrame({
-        "name": ["张三", "李四", "王五"],
-        "id_number": ["610102199001011234", None, "12345678"],
-        "account_no": ["6228480012345678901", "6217000012345678", math.nan],
-    })
+    frame = pd.DataFrame(
+        {
+            "name": ["张三", "李四", "王五"],
+            "id_number": ["610102199001011234", None, "12345678"],
+            "account_no": ["6228480012345678901", "6217000012345678", math.nan],
+        }
+    )
     masked = mask_frame(frame, ["id_number", "account_no"])
     assert masked["name"].tolist() == ["张三", "李四", "王五"]
     assert masked["id_number"].tolist() == ["610102********1234", None, "****5678"]
@@ -63,7 +65,7 @@ def test_mask_frame_refuses_a_column_it_cannot_find() -> None:
 
 
 def test_a_payee_is_masked_only_when_it_is_a_resident_id():
-    from ledger_core.masking import mask_payee
+    from disburse.foundation.masking import mask_payee
 
     assert mask_payee("11010519491231002X") == "110105********002X"
     assert mask_payee("6110021012010001") == "6110021012010001"  # a household id is not personal

@@ -7,11 +7,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
-from ledger_core.db import transaction
-from ledger_core.model import DisburseError
-from reports.vouchers import voucher_number_of, vouchers_html, vouchers_of, write_vouchers_html
 from test_reports_books import ENTITY, FUND_SUBSIDY, HOUSEHOLD_TWO, post_books
+
+from disburse.foundation.db import transaction
+from disburse.foundation.errors import DisburseError
+from disburse.reports.vouchers import voucher_number_of, vouchers_html, vouchers_of, write_vouchers_html
 
 OCTOBER = "2026-10"
 
@@ -43,7 +43,11 @@ def test_one_page_per_voucher_in_number_order(engine) -> None:  # type: ignore[n
     pages = sections(html)
     assert len(pages) == 5
     assert [re.search(r"凭证号：(记-\d{4})", page).group(1) for page in pages] == [  # type: ignore[union-attr]
-        "记-0001", "记-0002", "记-0003", "记-0004", "记-0005",
+        "记-0001",
+        "记-0002",
+        "记-0003",
+        "记-0004",
+        "记-0005",
     ]
     assert "page-break-after: always" in html
     assert html.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in html

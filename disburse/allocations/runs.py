@@ -1,0 +1,712 @@
+"""Allocation runs: compute a rule over the registers as of its period, store the result, and
+take it through approval (a second person) to balanced entries in the paying entity's books.
+
+The math is the pure functions of this package; this module gathers their inputs from the
+registers and files, stores what they return, and hands entries to ledger_core's poster (the
+only code that writes postings). A run never commits: the command around it does, once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from disburse.allocations.dividends import allocate_dividend
+from disburse.allocations.frames import AllocationError, service_period_bounds
+from disburse.allocations.model import AllocationResult, Step, explain, result_build
+from disburse.allocations.pv import allocate_pv
+from disburse.allocations.rules import CoopDividendRule, PvRevenueRule, RuleError, SubsidyRule, load_rule
+from disburse.allocations.subsidies import allocate_subsidy
+from disburse.allocations.tables import (
+    AllocationExclusionRow,
+    AllocationLineRow,
+    AllocationRunRow,
+    AllocationStepRow,
+    SettlementAllocationRow,
+    utc_now,
+)
+from disburse.foundation.bulk import frame_insert
+from disburse.foundation.dates import period_bounds, period_of, period_problem
+from disburse.foundation.errors import DisburseError, ImportRefused
+from disburse.foundation.files import file_sha256
+from disburse.foundation.frames import text_or_none
+from disburse.foundation.money import fen_from_text
+from disburse.ledger.model import EntryBatch
+from disburse.ledger.posting import post_entries
+from disburse.ledger.service import entity_by_code
+from disburse.registry import queries as registry
+
+# A journal entry holds at most this many household lines (line numbers are SMALLINT); a
+# village rarely has more, and a larger group is split over several entries.
+ENTRY_LINES_MAX = 20_000
+FUND_SOURCE_LENGTH_MAX = 64
+# Lines that are not paid to anyone through a bank: held back for a decision or by a cap.
+UNPAID_COMPONENTS = frozenset({"suspense_deceased", "cap_held_back"})
+PAYABLE_PAYEE_TYPES = frozenset({"household", "person"})
+
+COMPONENT_NAMES_ZH = {
+    "household_share": "农户收益分配",
+    "collective_share": "村集体收益",
+    "public_welfare_wage": "公益岗位工资",
+    "wage_pool_unused": "公益岗位结余",
+    "om_deduction": "运维费",
+    "land_rent_deduction": "土地租金",
+    "insurance_deduction": "保险费",
+    "inactive_claims_residual": "未生效份额尾差",
+    "dividend": "拨改股分红",
+    "floor_shortfall": "保底分红欠付",
+    "suspense_deceased": "已故持有人分红暂挂",
+    "cap_held_back": "封顶留存",
+    "benefit": "补助发放",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """What `allocate` did: the run (stored or, for a dry run, not), and its result."""
+
+    run_id: int | None
+    created: bool
+    result: AllocationResult
+    lines: pd.DataFrame  # result lines with village_code, head_name and source_reference
+    period: str
+    rule_name: str
+    status: str
+
+
+def month_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """The first and last day of ``period``; refused when it is not YYYY-MM."""
+    problem = period_problem(period)
+    if problem:
+        raise DisburseError(problem)
+    return period_bounds(period)
+
+
+def _rule(rule_path: Path) -> PvRevenueRule | CoopDividendRule | SubsidyRule:
+    try:
+        return load_rule(Path(rule_path))
+    except RuleError as error:
+        details = "; ".join(f"{path or '(file)'}: {message}" for path, message in error.problems) or str(error)
+        raise DisburseError(f"{rule_path}: the rule file was refused: {details}") from None
+    except FileNotFoundError:
+        raise DisburseError(f"{rule_path}: no such rule file") from None
+
+
+def _subject(rule: PvRevenueRule | CoopDividendRule | SubsidyRule) -> str:
+    if isinstance(rule, PvRevenueRule):
+        return rule.station_id
+    if isinstance(rule, CoopDividendRule):
+        return rule.cooperative_id
+    return rule.programme
+
+
+def _refuse_file(parsed) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    if parsed.refused:
+        raise ImportRefused(list(parsed.problems))
+    return parsed.frame
+
+
+def _combine(results: list[tuple[str, AllocationResult]], rule_kind: str, rule_name: str) -> AllocationResult:
+    """One result from several (a PV run over several settlement rows), lines tagged by source."""
+    frames, exclusions, steps = [], [], []
+    summary: dict[str, int] = {}
+    for source, result in results:
+        lines = result.lines.copy()
+        lines["source_reference"] = source
+        frames.append(lines)
+        exclusions.append(result.exclusions)
+        steps.extend(Step(f"[{source}] {step.text}", step.amount_fen, step.component) for step in result.steps)
+        for key, value in result.summary.items():
+            summary[key] = summary.get(key, 0) + int(value)
+    pool = sum(result.pool_fen for _, result in results)
+    combined = result_build(
+        rule_kind=rule_kind,
+        rule_name=rule_name,
+        pool_fen=pool,
+        line_frames=frames,
+        exclusion_frames=exclusions,
+        summary=summary,
+        steps=steps,
+    )
+    exclusions_frame = combined.exclusions.drop_duplicates().reset_index(drop=True)
+    return AllocationResult(
+        combined.rule_kind,
+        combined.rule_name,
+        combined.pool_fen,
+        combined.lines,
+        exclusions_frame,
+        combined.summary,
+        combined.steps,
+    )
+
+
+def _compute(session: Session, rule, period: str, pool_yuan: str | None, inputs_path: Path | None):  # type: ignore[no-untyped-def]
+    """A period before the first register snapshot (a national subsidy for 2025 arriving in 2026,
+        say) is computed on the oldest snapshot, with enrolments, exits and deaths after the period
+        left out, because that is the best knowledge of the register as it stood then.
+
+    Run the rule's math on its inputs; returns the result, a description of the inputs, and
+        the households frame it used (for names and villages in the report)."""
+    period_start, period_end = month_bounds(period)
+    inputs_sha = file_sha256(inputs_path) if inputs_path else None
+    if isinstance(rule, PvRevenueRule):
+        taken = set(session.scalars(select(SettlementAllocationRow.settlement_id)).all())
+        settlements = registry.settlements(session, rule.station_id)
+        settlements = settlements[~settlements["id"].isin(taken)]
+        if settlements.empty:
+            raise DisburseError(
+                f"{rule.station_id} has no settlement rows that are not allocated yet; import a 电费结算单 first"
+            )
+        roster = None
+        if inputs_path:
+            from disburse.importers.programme_inputs import parse_roster
+
+            roster = _refuse_file(parse_roster(inputs_path))
+        results: list[tuple[str, AllocationResult]] = []
+        cache: dict[tuple[dt.date, dt.date], tuple] = {}
+        for row in settlements.sort_values(["service_period", "revenue_type", "id"]).to_dict("records"):
+            start, end = service_period_bounds(str(row["service_period"]))
+            if (start, end) not in cache:
+                cache[(start, end)] = (
+                    *registry.register_as_of(session, end, before_first_snapshot="oldest"),
+                    registry.holdings_as_of(session, rule.station_id, start, end),
+                )
+            households, people, holdings = cache[(start, end)]
+            # The wage roster is the run month's attendance: it is paid from the settlement of
+            # that month only; another period's wage part stays unused (reported).
+            settlement_roster = roster if roster is not None and row["service_period"] == period else None
+            try:
+                result = allocate_pv(rule, row, households, people, holdings, settlement_roster)
+            except AllocationError as error:
+                raise DisburseError(
+                    f"{rule.name}, settlement row {row['id']} ({row['service_period']} {row['revenue_type']}): {error}"
+                ) from None
+            results.append((f"settlement {row['id']} {row['service_period']} {row['revenue_type']}", result))
+        combined = _combine(results, rule.kind, rule.name)
+        # Names and villages for the report come from the newest register among the periods.
+        households_for_names = cache[max(cache)][0]
+        description = {
+            "settlements": [
+                [int(row["id"]), str(row["service_period"]), str(row["revenue_type"]), int(row["amount_fen"])]
+                for row in settlements.sort_values("id").to_dict("records")
+            ],
+            "roster_sha256": inputs_sha,
+        }
+        return combined, description, households_for_names
+    if isinstance(rule, CoopDividendRule):
+        start, end = rule.period.start, rule.period.end
+        pool_fen = fen_from_text(pool_yuan) if pool_yuan is not None else None
+        households, people = registry.register_as_of(session, end, before_first_snapshot="oldest")
+        holdings = registry.holdings_as_of(session, rule.cooperative_id, start, end)
+        try:
+            result = allocate_dividend(rule, households, people, holdings, pool_fen)
+        except AllocationError as error:
+            raise DisburseError(f"{rule.name}: {error}") from None
+        return (
+            result,
+            {"pool_fen": pool_fen if pool_fen is not None else rule.pool_fen, "from": str(start), "to": str(end)},
+            households,
+        )
+    households, people = registry.register_as_of(session, period_end, before_first_snapshot="oldest")
+    inputs = _subsidy_inputs(rule, inputs_path)
+    try:
+        result = allocate_subsidy(rule, households, people, period_start, period_end, inputs)
+    except AllocationError as error:
+        raise DisburseError(f"{rule.name}: {error}") from None
+    return result, {"inputs_sha256": inputs_sha}, households
+
+
+def _subsidy_inputs(rule: SubsidyRule, inputs_path: Path | None) -> pd.DataFrame | None:
+    from disburse.allocations.rules import MedicalTopUpBasis, RosterBasis
+    from disburse.importers import programme_inputs
+
+    if inputs_path is None:
+        return None
+    if isinstance(rule.basis, RosterBasis):
+        frame = _refuse_file(programme_inputs.parse_roster(inputs_path))
+        rates = pd.array(frame["daily_rate_fen"], dtype="Int64")
+        # A blank 日工资标准 means "the rule's rate", not zero.
+        rates[np.asarray(frame["daily_rate_fen"].to_numpy() == 0)] = pd.NA
+        return pd.DataFrame(
+            {
+                "id_number": frame["id_number"],
+                "name": frame["name"],
+                "days_on_duty": frame["days_worked"],
+                "daily_rate_fen": rates,
+            }
+        )
+    if isinstance(rule.basis, MedicalTopUpBasis):
+        return _refuse_file(programme_inputs.parse_hospital_bills(inputs_path))
+    return _refuse_file(programme_inputs.parse_repair_applications(inputs_path))
+
+
+def _lines_for_storage(result: AllocationResult, households: pd.DataFrame) -> pd.DataFrame:
+    lines = result.lines.copy()
+    if "source_reference" not in lines.columns:
+        lines["source_reference"] = None
+    lookup = households.set_index("household_id")[["village_code", "head_name"]] if len(households) else None
+    if lookup is not None:
+        lines = lines.join(lookup, on="household_id")
+    else:
+        lines["village_code"] = None
+        lines["head_name"] = None
+    collective = lines["payee_type"] == "collective"
+    lines.loc[collective, "village_code"] = lines.loc[collective, "payee_id"]
+    return lines
+
+
+def _digest_lines(lines: pd.DataFrame) -> str:
+    """SHA-256 over what each line pays to whom: part of a run's identity (same bytes as
+    joining each row's fields with \x1f and ending every row with \x1e)."""
+    columns = [
+        [
+            "" if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else str(value)
+            for value in lines[name].tolist()
+        ]
+        for name in (
+            "payee_type",
+            "payee_id",
+            "component",
+            "account_code",
+            "debit_account_code",
+            "amount_fen",
+            "account_no",
+        )
+    ]
+    text = "".join("\x1f".join(row) + "\x1e" for row in zip(*columns))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def calculate_run(
+    session: Session,
+    rule_path: Path,
+    period: str,
+    user: str,
+    *,
+    pool_yuan: str | None = None,
+    inputs_path: Path | None = None,
+    dry_run: bool = False,
+) -> RunOutcome:
+    """Compute a run. The same rule text, period and inputs return the existing run."""
+    rule = _rule(rule_path)
+    entity_by_code(session, rule.paying_entity)
+    result, description, households = _compute(session, rule, period, pool_yuan, inputs_path)
+    lines = _lines_for_storage(result, households)
+    description["lines_sha256"] = _digest_lines(lines)
+    inputs_text = json.dumps(description, ensure_ascii=False, sort_keys=True, default=str)
+    inputs_sha = hashlib.sha256(inputs_text.encode()).hexdigest()
+    run_key = hashlib.sha256(f"{rule.sha256}\x1f{period}\x1f{inputs_sha}".encode()).hexdigest()
+    payable = int(
+        lines.loc[
+            lines["payee_type"].isin(PAYABLE_PAYEE_TYPES) & ~lines["component"].isin(UNPAID_COMPONENTS), "amount_fen"
+        ].sum()
+    )
+    if dry_run:
+        return RunOutcome(None, False, result, lines, period, rule.name, "dry-run")
+    existing = session.execute(
+        select(AllocationRunRow.id, AllocationRunRow.status).where(AllocationRunRow.run_key == run_key)
+    ).first()
+    if existing is not None:
+        return RunOutcome(existing.id, False, result, lines, period, rule.name, existing.status)
+    subject = _subject(rule)
+    previous = session.scalar(
+        select(AllocationRunRow.id)
+        .where(
+            AllocationRunRow.rule_kind == rule.kind,
+            AllocationRunRow.rule_subject == subject,
+            AllocationRunRow.period == period,
+            AllocationRunRow.status == "posted",
+        )
+        .order_by(AllocationRunRow.id.desc())
+    )
+    if isinstance(rule, PvRevenueRule):
+        previous = None  # a PV run only takes settlements no posted run has taken
+    run_id = session.execute(
+        insert(AllocationRunRow)
+        .values(
+            run_key=run_key,
+            rule_kind=rule.kind,
+            rule_name=rule.name,
+            rule_subject=subject,
+            rule_text=rule.text,
+            rule_sha256=rule.sha256,
+            inputs_sha256=inputs_sha,
+            inputs_description=inputs_text,
+            period=period,
+            paying_entity_code=rule.paying_entity,
+            fund_source=rule.fund_source[:FUND_SOURCE_LENGTH_MAX],
+            status="calculated",
+            pool_fen=result.pool_fen,
+            payable_fen=payable,
+            line_count=len(lines),
+            exclusion_count=len(result.exclusions),
+            summary_json=json.dumps(dict(result.summary), sort_keys=True),
+            supersedes_run_id=previous,
+            calculated_by=user,
+            calculated_at=utc_now(),
+        )
+        .returning(AllocationRunRow.id)
+    ).scalar_one()
+
+    # A million lines go through the driver in one bulk insert, column by column.
+    def texts(column: str) -> list[str | None]:
+        return [text_or_none(value) for value in lines[column].tolist()]
+
+    stored = pd.DataFrame(
+        {
+            "run_id": run_id,
+            "line_number": np.arange(1, len(lines) + 1, dtype=np.int64),
+            "payee_type": lines["payee_type"].astype(str).tolist(),
+            "payee_id": lines["payee_id"].astype(str).tolist(),
+            "household_id": texts("household_id"),
+            "village_code": texts("village_code"),
+            "component": lines["component"].astype(str).tolist(),
+            "account_code": lines["account_code"].astype(str).tolist(),
+            "debit_account_code": lines["debit_account_code"].astype(str).tolist(),
+            "amount_fen": lines["amount_fen"].astype(np.int64).to_numpy(),
+            "basis": [value or "" for value in texts("basis")],
+            "share_numerator": texts("share_numerator"),
+            "share_denominator": texts("share_denominator"),
+            "note": [value or "" for value in texts("note")],
+            "account_no": texts("account_no"),
+            "account_name": texts("account_name"),
+            "source_reference": texts("source_reference"),
+        }
+    )
+    frame_insert(session, AllocationLineRow.__tablename__, stored, list(stored.columns))
+    if len(result.exclusions):
+        session.execute(
+            insert(AllocationExclusionRow),
+            [
+                {
+                    "run_id": run_id,
+                    "household_id": text_or_none(row["household_id"]),
+                    "id_number": text_or_none(row["id_number"]),
+                    "reason": str(row["reason"]),
+                }
+                for row in result.exclusions.to_dict("records")
+            ],
+        )
+    if result.steps:
+        session.execute(
+            insert(AllocationStepRow),
+            [
+                {
+                    "run_id": run_id,
+                    "position": position,
+                    "text": step.text,
+                    "amount_fen": step.amount_fen,
+                    "component": step.component,
+                }
+                for position, step in enumerate(result.steps, start=1)
+            ],
+        )
+    return RunOutcome(run_id, True, result, lines, period, rule.name, "calculated")
+
+
+def run_row(session: Session, run_id: int) -> AllocationRunRow:
+    run = session.get(AllocationRunRow, run_id)
+    if run is None:
+        raise DisburseError(f"allocation run {run_id} does not exist; `disburse runs list` shows the runs")
+    return run
+
+
+def list_runs(session: Session) -> list[AllocationRunRow]:
+    return list(session.scalars(select(AllocationRunRow).order_by(AllocationRunRow.id)))
+
+
+def approve_run(session: Session, run_id: int, user: str) -> str:
+    """Approve a calculated run; the approver must not be the person who calculated it."""
+    run = run_row(session, run_id)
+    if run.status == "approved" and run.approved_by == user:
+        return f"run {run_id} was already approved by {user}; nothing changed"
+    if run.status != "calculated":
+        raise DisburseError(f"run {run_id} is {run.status}; only a calculated run can be approved")
+    if run.calculated_by == user:
+        raise DisburseError(f"run {run_id} was calculated by {user}; a different person must approve it (four eyes)")
+    run.status, run.approved_by, run.approved_at = "approved", user, utc_now()
+    return f"run {run_id} approved by {user}"
+
+
+def cancel_run(session: Session, run_id: int, user: str) -> str:
+    """Cancel a run that is not posted; its key is freed so the same inputs can be computed again."""
+    run = run_row(session, run_id)
+    if run.status == "cancelled":
+        return f"run {run_id} is already cancelled; nothing changed"
+    if run.status in ("posted", "superseded"):
+        raise DisburseError(
+            f"run {run_id} is {run.status}; a posted run is corrected by a new run (its difference is posted) or by reversing entries"
+        )
+    run.status, run.cancelled_by, run.cancelled_at = "cancelled", user, utc_now()
+    run.run_key = f"cancelled-{run_id}"
+    return f"run {run_id} cancelled"
+
+
+def run_lines(session: Session, run_id: int) -> pd.DataFrame:
+    rows = (
+        session.execute(
+            select(AllocationLineRow).where(AllocationLineRow.run_id == run_id).order_by(AllocationLineRow.line_number)
+        )
+        .scalars()
+        .all()
+    )
+    columns = [
+        "line_number",
+        "payee_type",
+        "payee_id",
+        "household_id",
+        "village_code",
+        "component",
+        "account_code",
+        "debit_account_code",
+        "amount_fen",
+        "basis",
+        "share_numerator",
+        "share_denominator",
+        "note",
+        "account_no",
+        "account_name",
+        "source_reference",
+    ]
+    return pd.DataFrame([[getattr(row, column) for column in columns] for row in rows], columns=columns)
+
+
+LINE_KEY = ["payee_type", "payee_id", "household_id", "component", "account_code", "debit_account_code"]
+
+
+def run_difference(session: Session, old_run_id: int, new_run_id: int) -> pd.DataFrame:
+    """Per payee and component: old amount, new amount, difference (new − old), non-zero only."""
+    old = run_lines(session, old_run_id)
+    new = run_lines(session, new_run_id)
+
+    def totals(frame: pd.DataFrame) -> pd.DataFrame:
+        keyed = frame.assign(household_id=frame["household_id"].fillna(""))
+        return (
+            keyed.groupby(LINE_KEY, sort=True, dropna=False)
+            .agg(
+                amount_fen=("amount_fen", "sum"),
+                village_code=("village_code", "first"),
+                account_no=("account_no", "last"),
+                account_name=("account_name", "last"),
+            )
+            .reset_index()
+        )
+
+    merged = totals(old).merge(totals(new), on=LINE_KEY, how="outer", suffixes=("_old", "_new"))
+    merged["old_fen"] = merged["amount_fen_old"].fillna(0).astype("int64")
+    merged["new_fen"] = merged["amount_fen_new"].fillna(0).astype("int64")
+    merged["difference_fen"] = merged["new_fen"] - merged["old_fen"]
+    merged["village_code"] = merged["village_code_new"].combine_first(merged["village_code_old"])
+    merged["account_no"] = merged["account_no_new"].combine_first(merged["account_no_old"])
+    merged["account_name"] = merged["account_name_new"].combine_first(merged["account_name_old"])
+    merged["household_id"] = merged["household_id"].replace("", None)
+    changed = merged[merged["difference_fen"] != 0]
+    return changed[
+        LINE_KEY + ["village_code", "old_fen", "new_fen", "difference_fen", "account_no", "account_name"]
+    ].reset_index(drop=True)
+
+
+def _entry_date(period: str, today: dt.date) -> dt.date:
+    start, end = month_bounds(period)
+    return min(max(today, start), end)
+
+
+def _entries(
+    run: AllocationRunRow, lines: pd.DataFrame, amount_column: str, memo_prefix: str, date: dt.date
+) -> EntryBatch:
+    """Entries of a run: per component, debit account and village, one debit posting for the
+    group's total and one credit posting per line (one line per household, as 收益分配 is booked)."""
+    lines = lines[lines[amount_column] != 0].copy()
+    lines["village_key"] = lines["village_code"].fillna("")
+    entity, period, fund = run.paying_entity_code, run.period, run.fund_source
+    entity_codes: list[str] = []
+    memos: list[str] = []
+    entry_index: list[int] = []
+    accounts: list[str] = []
+    amounts: list[int] = []
+    households: list[str | None] = []
+    for (component, debit_account, village), group in lines.groupby(
+        ["component", "debit_account_code", "village_key"], sort=True
+    ):
+        for start in range(0, len(group), ENTRY_LINES_MAX):
+            chunk = group.iloc[start : start + ENTRY_LINES_MAX]
+            index = len(entity_codes)
+            entity_codes.append(entity)
+            name = COMPONENT_NAMES_ZH.get(component, component)
+            memos.append(f"{memo_prefix}{run.rule_name} {name}{(' ' + village) if village else ''}"[:500])
+            chunk_amounts = chunk[amount_column].astype("int64").tolist()
+            total = sum(chunk_amounts)
+            if total:
+                entry_index.append(index)
+                accounts.append(debit_account)
+                amounts.append(total)
+                households.append(None)
+            entry_index.extend([index] * len(chunk))
+            accounts.extend(chunk["account_code"].tolist())
+            amounts.extend(-amount for amount in chunk_amounts)
+            households.extend(text_or_none(value) for value in chunk["household_id"])
+    count = len(entity_codes)
+    return EntryBatch(
+        entity_code=entity_codes,
+        period=[period] * count,
+        entry_date=[date] * count,
+        memo=memos,
+        source_kind=["allocation_run"] * count,
+        source_reference=[f"run {run.id}"] * count,
+        reverses_entry_id=[None] * count,
+        label=[f"run {run.id} {memo}" for memo in memos],
+        posting_entry_index=np.asarray(entry_index, dtype=np.int64),
+        account_code=accounts,
+        amount_fen=np.asarray(amounts, dtype=np.int64),
+        household_id=households,
+        fund_source=[fund] * len(amounts),
+        payment_reference=[None] * len(amounts),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PostOutcome:
+    """What posting a run wrote."""
+
+    run_id: int
+    changed: bool
+    entry_count: int
+    posting_count: int
+    adjustment_of: int | None
+    message: str
+    # What the posting made payable, one row per payee line (the columns of
+    # payouts.model.PAYABLE_COLUMNS): the caller hands it to payouts.payables.record_payables in
+    # the same transaction. Empty when nothing changed.
+    payables: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def post_run(session: Session, run_id: int, user: str, today: dt.date | None = None) -> PostOutcome:
+    """Post an approved run (or, when it supersedes a posted run, only the difference)."""
+    run = run_row(session, run_id)
+    if run.status == "posted":
+        return PostOutcome(
+            run_id, False, 0, 0, run.supersedes_run_id, f"run {run_id} is already posted; nothing changed"
+        )
+    if run.status != "approved":
+        raise DisburseError(f"run {run_id} is {run.status}; it must be approved by a second person before posting")
+    date = _entry_date(run.period, today or dt.date.today())
+    if period_of(date) != run.period:
+        raise DisburseError(f"run {run_id} belongs to {run.period}, which cannot be dated")
+    previous = run_row(session, run.supersedes_run_id) if run.supersedes_run_id else None
+    if previous is not None and previous.status == "posted":
+        lines = run_difference(session, previous.id, run.id)
+        batch = (
+            _entries(run, lines, "difference_fen", f"调整(run {previous.id}→{run.id}) ", date) if len(lines) else None
+        )
+    else:
+        previous = None
+        batch = _entries(run, run_lines(session, run.id), "amount_fen", "", date)
+    settlements = json.loads(run.inputs_description).get("settlements", [])
+    if settlements:
+        taken = session.scalars(
+            select(SettlementAllocationRow.settlement_id).where(
+                SettlementAllocationRow.settlement_id.in_([s[0] for s in settlements])
+            )
+        ).all()
+        if taken:
+            raise DisburseError(
+                f"run {run_id}: settlement rows {sorted(taken)} were allocated by another posted run; calculate again"
+            )
+        session.execute(
+            insert(SettlementAllocationRow),
+            [{"settlement_id": settlement[0], "run_id": run_id, "allocated_on": date} for settlement in settlements],
+        )
+    entry_count = posting_count = 0
+    request_id = None
+    if batch is not None and batch.entry_count:
+        result = post_entries(session, batch, idempotency_key=f"run:{run_id}", user=user)
+        entry_count, posting_count, request_id = result.entry_count, batch.posting_count, result.post_request_id
+    if previous is not None:
+        previous.status = "superseded"
+    run.status, run.posted_by, run.posted_at, run.post_request_id = "posted", user, utc_now(), request_id
+    posted_lines = lines if previous is not None else run_lines(session, run.id)
+    what = f"the difference from run {previous.id}" if previous is not None else "its lines"
+    return PostOutcome(
+        run_id,
+        True,
+        entry_count,
+        posting_count,
+        previous.id if previous else None,
+        f"run {run_id} posted ({what}): {entry_count} entries, {posting_count} postings in {run.paying_entity_code} {run.period}",
+        _payables(run, posted_lines, "difference_fen" if previous is not None else "amount_fen"),
+    )
+
+
+def _payables(run: AllocationRunRow, posted_lines: pd.DataFrame, amount_column: str) -> pd.DataFrame:
+    """The payee lines a posting made payable: households, people and collectives paid through
+    the bank, not the parts that stay in the books (retained, rounding, suspense)."""
+    payable = posted_lines[
+        posted_lines["payee_type"].isin(PAYABLE_PAYEE_TYPES)
+        & ~posted_lines["component"].isin(UNPAID_COMPONENTS)
+        & (posted_lines[amount_column] != 0)
+    ]
+    return pd.DataFrame(
+        {
+            "entity_code": run.paying_entity_code,
+            "run_id": run.id,
+            "source_line": payable["line_number"] if "line_number" in payable.columns else range(1, len(payable) + 1),
+            "household_id": payable["household_id"],
+            "payee_type": payable["payee_type"],
+            "payee_id": payable["payee_id"].astype(str),
+            "programme": run.rule_name,
+            "fund_source": run.fund_source,
+            "account_code": payable["account_code"],
+            "amount_fen": payable[amount_column].astype("int64"),
+            "account_no": payable["account_no"],
+            "account_name": payable["account_name"],
+            "period": run.period,
+        }
+    ).reset_index(drop=True)
+
+
+def explain_run(session: Session, run_id: int, household_id: str) -> list[str]:
+    """Every step from the pool to one household's amount, from what the run stored."""
+    run = run_row(session, run_id)
+    lines = run_lines(session, run_id)
+    steps = (
+        session.execute(
+            select(AllocationStepRow).where(AllocationStepRow.run_id == run_id).order_by(AllocationStepRow.position)
+        )
+        .scalars()
+        .all()
+    )
+    exclusions = (
+        session.execute(select(AllocationExclusionRow).where(AllocationExclusionRow.run_id == run_id)).scalars().all()
+    )
+    exclusion_frame = pd.DataFrame(
+        [[e.household_id, e.id_number, e.reason] for e in exclusions], columns=["household_id", "id_number", "reason"]
+    )
+    stored = AllocationResult(
+        run.rule_kind,
+        run.rule_name,
+        run.pool_fen,
+        lines,
+        exclusion_frame,
+        json.loads(run.summary_json),
+        tuple(Step(step.text, step.amount_fen, step.component) for step in steps),
+    )
+    text = [f"run {run_id} ({run.status}), period {run.period}, rule sha256 {run.rule_sha256[:12]}…"]
+    return text + explain(stored, household_id)
+
+
+def village_summary(lines: pd.DataFrame) -> pd.DataFrame:
+    """Per village: payees and amount of the household and person lines, and the collective's."""
+    frame = lines.assign(village_code=lines["village_code"].fillna("(none)"))
+    return (
+        frame.groupby(["village_code", "component"], sort=True)
+        .agg(payees=("payee_id", "nunique"), amount_fen=("amount_fen", "sum"))
+        .reset_index()
+    )

@@ -1,0 +1,117 @@
+"""Storage of allocation runs: the exact rule text, the inputs' hash, every line, exclusion and
+step, and the run's way through calculated → approved → posted (or cancelled, or superseded).
+
+A run is a workflow record: its status moves on; its lines never change once calculated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from disburse.foundation.orm import Base, BigId, utc_now
+
+RUN_STATUSES = ("calculated", "approved", "posted", "cancelled", "superseded")
+
+
+class AllocationRunRow(Base):
+    """One computation of a rule for a period over given inputs."""
+
+    __tablename__ = "allocation_runs"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_key: Mapped[str] = mapped_column(String(64), unique=True)
+    rule_kind: Mapped[str] = mapped_column(String(32))
+    rule_name: Mapped[str] = mapped_column(String(200))
+    rule_subject: Mapped[str] = mapped_column(String(64))  # station, cooperative or programme
+    rule_text: Mapped[str] = mapped_column(Text)
+    rule_sha256: Mapped[str] = mapped_column(String(64))
+    inputs_sha256: Mapped[str] = mapped_column(String(64))
+    inputs_description: Mapped[str] = mapped_column(Text)
+    period: Mapped[str] = mapped_column(String(7))
+    paying_entity_code: Mapped[str] = mapped_column(String(32))
+    fund_source: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    pool_fen: Mapped[int] = mapped_column(BigInteger)
+    payable_fen: Mapped[int] = mapped_column(BigInteger)
+    line_count: Mapped[int] = mapped_column(Integer)
+    exclusion_count: Mapped[int] = mapped_column(Integer)
+    summary_json: Mapped[str] = mapped_column(Text)
+    supersedes_run_id: Mapped[int | None] = mapped_column(ForeignKey("allocation_runs.id"))
+    calculated_by: Mapped[str] = mapped_column(String(64))
+    calculated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    posted_by: Mapped[str | None] = mapped_column(String(64))
+    posted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    post_request_id: Mapped[int | None] = mapped_column(ForeignKey("post_requests.id"))
+    cancelled_by: Mapped[str | None] = mapped_column(String(64))
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    __table_args__ = (Index("ix_allocation_runs_subject_period", "rule_kind", "rule_subject", "period"),)
+
+
+class AllocationLineRow(Base):
+    """One line of a run: a payee, a component, the accounts, the amount and why."""
+
+    __tablename__ = "allocation_lines"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("allocation_runs.id"))
+    line_number: Mapped[int] = mapped_column(Integer)
+    payee_type: Mapped[str] = mapped_column(String(16))
+    payee_id: Mapped[str] = mapped_column(String(64))
+    household_id: Mapped[str | None] = mapped_column(String(32))
+    village_code: Mapped[str | None] = mapped_column(String(12))
+    component: Mapped[str] = mapped_column(String(40))
+    account_code: Mapped[str] = mapped_column(String(32))
+    debit_account_code: Mapped[str] = mapped_column(String(32))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    basis: Mapped[str] = mapped_column(Text)
+    # Exact share as a fraction; text because a denominator may outgrow 64 bits.
+    share_numerator: Mapped[str | None] = mapped_column(String(40))
+    share_denominator: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text)
+    account_no: Mapped[str | None] = mapped_column(String(40))
+    account_name: Mapped[str | None] = mapped_column(String(100))
+    source_reference: Mapped[str | None] = mapped_column(String(64))  # e.g. the settlement it came from
+    __table_args__ = (
+        UniqueConstraint("run_id", "line_number"),
+        Index(
+            "ix_allocation_lines_household_id",
+            "household_id",
+            sqlite_where=text("household_id IS NOT NULL"),
+            postgresql_where=text("household_id IS NOT NULL"),
+        ),
+    )
+
+
+class AllocationExclusionRow(Base):
+    """A household or person a run left out, and why."""
+
+    __tablename__ = "allocation_exclusions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("allocation_runs.id"), index=True)
+    household_id: Mapped[str | None] = mapped_column(String(32))
+    id_number: Mapped[str | None] = mapped_column(String(18))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class AllocationStepRow(Base):
+    """A pool-level step of a run, in order (for `runs explain`)."""
+
+    __tablename__ = "allocation_steps"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("allocation_runs.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    component: Mapped[str | None] = mapped_column(String(40))
+
+
+class SettlementAllocationRow(Base):
+    """A PV settlement row taken by a posted run; the primary key makes that happen once."""
+
+    __tablename__ = "settlement_allocations"
+    settlement_id: Mapped[int] = mapped_column(ForeignKey("pv_settlements.id"), primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("allocation_runs.id"))
+    allocated_on: Mapped[dt.date] = mapped_column(Date)

@@ -1,0 +1,234 @@
+"""`disburse allocate` and `disburse runs ...`: parse arguments, call one service function in
+allocations.runs, render the result. Wired into cli.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from disburse.allocations.export import LINE_HEADERS, line_rows, write_run_export
+from disburse.cli.common import books, console
+from disburse.foundation.frames import blank_text
+from disburse.foundation.masking import mask_payee
+from disburse.foundation.money import format_yuan
+
+runs_app = typer.Typer(no_args_is_help=True, help="Allocation runs: list, show, explain, approve, post, cancel, diff.")
+
+
+def allocate(
+    rules: Path = typer.Argument(..., help="the rule file (YAML)"),
+    period: str = typer.Option(..., "--period", help="the month the run belongs to in the books, YYYY-MM"),
+    pool: Optional[str] = typer.Option(
+        None, "--pool", help="a cooperative's declared dividend pool in yuan (overrides the rule)"
+    ),
+    inputs: Optional[Path] = typer.Option(None, "--inputs", help="roster, hospital bills or house-repair applications"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="compute and show, store nothing"),
+    out: Optional[Path] = typer.Option(
+        None, "--out", help="write the payee lines, village summary and exclusions (.xlsx or .csv)"
+    ),
+    unmasked: bool = typer.Option(
+        False, "--unmasked", help="write full card and resident ID numbers (recorded in the audit log)"
+    ),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help="who calculates (recorded); or DISBURSE_USER"),
+) -> None:
+    """Compute an allocation run (status calculated); the same rule, period and inputs give the same run."""
+    from disburse.allocations.runs import calculate_run
+
+    with books() as session:
+        outcome = calculate_run(session, rules, period, user, pool_yuan=pool, inputs_path=inputs, dry_run=dry_run)
+    summary = dict(outcome.result.summary)
+    if outcome.run_id is None:
+        headline = f"dry run of {outcome.rule_name} for {period}: nothing stored"
+    elif outcome.created:
+        headline = f"run {outcome.run_id} calculated: {outcome.rule_name} for {period}"
+    else:
+        headline = (
+            f"run {outcome.run_id} already exists for this rule, period and input ({outcome.status}); nothing changed"
+        )
+    console.print(escape(headline))
+    table = Table("figure", "yuan", title="summary")
+    for key, value in summary.items():
+        if key.endswith("_fen"):
+            table.add_row(key.removesuffix("_fen"), format_yuan(int(value)))
+        else:
+            table.add_row(key, f"{int(value):,}")
+    console.print(table)
+    console.print(f"{len(outcome.lines):,} lines, {len(outcome.result.exclusions):,} exclusions")
+    if out is not None:
+        for path in write_run_export(out, outcome, unmasked):
+            console.print(f"written to {path}")
+
+
+@runs_app.command("list")
+def runs_list() -> None:
+    """List the allocation runs."""
+    from disburse.allocations.runs import list_runs
+
+    with books() as session:
+        runs = list_runs(session)
+    table = Table(
+        "run", "status", "period", "rule", "entity", "pool", "payable", "lines", "calculated by", "approved by"
+    )
+    for run in runs:
+        table.add_row(
+            str(run.id),
+            run.status,
+            run.period,
+            escape(run.rule_name),
+            run.paying_entity_code,
+            format_yuan(run.pool_fen),
+            format_yuan(run.payable_fen),
+            f"{run.line_count:,}",
+            run.calculated_by,
+            run.approved_by or "",
+        )
+    console.print(table)
+
+
+@runs_app.command("show")
+def runs_show(
+    run: int = typer.Argument(..., help="run id"),
+    out: Optional[Path] = typer.Option(None, "--out", help="write its lines (.xlsx or .csv)"),
+) -> None:
+    """Show a run: status, who did what, the summary, the inputs."""
+    from disburse.allocations.runs import run_lines, run_row
+
+    with books() as session:
+        row = run_row(session, run)
+        lines = run_lines(session, run)
+    console.print(
+        f"run {row.id}: {escape(row.rule_name)} ({row.rule_kind}) for {row.period} in {row.paying_entity_code} — {row.status}"
+    )
+    console.print(
+        f"calculated by {row.calculated_by} at {row.calculated_at:%Y-%m-%d %H:%M}"
+        + (f"; approved by {row.approved_by}" if row.approved_by else "")
+        + (f"; posted by {row.posted_by}" if row.posted_by else "")
+        + (f"; supersedes run {row.supersedes_run_id}" if row.supersedes_run_id else "")
+    )
+    console.print(f"rule sha256 {row.rule_sha256}; inputs sha256 {row.inputs_sha256}")
+    table = Table("figure", "value")
+    for key, value in json.loads(row.summary_json).items():
+        table.add_row(key, format_yuan(int(value)) if key.endswith("_fen") else f"{int(value):,}")
+    console.print(table)
+    by_component = lines.groupby("component")["amount_fen"].agg(["count", "sum"]).reset_index() if len(lines) else lines
+    components = Table("component", "lines", "yuan")
+    for item in by_component.to_dict("records"):
+        components.add_row(item["component"], f"{int(item['count']):,}", format_yuan(int(item["sum"])))
+    console.print(components)
+    if out is not None:
+        from disburse.foundation.workbook import write_table
+
+        write_table(
+            out,
+            title=f"{row.rule_name} {row.period}",
+            headers=LINE_HEADERS,
+            rows=line_rows(lines, row.rule_name),
+            money_columns=(6,),
+        )
+        console.print(f"written to {out}")
+
+
+@runs_app.command("explain")
+def runs_explain(
+    run: int = typer.Argument(..., help="run id"), household: str = typer.Argument(..., help="户编号")
+) -> None:
+    """Every step from the pool to one household's amount, in words and numbers."""
+    from disburse.allocations.runs import explain_run
+
+    with books() as session:
+        text = explain_run(session, run, household)
+    for line in text:
+        console.print(escape(line), highlight=False)
+
+
+@runs_app.command("approve")
+def runs_approve(
+    run: int = typer.Argument(..., help="run id"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help="who approves: not the person who calculated"),
+) -> None:
+    """Approve a calculated run (a different person from the one who calculated it)."""
+    from disburse.allocations.runs import approve_run
+
+    with books() as session:
+        message = approve_run(session, run, user)
+    console.print(message)
+
+
+@runs_app.command("post")
+def runs_post(
+    run: int = typer.Argument(..., help="run id"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help="who posts (recorded)"),
+) -> None:
+    """Post an approved run into the paying entity's books (only the difference when it supersedes a posted run)."""
+    from disburse.allocations.runs import post_run
+    from disburse.payouts.payables import record_payables
+
+    with books() as session:
+        outcome = post_run(session, run, user)
+        record_payables(session, outcome.payables)
+    console.print(outcome.message)
+
+
+@runs_app.command("cancel")
+def runs_cancel(
+    run: int = typer.Argument(..., help="run id"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help="who cancels (recorded)"),
+) -> None:
+    """Cancel a run that is not posted."""
+    from disburse.allocations.runs import cancel_run
+
+    with books() as session:
+        message = cancel_run(session, run, user)
+    console.print(message)
+
+
+@runs_app.command("diff")
+def runs_diff(
+    old: int = typer.Argument(..., help="the earlier run"),
+    new: int = typer.Argument(..., help="the later run"),
+    out: Optional[Path] = typer.Option(None, "--out", help="write the differences (.xlsx or .csv)"),
+) -> None:
+    """Per household and component: the old amount, the new one, and the difference."""
+    from disburse.allocations.runs import run_difference
+
+    with books() as session:
+        difference = run_difference(session, old, new)
+    table = Table("payee", "household", "component", "old", "new", "difference")
+    for row in difference.to_dict("records"):
+        table.add_row(
+            mask_payee(row["payee_id"]),
+            blank_text(row["household_id"]),
+            row["component"],
+            format_yuan(int(row["old_fen"])),
+            format_yuan(int(row["new_fen"])),
+            format_yuan(int(row["difference_fen"])),
+        )
+    console.print(table)
+    total = int(difference["difference_fen"].sum()) if len(difference) else 0
+    console.print(f"{len(difference):,} changed line(s); net difference {format_yuan(total)} yuan")
+    if out is not None:
+        from disburse.foundation.workbook import write_table
+
+        write_table(
+            out,
+            title=f"run {old} → run {new}",
+            headers=("收款人", "户编号", "项目", "原金额", "新金额", "差额"),
+            rows=[
+                [
+                    mask_payee(r["payee_id"]),
+                    blank_text(r["household_id"]),
+                    r["component"],
+                    int(r["old_fen"]),
+                    int(r["new_fen"]),
+                    int(r["difference_fen"]),
+                ]
+                for r in difference.to_dict("records")
+            ],
+            money_columns=(3, 4, 5),
+        )
+        console.print(f"written to {out}")

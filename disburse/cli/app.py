@@ -1,0 +1,177 @@
+"""The `disburse` command line: parse arguments, call one service function, render the result.
+
+Exit codes (one place maps them, in ``DisburseGroup.invoke``): 0 success, 1 the input or request
+was refused (with a one-paragraph message, never a traceback), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from typer.core import TyperGroup
+
+from disburse.cli import allocations, audit, demo, ledger, payouts, reconciliation, registry, reports
+from disburse.cli.common import error_console, state
+from disburse.foundation.db import database_url
+from disburse.foundation.errors import DisburseError, ImportRefused
+
+
+def _operational_reason(error: BaseException) -> str | None:
+    """The driver's reason when ``error`` is SQLAlchemy's OperationalError (a locked or missing
+    database file, a server that does not answer); None otherwise. SQLAlchemy is looked up, not
+    imported: a process that never touched the database has none of its errors."""
+    exc = sys.modules.get("sqlalchemy.exc")
+    if exc is None or not isinstance(error, exc.OperationalError):
+        return None
+    return str(error.orig).strip() if error.orig is not None else str(error)
+
+
+class DisburseGroup(TyperGroup):
+    """Maps every refusal to a message and exit code 1, in one place, and records every
+    state-changing command (one that takes --user) in the audit log, whatever its outcome."""
+
+    def invoke(self, ctx: typer.Context):  # type: ignore[no-untyped-def]
+        arguments = [*getattr(ctx, "_protected_args", []), *ctx.args]
+        command_path, changes_state = self._command_path(ctx, arguments)
+        started_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        outcome, exit_code, message = "ok", 0, ""
+        try:
+            return super().invoke(ctx)
+        except DisburseError as error:
+            outcome, exit_code, message = "refused", 1, str(error)
+            error_console.print(f"[bold red]refused:[/bold red] {escape(str(error))}")
+            raise typer.Exit(1) from None
+        except ImportRefused as error:
+            outcome, exit_code, message = "refused", 1, str(error)
+            error_console.print(f"[bold red]refused, nothing was written:[/bold red] {escape(str(error))}")
+            raise typer.Exit(1) from None
+        except FileNotFoundError as error:
+            outcome, exit_code, message = "refused", 1, f"no such file: {error.filename}"
+            error_console.print(f"[bold red]refused:[/bold red] no such file: {escape(str(error.filename))}")
+            raise typer.Exit(1) from None
+        except typer.Exit as exit_:
+            outcome, exit_code = ("ok" if not exit_.exit_code else "refused"), exit_.exit_code or 0
+            raise
+        except BaseException as error:  # a usage error or a defect: still recorded, then re-raised
+            reason = _operational_reason(error)
+            if reason is not None:
+                outcome, exit_code, message = "failed", 1, reason
+                error_console.print(f"[bold red]database error:[/bold red] {escape(reason)}")
+                raise typer.Exit(1) from None
+            exit_code = getattr(error, "exit_code", 1) or 1
+            outcome, message = ("usage" if exit_code == 2 else "failed"), f"{type(error).__name__}: {error}"
+            raise
+        finally:
+            if changes_state:
+                _record_audit(command_path, arguments, started_at, outcome, exit_code, message)
+
+    def _command_path(self, ctx: typer.Context, arguments: list[str]) -> tuple[str, bool]:
+        """The command's words (``journal post``) and whether it changes state (takes --user)."""
+        words: list[str] = []
+        group = self
+        command = None
+        for argument in arguments:
+            if argument.startswith("-"):
+                break
+            found = group.get_command(ctx, argument) if hasattr(group, "get_command") else None
+            if found is None:
+                break
+            words.append(argument)
+            command = found
+            if isinstance(found, TyperGroup):
+                group = found
+            else:
+                break
+        takes_user = command is not None and any(
+            getattr(param, "name", "") == "user" for param in getattr(command, "params", [])
+        )
+        asks_for_help = "--help" in arguments
+        return " ".join(words), (takes_user or words[:1] == ["init"]) and not asks_for_help
+
+
+def _record_audit(
+    command: str, arguments: list[str], started_at: dt.datetime, outcome: str, exit_code: int, message: str
+) -> None:
+    """Write one audit row in a transaction of its own; a database without the schema yet (before
+    `disburse init`) has nowhere to write it."""
+    from sqlalchemy.exc import DBAPIError
+
+    from disburse.audit.log import acting_user, file_hashes, record_command
+    from disburse.foundation.db import make_engine, transaction
+    from disburse.schema import migrate as schema
+
+    try:
+        engine = make_engine(state.database_url)
+    except Exception:  # noqa: BLE001 - an unusable URL was already reported by the command
+        return
+    try:
+        if schema.current_revision(engine) != schema.head_revision():
+            return
+        with transaction(engine) as session:
+            record_command(
+                session,
+                command=command,
+                arguments=arguments,
+                user=acting_user(arguments),
+                started_at=started_at,
+                outcome=outcome,
+                exit_code=exit_code,
+                message=message,
+                input_hashes=file_hashes(arguments),
+            )
+    except DBAPIError:
+        error_console.print("[yellow]warning:[/yellow] the audit log could not be written")
+    finally:
+        engine.dispose()
+
+
+app = typer.Typer(
+    cls=DisburseGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    help="disburse: carries rural benefit money from its source to each household, in balanced books.",
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def main_options(
+    db: Optional[str] = typer.Option(
+        None, "--db", help="database URL or SQLite file; default DISBURSE_DB, else ./disburse.db"
+    ),
+) -> None:
+    state.database_url = database_url(db)
+
+
+# Each command group lives in its own module; the root app only wires them in.
+app.command("init")(ledger.init)
+app.command("verify")(ledger.verify)
+app.add_typer(ledger.entities_app, name="entities")
+app.add_typer(ledger.accounts_app, name="accounts")
+app.add_typer(ledger.journal_app, name="journal")
+app.add_typer(ledger.periods_app, name="periods")
+app.add_typer(registry.import_app, name="import")
+registry.import_app.command("bank-statement")(reconciliation.import_bank_statement_command)
+app.add_typer(registry.assets_app, name="assets")
+app.add_typer(registry.registry_app, name="registry")
+app.add_typer(registry.generate_app, name="generate")
+app.command("allocate")(allocations.allocate)
+app.add_typer(allocations.runs_app, name="runs")
+app.add_typer(payouts.payout_app, name="payout")
+app.add_typer(reconciliation.reconcile_app, name="reconcile")
+app.add_typer(reports.report_app, name="report")
+app.add_typer(audit.audit_app, name="audit")
+app.command("demo")(demo.demo)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

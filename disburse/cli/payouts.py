@@ -1,0 +1,275 @@
+"""`disburse payout ...`: parse arguments, call one service function of payouts inside one
+transaction (books), render the result. cli.py wires ``payout_app`` in with one line:
+``app.add_typer(payout_app, name="payout")``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from disburse.cli.common import USER_HELP, books, console, show_warnings
+from disburse.foundation.errors import DisburseError
+from disburse.foundation.masking import mask_identifier, mask_payee
+from disburse.foundation.money import format_yuan
+
+payout_app = typer.Typer(
+    no_args_is_help=True,
+    help="Payouts: prepare and approve batches, export bank files, apply return files, fix cards.",
+)
+
+STATE_NAMES_ZH = {
+    "due": "待付",
+    "held": "待改卡",
+    "in_batch": "已编批",
+    "in_transit": "在途",
+    "paid": "已付",
+    "failed": "失败",
+}
+KEPT_SHOWN_MAX = 50
+
+
+def _date(value: Optional[str]) -> Optional[dt.date]:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise DisburseError(f"--date {value!r} is not a date of the form YYYY-MM-DD") from None
+
+
+@payout_app.command("prepare")
+def prepare(
+    entity: str = typer.Option(..., "--entity", help="the paying entity's code"),
+    programme: Optional[str] = typer.Option(None, "--programme", help="only payables of this programme (rule name)"),
+    period: Optional[str] = typer.Option(None, "--period", help="only payables of this period, YYYY-MM"),
+    force: bool = typer.Option(
+        False, "--force", help="also pay payees whose last payment failed and whose card is not fixed"
+    ),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Net the entity's unpaid payables per payee account into a new batch of payment instructions."""
+    from disburse.payouts.service import prepare_batch
+
+    with books() as session:
+        outcome = prepare_batch(session, entity, user, programme=programme, period=period, force=force)
+    if outcome.register_fixes:
+        console.print(f"{outcome.register_fixes} payee(s) released from the fix-the-card list by a register update")
+    if outcome.kept:
+        table = Table("payee", "户编号", "account", "amount (yuan)", "payables", "kept because", title="kept for later")
+        for kept in outcome.kept[:KEPT_SHOWN_MAX]:
+            table.add_row(
+                mask_payee(kept.payee_id, kept.household_id),
+                kept.household_id or "",
+                mask_identifier(kept.account_no) or "",
+                format_yuan(kept.amount_fen),
+                str(kept.payable_count),
+                escape(kept.reason),
+            )
+        console.print(table)
+        if len(outcome.kept) > KEPT_SHOWN_MAX:
+            console.print(f"… and {len(outcome.kept) - KEPT_SHOWN_MAX:,} more kept for later")
+    if outcome.batch_reference is not None:
+        console.print(
+            f"batch {outcome.batch_reference}: {outcome.instruction_count:,} payment(s), {format_yuan(outcome.total_fen)} "
+            f"yuan from {outcome.payable_count:,} payable(s); needs {outcome.approvals_required} approver(s) "
+            f"other than {user}"
+        )
+    else:
+        console.print(escape(outcome.message))
+
+
+@payout_app.command("approve")
+def approve(
+    batch: str = typer.Argument(..., help="the batch reference, e.g. BATCH-202610-0001"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Approve a batch (not by its preparer; a second approver above the configured threshold)."""
+    from disburse.payouts.service import approve_batch
+
+    with books() as session:
+        outcome = approve_batch(session, batch, user)
+    console.print(escape(outcome.message))
+
+
+@payout_app.command("cancel")
+def cancel(
+    batch: str = typer.Argument(..., help="the batch reference"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Cancel a batch that has not been exported: its payables become payable again."""
+    from disburse.payouts.service import cancel_batch
+
+    with books() as session:
+        outcome = cancel_batch(session, batch, user)
+    console.print(escape(outcome.message))
+
+
+@payout_app.command("export")
+def export(
+    batch: str = typer.Argument(..., help="the batch reference"),
+    bank: str = typer.Option(..., "--bank", help="bank profile, e.g. ccb, icbc, rural_credit, generic"),
+    out: Path = typer.Option(..., "--out", help="the bank file to write (.csv or .xlsx as the bank wants)"),
+    profiles: Optional[Path] = typer.Option(None, "--profiles", help="a directory of extra bank profiles (YAML)"),
+    date: Optional[str] = typer.Option(None, "--date", help="the posting date, YYYY-MM-DD (default today)"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Write the approved batch's bank file(s) and post Dr payables / Cr 102.90 在途资金."""
+    from disburse.payouts.service import export_batch
+
+    with books() as session:
+        outcome = export_batch(
+            session, batch, bank, out, user, today=_date(date), profiles_directory=str(profiles) if profiles else None
+        )
+    show_warnings(outcome.warnings)
+    table = Table("file", "payments", "total (yuan)", "sha256")
+    for file in outcome.files:
+        table.add_row(escape(file.file_name), f"{file.row_count:,}", format_yuan(file.total_fen), file.sha256)
+    console.print(table)
+    console.print(escape(outcome.message))
+
+
+@payout_app.command("returns")
+def returns(
+    file: Path = typer.Argument(..., help="the bank's return file (代发回盘)"),
+    bank: str = typer.Option(..., "--bank", help="bank profile of the file"),
+    date: Optional[str] = typer.Option(None, "--date", help="the date to post on, YYYY-MM-DD (default today)"),
+    batch: Optional[str] = typer.Option(None, "--batch", help="the batch lines without a payment reference belong to"),
+    bank_account: Optional[str] = typer.Option(
+        None, "--bank-account", help="the entity's bank account paid from, when it has several"
+    ),
+    profiles: Optional[Path] = typer.Option(None, "--profiles", help="a directory of extra bank profiles (YAML)"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Apply a bank return file once: successes leave the bank account, failures are owed again."""
+    from disburse.payouts.settlement import apply_return_file
+
+    if not file.exists():
+        raise DisburseError(f"no such file: {file}")
+    with books() as session:
+        outcome = apply_return_file(
+            session,
+            file,
+            bank,
+            user,
+            on=_date(date),
+            batch=batch,
+            bank_account=bank_account,
+            profiles_directory=str(profiles) if profiles else None,
+        )
+    if outcome.reported:
+        table = Table("row", "reported as", "account", "amount (yuan)", "memo", "why", title="lines not applied")
+        for line in outcome.reported:
+            table.add_row(
+                str(line.source_row),
+                line.outcome,
+                mask_identifier(line.account_no) or "",
+                format_yuan(line.amount_fen) if line.amount_fen is not None else "",
+                escape(line.memo or ""),
+                escape(line.note),
+            )
+        console.print(table)
+        if outcome.reported_count > len(outcome.reported):
+            console.print(f"… and {outcome.reported_count - len(outcome.reported):,} more lines not applied")
+    console.print(escape(outcome.message))
+
+
+@payout_app.command("fix-account")
+def fix_account_command(
+    payee: str = typer.Argument(..., help="the household id (or a person payee's resident ID)"),
+    account: str = typer.Argument(..., help="the new account number"),
+    name: Optional[str] = typer.Option(None, "--name", help="the account holder's name, when it changed"),
+    bank_name: Optional[str] = typer.Option(None, "--bank-name", help="the new account's bank"),
+    reason: str = typer.Option("", "--reason", help="why (logged)"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Give a payee a new account; failed payments to the old one can be paid again."""
+    from disburse.payouts.service import fix_account
+
+    with books() as session:
+        outcome = fix_account(session, payee, account, user, account_name=name, bank_name=bank_name, reason=reason)
+    console.print(escape(outcome.message))
+
+
+@payout_app.command("fix-list")
+def fix_list_command(
+    entity: Optional[str] = typer.Option(None, "--entity", help="only this entity's payees"),
+) -> None:
+    """The fix-the-card list: payees whose payment failed, waiting for a new account."""
+    from disburse.payouts.service import fix_list
+
+    with books() as session:
+        frame = fix_list(session, entity)
+    if len(frame) == 0:
+        console.print("the fix-the-card list is empty")
+        return
+    table = Table(
+        "entity", "payee", "户编号", "户名", "failed account", "amount (yuan)", "reason", "failed on", "reference"
+    )
+    for row in frame.itertuples(index=False):
+        table.add_row(
+            row.entity,
+            mask_payee(row.payee_id, row.household_id),
+            row.household_id or "",
+            escape(row.account_name or ""),
+            mask_identifier(row.account_no) or "",
+            format_yuan(int(row.amount_fen)),
+            escape(row.reason or ""),
+            str(row.failed_on),
+            row.payment_reference,
+        )
+    console.print(table)
+
+
+@payout_app.command("status")
+def status(
+    household: str = typer.Option(..., "--household", help="the household id (户编号)"),
+) -> None:
+    """For the counter: everything due, in transit, paid and failed for one household."""
+    from disburse.payouts.status import household_status
+
+    with books() as session:
+        found = household_status(session, household)
+    if not found.lines:
+        console.print(f"no payouts recorded for household {household}")
+        return
+    table = Table(
+        "状态",
+        "项目",
+        "期间",
+        "金额(元)",
+        "收款人",
+        "账号",
+        "付款编号",
+        "批次",
+        "记账日",
+        "发出日",
+        "结果日",
+        "说明",
+        title=f"户 {household} 兑付情况",
+    )
+    for line in found.lines:
+        table.add_row(
+            STATE_NAMES_ZH.get(line.state, line.state),
+            escape(line.programme),
+            line.period,
+            format_yuan(line.amount_fen),
+            mask_payee(line.payee_id, household),
+            mask_identifier(line.account_no) or "",
+            line.payment_reference or "",
+            line.batch_reference or "",
+            str(line.recorded_on or ""),
+            str(line.exported_on or ""),
+            str(line.settled_on or ""),
+            escape(line.reason or ""),
+        )
+    console.print(table)
+    console.print(
+        "  ".join(
+            f"{STATE_NAMES_ZH.get(state, state)} {format_yuan(amount)}" for state, amount in found.totals_fen.items()
+        )
+    )

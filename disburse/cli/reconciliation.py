@@ -1,0 +1,211 @@
+"""`disburse import bank-statement` and `disburse reconcile ...`: parse arguments, call one
+service function inside one transaction (books), render the result. cli.py wires them in:
+
+    from reconciliation.commands import import_bank_statement_command, reconcile_app
+    import_app.command("bank-statement")(import_bank_statement_command)
+    app.add_typer(reconcile_app, name="reconcile")
+
+``disburse reconcile --account A --period P`` runs the reconciliation (the group's callback);
+``confirm``, ``reject``, ``post-unmatched`` and ``report`` are its subcommands (``run`` is the
+same as the bare group, for scripts that prefer a verb).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from disburse.cli.common import USER_HELP, books, console, error_console
+from disburse.foundation.masking import mask_identifier
+from disburse.foundation.money import format_yuan
+
+ACCOUNT_HELP = "the bank account: its account number or its 102 sub-account code"
+
+
+def import_bank_statement_command(
+    file: Path = typer.Argument(..., help="the bank's statement export (.csv, .xlsx or .xls)"),
+    account: str = typer.Option(..., "--account", help=ACCOUNT_HELP),
+    bank: Optional[str] = typer.Option(
+        None, "--bank", help="bank profile (e.g. ccb, icbc_debit); default: detected from the header"
+    ),
+    profiles: Optional[Path] = typer.Option(None, "--profiles", help="a directory of extra bank profiles (YAML)"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Import a bank statement into a registered bank account; lines already imported are skipped."""
+    from disburse.reconciliation.statements import import_statement
+
+    with books() as session:
+        outcome = import_statement(session, file, account, user, profile_name=bank, profiles_directory=profiles)
+    for warning in outcome.warnings:
+        error_console.print(f"[yellow]warning:[/yellow] {escape(warning.describe())}")
+    console.print(escape(outcome.message), soft_wrap=True)
+
+
+reconcile_app = typer.Typer(
+    invoke_without_command=True,
+    no_args_is_help=False,
+    help="Reconcile a bank account's books with its statements: run, confirm, reject, post-unmatched, report.",
+)
+
+
+def _print_run(outcome) -> None:  # type: ignore[no-untyped-def]
+    counts = outcome.counts
+    table = Table("", "count", title=f"reconcile {outcome.inputs.account.describe()} {outcome.inputs.dates.period}")
+    for label, value in (
+        ("statement lines", counts.statement_lines),
+        ("book items", counts.book_items),
+        ("matched", counts.matched),
+        ("candidates", counts.candidates),
+        ("confirmed", counts.confirmed),
+        ("bank-only", counts.bank_only),
+        ("book-only", counts.book_only),
+        ("amount mismatches", counts.mismatches),
+        ("duplicates", counts.duplicates),
+    ):
+        table.add_row(label, f"{value:,}")
+    console.print(table)
+    console.print(escape(outcome.message), soft_wrap=True)
+    balance = outcome.balance
+    if balance is None:
+        error_console.print(f"[yellow]warning:[/yellow] no 银行存款余额调节表: {escape(outcome.balance_problem or '')}")
+    elif balance.agrees:
+        console.print(
+            f"调节表 agrees: adjusted book {format_yuan(balance.adjusted_book_balance_fen)} = "
+            f"adjusted bank {format_yuan(balance.adjusted_bank_balance_fen)}"
+        )
+    else:
+        console.print(
+            f"调节表 differs by {format_yuan(balance.difference_fen)}: adjusted book "
+            f"{format_yuan(balance.adjusted_book_balance_fen)}, adjusted bank "
+            f"{format_yuan(balance.adjusted_bank_balance_fen)} (see `reconcile report`)"
+        )
+    if len(outcome.result.confirmations_not_applied):
+        error_console.print(
+            "[yellow]warning:[/yellow] confirmed matches no longer applicable: "
+            + ", ".join(outcome.result.confirmations_not_applied)
+        )
+
+
+def _run(account: str, period: str, user: str, window: int) -> None:
+    from disburse.reconciliation.model import MatchSettings
+    from disburse.reconciliation.runs import run_reconciliation
+
+    try:
+        settings = MatchSettings(date_window_days=window)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--window") from None
+    with books() as session:
+        outcome = run_reconciliation(session, account, period, user, settings)
+    _print_run(outcome)
+
+
+@reconcile_app.callback()
+def reconcile_command(
+    context: typer.Context,
+    account: Optional[str] = typer.Option(None, "--account", help=ACCOUNT_HELP),
+    period: Optional[str] = typer.Option(None, "--period", help="YYYY-MM"),
+    window: int = typer.Option(3, "--window", help="days a bank line and a book item may lie apart"),
+    user: Optional[str] = typer.Option(None, "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Match a bank account's statement lines to its books for one period and store the matches."""
+    if context.invoked_subcommand is not None:
+        return
+    missing = [name for name, value in (("--account", account), ("--period", period), ("--user", user)) if not value]
+    if missing:
+        raise typer.BadParameter(
+            f"reconcile needs {', '.join(missing)} (or a subcommand: confirm, reject, post-unmatched, report)"
+        )
+    _run(account, period, user, window)  # type: ignore[arg-type]
+
+
+@reconcile_app.command("run")
+def reconcile_run(
+    account: str = typer.Option(..., "--account", help=ACCOUNT_HELP),
+    period: str = typer.Option(..., "--period", help="YYYY-MM"),
+    window: int = typer.Option(3, "--window", help="days a bank line and a book item may lie apart"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """The same as `disburse reconcile --account A --period P`."""
+    _run(account, period, user, window)
+
+
+@reconcile_app.command("confirm")
+def reconcile_confirm(
+    match: str = typer.Argument(..., help="the match id (M followed by 16 hex digits)"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Confirm a candidate: it stays matched in every later run."""
+    from disburse.reconciliation.runs import confirm_match
+
+    with books() as session:
+        outcome = confirm_match(session, match, user)
+    console.print(escape(outcome.message))
+
+
+@reconcile_app.command("reject")
+def reconcile_reject(
+    match: str = typer.Argument(..., help="the match id (M followed by 16 hex digits)"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Reject a candidate (or a wrong automatic match): it is never proposed again."""
+    from disburse.reconciliation.runs import reject_match
+
+    with books() as session:
+        outcome = reject_match(session, match, user)
+    console.print(escape(outcome.message))
+
+
+@reconcile_app.command("post-unmatched")
+def reconcile_post_unmatched(
+    account: str = typer.Option(..., "--account", help=ACCOUNT_HELP),
+    period: str = typer.Option(..., "--period", help="the open period to post into (YYYY-MM)"),
+    rules: Path = typer.Option(..., "--rules", help="YAML rules: fees to 513, interest to 504, known payers to 112"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Post the period's bank-only lines by rules, each line once, in one post."""
+    from disburse.reconciliation.unmatched import post_unmatched
+
+    with books() as session:
+        outcome = post_unmatched(session, account, period, rules, user)
+    console.print(escape(outcome.message), soft_wrap=True)
+    if len(outcome.left_over):
+        table = Table("line", "date", "amount", "summary", "counterparty", title="bank-only lines no rule takes")
+        for row in outcome.left_over.head(50).itertuples(index=False):
+            table.add_row(
+                str(row.line_id),
+                str(row.booked_on)[:10],
+                format_yuan(int(row.amount_fen)),
+                escape(str(row.summary or "")),
+                escape(str(row.counterparty_name or mask_identifier(row.counterparty_account) or "")),
+            )
+        console.print(table)
+
+
+@reconcile_app.command("report")
+def reconcile_report(
+    account: str = typer.Option(..., "--account", help=ACCOUNT_HELP),
+    period: str = typer.Option(..., "--period", help="YYYY-MM"),
+    out: Path = typer.Option(..., "--out", help="FILE.xlsx (or FILE.csv: one file per sheet)"),
+) -> None:
+    """Write the reconciliation report and the 银行存款余额调节表 for the period end."""
+    from disburse.reconciliation.report import balance_rows, write_report
+
+    with books() as session:
+        report = write_report(session, account, period, out)
+    table = Table(
+        "企业账面", "金额", "银行对账单", "金额", title=f"银行存款余额调节表 {report.account.describe()} {period}"
+    )
+    for left, left_amount, right, right_amount in balance_rows(report.balance):
+        table.add_row(
+            left,
+            format_yuan(left_amount) if isinstance(left_amount, int) else str(left_amount),
+            right,
+            format_yuan(right_amount) if isinstance(right_amount, int) else str(right_amount),
+        )
+    console.print(table)
+    for path in report.files:
+        console.print(f"written to {path}")

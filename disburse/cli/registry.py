@@ -1,0 +1,346 @@
+"""Typer sub-apps of the registry commands; ``cli.py`` adds each with one line:
+
+    app.add_typer(import_app, name="import")
+    app.add_typer(assets_app, name="assets")
+    app.add_typer(registry_app, name="registry")
+    app.add_typer(generate_app, name="generate")
+
+Each command parses its arguments, calls one service function of ``registry.service`` inside
+one transaction (``books()``, committed once) and renders the result. Refusals raise
+DisburseError or ImportRefused, which ``cli.DisburseGroup`` turns into exit code 1. ``cli`` is
+imported inside the functions, because ``cli`` imports this module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Callable, Iterator, Optional
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from disburse.cli.common import USER_HELP, books, console, error_console, show_warnings
+from disburse.foundation.errors import DisburseError, ImportProblem, ImportRefused, problems_summary
+from disburse.foundation.masking import mask_details, mask_identifier
+from disburse.foundation.workbook import write_problems
+from disburse.registry.model import ImportOutcome
+
+DATE_FORMATS = ["%Y-%m-%d"]
+# Warnings listed on screen; the full list goes to --errors FILE.
+PROBLEMS_SHOWN_MAX = 20
+
+import_app = typer.Typer(no_args_is_help=True, help="Import registers, share registers and PV settlements.")
+assets_app = typer.Typer(no_args_is_help=True, help="Declared assets: PV stations and cooperatives.")
+registry_app = typer.Typer(no_args_is_help=True, help="The household register and its history.")
+generate_app = typer.Typer(no_args_is_help=True, help="Synthetic data for demos, tests and benchmarks.")
+
+
+def _day(value: Optional[dt.datetime]) -> Optional[dt.date]:
+    return value.date() if value is not None else None
+
+
+@contextlib.contextmanager
+def _stages(stage_count: int) -> Iterator[Callable[[str], None]]:
+    """A progress bar over the service's stages (reading, validating, writing …), on a terminal."""
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("starting", total=stage_count)
+        started = [False]
+
+        def advance(stage: str) -> None:
+            if started[0]:
+                progress.advance(task)
+            started[0] = True
+            progress.update(task, description=stage)
+
+        yield advance
+        progress.update(task, completed=stage_count)
+
+
+def _run_import(
+    call: Callable[[Session, Callable[[str], None]], ImportOutcome], errors: Optional[Path], stage_count: int
+) -> ImportOutcome:
+    """Run one import in one transaction; write the problem report to ``errors`` (also for a
+    refused file, before the refusal propagates) and render the outcome."""
+
+    try:
+        with _stages(stage_count) as progress, books() as session:
+            outcome = call(session, progress)
+    except ImportRefused as refused:
+        if errors is not None:
+            write_problems(refused.problems, errors)
+            error_console.print(f"every problem is listed in {escape(str(errors))}")
+        raise
+    if errors is not None:
+        write_problems(outcome.problems, errors)
+    _render_outcome(outcome, errors)
+    return outcome
+
+
+def _render_outcome(outcome: ImportOutcome, errors: Optional[Path]) -> None:
+    show_warnings(list(outcome.warnings))
+    if outcome.problems:
+        error_console.print(f"[yellow]{len(outcome.problems)} warning(s):[/yellow]")
+        error_console.print(escape(problems_summary(outcome.problems, limit=PROBLEMS_SHOWN_MAX)), highlight=False)
+        if errors is not None:
+            error_console.print(f"every warning is listed in {escape(str(errors))}")
+    console.print(escape(outcome.message), highlight=False)
+    if outcome.counts and (outcome.changed or outcome.dry_run):
+        table = Table("", "count")
+        for name, value in outcome.counts.items():
+            table.add_row(name.replace("_", " "), f"{value:,}")
+        console.print(table)
+
+
+# ------------------------------------------------------------------------------------ import
+@import_app.command("registry")
+def import_registry(
+    file: Path = typer.Argument(..., help="建档立卡 register export (.csv, .xlsx or .xls), one row per person"),
+    as_of: Optional[dt.datetime] = typer.Option(
+        None, "--as-of", formats=DATE_FORMATS, help="the date of the snapshot (default today)"
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="check and count, write nothing"),
+    errors: Optional[Path] = typer.Option(None, "--errors", help="write every problem to FILE.xlsx or FILE.csv"),
+    backfill: bool = typer.Option(False, "--backfill", help="allow a snapshot older than the newest one"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Import a household register snapshot; its changes become dated events."""
+    from disburse.registry.service import import_register
+
+    _run_import(
+        lambda session, progress: import_register(
+            session, file, user=user, as_of=_day(as_of), dry_run=dry_run, backfill=backfill, progress=progress
+        ),
+        errors,
+        3,
+    )
+
+
+@import_app.command("shares")
+def import_shares_command(
+    file: Path = typer.Argument(..., help="收益份额登记 share register (.csv, .xlsx or .xls)"),
+    as_of: Optional[dt.datetime] = typer.Option(
+        None, "--as-of", formats=DATE_FORMATS, help="the share register is in force from this date (default today)"
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="check and count, write nothing"),
+    errors: Optional[Path] = typer.Option(None, "--errors", help="write every problem to FILE.xlsx or FILE.csv"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Import a share register: who holds how many units of which asset, from when to when."""
+    from disburse.registry.service import import_shares
+
+    _run_import(
+        lambda session, progress: import_shares(
+            session, file, user=user, as_of=_day(as_of), dry_run=dry_run, progress=progress
+        ),
+        errors,
+        2,
+    )
+
+
+@import_app.command("pv-settlement")
+def import_pv_settlement(
+    file: Path = typer.Argument(..., help="电费结算单 grid settlement file (.csv, .xlsx or .xls)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="check and count, post nothing"),
+    errors: Optional[Path] = typer.Option(None, "--errors", help="write every problem to FILE.xlsx or FILE.csv"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Import PV settlements and post each receivable (Dr 112 应收款 / Cr 501 经营收入)."""
+    from disburse.registry.service import import_settlements
+
+    _run_import(
+        lambda session, progress: import_settlements(session, file, user=user, dry_run=dry_run, progress=progress),
+        errors,
+        3,
+    )
+
+
+# ------------------------------------------------------------------------------------ assets
+@assets_app.command("load")
+def assets_load(
+    file: Path = typer.Argument(..., help="assets.yaml: stations and cooperatives"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Declare PV stations and cooperatives; loading the same file again changes nothing."""
+    from disburse.registry.service import load_assets
+
+    try:
+        with books() as session:
+            outcome = load_assets(session, file, user=user)
+    except ImportRefused as refused:
+        for problem in refused.problems:
+            if problem.severity == "error":
+                error_console.print(
+                    f"[red]{escape(problem.column or file.name)}:[/red] {escape(problem.reason)}"
+                    + (f" ({escape(problem.value)})" if problem.value else "")
+                )
+        raise
+    _render_outcome(outcome, None)
+
+
+@assets_app.command("list")
+def assets_list() -> None:
+    """List the declared assets."""
+    from disburse.foundation.money import format_yuan
+    from disburse.registry.queries import assets
+
+    with books() as session:
+        declared = assets(session)
+    table = Table("项目编号", "kind", "name", "owner", "capacity kW / shares", "principal", "villages")
+    for item in declared:
+        size = (
+            f"{item.capacity_w / 1000:g}" if item.capacity_w is not None else f"{(item.share_count_e4 or 0) / 10_000:g}"
+        )
+        table.add_row(
+            item.asset_id,
+            item.kind,
+            item.name,
+            item.owner_entity,
+            size,
+            format_yuan(item.principal_fen) if item.principal_fen is not None else "",
+            str(len(item.village_codes)),
+        )
+    console.print(table)
+
+
+# ------------------------------------------------------------------------------------ registry
+@registry_app.command("show")
+def registry_show(
+    household: str = typer.Argument(..., help="户编号"),
+    as_of: Optional[dt.datetime] = typer.Option(None, "--as-of", formats=DATE_FORMATS, help="default today"),
+) -> None:
+    """One household as of a date, its members, and its whole history."""
+    from disburse.registry.service import household_report
+
+    on = _day(as_of) or dt.date.today()
+    with books() as session:
+        row, members, history = household_report(session, household, on)
+    if row is None:
+        console.print(f"household {household} is not in the register as of {on.isoformat()}")
+    else:
+        table = Table("field", "value", title=f"户编号 {household} as of {on.isoformat()}")
+        for name, value in row.items():
+            shown = (
+                mask_identifier(str(value)) if value is not None and name in ("account_no", "head_id_number") else value
+            )
+            table.add_row(name, "" if shown is None else str(shown))
+        console.print(table)
+        people = Table("证件号码", "姓名", "与户主关系", "性别", "出生日期", "在校生状况", "健康状况", "死亡日期")
+        for member in members:
+            people.add_row(
+                *(
+                    ""
+                    if member[name] is None
+                    else str(mask_identifier(str(member[name])) if name == "id_number" else member[name])
+                    for name in (
+                        "id_number",
+                        "name",
+                        "relation",
+                        "sex",
+                        "birth_date",
+                        "school_stage",
+                        "health",
+                        "died_on",
+                    )
+                )
+            )
+        console.print(people)
+    versions = Table("from", "to", "status", "type", "head", "card", "members", title="versions")
+    for version in history.versions:
+        values = version.values
+        versions.add_row(
+            version.valid_from.isoformat(),
+            version.valid_to.isoformat() if version.valid_to else "",
+            str(values["poverty_status"]),
+            str(values["household_type"]),
+            str(values["head_name"]),
+            f"{values['bank_name']} {mask_identifier(values['account_no']) or ''}",
+            str(len(version.members)),
+        )
+    console.print(versions)
+    _print_events(
+        console,
+        [
+            (event.effective_on, event.kind, event.household_id, event.id_number, event.details, event.snapshot_as_of)
+            for event in history.events
+        ],
+        "events",
+    )
+
+
+@registry_app.command("changes")
+def registry_changes(
+    since: dt.datetime = typer.Option(..., "--since", formats=DATE_FORMATS, help="events effective on or after"),
+) -> None:
+    """Register events (new households, exits, 返贫, deaths, moves, splits, card changes …)
+    effective on or after a date."""
+    from disburse.registry.service import register_changes
+
+    with books() as session:
+        frame = register_changes(session, since.date())
+    if len(frame) == 0:
+        console.print(f"no register changes since {since.date().isoformat()}")
+        return
+    _print_events(
+        console,
+        [
+            (row.effective_on, row.kind, row.household_id, row.id_number, json.loads(row.details), row.snapshot_as_of)
+            for row in frame.itertuples(index=False)
+        ],
+        f"{len(frame)} change(s) since {since.date().isoformat()}",
+    )
+
+
+def _print_events(console, events: list[tuple], title: str) -> None:  # type: ignore[no-untyped-def, type-arg]
+    table = Table("effective", "kind", "户编号", "证件号码", "details", "learnt in snapshot", title=title)
+    for effective_on, kind, household_id, id_number, details, snapshot_as_of in events:
+        text = ", ".join(f"{key}={value}" for key, value in mask_details(details).items())
+        table.add_row(
+            effective_on.isoformat(),
+            kind,
+            household_id,
+            mask_identifier(id_number) or "",
+            escape(text),
+            snapshot_as_of.isoformat(),
+        )
+    console.print(table)
+
+
+# ------------------------------------------------------------------------------------ generate
+@generate_app.command("county")
+def generate_county_command(
+    households: int = typer.Option(..., "--households", help="households in the first snapshot"),
+    seed: int = typer.Option(..., "--seed", help="the same seed gives the same files"),
+    out: Path = typer.Option(..., "--out", help="directory to write into"),
+    messy: bool = typer.Option(False, "--messy", help="GBK CSV and .xlsx with preambles and padded cells"),
+) -> None:
+    """Write a synthetic county: register snapshots, assets, shares, settlements, subsidy sheets."""
+    from disburse.dev.generator import generate_county
+
+    try:
+        county = generate_county(out, households, seed, messy)
+    except (TypeError, ValueError) as error:  # the generator's refusal of its arguments
+        raise DisburseError(str(error)) from None
+    console.print(
+        f"wrote {len(county.paths())} files to {escape(str(out))}: {county.households:,} households, "
+        f"{county.people:,} people, {county.villages} villages, {county.stations} stations, "
+        f"{county.cooperatives} cooperatives, {county.events} events"
+    )
+    for path in county.paths():
+        console.print(f"  {escape(str(path))}", highlight=False)
+
+
+__all__ = ["import_app", "assets_app", "registry_app", "generate_app", "ImportProblem"]

@@ -1,0 +1,359 @@
+"""`disburse demo`: a whole monthly cycle on generated example data, in a fresh SQLite file.
+
+It generates a county of a few thousand households and imports it; runs a month of PV revenue,
+a cooperative dividend and two subsidies; approves as a second user and posts; prepares and
+exports a bank batch; simulates the bank's return file (some failures) and statement;
+reconciles; and runs the anomaly checks. Each step calls the same service functions the
+commands call, so the demo shows the real engine, not a simulation of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from disburse.allocations.rules import EXAMPLES_DIRECTORY
+from disburse.foundation.dates import period_of
+from disburse.foundation.db import make_engine, transaction
+from disburse.foundation.money import format_yuan
+from disburse.ledger.model import EntryBatch, EntryDraft, PostingDraft
+from disburse.schema import migrate as schema
+
+FINANCE_USER = "县财政局-张会计"
+APPROVER_USER = "县财政局-李科长"
+DIRECTOR_USER = "县财政局-王局长"
+CENTRE_USER = "政策兑现中心-赵出纳"
+AUDITOR_USER = "县审计局-孙审计"
+HOUSEHOLDS = 3_000
+SEED = 2026
+BANK_NAME = "中国农业银行商州支行"
+BANK_ACCOUNT = "6228480012345678901"
+OPENING_BALANCE_FEN = 500_000_000  # 5,000,000.00 yuan of county special funds at the month's start
+EXAMPLES = EXAMPLES_DIRECTORY
+EXPORT_PROFILE = "generic"
+
+
+@dataclass
+class DemoSummary:
+    """What the demo did: its steps with figures, and where its files are."""
+
+    directory: Path
+    database_url: str
+    steps: list[tuple[str, str]] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def rule_for_station(template: Path, station: dict, out: Path) -> Path:
+    """An example PV rule pointed at a generated station (its id and capacity)."""
+    text = template.read_text(encoding="utf-8")
+    text = text.replace("PV-611002-001", station["asset_id"]).replace(
+        'capacity_kw: "300"', f'capacity_kw: "{station["capacity_kw"]}"'
+    )
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+def rule_for_cooperative(
+    template: Path, cooperative: dict, collective_village: str, out: Path, pool_yuan: str | None = None
+) -> Path:
+    """An example dividend rule pointed at a generated cooperative and one of its villages."""
+    text = template.read_text(encoding="utf-8").replace("COOP-001", cooperative["asset_id"])
+    text = text.replace('collective_id: "611002001001"', f'collective_id: "{collective_village}"')
+    if pool_yuan is not None:
+        text = text.replace('pool_yuan: "120000"', f'pool_yuan: "{pool_yuan}"')
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+def collective_village_of(shares_path: Path, cooperative_id: str) -> str:
+    """A village collective that holds shares of the cooperative (it takes back exited shares)."""
+    return next(
+        line.split(",")[2]
+        for line in Path(shares_path).read_text(encoding="utf-8").splitlines()[1:]
+        if line.startswith(cooperative_id + ",") and ",村集体," in line
+    )
+
+
+def _settlement_rules(stations: list[tuple[str, int]], out: Path) -> Path:
+    """post-unmatched rules: fees, interest, and each station's grid receipts clearing 112."""
+    from disburse.dev.demo.bank import GRID_ACCOUNT
+
+    rules = [
+        {
+            "name": "银行手续费",
+            "when": {"summary_contains": ["手续费"], "direction": "out"},
+            "account": "513",
+            "memo": "银行手续费",
+        },
+        {
+            "name": "存款利息",
+            "when": {"summary_contains": ["结息", "利息"], "direction": "in"},
+            "account": "504",
+            "memo": "银行存款利息",
+        },
+    ] + [
+        {
+            "name": f"电费结算 {station}",
+            "when": {"counterparty_accounts": [GRID_ACCOUNT], "memo_contains": [station], "direction": "in"},
+            "account": "112",
+            "fund_source": station,
+            "memo": f"{station} 电费结算到账",
+        }
+        for station, _ in stations
+    ]
+    out.write_text(yaml.safe_dump({"rules": rules}, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return out
+
+
+def run_demo(
+    directory: Path | None = None,
+    progress: Callable[[str], None] = lambda _: None,
+    households: int = HOUSEHOLDS,
+    today: dt.date | None = None,
+) -> DemoSummary:
+    """Run the cycle in ``directory`` (default: a new temporary directory)."""
+    from disburse.allocations.export import write_run_export
+    from disburse.allocations.runs import approve_run, calculate_run, post_run
+    from disburse.audit.anomalies import run_checks, write_findings
+    from disburse.dev.demo import bank
+    from disburse.dev.generator import generate_county
+    from disburse.importers.bank_profiles import profile_by_name
+    from disburse.ledger.service import add_bank_account
+    from disburse.ledger.verify import verify_books
+    from disburse.payouts.payables import record_payables
+    from disburse.payouts.service import (
+        approve_batch,
+        batch_by_reference,
+        batch_instructions,
+        export_batch,
+        prepare_batch,
+    )
+    from disburse.payouts.settlement import apply_return_file
+    from disburse.reconciliation.report import write_report
+    from disburse.reconciliation.runs import run_reconciliation
+    from disburse.reconciliation.statements import import_statement
+    from disburse.reconciliation.unmatched import post_unmatched
+    from disburse.registry import queries as registry
+    from disburse.registry import service as registry_service
+    from disburse.reports.household import household_statement, write_household_statement
+    from disburse.reports.trial_balance import trial_balance, write_trial_balance
+    from disburse.reports.vouchers import vouchers_of, write_vouchers_html
+
+    started = time.perf_counter()
+    today = today or dt.date.today()
+    month = period_of(today)
+    directory = Path(directory or tempfile.mkdtemp(prefix="disburse-demo-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{directory / 'disburse.db'}"
+    summary = DemoSummary(directory, url)
+    step = summary.steps.append
+    engine = make_engine(url)
+    try:
+        progress("generating a county")
+        county = generate_county(directory / "input", households, SEED)
+        assets = yaml.safe_load(county.assets_path.read_text(encoding="utf-8"))
+        step(
+            (
+                "county",
+                f"{county.households:,} households, {county.people:,} people, {county.villages} villages, "
+                f"{county.stations} PV stations, {county.cooperatives} cooperatives (files in {county.out_dir})",
+            )
+        )
+
+        progress("creating the books")
+        schema.migrate(engine)
+        with transaction(engine) as session:
+            schema.seed(session)
+            add_bank_account(
+                session, "COUNTY", BANK_NAME, BANK_ACCOUNT, FINANCE_USER, account_name="商州区扶贫资金专户"
+            )
+            month_start = today.replace(day=1)
+            october_start = dt.date(2026, 10, 1) if month_start > dt.date(2026, 10, 1) else month_start
+            from disburse.ledger.posting import post_entries
+
+            post_entries(
+                session,
+                EntryBatch.from_drafts(
+                    [
+                        EntryDraft(
+                            "COUNTY",
+                            period_of(october_start),
+                            october_start,
+                            "期初余额：县级扶贫资金专户",
+                            (PostingDraft("102.01", OPENING_BALANCE_FEN), PostingDraft("241", -OPENING_BALANCE_FEN)),
+                        )
+                    ]
+                ),
+                idempotency_key="demo:opening",
+                user=FINANCE_USER,
+            )
+        step(
+            (
+                "books",
+                f"chart seeded; bank account {BANK_NAME} {BANK_ACCOUNT} as 102.01; opening {format_yuan(OPENING_BALANCE_FEN)}",
+            )
+        )
+
+        progress("importing registers, assets, shares, settlements")
+        with transaction(engine) as session:
+            for path, as_of in zip(county.register_paths, county.snapshot_dates):
+                registry_service.import_register(session, path, user=FINANCE_USER, as_of=as_of, today=today)
+            registry_service.load_assets(session, county.assets_path, user=FINANCE_USER)
+            registry_service.import_shares(
+                session, county.shares_path, user=FINANCE_USER, as_of=county.snapshot_dates[0], today=today
+            )
+            settled = registry_service.import_settlements(
+                session, county.settlements_path, user=FINANCE_USER, today=today
+            )
+        step(("registers", f"{len(county.register_paths)} snapshots, assets, shares; {settled.message}"))
+
+        progress("allocating")
+        rules_directory = directory / "rules"
+        rules_directory.mkdir(exist_ok=True)
+        station = assets["stations"][0]
+        cooperative = assets["cooperatives"][0]
+        collective_village = collective_village_of(county.shares_path, cooperative["asset_id"])
+        runs = [
+            (
+                rule_for_station(EXAMPLES / "pv_revenue.yaml", station, rules_directory / "pv.yaml"),
+                "2026-10",
+                county.public_welfare_jobs_path,
+            ),
+            (
+                rule_for_cooperative(
+                    EXAMPLES / "coop_dividend.yaml", cooperative, collective_village, rules_directory / "dividend.yaml"
+                ),
+                "2026-10",
+                None,
+            ),
+            (EXAMPLES / "education_aid.yaml", "2026-10", None),
+            (EXAMPLES / "forest_ranger.yaml", "2026-10", county.forest_rangers_path),
+        ]
+        run_ids = []
+        for rule, period, inputs in runs:
+            with transaction(engine) as session:
+                outcome = calculate_run(session, rule, period, FINANCE_USER, inputs_path=inputs)
+            with transaction(engine) as session:
+                approve_run(session, outcome.run_id, APPROVER_USER)
+                posted = post_run(session, outcome.run_id, APPROVER_USER, today=today)
+                record_payables(session, posted.payables)
+            run_ids.append(outcome.run_id)
+            step(
+                (
+                    f"run {outcome.run_id}",
+                    f"{outcome.rule_name}: pool {format_yuan(outcome.result.pool_fen)}, "
+                    f"{len(outcome.lines):,} lines, {posted.entry_count} entries",
+                )
+            )
+            if len(run_ids) == 1:
+                summary.files.extend(write_run_export(directory / "reports" / f"run-{outcome.run_id}-pv.xlsx", outcome))
+
+        progress("paying")
+        with transaction(engine) as session:
+            prepared = prepare_batch(session, "COUNTY", CENTRE_USER, today=today)
+        reference = prepared.batch_reference
+        assert reference is not None, prepared.message
+        with transaction(engine) as session:
+            approve_batch(session, reference, APPROVER_USER)
+            if prepared.approvals_required > 1:
+                approve_batch(session, reference, DIRECTOR_USER)
+        with transaction(engine) as session:
+            exported = export_batch(
+                session, reference, EXPORT_PROFILE, directory / "bank" / f"{reference}.csv", CENTRE_USER, today=today
+            )
+            batch = batch_by_reference(session, reference)
+            instructions = batch_instructions(session, batch.id)
+        summary.files.extend(Path(file.file_name) for file in exported.files)
+        step(
+            (
+                "batch",
+                f"{reference}: {prepared.instruction_count:,} payees, {format_yuan(prepared.total_fen)} yuan, exported as {EXPORT_PROFILE}",
+            )
+        )
+
+        progress("simulating the bank")
+        profile = profile_by_name(EXPORT_PROFILE)
+        decided = bank.write_return_file(instructions, profile, directory / "bank" / f"{reference}-回盘.csv", 3, SEED)
+        with transaction(engine) as session:
+            returned = apply_return_file(
+                session, directory / "bank" / f"{reference}-回盘.csv", EXPORT_PROFILE, CENTRE_USER, on=today
+            )
+        summary.files.append(directory / "bank" / f"{reference}-回盘.csv")
+        step(("bank return", returned.message))
+
+        with transaction(engine) as session:
+            pending = registry.settlements(session)
+        receipts = [
+            (row["station_id"], int(row["amount_fen"]))
+            for row in pending.to_dict("records")
+            if row["received_on"] is None and row["revenue_type"] == "base"
+        ]
+        statement_path = directory / "bank" / f"对账单-{month}.csv"
+        lines = bank.month_statement_lines(
+            on=today,
+            batch_reference=reference,
+            decided=decided,
+            settlement_receipts=receipts,
+            fee_per_payee_fen=50,
+            interest_fen=123_456,
+        )
+        bank_closing = bank.write_statement(statement_path, OPENING_BALANCE_FEN, lines, first_transaction=1)
+        summary.files.append(statement_path)
+
+        progress("reconciling")
+        rules_path = _settlement_rules(receipts, rules_directory / "post-unmatched.yaml")
+        with transaction(engine) as session:
+            imported = import_statement(session, statement_path, BANK_ACCOUNT, CENTRE_USER)
+        with transaction(engine) as session:
+            run_reconciliation(session, BANK_ACCOUNT, month, FINANCE_USER)
+        with transaction(engine) as session:
+            posted_unmatched = post_unmatched(session, BANK_ACCOUNT, month, rules_path, FINANCE_USER)
+        with transaction(engine) as session:
+            reconciled = run_reconciliation(session, BANK_ACCOUNT, month, FINANCE_USER)
+            report = write_report(session, BANK_ACCOUNT, month, directory / "reports" / f"对账-{month}.xlsx")
+        summary.files.extend(report.files)
+        balance = report.balance
+        step(("statement", f"{getattr(imported, 'message', 'imported')}; closing balance {format_yuan(bank_closing)}"))
+        step(("reconciliation", f"{getattr(posted_unmatched, 'message', '')}; {getattr(reconciled, 'message', '')}"))
+        step(
+            (
+                "调节表",
+                "adjusted balances agree"
+                if balance.agrees
+                else f"adjusted balances differ by {format_yuan(balance.difference_fen)}",
+            )
+        )
+
+        progress("auditing and reporting")
+        with transaction(engine) as session:
+            anomalies = run_checks(session, today=today)
+            summary.files.extend(write_findings(anomalies, directory / "reports" / "异常检查.xlsx"))
+            counts = ", ".join(f"{name} {len(found)}" for name, found in anomalies.findings.items() if found)
+            step(("anomalies", counts or "none found"))
+            tb = trial_balance(session, "COUNTY", "2026-10")
+            path = directory / "reports" / "科目余额表-COUNTY-2026-10.xlsx"
+            write_trial_balance(tb, path)
+            summary.files.append(path)
+            vouchers_path = directory / "reports" / "记账凭证-COUNTY-2026-10.html"
+            write_vouchers_html(vouchers_of(session, "COUNTY", "2026-10"), vouchers_path)
+            summary.files.append(vouchers_path)
+            household = str(instructions.sort_values("payment_reference")["household_id"].dropna().iloc[0])
+            card = household_statement(session, household, today=today)
+            summary.files.extend(write_household_statement(card, directory / "reports" / f"明白卡-{household}.html"))
+            reports = verify_books(session)
+        step(("trial balance", f"COUNTY 2026-10 balanced: {tb.balanced}"))
+        step(
+            ("明白卡", f"{household}: {'ties to the ledger' if card.ties_to_ledger else 'does NOT tie to the ledger'}")
+        )
+        step(("verify", "every chain and balance intact" if all(r.intact for r in reports) else "BROKEN"))
+    finally:
+        engine.dispose()
+    summary.seconds = time.perf_counter() - started
+    return summary

@@ -1,0 +1,94 @@
+"""Query results as frames, and the text of a cell, in one place.
+
+Two readers: ``query_frame`` for text SQL (the driver's plain tuples, no type inference: building
+a frame from a million Row objects costs seconds) and ``statement_frame`` for SQLAlchemy
+statements (object columns, so values come back exactly as the driver gave them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+def blank_text(value: object) -> str:
+    """Text of a cell, with pandas' and the drivers' missing markers (None, NaN, NA, NaT) as an
+    empty string."""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
+def text_or_none(value: object) -> str | None:
+    """Text of a cell, None for a missing one (None, NaN, NA, NaT)."""
+    text = blank_text(value)
+    return None if text == "" and not isinstance(value, str) else text
+
+
+def object_array(values: Sequence[object]) -> np.ndarray:
+    """An object array of ``values`` as they are (numpy would take tuples apart)."""
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+def stripped_texts(series: pd.Series) -> np.ndarray:
+    """Object array of stripped strings, with None for missing or blank cells."""
+    values = series.astype(object).to_numpy(copy=True)
+    missing = pd.isna(values)
+    values[missing] = None
+    present = np.flatnonzero(~missing)
+    if len(present):
+        texts = values[present].tolist()
+        try:
+            # str.strip mapped in C when every value is text (the usual case)...
+            stripped = list(map(str.strip, texts))
+        except TypeError:
+            # ... and through str() when some are not.
+            stripped = [str(value).strip() for value in texts]
+        values[present] = object_array([value or None for value in stripped])
+    return values
+
+
+def blank_texts(series: pd.Series) -> list[str]:
+    """Each cell as text, "" when missing."""
+    values = series.astype(object).to_numpy(copy=True)
+    missing = pd.isna(values)
+    values[missing] = ""
+    return [value if value.__class__ is str else str(value) for value in values.tolist()]
+
+
+def empty_frame(columns) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """A frame with ``columns`` (object dtype) and no rows."""
+    return pd.DataFrame({name: pd.Series([], dtype=object) for name in columns})
+
+
+def query_frame(
+    session: Session, sql: str, parameters: dict[str, object] | None = None, **named: object
+) -> pd.DataFrame:
+    """Rows of a text query as a frame with the query's column names; parameters as a dict or
+    by name."""
+    result = session.execute(text(sql), {**(parameters or {}), **named})
+    columns = list(result.keys())
+    # The driver's plain tuples: a text query has no result types to convert, and building a
+    # frame from a million Row objects costs seconds (pandas probes each one).
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
+    if not rows:
+        return empty_frame(columns)
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def statement_frame(session: Session, statement) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """The rows of a SELECT as a frame with the statement's column names (object columns)."""
+    result = session.execute(statement)
+    keys = list(result.keys())
+    rows = result.all()
+    if not rows:
+        return empty_frame(keys)
+    columns = list(zip(*rows))
+    return pd.DataFrame(
+        {key: pd.Series(np.array(values, dtype=object), dtype=object) for key, values in zip(keys, columns)}
+    )

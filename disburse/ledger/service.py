@@ -1,0 +1,296 @@
+"""Service functions of the ledger core: one per command, each working inside the caller's
+transaction (the CLI opens it, calls one of these, and commits once)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from disburse.foundation.dates import period_of, period_problem
+from disburse.foundation.errors import DisburseError
+from disburse.foundation.identifiers import credit_code_problem, village_code_problem
+from disburse.ledger.chart import ACCOUNT_TYPE_NAMES_ZH, ACCOUNT_TYPES, BANK_DEPOSITS, Account
+from disburse.ledger.model import (
+    EntryBatch,
+    EntryDraft,
+    PostedEntry,
+    PostingDraft,
+    entries_check_balanced,
+)
+from disburse.ledger.posting import PostResult, post_entries, refuse
+from disburse.ledger.reading import batch_of_posted, load_entries
+from disburse.ledger.tables import (
+    GENESIS_HASH,
+    AccountRow,
+    BankAccountRow,
+    ChainHeadRow,
+    EntityRow,
+    JournalEntryRow,
+    PeriodRow,
+)
+
+ENTITY_KINDS = ("county", "village", "cooperative")
+ACCOUNT_CODE_LENGTH_MAX = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a state-changing command did: whether it changed anything, a message, warnings."""
+
+    changed: bool
+    message: str
+    warnings: tuple[str, ...] = ()
+
+
+def entity_by_code(session: Session, code: str) -> EntityRow:
+    entity = session.scalar(select(EntityRow).where(EntityRow.code == code))
+    if entity is None:
+        raise DisburseError(f"entity {code!r} does not exist; `disburse entities list` shows the known ones")
+    return entity
+
+
+def add_entity(session: Session, code: str, name: str, kind: str, user: str) -> Outcome:
+    """Create an entity (a set of books). Adding the same entity again changes nothing."""
+    code = code.strip()
+    if kind not in ENTITY_KINDS:
+        raise DisburseError(f"kind {kind!r} is not one of {', '.join(ENTITY_KINDS)}")
+    warnings: list[str] = []
+    if kind == "village":
+        problem = village_code_problem(code)
+        if problem:
+            raise DisburseError(f"village code {code!r}: {problem}")
+    elif kind == "cooperative":
+        problem = credit_code_problem(code)
+        if problem and len(code) != 18:
+            raise DisburseError(f"unified social credit code {code!r}: {problem}")
+        if problem:
+            # Some early codes were issued with a wrong check character: warn, don't reject.
+            warnings.append(f"unified social credit code {code}: {problem}")
+    if not name.strip():
+        raise DisburseError("an entity needs a name (--name)")
+    existing = session.scalar(select(EntityRow).where(EntityRow.code == code))
+    if existing is not None:
+        if (existing.name, existing.kind) != (name, kind):
+            raise DisburseError(f"entity {code} already exists as {existing.kind} {existing.name!r}")
+        return Outcome(False, f"entity {code} already exists; nothing changed", tuple(warnings))
+    session.execute(insert(EntityRow).values(code=code, name=name, kind=kind, created_by=user))
+    return Outcome(True, f"entity {code} ({kind}) {name} added", tuple(warnings))
+
+
+def list_entities(session: Session) -> list[EntityRow]:
+    return list(session.scalars(select(EntityRow).order_by(EntityRow.kind, EntityRow.code)))
+
+
+def add_bank_account(
+    session: Session,
+    entity_code: str,
+    bank_name: str,
+    account_number: str,
+    user: str,
+    account_name: str | None = None,
+    ledger_account_code: str | None = None,
+) -> Outcome:
+    """Register an entity's bank account with its own 102 sub-account (created when not given)."""
+    entity = entity_by_code(session, entity_code)
+    account_number = account_number.strip()
+    if not account_number.isdigit() or not 6 <= len(account_number) <= 40:
+        raise DisburseError(f"bank account number {account_number!r} must be 6 to 40 digits")
+    existing = session.scalar(select(BankAccountRow).where(BankAccountRow.account_number == account_number))
+    if existing is not None:
+        if existing.entity_id != entity.id:
+            raise DisburseError(f"bank account {account_number} already belongs to another entity")
+        return Outcome(False, f"bank account {account_number} is already registered as {existing.ledger_account_code}")
+    if ledger_account_code is None:
+        codes = session.scalars(select(AccountRow.code).where(AccountRow.parent_code == BANK_DEPOSITS)).all()
+        # 102.90 and up are the engine's own sub-accounts (payments in transit).
+        used = {int(code.split(".")[1]) for code in codes if code.split(".")[1].isdigit()}
+        number = next(n for n in range(1, 90) if n not in used)
+        ledger_account_code = f"{BANK_DEPOSITS}.{number:02d}"
+        session.execute(
+            insert(AccountRow).values(
+                code=ledger_account_code,
+                name=f"银行存款—{bank_name}{account_number[-4:]}",
+                account_type="asset",
+                parent_code=BANK_DEPOSITS,
+                description=f"{entity.code} {bank_name} {account_number}",
+            )
+        )
+    else:
+        account = session.get(AccountRow, ledger_account_code)
+        if account is None or not ledger_account_code.startswith(BANK_DEPOSITS + "."):
+            raise DisburseError(
+                f"ledger account {ledger_account_code!r} must be an existing sub-account of 102 银行存款"
+            )
+    session.execute(
+        insert(BankAccountRow).values(
+            entity_id=entity.id,
+            bank_name=bank_name,
+            account_number=account_number,
+            account_name=account_name,
+            ledger_account_code=ledger_account_code,
+            created_by=user,
+        )
+    )
+    return Outcome(True, f"bank account {bank_name} {account_number} of {entity.code} added as {ledger_account_code}")
+
+
+def list_bank_accounts(session: Session) -> list[BankAccountRow]:
+    return list(
+        session.scalars(select(BankAccountRow).order_by(BankAccountRow.entity_id, BankAccountRow.ledger_account_code))
+    )
+
+
+def post_vouchers(
+    session: Session, drafts: list[EntryDraft], file_hash: str, entity_code: str, user: str
+) -> PostResult:
+    """Post manual vouchers read from a file, all or none; the same file posts once."""
+    entity_by_code(session, entity_code)
+    return post_entries(
+        session, EntryBatch.from_drafts(drafts), idempotency_key=f"journal:{entity_code}:{file_hash}", user=user
+    )
+
+
+def list_accounts(session: Session) -> list[AccountRow]:
+    return list(session.scalars(select(AccountRow).order_by(AccountRow.code)))
+
+
+def account_type_of(text: str) -> str | None:
+    """科目类型 as users write it (资产, 负债 … or the English type)."""
+    value = text.strip()
+    if value.lower() in ACCOUNT_TYPES:
+        return value.lower()
+    return ACCOUNT_TYPE_NAMES_ZH.get(value)
+
+
+def add_accounts(session: Session, accounts: list[Account]) -> Outcome:
+    """Add chart lines; a line identical to an existing one is skipped, a conflicting one refused."""
+    existing = {row.code: row for row in session.scalars(select(AccountRow))}
+    problems: list[str] = []
+    to_add: list[Account] = []
+    for account in sorted(accounts, key=lambda a: (a.code.count("."), a.code)):
+        row = existing.get(account.code)
+        if row is not None:
+            if (row.name, row.account_type) != (account.name, account.account_type):
+                problems.append(f"account {account.code} exists as {row.name} ({row.account_type})")
+            continue
+        parent = account.parent_code
+        known_parents = set(existing) | {a.code for a in to_add}
+        if parent is not None and parent not in known_parents:
+            problems.append(f"account {account.code}: parent {parent} does not exist")
+            continue
+        if parent is not None:
+            parent_type = (
+                existing[parent].account_type
+                if parent in existing
+                else next(a.account_type for a in to_add if a.code == parent)
+            )
+            if parent_type != account.account_type:
+                problems.append(
+                    f"account {account.code} is {account.account_type} but its parent {parent} is {parent_type}"
+                )
+                continue
+        to_add.append(account)
+    if problems:
+        raise DisburseError("the accounts file was refused; nothing was added:\n  " + "\n  ".join(problems))
+    if to_add:
+        session.execute(
+            insert(AccountRow),
+            [
+                {"code": a.code, "name": a.name, "account_type": a.account_type, "parent_code": a.parent_code}
+                for a in to_add
+            ],
+        )
+    return Outcome(bool(to_add), f"{len(to_add)} account(s) added, {len(accounts) - len(to_add)} already present")
+
+
+def journal_entries(session: Session, entity_code: str, period: str) -> list[PostedEntry]:
+    problem = period_problem(period)
+    if problem:
+        raise DisburseError(problem)
+    entity = entity_by_code(session, entity_code)
+    return load_entries(
+        session,
+        [JournalEntryRow.entity_id == entity.id, JournalEntryRow.period == period],
+        order_by=(JournalEntryRow.voucher_number,),
+    )
+
+
+def period_is_closed(session: Session, entity_id: int, period: str) -> bool:
+    status = session.scalar(
+        select(PeriodRow.status).where(PeriodRow.entity_id == entity_id, PeriodRow.period == period)
+    )
+    return status == "closed"
+
+
+def reverse_entry(session: Session, entry_id: int, user: str, on_date: dt.date | None = None) -> PostResult:
+    """Post the reversing entry of ``entry_id``: the same postings with opposite signs, naming
+    the entry it reverses. It goes into the original period while that is open, else into the
+    period of ``on_date`` (default today). An entry can be reversed once."""
+    found = load_entries(session, [JournalEntryRow.id == entry_id])
+    if not found:
+        raise DisburseError(f"journal entry {entry_id} does not exist")
+    original = found[0]
+    already = session.scalar(select(JournalEntryRow.id).where(JournalEntryRow.reverses_entry_id == entry_id))
+    if already is not None:
+        raise DisburseError(
+            f"entry {entry_id} ({original.period} {original.voucher}) was already reversed by entry {already}; "
+            "an entry can be reversed once"
+        )
+    entity = entity_by_code(session, original.entity_code)
+    today = on_date or dt.date.today()
+    if not period_is_closed(session, entity.id, original.period):
+        entry_date = today if period_of(today) == original.period else original.entry_date
+    else:
+        entry_date = today
+    period = period_of(entry_date)
+    memo = f"冲销 {original.period} {original.voucher}: {original.memo}"[:500]
+    draft = EntryDraft(
+        entity_code=original.entity_code,
+        period=period,
+        entry_date=entry_date,
+        memo=memo,
+        postings=tuple(
+            PostingDraft(p.account_code, -p.amount_fen, p.household_id, p.fund_source, p.payment_reference)
+            for p in original.postings
+        ),
+        source_kind="reversal",
+        source_reference=f"entry {entry_id}",
+        reverses_entry_id=entry_id,
+        label=f"reversal of {original.voucher}",
+    )
+    return post_entries(session, EntryBatch.from_drafts([draft]), idempotency_key=f"reverse:{entry_id}", user=user)
+
+
+def close_period(session: Session, entity_code: str, period: str, user: str) -> Outcome:
+    """Close a period: every entry in it must balance; the chain head at this point is recorded."""
+    problem = period_problem(period)
+    if problem:
+        raise DisburseError(problem)
+    entity = entity_by_code(session, entity_code)
+    row = session.get(PeriodRow, (entity.id, period))
+    if row is not None and row.status == "closed":
+        return Outcome(False, f"{entity_code} {period} is already closed (head {row.head_hash})")
+    entries = load_entries(session, [JournalEntryRow.entity_id == entity.id, JournalEntryRow.period == period])
+    _, errors = entries_check_balanced(batch_of_posted(entries))
+    if errors:
+        raise refuse(errors)
+    head = session.execute(
+        select(ChainHeadRow.last_sequence, ChainHeadRow.head_hash).where(ChainHeadRow.entity_id == entity.id)
+    ).first()
+    sequence, head_hash = (head.last_sequence, head.head_hash) if head else (0, GENESIS_HASH)
+    values = dict(
+        status="closed",
+        closed_by=user,
+        closed_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+        head_sequence=sequence,
+        head_hash=head_hash,
+    )
+    if row is None:
+        session.execute(insert(PeriodRow).values(entity_id=entity.id, period=period, **values))
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+    return Outcome(True, f"{entity_code} {period} closed with {len(entries)} entries; chain head {head_hash}")

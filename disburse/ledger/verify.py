@@ -1,0 +1,117 @@
+"""``disburse verify``: recompute every chain and every balance from what is stored.
+
+A change made behind the engine's back (a direct UPDATE, DELETE or INSERT by someone who
+dropped the triggers) breaks a hash, a balance or the chain head, and the first
+entry it breaks is named. Because anyone with write access could also recompute every hash,
+the head hash of each chain is printed for an auditor to write down, and ``--expect`` checks
+the chain against a head written down earlier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from disburse.ledger import chain
+from disburse.ledger.model import entries_check_balanced
+from disburse.ledger.reading import load_chain
+from disburse.ledger.tables import GENESIS_HASH, ChainHeadRow, EntityRow, PeriodRow
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    """The verification of one entity's books: how many entries, the head, the first break."""
+
+    entity_code: str
+    entry_count: int
+    posting_count: int
+    head_sequence: int
+    head_hash: str
+    problems: tuple[str, ...]
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def verify_entity(
+    session: Session, entity_id: int, entity_code: str, expected_heads: tuple[str, ...] = ()
+) -> ChainReport:
+    """Recompute one entity's chain and balances; name the first entry that breaks."""
+    columns = load_chain(session, entity_id)
+    batch = columns.batch
+    problems: list[str] = []
+    contents = chain.entry_content_texts(batch)
+    recomputed = chain.chain_hashes(
+        GENESIS_HASH, contents, columns.voucher_numbers, 1, columns.created_by, columns.created_at
+    )
+    previous = GENESIS_HASH
+    seen_hashes: dict[str, int] = {}
+    for index, (entry_id, stored, computed) in enumerate(zip(columns.entry_ids, columns.entry_hashes, recomputed)):
+        if stored != computed:
+            problems.append(
+                f"{entity_code} entry id {entry_id} ({batch.label[index]}, chain position {index + 1}): its hash does "
+                "not match its content and its predecessor; it was changed, or an entry before it was removed or "
+                "inserted, after posting"
+            )
+            break
+        seen_hashes[computed] = index + 1
+        previous = computed
+    actual_counts = np.diff(batch.posting_starts)
+    mismatched = np.flatnonzero(actual_counts != np.asarray(columns.declared_posting_counts, dtype=np.int64))
+    if mismatched.size:
+        index = int(mismatched[0])
+        problems.append(
+            f"{entity_code} {batch.entry_source(index)}: holds {actual_counts[index]} postings, "
+            f"{columns.declared_posting_counts[index]} were posted"
+        )
+    _, balance_errors = entries_check_balanced(batch)
+    if balance_errors:
+        problems.append(f"{entity_code} {balance_errors[0]}")
+    head = session.execute(
+        select(ChainHeadRow.last_sequence, ChainHeadRow.head_hash).where(ChainHeadRow.entity_id == entity_id)
+    ).first()
+    head_sequence, head_hash = (head.last_sequence, head.head_hash) if head else (0, GENESIS_HASH)
+    entry_total = len(columns.entry_ids)
+    if not problems and (head_sequence != entry_total or head_hash != previous):
+        problems.append(
+            f"{entity_code}: the chain head says {head_sequence} entries ending in {head_hash[:16]}…, "
+            f"the journal holds {entry_total} ending in {previous[:16]}…; entries were removed or added at the end"
+        )
+    closed_heads = session.execute(
+        select(PeriodRow.period, PeriodRow.head_sequence, PeriodRow.head_hash).where(
+            PeriodRow.entity_id == entity_id, PeriodRow.status == "closed"
+        )
+    ).all()
+    for period, sequence, hash_at_close in closed_heads:
+        if hash_at_close and hash_at_close != GENESIS_HASH and seen_hashes.get(hash_at_close) != sequence:
+            problems.append(
+                f"{entity_code}: the head recorded when {period} was closed ({hash_at_close[:16]}…) is no longer in the chain"
+            )
+    for expected in expected_heads:
+        if expected not in seen_hashes:
+            problems.append(
+                f"{entity_code}: the expected head {expected[:16]}… is not in the chain; the books were rewritten since it was noted"
+            )
+    return ChainReport(
+        entity_code=entity_code,
+        entry_count=entry_total,
+        posting_count=batch.posting_count,
+        head_sequence=entry_total,
+        head_hash=previous,
+        problems=tuple(problems),
+    )
+
+
+def verify_books(session: Session, expected: dict[str, list[str]] | None = None) -> list[ChainReport]:
+    """Verify every entity's books. ``expected`` maps entity codes to head hashes noted earlier."""
+    expected = expected or {}
+    entities = session.execute(select(EntityRow.id, EntityRow.code).order_by(EntityRow.code)).all()
+    known = {code for _, code in entities}
+    reports = [verify_entity(session, entity_id, code, tuple(expected.get(code, ()))) for entity_id, code in entities]
+    for code in sorted(set(expected) - known):
+        reports.append(ChainReport(code, 0, 0, 0, GENESIS_HASH, (f"{code}: no such entity",)))
+    return reports

@@ -1,0 +1,124 @@
+"""Payables: what each payee is owed once an allocation run is posted (the run credited 211 or
+212 per payee; these rows say who is to be paid, to which card, and track the payment)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from disburse.foundation.bulk import bulk_insert, plain_values
+from disburse.foundation.dates import iso
+from disburse.foundation.errors import DisburseError
+from disburse.foundation.frames import stripped_texts
+from disburse.ledger.tables import AccountRow, EntityRow
+from disburse.payouts.model import PAYABLE_COLUMNS, PAYABLES_PER_RECORD_MAX, PAYEE_TYPES
+from disburse.payouts.tables import utc_now
+
+INSERT_COLUMNS = (
+    "entity_id",
+    "run_id",
+    "source_line",
+    "household_id",
+    "payee_type",
+    "payee_id",
+    "programme",
+    "fund_source",
+    "account_code",
+    "amount_fen",
+    "account_no",
+    "account_name",
+    "bank_name",
+    "period",
+    "status",
+    "created_at",
+)
+
+
+def record_payables(session: Session, frame: pd.DataFrame) -> int:
+    """Store one payable per row of ``frame`` (columns in ``payouts.model.PAYABLE_COLUMNS``,
+    ``bank_name`` optional) with one bulk insert inside the caller's transaction; rows of 0 fen
+    owe nothing and are skipped. Returns the number stored. A run's line is stored once (the
+    database refuses a second copy of ``run_id, source_line``)."""
+    if len(frame) == 0:  # a run posted before, or one that owes nobody anything
+        return 0
+    missing = [name for name in PAYABLE_COLUMNS if name not in frame.columns]
+    if missing:
+        raise DisburseError(f"payables lack the columns {', '.join(missing)}")
+    if len(frame) > PAYABLES_PER_RECORD_MAX:
+        raise DisburseError(
+            f"{len(frame):,} payables at once; the limit PAYABLES_PER_RECORD_MAX is {PAYABLES_PER_RECORD_MAX:,}"
+        )
+    if not pd.api.types.is_integer_dtype(frame["amount_fen"].dtype):
+        raise DisburseError(f"payables' amount_fen must be integer fen, not {frame['amount_fen'].dtype}")
+    frame = frame[frame["amount_fen"].to_numpy() != 0]
+    if len(frame) == 0:
+        return 0
+    entity_codes = sorted(set(stripped_texts(frame["entity_code"]).tolist()) - {None})  # type: ignore[arg-type]
+    entity_ids = dict(
+        session.execute(select(EntityRow.code, EntityRow.id).where(EntityRow.code.in_(entity_codes))).all()
+    )
+    unknown = [code for code in entity_codes if code not in entity_ids]
+    if unknown or len(entity_codes) == 0:
+        raise DisburseError(
+            f"payables name entities that do not exist: {', '.join(map(str, unknown)) or '(none given)'}"
+        )
+    payee_types = set(frame["payee_type"].unique().tolist())
+    if not payee_types <= set(PAYEE_TYPES):
+        raise DisburseError(
+            f"payee_type must be one of {', '.join(PAYEE_TYPES)}, not {sorted(payee_types - set(PAYEE_TYPES))}"
+        )
+    account_codes = set(frame["account_code"].unique().tolist())
+    known_accounts = set(session.scalars(select(AccountRow.code).where(AccountRow.code.in_(sorted(account_codes)))))
+    if account_codes - known_accounts:
+        raise DisburseError(f"payables name accounts not in the chart: {sorted(account_codes - known_accounts)}")
+
+    count = len(frame)
+    entity_column = [entity_ids[code] for code in stripped_texts(frame["entity_code"]).tolist()]
+    run_ids = [
+        None if value is None or pd.isna(value) else int(value)
+        for value in frame["run_id"].to_numpy(dtype=object, na_value=None).tolist()
+    ]
+    bank_names = stripped_texts(frame["bank_name"]).tolist() if "bank_name" in frame.columns else [None] * count
+    now = iso(utc_now())
+    rows = list(
+        zip(
+            entity_column,
+            run_ids,
+            frame["source_line"].astype(np.int64).tolist(),
+            stripped_texts(frame["household_id"]).tolist(),
+            plain_values(frame["payee_type"]),
+            stripped_texts(frame["payee_id"]).tolist(),
+            stripped_texts(frame["programme"]).tolist(),
+            stripped_texts(frame["fund_source"]).tolist(),
+            plain_values(frame["account_code"]),
+            frame["amount_fen"].astype(np.int64).tolist(),
+            stripped_texts(frame["account_no"]).tolist(),
+            stripped_texts(frame["account_name"]).tolist(),
+            bank_names,
+            stripped_texts(frame["period"]).tolist(),
+            ["open"] * count,
+            [now] * count,
+        )
+    )
+    first_id = int(session.execute(text("SELECT coalesce(max(id), 0) FROM payables")).scalar_one()) + 1
+    stored = bulk_insert(session, "payables", INSERT_COLUMNS, rows)
+    if "bank_name" not in frame.columns:
+        fill_bank_names(session, first_id)
+    return stored
+
+
+def fill_bank_names(session: Session, first_id: int) -> None:
+    """Give payables from ``first_id`` on without a bank the bank of the same card in the
+    household's current register version (bank files such as CCB's name the payee's bank and
+    tell same-bank from interbank payments). One set-based statement, by the household index."""
+    session.execute(
+        text(
+            "UPDATE payables SET bank_name = (SELECT max(v.bank_name) FROM household_versions v "
+            "WHERE v.household_id = payables.household_id AND v.account_no = payables.account_no "
+            "AND v.valid_to_import IS NULL) "
+            "WHERE id >= :first AND bank_name IS NULL AND household_id IS NOT NULL AND account_no IS NOT NULL"
+        ),
+        {"first": first_id},
+    )

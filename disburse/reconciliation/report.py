@@ -1,0 +1,295 @@
+"""The reconciliation report (``disburse reconcile report``): one workbook with the
+银行存款余额调节表 at the period end, the matches, what is left on each side, the amount
+mismatches, the duplicates and, when the two adjusted balances differ, the lines that cause it.
+
+The report reconciles the period afresh (with every stored confirmation and rejection), so it
+shows what a run would store now; it stores nothing. Amounts are int fen in money columns
+(``reports.export`` writes them as yuan).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from disburse.foundation.dates import as_date_or_none
+from disburse.foundation.errors import DisburseError
+from disburse.foundation.frames import blank_text
+from disburse.foundation.masking import mask_identifier
+from disburse.foundation.workbook import Sheet, write_workbook
+from disburse.reconciliation.model import AdjustedBalance, ReconciliationResult
+from disburse.reconciliation.runs import RunCounts, compute, run_counts
+from disburse.reconciliation.statements import BankAccountRef, bank_account_by_reference
+
+CATEGORY_NAMES_ZH = {"fee": "手续费", "interest": "利息", "unknown": "未知"}
+RULE_NAMES_ZH = {
+    "confirmed": "人工确认",
+    "reference": "付款编号",
+    "amount_account": "金额+对方账号",
+    "batch_successful": "批次成功合计",
+    "batch_control_total": "批次总额(含退回)",
+    "batch_refund": "失败退回",
+    "many_to_one": "多笔合一",
+    "fuzzy_name": "户名相似(待确认)",
+    "amount_date": "金额+日期(待确认)",
+    "post_unmatched": "按规则入账",
+}
+STATUS_NAMES_ZH = {
+    "matched": "已匹配",
+    "candidate": "待确认",
+    "confirmed": "已确认",
+    "bank_only": "银行有企业无",
+    "book_only": "企业有银行无",
+}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ReconciliationReport:
+    """What the report shows, and the files written."""
+
+    account: BankAccountRef
+    period: str
+    counts: RunCounts
+    balance: AdjustedBalance
+    result: ReconciliationResult
+    files: tuple[Path, ...]
+
+    @property
+    def agrees(self) -> bool:
+        return self.balance.agrees
+
+
+def _iso_day(value: object) -> str:
+    day = as_date_or_none(value)
+    return "" if day is None else day.isoformat()
+
+
+def _ids(values: object) -> str:
+    return ", ".join(str(value) for value in values) if values else ""  # type: ignore[union-attr]
+
+
+def balance_rows(balance: AdjustedBalance) -> list[list[object]]:
+    """The 调节表 as four columns: the book side and the bank side, line by line."""
+    rows: list[list[object]] = [
+        ["企业银行存款日记账余额", balance.book_balance_fen, "银行对账单余额", balance.bank_balance_fen],
+        [
+            "加：银行已收、企业未收",
+            balance.bank_received_book_not_fen,
+            "加：企业已收、银行未收",
+            balance.book_received_bank_not_fen,
+        ],
+        [
+            "减：银行已付、企业未付",
+            balance.bank_paid_book_not_fen,
+            "减：企业已付、银行未付",
+            balance.book_paid_bank_not_fen,
+        ],
+        ["调节后的存款余额", balance.adjusted_book_balance_fen, "调节后的存款余额", balance.adjusted_bank_balance_fen],
+    ]
+    if balance.agrees:
+        rows.append(["结论", "", "两方调节后余额相符", ""])
+    else:
+        rows.append(["差额(企业−银行)", balance.difference_fen, "不符：见「差异原因」", ""])
+        rows.append(["其中：金额不符可解释", balance.explained_fen, "无法解释", balance.unexplained_fen])
+    return rows
+
+
+def _item_rows(items: pd.DataFrame, statement: pd.DataFrame, book: pd.DataFrame) -> list[list[object]]:
+    """Outstanding items of one kind with what the statement or the books say about them."""
+    lines = statement.set_index("line_id")
+    books = book.set_index("book_id")
+    rows = []
+    for item in items.itertuples(index=False):
+        if item.side == "statement" and item.item_id in lines.index:
+            source = lines.loc[item.item_id]
+            text_ = " ".join(
+                str(blank_text(source[name]))
+                for name in ("summary", "counterparty_name", "memo")
+                if blank_text(source[name])
+            )
+        elif item.item_id in books.index:
+            source = books.loc[item.item_id]
+            text_ = " ".join(
+                str(blank_text(source[name]))
+                for name in ("memo", "payment_reference", "counterparty_name")
+                if blank_text(source[name])
+            )
+        else:
+            text_ = ""
+        rows.append(
+            [
+                "对账单" if item.side == "statement" else "账簿",
+                int(item.item_id),
+                _iso_day(item.item_date),
+                int(item.amount_fen),
+                STATUS_NAMES_ZH.get(item.status, item.status),
+                blank_text(item.match_id),
+                text_,
+            ]
+        )
+    return rows
+
+
+def report_sheets(
+    account: BankAccountRef,
+    period: str,
+    result: ReconciliationResult,
+    balance: AdjustedBalance,
+    statement: pd.DataFrame,
+    book: pd.DataFrame,
+) -> list[Sheet]:
+    """The workbook's sheets (pure: frames in, sheets out)."""
+    title = (
+        f"{account.entity_code} {account.bank_name} {account.account_number} ({account.ledger_account_code}) {period}"
+    )
+    item_headers = ("方", "编号", "日期", "金额", "状态", "匹配编号", "说明")
+    outstanding = []
+    for label, items in (
+        ("银行已收、企业未收", balance.bank_received_book_not),
+        ("银行已付、企业未付", balance.bank_paid_book_not),
+        ("企业已收、银行未收", balance.book_received_bank_not),
+        ("企业已付、银行未付", balance.book_paid_bank_not),
+    ):
+        outstanding += [[label, *row] for row in _item_rows(items, statement, book)]
+    matches = result.matches
+    sheets = [
+        Sheet(
+            "调节表",
+            f"银行存款余额调节表 {title}",
+            ("企业账面", "金额", "银行对账单", "金额"),
+            balance_rows(balance),
+            (1, 3),
+        ),
+        Sheet("未达账项", f"未达账项 {title}", ("类别", *item_headers), outstanding, (4,)),
+        Sheet(
+            "匹配",
+            f"匹配结果 {title}",
+            ("匹配编号", "规则", "得分", "状态", "对账单行", "账簿分录行", "付款编号", "银行金额", "账簿金额", "差额"),
+            [
+                [
+                    row.match_id,
+                    RULE_NAMES_ZH.get(row.rule, row.rule),
+                    int(row.score),
+                    STATUS_NAMES_ZH.get(row.status, row.status),
+                    _ids(row.statement_line_ids),
+                    _ids(row.book_ids),
+                    _ids(row.instruction_references),
+                    int(row.amount_fen),
+                    int(row.book_amount_fen),
+                    int(row.difference_fen),
+                ]
+                for row in matches.itertuples(index=False)
+            ],
+            (7, 8, 9),
+        ),
+        Sheet(
+            "银行有企业无",
+            f"银行有、账簿无 {title}",
+            ("对账单行", "日期", "金额", "摘要", "附言", "对方账号", "对方户名", "类别"),
+            [
+                [
+                    int(row.line_id),
+                    _iso_day(row.booked_on),
+                    int(row.amount_fen),
+                    blank_text(row.summary),
+                    blank_text(row.memo),
+                    blank_text(mask_identifier(row.counterparty_account)),
+                    blank_text(row.counterparty_name),
+                    CATEGORY_NAMES_ZH.get(row.category, row.category),
+                ]
+                for row in result.bank_only.itertuples(index=False)
+            ],
+            (2,),
+        ),
+        Sheet(
+            "企业有银行无",
+            f"账簿有、银行无 {title}",
+            ("账簿分录行", "日期", "金额", "付款编号", "批次", "对方账号", "对方户名", "摘要"),
+            [
+                [
+                    int(row.book_id),
+                    _iso_day(row.entry_date),
+                    int(row.amount_fen),
+                    blank_text(row.payment_reference),
+                    blank_text(row.batch_reference),
+                    blank_text(mask_identifier(row.counterparty_account)),
+                    blank_text(row.counterparty_name),
+                    blank_text(row.memo),
+                ]
+                for row in result.book_only.itertuples(index=False)
+            ],
+            (2,),
+        ),
+        Sheet(
+            "金额不符",
+            f"金额不符 {title}",
+            ("匹配编号", "编号", "对账单行", "账簿分录行", "银行金额", "账簿金额", "差额"),
+            [
+                [
+                    row.match_id,
+                    blank_text(row.reference),
+                    _ids(row.statement_line_ids),
+                    _ids(row.book_ids),
+                    int(row.statement_amount_fen),
+                    int(row.book_amount_fen),
+                    int(row.difference_fen),
+                ]
+                for row in result.amount_mismatches.itertuples(index=False)
+            ],
+            (4, 5, 6),
+        ),
+        Sheet(
+            "重复",
+            f"疑似重复 {title}",
+            ("方", "编号", "重复依据", "原因", "日期", "金额"),
+            [
+                [
+                    "对账单" if row.side == "statement" else "账簿",
+                    int(row.item_id),
+                    blank_text(row.duplicate_key),
+                    row.reason,
+                    _iso_day(row.item_date),
+                    int(row.amount_fen),
+                ]
+                for row in result.duplicates.itertuples(index=False)
+            ],
+            (5,),
+        ),
+    ]
+    if not balance.agrees:
+        sheets.append(
+            Sheet(
+                "差异原因",
+                f"调节后余额差额 {balance.difference_fen} 分的可能原因 {title}",
+                ("类型", "匹配编号", "方", "编号", "金额", "差额", "说明"),
+                [
+                    [
+                        row.kind,
+                        blank_text(row.match_id),
+                        row.side,
+                        _ids(row.item_ids),
+                        int(row.amount_fen),
+                        int(row.difference_fen),
+                        row.note,
+                    ]
+                    for row in balance.causes.itertuples(index=False)
+                ],
+                (4, 5),
+            )
+        )
+    return sheets
+
+
+def write_report(session: Session, account: str | BankAccountRef, period: str, out: Path) -> ReconciliationReport:
+    """Reconcile the period afresh and write the report to ``out`` (.xlsx, or .csv files).
+    Refuses when the statement gives no balance at the period end."""
+    reference = account if isinstance(account, BankAccountRef) else bank_account_by_reference(session, account)
+    inputs, result, balance, problem = compute(session, reference, period)
+    if balance is None:
+        raise DisburseError(f"no 银行存款余额调节表 for {reference.describe()} {period}: {problem}")
+    sheets = report_sheets(reference, period, result, balance, inputs.statement, inputs.book)
+    files = write_workbook(Path(out), sheets)
+    return ReconciliationReport(reference, period, run_counts(inputs, result), balance, result, tuple(files))

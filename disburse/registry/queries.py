@@ -1,0 +1,422 @@
+"""The registers as of a date: what the allocation runs and the commands read.
+
+As-of semantics (``households_as_of``, ``people_as_of``, ``register_as_of``)
+------------------------------------------------------------------------------
+* **Structure from the snapshot in force.** Who is registered, who belongs to which household,
+  relations, household type, cards and every other non-dated field come from the snapshot in
+  force on D: the register import with the newest ``as_of`` ≤ D. Before the first snapshot the
+  register is empty. A household first listed by a later snapshot is not in the register at D
+  even when its 识别日期 is earlier (the register did not list it yet; a split household carries
+  its parent's 识别日期, so that date cannot place it).
+* **Dated facts from the newest knowledge.** 死亡日期 and 脱贫日期 are taken from the newest
+  version of each person and household (the one of the latest snapshot listing it), and applied
+  when they are ≤ D: a death learnt months later shows for any D on or after the death, even a
+  D before the snapshot that reported it; a household that exited on a date ≤ D shows
+  已脱贫 with that date although the snapshot in force still said 未脱贫. A date after D is not
+  shown (a household whose 脱贫日期 is after D is still 未脱贫 at D). 返贫 has no date in the file,
+  so it takes effect on the date of the snapshot that first shows it, which is then the snapshot
+  in force for every later D.
+* **Enrolment bounds the register.** A household whose 识别日期 (newest knowledge) is after D is
+  not in the register at D, nor are its people.
+* ``member_count`` counts the household's people at D who are not dead at D. Dead people stay in
+  ``people_as_of`` with ``died_on`` set (a dividend rule must see a deceased sole holder).
+
+Which versions are "in force" at a snapshot S: those whose ``valid_from_import`` snapshot is
+on or before S and whose ``valid_to_import`` is NULL or a snapshot after S, compared by the
+snapshots' ``as_of`` dates (not ids, so a backfilled snapshot takes its place in the sequence).
+When a backfill has left two versions of one key in force at S, the one opened by the later
+snapshot wins (see ``registry.service.import_register``).
+
+Frames returned here hold dates as ``datetime.date`` objects in object columns, with None for a
+missing date (never NaT); identifiers are ``str``; money (``_fen``) and units (``_e4``) are
+``int64``; ``member_count`` is ``int64``; ``boarding`` is ``bool``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import String, Table, and_, cast, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from disburse.foundation.errors import DisburseError
+from disburse.foundation.frames import statement_frame
+from disburse.importers.common import object_column
+from disburse.ledger.tables import EntityRow
+from disburse.registry.model import (
+    CHANGES_COLUMNS,
+    HOLDINGS_COLUMNS,
+    HOUSEHOLD_VERSION_COLUMNS,
+    HOUSEHOLDS_COLUMNS,
+    PEOPLE_COLUMNS,
+    PERSON_VERSION_COLUMNS,
+    SETTLEMENTS_COLUMNS,
+    Asset,
+    HouseholdHistory,
+    HouseholdVersion,
+    RegisterEvent,
+)
+from disburse.registry.tables import (
+    AssetRow,
+    HoldingRow,
+    HouseholdVersionRow,
+    PersonVersionRow,
+    PvSettlementRow,
+    RegisterEventRow,
+    RegisterImportRow,
+)
+from disburse.registry.versions import dates_as_objects
+
+STATUS_NOT_EXITED = "未脱贫"
+STATUS_EXITED = "已脱贫"
+HOUSEHOLD_TABLE: Table = HouseholdVersionRow.__table__  # type: ignore[assignment]
+PERSON_TABLE: Table = PersonVersionRow.__table__  # type: ignore[assignment]
+
+
+# ------------------------------------------------------------------------------- snapshots
+def snapshot_in_force(session: Session, on: dt.date, kind: str = "register") -> RegisterImportRow | None:
+    """The import of ``kind`` with the newest ``as_of`` on or before ``on`` (None: before all)."""
+    return session.scalar(
+        select(RegisterImportRow)
+        .where(RegisterImportRow.kind == kind, RegisterImportRow.as_of <= on)
+        .order_by(RegisterImportRow.as_of.desc(), RegisterImportRow.id.desc())
+        .limit(1)
+    )
+
+
+def snapshots(session: Session, kind: str = "register") -> list[RegisterImportRow]:
+    """Every import of ``kind``, oldest ``as_of`` first."""
+    return list(
+        session.scalars(
+            select(RegisterImportRow)
+            .where(RegisterImportRow.kind == kind)
+            .order_by(RegisterImportRow.as_of, RegisterImportRow.id)
+        )
+    )
+
+
+def versions_in_force(
+    session: Session, table: Table, key: str, columns: tuple[str, ...], snapshot_as_of: dt.date
+) -> pd.DataFrame:
+    """Versions in force at the snapshot dated ``snapshot_as_of``: one row per key, with
+    ``version_id`` and ``from_as_of``; dates as ``datetime64[s]``."""
+    valid_from = aliased(RegisterImportRow)
+    valid_to = aliased(RegisterImportRow)
+    statement = (
+        select(table.c.id.label("version_id"), valid_from.as_of.label("from_as_of"), *_selected(table, columns))
+        .join(valid_from, valid_from.id == table.c.valid_from_import)
+        .outerjoin(valid_to, valid_to.id == table.c.valid_to_import)
+        .where(
+            valid_from.as_of <= snapshot_as_of, or_(table.c.valid_to_import.is_(None), valid_to.as_of > snapshot_as_of)
+        )
+    )
+    return _newest_per_key(statement_frame(session, statement), key, columns)
+
+
+def newest_versions(session: Session, table: Table, key: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Each key's version from the latest snapshot that lists it: the newest knowledge."""
+    valid_from = aliased(RegisterImportRow)
+    statement = select(
+        table.c.id.label("version_id"), valid_from.as_of.label("from_as_of"), *_selected(table, columns)
+    ).join(valid_from, valid_from.id == table.c.valid_from_import)
+    return _newest_per_key(statement_frame(session, statement), key, columns)
+
+
+def _is_date_column(name: str) -> bool:
+    return name.endswith("_on") or name == "birth_date"
+
+
+def _selected(table: Table, columns: tuple[str, ...]) -> list:  # type: ignore[type-arg]
+    """The columns to select; dates as ISO text, which pandas parses in one vectorised pass
+    (a million date objects built row by row by the driver, then converted, cost seconds)."""
+    return [cast(table.c[name], String).label(name) if _is_date_column(name) else table.c[name] for name in columns]
+
+
+def _newest_per_key(frame: pd.DataFrame, key: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    if len(frame):
+        frame = frame.sort_values(["from_as_of", "version_id"], kind="stable").drop_duplicates(key, keep="last")
+    frame = frame.reset_index(drop=True)
+    for name in columns:
+        if _is_date_column(name):
+            frame[name] = (
+                pd.to_datetime(pd.Series(frame[name].to_numpy(dtype=object), dtype=object), format="%Y-%m-%d")
+                .to_numpy()
+                .astype("datetime64[s]")
+            )
+    if "member_count" in frame.columns:
+        frame["member_count"] = frame["member_count"].astype(np.int64)
+    if "boarding" in frame.columns:
+        frame["boarding"] = frame["boarding"].astype(bool)
+    return frame
+
+
+# ------------------------------------------------------------------------------- as of
+BEFORE_FIRST_SNAPSHOT_CHOICES = ("empty", "oldest")
+
+
+def register_as_of(
+    session: Session, on: dt.date, *, before_first_snapshot: str = "empty"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The households and people frames of docs/contracts.md as of ``on`` (see the module
+    docstring for the semantics). Before the first snapshot both are empty, or, with
+    ``before_first_snapshot="oldest"``, the oldest snapshot stands in for the structure (with
+    the same dated facts: households enrolled after ``on`` left out, deaths and exits after
+    ``on`` not shown) — for money of a period older than the registry, such as a national
+    subsidy that arrives a year late."""
+    assert before_first_snapshot in BEFORE_FIRST_SNAPSHOT_CHOICES, before_first_snapshot
+    snapshot = snapshot_in_force(session, on)
+    if snapshot is None and before_first_snapshot == "oldest":
+        oldest = snapshots(session)
+        snapshot = oldest[0] if oldest else None
+    if snapshot is None:
+        return _empty(HOUSEHOLDS_COLUMNS), _empty(PEOPLE_COLUMNS)
+    day = np.datetime64(on, "s")
+    households = versions_in_force(session, HOUSEHOLD_TABLE, "household_id", HOUSEHOLD_VERSION_COLUMNS, snapshot.as_of)
+    people = versions_in_force(session, PERSON_TABLE, "id_number", PERSON_VERSION_COLUMNS, snapshot.as_of)
+
+    # Dated facts from the newest knowledge; each shown only when it is on or before D.
+    newest_households = newest_versions(
+        session, HOUSEHOLD_TABLE, "household_id", ("household_id", "enrolled_on", "exited_on", "poverty_status")
+    )
+    newest = households[["household_id"]].merge(newest_households, on="household_id", how="left")
+    enrolled = newest["enrolled_on"].to_numpy(dtype="datetime64[s]")
+    exited = newest["exited_on"].to_numpy(dtype="datetime64[s]")
+    exited_known = ~np.isnat(exited) & (exited <= day)
+    exited_shown = np.where(exited_known, exited, np.datetime64("NaT"))
+    status = households["poverty_status"].to_numpy(dtype=object).copy()
+    status[exited_known & (status == STATUS_NOT_EXITED)] = STATUS_EXITED
+    # A snapshot may carry an exit dated after D (its as_of was given earlier than its content).
+    status[
+        ~exited_known & ~np.isnat(households["exited_on"].to_numpy(dtype="datetime64[s]")) & (status == STATUS_EXITED)
+    ] = STATUS_NOT_EXITED
+    households["poverty_status"] = status
+    households["exited_on"] = exited_shown
+    households = households[np.isnat(enrolled) | (enrolled <= day)]
+
+    newest_people = newest_versions(session, PERSON_TABLE, "id_number", ("id_number", "died_on"))
+    died = (
+        people[["id_number"]]
+        .merge(newest_people, on="id_number", how="left")["died_on"]
+        .to_numpy(dtype="datetime64[s]")
+    )
+    people["died_on"] = np.where(~np.isnat(died) & (died <= day), died, np.datetime64("NaT"))
+    people = people[people["household_id"].isin(households["household_id"])]
+
+    living = people.loc[np.isnat(people["died_on"].to_numpy(dtype="datetime64[s]")), "household_id"].value_counts()
+    households = households.assign(
+        member_count=households["household_id"].map(living).fillna(0).astype(np.int64).to_numpy()
+    )
+    return _contract_frame(households, HOUSEHOLDS_COLUMNS), _contract_frame(people, PEOPLE_COLUMNS)
+
+
+def households_as_of(session: Session, on: dt.date) -> pd.DataFrame:
+    """Households registered on ``on``: ``household_id, village_code, county, town, village,
+    household_type, poverty_status, enrolled_on, exited_on, head_name, head_id_number, bank_name,
+    account_no, member_count`` (living members at ``on``); dates as date objects or None."""
+    return register_as_of(session, on)[0]
+
+
+def people_as_of(session: Session, on: dt.date) -> pd.DataFrame:
+    """People of the households registered on ``on``: ``id_number, household_id, name, relation,
+    sex, birth_date, school_stage, boarding, health, died_on, person_account_no``; the dead are
+    kept with ``died_on`` set (only deaths on or before ``on``)."""
+    return register_as_of(session, on)[1]
+
+
+def _contract_frame(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    result = frame[list(columns)].reset_index(drop=True).copy()
+    for name in columns:
+        if result[name].dtype.kind == "M":
+            result[name] = pd.Series(dates_as_objects(result[name].to_numpy()), dtype=object)
+        elif result[name].dtype.kind not in "biu":
+            # Identifiers and texts stay plain str objects with None for missing (pandas 3
+            # would otherwise infer its string dtype, whose missing value is NaN).
+            result[name] = object_column(result[name])
+    return result.sort_values(columns[0], kind="stable").reset_index(drop=True)
+
+
+def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series([], dtype=object) for name in columns})
+
+
+# ------------------------------------------------------------------------------- holdings
+def holdings_as_of(session: Session, asset_id: str, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Holdings of ``asset_id`` overlapping ``[start, end]`` (inclusive), from the share register
+    import in force: the newest whose ``as_of`` ≤ ``end``, else (a period before every share
+    import) the newest one. Columns ``asset_id, holder_type, holder_id, units_e4, principal_fen,
+    start_on, end_on``; dates as date objects, ``end_on`` None for an open holding."""
+    assert start <= end, (start, end)
+    shares_import = snapshot_in_force(session, end, "shares")
+    if shares_import is None:
+        shares_import = session.scalar(
+            select(RegisterImportRow)
+            .where(RegisterImportRow.kind == "shares")
+            .order_by(RegisterImportRow.as_of.desc(), RegisterImportRow.id.desc())
+            .limit(1)
+        )
+    if shares_import is None:
+        return _empty(HOLDINGS_COLUMNS)
+    frame = statement_frame(
+        session,
+        select(*[HoldingRow.__table__.c[name] for name in HOLDINGS_COLUMNS])
+        .where(
+            HoldingRow.import_id == shares_import.id,
+            HoldingRow.asset_id == asset_id,
+            HoldingRow.start_on <= end,
+            or_(HoldingRow.end_on.is_(None), HoldingRow.end_on >= start),
+        )
+        .order_by(HoldingRow.holder_type, HoldingRow.holder_id, HoldingRow.start_on),
+    )
+    for name in ("units_e4", "principal_fen"):
+        frame[name] = frame[name].astype(np.int64)
+    return frame.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------- settlements
+def settlements(session: Session, station_id: str | None = None) -> pd.DataFrame:
+    """Imported PV settlement rows (optionally of one station): ``id, station_id,
+    service_period, kwh, revenue_type, amount_fen, received_on, receivable_entry_id``."""
+    table = PvSettlementRow.__table__
+    statement = select(*[table.c[name] for name in SETTLEMENTS_COLUMNS]).order_by(table.c.id)
+    if station_id is not None:
+        statement = statement.where(table.c.station_id == station_id)
+    frame = statement_frame(session, statement)
+    for name in ("id", "kwh", "amount_fen", "receivable_entry_id"):
+        frame[name] = frame[name].astype(np.int64)
+    return frame
+
+
+# ------------------------------------------------------------------------------- assets
+def assets(session: Session) -> list[Asset]:
+    """Every declared asset, stations and cooperatives, by asset id."""
+    owner = aliased(EntityRow)
+    payer = aliased(EntityRow)
+    rows = session.execute(
+        select(AssetRow, owner.code, payer.code)
+        .join(owner, owner.id == AssetRow.owner_entity_id)
+        .outerjoin(payer, payer.id == AssetRow.paying_entity_id)
+        .order_by(AssetRow.asset_id)
+    ).all()
+    return [
+        Asset(
+            asset_id=row.asset_id,
+            kind=row.kind,
+            name=row.name,
+            owner_entity=owner_code,
+            village_codes=tuple(json.loads(row.village_codes)),
+            capacity_w=row.capacity_w,
+            commissioned_on=row.commissioned_on,
+            share_count_e4=row.share_count_e4,
+            principal_fen=row.principal_fen,
+            credit_code=row.credit_code,
+            paying_entity=payer_code,
+        )
+        for row, owner_code, payer_code in rows
+    ]
+
+
+def asset(session: Session, asset_id: str) -> Asset:
+    """One declared asset; refused when it is not declared."""
+    for found in assets(session):
+        if found.asset_id == asset_id:
+            return found
+    raise DisburseError(f"asset {asset_id!r} is not declared; `disburse assets load FILE` declares assets")
+
+
+# ------------------------------------------------------------------------------- history
+def household_history(session: Session, household_id: str) -> HouseholdHistory:
+    """Every stored version of one household (oldest first, each with its members as its
+    snapshot listed them) and every event naming it; refused when the registry never held it."""
+    valid_from = aliased(RegisterImportRow)
+    valid_to = aliased(RegisterImportRow)
+    table = HOUSEHOLD_TABLE
+    rows = (
+        session.execute(
+            select(table, valid_from.as_of.label("from_as_of"), valid_to.as_of.label("to_as_of"))
+            .join(valid_from, valid_from.id == table.c.valid_from_import)
+            .outerjoin(valid_to, valid_to.id == table.c.valid_to_import)
+            .where(table.c.household_id == household_id)
+            .order_by(valid_from.as_of, table.c.id)
+        )
+        .mappings()
+        .all()
+    )
+    if not rows:
+        raise DisburseError(f"household {household_id!r} is not in any imported register snapshot")
+    people_rows = (
+        session.execute(
+            select(PERSON_TABLE, valid_from.as_of.label("from_as_of"), valid_to.as_of.label("to_as_of"))
+            .join(valid_from, valid_from.id == PERSON_TABLE.c.valid_from_import)
+            .outerjoin(valid_to, valid_to.id == PERSON_TABLE.c.valid_to_import)
+            .where(PERSON_TABLE.c.household_id == household_id)
+            .order_by(valid_from.as_of, PERSON_TABLE.c.id)
+        )
+        .mappings()
+        .all()
+    )
+    versions = []
+    for row in rows:
+        start, stop = row["from_as_of"], row["to_as_of"]
+        # The members this version's snapshot listed: person versions in force at its start.
+        members = tuple(
+            {name: person[name] for name in PERSON_VERSION_COLUMNS}
+            for person in people_rows
+            if person["from_as_of"] <= start and (person["to_as_of"] is None or person["to_as_of"] > start)
+        )
+        versions.append(
+            HouseholdVersion(
+                valid_from=start,
+                valid_to=stop,
+                valid_from_import=row["valid_from_import"],
+                valid_to_import=row["valid_to_import"],
+                values={name: row[name] for name in HOUSEHOLD_VERSION_COLUMNS},
+                members=members,
+            )
+        )
+    events = _events(session, [RegisterEventRow.household_id == household_id])
+    # A move or split names the household it left; also list those that name this one as target.
+    events += [
+        event
+        for event in _events(session, [RegisterEventRow.kind.in_(("move", "split"))])
+        if household_id in (event.details.get("to_household_id"), event.details.get("new_household_id"))
+    ]
+    events.sort(key=lambda event: (event.effective_on, event.kind))
+    return HouseholdHistory(household_id, tuple(versions), tuple(events))
+
+
+def _events(session: Session, conditions: list) -> list[RegisterEvent]:  # type: ignore[type-arg]
+    rows = session.execute(
+        select(RegisterEventRow, RegisterImportRow.as_of)
+        .join(RegisterImportRow, RegisterImportRow.id == RegisterEventRow.import_id)
+        .where(and_(*conditions))
+        .order_by(RegisterEventRow.effective_on, RegisterEventRow.id)
+    ).all()
+    return [
+        RegisterEvent(
+            row.kind, row.household_id, row.id_number, row.effective_on, json.loads(row.details), row.import_id, as_of
+        )
+        for row, as_of in rows
+    ]
+
+
+def changes_since(session: Session, since: dt.date) -> pd.DataFrame:
+    """Register events effective on or after ``since``, oldest first: ``effective_on, kind,
+    household_id, id_number, details (JSON text), import_id, snapshot_as_of``."""
+    events = _events(session, [RegisterEventRow.effective_on >= since])
+    return pd.DataFrame(
+        {
+            "effective_on": pd.Series([event.effective_on for event in events], dtype=object),
+            "kind": pd.Series([event.kind for event in events], dtype=object),
+            "household_id": pd.Series([event.household_id for event in events], dtype=object),
+            "id_number": pd.Series([event.id_number for event in events], dtype=object),
+            "details": pd.Series(
+                [json.dumps(event.details, ensure_ascii=False, sort_keys=True) for event in events], dtype=object
+            ),
+            "import_id": pd.Series([event.import_id for event in events], dtype=np.int64),
+            "snapshot_as_of": pd.Series([event.snapshot_as_of for event in events], dtype=object),
+        },
+        columns=list(CHANGES_COLUMNS),
+    )

@@ -1,0 +1,700 @@
+"""Service functions of the registry: one per command, each working inside the caller's
+transaction (the command opens it, calls one of these, and commits once). None commits.
+
+Register snapshots and backfill
+-------------------------------
+A register import is a snapshot as of a date. It is compared (vectorised, one merge per kind)
+with the versions in force at the snapshot before it: an unchanged row keeps its version, a
+changed or vanished row's version is closed (``valid_to_import`` set, the only update ever made)
+and a new version is opened; the differences are recorded as dated events.
+
+A snapshot older than the newest is refused unless ``backfill``. A backfilled snapshot B is
+inserted at its place between the snapshots P (before it, if any) and N (after it) without
+touching any stored version: its rows that differ from what was in force at P are stored as
+new versions valid from B to N (``valid_to_import`` = N, set when written, so no existing
+version is changed). Where two versions of one key are then in force at a snapshot, the one
+opened by the later snapshot wins (``registry.queries``), so the register as of a date in
+[B, N) is exactly B, and from N on exactly what it was. A backfill that drops a household or
+person that P lists would need to hide a version over [B, N); it is refused instead. Events
+found by a backfill that are already recorded (same kind, household, person and date) are not
+recorded twice; events dated by the snapshot (a card change, a move) may then appear twice, once
+dated B and once dated N, and ``registry changes`` shows both.
+
+The first snapshot (and a backfill before it) is a baseline: it records no events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from disburse.foundation.actors import require_user
+from disburse.foundation.bulk import frame_insert
+from disburse.foundation.dates import period_of
+from disburse.foundation.errors import DisburseError, ImportProblem, ImportRefused
+from disburse.foundation.files import file_sha256
+from disburse.foundation.frames import statement_frame
+from disburse.importers.common import ImportContext
+from disburse.importers.register import parse_register
+from disburse.importers.settlements import parse_settlements
+from disburse.importers.shares import parse_shares
+from disburse.ledger.chart import OPERATING_INCOME, RECEIVABLES
+from disburse.ledger.model import EntryBatch, EntryDraft, PostingDraft
+from disburse.ledger.posting import post_entries
+from disburse.ledger.service import add_entity
+from disburse.ledger.tables import EntityRow, PeriodRow
+from disburse.registry.assets_file import parse_assets
+from disburse.registry.bulk import close_versions
+from disburse.registry.model import (
+    HOUSEHOLD_DATE_COLUMNS,
+    HOUSEHOLD_VERSION_COLUMNS,
+    PERSON_DATE_COLUMNS,
+    PERSON_VERSION_COLUMNS,
+    Asset,
+    HouseholdHistory,
+    ImportOutcome,
+)
+from disburse.registry.queries import (
+    HOUSEHOLD_TABLE,
+    PERSON_TABLE,
+    assets,
+    changes_since,
+    household_history,
+    register_as_of,
+    snapshot_in_force,
+    versions_in_force,
+)
+from disburse.registry.tables import AssetRow, HoldingRow, PvSettlementRow, RegisterEventRow, RegisterImportRow
+from disburse.registry.versions import (
+    EVENT_COLUMNS,
+    register_events,
+    snapshot_households,
+    snapshot_people,
+    versions_diff,
+)
+
+Progress = Callable[[str], None]
+FILE_NAME_LENGTH_MAX = 500
+REVENUE_TYPE_NAMES_ZH = {"base": "标杆电价", "subsidy": "国家补贴"}
+SETTLEMENT_SOURCE_KIND = "pv_settlement"
+
+
+def _no_progress(stage: str) -> None:
+    """The default progress callback: library callers see nothing."""
+
+
+def _previous_import(session: Session, kind: str, digest: str) -> RegisterImportRow | None:
+    return session.scalar(
+        select(RegisterImportRow).where(RegisterImportRow.kind == kind, RegisterImportRow.file_sha256 == digest)
+    )
+
+
+def _repeat_outcome(kind: str, path: Path, digest: str, previous: RegisterImportRow, dry_run: bool) -> ImportOutcome:
+    return ImportOutcome(
+        kind=kind,
+        file_name=path.name,
+        file_sha256=digest,
+        changed=False,
+        dry_run=dry_run,
+        message=(
+            f"{path.name} was imported before (import {previous.id}, {previous.file_name}, as of "
+            f"{previous.as_of.isoformat()}, by {previous.imported_by}); nothing changed"
+        ),
+        import_id=previous.id,
+        as_of=previous.as_of,
+        row_count=previous.row_count,
+    )
+
+
+def _insert_import(
+    session: Session, kind: str, path: Path, digest: str, as_of: dt.date, row_count: int, warning_count: int, user: str
+) -> int:
+    return session.execute(
+        insert(RegisterImportRow)
+        .values(
+            kind=kind,
+            file_name=str(path)[-FILE_NAME_LENGTH_MAX:],
+            file_sha256=digest,
+            as_of=as_of,
+            row_count=row_count,
+            warning_count=warning_count,
+            imported_by=user,
+        )
+        .returning(RegisterImportRow.id)
+    ).scalar_one()
+
+
+def _warnings(problems: tuple[ImportProblem, ...] | list[ImportProblem]) -> tuple[ImportProblem, ...]:
+    return tuple(problem for problem in problems if problem.severity == "warning")
+
+
+# ------------------------------------------------------------------------------- register
+def import_register(
+    session: Session,
+    path: str | os.PathLike[str],
+    *,
+    user: str,
+    as_of: dt.date | None = None,
+    dry_run: bool = False,
+    backfill: bool = False,
+    today: dt.date | None = None,
+    progress: Progress = _no_progress,
+) -> ImportOutcome:
+    """Import a household register file as the snapshot as of ``as_of`` (default today).
+
+    Refuses (ImportRefused) a file with any error, writing nothing; refuses (DisburseError) a
+    snapshot older than the newest unless ``backfill``, and a second snapshot for one date.
+    The same file again changes nothing. With ``dry_run`` everything is checked and counted,
+    nothing written. Creates a village entity for every village code not yet one.
+    """
+    require_user(user)
+    file = Path(path)
+    today = today or dt.date.today()
+    as_of = as_of or today
+    if as_of > today:
+        raise DisburseError(f"--as-of {as_of.isoformat()} is in the future (today is {today.isoformat()})")
+    digest = file_sha256(file)
+    previous_import = _previous_import(session, "register", digest)
+    if previous_import is not None:
+        return _repeat_outcome("register", file, digest, previous_import, dry_run)
+    same_date = session.scalar(
+        select(RegisterImportRow).where(RegisterImportRow.kind == "register", RegisterImportRow.as_of == as_of)
+    )
+    if same_date is not None:
+        raise DisburseError(
+            f"a register snapshot as of {as_of.isoformat()} was already imported from {same_date.file_name} "
+            f"(import {same_date.id}); give this file its own --as-of date"
+        )
+    newest = session.scalar(select(func.max(RegisterImportRow.as_of)).where(RegisterImportRow.kind == "register"))
+    following = None
+    if newest is not None and as_of < newest:
+        if not backfill:
+            raise DisburseError(
+                f"the snapshot as of {as_of.isoformat()} is older than the newest imported one "
+                f"({newest.isoformat()}); use --backfill to insert it at its place in the history"
+            )
+        following = session.scalar(
+            select(RegisterImportRow)
+            .where(RegisterImportRow.kind == "register", RegisterImportRow.as_of > as_of)
+            .order_by(RegisterImportRow.as_of, RegisterImportRow.id)
+            .limit(1)
+        )
+
+    progress("reading and validating")
+    parsed = parse_register(file, today=today)
+    if parsed.refused:
+        raise ImportRefused(parsed.problems)
+    warnings = _warnings(parsed.problems)
+
+    progress("comparing with the register in force")
+    new_households = snapshot_households(parsed.frame)
+    new_people = snapshot_people(parsed.frame)
+    previous = snapshot_in_force(session, as_of)
+    if previous is not None:
+        old_households = versions_in_force(
+            session, HOUSEHOLD_TABLE, "household_id", HOUSEHOLD_VERSION_COLUMNS, previous.as_of
+        )
+        old_people = versions_in_force(session, PERSON_TABLE, "id_number", PERSON_VERSION_COLUMNS, previous.as_of)
+    else:
+        old_households = _empty_versions(HOUSEHOLD_VERSION_COLUMNS, HOUSEHOLD_DATE_COLUMNS)
+        old_people = _empty_versions(PERSON_VERSION_COLUMNS, PERSON_DATE_COLUMNS)
+    household_diff = versions_diff(old_households, new_households, "household_id", HOUSEHOLD_VERSION_COLUMNS)
+    person_diff = versions_diff(old_people, new_people, "id_number", PERSON_VERSION_COLUMNS)
+    if following is not None and (len(household_diff.vanished) or len(person_diff.vanished)):
+        missing = [*household_diff.vanished[:5].tolist(), *person_diff.vanished[:5].tolist()]
+        raise DisburseError(
+            f"a backfilled snapshot must list every household and person of the snapshot before it "
+            f"({previous.as_of.isoformat() if previous else '-'}); this one drops "
+            f"{len(household_diff.vanished)} household(s) and {len(person_diff.vanished)} person(s), e.g. "
+            f"{', '.join(missing)}; nothing was written"
+        )
+    if previous is not None:
+        events = register_events(old_households, new_households, old_people, new_people, as_of)
+        if following is not None:
+            events = _without_recorded_events(session, events)
+    else:
+        events = pd.DataFrame({name: pd.Series([], dtype=object) for name in EVENT_COLUMNS})
+
+    village_codes = sorted(set(new_households["village_code"].tolist()))
+    known_villages = set(session.scalars(select(EntityRow.code).where(EntityRow.code.in_(village_codes))).all())
+    new_villages = [code for code in village_codes if code not in known_villages]
+    counts = {
+        "people": len(new_people),
+        "households": len(new_households),
+        "households_unchanged": household_diff.unchanged_count,
+        "household_versions_opened": len(household_diff.opened),
+        "household_versions_closed": 0 if following is not None else len(household_diff.closed_ids),
+        "person_versions_opened": len(person_diff.opened),
+        "person_versions_closed": 0 if following is not None else len(person_diff.closed_ids),
+        "events": len(events),
+        "villages_added": len(new_villages),
+    }
+    outcome_base = dict(
+        kind="register",
+        file_name=file.name,
+        file_sha256=digest,
+        as_of=as_of,
+        row_count=len(parsed.frame),
+        counts=counts,
+        problems=warnings,
+    )
+    if dry_run:
+        return ImportOutcome(
+            changed=False,
+            dry_run=True,
+            message=(
+                f"dry run: {file.name} is valid ({len(parsed.frame):,} people, {len(new_households):,} households, "
+                f"{len(warnings)} warning(s)); nothing was written"
+            ),
+            **outcome_base,
+        )
+
+    progress("writing")
+    import_id = _insert_import(session, "register", file, digest, as_of, len(parsed.frame), len(warnings), user)
+    names = new_households.drop_duplicates("village_code").set_index("village_code")
+    for code in new_villages:
+        add_entity(session, code, f"{names.at[code, 'town']}{names.at[code, 'village']}", "village", user)
+    if following is None:
+        close_versions(session, HOUSEHOLD_TABLE, household_diff.closed_ids, import_id)
+        close_versions(session, PERSON_TABLE, person_diff.closed_ids, import_id)
+    constants = {"valid_from_import": import_id, "valid_to_import": following.id if following else None}
+    frame_insert(
+        session,
+        HOUSEHOLD_TABLE.name,
+        household_diff.opened,
+        HOUSEHOLD_VERSION_COLUMNS,
+        date_columns=HOUSEHOLD_DATE_COLUMNS,
+        constants=constants,
+    )
+    frame_insert(
+        session,
+        PERSON_TABLE.name,
+        person_diff.opened,
+        PERSON_VERSION_COLUMNS,
+        date_columns=PERSON_DATE_COLUMNS,
+        constants=constants,
+    )
+    frame_insert(
+        session,
+        RegisterEventRow.__tablename__,
+        events,
+        EVENT_COLUMNS,
+        date_columns=("effective_on",),
+        constants={"import_id": import_id},
+    )
+    placed = f" (backfilled before the snapshot as of {following.as_of.isoformat()})" if following else ""
+    return ImportOutcome(
+        changed=True,
+        dry_run=False,
+        import_id=import_id,
+        message=(
+            f"imported {file.name} as the register snapshot as of {as_of.isoformat()}{placed}: "
+            f"{len(parsed.frame):,} people in {len(new_households):,} households; {len(events)} event(s)"
+        ),
+        **outcome_base,
+    )
+
+
+def _empty_versions(columns: tuple[str, ...], date_columns: tuple[str, ...]) -> pd.DataFrame:
+    frame = pd.DataFrame({name: pd.Series([], dtype=object) for name in ("version_id", *columns)})
+    for name in date_columns:
+        frame[name] = pd.Series([], dtype="datetime64[s]")
+    return frame
+
+
+def _without_recorded_events(session: Session, events: pd.DataFrame) -> pd.DataFrame:
+    """Drop events already recorded with the same kind, household, person and date."""
+    if len(events) == 0:
+        return events
+    table = RegisterEventRow.__table__
+    recorded = statement_frame(
+        session,
+        select(table.c.kind, table.c.household_id, table.c.id_number, table.c.effective_on).where(
+            table.c.household_id.in_(sorted(set(events["household_id"])))
+        ),
+    )
+    if len(recorded) == 0:
+        return events
+    keys = set(zip(recorded["kind"], recorded["household_id"], recorded["id_number"], recorded["effective_on"]))
+    keep = [
+        key not in keys
+        for key in zip(events["kind"], events["household_id"], events["id_number"], events["effective_on"])
+    ]
+    return events[np.array(keep, dtype=bool)].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------- assets
+def load_assets(session: Session, path: str | os.PathLike[str], *, user: str) -> ImportOutcome:
+    """Declare the assets of an ``assets.yaml`` file.
+
+    The same file again changes nothing. A file may add assets; one that changes the definition
+    of an asset already declared is refused (shares and settlements were read against it). A
+    cooperative becomes an entity (kind cooperative, code = its credit code) if it is not one.
+    Owners and paying entities must exist.
+    """
+    require_user(user)
+    file = Path(path)
+    declared, problems, digest = parse_assets(file)
+    if any(problem.severity == "error" for problem in problems):
+        raise ImportRefused(problems)
+    warnings = _warnings(problems)
+    previous_import = _previous_import(session, "assets", digest)
+    if previous_import is not None:
+        return _repeat_outcome("assets", file, digest, previous_import, False)
+
+    existing = {item.asset_id: item for item in assets(session)}
+    conflicts = [
+        f"{item.asset_id}: the file says {item}, the books say {existing[item.asset_id]}"
+        for item in declared
+        if item.asset_id in existing and existing[item.asset_id] != item
+    ]
+    if conflicts:
+        raise DisburseError(
+            "the assets file changes assets already declared (only adding assets is allowed); nothing was "
+            "loaded:\n  " + "\n  ".join(conflicts)
+        )
+    added = [item for item in declared if item.asset_id not in existing]
+    entity_codes = {item.owner_entity for item in added} | {item.paying_entity for item in added if item.paying_entity}
+    entity_ids = dict(
+        session.execute(select(EntityRow.code, EntityRow.id).where(EntityRow.code.in_(entity_codes))).all()
+    )
+    missing = sorted(entity_codes - set(entity_ids))
+    if missing:
+        raise DisburseError(
+            f"owner or paying entity {', '.join(missing)} does not exist; "
+            "`disburse entities add` creates it; nothing was loaded"
+        )
+    entity_warnings = []
+    cooperatives_added = 0
+    for item in added:
+        if item.kind == "cooperative" and item.credit_code:
+            exists = session.scalar(select(EntityRow.id).where(EntityRow.code == item.credit_code))
+            if exists is None:
+                outcome = add_entity(session, item.credit_code, item.name, "cooperative", user)
+                entity_warnings.extend(outcome.warnings)
+                cooperatives_added += 1
+    import_id = _insert_import(session, "assets", file, digest, dt.date.today(), len(declared), len(warnings), user)
+    if added:
+        session.execute(
+            insert(AssetRow),
+            [
+                {
+                    "asset_id": item.asset_id,
+                    "kind": item.kind,
+                    "name": item.name,
+                    "owner_entity_id": entity_ids[item.owner_entity],
+                    "capacity_w": item.capacity_w,
+                    "share_count_e4": item.share_count_e4,
+                    "principal_fen": item.principal_fen,
+                    "paying_entity_id": entity_ids[item.paying_entity] if item.paying_entity else None,
+                    "village_codes": _json_list(item.village_codes),
+                    "credit_code": item.credit_code,
+                    "commissioned_on": item.commissioned_on,
+                    "config_sha256": digest,
+                    "created_by": user,
+                }
+                for item in added
+            ],
+        )
+    return ImportOutcome(
+        kind="assets",
+        file_name=file.name,
+        file_sha256=digest,
+        changed=bool(added),
+        dry_run=False,
+        import_id=import_id,
+        row_count=len(declared),
+        problems=warnings,
+        warnings=tuple(entity_warnings),
+        counts={
+            "assets_added": len(added),
+            "assets_unchanged": len(declared) - len(added),
+            "cooperative_entities_added": cooperatives_added,
+        },
+        message=(f"{len(added)} asset(s) declared from {file.name}, {len(declared) - len(added)} already declared"),
+    )
+
+
+def _json_list(values: tuple[str, ...]) -> str:
+    return json.dumps(list(values))
+
+
+# ------------------------------------------------------------------------------- shares
+def import_shares(
+    session: Session,
+    path: str | os.PathLike[str],
+    *,
+    user: str,
+    as_of: dt.date | None = None,
+    dry_run: bool = False,
+    today: dt.date | None = None,
+    progress: Progress = _no_progress,
+) -> ImportOutcome:
+    """Import a share register file as the share register in force from ``as_of`` (default
+    today): it replaces, from that date on, the holdings of every earlier shares import.
+
+    Holders must be households the registry has held (in any snapshot) or known villages (a
+    village entity, or a village a declared asset serves); assets must be declared. The same file again changes nothing.
+    """
+    require_user(user)
+    file = Path(path)
+    today = today or dt.date.today()
+    as_of = as_of or today
+    digest = file_sha256(file)
+    previous_import = _previous_import(session, "shares", digest)
+    if previous_import is not None:
+        return _repeat_outcome("shares", file, digest, previous_import, dry_run)
+    progress("reading and validating")
+    declared = assets(session)
+    # A village is known when it has books (an entity, created by a register import) or when a
+    # declared asset serves it: a station's village may have no registered household at all.
+    villages = set(session.scalars(select(EntityRow.code).where(EntityRow.kind == "village")).all())
+    villages.update(code for item in declared for code in item.village_codes)
+    context = ImportContext(
+        today=today,
+        known_household_ids=frozenset(session.scalars(select(HOUSEHOLD_TABLE.c.household_id).distinct()).all()),
+        known_village_codes=frozenset(villages),
+        known_asset_ids=frozenset(item.asset_id for item in declared),
+    )
+    parsed = parse_shares(file, context)
+    if parsed.refused:
+        raise ImportRefused(parsed.problems)
+    warnings = _warnings(parsed.problems)
+    frame = parsed.frame
+    counts = {"holdings": len(frame), "assets": int(frame["asset_id"].nunique())}
+    base = dict(
+        kind="shares",
+        file_name=file.name,
+        file_sha256=digest,
+        as_of=as_of,
+        row_count=len(frame),
+        counts=counts,
+        problems=warnings,
+    )
+    if dry_run:
+        return ImportOutcome(
+            changed=False,
+            dry_run=True,
+            message=(f"dry run: {file.name} is valid ({len(frame):,} holdings); nothing was written"),
+            **base,
+        )
+    progress("writing")
+    import_id = _insert_import(session, "shares", file, digest, as_of, len(frame), len(warnings), user)
+    frame_insert(
+        session,
+        HoldingRow.__tablename__,
+        frame,
+        ("asset_id", "holder_type", "holder_id", "units_e4", "principal_fen", "start_on", "end_on"),
+        date_columns=("start_on", "end_on"),
+        constants={"import_id": import_id},
+    )
+    return ImportOutcome(
+        changed=True,
+        dry_run=False,
+        import_id=import_id,
+        message=(
+            f"imported {file.name}: {len(frame):,} holdings in {counts['assets']} asset(s), in force from "
+            f"{as_of.isoformat()}"
+        ),
+        **base,
+    )
+
+
+# ------------------------------------------------------------------------------- settlements
+def import_settlements(
+    session: Session,
+    path: str | os.PathLike[str],
+    *,
+    user: str,
+    dry_run: bool = False,
+    today: dt.date | None = None,
+    progress: Progress = _no_progress,
+) -> ImportOutcome:
+    """Import a PV settlement file and post each row's receivable into the station owner's
+    books: Dr 112 应收款 / Cr 501 经营收入, fund source the station, dated the row's 到账日期 (or
+    ``today`` when blank, or when that date's period is closed), all in one post.
+
+    The same file again changes nothing. A row already imported from another file (same station,
+    service period, revenue type and amount) is a warning and is not posted twice.
+    """
+    require_user(user)
+    file = Path(path)
+    today = today or dt.date.today()
+    digest = file_sha256(file)
+    previous_import = _previous_import(session, "settlements", digest)
+    if previous_import is not None:
+        return _repeat_outcome("settlements", file, digest, previous_import, dry_run)
+    progress("reading and validating")
+    stations = {item.asset_id: item for item in assets(session) if item.kind == "station"}
+    parsed = parse_settlements(file, ImportContext(today=today, known_station_ids=frozenset(stations)))
+    if parsed.refused:
+        raise ImportRefused(parsed.problems)
+    problems = list(_warnings(parsed.problems))
+    frame = parsed.frame
+
+    key = ["station_id", "service_period", "revenue_type", "amount_fen"]
+    table = PvSettlementRow.__table__
+    recorded = statement_frame(
+        session,
+        select(*[table.c[name] for name in key]).where(table.c.station_id.in_(sorted(set(frame["station_id"])))),
+    )
+    recorded_keys = set(zip(*(recorded[name].tolist() for name in key))) if len(recorded) else set()
+    row_keys = list(zip(*(frame[name].tolist() for name in key)))
+    duplicate = np.array([row_key in recorded_keys for row_key in row_keys], dtype=bool)
+    repeated_in_file = frame.duplicated(key, keep="first").to_numpy() & ~duplicate
+    zero = frame["amount_fen"].to_numpy() == 0
+    for mask, reason in (
+        (
+            duplicate,
+            "already imported from another file (same station, period, revenue type and amount); not posted again",
+        ),
+        (repeated_in_file, "the same settlement appears earlier in this file; posted once"),
+        (zero, "amount is 0.00; nothing to post"),
+    ):
+        for index in np.flatnonzero(mask):
+            problems.append(
+                ImportProblem(
+                    str(file),
+                    int(frame["source_row"].iat[index]),
+                    None,
+                    " ".join(str(part) for part in row_keys[index][:3]),
+                    reason,
+                    "warning",
+                )
+            )
+    posted = frame[~duplicate & ~repeated_in_file & ~zero].reset_index(drop=True)
+    counts = {
+        "rows": len(frame),
+        "posted": len(posted),
+        "duplicates": int(duplicate.sum() + repeated_in_file.sum()),
+        "amount_fen": int(posted["amount_fen"].sum()) if len(posted) else 0,
+    }
+    base = dict(
+        kind="settlements",
+        file_name=file.name,
+        file_sha256=digest,
+        as_of=today,
+        row_count=len(frame),
+        counts=counts,
+        problems=tuple(problems),
+    )
+    if dry_run:
+        return ImportOutcome(
+            changed=False,
+            dry_run=True,
+            message=(
+                f"dry run: {file.name} is valid; {len(posted)} of {len(frame)} row(s) would be posted; nothing was written"
+            ),
+            **base,
+        )
+
+    progress("posting receivables")
+    owners = {station_id: stations[station_id].owner_entity for station_id in set(posted["station_id"])}
+    owner_ids = dict(
+        session.execute(select(EntityRow.code, EntityRow.id).where(EntityRow.code.in_(set(owners.values())))).all()
+    )
+    closed = {
+        (row.entity_id, row.period)
+        for row in session.execute(
+            select(PeriodRow.entity_id, PeriodRow.period).where(
+                PeriodRow.status == "closed", PeriodRow.entity_id.in_(set(owner_ids.values()))
+            )
+        )
+    }
+    drafts = []
+    received = posted["received_on"].to_numpy(dtype="datetime64[s]")
+    for index, row in enumerate(posted.itertuples(index=False)):
+        owner = owners[row.station_id]
+        entry_date = today if np.isnat(received[index]) else pd.Timestamp(received[index]).date()
+        if (owner_ids[owner], period_of(entry_date)) in closed:
+            # The 到账日期 falls in a closed period: the receivable is recognised when imported.
+            entry_date = today
+        amount = int(row.amount_fen)
+        drafts.append(
+            EntryDraft(
+                entity_code=owner,
+                period=period_of(entry_date),
+                entry_date=entry_date,
+                memo=f"{row.station_id} {row.service_period} {REVENUE_TYPE_NAMES_ZH[row.revenue_type]} 电费结算",
+                postings=(
+                    PostingDraft(RECEIVABLES, amount, fund_source=row.station_id),
+                    PostingDraft(OPERATING_INCOME, -amount, fund_source=row.station_id),
+                ),
+                source_kind=SETTLEMENT_SOURCE_KIND,
+                source_reference=f"{file.name[-150:]} row {row.source_row}",
+                label=f"{file.name} row {row.source_row}",
+            )
+        )
+    import_id = _insert_import(
+        session,
+        "settlements",
+        file,
+        digest,
+        today,
+        len(frame),
+        sum(1 for problem in problems if problem.severity == "warning"),
+        user,
+    )
+    entry_ids: list[int] = []
+    if drafts:
+        result = post_entries(
+            session, EntryBatch.from_drafts(drafts), idempotency_key=f"pv-settlement:{digest}", user=user
+        )
+        entry_ids = list(result.entry_ids)
+    progress("writing")
+    stored = posted.assign(receivable_entry_id=np.asarray(entry_ids, dtype=np.int64))
+    frame_insert(
+        session,
+        table.name,
+        stored,
+        ("station_id", "service_period", "kwh", "revenue_type", "amount_fen", "received_on", "receivable_entry_id"),
+        date_columns=("received_on",),
+        constants={"import_id": import_id},
+    )
+    return ImportOutcome(
+        changed=bool(drafts),
+        dry_run=False,
+        import_id=import_id,
+        message=(
+            f"imported {file.name}: {len(posted)} receivable(s) posted, {counts['duplicates']} duplicate(s) skipped"
+        ),
+        **base,
+    )
+
+
+# ------------------------------------------------------------------------------- reading
+def household_report(
+    session: Session, household_id: str, on: dt.date | None = None
+) -> tuple[dict | None, list[dict], HouseholdHistory]:
+    """One household as of ``on`` (None when it is not registered then) with its people, and its
+    whole history."""
+    history = household_history(session, household_id)
+    households, people = register_as_of(session, on or dt.date.today())
+    row = households[households["household_id"] == household_id]
+    members = people[people["household_id"] == household_id]
+    return (row.iloc[0].to_dict() if len(row) else None), members.to_dict("records"), history
+
+
+def register_changes(session: Session, since: dt.date) -> pd.DataFrame:
+    """Register events effective on or after ``since`` (see ``registry.queries.changes_since``)."""
+    return changes_since(session, since)
+
+
+__all__ = [
+    "Asset",
+    "file_sha256",
+    "import_register",
+    "load_assets",
+    "import_shares",
+    "import_settlements",
+    "household_report",
+    "register_changes",
+]

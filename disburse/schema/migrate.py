@@ -1,0 +1,113 @@
+"""Creating and upgrading the schema (Alembic to head) and seeding what every set of books needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.orm import Session
+
+from disburse.foundation.errors import DisburseError
+from disburse.ledger.chart import SEED_CHART
+from disburse.ledger.tables import AccountRow, EntityRow
+from disburse.schema import migrations
+
+MIGRATIONS_DIRECTORY = Path(migrations.__file__).resolve().parent
+COUNTY_ENTITY_CODE = "COUNTY"
+COUNTY_ENTITY_NAME = "县级扶贫资金专户"
+SYSTEM_USER = "system"
+
+
+def alembic_config() -> Config:
+    config = Config(str(MIGRATIONS_DIRECTORY / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS_DIRECTORY))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def migrate(engine: Engine, revision: str = "head", *, downgrade: bool = False) -> None:
+    """Run the migrations on ``engine`` in one transaction.
+
+    SQLite changes a table by copying it and dropping the old one, and with foreign keys
+    enforced that drop would delete (or refuse for) every row that refers to the table. So, as
+    SQLite's documentation prescribes for such changes, foreign keys are off while the
+    migrations run (the pragma works only outside a transaction), every foreign key is checked
+    before the transaction commits, and they are on again afterwards."""
+    config = alembic_config()
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        driver_connection = connection.connection.driver_connection
+        if sqlite:
+            driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                if downgrade:
+                    command.downgrade(config, revision)
+                else:
+                    command.upgrade(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise DisburseError(
+                            f"the migration would leave {len(broken):,} row(s) whose foreign keys "
+                            f"point nowhere (first: {tuple(broken[0])}); nothing was changed"
+                        )
+        finally:
+            if sqlite:
+                driver_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def seed(session: Session) -> dict[str, int]:
+    """Insert the chart of accounts and the county entity where missing; never changes a row
+    that is already there, so running it again is harmless."""
+    existing = set(session.scalars(select(AccountRow.code)).all())
+    missing = [account for account in SEED_CHART if account.code not in existing]
+    # Parents first: a sub-account's foreign key names its parent.
+    missing.sort(key=lambda account: (account.code.count("."), account.code))
+    if missing:
+        session.execute(
+            insert(AccountRow),
+            [
+                {
+                    "code": account.code,
+                    "name": account.name,
+                    "account_type": account.account_type,
+                    "parent_code": account.parent_code,
+                    "description": account.description or None,
+                }
+                for account in missing
+            ],
+        )
+    county = session.scalar(select(EntityRow.id).where(EntityRow.code == COUNTY_ENTITY_CODE))
+    if county is None:
+        session.execute(
+            insert(EntityRow).values(
+                code=COUNTY_ENTITY_CODE, name=COUNTY_ENTITY_NAME, kind="county", created_by=SYSTEM_USER
+            )
+        )
+    return {"accounts_added": len(missing), "county_added": int(county is None)}
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse to work on a database that `disburse init` has not brought to this version."""
+    current = current_revision(engine)
+    if current != head_revision():
+        raise DisburseError(
+            f"the database at {engine.url.render_as_string(hide_password=True)} is at schema "
+            f"{current or 'none'}, not {head_revision()}; run `disburse init` first"
+        )

@@ -1,0 +1,34 @@
+"""The quick start's first command: the whole monthly cycle, through the real console script."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+
+CONSOLE_SCRIPT = Path(sys.executable).parent / "disburse"
+
+
+def test_demo_runs_the_whole_cycle(tmp_path: Path) -> None:
+    # How long it takes is measured in benchmarks/, not asserted here.
+    completed = subprocess.run(
+        [str(CONSOLE_SCRIPT), "demo", "--dir", str(tmp_path / "demo")], capture_output=True, text=True, timeout=180
+    )
+    assert completed.returncode == 0, completed.stderr
+    output = completed.stdout
+    for expected in (
+        "adjusted balances agree",
+        "every chain and balance intact",
+        "balanced: True",
+        "ties to the ledger",
+    ):
+        assert expected in output, expected
+    reports = tmp_path / "demo" / "reports"
+    # The trial balance it wrote balances: debit and credit totals of the 合计 row agree.
+    sheet = openpyxl.load_workbook(reports / "科目余额表-COUNTY-2026-10.xlsx").active
+    total = next(row for row in sheet.iter_rows(values_only=True) if row[0] == "合计")
+    assert total[2] == total[3] and total[4] == total[5] and total[6] == total[7]
+    assert sorted((tmp_path / "demo" / "bank").glob("BATCH-*")), "the demo wrote no bank file"
+    assert any(path.name.startswith("明白卡-") for path in reports.iterdir())
