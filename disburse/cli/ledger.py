@@ -137,17 +137,72 @@ def journal_post(
     entity: str = typer.Option(..., "--entity", help="entity code"),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
-    """Post manual vouchers from a file: every voucher or none."""
+    """Submit manual vouchers from a file for review (every voucher or none); they post when a
+    different person approves them with `journal approve`."""
     from disburse.importers.journal import parse_vouchers
-    from disburse.ledger.service import post_vouchers
+    from disburse.ledger.vouchers import submit_vouchers
 
     drafts, file_hash = parse_vouchers(file, entity)
     with books() as session:
-        result = post_vouchers(session, drafts, file_hash, entity, user)
-    if result.created:
-        console.print(f"posted {result.entry_count} voucher(s) from {file} into {entity}")
-    else:
-        console.print(f"{file} was already posted into {entity} ({result.entry_count} voucher(s)); nothing changed")
+        outcome = submit_vouchers(session, drafts, file.name, file_hash, entity, user)
+    console.print(escape(outcome.message))
+
+
+@journal_app.command("approve")
+def journal_approve(
+    submission: int = typer.Argument(..., help="the 凭证批 number `journal post` gave"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Approve submitted vouchers (not by their maker): they post into the books."""
+    from disburse.ledger.vouchers import approve_vouchers
+
+    with books() as session:
+        outcome = approve_vouchers(session, submission, user)
+    console.print(escape(outcome.message))
+
+
+@journal_app.command("return")
+def journal_return(
+    submission: int = typer.Argument(..., help="the 凭证批 number"),
+    reason: str = typer.Option(..., "--reason", help="why, for the maker"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Return submitted vouchers to their maker with a reason; nothing is posted."""
+    from disburse.ledger.vouchers import return_vouchers
+
+    with books() as session:
+        outcome = return_vouchers(session, submission, user, reason)
+    console.print(escape(outcome.message))
+
+
+@journal_app.command("pending")
+def journal_pending(
+    every: bool = typer.Option(False, "--all", help="also the approved and returned ones"),
+) -> None:
+    """Voucher submissions waiting for review (with --all: every one, and its outcome)."""
+    from disburse.ledger.vouchers import list_submissions
+
+    with books() as session:
+        submissions = list_submissions(session, None if every else "submitted")
+    if not submissions:
+        console.print("no voucher submissions waiting for review")
+        return
+    table = Table(
+        "凭证批", "entity", "file", "vouchers", "借方合计", "status", "submitted by", "reviewed by", "comment"
+    )
+    for item in submissions:
+        table.add_row(
+            str(item.id),
+            item.entity_code,
+            escape(item.file_name),
+            str(item.voucher_count),
+            yuan(item.debit_total_fen),
+            item.status,
+            item.submitted_by,
+            item.decided_by or "",
+            escape(item.comment or ""),
+        )
+    console.print(table)
 
 
 @journal_app.command("show")

@@ -61,6 +61,13 @@ def period_problem(period: str) -> str | None:
     return None
 
 
+def next_period(period: str) -> str:
+    """The period after a well-formed period YYYY-MM."""
+    assert period_problem(period) is None, period
+    year, month = int(period[:4]), int(period[5:])
+    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+
+
 def period_bounds(period: str) -> tuple[dt.date, dt.date]:
     """The first and last day of a well-formed period YYYY-MM (callers check it first)."""
     assert period_problem(period) is None, period

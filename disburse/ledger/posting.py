@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from disburse.foundation.actors import require_user
@@ -78,7 +78,8 @@ class PostContext:
 
     entity_ids: dict[str, int]
     account_codes: frozenset[str]
-    closed_periods: frozenset[tuple[str, str]]
+    # The latest closed period of each entity: nothing may be posted into it or before it.
+    last_closed: dict[str, str]
 
 
 def batch_check_shape(batch: EntryBatch, context: PostContext) -> tuple[EntryBatch, list[LedgerError]]:
@@ -114,8 +115,12 @@ def batch_check_shape(batch: EntryBatch, context: PostContext) -> tuple[EntryBat
             problems.append(problem)
         elif not isinstance(entry_date, dt.date) or period_of(entry_date) != period:
             problems.append(f"date {entry_date} is not in period {period}")
-        if (entity_code, period) in context.closed_periods:
-            problems.append(f"period {period} of {entity_code} is closed; post into an open period")
+        closed = context.last_closed.get(entity_code)
+        if closed is not None and not problem and period <= closed:
+            problems.append(
+                f"is dated {entry_date}, in or before {closed}, the last closed period of {entity_code}; "
+                f"post it into an open period (after {closed})"
+            )
         if problems:
             index = list(zip(batch.entity_code, batch.period, batch.entry_date)).index(key)
             errors.extend(LedgerError(batch.entry_source(index), problem, index) for problem in problems)
@@ -166,12 +171,18 @@ def load_post_context(session: Session, batch: EntryBatch) -> PostContext:
         session.execute(select(EntityRow.code, EntityRow.id).where(EntityRow.code.in_(entity_codes))).all()
     )
     account_codes = frozenset(session.scalars(select(AccountRow.code)).all())
-    closed = session.execute(
-        select(EntityRow.code, PeriodRow.period)
+    return PostContext(entity_ids, account_codes, last_closed_periods(session, entity_codes))
+
+
+def last_closed_periods(session: Session, entity_codes: list[str]) -> dict[str, str]:
+    """The latest closed period (YYYY-MM) of each entity that has one."""
+    rows = session.execute(
+        select(EntityRow.code, func.max(PeriodRow.period))
         .join(PeriodRow, PeriodRow.entity_id == EntityRow.id)
         .where(PeriodRow.status == "closed", EntityRow.code.in_(entity_codes))
+        .group_by(EntityRow.code)
     ).all()
-    return PostContext(entity_ids, account_codes, frozenset((code, period) for code, period in closed))
+    return {code: period for code, period in rows}
 
 
 def refuse(errors: list[LedgerError], what: str = "entries") -> DisburseError:
@@ -179,6 +190,17 @@ def refuse(errors: list[LedgerError], what: str = "entries") -> DisburseError:
     shown = "\n".join(f"  {error}" for error in errors[:ERRORS_SHOWN_MAX])
     more = f"\n  … and {len(errors) - ERRORS_SHOWN_MAX:,} more" if len(errors) > ERRORS_SHOWN_MAX else ""
     return DisburseError(f"{len(errors):,} problem(s); nothing was posted:\n{shown}{more}", errors)
+
+
+def check_entries(batch: EntryBatch, context: PostContext) -> list[LedgerError]:
+    """Every problem that would refuse ``batch``: its shape against the books (entities,
+    accounts, periods open, limits) and its balance. The poster runs this before writing;
+    a voucher submission runs it when submitted, so a reviewer never reviews what cannot post."""
+    errors: list[LedgerError] = []
+    for check in (batch_check_shape, entries_check_balanced):
+        batch, found = check(batch, context)
+        errors.extend(found)
+    return errors
 
 
 def _lock_posting(session: Session) -> None:
@@ -215,10 +237,7 @@ def post_entries(
         return PostResult(existing.id, tuple(range(existing.first_entry_id, existing.last_entry_id + 1)), created=False)
 
     context = load_post_context(session, batch)
-    errors: list[LedgerError] = []
-    for check in (batch_check_shape, entries_check_balanced):
-        batch, found = check(batch, context)
-        errors.extend(found)
+    errors = check_entries(batch, context)
     if errors:
         raise refuse(errors)
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from disburse.foundation.dates import period_of, period_problem
+from disburse.foundation.dates import next_period, period_of, period_problem
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.identifiers import credit_code_problem, village_code_problem
 from disburse.ledger.chart import ACCOUNT_TYPE_NAMES_ZH, ACCOUNT_TYPES, BANK_DEPOSITS, Account
@@ -20,7 +20,7 @@ from disburse.ledger.model import (
     PostingDraft,
     entries_check_balanced,
 )
-from disburse.ledger.posting import PostResult, post_entries, refuse
+from disburse.ledger.posting import PostResult, last_closed_periods, post_entries, refuse
 from disburse.ledger.reading import batch_of_posted, load_entries
 from disburse.ledger.tables import (
     GENESIS_HASH,
@@ -143,16 +143,6 @@ def list_bank_accounts(session: Session) -> list[BankAccountRow]:
     )
 
 
-def post_vouchers(
-    session: Session, drafts: list[EntryDraft], file_hash: str, entity_code: str, user: str
-) -> PostResult:
-    """Post manual vouchers read from a file, all or none; the same file posts once."""
-    entity_by_code(session, entity_code)
-    return post_entries(
-        session, EntryBatch.from_drafts(drafts), idempotency_key=f"journal:{entity_code}:{file_hash}", user=user
-    )
-
-
 def list_accounts(session: Session) -> list[AccountRow]:
     return list(session.scalars(select(AccountRow).order_by(AccountRow.code)))
 
@@ -219,10 +209,12 @@ def journal_entries(session: Session, entity_code: str, period: str) -> list[Pos
 
 
 def period_is_closed(session: Session, entity_id: int, period: str) -> bool:
-    status = session.scalar(
-        select(PeriodRow.status).where(PeriodRow.entity_id == entity_id, PeriodRow.period == period)
+    """True when nothing may be posted into ``period``: it is closed, or lies before the entity's
+    last closed period."""
+    last = session.scalar(
+        select(func.max(PeriodRow.period)).where(PeriodRow.entity_id == entity_id, PeriodRow.status == "closed")
     )
-    return status == "closed"
+    return last is not None and period <= last
 
 
 def reverse_entry(session: Session, entry_id: int, user: str, on_date: dt.date | None = None) -> PostResult:
@@ -239,9 +231,9 @@ def reverse_entry(session: Session, entry_id: int, user: str, on_date: dt.date |
             f"entry {entry_id} ({original.period} {original.voucher}) was already reversed by entry {already}; "
             "an entry can be reversed once"
         )
-    entity = entity_by_code(session, original.entity_code)
     today = on_date or dt.date.today()
-    if not period_is_closed(session, entity.id, original.period):
+    last_closed = last_closed_periods(session, [original.entity_code]).get(original.entity_code)
+    if last_closed is None or original.period > last_closed:
         entry_date = today if period_of(today) == original.period else original.entry_date
     else:
         entry_date = today
@@ -264,6 +256,30 @@ def reverse_entry(session: Session, entry_id: int, user: str, on_date: dt.date |
     return post_entries(session, EntryBatch.from_drafts([draft]), idempotency_key=f"reverse:{entry_id}", user=user)
 
 
+def _require_close_in_order(session: Session, entity: EntityRow, period: str) -> None:
+    """Periods close one after another, as 结账 does in every Chinese ledger: after the last
+    closed period comes the next one; the first close is the first period with entries (or any
+    period before it). Closing out of order would leave an open period behind a closed one,
+    whose postings would change the closed period's balances carried forward."""
+    last = last_closed_periods(session, [entity.code]).get(entity.code)
+    if last is not None:
+        if period < last:
+            raise DisburseError(
+                f"{entity.code} {period} comes before {last}, which is already closed; closed periods never change"
+            )
+        if period != next_period(last):
+            raise DisburseError(
+                f"{entity.code}: close {next_period(last)} first; periods close in order "
+                f"and the last closed period is {last}"
+            )
+        return
+    first = session.scalar(select(func.min(JournalEntryRow.period)).where(JournalEntryRow.entity_id == entity.id))
+    if first is not None and first < period:
+        raise DisburseError(
+            f"{entity.code}: close {first} first; it is the first period with entries, and periods close in order"
+        )
+
+
 def close_period(session: Session, entity_code: str, period: str, user: str) -> Outcome:
     """Close a period: every entry in it must balance; the chain head at this point is recorded."""
     problem = period_problem(period)
@@ -273,6 +289,7 @@ def close_period(session: Session, entity_code: str, period: str, user: str) -> 
     row = session.get(PeriodRow, (entity.id, period))
     if row is not None and row.status == "closed":
         return Outcome(False, f"{entity_code} {period} is already closed (head {row.head_hash})")
+    _require_close_in_order(session, entity, period)
     entries = load_entries(session, [JournalEntryRow.entity_id == entity.id, JournalEntryRow.period == period])
     _, errors = entries_check_balanced(batch_of_posted(entries))
     if errors:

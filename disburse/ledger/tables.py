@@ -185,3 +185,30 @@ class PostingRow(Base):
             postgresql_where=text("payment_reference IS NOT NULL"),
         ),
     )
+
+
+class VoucherSubmissionRow(Base):
+    """Manual vouchers (a 凭证 file) submitted for review: nothing is in the books until a second
+    person approves them. The reviewed content is kept here, so what posts is exactly what was
+    reviewed, whatever later happens to the file."""
+
+    __tablename__ = "voucher_submissions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
+    file_name: Mapped[str] = mapped_column(String(500))
+    file_sha256: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    voucher_count: Mapped[int] = mapped_column(Integer)
+    posting_count: Mapped[int] = mapped_column(Integer)
+    debit_total_fen: Mapped[int] = mapped_column(BigInteger)
+    vouchers_json: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    comment: Mapped[str | None] = mapped_column(String(500))
+    post_request_id: Mapped[int | None] = mapped_column(ForeignKey("post_requests.id"))
+    __table_args__ = (
+        UniqueConstraint("entity_id", "file_sha256"),
+        CheckConstraint("status = 'submitted' OR status = 'returned' OR status = 'posted'", name="status"),
+    )

@@ -91,6 +91,7 @@ def verify_entity(
             problems.append(
                 f"{entity_code}: the head recorded when {period} was closed ({hash_at_close[:16]}…) is no longer in the chain"
             )
+        problems.extend(_posted_after_close(entity_code, batch, period, sequence or 0))
     for expected in expected_heads:
         if expected not in seen_hashes:
             problems.append(
@@ -104,6 +105,20 @@ def verify_entity(
         head_hash=previous,
         problems=tuple(problems),
     )
+
+
+def _posted_after_close(entity_code: str, batch, period: str, sequence: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """An entry after the chain position recorded at the close of ``period`` that is dated into
+    or before it: posted into a closed period behind the engine's back (the triggers refuse it)."""
+    periods = np.asarray(batch.period[sequence:], dtype=object)
+    late = np.flatnonzero(periods <= period) if len(periods) else np.array([], dtype=np.int64)
+    if not late.size:
+        return []
+    index = sequence + int(late[0])
+    return [
+        f"{entity_code} {batch.entry_source(index)}: dated into {batch.period[index]}, but posted after {period} "
+        f"was closed ({late.size:,} such entries); closed periods never change"
+    ]
 
 
 def verify_books(session: Session, expected: dict[str, list[str]] | None = None) -> list[ChainReport]:

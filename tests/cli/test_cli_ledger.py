@@ -62,10 +62,14 @@ def test_missing_user_is_a_usage_error(database_url: str) -> None:
 
 def test_post_show_reverse_close_trial_balance_verify(database_url: str, tmp_path: Path) -> None:
     vouchers = write(tmp_path / "vouchers.csv", VOUCHERS, encoding="gbk")
-    posted = run(database_url, "journal", "post", str(vouchers), "--entity", "COUNTY")
-    assert posted.exit_code == 0 and "posted 2 voucher(s)" in posted.stdout
+    submitted = run(database_url, "journal", "post", str(vouchers), "--entity", "COUNTY")
+    assert submitted.exit_code == 0 and "2 voucher(s)" in submitted.stdout and "凭证批 1" in submitted.stdout
     again = run(database_url, "journal", "post", str(vouchers), "--entity", "COUNTY")
     assert again.exit_code == 0 and "nothing changed" in again.stdout
+    assert "no entries" in run(database_url, "journal", "show", "--entity", "COUNTY", "--period", "2026-10").stdout
+    assert "vouchers.csv" in run(database_url, "journal", "pending").stdout
+    approved = run(database_url, "journal", "approve", "1", user="bob")
+    assert approved.exit_code == 0 and "2 voucher(s) posted" in approved.stdout
 
     shown = run(database_url, "journal", "show", "--entity", "COUNTY", "--period", "2026-10").stdout
     assert "记-0001" in shown and "记-0002" in shown and "6110020010010001" in shown and "999.99" in shown
@@ -95,7 +99,7 @@ def test_post_show_reverse_close_trial_balance_verify(database_url: str, tmp_pat
         tmp_path / "late.csv", VOUCHERS.replace("2026-10-05", "2026-10-07").replace("2026/10/06", "2026/10/08")
     )
     refused = run(database_url, "journal", "post", str(late), "--entity", "COUNTY")
-    assert refused.exit_code == 1 and "period 2026-10 of COUNTY is closed" in refused.stderr
+    assert refused.exit_code == 1 and "in or before 2026-10, the last closed period of COUNTY" in refused.stderr
 
     verified = run(database_url, "verify")
     assert verified.exit_code == 0 and "every chain and every balance verified" in verified.stdout
@@ -159,3 +163,17 @@ def test_every_command_has_help(tmp_path: Path) -> None:
     ):
         result = run(f"sqlite:///{tmp_path / 'unused.db'}", *arguments)
         assert result.exit_code == 0 and "Usage" in result.stdout
+
+
+def test_issue11_item12_manual_vouchers_need_a_second_person(database_url: str, tmp_path: Path) -> None:
+    vouchers = write(tmp_path / "vouchers.csv", VOUCHERS, encoding="gbk")
+    assert run(database_url, "journal", "post", str(vouchers), "--entity", "COUNTY", user="alice").exit_code == 0
+    own = run(database_url, "journal", "approve", "1", user="alice")
+    assert own.exit_code == 1 and "a different person must review it" in own.stderr
+    returned = run(database_url, "journal", "return", "1", "--reason", "摘要不全", user="bob")
+    assert returned.exit_code == 0 and "returned to alice: 摘要不全" in returned.stdout
+    late = run(database_url, "journal", "approve", "1", user="carol")
+    assert late.exit_code == 1 and "is returned by bob" in late.stderr
+    assert "no entries" in run(database_url, "journal", "show", "--entity", "COUNTY", "--period", "2026-10").stdout
+    listing = run(database_url, "journal", "pending", "--all").stdout
+    assert "returned" in listing and "摘要不全" in listing

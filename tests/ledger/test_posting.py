@@ -146,7 +146,7 @@ def test_closed_period_refuses_posts_and_reversals_go_to_the_open_period(engine)
     with transaction(engine) as session:
         outcome = close_period(session, "COUNTY", "2026-10", "carol")
     assert outcome.changed
-    with pytest.raises(DisburseError, match="period 2026-10 of COUNTY is closed"):
+    with pytest.raises(DisburseError, match="in or before 2026-10, the last closed period of COUNTY"):
         post(engine, draft(("102", 5), ("501", -5)), key="late")
     with transaction(engine) as session:
         reversal = reverse_entry(session, result.entry_ids[0], "bob", on_date=dt.date(2026, 11, 3))

@@ -15,12 +15,12 @@ def bypass_triggers(engine, *statements: str) -> None:  # type: ignore[no-untype
     """What an attacker with write access does: switch the guards off and write directly."""
     with engine.begin() as connection:
         if engine.dialect.name == "sqlite":
-            for table in ("journal_entries", "postings"):
+            for table in ("journal_entries", "postings", "periods_closed"):
                 for operation in ("update", "delete"):
                     connection.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_{operation}"))
         else:
-            connection.execute(text("ALTER TABLE postings DISABLE TRIGGER USER"))
-            connection.execute(text("ALTER TABLE journal_entries DISABLE TRIGGER USER"))
+            for table in ("postings", "journal_entries", "periods"):
+                connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
         for statement in statements:
             connection.execute(text(statement))
 

@@ -1,0 +1,209 @@
+"""Manual vouchers under review (凭证审核): a maker submits a file of vouchers, a checker (a
+different person) approves and they post, or returns them with a comment.
+
+A submission is checked in full when it is made (every problem the poster would find), so a
+reviewer never approves what cannot post; it is checked again when it posts, since the books
+may have moved on (a period closed meanwhile). The same file for the same entity is submitted
+once: submitting it again answers with the earlier submission.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from disburse.foundation.actors import require_user
+from disburse.foundation.errors import DisburseError
+from disburse.foundation.money import format_yuan
+from disburse.foundation.orm import utc_now
+from disburse.ledger.model import EntryBatch, EntryDraft, PostingDraft
+from disburse.ledger.posting import check_entries, load_post_context, post_entries, refuse
+from disburse.ledger.service import entity_by_code
+from disburse.ledger.tables import EntityRow, VoucherSubmissionRow
+
+COMMENT_LENGTH_MAX = 500
+FILE_NAME_LENGTH_MAX = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A voucher submission as people see it."""
+
+    id: int
+    entity_code: str
+    file_name: str
+    voucher_count: int
+    posting_count: int
+    debit_total_fen: int
+    status: str
+    submitted_by: str
+    submitted_at: dt.datetime
+    decided_by: str | None
+    comment: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionOutcome:
+    submission_id: int
+    changed: bool
+    message: str
+
+
+def drafts_json(drafts: list[EntryDraft]) -> str:
+    """The vouchers as canonical JSON: what the reviewer saw is what posts."""
+    return json.dumps(
+        [
+            {
+                "period": draft.period,
+                "entry_date": draft.entry_date.isoformat(),
+                "memo": draft.memo,
+                "source_reference": draft.source_reference,
+                "label": draft.label,
+                "postings": [
+                    [p.account_code, p.amount_fen, p.household_id, p.fund_source, p.payment_reference]
+                    for p in draft.postings
+                ],
+            }
+            for draft in drafts
+        ],
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def drafts_from_json(text: str, entity_code: str) -> list[EntryDraft]:
+    return [
+        EntryDraft(
+            entity_code=entity_code,
+            period=item["period"],
+            entry_date=dt.date.fromisoformat(item["entry_date"]),
+            memo=item["memo"],
+            postings=tuple(PostingDraft(*posting) for posting in item["postings"]),
+            source_kind="manual",
+            source_reference=item["source_reference"],
+            label=item["label"],
+        )
+        for item in json.loads(text)
+    ]
+
+
+def submit_vouchers(
+    session: Session, drafts: list[EntryDraft], file_name: str, file_hash: str, entity_code: str, user: str
+) -> SubmissionOutcome:
+    """Check the vouchers as the poster would and keep them for review; nothing is posted."""
+    user = require_user(user)
+    entity = entity_by_code(session, entity_code)
+    earlier = session.scalar(
+        select(VoucherSubmissionRow).where(
+            VoucherSubmissionRow.entity_id == entity.id, VoucherSubmissionRow.file_sha256 == file_hash
+        )
+    )
+    if earlier is not None:
+        return SubmissionOutcome(
+            earlier.id,
+            False,
+            f"{file_name} was already submitted into {entity_code} as 凭证批 {earlier.id} "
+            f"({earlier.status}); nothing changed",
+        )
+    batch = EntryBatch.from_drafts(drafts)
+    errors = check_entries(batch, load_post_context(session, batch))
+    if errors:
+        raise refuse(errors)
+    debit_total_fen = int(batch.amount_fen[batch.amount_fen > 0].sum())
+    row = VoucherSubmissionRow(
+        entity_id=entity.id,
+        file_name=file_name[-FILE_NAME_LENGTH_MAX:],
+        file_sha256=file_hash,
+        voucher_count=batch.entry_count,
+        posting_count=batch.posting_count,
+        debit_total_fen=debit_total_fen,
+        vouchers_json=drafts_json(drafts),
+        status="submitted",
+        submitted_by=user,
+        submitted_at=utc_now(),
+    )
+    session.add(row)
+    session.flush()
+    return SubmissionOutcome(
+        row.id,
+        True,
+        f"{file_name}: {batch.entry_count} voucher(s) with debits of {format_yuan(debit_total_fen)} "
+        f"submitted into {entity_code} as 凭证批 {row.id}; nothing is in the books until a different person "
+        f"approves it (`disburse journal approve {row.id}`)",
+    )
+
+
+def _pending(session: Session, submission_id: int, user: str, verb: str) -> VoucherSubmissionRow:
+    row = session.get(VoucherSubmissionRow, submission_id, with_for_update=True)
+    if row is None:
+        raise DisburseError(
+            f"凭证批 {submission_id} does not exist; `disburse journal pending` lists the submitted ones"
+        )
+    if row.status != "submitted":
+        raise DisburseError(
+            f"凭证批 {submission_id} is {row.status} by {row.decided_by}; only a submitted one can be {verb}"
+        )
+    if row.submitted_by == user:
+        raise DisburseError(
+            f"凭证批 {submission_id} was submitted by {user}; a different person must review it (four eyes)"
+        )
+    return row
+
+
+def approve_vouchers(session: Session, submission_id: int, user: str) -> SubmissionOutcome:
+    """Post a submitted voucher file, checked again against the books as they are now."""
+    user = require_user(user)
+    row = _pending(session, submission_id, user, "approved")
+    entity_code = session.scalar(select(EntityRow.code).where(EntityRow.id == row.entity_id))
+    drafts = drafts_from_json(row.vouchers_json, entity_code)
+    result = post_entries(
+        session, EntryBatch.from_drafts(drafts), idempotency_key=f"journal:{entity_code}:{row.file_sha256}", user=user
+    )
+    row.status, row.decided_by, row.decided_at, row.post_request_id = "posted", user, utc_now(), result.post_request_id
+    return SubmissionOutcome(
+        row.id,
+        True,
+        f"凭证批 {row.id} ({row.file_name}) approved by {user}: {len(result.entry_ids)} voucher(s) "
+        f"posted into {entity_code}",
+    )
+
+
+def return_vouchers(session: Session, submission_id: int, user: str, comment: str) -> SubmissionOutcome:
+    """Send a submission back to its maker with the reviewer's reason; nothing is posted."""
+    user = require_user(user)
+    comment = (comment or "").strip()
+    if not comment or len(comment) > COMMENT_LENGTH_MAX:
+        raise DisburseError(f"a returned submission needs a reason of 1 to {COMMENT_LENGTH_MAX} characters")
+    row = _pending(session, submission_id, user, "returned")
+    row.status, row.decided_by, row.decided_at, row.comment = "returned", user, utc_now(), comment
+    return SubmissionOutcome(row.id, True, f"凭证批 {row.id} returned to {row.submitted_by}: {comment}")
+
+
+def list_submissions(session: Session, status: str | None = None) -> list[Submission]:
+    statement = (
+        select(VoucherSubmissionRow, EntityRow.code)
+        .join(EntityRow, EntityRow.id == VoucherSubmissionRow.entity_id)
+        .order_by(VoucherSubmissionRow.id)
+    )
+    if status is not None:
+        statement = statement.where(VoucherSubmissionRow.status == status)
+    return [
+        Submission(
+            row.id,
+            code,
+            row.file_name,
+            row.voucher_count,
+            row.posting_count,
+            row.debit_total_fen,
+            row.status,
+            row.submitted_by,
+            row.submitted_at,
+            row.decided_by,
+            row.comment,
+        )
+        for row, code in session.execute(statement).all()
+    ]
