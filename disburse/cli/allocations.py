@@ -11,9 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from disburse.allocations.export import LINE_HEADERS, line_rows, write_run_export
 from disburse.cli.common import books, console
-from disburse.foundation.frames import blank_text
 from disburse.foundation.masking import mask_payee
 from disburse.foundation.money import format_yuan
 
@@ -37,6 +35,7 @@ def allocate(
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help="who calculates (recorded); or DISBURSE_USER"),
 ) -> None:
     """Compute an allocation run (status calculated); the same rule, period and inputs give the same run."""
+    from disburse.allocations.export import write_run_export
     from disburse.allocations.runs import calculate_run
 
     with books() as session:
@@ -96,6 +95,7 @@ def runs_show(
     out: Optional[Path] = typer.Option(None, "--out", help="write its lines (.xlsx or .csv)"),
 ) -> None:
     """Show a run: status, who did what, the summary, the inputs."""
+    from disburse.allocations.export import LINE_HEADERS, line_rows
     from disburse.allocations.runs import run_lines, run_row
 
     with books() as session:
@@ -195,6 +195,7 @@ def runs_diff(
 ) -> None:
     """Per household and component: the old amount, the new one, and the difference."""
     from disburse.allocations.runs import run_difference
+    from disburse.foundation.frames import blank_text
 
     with books() as session:
         difference = run_difference(session, old, new)

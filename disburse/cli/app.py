@@ -16,8 +16,8 @@ from typer.core import TyperGroup
 
 from disburse.cli import allocations, audit, demo, ledger, payouts, reconciliation, registry, reports
 from disburse.cli.common import error_console, state
-from disburse.foundation.db import database_url
 from disburse.foundation.errors import DisburseError, ImportRefused
+from disburse.foundation.settings import database_url
 
 
 def _operational_reason(error: BaseException) -> str | None:

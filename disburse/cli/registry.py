@@ -17,19 +17,22 @@ import contextlib
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Iterator, Optional
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from disburse.registry.model import ImportOutcome
 
 from disburse.cli.common import USER_HELP, books, console, error_console, show_warnings
 from disburse.foundation.errors import DisburseError, ImportProblem, ImportRefused, problems_summary
 from disburse.foundation.masking import mask_details, mask_identifier
 from disburse.foundation.workbook import write_problems
-from disburse.registry.model import ImportOutcome
 
 DATE_FORMATS = ["%Y-%m-%d"]
 # Warnings listed on screen; the full list goes to --errors FILE.

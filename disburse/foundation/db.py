@@ -4,27 +4,14 @@ PostgreSQL in production. A command opens one transaction at its edge and commit
 from __future__ import annotations
 
 import contextlib
-import os
-from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-DEFAULT_DATABASE_URL = "sqlite:///disburse.db"
-DATABASE_ENVIRONMENT_VARIABLE = "DISBURSE_DB"
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 SQLITE_PAGE_SIZE_BYTES = 16_384
-
-
-def database_url(explicit: str | None = None) -> str:
-    """``--db`` wins, then ``DISBURSE_DB``, then ``disburse.db`` in the working directory. A bare
-    file path is taken as a SQLite file."""
-    url = explicit or os.environ.get(DATABASE_ENVIRONMENT_VARIABLE) or DEFAULT_DATABASE_URL
-    if "://" not in url:
-        url = f"sqlite:///{Path(url)}"
-    return url
 
 
 def is_sqlite(engine_or_url: Engine | str) -> bool:

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Iterable
+import sys
+from typing import TYPE_CHECKING, Iterable
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 MASK_CHARACTER = "*"
 SHOWN_PREFIX_LENGTH = 6
@@ -31,9 +34,14 @@ UNMASKED_HELP = "show resident ID and account numbers in full (recorded in the a
 
 
 def _is_missing(value: object) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
+    if value is None:
         return True
-    return isinstance(value, float) and math.isnan(value)
+    if isinstance(value, float):
+        return math.isnan(value)
+    # pandas' missing markers, looked up rather than imported: a value can only be one of them
+    # when pandas is loaded, and a command that never loads pandas starts faster.
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and (value is pandas.NA or value is pandas.NaT)
 
 
 def mask_identifier(value: object, *, unmasked: bool = False) -> str | None:
@@ -58,7 +66,7 @@ def mask_identifier(value: object, *, unmasked: bool = False) -> str | None:
     return MASK_CHARACTER * (length - shown) + (text[length - shown :] if shown else "")
 
 
-def mask_frame(frame: pd.DataFrame, columns: Iterable[str], *, unmasked: bool = False) -> pd.DataFrame:
+def mask_frame(frame: "pd.DataFrame", columns: Iterable[str], *, unmasked: bool = False) -> "pd.DataFrame":
     """A copy of ``frame`` with each of ``columns`` masked by ``mask_identifier`` (missing values
     stay missing). A column that is not in the frame is an error, not silently skipped: a typo
     in a column name would otherwise leave every number in that column readable."""
@@ -66,6 +74,8 @@ def mask_frame(frame: pd.DataFrame, columns: Iterable[str], *, unmasked: bool = 
     missing = [name for name in names if name not in frame.columns]
     if missing:
         raise KeyError(f"mask_frame: no column(s) {', '.join(missing)} in the frame")
+    import pandas as pd
+
     masked = frame.copy()
     if unmasked:
         return masked
@@ -74,9 +84,6 @@ def mask_frame(frame: pd.DataFrame, columns: Iterable[str], *, unmasked: bool = 
         # value into NaN, and a report would print "nan".
         masked[name] = pd.Series([mask_identifier(value) for value in frame[name]], index=frame.index, dtype=object)
     return masked
-
-
-__all__ = ("UNMASKED_HELP", "mask_frame", "mask_identifier")
 
 
 RESIDENT_ID_SHAPE = re.compile(r"^\d{17}[\dXx]$")
@@ -95,12 +102,14 @@ PERSONAL_KEY_PARTS = ("account", "id_number", "card", "账号", "证件")
 
 
 def mask_details(details: dict, *, unmasked: bool = False) -> dict:
-    """A mapping (event details, evidence) with every value under a personal-number key masked."""
-    return {
-        key: (
-            mask_identifier(str(value), unmasked=unmasked)
-            if value is not None and any(part in str(key) for part in PERSONAL_KEY_PARTS)
-            else value
-        )
-        for key, value in details.items()
-    }
+    """A mapping (event details, evidence) with every value under a personal-number key masked;
+    a list of numbers (the people of a split household) is masked number by number."""
+
+    def masked(key: object, value: object) -> object:
+        if value is None or not any(part in str(key) for part in PERSONAL_KEY_PARTS):
+            return value
+        if isinstance(value, (list, tuple)):
+            return [mask_identifier(str(item), unmasked=unmasked) for item in value]
+        return mask_identifier(str(value), unmasked=unmasked)
+
+    return {key: masked(key, value) for key, value in details.items()}

@@ -48,9 +48,9 @@ from disburse.importers.settlements import parse_settlements
 from disburse.importers.shares import parse_shares
 from disburse.ledger.chart import OPERATING_INCOME, RECEIVABLES
 from disburse.ledger.model import EntryBatch, EntryDraft, PostingDraft
-from disburse.ledger.posting import post_entries
+from disburse.ledger.posting import last_closed_periods, post_entries
 from disburse.ledger.service import add_entity
-from disburse.ledger.tables import EntityRow, PeriodRow
+from disburse.ledger.tables import EntityRow
 from disburse.registry.assets_file import parse_assets
 from disburse.registry.bulk import close_versions
 from disburse.registry.model import (
@@ -598,24 +598,14 @@ def import_settlements(
 
     progress("posting receivables")
     owners = {station_id: stations[station_id].owner_entity for station_id in set(posted["station_id"])}
-    owner_ids = dict(
-        session.execute(select(EntityRow.code, EntityRow.id).where(EntityRow.code.in_(set(owners.values())))).all()
-    )
-    closed = {
-        (row.entity_id, row.period)
-        for row in session.execute(
-            select(PeriodRow.entity_id, PeriodRow.period).where(
-                PeriodRow.status == "closed", PeriodRow.entity_id.in_(set(owner_ids.values()))
-            )
-        )
-    }
+    last_closed = last_closed_periods(session, sorted(set(owners.values())))
     drafts = []
     received = posted["received_on"].to_numpy(dtype="datetime64[s]")
     for index, row in enumerate(posted.itertuples(index=False)):
         owner = owners[row.station_id]
         entry_date = today if np.isnat(received[index]) else pd.Timestamp(received[index]).date()
-        if (owner_ids[owner], period_of(entry_date)) in closed:
-            # The 到账日期 falls in a closed period: the receivable is recognised when imported.
+        if owner in last_closed and period_of(entry_date) <= last_closed[owner]:
+            # The 到账日期 falls in or before a closed period: the receivable is recognised when imported.
             entry_date = today
         amount = int(row.amount_fen)
         drafts.append(

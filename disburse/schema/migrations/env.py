@@ -11,8 +11,8 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 import disburse.schema  # noqa: F401  (registers every package's tables on Base.metadata)
-from disburse.foundation.db import database_url
 from disburse.foundation.orm import Base
+from disburse.foundation.settings import database_url
 
 config = context.config
 target_metadata = Base.metadata
