@@ -57,6 +57,20 @@ def entities_add(
     console.print(outcome.message)
 
 
+@entities_app.command("rename")
+def entities_rename(
+    code: str = typer.Argument(..., help="entity code (e.g. COUNTY)"),
+    name: str = typer.Option(..., "--name", help="the entity's new name, e.g. 商州区扶贫资金专户"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Rename an entity (its code, which the books use, stays)."""
+    from disburse.ledger.service import rename_entity
+
+    with books() as session:
+        outcome = rename_entity(session, code, name, user)
+    console.print(escape(outcome.message))
+
+
 @entities_app.command("list")
 def entities_list() -> None:
     """List the entities and their bank accounts."""
@@ -283,9 +297,12 @@ def verify(
         expected.setdefault(entity.strip(), []).append(value.strip().lower())
     with books() as session:
         reports = verify_books(session, expected)
+    # Entities without entries (the village books a register import creates) have nothing to
+    # verify and no head to note: they are counted, not listed.
+    shown = [report for report in reports if report.entry_count or not report.intact]
     table = Table("entity", "entries", "postings", "status")
     broken = [report for report in reports if not report.intact]
-    for report in reports:
+    for report in shown:
         table.add_row(
             report.entity_code,
             f"{report.entry_count:,}",
@@ -293,8 +310,10 @@ def verify(
             "ok" if report.intact else "BROKEN",
         )
     console.print(table)
+    if len(reports) > len(shown):
+        console.print(f"{len(reports) - len(shown):,} entities have no entries yet")
     # Plain lines, never wrapped, so an auditor can copy a head to pass to --expect later.
-    for report in reports:
+    for report in shown:
         console.print(f"head {report.entity_code}={report.head_hash}", soft_wrap=True, highlight=False)
     for report in broken:
         for problem in report.problems:

@@ -118,6 +118,9 @@ def import_registry(
     dry_run: bool = typer.Option(False, "--dry-run", help="check and count, write nothing"),
     errors: Optional[Path] = typer.Option(None, "--errors", help="write every problem to FILE.xlsx or FILE.csv"),
     backfill: bool = typer.Option(False, "--backfill", help="allow a snapshot older than the newest one"),
+    replace: bool = typer.Option(
+        False, "--replace", help="a corrected file for the newest snapshot's date: it supersedes that import"
+    ),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Import a household register snapshot; its changes become dated events."""
@@ -125,7 +128,14 @@ def import_registry(
 
     _run_import(
         lambda session, progress: import_register(
-            session, file, user=user, as_of=_day(as_of), dry_run=dry_run, backfill=backfill, progress=progress
+            session,
+            file,
+            user=user,
+            as_of=_day(as_of),
+            dry_run=dry_run,
+            backfill=backfill,
+            replace=replace,
+            progress=progress,
         ),
         errors,
         3,

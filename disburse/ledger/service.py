@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from disburse.foundation.actors import require_user
 from disburse.foundation.dates import next_period, period_of, period_problem
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.identifiers import credit_code_problem, village_code_problem
@@ -52,6 +53,9 @@ def entity_by_code(session: Session, code: str) -> EntityRow:
     return entity
 
 
+ENTITY_NAME_LENGTH_MAX = 200
+
+
 def add_entity(session: Session, code: str, name: str, kind: str, user: str) -> Outcome:
     """Create an entity (a set of books). Adding the same entity again changes nothing."""
     code = code.strip()
@@ -78,6 +82,20 @@ def add_entity(session: Session, code: str, name: str, kind: str, user: str) -> 
         return Outcome(False, f"entity {code} already exists; nothing changed", tuple(warnings))
     session.execute(insert(EntityRow).values(code=code, name=name, kind=kind, created_by=user))
     return Outcome(True, f"entity {code} ({kind}) {name} added", tuple(warnings))
+
+
+def rename_entity(session: Session, code: str, name: str, user: str) -> Outcome:
+    """Give an entity its proper name (``init`` seeds the county special account with a
+    placeholder one). The code, which the books and their hash chain use, never changes."""
+    require_user(user)
+    name = name.strip()
+    if not name or len(name) > ENTITY_NAME_LENGTH_MAX:
+        raise DisburseError(f"an entity's name is 1 to {ENTITY_NAME_LENGTH_MAX} characters")
+    entity = entity_by_code(session, code)
+    if entity.name == name:
+        return Outcome(False, f"entity {code} is already named {name}; nothing changed")
+    old, entity.name = entity.name, name
+    return Outcome(True, f"entity {code} renamed from {old} to {name} by {user}")
 
 
 def list_entities(session: Session) -> list[EntityRow]:

@@ -29,6 +29,7 @@ import datetime as dt
 import json
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -115,7 +116,15 @@ def _repeat_outcome(kind: str, path: Path, digest: str, previous: RegisterImport
 
 
 def _insert_import(
-    session: Session, kind: str, path: Path, digest: str, as_of: dt.date, row_count: int, warning_count: int, user: str
+    session: Session,
+    kind: str,
+    path: Path,
+    digest: str,
+    as_of: dt.date,
+    row_count: int,
+    warning_count: int,
+    user: str,
+    replaces: RegisterImportRow | None = None,
 ) -> int:
     return session.execute(
         insert(RegisterImportRow)
@@ -127,6 +136,7 @@ def _insert_import(
             row_count=row_count,
             warning_count=warning_count,
             imported_by=user,
+            replaces_import_id=replaces.id if replaces is not None else None,
         )
         .returning(RegisterImportRow.id)
     ).scalar_one()
@@ -137,6 +147,30 @@ def _warnings(problems: tuple[ImportProblem, ...] | list[ImportProblem]) -> tupl
 
 
 # ------------------------------------------------------------------------------- register
+# Warnings about an account number that an earlier snapshot already carried were shown when it
+# first arrived; repeating them on every monthly import hides the new ones.
+ACCOUNT_COLUMNS_ZH = ("银行账号", "个人银行账号")
+
+
+@dataclass(frozen=True, slots=True)
+class _Placement:
+    """Where a snapshot goes in the history: the snapshot after it (a backfill) and the one it
+    replaces (a corrected file for the same date)."""
+
+    following: RegisterImportRow | None
+    replaced: RegisterImportRow | None
+
+
+@dataclass(frozen=True, slots=True)
+class _SnapshotDiff:
+    new_households: pd.DataFrame
+    new_people: pd.DataFrame
+    household_diff: object
+    person_diff: object
+    events: pd.DataFrame
+    known_accounts: frozenset[str]
+
+
 def import_register(
     session: Session,
     path: str | os.PathLike[str],
@@ -145,15 +179,17 @@ def import_register(
     as_of: dt.date | None = None,
     dry_run: bool = False,
     backfill: bool = False,
+    replace: bool = False,
     today: dt.date | None = None,
     progress: Progress = _no_progress,
 ) -> ImportOutcome:
     """Import a household register file as the snapshot as of ``as_of`` (default today).
 
     Refuses (ImportRefused) a file with any error, writing nothing; refuses (DisburseError) a
-    snapshot older than the newest unless ``backfill``, and a second snapshot for one date.
-    The same file again changes nothing. With ``dry_run`` everything is checked and counted,
-    nothing written. Creates a village entity for every village code not yet one.
+    snapshot older than the newest unless ``backfill``, and a second snapshot for one date unless
+    ``replace`` (a corrected file for the newest date, which then supersedes the first). The same
+    file again changes nothing. With ``dry_run`` everything is checked and counted, nothing
+    written. Creates a village entity for every village code not yet one.
     """
     require_user(user)
     file = Path(path)
@@ -165,78 +201,16 @@ def import_register(
     previous_import = _previous_import(session, "register", digest)
     if previous_import is not None:
         return _repeat_outcome("register", file, digest, previous_import, dry_run)
-    same_date = session.scalar(
-        select(RegisterImportRow).where(RegisterImportRow.kind == "register", RegisterImportRow.as_of == as_of)
-    )
-    if same_date is not None:
-        raise DisburseError(
-            f"a register snapshot as of {as_of.isoformat()} was already imported from {same_date.file_name} "
-            f"(import {same_date.id}); give this file its own --as-of date"
-        )
-    newest = session.scalar(select(func.max(RegisterImportRow.as_of)).where(RegisterImportRow.kind == "register"))
-    following = None
-    if newest is not None and as_of < newest:
-        if not backfill:
-            raise DisburseError(
-                f"the snapshot as of {as_of.isoformat()} is older than the newest imported one "
-                f"({newest.isoformat()}); use --backfill to insert it at its place in the history"
-            )
-        following = session.scalar(
-            select(RegisterImportRow)
-            .where(RegisterImportRow.kind == "register", RegisterImportRow.as_of > as_of)
-            .order_by(RegisterImportRow.as_of, RegisterImportRow.id)
-            .limit(1)
-        )
-
+    placement = _register_placement(session, as_of, backfill, replace)
     progress("reading and validating")
     parsed = parse_register(file, today=today)
     if parsed.refused:
         raise ImportRefused(parsed.problems)
-    warnings = _warnings(parsed.problems)
-
     progress("comparing with the register in force")
-    new_households = snapshot_households(parsed.frame)
-    new_people = snapshot_people(parsed.frame)
-    previous = snapshot_in_force(session, as_of)
-    if previous is not None:
-        old_households = versions_in_force(
-            session, HOUSEHOLD_TABLE, "household_id", HOUSEHOLD_VERSION_COLUMNS, previous.as_of
-        )
-        old_people = versions_in_force(session, PERSON_TABLE, "id_number", PERSON_VERSION_COLUMNS, previous.as_of)
-    else:
-        old_households = _empty_versions(HOUSEHOLD_VERSION_COLUMNS, HOUSEHOLD_DATE_COLUMNS)
-        old_people = _empty_versions(PERSON_VERSION_COLUMNS, PERSON_DATE_COLUMNS)
-    household_diff = versions_diff(old_households, new_households, "household_id", HOUSEHOLD_VERSION_COLUMNS)
-    person_diff = versions_diff(old_people, new_people, "id_number", PERSON_VERSION_COLUMNS)
-    if following is not None and (len(household_diff.vanished) or len(person_diff.vanished)):
-        missing = [*household_diff.vanished[:5].tolist(), *person_diff.vanished[:5].tolist()]
-        raise DisburseError(
-            f"a backfilled snapshot must list every household and person of the snapshot before it "
-            f"({previous.as_of.isoformat() if previous else '-'}); this one drops "
-            f"{len(household_diff.vanished)} household(s) and {len(person_diff.vanished)} person(s), e.g. "
-            f"{', '.join(missing)}; nothing was written"
-        )
-    if previous is not None:
-        events = register_events(old_households, new_households, old_people, new_people, as_of)
-        if following is not None:
-            events = _without_recorded_events(session, events)
-    else:
-        events = pd.DataFrame({name: pd.Series([], dtype=object) for name in EVENT_COLUMNS})
-
-    village_codes = sorted(set(new_households["village_code"].tolist()))
-    known_villages = set(session.scalars(select(EntityRow.code).where(EntityRow.code.in_(village_codes))).all())
-    new_villages = [code for code in village_codes if code not in known_villages]
-    counts = {
-        "people": len(new_people),
-        "households": len(new_households),
-        "households_unchanged": household_diff.unchanged_count,
-        "household_versions_opened": len(household_diff.opened),
-        "household_versions_closed": 0 if following is not None else len(household_diff.closed_ids),
-        "person_versions_opened": len(person_diff.opened),
-        "person_versions_closed": 0 if following is not None else len(person_diff.closed_ids),
-        "events": len(events),
-        "villages_added": len(new_villages),
-    }
+    diff = _diff_with_register_in_force(session, parsed.frame, as_of, placement)
+    warnings, repeated = _new_warnings(parsed.problems, diff.known_accounts)
+    new_villages = _new_village_codes(session, diff.new_households)
+    counts = _register_counts(diff, placement, new_villages, repeated)
     outcome_base = dict(
         kind="register",
         file_name=file.name,
@@ -251,55 +225,179 @@ def import_register(
             changed=False,
             dry_run=True,
             message=(
-                f"dry run: {file.name} is valid ({len(parsed.frame):,} people, {len(new_households):,} households, "
+                f"dry run: {file.name} is valid ({len(parsed.frame):,} people, {len(diff.new_households):,} households, "
                 f"{len(warnings)} warning(s)); nothing was written"
             ),
             **outcome_base,
         )
-
     progress("writing")
-    import_id = _insert_import(session, "register", file, digest, as_of, len(parsed.frame), len(warnings), user)
-    names = new_households.drop_duplicates("village_code").set_index("village_code")
-    for code in new_villages:
-        add_entity(session, code, f"{names.at[code, 'town']}{names.at[code, 'village']}", "village", user)
-    if following is None:
-        close_versions(session, HOUSEHOLD_TABLE, household_diff.closed_ids, import_id)
-        close_versions(session, PERSON_TABLE, person_diff.closed_ids, import_id)
-    constants = {"valid_from_import": import_id, "valid_to_import": following.id if following else None}
-    frame_insert(
-        session,
-        HOUSEHOLD_TABLE.name,
-        household_diff.opened,
-        HOUSEHOLD_VERSION_COLUMNS,
-        date_columns=HOUSEHOLD_DATE_COLUMNS,
-        constants=constants,
+    import_id = _insert_import(
+        session, "register", file, digest, as_of, len(parsed.frame), len(warnings), user, replaces=placement.replaced
     )
-    frame_insert(
-        session,
-        PERSON_TABLE.name,
-        person_diff.opened,
-        PERSON_VERSION_COLUMNS,
-        date_columns=PERSON_DATE_COLUMNS,
-        constants=constants,
-    )
-    frame_insert(
-        session,
-        RegisterEventRow.__tablename__,
-        events,
-        EVENT_COLUMNS,
-        date_columns=("effective_on",),
-        constants={"import_id": import_id},
-    )
-    placed = f" (backfilled before the snapshot as of {following.as_of.isoformat()})" if following else ""
+    _write_snapshot(session, import_id, diff, placement, new_villages, user)
     return ImportOutcome(
         changed=True,
         dry_run=False,
         import_id=import_id,
-        message=(
-            f"imported {file.name} as the register snapshot as of {as_of.isoformat()}{placed}: "
-            f"{len(parsed.frame):,} people in {len(new_households):,} households; {len(events)} event(s)"
-        ),
+        message=_imported_message(file, as_of, parsed.frame, diff, placement),
         **outcome_base,
+    )
+
+
+def _register_placement(session: Session, as_of: dt.date, backfill: bool, replace: bool) -> _Placement:
+    """Refuse a snapshot whose date clashes with the history; say where it goes otherwise."""
+    same_date = session.scalar(
+        select(RegisterImportRow)
+        .where(RegisterImportRow.kind == "register", RegisterImportRow.as_of == as_of)
+        .order_by(RegisterImportRow.id.desc())
+        .limit(1)
+    )
+    newest = session.scalar(select(func.max(RegisterImportRow.as_of)).where(RegisterImportRow.kind == "register"))
+    if same_date is not None:
+        if not replace:
+            raise DisburseError(
+                f"a register snapshot as of {as_of.isoformat()} was already imported from {same_date.file_name} "
+                f"(import {same_date.id}); give this file its own --as-of date, or --replace it with this "
+                "corrected file"
+            )
+        if as_of != newest:
+            raise DisburseError(
+                f"only the newest snapshot ({newest.isoformat()}) can be replaced; {as_of.isoformat()} has later "
+                "snapshots built on it"
+            )
+        return _Placement(following=None, replaced=same_date)
+    if replace:
+        raise DisburseError(f"--replace: no register snapshot as of {as_of.isoformat()} to replace")
+    if newest is None or as_of > newest:
+        return _Placement(following=None, replaced=None)
+    if not backfill:
+        raise DisburseError(
+            f"the snapshot as of {as_of.isoformat()} is older than the newest imported one "
+            f"({newest.isoformat()}); use --backfill to insert it at its place in the history"
+        )
+    following = session.scalar(
+        select(RegisterImportRow)
+        .where(RegisterImportRow.kind == "register", RegisterImportRow.as_of > as_of)
+        .order_by(RegisterImportRow.as_of, RegisterImportRow.id)
+        .limit(1)
+    )
+    return _Placement(following=following, replaced=None)
+
+
+def _diff_with_register_in_force(
+    session: Session, frame: pd.DataFrame, as_of: dt.date, placement: _Placement
+) -> _SnapshotDiff:
+    """The snapshot's households and people against the register in force on ``as_of``: which
+    versions open and close, and the dated events between them."""
+    new_households = snapshot_households(frame)
+    new_people = snapshot_people(frame)
+    previous = snapshot_in_force(session, as_of)
+    if previous is not None:
+        old_households = versions_in_force(
+            session, HOUSEHOLD_TABLE, "household_id", HOUSEHOLD_VERSION_COLUMNS, previous.as_of
+        )
+        old_people = versions_in_force(session, PERSON_TABLE, "id_number", PERSON_VERSION_COLUMNS, previous.as_of)
+    else:
+        old_households = _empty_versions(HOUSEHOLD_VERSION_COLUMNS, HOUSEHOLD_DATE_COLUMNS)
+        old_people = _empty_versions(PERSON_VERSION_COLUMNS, PERSON_DATE_COLUMNS)
+    household_diff = versions_diff(old_households, new_households, "household_id", HOUSEHOLD_VERSION_COLUMNS)
+    person_diff = versions_diff(old_people, new_people, "id_number", PERSON_VERSION_COLUMNS)
+    if placement.following is not None and (len(household_diff.vanished) or len(person_diff.vanished)):
+        missing = [*household_diff.vanished[:5].tolist(), *person_diff.vanished[:5].tolist()]
+        raise DisburseError(
+            f"a backfilled snapshot must list every household and person of the snapshot before it "
+            f"({previous.as_of.isoformat() if previous else '-'}); this one drops "
+            f"{len(household_diff.vanished)} household(s) and {len(person_diff.vanished)} person(s), e.g. "
+            f"{', '.join(missing)}; nothing was written"
+        )
+    if previous is not None:
+        events = register_events(old_households, new_households, old_people, new_people, as_of)
+        if placement.following is not None:
+            events = _without_recorded_events(session, events)
+    else:
+        events = pd.DataFrame({name: pd.Series([], dtype=object) for name in EVENT_COLUMNS})
+    known_accounts = frozenset(
+        value
+        for column in (old_households.get("account_no"), old_people.get("person_account_no"))
+        if column is not None
+        for value in column.dropna().astype(str).tolist()
+    )
+    return _SnapshotDiff(new_households, new_people, household_diff, person_diff, events, known_accounts)
+
+
+def _new_warnings(
+    problems: tuple[ImportProblem, ...], known_accounts: frozenset[str]
+) -> tuple[tuple[ImportProblem, ...], int]:
+    """The file's warnings, less those about an account number the register in force already
+    holds (shown when it first arrived); returns them and how many were left out."""
+    warnings = _warnings(problems)
+    fresh = tuple(
+        problem
+        for problem in warnings
+        if not (problem.column in ACCOUNT_COLUMNS_ZH and problem.value.strip() in known_accounts)
+    )
+    return fresh, len(warnings) - len(fresh)
+
+
+def _new_village_codes(session: Session, households: pd.DataFrame) -> list[str]:
+    village_codes = sorted(set(households["village_code"].tolist()))
+    known = set(session.scalars(select(EntityRow.code).where(EntityRow.code.in_(village_codes))).all())
+    return [code for code in village_codes if code not in known]
+
+
+def _register_counts(diff: _SnapshotDiff, placement: _Placement, new_villages: list[str], repeated: int) -> dict:
+    backfilled = placement.following is not None
+    return {
+        "people": len(diff.new_people),
+        "households": len(diff.new_households),
+        "households_unchanged": diff.household_diff.unchanged_count,
+        "household_versions_opened": len(diff.household_diff.opened),
+        "household_versions_closed": 0 if backfilled else len(diff.household_diff.closed_ids),
+        "person_versions_opened": len(diff.person_diff.opened),
+        "person_versions_closed": 0 if backfilled else len(diff.person_diff.closed_ids),
+        "events": len(diff.events),
+        "villages_added": len(new_villages),
+        "warnings_already_shown": repeated,
+    }
+
+
+def _write_snapshot(
+    session: Session, import_id: int, diff: _SnapshotDiff, placement: _Placement, new_villages: list[str], user: str
+) -> None:
+    names = diff.new_households.drop_duplicates("village_code").set_index("village_code")
+    for code in new_villages:
+        add_entity(session, code, f"{names.at[code, 'town']}{names.at[code, 'village']}", "village", user)
+    following = placement.following
+    if following is None:
+        close_versions(session, HOUSEHOLD_TABLE, diff.household_diff.closed_ids, import_id)
+        close_versions(session, PERSON_TABLE, diff.person_diff.closed_ids, import_id)
+    constants = {"valid_from_import": import_id, "valid_to_import": following.id if following else None}
+    for table, opened, columns, dates in (
+        (HOUSEHOLD_TABLE, diff.household_diff.opened, HOUSEHOLD_VERSION_COLUMNS, HOUSEHOLD_DATE_COLUMNS),
+        (PERSON_TABLE, diff.person_diff.opened, PERSON_VERSION_COLUMNS, PERSON_DATE_COLUMNS),
+    ):
+        frame_insert(session, table.name, opened, columns, date_columns=dates, constants=constants)
+    frame_insert(
+        session,
+        RegisterEventRow.__tablename__,
+        diff.events,
+        EVENT_COLUMNS,
+        date_columns=("effective_on",),
+        constants={"import_id": import_id},
+    )
+
+
+def _imported_message(
+    file: Path, as_of: dt.date, frame: pd.DataFrame, diff: _SnapshotDiff, placement: _Placement
+) -> str:
+    placed = ""
+    if placement.following is not None:
+        placed = f" (backfilled before the snapshot as of {placement.following.as_of.isoformat()})"
+    elif placement.replaced is not None:
+        placed = f" (replacing import {placement.replaced.id}, {placement.replaced.file_name})"
+    return (
+        f"imported {file.name} as the register snapshot as of {as_of.isoformat()}{placed}: "
+        f"{len(frame):,} people in {len(diff.new_households):,} households; {len(diff.events)} event(s)"
     )
 
 

@@ -49,6 +49,9 @@ class RegisterImportRow(Base):
     warning_count: Mapped[int] = mapped_column(Integer)
     imported_by: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    # A corrected register file for the same date (``import registry --replace``) supersedes
+    # the import it names here.
+    replaces_import_id: Mapped[int | None] = mapped_column(ForeignKey("register_imports.id"))
     __table_args__ = (
         UniqueConstraint("kind", "file_sha256"),
         CheckConstraint("kind IN ('register','shares','settlements','assets')", name="kind"),

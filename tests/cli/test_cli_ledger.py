@@ -177,3 +177,20 @@ def test_issue11_item12_manual_vouchers_need_a_second_person(database_url: str, 
     assert "no entries" in run(database_url, "journal", "show", "--entity", "COUNTY", "--period", "2026-10").stdout
     listing = run(database_url, "journal", "pending", "--all").stdout
     assert "returned" in listing and "摘要不全" in listing
+
+
+def test_issue11_item13_the_county_can_be_renamed_and_verify_lists_only_books_with_entries(
+    database_url: str, tmp_path: Path
+) -> None:
+    renamed = run(database_url, "entities", "rename", "COUNTY", "--name", "商州区扶贫资金专户")
+    assert renamed.exit_code == 0 and "renamed from 县级扶贫资金专户 to 商州区扶贫资金专户" in renamed.stdout
+    assert "商州区扶贫资金专户" in run(database_url, "entities", "list").stdout
+    assert "nothing changed" in run(database_url, "entities", "rename", "COUNTY", "--name", "商州区扶贫资金专户").stdout
+    run(database_url, "entities", "add", "611002001001", "--name", "大荆村", "--kind", "village")
+    vouchers = write(tmp_path / "vouchers.csv", VOUCHERS, encoding="gbk")
+    run(database_url, "journal", "post", str(vouchers), "--entity", "COUNTY")
+    run(database_url, "journal", "approve", "1", user="bob")
+    verified = run(database_url, "verify")
+    assert verified.exit_code == 0
+    assert "head COUNTY=" in verified.stdout and "611002001001" not in verified.stdout
+    assert "1 entities have no entries yet" in verified.stdout

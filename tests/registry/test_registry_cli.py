@@ -3,10 +3,13 @@ output text and exit codes."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 import typer
 from registry_helpers import county, county_events, row_counts  # noqa: F401 (fixtures)
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from disburse.cli import app as cli
@@ -114,3 +117,48 @@ def test_generate_county(tmp_path) -> None:
     assert "register_2026-08-31.csv" in result.output and (out / "assets.yaml").exists()
     refused = CliRunner().invoke(cli.app, ["generate", "county", "--households", "5", "--seed", "3", "--out", str(out)])
     assert refused.exit_code == 1 and "households must be between" in refused.output
+
+
+def test_issue11_item13_a_corrected_register_replaces_the_same_date(invoke, county, engine, tmp_path) -> None:
+    first, date = county.register_paths[0], county.snapshot_dates[0].isoformat()
+    assert invoke("import", "registry", str(first), "--as-of", date).exit_code == 0
+    lines = first.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    name = header.index("姓名")
+    cells = lines[1].split(",")
+    wrong, cells[name] = cells[name], cells[name] + "改"
+    lines[1] = ",".join(cells)
+    corrected = tmp_path / "corrected.csv"
+    corrected.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    clash = invoke("import", "registry", str(corrected), "--as-of", date)
+    assert clash.exit_code == 1 and "--replace" in clash.output
+    replaced = invoke("import", "registry", str(corrected), "--as-of", date, "--replace")
+    assert replaced.exit_code == 0, replaced.output
+    assert "replacing import 1" in replaced.output
+    household = cells[header.index("户编号")]
+    shown = invoke("registry", "show", household, "--as-of", date)
+    assert wrong + "改" in shown.output
+    with engine.connect() as connection:
+        assert connection.execute(
+            text("SELECT replaces_import_id FROM register_imports ORDER BY id")
+        ).scalars().all() == [None, 1]
+    # Only the newest date can be replaced, and only a date that was imported.
+    nothing = invoke("import", "registry", str(county.register_paths[1]), "--as-of", "2026-01-01", "--replace")
+    assert nothing.exit_code == 1 and "no register snapshot as of 2026-01-01 to replace" in nothing.output
+
+
+def test_issue11_item13_account_warnings_are_shown_once(invoke, county) -> None:
+    first = invoke("import", "registry", str(county.register_paths[0]), "--as-of", county.snapshot_dates[0].isoformat())
+    second = invoke(
+        "import", "registry", str(county.register_paths[1]), "--as-of", county.snapshot_dates[1].isoformat()
+    )
+    assert first.exit_code == 0 and second.exit_code == 0
+
+    def luhn_warnings(output: str) -> int:
+        found = re.search(r"(\d+) x warning: bank card Luhn check digit does not match", output)
+        return int(found.group(1)) if found else 0
+
+    assert "warnings already shown" in second.output
+    assert luhn_warnings(first.output) > 0
+    # The second snapshot repeats the same cards: only cards new in it are warned about again.
+    assert luhn_warnings(second.output) < luhn_warnings(first.output)
