@@ -11,6 +11,10 @@ import datetime as dt
 from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The tables these refer to by foreign key, so that any process that loads this module can
+# resolve every key (issue #11 item 1: a process that never imported them crashed on insert).
+import disburse.ledger.tables  # noqa: F401
+import disburse.registry.tables  # noqa: F401
 from disburse.foundation.orm import Base, BigId, utc_now
 
 RUN_STATUSES = ("calculated", "approved", "posted", "cancelled", "superseded")

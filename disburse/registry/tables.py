@@ -27,6 +27,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The tables these refer to by foreign key, so that any process that loads this module can
+# resolve every key (issue #11 item 1: a process that never imported them crashed on insert).
+import disburse.ledger.tables  # noqa: F401
 from disburse.foundation.orm import HASH_LENGTH, Base, BigId, utc_now
 
 IMPORT_KINDS = ("register", "shares", "settlements", "assets")
