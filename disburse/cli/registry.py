@@ -121,10 +121,16 @@ def import_registry(
     replace: bool = typer.Option(
         False, "--replace", help="a corrected file for the newest snapshot's date: it supersedes that import"
     ),
+    scope: Optional[str] = typer.Option(
+        None, "--scope", help="乡镇:NAME or 行政村:NAME: the file covers only that township or village"
+    ),
+    confirm_exits: Optional[int] = typer.Option(
+        None, "--confirm-exits", help="the number of households this snapshot removes, when that many really left"
+    ),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Import a household register snapshot; its changes become dated events."""
-    from disburse.registry.service import import_register
+    from disburse.registry.service import RegisterScope, import_register
 
     _run_import(
         lambda session, progress: import_register(
@@ -135,6 +141,8 @@ def import_registry(
             dry_run=dry_run,
             backfill=backfill,
             replace=replace,
+            scope=RegisterScope.parse(scope) if scope else None,
+            confirm_exits=confirm_exits,
             progress=progress,
         ),
         errors,

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from disburse.foundation.actors import require_user
 from disburse.foundation.bulk import frame_insert
 from disburse.foundation.dates import period_of
-from disburse.foundation.errors import DisburseError, ImportProblem, ImportRefused
+from disburse.foundation.errors import DisburseError, ImportProblem, ImportRefused, problems_at
 from disburse.foundation.files import file_sha256
 from disburse.foundation.frames import statement_frame
 from disburse.importers.common import ImportContext
@@ -150,6 +150,31 @@ def _warnings(problems: tuple[ImportProblem, ...] | list[ImportProblem]) -> tupl
 # Warnings about an account number that an earlier snapshot already carried were shown when it
 # first arrived; repeating them on every monthly import hides the new ones.
 ACCOUNT_COLUMNS_ZH = ("银行账号", "个人银行账号")
+# A snapshot lists every household in its scope, so one that lacks more than this share of them
+# (or a whole township or village) is far more likely a partial or wrong file than a month of
+# departures; it is refused unless the user states the number (--confirm-exits).
+REMOVED_SHARE_MAX_PERCENT = 5
+# --scope: the register column a township's or village's file is limited to.
+SCOPE_COLUMNS = {"乡镇": "town", "town": "town", "行政村": "village", "village": "village"}
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterScope:
+    """A file that covers one township or village (``--scope 乡镇:城关镇``): households elsewhere
+    are neither compared nor touched."""
+
+    column: str
+    name: str
+
+    @classmethod
+    def parse(cls, text: str) -> "RegisterScope":
+        kind, separator, name = text.partition(":")
+        if not separator or kind.strip() not in SCOPE_COLUMNS or not name.strip():
+            raise DisburseError(f"--scope takes 乡镇:NAME or 行政村:NAME, not {text!r}")
+        return cls(SCOPE_COLUMNS[kind.strip()], name.strip())
+
+    def describe(self) -> str:
+        return f"{'乡镇' if self.column == 'town' else '行政村'} {self.name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +194,7 @@ class _SnapshotDiff:
     person_diff: object
     events: pd.DataFrame
     known_accounts: frozenset[str]
+    old_households: pd.DataFrame
 
 
 def import_register(
@@ -180,6 +206,8 @@ def import_register(
     dry_run: bool = False,
     backfill: bool = False,
     replace: bool = False,
+    scope: RegisterScope | None = None,
+    confirm_exits: int | None = None,
     today: dt.date | None = None,
     progress: Progress = _no_progress,
 ) -> ImportOutcome:
@@ -190,6 +218,11 @@ def import_register(
     ``replace`` (a corrected file for the newest date, which then supersedes the first). The same
     file again changes nothing. With ``dry_run`` everything is checked and counted, nothing
     written. Creates a village entity for every village code not yet one.
+
+    With ``scope`` the file covers one township or village and only its households are
+    compared. A snapshot that would remove more than REMOVED_SHARE_MAX_PERCENT of the households
+    in scope, or every household of a township or village, is refused unless ``confirm_exits``
+    states how many it removes.
     """
     require_user(user)
     file = Path(path)
@@ -206,8 +239,21 @@ def import_register(
     parsed = parse_register(file, today=today)
     if parsed.refused:
         raise ImportRefused(parsed.problems)
+    if len(parsed.frame) == 0:
+        raise ImportRefused(
+            [
+                ImportProblem(
+                    str(file),
+                    None,
+                    None,
+                    "",
+                    "the file has a header and no data rows; a register snapshot lists every household in its scope",
+                )
+            ]
+        )
     progress("comparing with the register in force")
-    diff = _diff_with_register_in_force(session, parsed.frame, as_of, placement)
+    diff = _diff_with_register_in_force(session, parsed.frame, as_of, placement, scope, str(file))
+    _refuse_mass_removal(diff, scope, confirm_exits)
     warnings, repeated = _new_warnings(parsed.problems, diff.known_accounts)
     new_villages = _new_village_codes(session, diff.new_households)
     counts = _register_counts(diff, placement, new_villages, repeated)
@@ -285,10 +331,15 @@ def _register_placement(session: Session, as_of: dt.date, backfill: bool, replac
 
 
 def _diff_with_register_in_force(
-    session: Session, frame: pd.DataFrame, as_of: dt.date, placement: _Placement
+    session: Session,
+    frame: pd.DataFrame,
+    as_of: dt.date,
+    placement: _Placement,
+    scope: RegisterScope | None,
+    file: str,
 ) -> _SnapshotDiff:
-    """The snapshot's households and people against the register in force on ``as_of``: which
-    versions open and close, and the dated events between them."""
+    """The snapshot's households and people against the register in force on ``as_of`` (within
+    ``scope``): which versions open and close, and the dated events between them."""
     new_households = snapshot_households(frame)
     new_people = snapshot_people(frame)
     previous = snapshot_in_force(session, as_of)
@@ -300,6 +351,8 @@ def _diff_with_register_in_force(
     else:
         old_households = _empty_versions(HOUSEHOLD_VERSION_COLUMNS, HOUSEHOLD_DATE_COLUMNS)
         old_people = _empty_versions(PERSON_VERSION_COLUMNS, PERSON_DATE_COLUMNS)
+    if scope is not None:
+        old_households, old_people = _within_scope(scope, file, frame, new_households, old_households, old_people)
     household_diff = versions_diff(old_households, new_households, "household_id", HOUSEHOLD_VERSION_COLUMNS)
     person_diff = versions_diff(old_people, new_people, "id_number", PERSON_VERSION_COLUMNS)
     if placement.following is not None and (len(household_diff.vanished) or len(person_diff.vanished)):
@@ -322,7 +375,75 @@ def _diff_with_register_in_force(
         if column is not None
         for value in column.dropna().astype(str).tolist()
     )
-    return _SnapshotDiff(new_households, new_people, household_diff, person_diff, events, known_accounts)
+    return _SnapshotDiff(
+        new_households, new_people, household_diff, person_diff, events, known_accounts, old_households
+    )
+
+
+def _within_scope(
+    scope: RegisterScope,
+    file: str,
+    frame: pd.DataFrame,
+    new_households: pd.DataFrame,
+    old_households: pd.DataFrame,
+    old_people: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The register in force limited to ``scope``, plus any household or person of the file that
+    stood elsewhere before (a move into the scope closes its old version). A row of the file
+    outside the scope refuses the file: the rest of the county is not this file's business."""
+    outside = frame[scope.column].to_numpy(dtype=object) != scope.name
+    if outside.any():
+        rows = frame.loc[outside, "source_row"].tolist()
+        raise ImportRefused(
+            problems_at(
+                file,
+                None,
+                rows,
+                frame.loc[outside, scope.column].tolist(),
+                f"the row lies outside the scope {scope.describe()} of this import",
+            )
+        )
+    in_scope = old_households[scope.column].to_numpy(dtype=object) == scope.name
+    listed = old_households["household_id"].isin(new_households["household_id"]).to_numpy()
+    households = old_households[in_scope | listed].reset_index(drop=True)
+    people = old_people[
+        old_people["household_id"].isin(households["household_id"]) | old_people["id_number"].isin(frame["id_number"])
+    ].reset_index(drop=True)
+    return households, people
+
+
+def _refuse_mass_removal(diff: _SnapshotDiff, scope: RegisterScope | None, confirm_exits: int | None) -> None:
+    """Refuse a snapshot that drops more than REMOVED_SHARE_MAX_PERCENT of the households in
+    scope, or a whole township or village, unless the user stated exactly how many it drops."""
+    removed = diff.household_diff.vanished
+    before = diff.old_households
+    if confirm_exits is not None:
+        if confirm_exits != len(removed):
+            raise DisburseError(
+                f"--confirm-exits {confirm_exits}, but the snapshot removes {len(removed):,} household(s); "
+                "nothing was written"
+            )
+        return
+    if len(before) == 0:
+        return
+    gone = before[before["household_id"].isin(removed)]
+    emptied = [
+        f"{'乡镇' if column == 'town' else '行政村'} {name}"
+        for column in ("town", "village")
+        for name, count in gone[column].value_counts().items()
+        if count == int((before[column] == name).sum())
+    ]
+    share_percent = 100 * len(removed) / len(before)
+    if share_percent <= REMOVED_SHARE_MAX_PERCENT and not emptied:
+        return
+    where = f" in {scope.describe()}" if scope is not None else ""
+    whole = f", among them every household of {', '.join(emptied[:5])}" if emptied else ""
+    raise DisburseError(
+        f"this snapshot would remove {len(removed):,} of the {len(before):,} households{where} "
+        f"({share_percent:.1f}%; more than {REMOVED_SHARE_MAX_PERCENT}% is refused){whole}; a partial file or one "
+        f"township's file would do this (import it with --scope 乡镇:NAME). If they really left the register, "
+        f"import again with --confirm-exits {len(removed)}; nothing was written"
+    )
 
 
 def _new_warnings(
