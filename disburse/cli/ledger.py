@@ -156,9 +156,9 @@ def journal_post(
     from disburse.importers.journal import parse_vouchers
     from disburse.ledger.vouchers import submit_vouchers
 
-    drafts, file_hash = parse_vouchers(file, entity)
+    batch, file_hash = parse_vouchers(file, entity)
     with books() as session:
-        outcome = submit_vouchers(session, drafts, file.name, file_hash, entity, user)
+        outcome = submit_vouchers(session, batch, file.name, file_hash, entity, user)
     console.print(escape(outcome.message))
 
 

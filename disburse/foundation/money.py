@@ -21,7 +21,9 @@ AMOUNT_FEN_MAX = AMOUNT_YUAN_MAX * FEN_PER_YUAN
 # amounts of this size, so a tolerance of 1e-9 accepts every honest cell and refuses 0.333.
 FLOAT_TOLERANCE = 1e-9
 
-_AMOUNT_TEXT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d*)?$|^[+-]?\.\d+$")
+# ASCII digits only (re.ASCII): Python's \d and Decimal also read full-width "１２" and other
+# scripts' digits, which an amount never legitimately holds.
+_AMOUNT_TEXT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d*)?$|^[+-]?\.\d+$", re.ASCII)
 
 
 class MoneyError(ValueError):

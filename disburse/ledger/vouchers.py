@@ -13,6 +13,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,7 @@ from disburse.foundation.actors import require_user
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.money import format_yuan
 from disburse.foundation.orm import utc_now
-from disburse.ledger.model import EntryBatch, EntryDraft, PostingDraft
+from disburse.ledger.model import EntryBatch
 from disburse.ledger.posting import check_entries, load_post_context, post_entries, refuse
 from disburse.ledger.service import entity_by_code
 from disburse.ledger.tables import EntityRow, VoucherSubmissionRow
@@ -53,48 +54,47 @@ class SubmissionOutcome:
     message: str
 
 
-def drafts_json(drafts: list[EntryDraft]) -> str:
-    """The vouchers as canonical JSON: what the reviewer saw is what posts."""
-    return json.dumps(
-        [
-            {
-                "period": draft.period,
-                "entry_date": draft.entry_date.isoformat(),
-                "memo": draft.memo,
-                "source_reference": draft.source_reference,
-                "label": draft.label,
-                "postings": [
-                    [p.account_code, p.amount_fen, p.household_id, p.fund_source, p.payment_reference]
-                    for p in draft.postings
-                ],
-            }
-            for draft in drafts
-        ],
-        ensure_ascii=False,
-        sort_keys=True,
+# The batch's columns, as stored for review (the entity is the submission's).
+BATCH_JSON_COLUMNS = (
+    "period",
+    "memo",
+    "source_reference",
+    "label",
+    "account_code",
+    "household_id",
+    "fund_source",
+    "payment_reference",
+)
+
+
+def batch_json(batch: EntryBatch) -> str:
+    """The vouchers as canonical columnar JSON: what the reviewer saw is what posts."""
+    columns = {name: getattr(batch, name) for name in BATCH_JSON_COLUMNS}
+    columns["entry_date"] = [day.isoformat() for day in batch.entry_date]
+    columns["posting_entry_index"] = batch.posting_entry_index.tolist()
+    columns["amount_fen"] = batch.amount_fen.tolist()
+    return json.dumps(columns, ensure_ascii=False, sort_keys=True)
+
+
+def batch_from_json(text: str, entity_code: str) -> EntryBatch:
+    columns = json.loads(text)
+    count = len(columns["period"])
+    return EntryBatch(
+        entity_code=[entity_code] * count,
+        entry_date=[dt.date.fromisoformat(day) for day in columns["entry_date"]],
+        source_kind=["manual"] * count,
+        reverses_entry_id=[None] * count,
+        posting_entry_index=np.asarray(columns["posting_entry_index"], dtype=np.int64),
+        amount_fen=np.asarray(columns["amount_fen"], dtype=np.int64),
+        **{name: columns[name] for name in BATCH_JSON_COLUMNS},
     )
 
 
-def drafts_from_json(text: str, entity_code: str) -> list[EntryDraft]:
-    return [
-        EntryDraft(
-            entity_code=entity_code,
-            period=item["period"],
-            entry_date=dt.date.fromisoformat(item["entry_date"]),
-            memo=item["memo"],
-            postings=tuple(PostingDraft(*posting) for posting in item["postings"]),
-            source_kind="manual",
-            source_reference=item["source_reference"],
-            label=item["label"],
-        )
-        for item in json.loads(text)
-    ]
-
-
 def submit_vouchers(
-    session: Session, drafts: list[EntryDraft], file_name: str, file_hash: str, entity_code: str, user: str
+    session: Session, batch: EntryBatch, file_name: str, file_hash: str, entity_code: str, user: str
 ) -> SubmissionOutcome:
-    """Check the vouchers as the poster would and keep them for review; nothing is posted."""
+    """Check the vouchers (a batch of manual entries of ``entity_code``) as the poster would and
+    keep them for review; nothing is posted."""
     user = require_user(user)
     entity = entity_by_code(session, entity_code)
     earlier = session.scalar(
@@ -109,7 +109,8 @@ def submit_vouchers(
             f"{file_name} was already submitted into {entity_code} as 凭证批 {earlier.id} "
             f"({earlier.status}); nothing changed",
         )
-    batch = EntryBatch.from_drafts(drafts)
+    if set(batch.entity_code) != {entity_code} or set(batch.source_kind) != {"manual"}:
+        raise DisburseError(f"a voucher submission holds manual entries of {entity_code} only")
     errors = check_entries(batch, load_post_context(session, batch))
     if errors:
         raise refuse(errors)
@@ -121,7 +122,7 @@ def submit_vouchers(
         voucher_count=batch.entry_count,
         posting_count=batch.posting_count,
         debit_total_fen=debit_total_fen,
-        vouchers_json=drafts_json(drafts),
+        vouchers_json=batch_json(batch),
         status="submitted",
         submitted_by=user,
         submitted_at=utc_now(),
@@ -159,10 +160,8 @@ def approve_vouchers(session: Session, submission_id: int, user: str) -> Submiss
     user = require_user(user)
     row = _pending(session, submission_id, user, "approved")
     entity_code = session.scalar(select(EntityRow.code).where(EntityRow.id == row.entity_id))
-    drafts = drafts_from_json(row.vouchers_json, entity_code)
-    result = post_entries(
-        session, EntryBatch.from_drafts(drafts), idempotency_key=f"journal:{entity_code}:{row.file_sha256}", user=user
-    )
+    batch = batch_from_json(row.vouchers_json, entity_code)
+    result = post_entries(session, batch, idempotency_key=f"journal:{entity_code}:{row.file_sha256}", user=user)
     row.status, row.decided_by, row.decided_at, row.post_request_id = "posted", user, utc_now(), result.post_request_id
     return SubmissionOutcome(
         row.id,

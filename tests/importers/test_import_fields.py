@@ -83,6 +83,15 @@ def test_bad_amounts_are_errors() -> None:
     assert fen.tolist() == [0] * 6
 
 
+def test_full_width_digits_are_not_an_amount() -> None:
+    # A full-width "１２" is a typing slip (an IME left in full-width mode): reported, not read.
+    values = ["１２", "1２.00", "¥１,２３４.５０"]
+    fen, problems = parse_amounts_fen(values, source(len(values)))
+    assert [problem.row for problem in problems] == [2, 3, 4]
+    assert all("is not a number of yuan" in problem.reason for problem in problems)
+    assert fen.tolist() == [0, 0, 0]
+
+
 def test_blank_amount_optional_is_zero_required_is_error() -> None:
     fen, problems = parse_amounts_fen([None], source(1), required=False)
     assert fen.tolist() == [0] and problems == []
