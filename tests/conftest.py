@@ -1,6 +1,8 @@
 """Fixtures shared by every test folder; the helpers live in database_support.py (a module name
 of its own: two conftest modules would collide on the name "conftest")."""
 
+import os  # noqa: E402
+
 from database_support import (  # noqa: F401  (pytest finds fixtures by name in this module)
     backend,
     database_url,
@@ -9,3 +11,6 @@ from database_support import (  # noqa: F401  (pytest finds fixtures by name in 
     pg_template,
     sqlite_template,
 )
+
+# In-process command tests want a defect's traceback, not the user's one-line message.
+os.environ.setdefault("DISBURSE_DEBUG", "1")

@@ -7,7 +7,11 @@ was refused (with a one-paragraph message, never a traceback), 2 a usage error.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
+import tempfile
+import traceback
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -28,6 +32,32 @@ def _operational_reason(error: BaseException) -> str | None:
     if exc is None or not isinstance(error, exc.OperationalError):
         return None
     return str(error.orig).strip() if error.orig is not None else str(error)
+
+
+# A defect (an exception that is neither a refusal nor a usage error) exits with EX_SOFTWARE.
+DEFECT_EXIT_CODE = 70
+DEBUG_ENVIRONMENT_VARIABLE = "DISBURSE_DEBUG"
+
+
+def _is_defect(error: BaseException) -> bool:
+    """An unexpected exception of ours or a library's: shown as one message, its traceback kept
+    in a file. Click's own exceptions (usage errors, aborts) carry an exit code and pass; with
+    DISBURSE_DEBUG set, defects pass too so a developer sees the traceback."""
+    return (
+        isinstance(error, Exception)
+        and not hasattr(error, "exit_code")
+        and not os.environ.get(DEBUG_ENVIRONMENT_VARIABLE)
+    )
+
+
+def _write_defect_report(command: str, arguments: list[str], error: BaseException) -> Path:
+    """Append the traceback to disburse-errors.log in the temporary directory; returns its path."""
+    path = Path(tempfile.gettempdir()) / "disburse-errors.log"
+    stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    text = "".join(traceback.format_exception(error))
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(f"--- {stamp} disburse {command} {' '.join(arguments)}\n{text}\n")
+    return path
 
 
 class DisburseGroup(TyperGroup):
@@ -56,12 +86,21 @@ class DisburseGroup(TyperGroup):
         except typer.Exit as exit_:
             outcome, exit_code = ("ok" if not exit_.exit_code else "refused"), exit_.exit_code or 0
             raise
-        except BaseException as error:  # a usage error or a defect: still recorded, then re-raised
+        except BaseException as error:  # a usage error or a defect: still recorded
             reason = _operational_reason(error)
             if reason is not None:
                 outcome, exit_code, message = "failed", 1, reason
                 error_console.print(f"[bold red]database error:[/bold red] {escape(reason)}")
                 raise typer.Exit(1) from None
+            if _is_defect(error):
+                outcome, exit_code, message = "failed", DEFECT_EXIT_CODE, f"{type(error).__name__}: {error}"
+                report = _write_defect_report(command_path, arguments, error)
+                error_console.print(
+                    f"[bold red]internal error[/bold red] (a defect of disburse, not of your input): "
+                    f"{escape(message)}. Nothing was written. The details are in {escape(str(report))}; "
+                    "please send that file to whoever supports disburse."
+                )
+                raise typer.Exit(DEFECT_EXIT_CODE) from None
             exit_code = getattr(error, "exit_code", 1) or 1
             outcome, message = ("usage" if exit_code == 2 else "failed"), f"{type(error).__name__}: {error}"
             raise

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import openpyxl
-from cli_runner import run, run_script
+from cli_runner import CONSOLE_SCRIPT, run, run_script
 
 VOUCHERS = """凭证号,日期,摘要,科目编码,借方金额,贷方金额,户编号,资金来源
 1,2026-10-05,收到电费,102,"1,000.00",,,PV-611002-001
@@ -194,3 +196,30 @@ def test_issue11_item13_the_county_can_be_renamed_and_verify_lists_only_books_wi
     assert verified.exit_code == 0
     assert "head COUNTY=" in verified.stdout and "611002001001" not in verified.stdout
     assert "1 entities have no entries yet" in verified.stdout
+
+
+def test_a_defect_reaches_the_user_as_a_message_not_a_traceback(database_url: str, tmp_path: Path) -> None:
+    # A defect planted in a service function: the process shows one sentence, exits 70, writes
+    # nothing, and keeps the traceback in a file for whoever supports disburse.
+    plant = tmp_path / "sitecustomize.py"
+    plant.write_text(
+        "import disburse.ledger.service as service\n"
+        "def broken(*args, **kwargs):\n    raise ZeroDivisionError('planted defect')\n"
+        "service.list_entities = broken\n",
+        encoding="utf-8",
+    )
+    environment = {key: value for key, value in os.environ.items() if key != "DISBURSE_DEBUG"}
+    environment["PYTHONPATH"] = str(tmp_path)
+    environment["TMPDIR"] = str(tmp_path)
+    completed = subprocess.run(
+        [str(CONSOLE_SCRIPT), "--db", database_url, "entities", "list"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+    )
+    assert completed.returncode == 70
+    assert "Traceback" not in completed.stdout + completed.stderr
+    assert "internal error" in completed.stderr and "planted defect" in completed.stderr
+    log = (tmp_path / "disburse-errors.log").read_text(encoding="utf-8")
+    assert "Traceback" in log and "ZeroDivisionError: planted defect" in log
