@@ -532,6 +532,8 @@ def parse_bank_statement(
     balance_header = raw.columns_found.get("balance") or (layout.columns.get("balance") or ["余额"])[0]
     severity = "error" if layout.balance_check == "refuse" else "warning"
     problems += check_running_balance(frame, invalid, name, balance_header, severity)
+    if len(frame) == 0 and not has_errors(problems):
+        problems.append(ImportProblem(name, None, None, "", f"the file has a {STATEMENT_TITLE} header and no lines"))
     problems.sort(key=lambda problem: (problem.row is None, problem.row or 0))
     return ParsedStatement(
         frame[list(STATEMENT_COLUMNS)], profile_name, tuple(problems), raw.encoding, name, newest_first

@@ -151,6 +151,10 @@ def run_checks(
     for check in checks:
         frame, found = check(frame, context)
         problems.extend(found)
+    if len(frame) == 0 and not has_errors(problems):
+        # A header and nothing under it is never a file someone meant to import: a register or
+        # share register without rows would read as "everyone left".
+        problems.append(ImportProblem(path, None, None, "", f"the file has a {spec.title} header and no data rows"))
     problems.sort(key=lambda problem: (problem.row is None, problem.row or 0))
     missing = [name for name in columns if name not in frame.columns]
     assert not missing, f"checks did not produce {missing}"

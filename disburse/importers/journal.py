@@ -115,6 +115,8 @@ def parse_vouchers(path: str | os.PathLike[str], entity_code: str) -> tuple[Entr
     parsed = parse_voucher_file(path)
     if parsed.refused:
         raise ImportRefused(list(parsed.problems))
+    if len(parsed.frame) == 0:
+        raise ImportRefused([ImportProblem(os.fspath(path), None, None, "", "the file has a header and no vouchers")])
     return _voucher_batch(parsed.frame, Path(path).name, entity_code), file_sha256(path)
 
 
@@ -202,6 +204,8 @@ def parse_accounts(path: str | os.PathLike[str]) -> list[Account]:
             )
             continue
         accounts.append(Account(code_text, str(title).strip(), account_type))
+    if not accounts and not problems:
+        problems.append(ImportProblem(name, None, None, "", "the file has a 会计科目 header and no accounts", "error"))
     if any(problem.severity == "error" for problem in problems):
         raise ImportRefused(problems)
     return accounts

@@ -181,8 +181,8 @@ def _locate_header(
                             str(cells[positions[0]]).strip(),
                             written,
                             f"column {spec.column(alias).name_zh} ({alias}) appears {len(positions)} times: {written}; "
-                            "the first one is used",
-                            "warning",
+                            "which one holds the values cannot be told, so the file is refused (delete or rename "
+                            "the extra column)",
                         )
                     )
             positions = {alias: found[0] for alias, found in matches.items()}

@@ -57,8 +57,17 @@ def settlements_fields(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.D
             what=context.header("revenue_type"),
         ),
     )
-    put(
-        "amount_fen", parse_amounts_fen(frame["amount"], context.source(frame, "amount"), what=context.header("amount"))
+    amounts = parse_amounts_fen(frame["amount"], context.source(frame, "amount"), what=context.header("amount"))
+    put("amount_fen", amounts)
+    # A settlement is money the grid owes; a correction it makes later is its own (manual) voucher,
+    # not a negative receivable slipped in among the monthly rows.
+    problems += context.problems(
+        typed,
+        amounts[0] < 0,
+        "amount",
+        frame["amount"].to_numpy(dtype=object),
+        f"{context.header('amount')} is negative; a settlement amount is what the grid pays (a correction is a "
+        "manual voucher)",
     )
     put(
         "received_on",

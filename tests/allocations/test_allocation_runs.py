@@ -101,7 +101,7 @@ def test_pv_run_is_computed_once_approved_by_another_and_posted_balanced(
 
 
 def test_dry_run_stores_nothing_and_export_has_three_sheets(books, tmp_path: Path, county_directory: Path) -> None:  # type: ignore[no-untyped-def]
-    from disburse.cli.allocations import write_run_export
+    from disburse.allocations.export import write_run_export
 
     rule = pv_rule(tmp_path, county_directory)
     with transaction(books) as session:

@@ -342,6 +342,8 @@ def test_post_unmatched_refuses_an_unknown_account_and_a_closed_period(books, tm
             post_unmatched(session, LEDGER_ACCOUNT, PERIOD, rules, "erin")
     rules.write_text(RULES, encoding="utf-8")
     with transaction(books) as session:
+        # Periods close in order: the books hold October's payouts before November's.
+        close_period(session, "COUNTY", "2026-10", "erin")
         close_period(session, "COUNTY", PERIOD, "erin")
     with pytest.raises(DisburseError, match="period 2026-11 of COUNTY is closed"):
         with transaction(books) as session:
