@@ -18,7 +18,7 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from disburse.cli import allocations, audit, demo, ledger, payouts, reconciliation, registry, reports
+from disburse.cli import allocations, audit, database, demo, ledger, payouts, reconciliation, registry, reports
 from disburse.cli.common import error_console, state
 from disburse.foundation.errors import DisburseError, ImportRefused
 from disburse.foundation.settings import database_url
@@ -205,6 +205,7 @@ app.add_typer(reconciliation.reconcile_app, name="reconcile")
 app.add_typer(reports.report_app, name="report")
 app.add_typer(audit.audit_app, name="audit")
 app.command("demo")(demo.demo)
+app.add_typer(database.db_app, name="db")
 
 
 def main() -> None:

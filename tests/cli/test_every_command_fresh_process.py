@@ -38,6 +38,7 @@ COMMANDS: dict[str, list[str]] = {
     "audit anomalies": [],
     "audit log": [],
     "audit review": ["F-0000000000000000", "--note", "查无此事"],
+    "db roles": [],
     "entities add": ["611002001001", "--name", "大荆村", "--kind", "village"],
     "entities add-bank-account": ["COUNTY", "--bank", "中国农业银行", "--account-number", ACCOUNT],
     "entities list": [],
