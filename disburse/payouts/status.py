@@ -28,6 +28,7 @@ STATUS_LINES_MAX = 10_000  # a household's whole payout history; far beyond year
 # The states a payable can be in now; "failed" is an attempt, not a state of money.
 PAYABLE_STATES = ("due", "held", "in_batch", "in_transit", "paid")
 FAILED = "failed"
+HELD_REASON = "上次发放失败，待改卡后重发"
 # A PV run tags each line with the settlement row it shares out: "settlement 11 2025Q1 subsidy"
 # (allocations.runs builds it from the row's id, service period and revenue type).
 _SETTLEMENT_SOURCE = re.compile(r"^settlement \d+ (\d{4}(?:-\d{2}|Q[1-4])) ")
@@ -37,8 +38,6 @@ PAYABLES_QUERY = text(
     "a.source_reference, "
     "i.payment_reference, i.status AS instruction_status, i.account_no AS paid_account_no, i.settled_on, "
     "b.batch_reference, b.exported_at, "
-    "(SELECT max(f.reason) FROM card_fixes f WHERE f.household_id = p.household_id AND f.payee_id = p.payee_id "
-    " AND f.status = 'open' AND f.account_no = p.account_no) AS held_reason, "
     "(SELECT count(*) FROM card_fixes f WHERE f.household_id = p.household_id AND f.payee_id = p.payee_id "
     " AND f.status = 'open' AND f.account_no = p.account_no) AS held "
     "FROM payables p "
@@ -101,9 +100,8 @@ def _payable_lines(session: Session, household_id: str) -> list[StatusLine]:
     lines = []
     for row in session.execute(PAYABLES_QUERY, {"household": household_id, "limit": STATUS_LINES_MAX}):
         state = _payable_state(row)
-        reason = None
-        if state == "held":
-            reason = f"上次发放失败（{row.held_reason}），待改卡后重发" if row.held_reason else "上次发放失败，待改卡后重发"
+        # The bank's reason is on the failed attempt's own line; this one says what happens next.
+        reason = HELD_REASON if state == "held" else None
         lines.append(
             StatusLine(
                 state,
