@@ -56,8 +56,9 @@ from disburse.reports.vouchers import Voucher, VoucherLine
 
 VOUCHER_LINES_PER_PAGE = 10
 DETAIL_LINES_MAX = 30
-ATTACHMENT_ROWS_PER_PAGE = 30
+ATTACHMENT_ROWS_PER_PAGE = 24
 UNREGISTERED_VILLAGE = "未登记村"
+ATTACHMENT_WIDTHS = (5, 12, 15, 8, 14, 22, 12, 12)  # per cent of the page width
 # 来源 of a voucher, by the kind of source that posted it.
 SOURCE_KINDS_ZH = {
     "allocation_run": "分配运行",
@@ -193,24 +194,24 @@ def _summary_line(key: tuple, members: list[VoucherLine]) -> PrintLine:  # type:
 
 
 def _attachment_rows(lines: Iterable[VoucherLine], households: dict[str, Household]) -> list[AttachmentRow]:
-    rows = []
+    """One row per household, account and fund source (a run posts a household's share of each
+    settlement as a posting of its own; the list shows what the household got from each fund)."""
+    sums: dict[tuple[str, str, str, str], list[int]] = {}
+    names: dict[str, str] = {}
     for line in lines:
         household = households.get(line.household_id or "")
         general, detail = account_parts(line.account_code, line.account_name)
-        rows.append(
-            AttachmentRow(
-                household.village if household else UNREGISTERED_VILLAGE,
-                line.household_id or "",
-                household.head_name if household else "",
-                detail or general,
-                line.fund_source or "",
-                line.debit_fen,
-                line.credit_fen,
-            )
-        )
+        village = household.village if household else UNREGISTERED_VILLAGE
+        key = (village, line.household_id or "", detail or general, line.fund_source or "")
+        bucket = sums.setdefault(key, [0, 0])
+        bucket[0] += line.debit_fen
+        bucket[1] += line.credit_fen
+        names[key[1]] = household.head_name if household else ""
     # By village, then household: the order a village clerk checks the list in.
-    rows.sort(key=lambda row: (row.village, row.household_id))
-    return rows
+    return [
+        AttachmentRow(village, household_id, names[household_id], account, fund, debit, credit)
+        for (village, household_id, account, fund), (debit, credit) in sorted(sums.items())
+    ]
 
 
 def document_pages(vouchers: Sequence[PrintedVoucher], attachments: bool = True) -> int:
@@ -237,7 +238,7 @@ table.grid td.amount { text-align: right; white-space: nowrap; font-variant-nume
 table.grid div.note { font-size: 7pt; line-height: 1.15; color: #222; }
 table.grid tr.total td, table.grid tr.carry td { font-weight: bold; }
 table.grid tr.carry td { font-style: italic; }
-table.attached td { height: 4.6mm; white-space: nowrap; overflow: hidden; }
+table.attached td { height: 4.6mm; font-size: 8.5pt; white-space: nowrap; overflow: hidden; }
 table.attached td.amount { text-align: right; }
 p.vnote { font-size: 9pt; margin: 1mm 0 0; }
 div.signatures { display: flex; justify-content: space-between; font-size: 10pt; margin-top: 2.5mm; }
@@ -379,9 +380,10 @@ def attachment_pages_html(printed: PrintedVoucher) -> list[str]:
             f"<span>共 {households:,} 户</span>"
             f"<span>第 {page}/{pages} 页</span>"
             "</div>"
-            '<table class="grid attached"><thead><tr><th style="width: 6%">序号</th><th style="width: 13%">村</th>'
-            '<th style="width: 15%">户编号</th><th style="width: 9%">户主</th><th style="width: 17%">会计科目</th>'
-            '<th style="width: 16%">资金来源</th><th style="width: 12%">借方金额</th><th style="width: 12%">贷方金额</th>'
+            '<table class="grid attached"><colgroup>'
+            + "".join(f'<col style="width: {width}%">' for width in ATTACHMENT_WIDTHS)
+            + "</colgroup><thead><tr><th>序号</th><th>村</th><th>户编号</th><th>户主</th><th>会计科目</th>"
+            "<th>资金来源</th><th>借方金额</th><th>贷方金额</th>"
             f"</tr></thead><tbody>{''.join(body)}</tbody></table>"
             "</section>"
         )

@@ -98,7 +98,9 @@ def test_ledger_refusals(engine, run, tmp_path: Path) -> None:  # type: ignore[n
 def test_vouchers_writes_pdf_html_and_xlsx(engine, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     books = post_books(engine)
     out = tmp_path / "vouchers.pdf"
-    result = run("report", "vouchers", "--entity", "COUNTY", "--period", "2026-10", "--out", str(out), "--user", "张会计")
+    result = run(
+        "report", "vouchers", "--entity", "COUNTY", "--period", "2026-10", "--out", str(out), "--user", "张会计"
+    )
     assert result.exit_code == 0, result.output
     # Five vouchers of at most ten lines: one page each.
     assert "5 voucher(s) of COUNTY 2026-10 written to" in result.stdout and "(5 page(s))" in result.stdout

@@ -346,7 +346,14 @@ def run_demo(
             card = household_statement(session, household, today=today)
             # The month's books, each as PDF and xlsx, with the 明白卡 of the first household paid.
             books = MonthBooks(
-                "COUNTY", month, BANK_ACCOUNT, report.account.ledger_account_code, household, CENTRE_USER, HOTLINE, today
+                "COUNTY",
+                month,
+                BANK_ACCOUNT,
+                report.account.ledger_account_code,
+                household,
+                CENTRE_USER,
+                HOTLINE,
+                today,
             )
             summary.files.extend(written.path for written in write_month_books(session, books, directory / "reports"))
             reports = verify_books(session)
