@@ -79,7 +79,7 @@ class Column:
 @dataclass(frozen=True, slots=True)
 class Row:
     """One row of a table: cells in column order (money cells are int fen or None), a style
-    (``total`` rows are bold) and the indent level of the first column."""
+    (``total`` rows are bold) and the indent level of the table's indent column."""
 
     cells: tuple[object, ...]
     style: str = ""
@@ -95,6 +95,7 @@ class Table:
     caption: str | None = None
     sheet_name: str | None = None
     keep_together: bool = False  # do not split it across pages when it fits on one
+    indent_column: int = 0  # the column a row's indent applies to (科目名称 in a 科目余额表)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,12 +153,12 @@ def text_em(text: str) -> float:
 
 def column_ems(table: Table) -> list[float]:
     """Each column's width in em: the widest of its header, its group header's share and its
-    cells (with the first column's indent)."""
+    cells (with the indent of the indent column)."""
     widths = [text_em(column.header) for column in table.columns]
     for row in table.rows:
         for index, (column, cell) in enumerate(zip(table.columns, row.cells)):
             width = text_em(cell_text(cell, column.kind, column.blank_zero))
-            if index == 0:
+            if index == table.indent_column:
                 width += row.indent * INDENT_EM
             if width > widths[index]:
                 widths[index] = width
@@ -329,7 +330,7 @@ def table_html(table: Table, width_mm: float) -> str:
         for index, (column, cell) in enumerate(zip(columns, row.cells)):
             names = " ".join(name for name in (classes[index], extra) if name)
             attributes = f' class="{names}"' if names else ""
-            if index == 0 and row.indent:
+            if index == table.indent_column and row.indent:
                 attributes += f' style="padding-left: {1 + row.indent * INDENT_EM}em"'
             cells.append(f"<td{attributes}>{html.escape(cell_text(cell, column.kind, column.blank_zero))}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
@@ -569,6 +570,7 @@ def _write_header(worksheet, table: Table, row_index: int, formats: dict) -> int
 
 
 def _write_row(worksheet, table: Table, row: Row, row_index: int, formats: dict) -> None:  # type: ignore[no-untyped-def]
+    """One row of cells; the indent column starts with an ideographic space per level."""
     suffix = "_total" if row.style in ("total", "subtotal") else ""
     for index, (column, cell) in enumerate(zip(table.columns, row.cells)):
         if column.kind == MONEY:
@@ -580,7 +582,7 @@ def _write_row(worksheet, table: Table, row: Row, row_index: int, formats: dict)
             continue
         style = formats[("center" if column.kind == CENTER else "text") + suffix]
         text = "" if cell is None else str(cell)
-        if index == 0 and row.indent:
+        if index == table.indent_column and row.indent:
             text = "　" * row.indent + text
         worksheet.write_string(row_index, index, str(neutralise(text)), style)
 

@@ -191,7 +191,7 @@ def trial_balance_book(
         title="科目余额表",
         entity_name=f"{result.entity_name or result.entity_code}（{result.entity_code}）",
         period_text=period_text_zh(result.period),
-        tables=(Table(columns, tuple(rows), sheet_name="科目余额表"),),
+        tables=(Table(columns, tuple(rows), sheet_name="科目余额表", indent_column=1),),
         prepared_by=prepared_by,
         printed_on=printed_on or dt.date.today(),
         notes=notes,
