@@ -6,6 +6,10 @@ went back to the payables (due again, or held until the card is fixed), so the f
 is listed with its reason but is not added to any total; ``totals_fen`` covers the payables
 only, and ``failed_attempts`` says how many payments failed.
 
+A payable is held as prepare holds it: while an open card fix names the card it would be paid
+to. That is its own card, or, once a fix replaced its card, the payee's newest fixed card (a
+re-issue to a fixed card that fails again opens a fix for the new card).
+
 A payable keeps the period its money belongs to: a PV line shared out from a settlement row
 carries that row's service period (2025Q1 for a late national subsidy), not the period of the
 run that shared it out.
@@ -38,8 +42,13 @@ PAYABLES_QUERY = text(
     "a.source_reference, "
     "i.payment_reference, i.status AS instruction_status, i.account_no AS paid_account_no, i.settled_on, "
     "b.batch_reference, b.exported_at, "
-    "(SELECT count(*) FROM card_fixes f WHERE f.household_id = p.household_id AND f.payee_id = p.payee_id "
-    " AND f.status = 'open' AND f.account_no = p.account_no) AS held "
+    # Held as prepare holds it: an open card fix on the card the payable would be paid to, which
+    # is the payee's newest fixed card when a fix replaced the payable's own card.
+    "(SELECT count(*) FROM card_fixes f WHERE f.payee_type = p.payee_type AND f.payee_id = p.payee_id "
+    " AND f.status = 'open' AND (f.account_no = p.account_no OR (f.account_no = ("
+    "  SELECT a.new_account_no FROM account_fixes a WHERE a.payee_type = p.payee_type AND a.payee_id = p.payee_id "
+    "  ORDER BY a.id DESC LIMIT 1) AND (p.account_no IS NULL OR EXISTS (SELECT 1 FROM account_fixes r "
+    "  WHERE r.payee_type = p.payee_type AND r.payee_id = p.payee_id AND r.old_account_no = p.account_no))))) AS held "
     "FROM payables p "
     "LEFT JOIN allocation_lines a ON a.run_id = p.run_id AND a.line_number = p.source_line "
     "LEFT JOIN instruction_payables l ON l.payable_id = p.id AND l.active "
