@@ -125,6 +125,7 @@ def _payable_lines(session: Session, household_id: str) -> list[StatusLine]:
                 as_date_or_none(row.exported_at),
                 as_date_or_none(row.settled_on),
                 reason,
+                row.period,
             )
         )
     return lines
@@ -133,8 +134,10 @@ def _payable_lines(session: Session, household_id: str) -> list[StatusLine]:
 def _failed_lines(session: Session, household_id: str) -> list[StatusLine]:
     parameters = {"household": household_id, "limit": STATUS_LINES_MAX}
     periods: dict[int, set[str]] = {}
+    recorded: dict[int, set[str]] = {}
     for instruction_id, period, source_reference in session.execute(FAILED_PERIODS_QUERY, parameters):
         periods.setdefault(instruction_id, set()).add(service_period(period, source_reference))
+        recorded.setdefault(instruction_id, set()).add(period)
     return [
         StatusLine(
             FAILED,
@@ -149,6 +152,7 @@ def _failed_lines(session: Session, household_id: str) -> list[StatusLine]:
             as_date_or_none(row.exported_at),
             as_date_or_none(row.settled_on),
             row.failure_reason,
+            min(recorded.get(row.id, {""})),
         )
         for row in session.execute(FAILED_QUERY, parameters)
     ]

@@ -99,10 +99,8 @@ class HouseholdStatement:
         return self.statement_outstanding_fen == self.ledger_outstanding_fen
 
 
-def household_statement(
-    session: Session, household_id: str, year: int | None = None, today: dt.date | None = None
-) -> HouseholdStatement:
-    household_id = household_id.strip()
+def _register_entry(session: Session, household_id: str, year: int | None, today: dt.date | None):  # type: ignore[no-untyped-def]
+    """The household's register row and its members, as of the year's end (or today)."""
     on = dt.date(year, 12, 31) if year else (today or dt.date.today())
     households, people = registry.register_as_of(session, on, before_first_snapshot="oldest")
     match = households[households["household_id"] == household_id]
@@ -111,22 +109,58 @@ def household_statement(
         match = households[households["household_id"] == household_id]
     if match.empty:
         raise DisburseError(f"household {household_id} is not in the register")
-    head = match.iloc[0]
-    members = people[people["household_id"] == household_id]
+    return match.iloc[0], people[people["household_id"] == household_id]
+
+
+def _household_values(session: Session, household_id: str, year: int | None) -> tuple[dict, tuple, int, int]:  # type: ignore[type-arg]
+    """Fund source by programme, the entities that owe, and the household's payable balance in
+    the books (211/212 less 211.90) and on 211.90 (held for a decision)."""
+    parameters = {"household": household_id, "year": f"{year}-%"}
+    funds = dict(
+        session.execute(
+            text("SELECT DISTINCT programme, coalesce(fund_source, '') FROM payables WHERE household_id = :household"),
+            parameters,
+        ).all()
+    )
+    issuers = tuple(
+        session.execute(
+            text(
+                "SELECT DISTINCT e.name FROM payables p JOIN entities e ON e.id = p.entity_id "
+                "WHERE p.household_id = :household ORDER BY e.name"
+            ),
+            parameters,
+        ).scalars()
+    )
+    ledger = session.execute(
+        text(
+            "SELECT coalesce(-sum(p.amount_fen), 0) FROM postings p JOIN journal_entries e ON e.id = p.entry_id "
+            "WHERE p.household_id = :household AND (p.account_code LIKE '211%' OR p.account_code LIKE '212%')"
+            " AND p.account_code <> '211.90'" + (" AND e.period LIKE :year" if year else "")
+        ),
+        parameters,
+    ).scalar_one()
+    held = session.execute(
+        text(
+            "SELECT coalesce(-sum(amount_fen), 0) FROM postings WHERE household_id = :household AND account_code = '211.90'"
+        ),
+        parameters,
+    ).scalar_one()
+    return funds, issuers, int(ledger), int(held)
+
+
+def household_statement(
+    session: Session, household_id: str, year: int | None = None, today: dt.date | None = None
+) -> HouseholdStatement:
+    """The 明白卡 of ``household_id``: every payout line (of ``year``'s books, when given), the
+    totals by state each yuan once, the failed payments apart, and the tie to the ledger."""
+    household_id = household_id.strip()
+    head, members = _register_entry(session, household_id, year, today)
     names = dict(zip(members["id_number"], members["name"]))
     member_rows = tuple(
         (row["name"], row["relation"], row["id_number"], f"死亡 {row['died_on']}" if row["died_on"] else "")
         for row in members.to_dict("records")
     )
-    funds = dict(
-        session.execute(
-            text(
-                "SELECT DISTINCT p.programme, coalesce(p.fund_source, '') FROM payables p WHERE p.household_id = :household"
-            ),
-            {"household": household_id},
-        ).all()
-    )
-    status = household_status(session, household_id)
+    funds, issuers, ledger_fen, held_fen = _household_values(session, household_id, year)
     lines = tuple(
         StatementLine(
             line.state,
@@ -143,36 +177,14 @@ def household_statement(
             line.settled_on,
             line.reason,
         )
-        for line in status.lines
-        if year is None or line.period.startswith(str(year))
+        for line in household_status(session, household_id).lines
+        # A year's card is the year's books: by the period the payable was recorded in.
+        if year is None or (line.recorded_period or line.period).startswith(str(year))
     )
     totals: dict[str, int] = {}
     for line in lines:
         if line.state != FAILED:
             totals[line.state] = totals.get(line.state, 0) + line.amount_fen
-    issuers = tuple(
-        session.execute(
-            text(
-                "SELECT DISTINCT e.name FROM payables p JOIN entities e ON e.id = p.entity_id "
-                "WHERE p.household_id = :household ORDER BY e.name"
-            ),
-            {"household": household_id},
-        ).scalars()
-    )
-    ledger = session.execute(
-        text(
-            "SELECT coalesce(-sum(p.amount_fen), 0) FROM postings p JOIN journal_entries e ON e.id = p.entry_id "
-            "WHERE p.household_id = :household AND (p.account_code LIKE '211%' OR p.account_code LIKE '212%')"
-            " AND p.account_code <> '211.90'" + (" AND e.period LIKE :year" if year else "")
-        ),
-        {"household": household_id, "year": f"{year}-%"},
-    ).scalar_one()
-    held = session.execute(
-        text(
-            "SELECT coalesce(-sum(p.amount_fen), 0) FROM postings p WHERE p.household_id = :household AND p.account_code = '211.90'"
-        ),
-        {"household": household_id},
-    ).scalar_one()
     return HouseholdStatement(
         household_id,
         year,
@@ -184,8 +196,8 @@ def household_statement(
         member_rows,
         tuple(line for line in lines if line.state != FAILED),
         totals,
-        int(ledger),
-        int(held),
+        ledger_fen,
+        held_fen,
         tuple(line for line in lines if line.state == FAILED),
         issuers,
     )

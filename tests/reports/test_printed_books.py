@@ -289,6 +289,9 @@ def test_issue11_item11_pv_lines_keep_their_service_periods(demo) -> None:  # ty
         ).scalar_one()
         periods = [line.period for line in household_status(session, household).lines if "光伏" in line.programme]
         card = household_statement(session, household, today=TODAY)
+        year_card = household_statement(session, household, 2026, today=TODAY)
+    # The year's card is the year's books (the run posted in 2026-10), whatever the service period.
+    assert year_card.ties_to_ledger and "2025Q1" in [line.period for line in year_card.lines]
     # The run is for 2026-10; its lines share out the late national subsidy of 2025 by quarter
     # and the monthly base price of 2026.
     assert "2025Q1" in periods and "2026-01" in periods and "2026-10" in periods
