@@ -52,6 +52,7 @@ CELL_PADDING_MM = 2.4  # left and right padding and the border of one cell
 WIDE_EM = 1.0
 NARROW_EM = 0.56
 INDENT_EM = 1.0
+WIDTH_MARGIN = 1.04
 # The money format of every amount cell of a workbook.
 MONEY_FORMAT = "¥#,##0.00"
 # A book on paper is read, not searched: past this many rows print a filtered book instead.
@@ -154,10 +155,11 @@ def text_em(text: str) -> float:
 def column_ems(table: Table) -> list[float]:
     """Each column's width in em: the widest of its header, its group header's share and its
     cells (with the indent of the indent column)."""
-    widths = [text_em(column.header) for column in table.columns]
+    widths = [text_em(column.header) * WIDTH_MARGIN for column in table.columns]
     for row in table.rows:
         for index, (column, cell) in enumerate(zip(table.columns, row.cells)):
-            width = text_em(cell_text(cell, column.kind, column.blank_zero))
+            # A little over the measured width: a glyph's advance is not always the estimate.
+            width = text_em(cell_text(cell, column.kind, column.blank_zero)) * WIDTH_MARGIN
             if index == table.indent_column:
                 width += row.indent * INDENT_EM
             if width > widths[index]:
@@ -331,7 +333,7 @@ def table_html(table: Table, width_mm: float) -> str:
             names = " ".join(name for name in (classes[index], extra) if name)
             attributes = f' class="{names}"' if names else ""
             if index == table.indent_column and row.indent:
-                attributes += f' style="padding-left: {1 + row.indent * INDENT_EM}em"'
+                attributes += f' style="text-indent: {row.indent * INDENT_EM}em"'
             cells.append(f"<td{attributes}>{html.escape(cell_text(cell, column.kind, column.blank_zero))}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     colgroup = "".join(f'<col style="width: {percent:.3f}%">' for percent in fit.percents)
