@@ -38,6 +38,9 @@ class MonthBooks:
     prepared_by: str | None
     hotline: str | None = None
     printed_on: dt.date | None = None
+    # The 辅助核算余额表 by household runs to a page per 28 households; laid out as PDF it costs
+    # about as much as all the other books together, so a quick run may write it as xlsx only.
+    household_balance_pdf: bool = True
 
 
 def write_month_books(session: Session, chosen: MonthBooks, directory: Path) -> list[PrintedFile]:
@@ -68,6 +71,8 @@ def write_month_books(session: Session, chosen: MonthBooks, directory: Path) -> 
             write_general_ledger(ledger, directory / f"总账-{entity}-{period}{suffix}", prepared_by=user, printed_on=on)
         )
         for balance, by in ((by_fund, "按资金来源"), (by_household, "按户")):
+            if balance is by_household and suffix == ".pdf" and not chosen.household_balance_pdf:
+                continue
             name = f"辅助核算余额表-{by}-{entity}-{period}-{PAYABLES_ACCOUNT}{suffix}"
             written.append(write_auxiliary_balance(balance, directory / name, prepared_by=user, printed_on=on))
         name = f"银行存款余额调节表-{chosen.bank_account}-{period}{suffix}"
