@@ -179,8 +179,10 @@ def test_issue15_item2_vouchers_carry_number_and_page_on_every_page(demo, tmp_pa
             position += 1
     # The batch to every household prints by village, far shorter than its postings.
     batch = next(one for one in printed if one.attachment)
-    assert len(batch.lines) < len(batch.attachment) / 3 and batch.pages == -(
-        -len(batch.lines) // VOUCHER_LINES_PER_PAGE
+    assert (
+        len(batch.lines) < len(batch.voucher.lines) / 3
+        and len(batch.attachment) < len(batch.voucher.lines)
+        and batch.pages == -(-len(batch.lines) // VOUCHER_LINES_PER_PAGE)
     )
     by_village = [line for line in batch.lines if re.search(r"\d户", line.note)]
     assert len(by_village) >= len(batch.lines) - 1  # all but the one line to 102.90 在途资金
