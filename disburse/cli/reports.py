@@ -1,6 +1,8 @@
-"""`disburse report ...`: 科目余额表 (trial-balance), 明细账 (ledger), 记账凭证 (vouchers), 明白卡
-(household) and fund-trace. Only `household --unmasked` takes --user: it shows personal numbers
-and is recorded.
+"""`disburse report ...`: 科目余额表 (trial-balance), 明细账 (ledger), 总账 (general-ledger),
+辅助核算余额表 (auxiliary), 银行存款余额调节表 (reconciliation), 记账凭证 (vouchers), 明白卡 (household)
+and fund-trace. Each book is written with --out as a printable PDF or an xlsx set up for
+printing; --user names the 制表人 printed at the foot of every page (and, for
+`household --unmasked`, who saw the personal numbers, which is recorded).
 """
 
 from __future__ import annotations
@@ -20,7 +22,18 @@ report_app = typer.Typer(no_args_is_help=True, help="Reports.")
 
 # A terminal is no place for a hundred thousand lines; past this the rest goes to --out.
 CONSOLE_LINES_MAX = 2_000
-EXPORT_SUFFIXES = (".xlsx", ".csv")
+BOOK_SUFFIXES = (".pdf", ".xlsx", ".csv")
+BOOK_OUT_HELP = "write the book to FILE.pdf (printable, A4) or FILE.xlsx (set up for printing), or FILE.csv"
+PRINTER_HELP = "制表人 printed on every page; or set DISBURSE_USER"
+
+
+def _printer_option():  # type: ignore[no-untyped-def]
+    return typer.Option(None, "--user", envvar="DISBURSE_USER", help=PRINTER_HELP)
+
+
+def _written(path: Path, pages: int | None = None) -> None:
+    counted = f" ({pages:,} page(s))" if pages else ""
+    console.print(f"written to {escape(str(path))}{counted}")
 
 
 def _refuse_suffix(out: Path | None, suffixes: tuple[str, ...], message: str) -> None:
@@ -46,9 +59,14 @@ def report_ledger(
     sub_accounts: bool = typer.Option(
         True, "--sub-accounts/--no-sub-accounts", help="include the account's sub-accounts (211.01 under 211)"
     ),
-    out: Optional[Path] = typer.Option(None, "--out", help="also write it to FILE.xlsx or FILE.csv"),
+    postings: bool = typer.Option(
+        False, "--postings", help="one line per posting (per household) instead of one per voucher and account"
+    ),
+    out: Optional[Path] = typer.Option(None, "--out", help=BOOK_OUT_HELP),
+    user: Optional[str] = _printer_option(),
 ) -> None:
-    """明细账: an account's postings in a period with the running balance, 本月合计 and 本年累计."""
+    """明细账 (三栏式): an account's vouchers in a period with the running balance, 期初余额, 本月合计 and
+    本年累计; a voucher's postings to many households are one line (the 辅助核算 report shows each)."""
     from disburse.reports.ledger_detail import (
         COLUMNS_ZH,
         MONEY_COLUMNS,
@@ -57,7 +75,7 @@ def report_ledger(
         write_account_detail,
     )
 
-    _refuse_suffix(out, EXPORT_SUFFIXES, "明细账 exports are written as .xlsx or .csv")
+    _refuse_suffix(out, BOOK_SUFFIXES, "明细账 is written as .pdf, .xlsx or .csv")
     with books() as session:
         detail = account_detail(
             session,
@@ -67,6 +85,7 @@ def report_ledger(
             household_id=household,
             fund_source=fund,
             include_sub_accounts=sub_accounts,
+            by_posting=postings,
         )
     rows = detail_rows(detail)
     table = Table(title=escape(detail.title))
@@ -81,27 +100,44 @@ def report_ledger(
     if hidden_count:
         console.print(f"{hidden_count:,} more line(s) not shown; --out FILE.xlsx writes them all")
     if out is not None:
-        write_account_detail(detail, out)
-        console.print(f"written to {escape(str(out))}")
+        written = write_account_detail(detail, out, prepared_by=user)
+        _written(written.path, written.pages)
 
 
 @report_app.command("vouchers")
 def report_vouchers(
     entity: str = typer.Option(..., "--entity", help="entity code"),
-    out: Path = typer.Option(..., "--out", help="the HTML file to write (FILE.html)"),
+    out: Path = typer.Option(..., "--out", help="the file to write: FILE.pdf (printable, A4), FILE.xlsx or FILE.html"),
     period: Optional[str] = typer.Option(None, "--period", help="YYYY-MM (not needed with --entry)"),
     voucher: Optional[str] = typer.Option(None, "--voucher", help="only this voucher of the period, e.g. 记-0003"),
     entry: Optional[int] = typer.Option(None, "--entry", help="only this journal entry (its id)"),
+    attachments: bool = typer.Option(
+        True,
+        "--attachments/--no-attachments",
+        help="print the 分户明细表 after a voucher summarised by village (its household postings)",
+    ),
+    user: Optional[str] = _printer_option(),
 ) -> None:
-    """记账凭证: printable HTML, one voucher per page, with the total in 大写金额."""
-    from disburse.reports.vouchers import HTML_SUFFIXES, vouchers_of, write_vouchers_html
+    """记账凭证: A4 pages with 凭证字号, 日期, 附单据 and 第 i/n 页 on each, 合计 in 大写金额 and the
+    signature line; a voucher to many households prints one line per village and its 分户明细表."""
+    from disburse.reports.printing import period_text_zh
+    from disburse.reports.voucher_print import VOUCHER_SUFFIXES, VoucherPrint, print_vouchers
+    from disburse.reports.vouchers import vouchers_of
 
-    _refuse_suffix(out, HTML_SUFFIXES, "vouchers are written as .html")
+    _refuse_suffix(out, VOUCHER_SUFFIXES, "vouchers are written as .pdf, .xlsx or .html")
     with books() as session:
         vouchers = vouchers_of(session, entity, period, voucher=voucher, entry_id=entry)
-    title = f"记账凭证 {entity} {period or vouchers[0].period}"
-    write_vouchers_html(vouchers, out, title=title)
-    console.print(f"{len(vouchers):,} voucher(s) of {escape(entity)} written to {escape(str(out))}")
+        shown_period = period or vouchers[0].period
+        setting = VoucherPrint(
+            f"{vouchers[0].entity_name}（{entity}）", period_text_zh(shown_period), user, attachments=attachments
+        )
+        written, printed = print_vouchers(session, vouchers, out, setting)
+    summarised = sum(1 for one in printed if one.attachment)
+    console.print(
+        f"{len(vouchers):,} voucher(s) of {escape(entity)} {shown_period} written to {escape(str(out))}"
+        + (f" ({written.pages:,} page(s))" if written.pages else "")
+        + (f"; {summarised:,} printed by village with a 分户明细表" if summarised else "")
+    )
 
 
 # -------------------------------------------------------------------------------------- report
@@ -111,38 +147,123 @@ def report_vouchers(
 def report_trial_balance(
     entity: str = typer.Option(..., "--entity", help="entity code"),
     period: str = typer.Option(..., "--period", help="YYYY-MM"),
-    out: Optional[Path] = typer.Option(None, "--out", help="also write it to FILE.xlsx or FILE.csv"),
+    year_start: bool = typer.Option(False, "--year-start", help="also show the 年初余额 (balance before January)"),
+    hide_zero: bool = typer.Option(False, "--hide-zero", help="leave out accounts with no balance and no movement"),
+    out: Optional[Path] = typer.Option(None, "--out", help=BOOK_OUT_HELP),
+    user: Optional[str] = _printer_option(),
 ) -> None:
-    """科目余额表: opening, period and closing balances per account, with totals that balance."""
+    """科目余额表: 期初余额, 本期发生额, 本年累计发生额 and 期末余额 per account, each 借/贷, with totals that balance."""
     from disburse.reports.trial_balance import COLUMNS_ZH, trial_balance, write_trial_balance
 
+    _refuse_suffix(out, BOOK_SUFFIXES, "科目余额表 is written as .pdf, .xlsx or .csv")
     with books() as session:
         result = trial_balance(session, entity, period)
     table = Table(*COLUMNS_ZH, title=f"科目余额表 {entity} {period}")
     for line in result.lines:
+        if hide_zero and line.is_zero:
+            continue
         table.add_row(line.account_code, ("  " * line.level) + line.account_name, *(yuan(v) for v in line.sides()))
     table.add_row("合计", "", *(yuan(v) for v in result.totals))
     console.print(table)
     if out is not None:
-        write_trial_balance(result, out)
-        console.print(f"written to {out}")
+        written = write_trial_balance(result, out, year_start=year_start, hide_zero=hide_zero, prepared_by=user)
+        _written(written.path, written.pages)
+
+
+@report_app.command("general-ledger")
+def report_general_ledger(
+    entity: str = typer.Option(..., "--entity", help="entity code"),
+    period: str = typer.Option(..., "--period", help="YYYY-MM: January to this month"),
+    account: Optional[str] = typer.Option(None, "--account", help="only this account (its top-level account)"),
+    out: Path = typer.Option(..., "--out", help="FILE.pdf or FILE.xlsx"),
+    user: Optional[str] = _printer_option(),
+) -> None:
+    """总账: per account, 年初余额 and each month's 本月合计 and 本年累计 with 方向 and 余额."""
+    from disburse.reports.general_ledger import general_ledger, write_general_ledger
+
+    _refuse_suffix(out, BOOK_SUFFIXES[:2], "总账 is written as .pdf or .xlsx")
+    with books() as session:
+        ledger = general_ledger(session, entity, period, account)
+    written = write_general_ledger(ledger, out, prepared_by=user)
+    console.print(f"总账 {escape(entity)} {period[:4]}-01..{period}: {len(ledger.accounts):,} account(s)")
+    _written(written.path, written.pages)
+
+
+@report_app.command("auxiliary")
+def report_auxiliary(
+    entity: str = typer.Option(..., "--entity", help="entity code"),
+    period: str = typer.Option(..., "--period", help="YYYY-MM"),
+    account: str = typer.Option(..., "--account", help="account code, e.g. 211 (with its sub-accounts)"),
+    by: str = typer.Option("household", "--by", help="household (户编号/户主) or fund (资金来源/指标文号)"),
+    hide_zero: bool = typer.Option(False, "--hide-zero", help="leave out lines with no balance and no movement"),
+    out: Path = typer.Option(..., "--out", help="FILE.pdf or FILE.xlsx"),
+    user: Optional[str] = _printer_option(),
+) -> None:
+    """辅助核算余额表: an account's balances and movements per household or per fund source."""
+    from disburse.reports.auxiliary import auxiliary_balance, write_auxiliary_balance
+
+    _refuse_suffix(out, BOOK_SUFFIXES[:2], "辅助核算余额表 is written as .pdf or .xlsx")
+    with books() as session:
+        balance = auxiliary_balance(session, entity, period, account, by)
+    written = write_auxiliary_balance(balance, out, hide_zero=hide_zero, prepared_by=user)
+    totals = balance.totals()
+    console.print(
+        f"辅助核算余额表 {escape(entity)} {period} {escape(account)} by {by}: {len(balance.lines):,} line(s); "
+        f"closing debit {yuan(totals[6])}, closing credit {yuan(totals[7])}"
+    )
+    _written(written.path, written.pages)
+
+
+@report_app.command("reconciliation")
+def report_reconciliation(
+    account: str = typer.Option(..., "--account", help="bank account number or its 102.xx code"),
+    period: str = typer.Option(..., "--period", help="YYYY-MM"),
+    out: Path = typer.Option(..., "--out", help="FILE.pdf or FILE.xlsx"),
+    user: Optional[str] = _printer_option(),
+) -> None:
+    """银行存款余额调节表 for the period's end, with the list of 未达账项 under it."""
+    from disburse.reports.bank_reconciliation import reconciliation_statement, write_reconciliation
+
+    _refuse_suffix(out, BOOK_SUFFIXES[:2], "银行存款余额调节表 is written as .pdf or .xlsx")
+    with books() as session:
+        printed = reconciliation_statement(session, account, period)
+    written = write_reconciliation(printed, out, prepared_by=user)
+    balance = printed.balance
+    verdict = (
+        "adjusted balances agree" if balance.agrees else f"adjusted balances differ by {yuan(balance.difference_fen)}"
+    )
+    console.print(
+        f"调节表 {escape(printed.account.describe())} {period}: book {yuan(balance.adjusted_book_balance_fen)}, "
+        f"bank {yuan(balance.adjusted_bank_balance_fen)}; {verdict}"
+    )
+    _written(written.path, written.pages)
 
 
 @report_app.command("household")
 def report_household(
     household: str = typer.Argument(..., help="户编号"),
     year: Optional[int] = typer.Option(None, "--year", help="only this year's benefits"),
-    out: Optional[Path] = typer.Option(None, "--out", help="write it to FILE.xlsx, .csv or .html (a printable card)"),
+    out: Optional[Path] = typer.Option(
+        None, "--out", help="write it to FILE.pdf (a card on one A4 page), FILE.xlsx (the same, for printing) or .csv"
+    ),
     unmasked: bool = typer.Option(
         False, "--unmasked", help="show full resident IDs and card numbers (recorded in the audit log)"
     ),
+    hotline: Optional[str] = typer.Option(
+        None, "--hotline", envvar="DISBURSE_HOTLINE", help="监督电话 printed on the card; or set DISBURSE_HOTLINE"
+    ),
     user: Optional[str] = typer.Option(
-        None, "--user", envvar="DISBURSE_USER", help="who asks (recorded when --unmasked)"
+        None,
+        "--user",
+        envvar="DISBURSE_USER",
+        help="经办人 printed on the card (and who asks, recorded when --unmasked)",
     ),
 ) -> None:
-    """明白卡: every benefit due, paid, failed and pending for a household, tied to the ledger."""
+    """明白卡: every benefit due, in a batch, in transit, paid or held for a card fix, each yuan once,
+    with the failed payments listed apart, tied to the ledger."""
     from disburse.reports.household import (
         STATE_NAMES_ZH,
+        CardFooter,
         household_statement,
         statement_rows,
         write_household_statement,
@@ -163,6 +284,11 @@ def report_household(
     console.print(table)
     for state, amount in statement.totals_fen.items():
         console.print(f"{STATE_NAMES_ZH.get(state, state)}: {yuan(amount)}")
+    for failure in statement.failures:
+        console.print(
+            f"发放失败 {failure.settled_on or ''} {yuan(failure.amount_fen)} {escape(failure.reason or '')} "
+            f"({escape(failure.payment_reference or '')}; the money is held again above, not counted twice)"
+        )
     tie = (
         "ties to the ledger"
         if statement.ties_to_ledger
@@ -170,8 +296,9 @@ def report_household(
     )
     console.print(f"outstanding {yuan(statement.statement_outstanding_fen)}; {tie}")
     if out is not None:
-        for path in write_household_statement(statement, out, unmasked):
-            console.print(f"written to {path}")
+        _refuse_suffix(out, (".pdf", ".xlsx", ".csv", ".html"), "明白卡 is written as .pdf, .xlsx or .csv")
+        for path in write_household_statement(statement, out, unmasked, CardFooter(user, hotline)):
+            console.print(f"written to {escape(str(path))}")
 
 
 @report_app.command("fund-trace")

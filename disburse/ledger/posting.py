@@ -420,8 +420,10 @@ def _move_chain_heads(
 
 
 def _assign_voucher_numbers(session: Session, batch: EntryBatch, entity_ids: list[int]) -> list[int]:
-    """Gap-free voucher numbers per entity and period; moves the counters on in the same
-    transaction."""
+    """Gap-free voucher numbers per entity and period, in date order within a period (entries
+    of the same date keep their batch order, which is how a clerk entered them); moves the
+    counters on in the same transaction. A later post continues after the numbers already
+    given: posted vouchers are never renumbered, since the chain covers their numbers."""
     distinct_entities = sorted(set(entity_ids))
     counters = {
         (row.entity_id, row.period): row.last_number
@@ -433,18 +435,19 @@ def _assign_voucher_numbers(session: Session, batch: EntryBatch, entity_ids: lis
         )
     }
     distinct_periods = set(batch.period)
-    if len(distinct_periods) == 1 and len(distinct_entities) == 1:
-        # One entity and one period (a run's or a batch's usual post): numbers in batch order.
+    if len(distinct_periods) == 1 and len(distinct_entities) == 1 and len(set(batch.entry_date)) == 1:
+        # One entity, one period, one date (a run's or a batch's usual post): batch order.
         key = (distinct_entities[0], next(iter(distinct_periods)))
         start_number = counters.get(key, 0)
         _move_voucher_counter(session, key, key in counters, start_number + batch.entry_count)
         return list(range(start_number + 1, start_number + batch.entry_count + 1))
-    # Number each entry within its (entity, period) group, in batch order: a stable sort by
-    # group, each entry's rank in its run, then back to batch order.
+    # Number each entry within its (entity, period) group by date, then batch order: a stable
+    # sort by group and date rank, each entry's rank in its group's run, then back to batch order.
     period_codes, periods = pd.factorize(pd.Series(batch.period, dtype=object), sort=False)
     entity_codes, entities = pd.factorize(pd.Series(entity_ids, dtype=np.int64), sort=False)
+    date_ranks, _ = pd.factorize(pd.Series(batch.entry_date, dtype=object), sort=True)
     groups = entity_codes.astype(np.int64) * len(periods) + period_codes
-    order = np.argsort(groups, kind="stable")
+    order = np.lexsort((date_ranks, groups))  # lexsort is stable: equal keys keep batch order
     sorted_groups = groups[order]
     run_starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
     run_lengths = np.diff(np.r_[run_starts, len(groups)])

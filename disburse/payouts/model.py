@@ -196,6 +196,9 @@ class StatusLine:
     exported_on: dt.date | None
     settled_on: dt.date | None
     reason: str | None
+    # The period the payable was recorded in (its run's period); ``period`` is the period the
+    # money belongs to (a PV line's service period). Books are kept by the first.
+    recorded_period: str = ""
 
 
 @dataclass(frozen=True, slots=True)

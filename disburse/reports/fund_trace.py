@@ -19,12 +19,15 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from disburse.allocations.runs import COMPONENT_NAMES_ZH, PAYABLE_PAYEE_TYPES, UNPAID_COMPONENTS
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.frames import query_frame as _frame
 from disburse.foundation.masking import mask_payee
 from disburse.foundation.workbook import Sheet, write_workbook
 
 FUND_LENGTH_MAX = 200
+RUN_STATUS_ZH = {"posted": "已记账", "superseded": "已被替代"}
+PAYEE_TYPES_ZH = {"household": "农户", "person": "个人", "collective": "村集体", "account": "科目"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +38,27 @@ class FundTrace:
     by_account: pd.DataFrame  # account_code, name, debit_fen, credit_fen
     settlements_fen: int  # settlement rows of a station with this id
     unallocated_fen: int  # of which no posted run has taken
-    runs: pd.DataFrame  # run_id, rule_name, period, status, component, amount_fen
+    runs: pd.DataFrame  # run_id, rule_name, period, status, component, payee_type, amount_fen
     households: pd.DataFrame  # household_id, payee_id, due_fen, in_batch_fen, in_transit_fen, paid_fen, held_fen
     ties: tuple[tuple[str, int, int], ...]  # (what, left side, right side)
 
     @property
     def all_tie(self) -> bool:
         return all(left == right for _, left, right in self.ties)
+
+
+def run_payable_fen(runs: pd.DataFrame) -> int:
+    """What the runs made payable: the lines of households and people (whatever the component
+    is called: a subsidy's lines are named after the programme) that are paid through the bank,
+    not the parts kept in the books, nor a collective's share or dividend. A superseded run's
+    payables stay recorded and its successor records only the difference, so together they owe
+    what the run now posted says: only posted runs' lines count."""
+    payable = (
+        (runs["status"] == "posted")
+        & runs["payee_type"].isin(sorted(PAYABLE_PAYEE_TYPES))
+        & ~runs["component"].isin(sorted(UNPAID_COMPONENTS))
+    )
+    return int(runs.loc[payable, "amount_fen"].sum())
 
 
 def fund_trace(session: Session, fund: str) -> FundTrace:
@@ -73,10 +90,12 @@ def fund_trace(session: Session, fund: str) -> FundTrace:
     runs = _frame(
         session,
         r"""
-        SELECT r.id AS run_id, r.rule_name, r.period, r.status, l.component, sum(l.amount_fen) AS amount_fen
+        SELECT r.id AS run_id, r.rule_name, r.period, r.status, l.component, l.payee_type,
+               sum(l.amount_fen) AS amount_fen
           FROM allocation_runs r JOIN allocation_lines l ON l.run_id = r.id
          WHERE (r.fund_source = :fund OR r.fund_source LIKE :like ESCAPE '\') AND r.status IN ('posted', 'superseded')
-         GROUP BY r.id, r.rule_name, r.period, r.status, l.component ORDER BY r.id, l.component
+         GROUP BY r.id, r.rule_name, r.period, r.status, l.component, l.payee_type
+         ORDER BY r.id, l.component, l.payee_type
     """,
         fund=fund,
         like=like,
@@ -103,15 +122,13 @@ def fund_trace(session: Session, fund: str) -> FundTrace:
         raise DisburseError(f"no posting, settlement or run carries the fund source {fund!r}")
     settlements_fen = int(settlements["amount_fen"].sum()) if len(settlements) else 0
     unallocated_fen = int(settlements.loc[settlements["taken"] == 0, "amount_fen"].sum()) if len(settlements) else 0
-    payable_components = {"household_share", "public_welfare_wage", "dividend", "benefit"}
     ties: list[tuple[str, int, int]] = []
     if len(settlements):
         income = int(by_account.loc[by_account["account_code"].str.startswith("501"), "credit_fen"].sum())
         ties.append(("settlements imported = income recognised (501)", settlements_fen, income))
     if len(runs):
-        payable_lines = int(runs.loc[runs["component"].isin(payable_components), "amount_fen"].sum())
         households_total = int(households["total_fen"].sum()) if len(households) else 0
-        ties.append(("run lines to households and people = payables recorded", payable_lines, households_total))
+        ties.append(("run lines to households and people = payables recorded", run_payable_fen(runs), households_total))
     if len(households):
         states = int(households[["due_fen", "in_batch_fen", "in_transit_fen", "paid_fen"]].sum().sum())
         ties.append(("payables = due + in batch + in transit + paid", int(households["total_fen"].sum()), states))
@@ -135,12 +152,20 @@ def write_fund_trace(trace: FundTrace, path: Path) -> list[Path]:
             Sheet(
                 "分配",
                 "分配运行",
-                ("运行", "规则", "期间", "状态", "项目", "金额(元)"),
+                ("运行", "规则", "期间", "状态", "项目", "对象类型", "金额(元)"),
                 [
-                    [int(r["run_id"]), r["rule_name"], r["period"], r["status"], r["component"], int(r["amount_fen"])]
+                    [
+                        int(r["run_id"]),
+                        r["rule_name"],
+                        r["period"],
+                        RUN_STATUS_ZH.get(r["status"], r["status"]),
+                        COMPONENT_NAMES_ZH.get(r["component"], r["component"]),
+                        PAYEE_TYPES_ZH.get(r["payee_type"], r["payee_type"]),
+                        int(r["amount_fen"]),
+                    ]
                     for r in trace.runs.to_dict("records")
                 ],
-                (5,),
+                (6,),
             ),
             Sheet(
                 "到户",

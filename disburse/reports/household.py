@@ -2,6 +2,16 @@
 and each member, by programme and fund source, with dates and references, and a check that its
 totals tie to the ledger.
 
+Each yuan is counted once, in the state it is in now: a failed payment's money is due again or
+held for a card fix, so the failed attempt is listed under 发放失败记录 with its date and the
+bank's reason and is added to no total. A PV line shows the service period of the settlement it
+shares out (2025年第1季度), not the period of the run.
+
+The printed card (PDF or xlsx) fits one A4 page for a typical household and two at most: the
+household, its members, every benefit, the totals by state in figures and capitals, the failed
+payments, and at the foot the 监督电话, the 经办人, the date and a line for the head of household.
+It is in Chinese throughout.
+
 The tie: a payable is credited to 211/212 (or another liability) with the household dimension
 when a run posts, debited when its batch is exported, and credited again when the bank returns
 it failed. So the household's balance on those accounts equals what is due, held for a card fix,
@@ -11,7 +21,6 @@ or in a batch not yet exported — the statement says whether it does.
 from __future__ import annotations
 
 import datetime as dt
-import html
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +31,9 @@ from disburse.foundation.errors import DisburseError
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.money import format_capitals, format_yuan
 from disburse.foundation.workbook import Sheet, write_workbook
-from disburse.payouts.status import household_status
+from disburse.payouts.status import FAILED, PAYABLE_STATES, household_status
 from disburse.registry import queries as registry
+from disburse.reports.printing import CENTER, MONEY, Book, Column, PrintedFile, Row, Table, date_text_zh, write_book
 
 STATE_NAMES_ZH = {
     "due": "待发放",
@@ -72,6 +82,13 @@ class HouseholdStatement:
     totals_fen: dict[str, int]
     ledger_outstanding_fen: int
     held_for_decision_fen: int
+    failures: tuple[StatementLine, ...] = ()
+    issuers: tuple[str, ...] = ()
+
+    @property
+    def total_fen(self) -> int:
+        """Everything the household is owed or was paid: the sum of the states, each yuan once."""
+        return sum(self.totals_fen.values())
 
     @property
     def statement_outstanding_fen(self) -> int:
@@ -82,10 +99,8 @@ class HouseholdStatement:
         return self.statement_outstanding_fen == self.ledger_outstanding_fen
 
 
-def household_statement(
-    session: Session, household_id: str, year: int | None = None, today: dt.date | None = None
-) -> HouseholdStatement:
-    household_id = household_id.strip()
+def _register_entry(session: Session, household_id: str, year: int | None, today: dt.date | None):  # type: ignore[no-untyped-def]
+    """The household's register row and its members, as of the year's end (or today)."""
     on = dt.date(year, 12, 31) if year else (today or dt.date.today())
     households, people = registry.register_as_of(session, on, before_first_snapshot="oldest")
     match = households[households["household_id"] == household_id]
@@ -94,22 +109,58 @@ def household_statement(
         match = households[households["household_id"] == household_id]
     if match.empty:
         raise DisburseError(f"household {household_id} is not in the register")
-    head = match.iloc[0]
-    members = people[people["household_id"] == household_id]
+    return match.iloc[0], people[people["household_id"] == household_id]
+
+
+def _household_values(session: Session, household_id: str, year: int | None) -> tuple[dict, tuple, int, int]:  # type: ignore[type-arg]
+    """Fund source by programme, the entities that owe, and the household's payable balance in
+    the books (211/212 less 211.90) and on 211.90 (held for a decision)."""
+    parameters = {"household": household_id, "year": f"{year}-%"}
+    funds = dict(
+        session.execute(
+            text("SELECT DISTINCT programme, coalesce(fund_source, '') FROM payables WHERE household_id = :household"),
+            parameters,
+        ).all()
+    )
+    issuers = tuple(
+        session.execute(
+            text(
+                "SELECT DISTINCT e.name FROM payables p JOIN entities e ON e.id = p.entity_id "
+                "WHERE p.household_id = :household ORDER BY e.name"
+            ),
+            parameters,
+        ).scalars()
+    )
+    ledger = session.execute(
+        text(
+            "SELECT coalesce(-sum(p.amount_fen), 0) FROM postings p JOIN journal_entries e ON e.id = p.entry_id "
+            "WHERE p.household_id = :household AND (p.account_code LIKE '211%' OR p.account_code LIKE '212%')"
+            " AND p.account_code <> '211.90'" + (" AND e.period LIKE :year" if year else "")
+        ),
+        parameters,
+    ).scalar_one()
+    held = session.execute(
+        text(
+            "SELECT coalesce(-sum(amount_fen), 0) FROM postings WHERE household_id = :household AND account_code = '211.90'"
+        ),
+        parameters,
+    ).scalar_one()
+    return funds, issuers, int(ledger), int(held)
+
+
+def household_statement(
+    session: Session, household_id: str, year: int | None = None, today: dt.date | None = None
+) -> HouseholdStatement:
+    """The 明白卡 of ``household_id``: every payout line (of ``year``'s books, when given), the
+    totals by state each yuan once, the failed payments apart, and the tie to the ledger."""
+    household_id = household_id.strip()
+    head, members = _register_entry(session, household_id, year, today)
     names = dict(zip(members["id_number"], members["name"]))
     member_rows = tuple(
         (row["name"], row["relation"], row["id_number"], f"死亡 {row['died_on']}" if row["died_on"] else "")
         for row in members.to_dict("records")
     )
-    funds = dict(
-        session.execute(
-            text(
-                "SELECT DISTINCT p.programme, coalesce(p.fund_source, '') FROM payables p WHERE p.household_id = :household"
-            ),
-            {"household": household_id},
-        ).all()
-    )
-    status = household_status(session, household_id)
+    funds, issuers, ledger_fen, held_fen = _household_values(session, household_id, year)
     lines = tuple(
         StatementLine(
             line.state,
@@ -126,26 +177,14 @@ def household_statement(
             line.settled_on,
             line.reason,
         )
-        for line in status.lines
-        if year is None or line.period.startswith(str(year))
+        for line in household_status(session, household_id).lines
+        # A year's card is the year's books: by the period the payable was recorded in.
+        if year is None or (line.recorded_period or line.period).startswith(str(year))
     )
     totals: dict[str, int] = {}
     for line in lines:
-        totals[line.state] = totals.get(line.state, 0) + line.amount_fen
-    ledger = session.execute(
-        text(
-            "SELECT coalesce(-sum(p.amount_fen), 0) FROM postings p JOIN journal_entries e ON e.id = p.entry_id "
-            "WHERE p.household_id = :household AND (p.account_code LIKE '211%' OR p.account_code LIKE '212%')"
-            " AND p.account_code <> '211.90'" + (" AND e.period LIKE :year" if year else "")
-        ),
-        {"household": household_id, "year": f"{year}-%"},
-    ).scalar_one()
-    held = session.execute(
-        text(
-            "SELECT coalesce(-sum(p.amount_fen), 0) FROM postings p WHERE p.household_id = :household AND p.account_code = '211.90'"
-        ),
-        {"household": household_id},
-    ).scalar_one()
+        if line.state != FAILED:
+            totals[line.state] = totals.get(line.state, 0) + line.amount_fen
     return HouseholdStatement(
         household_id,
         year,
@@ -155,17 +194,34 @@ def household_statement(
         str(head["poverty_status"]),
         head["account_no"],
         member_rows,
-        lines,
+        tuple(line for line in lines if line.state != FAILED),
         totals,
-        int(ledger),
-        int(held),
+        ledger_fen,
+        held_fen,
+        tuple(line for line in lines if line.state == FAILED),
+        issuers,
     )
 
 
+def period_zh(period: str) -> str:
+    """所属期 in words: 2026-10 is 2026年10月, 2025Q1 is 2025年第1季度, 2026 is 2026年度."""
+    if len(period) == 7 and period[4] == "-":
+        return f"{period[:4]}年{period[5:]}月"
+    if len(period) == 6 and period[4] == "Q":
+        return f"{period[:4]}年第{period[5]}季度"
+    if len(period) == 4 and period.isdigit():
+        return f"{period}年度"
+    if "–" in period:
+        first, _, last = period.partition("–")
+        return f"{period_zh(first)}至{period_zh(last)}"
+    return period
+
+
 def statement_rows(statement: HouseholdStatement, unmasked: bool = False) -> list[list[object]]:
+    """The benefits as rows in ``LINE_HEADERS`` order (amounts int fen)."""
     return [
         [
-            line.period,
+            period_zh(line.period),
             line.programme,
             line.fund_source,
             line.member_name,
@@ -198,13 +254,146 @@ LINE_HEADERS = (
 )
 
 
-def write_household_statement(statement: HouseholdStatement, path: Path, unmasked: bool = False) -> list[Path]:
-    """Write the 明白卡 as .xlsx / .csv (tables) or .html (a printable card)."""
+@dataclass(frozen=True, slots=True)
+class CardFooter:
+    """The foot of a printed card: who hands it out, where to complain, and when."""
+
+    clerk: str | None = None  # 经办人
+    hotline: str | None = None  # 监督电话
+    printed_on: dt.date | None = None
+
+
+def _benefit_table(statement: HouseholdStatement, unmasked: bool) -> Table:
+    columns = (
+        Column("所属期"),
+        Column("项目", wrap=True),
+        Column("对象"),
+        Column("状态", CENTER),
+        Column("金额(元)", MONEY, blank_zero=False),
+        Column("收款账号"),
+        Column("到账日期", CENTER),
+        Column("说明", wrap=True),
+    )
+    rows = [
+        Row(
+            (
+                period_zh(line.period),
+                line.programme,
+                line.member_name,
+                STATE_NAMES_ZH.get(line.state, line.state),
+                line.amount_fen,
+                mask_identifier(line.account_no, unmasked=unmasked) or "",
+                str(line.settled_on or ""),
+                line.reason or "",
+            )
+        )
+        for line in statement.lines
+    ]
+    rows.append(Row(("合计", "", "", "", statement.total_fen, "", "", ""), style="total"))
+    return Table(columns, tuple(rows), caption="资金明细", sheet_name="明白卡")
+
+
+def _summary_table(statement: HouseholdStatement) -> Table:
+    rows = [
+        Row((STATE_NAMES_ZH[state], statement.totals_fen[state], format_capitals(statement.totals_fen[state])))
+        for state in PAYABLE_STATES
+        if statement.totals_fen.get(state)
+    ]
+    total = statement.total_fen
+    rows.append(Row(("应享合计", total, format_capitals(total)), style="total"))
+    tie = "一致" if statement.ties_to_ledger else f"不一致：账面 {format_yuan(statement.ledger_outstanding_fen)} 元"
+    rows.append(Row(("尚未到账（与账簿核对" + tie + "）", statement.statement_outstanding_fen, "")))
+    columns = (Column("项目"), Column("金额(元)", MONEY, blank_zero=False), Column("大写金额"))
+    return Table(columns, tuple(rows), caption="汇总", sheet_name="明白卡", keep_together=True)
+
+
+def _failure_table(statement: HouseholdStatement, unmasked: bool) -> Table:
+    columns = (
+        Column("发出日期", CENTER),
+        Column("结果日期", CENTER),
+        Column("所属期"),
+        Column("金额(元)", MONEY, blank_zero=False),
+        Column("收款账号"),
+        Column("支付流水号"),
+        Column("失败原因", wrap=True),
+    )
+    rows = tuple(
+        Row(
+            (
+                str(line.exported_on or ""),
+                str(line.settled_on or ""),
+                period_zh(line.period),
+                line.amount_fen,
+                mask_identifier(line.account_no, unmasked=unmasked) or "",
+                line.payment_reference or "",
+                line.reason or "",
+            )
+        )
+        for line in statement.failures
+    )
+    caption = f"发放失败记录（{len(statement.failures)} 次；款项已退回，改卡后重发，不重复计入上表）"
+    return Table(columns, rows, caption=caption, sheet_name="明白卡", keep_together=True)
+
+
+def card_book(statement: HouseholdStatement, footer: CardFooter, unmasked: bool = False) -> Book:
+    """The 明白卡 as a printed book of one (or two) A4 pages."""
+    household = Table(
+        (Column("户编号"), Column("户主"), Column("村"), Column("户类型"), Column("状态"), Column("一卡通账号")),
+        (
+            Row(
+                (
+                    statement.household_id,
+                    statement.head_name,
+                    statement.village,
+                    statement.household_type,
+                    statement.poverty_status,
+                    mask_identifier(statement.account_no, unmasked=unmasked) or "",
+                )
+            ),
+        ),
+        sheet_name="明白卡",
+    )
+    members = Table(
+        (Column("姓名"), Column("与户主关系"), Column("证件号码"), Column("备注")),
+        tuple(
+            Row((name, relation, mask_identifier(id_number, unmasked=unmasked) or "", note))
+            for name, relation, id_number, note in statement.members
+        ),
+        caption="家庭成员",
+        sheet_name="明白卡",
+    )
+    tables = [household, members, _benefit_table(statement, unmasked), _summary_table(statement)]
+    if statement.failures:
+        tables.append(_failure_table(statement, unmasked))
+    printed_on = footer.printed_on or dt.date.today()
+    blank = "＿＿＿＿＿＿"
+    notes = (
+        f"监督电话：{footer.hotline or blank}　　经办人：{footer.clerk or blank}　　"
+        f"日期：{date_text_zh(printed_on)}　　户主（签字）：{blank}",
+        "如对上述资金有疑问，请持本卡到乡镇政策兑现窗口查询，或拨打监督电话反映。",
+    )
+    return Book(
+        title="惠民惠农财政补贴资金明白卡",
+        entity_name="、".join(statement.issuers) or "—",
+        period_text=f"{statement.year}年度" if statement.year else f"截至{date_text_zh(printed_on)}",
+        tables=tuple(tables),
+        prepared_by=footer.clerk,
+        printed_on=printed_on,
+        landscape=False,
+        notes=notes,
+    )
+
+
+def write_household_statement(
+    statement: HouseholdStatement, path: Path, unmasked: bool = False, footer: CardFooter | None = None
+) -> list[Path]:
+    """Write the 明白卡 as a printed card (.pdf, or .xlsx set up for one page, or .html), or as
+    .csv tables."""
     path = Path(path)
-    if path.suffix.lower() == ".html":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(statement_html(statement, unmasked), encoding="utf-8")
-        return [path]
+    footer = footer or CardFooter()
+    if path.suffix.lower() != ".csv":
+        written: PrintedFile = write_book(card_book(statement, footer, unmasked), path)
+        return [written.path]
     summary = [[STATE_NAMES_ZH.get(state, state), amount] for state, amount in statement.totals_fen.items()]
     summary.append(["账面应付余额", statement.ledger_outstanding_fen])
     summary.append(["与账簿核对", "一致" if statement.ties_to_ledger else "不一致"])
@@ -226,39 +415,3 @@ def write_household_statement(statement: HouseholdStatement, path: Path, unmaske
             Sheet("成员", "家庭成员", ("姓名", "与户主关系", "证件号码", "备注"), members),
         ],
     )
-
-
-def statement_html(statement: HouseholdStatement, unmasked: bool = False) -> str:
-    escape = html.escape
-    rows = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{escape(format_yuan(cell) if index == 5 else str(cell))}</td>" for index, cell in enumerate(row)
-        )
-        + "</tr>"
-        for row in statement_rows(statement, unmasked)
-    )
-    members = "".join(
-        f"<tr><td>{escape(name)}</td><td>{escape(relation)}</td><td>{escape(mask_identifier(id_number, unmasked=unmasked) or '')}</td><td>{escape(note)}</td></tr>"
-        for name, relation, id_number, note in statement.members
-    )
-    totals = "".join(
-        f"<li>{escape(STATE_NAMES_ZH.get(state, state))}: {format_yuan(amount)} 元</li>"
-        for state, amount in statement.totals_fen.items()
-    )
-    paid = statement.totals_fen.get("paid", 0)
-    tie = (
-        "与账簿一致"
-        if statement.ties_to_ledger
-        else f"与账簿不一致: 账面 {format_yuan(statement.ledger_outstanding_fen)} 元"
-    )
-    return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{escape(statement.household_id)} 明白卡</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #444;padding:3px 6px;font-size:12px}}</style></head><body>
-<h1>惠民惠农资金明白卡</h1>
-<p>户编号 {escape(statement.household_id)} · 户主 {escape(statement.head_name)} · {escape(statement.village)} · {escape(statement.household_type)} · {escape(statement.poverty_status)}</p>
-<p>一卡通账号 {escape(mask_identifier(statement.account_no, unmasked=unmasked) or "")}{" · 年度 " + str(statement.year) if statement.year else ""}</p>
-<h2>家庭成员</h2><table><tr><th>姓名</th><th>与户主关系</th><th>证件号码</th><th>备注</th></tr>{members}</table>
-<h2>资金明细</h2><table><tr>{"".join(f"<th>{escape(h)}</th>" for h in LINE_HEADERS)}</tr>{rows}</table>
-<h2>汇总</h2><ul>{totals}</ul>
-<p>已到账合计 {format_yuan(paid)} 元（{escape(format_capitals(paid))}）· 账面核对: {escape(tie)}</p>
-</body></html>"""

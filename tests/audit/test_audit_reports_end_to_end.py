@@ -65,17 +65,22 @@ def test_household_statement_shows_paid_and_failed_and_ties_to_the_ledger(paid, 
     with transaction(engine) as session:
         bad = household_statement(session, failed["household_id"], today=TODAY)
         good = household_statement(session, succeeded["household_id"], today=TODAY)
-    assert bad.totals_fen.get("failed") == int(failed["amount_fen"])
+    # The failed payment is listed once as an attempt and its money counted once, as held again.
+    assert [line.amount_fen for line in bad.failures] == [int(failed["amount_fen"])]
+    assert "failed" not in bad.totals_fen and bad.total_fen == int(failed["amount_fen"])
     # The failed amount is payable again (due, or held for a card fix) and the books say the same.
     assert bad.statement_outstanding_fen == int(failed["amount_fen"]) == bad.ledger_outstanding_fen
     assert bad.ties_to_ledger
     assert good.totals_fen.get("paid") == int(succeeded["amount_fen"]) and good.ledger_outstanding_fen == 0
-    written = write_household_statement(bad, tmp_path / "card.xlsx")
-    sheet = openpyxl.load_workbook(written[0])["明细"]
-    cards = [row[6] for row in sheet.iter_rows(min_row=3, values_only=True) if row[6]]
+    written = write_household_statement(bad, tmp_path / "card.csv")
+    with written[0].open(encoding="utf-8-sig") as handle:
+        cards = [row.split(",")[6] for row in handle.read().splitlines()[1:] if row.split(",")[6]]
     assert cards and all("*" in card for card in cards)  # card numbers masked
+    sheet = openpyxl.load_workbook(write_household_statement(bad, tmp_path / "card.xlsx")[0])["明白卡"]
+    texts = [str(cell) for row in sheet.iter_rows(values_only=True) for cell in row if cell]
+    assert bad.account_no and bad.account_no not in texts and any("*" in text for text in texts)  # masked
     html = write_household_statement(bad, tmp_path / "card.html")[0].read_text(encoding="utf-8")
-    assert "惠民惠农资金明白卡" in html and "发放失败" in html
+    assert "惠民惠农财政补贴资金明白卡" in html and "发放失败记录" in html
 
 
 def test_fund_trace_ties_from_settlements_to_households(paid) -> None:  # type: ignore[no-untyped-def]

@@ -88,12 +88,13 @@ def test_post_show_reverse_close_trial_balance_verify(database_url: str, tmp_pat
     assert balance.exit_code == 0
     # By hand: 102 and 501 each 1,000.00 in and out (posted, then reversed); 322.01 999.99 debit;
     # 211 999.99 credit. Period debits = 1,000 + 1,000 (reversal of 501) + 999.99 = 2,999.99.
+    # The printed book: 期初, 本期, 本年累计 and 期末, each 借方 and 贷方, from the third column.
     sheet = openpyxl.load_workbook(out).active
-    rows = {row[0]: row for row in sheet.iter_rows(min_row=3, values_only=True)}
-    assert rows["211"][5] == 999.99 and rows["211"][7] == 999.99
-    assert rows["322.01"][4] == 999.99 and rows["322.01"][6] == 999.99
+    rows = {row[0]: row for row in sheet.iter_rows(min_row=5, values_only=True)}
+    assert rows["211"][5] == 999.99 and rows["211"][9] == 999.99
+    assert rows["322.01"][4] == 999.99 and rows["322.01"][8] == 999.99
     assert rows["合计"][4] == rows["合计"][5] == 2999.99
-    assert rows["合计"][6] == rows["合计"][7] == 999.99
+    assert rows["合计"][8] == rows["合计"][9] == 999.99
 
     closed = run(database_url, "periods", "close", "COUNTY", "2026-10", user="carol")
     assert closed.exit_code == 0 and "closed with 3 entries" in closed.stdout

@@ -57,9 +57,13 @@ def test_ledger_prints_and_writes(engine, run, tmp_path: Path) -> None:  # type:
     assert table["记-0005"][6:] == ["", "1,800.00", "贷", "1,800.00"]
     assert table["本月合计"][6:] == ["1,800.00", "1,800.00", "贷", "1,800.00"]
     assert table["本年累计"][6:] == ["1,800.00", "3,600.00", "贷", "1,800.00"]
-    rows = list(openpyxl.load_workbook(out).active.iter_rows(min_row=3, values_only=True))
-    assert [row[9] for row in rows] == [1800, 0, 1800, 1800, 1800]
-    assert [row[8] for row in rows] == ["贷", "平", "贷", "贷", "贷"]
+    # The printed book: title, 编制单位 line, the header, then 日期 凭证字号 摘要 借方 贷方 方向 余额.
+    sheet = openpyxl.load_workbook(out).active
+    assert [cell.value for cell in sheet[3]] == ["日期", "凭证字号", "摘要", "借方", "贷方", "方向", "余额"]
+    rows = list(sheet.iter_rows(min_row=4, values_only=True))
+    assert [row[6] for row in rows] == [1800, 0, 1800, 1800, 1800]
+    assert [row[5] for row in rows] == ["贷", "平", "贷", "贷", "贷"]
+    assert sheet.cell(row=5, column=4).number_format == "¥#,##0.00"
 
 
 def test_ledger_csv_neutralises_formula_memo(engine, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -85,26 +89,33 @@ def test_ledger_refusals(engine, run, tmp_path: Path) -> None:  # type: ignore[n
         "--account",
         "102",
         "--out",
-        str(tmp_path / "detail.pdf"),
+        str(tmp_path / "detail.txt"),
     )
-    assert result.exit_code == 1 and "written as .xlsx or .csv, not .pdf" in result.stderr
+    assert result.exit_code == 1 and "written as .pdf, .xlsx or .csv, not .txt" in result.stderr
     assert result.stdout == ""
 
 
-def test_vouchers_writes_html(engine, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_vouchers_writes_pdf_html_and_xlsx(engine, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     books = post_books(engine)
-    out = tmp_path / "vouchers.html"
-    result = run("report", "vouchers", "--entity", "COUNTY", "--period", "2026-10", "--out", str(out))
+    out = tmp_path / "vouchers.pdf"
+    result = run(
+        "report", "vouchers", "--entity", "COUNTY", "--period", "2026-10", "--out", str(out), "--user", "张会计"
+    )
     assert result.exit_code == 0, result.output
-    assert "5 voucher(s) of COUNTY written to" in result.stdout
-    html = out.read_text(encoding="utf-8")
-    assert html.count('<section class="voucher"') == 5
+    # Five vouchers of at most ten lines: one page each.
+    assert "5 voucher(s) of COUNTY 2026-10 written to" in result.stdout and "(5 page(s))" in result.stdout
+    assert out.read_bytes().startswith(b"%PDF")
     one = tmp_path / "one.html"
     result = run("report", "vouchers", "--entity", "COUNTY", "--entry", str(books.reversal_entry_id), "--out", str(one))
     assert result.exit_code == 0, result.output
     page = one.read_text(encoding="utf-8")
-    assert page.count('<section class="voucher"') == 1 and "本凭证冲销 2026-10 记-0003" in page
-    assert "<title>记账凭证 COUNTY 2026-10</title>" in page
+    assert page.count('<section class="page voucher"') == 1 and "本凭证冲销 2026-10 记-0003" in page
+    assert "<title>记账凭证 县级扶贫资金专户（COUNTY） 2026年10月</title>" in page
+    workbook = tmp_path / "vouchers.xlsx"
+    result = run("report", "vouchers", "--entity", "COUNTY", "--period", "2026-10", "--out", str(workbook))
+    assert result.exit_code == 0, result.output
+    titles = [row[0] for row in openpyxl.load_workbook(workbook)["记账凭证"].iter_rows(values_only=True)]
+    assert titles.count("记账凭证") == 5
 
 
 def test_vouchers_refusals(engine, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -119,9 +130,9 @@ def test_vouchers_refusals(engine, run, tmp_path: Path) -> None:  # type: ignore
         "--voucher",
         "记-0042",
         "--out",
-        str(tmp_path / "v.html"),
+        str(tmp_path / "v.pdf"),
     )
     assert missing.exit_code == 1 and "has no voucher 记-0042" in missing.stderr
-    wrong = run("report", "vouchers", "--entity", "COUNTY", "--period", "2026-10", "--out", str(tmp_path / "v.pdf"))
-    assert wrong.exit_code == 1 and "written as .html" in wrong.stderr
-    assert not (tmp_path / "v.html").exists()
+    wrong = run("report", "vouchers", "--entity", "COUNTY", "--period", "2026-10", "--out", str(tmp_path / "v.doc"))
+    assert wrong.exit_code == 1 and "written as .pdf, .xlsx or .html" in wrong.stderr
+    assert not (tmp_path / "v.pdf").exists()

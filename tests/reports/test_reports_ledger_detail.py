@@ -149,19 +149,49 @@ def test_unknown_account_and_bad_period_are_refused(engine) -> None:  # type: ig
             account_detail(session, ENTITY, "2026-13", "102")
 
 
-def test_xlsx_export_has_numbers_and_a_neutralised_formula(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_xlsx_book_has_numbers_and_a_neutralised_formula(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     post_books(engine)
     path = tmp_path / "detail.xlsx"
-    write_account_detail(detail(engine, "102"), path)
+    write_account_detail(detail(engine, "102"), path, prepared_by="张会计")
     sheet = openpyxl.load_workbook(path).active
-    rows = list(sheet.iter_rows(min_row=3, values_only=True))
-    assert rows[0][3:] == ("期初余额", None, None, None, None, "借", 3800)
-    assert rows[1] == ("2026-10-05", "记-0004", "102", "'" + FORMULA_MEMO, None, FUND_PV, 100, None, "借", 3900)
-    assert rows[2][6] == 16409.02 and rows[2][9] == 20309.02
-    assert rows[-2][3:] == ("本月合计", None, None, 18309.02, 1800, "借", 20309.02)
-    assert rows[-1][3:] == ("本年累计", None, None, 23309.02, 3000, "借", 20309.02)
-    # The memo cell is text, not a formula.
-    assert sheet.cell(row=4, column=4).data_type == "s"
+    assert sheet["A1"].value == "明细账"
+    assert [cell.value for cell in sheet[3]] == ["日期", "凭证字号", "摘要", "借方", "贷方", "方向", "余额"]
+    rows = list(sheet.iter_rows(min_row=4, values_only=True))
+    assert rows[0][2:] == ("期初余额", None, None, "借", 3800)
+    assert rows[1] == ("2026-10-05", "记-0004", "'" + FORMULA_MEMO, 100, None, "借", 3900)
+    assert rows[2][3] == 16409.02 and rows[2][6] == 20309.02
+    assert rows[-2][2:] == ("本月合计", 18309.02, 1800, "借", 20309.02)
+    assert rows[-1][2:] == ("本年累计", 23309.02, 3000, "借", 20309.02)
+    # The memo cell is text, not a formula; amounts carry the ¥ format; the header is frozen
+    # and repeated on every printed page, on A4 landscape.
+    assert sheet.cell(row=5, column=3).data_type == "s"
+    assert sheet.cell(row=5, column=4).number_format == "¥#,##0.00"
+    assert sheet.freeze_panes == "A4"
+    assert sheet.print_title_rows == "$1:$3"
+    assert sheet.page_setup.paperSize == 9 and sheet.page_setup.orientation == "landscape"
+    assert "制表人：张会计" in sheet.oddFooter.left.text
+
+
+def test_issue12_item6_detail_lines_per_voucher_or_per_posting(engine) -> None:  # type: ignore[no-untyped-def]
+    post_books(engine)
+    # 记-0002 credits 211 for H1 and 211.90 for H2: two accounts, two lines either way; the
+    # September entry 记-0002 credited 211 for both households, which one line per voucher
+    # and account shows as one line of 3,000.00 (2 户).
+    with transaction(engine) as session:
+        merged = account_detail(session, ENTITY, "2026-09", "211")
+        each = account_detail(session, ENTITY, "2026-09", "211", by_posting=True)
+    assert [(line.voucher, line.credit_fen, line.household_count) for line in merged.lines] == [
+        ("记-0002", 300_000, 2),
+        ("记-0003", 0, 1),
+    ]
+    assert merged.lines[0].household_id is None and merged.lines[0].posting_count == 2
+    assert [(line.voucher, line.credit_fen, line.household_id) for line in each.lines] == [
+        ("记-0002", 120_000, HOUSEHOLD_ONE),
+        ("记-0002", 180_000, HOUSEHOLD_TWO),
+        ("记-0003", 0, HOUSEHOLD_ONE),
+    ]
+    assert [line.balance_fen for line in merged.lines] == [300_000, 180_000]
+    assert [line.balance_fen for line in each.lines] == [120_000, 300_000, 180_000]
 
 
 def test_csv_export_neutralises_a_formula(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,5 @@
-"""记账凭证 as printable HTML, on the scenario of test_reports_books.py."""
+"""记账凭证 on the scenario of test_reports_books.py: what is read from the books, and how a page
+of the printed voucher reads (its HTML before layout, one page per voucher of ten lines or fewer)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,28 @@ from test_reports_books import ENTITY, FUND_SUBSIDY, HOUSEHOLD_TWO, post_books
 
 from disburse.foundation.db import transaction
 from disburse.foundation.errors import DisburseError
-from disburse.reports.vouchers import voucher_number_of, vouchers_html, vouchers_of, write_vouchers_html
+from disburse.reports.voucher_print import (
+    VoucherPrint,
+    account_parts,
+    printed_voucher,
+    vouchers_document_html,
+    write_vouchers,
+)
+from disburse.reports.vouchers import voucher_number_of, vouchers_of
 
 OCTOBER = "2026-10"
+SETTING = VoucherPrint("县级扶贫资金专户（COUNTY）", "2026年10月", "张会计")
 
 
 def sections(html: str) -> list[str]:
-    """The text of each voucher page block."""
-    return re.findall(r'<section class="voucher".*?</section>', html, flags=re.S)
+    """The text of each printed page."""
+    return re.findall(r'<section class="page voucher".*?</section>', html, flags=re.S)
 
 
 def october_html(engine, **choice) -> str:  # type: ignore[no-untyped-def]
     with transaction(engine) as session:
-        return vouchers_html(vouchers_of(session, ENTITY, choice.pop("period", OCTOBER), **choice))
+        vouchers = vouchers_of(session, ENTITY, choice.pop("period", OCTOBER), **choice)
+    return vouchers_document_html([printed_voucher(voucher, {}) for voucher in vouchers], SETTING)
 
 
 class _Tags(HTMLParser):
@@ -39,19 +49,15 @@ class _Tags(HTMLParser):
 
 def test_one_page_per_voucher_in_number_order(engine) -> None:  # type: ignore[no-untyped-def]
     post_books(engine)
-    html = october_html(engine)
-    pages = sections(html)
-    assert len(pages) == 5
-    assert [re.search(r"凭证号：(记-\d{4})", page).group(1) for page in pages] == [  # type: ignore[union-attr]
+    pages = sections(october_html(engine))
+    assert [re.search(r"凭证字号：(记-\d{4})", page).group(1) for page in pages] == [  # type: ignore[union-attr]
         "记-0001",
         "记-0002",
         "记-0003",
         "记-0004",
         "记-0005",
     ]
-    assert "page-break-after: always" in html
-    assert html.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in html
-    assert all("<h1>记账凭证</h1>" in page for page in pages)
+    assert all("第 1/1 页" in page and "记账凭证" in page and "会计主管" in page for page in pages)
 
 
 def test_totals_in_figures_and_capitals(engine) -> None:  # type: ignore[no-untyped-def]
@@ -59,14 +65,19 @@ def test_totals_in_figures_and_capitals(engine) -> None:  # type: ignore[no-unty
     pages = sections(october_html(engine))
     first = pages[0]
     assert "合计：人民币壹万陆仟肆佰零玖元零贰分" in first
-    assert first.count('<td class="amount">16,409.02</td>') == 4  # two lines and the two 合计 cells
+    assert first.count(">16,409.02</td>") == 4  # two lines and the two 合计 cells
     assert "2026年10月08日" in first and "制单：alice" in first
     # 记-0002: 2,000.00 declared to two households, 500.00 + 1,500.00.
     assert "合计：人民币贰仟元整" in pages[1]
-    assert '<td class="amount">2,000.00</td><td class="amount">2,000.00</td>' in pages[1]
     assert f"户编号 {HOUSEHOLD_TWO}；资金来源 {FUND_SUBSIDY}" in pages[1]
-    assert '<span class="code">211.90</span>应付款—待决定款项' in pages[1]
+    # 211.90 prints as 总账科目 211 应付款 and 明细科目 211.90 待决定款项.
+    assert '<div class="cell">211 应付款</div>' in pages[1] and "211.90 待决定款项" in pages[1]
     assert "合计：人民币壹佰元整" in pages[3]
+
+
+def test_account_parts() -> None:
+    assert account_parts("211.90", "应付款—待决定款项") == ("211 应付款", "211.90 待决定款项")
+    assert account_parts("102", "银行存款") == ("102 银行存款", "")
 
 
 def test_text_is_escaped(engine) -> None:  # type: ignore[no-untyped-def]
@@ -92,13 +103,13 @@ def test_reversal_names_the_voucher_it_reverses(engine) -> None:  # type: ignore
 def test_one_voucher_by_number_or_entry(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     books = post_books(engine)
     by_number = sections(october_html(engine, voucher="记-0004"))
-    assert len(by_number) == 1 and "凭证号：记-0004" in by_number[0]
+    assert len(by_number) == 1 and "凭证字号：记-0004" in by_number[0]
     by_entry = sections(october_html(engine, period=None, entry_id=books.reversal_entry_id))
-    assert len(by_entry) == 1 and "凭证号：记-0005" in by_entry[0]
+    assert len(by_entry) == 1 and "凭证字号：记-0005" in by_entry[0]
     with transaction(engine) as session:
         chosen = vouchers_of(session, ENTITY, OCTOBER, voucher="1")
-    path = write_vouchers_html(chosen, tmp_path / "v.html")
-    assert "人民币壹万陆仟肆佰零玖元零贰分" in path.read_text(encoding="utf-8")
+    written = write_vouchers([printed_voucher(chosen[0], {})], tmp_path / "v.pdf", SETTING)
+    assert written.pages == 1 and written.path.read_bytes().startswith(b"%PDF")
 
 
 def test_refusals(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -111,8 +122,8 @@ def test_refusals(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-de
         with pytest.raises(DisburseError, match="COUNTY 2026-08 has no vouchers"):
             vouchers_of(session, ENTITY, "2026-08")
         chosen = vouchers_of(session, ENTITY, OCTOBER, voucher="记-0001")
-    with pytest.raises(DisburseError, match="written as .html"):
-        write_vouchers_html(chosen, tmp_path / "v.pdf")
+    with pytest.raises(DisburseError, match="written as .pdf, .xlsx or .html"):
+        write_vouchers([printed_voucher(chosen[0], {})], tmp_path / "v.doc", SETTING)
 
 
 @pytest.mark.parametrize("text, number", [("记-0003", 3), ("记3", 3), ("0003", 3), ("12", 12), (" 记－0007 ", 7)])

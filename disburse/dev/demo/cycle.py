@@ -37,6 +37,7 @@ BANK_ACCOUNT = "6228480012345678901"
 OPENING_BALANCE_FEN = 500_000_000  # 5,000,000.00 yuan of county special funds at the month's start
 EXAMPLES = EXAMPLES_DIRECTORY
 EXPORT_PROFILE = "generic"
+HOTLINE = "0914-12317"  # 监督电话 printed on the demo's 明白卡 (an example number)
 
 
 @dataclass
@@ -142,9 +143,9 @@ def run_demo(
     from disburse.reconciliation.unmatched import post_unmatched
     from disburse.registry import queries as registry
     from disburse.registry import service as registry_service
-    from disburse.reports.household import household_statement, write_household_statement
+    from disburse.reports.household import household_statement
+    from disburse.reports.month_books import MonthBooks, write_month_books
     from disburse.reports.trial_balance import trial_balance, write_trial_balance
-    from disburse.reports.vouchers import vouchers_of, write_vouchers_html
 
     started = time.perf_counter()
     today = today or dt.date.today()
@@ -338,15 +339,24 @@ def run_demo(
             counts = ", ".join(f"{name} {len(found)}" for name, found in anomalies.findings.items() if found)
             step(("anomalies", counts or "none found"))
             tb = trial_balance(session, "COUNTY", "2026-10")
-            path = directory / "reports" / "科目余额表-COUNTY-2026-10.xlsx"
-            write_trial_balance(tb, path)
-            summary.files.append(path)
-            vouchers_path = directory / "reports" / "记账凭证-COUNTY-2026-10.html"
-            write_vouchers_html(vouchers_of(session, "COUNTY", "2026-10"), vouchers_path)
-            summary.files.append(vouchers_path)
+            for suffix in (".xlsx", ".pdf"):
+                path = directory / "reports" / f"科目余额表-COUNTY-2026-10{suffix}"
+                summary.files.append(write_trial_balance(tb, path, prepared_by=FINANCE_USER, printed_on=today).path)
             household = str(instructions.sort_values("payment_reference")["household_id"].dropna().iloc[0])
             card = household_statement(session, household, today=today)
-            summary.files.extend(write_household_statement(card, directory / "reports" / f"明白卡-{household}.html"))
+            # The month's books, each as PDF and xlsx, with the 明白卡 of the first household paid.
+            books = MonthBooks(
+                "COUNTY",
+                month,
+                BANK_ACCOUNT,
+                report.account.ledger_account_code,
+                household,
+                CENTRE_USER,
+                HOTLINE,
+                today,
+                household_balance_pdf=False,  # its 按户 book as xlsx only: the PDF would double the time
+            )
+            summary.files.extend(written.path for written in write_month_books(session, books, directory / "reports"))
             reports = verify_books(session)
         step(("trial balance", f"COUNTY 2026-10 balanced: {tb.balanced}"))
         step(
