@@ -43,8 +43,11 @@ class MonthBooks:
     household_balance_pdf: bool = True
 
 
-def write_month_books(session: Session, chosen: MonthBooks, directory: Path) -> list[PrintedFile]:
-    """Write every book of ``chosen`` into ``directory`` as .pdf and .xlsx; returns the files.
+def write_month_books(
+    session: Session, chosen: MonthBooks, directory: Path, suffixes: tuple[str, ...] = SUFFIXES
+) -> list[PrintedFile]:
+    """Write every book of ``chosen`` into ``directory`` as .pdf and .xlsx (or ``suffixes``);
+    returns the files.
     The 记账凭证 PDF summarises many-household vouchers by village without the 分户明细表 (the
     xlsx has it as a sheet, and `report vouchers` prints it)."""
     directory = Path(directory)
@@ -58,7 +61,7 @@ def write_month_books(session: Session, chosen: MonthBooks, directory: Path) -> 
     by_household = auxiliary_balance(session, entity, period, PAYABLES_ACCOUNT, HOUSEHOLD)
     reconciliation = reconciliation_statement(session, chosen.bank_account, period)
     vouchers = vouchers_of(session, entity, period)
-    for suffix in SUFFIXES:
+    for suffix in suffixes:
         written.append(
             write_trial_balance(
                 balances, directory / f"科目余额表-{entity}-{period}{suffix}", prepared_by=user, printed_on=on
@@ -84,7 +87,7 @@ def write_month_books(session: Session, chosen: MonthBooks, directory: Path) -> 
     if chosen.household_id is not None:
         card = household_statement(session, chosen.household_id, today=on)
         footer = CardFooter(user, chosen.hotline, on)
-        for suffix in SUFFIXES:
+        for suffix in suffixes:
             paths = write_household_statement(card, directory / f"明白卡-{chosen.household_id}{suffix}", footer=footer)
             written.extend(PrintedFile(path) for path in paths)
     return written

@@ -405,12 +405,26 @@ def chinese_font_installed() -> bool | None:
     return bool(listed.stdout.strip())
 
 
+@functools.cache
+def pdf_problem() -> str | None:
+    """Why this machine cannot print a PDF (no Chinese font, or WeasyPrint's Pango libraries
+    missing), or None when it can. A fresh machine may lack both: xlsx books still work."""
+    if not chinese_font_installed():
+        return f"no Chinese font is installed, so a PDF would print empty boxes; {FONT_PACKAGE_HINT}"
+    try:
+        import weasyprint  # noqa: F401  (imported here: only a command that prints pays for it)
+    except OSError as error:  # the Pango or HarfBuzz shared libraries are missing
+        return f"PDF printing needs Pango ({error}); e.g. `apt-get install libpango-1.0-0 libpangoft2-1.0-0`"
+    return None
+
+
 def render_pdf(document_html: str):  # type: ignore[no-untyped-def]
-    """Lay out ``document_html`` as pages (a ``weasyprint.Document``). Refuses when no Chinese
-    font is installed, since every character would print as an empty box."""
-    if chinese_font_installed() is False:
-        raise DisburseError(f"no Chinese font is installed, so a PDF would print empty boxes; {FONT_PACKAGE_HINT}")
-    import weasyprint  # imported here: only a command that prints pays for it
+    """Lay out ``document_html`` as pages (a ``weasyprint.Document``). Refuses when this machine
+    cannot print (see ``pdf_problem``), since every character would print as an empty box."""
+    problem = pdf_problem()
+    if problem is not None:
+        raise DisburseError(problem)
+    import weasyprint
 
     return weasyprint.HTML(string=document_html).render()
 

@@ -145,6 +145,7 @@ def run_demo(
     from disburse.registry import service as registry_service
     from disburse.reports.household import household_statement
     from disburse.reports.month_books import MonthBooks, write_month_books
+    from disburse.reports.printing import pdf_problem
     from disburse.reports.trial_balance import trial_balance, write_trial_balance
 
     started = time.perf_counter()
@@ -339,7 +340,10 @@ def run_demo(
             counts = ", ".join(f"{name} {len(found)}" for name, found in anomalies.findings.items() if found)
             step(("anomalies", counts or "none found"))
             tb = trial_balance(session, "COUNTY", "2026-10")
-            for suffix in (".xlsx", ".pdf"):
+            # A machine without a Chinese font (or WeasyPrint's libraries) gets the books as xlsx.
+            unprintable = pdf_problem()
+            suffixes = (".xlsx",) if unprintable else (".xlsx", ".pdf")
+            for suffix in suffixes:
                 path = directory / "reports" / f"科目余额表-COUNTY-2026-10{suffix}"
                 summary.files.append(write_trial_balance(tb, path, prepared_by=FINANCE_USER, printed_on=today).path)
             household = str(instructions.sort_values("payment_reference")["household_id"].dropna().iloc[0])
@@ -356,9 +360,13 @@ def run_demo(
                 today,
                 household_balance_pdf=False,  # its 按户 book as xlsx only: the PDF would double the time
             )
-            summary.files.extend(written.path for written in write_month_books(session, books, directory / "reports"))
+            summary.files.extend(
+                written.path for written in write_month_books(session, books, directory / "reports", suffixes)
+            )
             reports = verify_books(session)
         step(("trial balance", f"COUNTY 2026-10 balanced: {tb.balanced}"))
+        if unprintable:
+            step(("books", f"written as xlsx only: {unprintable}"))
         step(
             ("明白卡", f"{household}: {'ties to the ledger' if card.ties_to_ledger else 'does NOT tie to the ledger'}")
         )
