@@ -13,7 +13,7 @@ import pandas as pd
 
 from disburse.allocations.rules import CoopDividendRule
 from disburse.audit.config import AuditConfig
-from disburse.audit.evidence import limited, line_evidence, payable_evidence, payee_subjects, yuan
+from disburse.audit.evidence import limited, line_evidence, payable_evidence, payee_subjects, shown, yuan
 from disburse.audit.facts import Facts
 from disburse.audit.model import Check, Evidence, Finding
 from disburse.foundation.dates import as_date_or_none
@@ -48,7 +48,7 @@ def _idle_payables(check: Check, facts: Facts, cutoff: dt.date, days: int) -> li
             check.finding(
                 "payable",
                 (row["payable_id"],),
-                f"payable {row['payable_id']} ({row['payee_id']} {row['programme']} {row['benefit_period']}, "
+                f"payable {row['payable_id']} ({shown(row['payee_id'])} {row['programme']} {row['benefit_period']}, "
                 f"{yuan(row['amount_fen'])} yuan) has been owed since {row['due_on']}, {idle_days} days, unpaid",
                 f"money owed to a beneficiary must be paid within {days} days; this payable is {row['status']}",
                 [*payee_subjects(row), f"programme:{row['programme']}"],

@@ -11,10 +11,12 @@ import pandas as pd
 
 from disburse.audit.config import AuditConfig
 from disburse.audit.evidence import (
+    card,
     limited,
     payable_evidence,
     payee_subjects,
     payment_evidence,
+    shown,
     statement_evidence,
     yuan,
 )
@@ -79,8 +81,8 @@ def wages_clawed_back(check: Check, facts: Facts, config: AuditConfig) -> list[F
                 "transfer",
                 (row["payment_reference"], row["id"]),
                 f"{row['payment_reference']} paid a wage of {yuan(row['wage_fen'])} yuan ({row['programme']}) to "
-                f"{row['paid_account_no']} on {row['paid_on']}; {int(days)} days later {yuan(row['amount_fen'])} yuan "
-                f"came from that account into {row['account_number']}",
+                f"{card(row['paid_account_no'])} on {row['paid_on']}; {int(days)} days later {yuan(row['amount_fen'])} yuan "
+                f"came from that account into {card(row['account_number'])}",
                 f"a wage moved back to the village or a cadre within {settings.days} days (within {settings.tolerance_percent}% "
                 "of the wage) was taken back from the worker",
                 [*payee_subjects(row), f"account:{row['paid_account_no']}"],
@@ -154,7 +156,7 @@ def _under_finding(check, kind, who, threshold, lower, settings, cluster, amount
     return check.finding(
         kind,
         (who, threshold, references[0]),
-        f"{len(cluster)} {'batches of ' + who if kind == 'batches' else 'payments to ' + who} between {cluster['on'].min()} "
+        f"{len(cluster)} {'batches of ' + who if kind == 'batches' else 'payments to ' + shown(who)} between {cluster['on'].min()} "
         f"and {cluster['on'].max()} are each between {yuan(lower)} and {yuan(threshold)} yuan "
         f"(just under the approval threshold {yuan(threshold)}), {yuan(total)} yuan in all",
         f"amounts kept within {settings.margin_percent}% under an approval threshold, {settings.count_min} or more "
@@ -190,8 +192,8 @@ def payee_not_beneficiary(check: Check, facts: Facts, config: AuditConfig) -> li
             check.finding(
                 "payment",
                 (reference,),
-                f"{reference} paid {yuan(payment['amount_fen'])} yuan to {payment['paid_account_no']} "
-                f"({payment['paid_account_name']}) for {payment['payee_id']}: {'; '.join(why)}",
+                f"{reference} paid {yuan(payment['amount_fen'])} yuan to {card(payment['paid_account_no'])} "
+                f"({payment['paid_account_name']}) for {shown(payment['payee_id'])}: {'; '.join(why)}",
                 "money goes to the beneficiary's own card or the head's, inside the household",
                 [*payee_subjects(payment), f"account:{payment['paid_account_no']}"],
                 [payment_evidence(payment), *[payable_evidence(row) for row in rows.to_dict("records")]],
@@ -297,7 +299,10 @@ def _fixed_then_shared(facts: Facts, sent: pd.DataFrame) -> list[tuple[str, str]
         other_households = sorted(set(others["household_id"].dropna()))
         for reference in sorted(set(mine["payment_reference"])):
             found.append(
-                (reference, f"the card a fix gave {fix['payee_id']} also receives for {', '.join(other_households)}")
+                (
+                    reference,
+                    f"the card a fix gave {shown(fix['payee_id'])} also receives for {', '.join(other_households)}",
+                )
             )
     return found
 
@@ -319,7 +324,7 @@ def shared_bank_account(check: Check, facts: Facts, config: AuditConfig) -> list
             check.finding(
                 "account",
                 (account,),
-                f"account {account} received {len(payments)} payments for {len(households)} households "
+                f"account {card(account)} received {len(payments)} payments for {len(households)} households "
                 f"({', '.join(households[:5])}{' …' if len(households) > 5 else ''}), {yuan(int(payments['payment_fen'].sum()))} yuan",
                 "a card belongs to one household: one card paid for several is held by someone else",
                 [f"account:{account}", *[f"household:{h}" for h in households]],

@@ -19,6 +19,7 @@ from disburse.audit.evidence import (
     payee_subjects,
     payment_evidence,
     register_evidence,
+    shown,
     yuan,
 )
 from disburse.audit.facts import PV_WAGE_COMPONENT, Facts
@@ -255,7 +256,7 @@ def incompatible_programmes(check: Check, facts: Facts, config: AuditConfig) -> 
                 check.finding(
                     kind,
                     (first, second, who, period),
-                    f"{who} is paid both {first} and {second} for {period} ({yuan(int(both['amount_fen'].sum()))} yuan in all)",
+                    f"{shown(who)} is paid both {first} and {second} for {period} ({yuan(int(both['amount_fen'].sum()))} yuan in all)",
                     f"{first} and {second} exclude each other (audit/config.yaml incompatible_programmes)",
                     [f"{kind}:{who}", *[f"programme:{p}" for p in sorted(set(both["programme"]))]],
                     limited([payable_evidence(row) for row in both.to_dict("records")]),
@@ -285,7 +286,7 @@ def paid_twice(check: Check, facts: Facts, config: AuditConfig) -> list[Finding]
             check.finding(
                 "benefit",
                 key,
-                f"{payee_id} is owed {programme_key} {period}{(' ' + revenue) if revenue else ''} "
+                f"{shown(payee_id)} is owed {programme_key} {period}{(' ' + revenue) if revenue else ''} "
                 f"{group['instance'].nunique()} times ({', '.join(sorted(set(group['instance'])))}), "
                 f"{yuan(int(group['amount_fen'].sum()))} yuan in all",
                 "one payee gets one benefit once per programme and service period",
@@ -335,7 +336,7 @@ def paid_after_death(check: Check, facts: Facts, config: AuditConfig) -> list[Fi
                 kind,
                 (row["payment_reference"], who, row["payable_id"]),
                 f"{row['payment_reference']} paid {yuan(row['amount_fen'])} yuan of {row['programme']} "
-                f"{row['benefit_period']} for {who}, who {why}",
+                f"{row['benefit_period']} for {shown(who)}, who {why}",
                 "the dead are not paid for periods after their death"
                 if kind == "period_after_death"
                 else "a payment that reaches a person after their death goes to the estate: it needs a decision",
@@ -492,7 +493,7 @@ def person_in_two_households(check: Check, facts: Facts, config: AuditConfig) ->
                 check.finding(
                     "paid_through",
                     (row["payee_id"], row["household_id"], row["programme_key"], row["benefit_period"]),
-                    f"{row['payment_reference']}: {row['payee_id']} was paid {row['programme']} {row['benefit_period']} through "
+                    f"{row['payment_reference']}: {shown(row['payee_id'])} was paid {row['programme']} {row['benefit_period']} through "
                     f"{row['household_id']}, but the register lists them in {', '.join(sorted(households)) or 'no household'}",
                     "a person belongs to one household; a payment through another needs a dated move",
                     [
@@ -560,7 +561,7 @@ def above_norm(check: Check, facts: Facts, config: AuditConfig) -> list[Finding]
         check.finding(
             "line",
             (row["run_id"], row["payee_id"], row["component"], row["benefit_period"]),
-            f"{row['payee_id']} gets {yuan(row['amount_fen'])} yuan of {row['programme_key']} {row['benefit_period']}"
+            f"{shown(row['payee_id'])} gets {yuan(row['amount_fen'])} yuan of {row['programme_key']} {row['benefit_period']}"
             + (f" ({yuan(row['norm_fen'])} per person)" if row["people"] > 1 else "")
             + f", over {settings.multiple} times the median {yuan(int(median))}",
             f"a standard-based amount above {settings.multiple}× its programme's median and above {yuan(settings.floor_fen)} yuan",

@@ -9,6 +9,7 @@ import pandas as pd
 from disburse.audit.model import Evidence
 from disburse.foundation.dates import as_date_or_none
 from disburse.foundation.frames import text_or_none
+from disburse.foundation.masking import mask_identifier, mask_payee
 from disburse.foundation.money import format_yuan
 
 EVIDENCE_ROWS_MAX = 200  # a finding lists at most this many rows; its summary gives the full count
@@ -78,7 +79,7 @@ def statement_evidence(row: dict, note: str = "") -> Evidence:
         _text(row.get("counterparty_name")),
         None,
         None,
-        note or f"into {row.get('account_number')}: {row.get('summary') or ''} {row.get('memo') or ''}".strip(),
+        note or f"into {card(row.get('account_number'))}: {row.get('summary') or ''} {row.get('memo') or ''}".strip(),
     )
 
 
@@ -97,6 +98,16 @@ def payee_subjects(row: dict) -> list[str]:
     if row.get("payee_type") == "person" and _text(row.get("payee_id")):
         subjects.append(f"person:{row['payee_id']}")
     return subjects
+
+
+def shown(payee: object) -> str:
+    """A payee as a report shows it: a resident ID masked, a household id as it is."""
+    return mask_payee(payee)
+
+
+def card(account: object) -> str:
+    """A card or account number as a report shows it: masked."""
+    return mask_identifier(account) or ""
 
 
 def limited(rows: list[Evidence]) -> list[Evidence]:

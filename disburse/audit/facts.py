@@ -145,9 +145,8 @@ class Facts:
     @staticmethod
     def _service(rule: object, period: str, source: object) -> tuple[str, dt.date, dt.date, int | None, str | None]:
         """(benefit period, service start, service end, settlement id, revenue type) of a line: a
-        PV line's settlement period, a dividend's holding period, a subsidy's month (its year for
-        a yearly amount, "once" for a one-off grant, so a second payment in another month is
-        still the same benefit)."""
+        PV line's settlement period, a dividend's holding period, a subsidy's month ("once" for a
+        one-off grant, so a second payment in another month is still the same benefit)."""
         start, end = month_bounds(period)
         if isinstance(source, str) and (match := SETTLEMENT_SOURCE.match(source)):
             try:
@@ -157,10 +156,9 @@ class Facts:
             return match[2], start, end, int(match[1]), match[3]
         if isinstance(rule, CoopDividendRule):
             return f"{rule.period.start}..{rule.period.end}", rule.period.start, rule.period.end, None, None
-        amount_per = getattr(getattr(rule, "basis", None), "amount_per", None)
-        if amount_per == "year":
-            return period[:4], start, end, None, None
-        if amount_per == "once":
+        # A yearly amount is paid month by month (the year's amount × the period's fraction of
+        # a year): each month's run pays that month. A one-off grant is one benefit, whenever.
+        if getattr(getattr(rule, "basis", None), "amount_per", None) == "once":
             return "once", start, end, None, None
         return period, start, end, None, None
 

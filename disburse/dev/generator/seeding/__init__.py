@@ -20,16 +20,24 @@ import yaml
 
 from disburse.dev.audit_month import MANIFEST_NAME
 from disburse.dev.generator.seeding.county import documented_real, read_county, write_csv
-from disburse.dev.generator.seeding.plants import AFTER_PAYMENT, POST_PAYMENT_SNAPSHOT, PRE_RUN_SNAPSHOT, SEEDED, Seeder
+from disburse.dev.generator.seeding.plants import (
+    AFTER_PAYMENT,
+    EXAMPLES,
+    POST_PAYMENT_SNAPSHOT,
+    PRE_RUN_SNAPSHOT,
+    SEEDED,
+    Seeder,
+)
 from disburse.dev.generator.seeding.snapshots import snapshot_rows
 
 DEFAULT_PLAN = Path(__file__).with_name("anomalies.yaml")
 SEEDING_STREAM = 18  # the seeding's own stream of the county's seed (issue 18)
 ANOMALY_KINDS = (
+    # The plants that need scarce households (a pupil, a ranger in a station's village) first.
+    "paid_after_exit", "paid_twice", "incompatible_programmes", "paid_after_death", "person_in_two_households",
     "money_idle_payable", "money_idle_settlement", "money_idle_fund", "equal_split", "copied_list",
-    "too_many_in_household", "incompatible_programmes", "paid_twice", "dividend_below_floor", "settlement_mismatch",
-    "station_no_output", "pv_household_share", "wages_clawed_back", "just_under_threshold", "payee_not_beneficiary",
-    "account_name_mismatch", "paid_after_death", "paid_after_exit", "person_in_two_households", "above_norm",
+    "too_many_in_household", "dividend_below_floor", "settlement_mismatch", "station_no_output", "pv_household_share",
+    "wages_clawed_back", "just_under_threshold", "payee_not_beneficiary", "account_name_mismatch", "above_norm",
 )  # fmt: skip
 NEAR_MISS_KINDS = (
     "card_shared_in_household", "death_after_payment", "prorated_exit", "dated_move", "second_settlement_other_period",
@@ -42,7 +50,10 @@ def load_plan(path: Path | None) -> tuple[list[str], list[str]]:
     """The anomaly and near-miss kinds a plan file turns on (``true``), refused when it names
     one that does not exist."""
     source = Path(path or DEFAULT_PLAN)
-    document = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    try:
+        document = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise ValueError(f"{source} is not YAML: {error}") from None
     if not isinstance(document, dict) or set(document) - {"anomalies", "near_misses"}:
         raise ValueError(f"{source}: a plan has the sections anomalies and near_misses only")
     chosen = []
@@ -91,6 +102,11 @@ def _finish(seeder: Seeder, plan_path: Path | None) -> Path:
     if seeder.shares_changed:
         write_csv(seeder.path(f"{SEEDED}/shares.csv"), county.shares_header, county.shares)
         books["shares"] = f"{SEEDED}/shares.csv"
+    if seeder.repairs:
+        relative = f"{SEEDED}/house_repair_2026-10.csv"
+        write_csv(seeder.path(relative), ["户编号", "改造类型"], sorted(seeder.repairs))
+        rule = seeder.write_rule("house_repair.yaml", (EXAMPLES / "house_repair.yaml").read_text(encoding="utf-8"))
+        books["rules"].insert(0, {"file": rule, "period": "2026-10", "inputs": relative})
     if seeder.village_lines:
         books["statements"].append(_village_statement(seeder))
     books["protect"] = sorted(set(books["protect"]))

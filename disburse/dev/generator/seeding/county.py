@@ -69,6 +69,11 @@ class County:
             raise ValueError(
                 f"the county has {len(candidates)} household(s) for {what}, {count} needed: generate more households"
             )
+        # Households with a pupil are few (the near-misses and the exit need them): spared when
+        # the mask does not ask for one and there are enough others.
+        others = candidates[~candidates["has_pupil"]]
+        if len(others) >= count and not bool(candidates["has_pupil"].all()):
+            candidates = others
         chosen = sorted(self.rng.choice(candidates.index.to_numpy(), size=count, replace=False).tolist())
         self.used_households.update(chosen)
         for household in chosen:

@@ -50,6 +50,7 @@ class Seeder:
         self.jobs_changed = False
         self.shares_changed = False
         self.village_lines: list[tuple[dt.date, str, str, int, str]] = []
+        self.repairs: list[list[str]] = []  # October's house-repair list: household, 重建 or 修缮
         stations = sorted(county.assets["stations"], key=lambda station: station["asset_id"])
         self.stations = {"late": stations[0], "idle": stations[1], "empty": stations[2 % len(stations)]}
 
@@ -261,17 +262,19 @@ class Seeder:
             [self.list_row(1, programme="2026年10月低保金", fund="城乡低保资金", household=listed, amount_fen=amount)],
         )
         # A second run of the same programme and period would be taken as its correction (it
-        # supersedes the first); a yearly benefit run again in the next month is not.
-        name = "2026学年教育资助（十一月补发）"
+        # supersedes the first); a one-off grant run again in the next month is not.
+        self.repairs.append([rerun, "修缮"])
+        relative = f"{SEEDED}/house_repair_2026-11.csv"
+        write_csv(self.path(relative), ["户编号", "改造类型"], [[rerun, "修缮"]])
+        name = "2026年第二批危房改造补助"
         text = (
-            (EXAMPLES / "education_aid.yaml")
+            (EXAMPLES / "house_repair.yaml")
             .read_text(encoding="utf-8")
-            .replace("name: 2026学年教育资助", f"name: {name}")
+            .replace("name: 2026年第一批危房改造补助", f"name: {name}")
         )
-        text = text.replace(
-            "population:\n", f'population:\n  - {{field: household.household_id, op: in, value: ["{rerun}"]}}\n'
+        self.books["rules"].append(
+            {"file": self.write_rule("house_repair-2026-11.yaml", text), "period": "2026-11", "inputs": relative}
         )
-        self.books["rules"].append({"file": self.write_rule("education-again.yaml", text), "period": "2026-11"})
         self.protect(listed, rerun)
         self.anomaly(
             "paid_twice.list",
@@ -412,10 +415,7 @@ class Seeder:
                                             "reason": "换卡"})  # fmt: skip
         self.anomaly("payee_not_beneficiary.fixed_then_shared", ["payee_not_beneficiary", "shared_bank_account", "account_name_mismatch"],
                      [f"household:{shared}"], f"{shared}'s card fixed to the card of household {other}, which is paid to it too")  # fmt: skip
-        relative = f"{SEEDED}/house_repair_2026-10.csv"
-        write_csv(self.path(relative), ["户编号", "改造类型"], [[changed, "重建"]])
-        self.books["rules"].append({"file": self.write_rule("house_repair.yaml", (EXAMPLES / "house_repair.yaml").read_text(encoding="utf-8")),
-                                    "period": "2026-10", "inputs": relative})  # fmt: skip
+        self.repairs.append([changed, "重建"])
         self.books["account_fixes"].append({"payee": changed, "account_no": county.new_card(), "account_name": county.households.at[changed, "head_name"],
                                             "reason": "新办一卡通"})  # fmt: skip
         self.protect(foreign, shared, changed, other)
