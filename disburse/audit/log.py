@@ -166,7 +166,9 @@ def shown_arguments(arguments: Sequence[str], command: str) -> str:
     rest = list(arguments[len(words) :]) if list(arguments[: len(words)]) == words else list(arguments)
     shown = []
     for argument in rest:
-        name, equals, value = argument.partition("=") if argument.startswith("--") else ("", "", argument)
+        name, equals, value = (
+            argument.partition("=") if argument.startswith("--") and "=" in argument else ("", "", argument)
+        )
         masked = mask_identifier(value) if PERSONAL_NUMBER.match(value) else value
         shown.append(f"{name}{equals}{masked}" if equals else str(masked))
     return " ".join(shown)

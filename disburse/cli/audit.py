@@ -35,7 +35,8 @@ def _date(value: Optional[str], option: str) -> Optional[dt.date]:
 def audit_log(
     since: Optional[str] = typer.Option(None, "--since", help="from this date (YYYY-MM-DD, UTC)"),
     until: Optional[str] = typer.Option(None, "--until", help="to this date, inclusive (YYYY-MM-DD, UTC)"),
-    user: Optional[str] = typer.Option(None, "--by", help="only this user's commands"),
+    # Not called `user`: a command that takes a user is one that changes state, and is logged.
+    by: Optional[str] = typer.Option(None, "--by", help="only this user's commands"),
     command: Optional[str] = typer.Option(
         None, "--command", help="only this command, e.g. 'payout' or 'payout fix-account'"
     ),
@@ -52,7 +53,7 @@ def audit_log(
         raise DisburseError(f"--outcome {outcome!r} must be one of {', '.join(OUTCOMES)}")
     with books() as session:
         entries = audit_entries(
-            session, since=_date(since, "--since"), until=_date(until, "--until"), user=user, command=command,
+            session, since=_date(since, "--since"), until=_date(until, "--until"), user=by, command=command,
             outcome=outcome, dry_run=dry_runs, limit=limit,
         )  # fmt: skip
     table = Table("id", "when (UTC)", "user", "command", "arguments", "mode", "outcome", "inputs", "message")

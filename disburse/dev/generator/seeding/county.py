@@ -157,20 +157,9 @@ def documented_real(directory: Path) -> list[dict]:
     ]  # fmt: skip
 
 
-def read_county(directory: Path, rng: np.random.Generator) -> County:
-    """The generated county in ``directory`` (clean CSV; a messy county cannot be seeded)."""
-    directory = Path(directory)
-    registers = sorted(directory.glob("register_*.csv"))
-    header, rows = read_csv(registers[-1])
-    column = {name: index for index, name in enumerate(header)}
-    people = pd.DataFrame(rows, columns=header)
-    people = people.rename(
-        columns={"证件号码": "id_number", "户编号": "household_id", "姓名": "name", "与户主关系": "relation",
-                 "在校生状况": "school_stage", "是否寄宿": "boarding", "户类型": "household_type", "贫困状态": "status",
-                 "死亡日期": "died_on", "个人银行账号": "own_card", "银行账号": "account_no", "村代码": "village_code"}
-    )  # fmt: skip
-    people["birth"] = pd.to_datetime(people["id_number"].str[6:14], format="%Y%m%d")
-    people = people.set_index("id_number", drop=False)
+def _households_and_people(people: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Households (from their heads' rows, with members and living counts) and the living
+    people, with whether the education rule pays each as a pupil and who is a working adult."""
     heads = people[people["relation"] == HEAD].set_index("household_id", drop=False)
     living = people[people["died_on"] == ""]
     households = heads[["household_id", "village_code", "household_type", "status", "account_no"]].copy()
@@ -195,6 +184,23 @@ def read_county(directory: Path, rng: np.random.Generator) -> County:
     people["pupil"] &= people["household_id"].map(households["status"]).isin(EDUCATION_STATUSES)
     age = (pd.Timestamp(2026, 10, 31) - people["birth"]).dt.days // 365
     people["adult"] = (age >= 18) & (age <= 60) & (people["school_stage"] == "")
+    return households, people
+
+
+def read_county(directory: Path, rng: np.random.Generator) -> County:
+    """The generated county in ``directory`` (clean CSV; a messy county cannot be seeded)."""
+    directory = Path(directory)
+    registers = sorted(directory.glob("register_*.csv"))
+    header, rows = read_csv(registers[-1])
+    people = pd.DataFrame(rows, columns=header)
+    people = people.rename(
+        columns={"证件号码": "id_number", "户编号": "household_id", "姓名": "name", "与户主关系": "relation",
+                 "在校生状况": "school_stage", "是否寄宿": "boarding", "户类型": "household_type", "贫困状态": "status",
+                 "死亡日期": "died_on", "个人银行账号": "own_card", "银行账号": "account_no", "村代码": "village_code"}
+    )  # fmt: skip
+    people["birth"] = pd.to_datetime(people["id_number"].str[6:14], format="%Y%m%d")
+    people = people.set_index("id_number", drop=False)
+    households, people = _households_and_people(people)
     rangers_header, rangers = read_csv(directory / "forest_rangers_2026-10.csv")
     jobs_header, jobs = read_csv(directory / "public_welfare_jobs_2026-10.csv")
     _, bills = read_csv(directory / "hospital_bills_2026-10.csv")
@@ -216,7 +222,6 @@ def read_county(directory: Path, rng: np.random.Generator) -> County:
     )
     first_header, first_rows = read_csv(registers[0])
     first_households = {row[first_header.index("户编号")] for row in first_rows}
-    assert column  # the register's columns are read by name above
     return County(
         directory=directory,
         rng=rng,
