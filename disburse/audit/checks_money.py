@@ -348,7 +348,10 @@ def settlement_mismatch(check: Check, facts: Facts, config: AuditConfig) -> list
 def station_no_output(check: Check, facts: Facts, config: AuditConfig) -> list[Finding]:
     """A settlement of 0 kWh that carried money and was distributed."""
     settlements = facts.settlements
-    empty = settlements[(settlements["kwh"] <= 0) & (settlements["amount_fen"] > 0) & settlements["run_id"].notna()]
+    kwh_max = config.station_no_output.kwh_max
+    empty = settlements[
+        (settlements["kwh"] <= kwh_max) & (settlements["amount_fen"] > 0) & settlements["run_id"].notna()
+    ]
     lines = facts.lines[facts.lines["effective"]]
     findings = []
     for row in empty.to_dict("records"):

@@ -232,15 +232,17 @@ def _foreign_cards(facts: Facts, sent: pd.DataFrame) -> list[tuple[int, str]]:
                                       "start": sent.loc[people, "service_start"].to_numpy(), "end": np.array(ends, dtype=object)[people.to_numpy()]})  # fmt: skip
         for row, household in facts.people_households(wanted_people).itertuples(index=False):
             beneficiary.setdefault(int(row), set()).add(household)
-    found = []
-    for row, group in merged.groupby("row", sort=True):
-        households = set(group["holder_household_id"])
-        if households & beneficiary.get(int(row), set()):
-            continue
-        holder = group.iloc[-1]
-        found.append((int(row), f"the card is registered to {holder['holder_name']} of household {holder['holder_household_id']}, "
-                                f"outside the beneficiary's household"))  # fmt: skip
-    return found
+    pairs = pd.DataFrame(
+        [(row, household) for row, households in beneficiary.items() for household in households],
+        columns=["row", "holder_household_id"],
+    )
+    inside = set(merged.merge(pairs, on=["row", "holder_household_id"])["row"])
+    outside = merged[~merged["row"].isin(inside)].drop_duplicates("row", keep="last")
+    return [
+        (int(holder["row"]), f"the card is registered to {holder['holder_name']} of household {holder['holder_household_id']}, "
+                             "outside the beneficiary's household")
+        for holder in outside.to_dict("records")
+    ]  # fmt: skip
 
 
 def _changed_before_large(facts: Facts, config: AuditConfig) -> list[tuple[str, str]]:
@@ -341,26 +343,50 @@ def account_name_mismatch(check: Check, facts: Facts, config: AuditConfig) -> li
     name of the head of any household the payee belonged to nor, for a person-level payment,
     the person's own."""
     payments = facts.payments[facts.payments["paid_account_name"].notna()]
-    households = facts.household_versions
-    heads = households.groupby("household_id")["head_name"].agg(lambda names: set(names.dropna()))
-    people = facts.person_versions
-    names = people.groupby("id_number")["name"].agg(set)
-    homes = people.groupby("id_number")["household_id"].agg(set)
+    heads = facts.household_versions[["household_id", "head_name"]].dropna().drop_duplicates()
+    people = facts.person_versions[["id_number", "household_id", "name"]]
+    # Every (payee, name) that is right: a household's heads; a person's own names and the heads
+    # of every household they were in.
+    allowed = pd.concat(
+        [
+            heads.rename(columns={"household_id": "payee_id", "head_name": "name"}),
+            people[["id_number", "name"]].rename(columns={"id_number": "payee_id"}),
+            people[["id_number", "household_id"]]
+            .merge(heads, on="household_id")[["id_number", "head_name"]]
+            .rename(columns={"id_number": "payee_id", "head_name": "name"}),
+        ],
+        ignore_index=True,
+    ).drop_duplicates()
+    keyed = payments[["payment_reference", "payee_id", "household_id", "paid_account_name"]].rename(
+        columns={"paid_account_name": "name"}
+    )
+    if config.account_name_mismatch.ignore_spaces:
+        # Banks pad names ("王 芳"): compared without any whitespace on both sides.
+        keyed = keyed.assign(name=keyed["name"].astype(str).str.replace(r"\s+", "", regex=True))
+        allowed = allowed.assign(name=allowed["name"].astype(str).str.replace(r"\s+", "", regex=True))
+        heads = heads.assign(head_name=heads["head_name"].astype(str).str.replace(r"\s+", "", regex=True))
+    by_household = heads.rename(columns={"head_name": "name"})
+    right = set(keyed.merge(allowed, on=["payee_id", "name"])["payment_reference"])
+    right |= set(keyed.merge(by_household, on=["household_id", "name"])["payment_reference"])
+    known = set(
+        payments.loc[
+            payments["payee_id"].isin(set(allowed["payee_id"]))
+            | payments["household_id"].isin(set(heads["household_id"])),
+            "payment_reference",
+        ]
+    )
+    wrong = payments[payments["payment_reference"].isin(known - right)]
+    wanted = set(wrong["payee_id"]) | set(wrong["household_id"].dropna())
+    names = allowed[allowed["payee_id"].isin(wanted)].groupby("payee_id")["name"].agg(set)
     findings = []
-    for row in payments.to_dict("records"):
-        allowed = set(heads.get(row["household_id"], set()))
-        if row["payee_type"] == "person":
-            allowed |= names.get(row["payee_id"], set())
-            for home in homes.get(row["payee_id"], set()):
-                allowed |= heads.get(home, set())
-        if not allowed or row["paid_account_name"] in allowed:
-            continue
+    for row in wrong.to_dict("records"):
+        expected = names.get(row["payee_id"], set()) | names.get(row["household_id"], set())
         findings.append(
             check.finding(
                 "payment",
                 (row["payment_reference"],),
                 f"{row['payment_reference']}: the bank paid account name {row['paid_account_name']}, not the register's "
-                f"{' or '.join(sorted(allowed))}",
+                f"{' or '.join(sorted(expected))}",
                 "the name on the account paid is the head's (household benefits) or the beneficiary's",
                 [*payee_subjects(row), f"account:{row['paid_account_no']}"],
                 [payment_evidence(row)],

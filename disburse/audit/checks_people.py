@@ -281,6 +281,10 @@ def paid_twice(check: Check, facts: Facts, config: AuditConfig) -> list[Finding]
     counts = owed.groupby(keys, sort=True)["instance"].transform("nunique")
     findings = []
     for key, group in owed[counts > 1].groupby(keys, sort=True):
+        # Owed again is all but the largest instance; a few fen of 补差 is not a duplicate.
+        again_fen = int(group.groupby("instance")["amount_fen"].sum().sort_values().iloc[:-1].sum())
+        if again_fen < config.paid_twice.amount_min_fen:
+            continue
         payee_type, payee_id, programme_key, subject, period, revenue = key
         findings.append(
             check.finding(
@@ -328,6 +332,8 @@ def paid_after_death(check: Check, facts: Facts, config: AuditConfig) -> list[Fi
                 "died_before_payment",
                 f"died on {died}, after the period ended on {end} but before the payment on {paid_on}",
             )
+        elif config.paid_after_death.death_in_period and start <= died <= end:
+            kind, why = "period_of_death", f"died on {died}, during the service period {start} to {end}"
         else:
             continue
         who = row["payee_id"]
@@ -362,14 +368,17 @@ def _household_deaths(facts: Facts, rows: pd.DataFrame) -> list[object]:
     wanted = pd.DataFrame({"row": np.arange(len(rows)), "household_id": rows["household_id"].to_numpy(dtype=object),
                            "on": rows["service_end"].to_numpy(dtype=object), "alive_on": [dt.date.min] * len(rows)})  # fmt: skip
     members = facts.household_members(wanted)
-    died = members["id_number"].map(facts.people["died_on"]).to_numpy(dtype=object)
-    members = members.assign(died_on=died)
+    members = members.assign(died_on=pd.to_datetime(members["id_number"].map(facts.people["died_on"])))
+    per_row = members.groupby("row").agg(
+        people=("id_number", "size"), dead=("died_on", "count"), last=("died_on", "max")
+    )
+    starts = pd.to_datetime(pd.Series(rows["service_start"].to_numpy(dtype=object)))
+    all_dead = per_row[
+        (per_row["people"] == per_row["dead"]) & (per_row["last"] < starts.reindex(per_row.index).to_numpy())
+    ]
     deaths: list[object] = [None] * len(rows)
-    starts = rows["service_start"].tolist()
-    for row, group in members.groupby("row", sort=False):
-        values = group["died_on"].tolist()
-        if all(value is not None and not pd.isna(value) for value in values) and max(values) < starts[int(row)]:
-            deaths[int(row)] = max(values)
+    for row, last in zip(all_dead.index, all_dead["last"]):
+        deaths[int(row)] = last.date()
     return deaths
 
 
@@ -404,7 +413,7 @@ def paid_after_exit(check: Check, facts: Facts, config: AuditConfig) -> list[Fin
     paid = _sent(facts)
     paid = paid[paid["run_id"].notna() & paid["household_id"].notna()].copy()
     paid["stops"] = [stops_on_exit(facts.rules.get(int(run))) for run in paid["run_id"]]
-    paid = paid[paid["stops"]]
+    paid = paid[paid["stops"].astype(bool)]
     households = facts.households
     paid["exited_on"] = paid["household_id"].map(households["exited_on"]).to_numpy(dtype=object)
     paid = paid[paid["exited_on"].notna()].reset_index(drop=True)
@@ -428,8 +437,11 @@ def paid_after_exit(check: Check, facts: Facts, config: AuditConfig) -> list[Fin
         status_now = STATUS_EXITED if row["status_then"] == "未脱贫" and exited <= end else row["status_then"]
         if not prorates and _status_passes(_exit_filters(rule), str(status_now)):
             continue
-        if exited < start:
-            kind, why = "period_after_exit", f"exited on {exited}, before the service period began on {start}"
+        if exited < start or (config.paid_after_exit.exit_in_period and not prorates and exited <= end):
+            when = (
+                f"before the service period began on {start}" if exited < start else f"during {row['benefit_period']}"
+            )
+            kind, why = "period_after_exit", f"exited on {exited}, {when}"
         elif prorates and start <= exited <= end and known_at > runs.at[int(row["run_id"]), "calculated_at"]:
             kind, why = (
                 "exit_not_prorated",
@@ -476,13 +488,11 @@ def person_in_two_households(check: Check, facts: Facts, config: AuditConfig) ->
     findings = []
     if len(people):
         ends = [max(end, on) if on is not None else end for end, on in zip(people["service_end"], people["paid_on"])]
+        # A household left shortly before the period may still be on the register the run read.
+        grace = dt.timedelta(days=config.person_in_two_households.grace_days)
+        starts = [start - grace for start in people["service_start"]]
         wanted = pd.DataFrame(
-            {
-                "row": np.arange(len(people)),
-                "id_number": people["payee_id"],
-                "start": people["service_start"],
-                "end": ends,
-            }
+            {"row": np.arange(len(people)), "id_number": people["payee_id"], "start": starts, "end": ends}
         )
         belonged = facts.people_households(wanted).groupby("row")["household_id"].agg(set)
         for position, row in enumerate(people.to_dict("records")):

@@ -75,10 +75,6 @@ class Incompatible(_Section):
         return pairs
 
 
-class Empty(_Section):
-    pass
-
-
 class DividendFloor(_Section):
     floor_percent: str = "5%"
     floors: dict[str, str] = Field(default_factory=dict)
@@ -129,6 +125,34 @@ class PayeeNotBeneficiary(_Section):
         return _fen(self.large_payment_yuan)
 
 
+class PaidTwice(_Section):
+    amount_min_yuan: str = "0.01"
+
+    @property
+    def amount_min_fen(self) -> int:
+        return _fen(self.amount_min_yuan)
+
+
+class NoOutput(_Section):
+    kwh_max: int = Field(0, ge=0)
+
+
+class AfterDeath(_Section):
+    death_in_period: bool = False
+
+
+class AfterExit(_Section):
+    exit_in_period: bool = False
+
+
+class TwoHouseholds(_Section):
+    grace_days: int = Field(0, ge=0, le=366)
+
+
+class NameMismatch(_Section):
+    ignore_spaces: bool = True
+
+
 class SharedAccount(_Section):
     households_min: int = Field(2, ge=2)
 
@@ -154,18 +178,18 @@ class AuditConfig(_Section):
     copied_list: CopiedList = CopiedList()
     too_many_in_household: TooMany = TooMany()
     incompatible_programmes: Incompatible = Incompatible()
-    paid_twice: Empty = Empty()
+    paid_twice: PaidTwice = PaidTwice()
     dividend_below_floor: DividendFloor = DividendFloor()
     settlement_mismatch: SettlementMismatch = SettlementMismatch()
-    station_no_output: Empty = Empty()
+    station_no_output: NoOutput = NoOutput()
     wages_clawed_back: WagesClawedBack = WagesClawedBack()
     just_under_threshold: JustUnder = JustUnder()
     payee_not_beneficiary: PayeeNotBeneficiary = PayeeNotBeneficiary()
-    paid_after_death: Empty = Empty()
-    paid_after_exit: Empty = Empty()
-    person_in_two_households: Empty = Empty()
+    paid_after_death: AfterDeath = AfterDeath()
+    paid_after_exit: AfterExit = AfterExit()
+    person_in_two_households: TwoHouseholds = TwoHouseholds()
     shared_bank_account: SharedAccount = SharedAccount()
-    account_name_mismatch: Empty = Empty()
+    account_name_mismatch: NameMismatch = NameMismatch()
     above_norm: AboveNorm = AboveNorm()
     pv_household_share: PvHouseholdShare = PvHouseholdShare()
 

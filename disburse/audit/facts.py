@@ -191,7 +191,8 @@ class Facts:
         keys = merged["programme_key"].to_numpy(dtype=object).copy()
         keys[manual] = [by_name.get(name, name) for name in merged.loc[manual, "programme"]]
         merged["programme_key"] = keys
-        bounds = [month_bounds(str(period)) for period in merged["period"]]
+        bounds_of = {period: month_bounds(str(period)) for period in set(merged["period"])}
+        bounds = [bounds_of[period] for period in merged["period"]]
         for name, position in (("service_start", 0), ("service_end", 1)):
             values = merged[name].to_numpy(dtype=object).copy()
             missing = pd.isna(values)

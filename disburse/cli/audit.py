@@ -111,7 +111,10 @@ def audit_anomalies(
     from disburse.audit.anomalies import run_checks, write_findings
     from disburse.audit.config import load_config
     from disburse.audit.model import STATUS_NAMES_ZH, STATUS_REVIEWED
+    from disburse.foundation.dates import period_problem
 
+    if period is not None and period_problem(period):
+        raise DisburseError(period_problem(period) or "")
     settings = load_config(config)
     with books() as session:
         report = run_checks(session, period, config=settings, today=_date(today, "--today"), only=tuple(check))

@@ -203,3 +203,11 @@ def test_the_audit_log_shows_dry_runs_as_dry_runs_and_filters(database_url: str,
     assert "0 entries" in before.stdout
     wrong = run(database_url, "audit", "log", "--since", "yesterday")
     assert wrong.exit_code == 1 and "not a date" in wrong.output
+
+
+def test_every_check_runs_on_books_with_nothing_in_them(database_url: str) -> None:
+    listing = run(database_url, "audit", "anomalies")
+    assert listing.exit_code == 0, listing.output
+    assert "A19" in listing.stdout and "A19-" not in listing.stdout
+    wrong = run(database_url, "audit", "anomalies", "--period", "2026/10")
+    assert wrong.exit_code == 1 and "YYYY-MM" in wrong.output
