@@ -16,6 +16,7 @@ from disburse.dev.generator import generate_county
 from disburse.dev.generator.seeding import documented_real, load_plan, seed_county
 from disburse.foundation.db import make_engine, transaction
 
+pytestmark = pytest.mark.slow
 HOUSEHOLDS = 200
 CASES = [("sqlite", 1), ("sqlite", 2), ("postgresql", 1)]
 

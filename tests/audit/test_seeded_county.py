@@ -29,6 +29,7 @@ from disburse.foundation.frames import query_frame
 from disburse.ledger.model import EntryBatch, EntryDraft, PostingDraft
 from disburse.ledger.posting import post_entries
 
+pytestmark = pytest.mark.slow
 HOUSEHOLDS = 200
 CASES = [("sqlite", 1), ("sqlite", 2), ("sqlite", 3), ("postgresql", 1)]
 TODAY = DATES.checks_on
