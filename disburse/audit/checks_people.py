@@ -22,8 +22,8 @@ from disburse.audit.evidence import (
     shown,
     yuan,
 )
-from disburse.audit.facts import PV_WAGE_COMPONENT, Facts
-from disburse.audit.model import Check, Finding
+from disburse.audit.facts import PV_WAGE_COMPONENT, Facts, in_force_at
+from disburse.audit.model import Check, Evidence, Finding
 
 PAYEE_TYPES = ("household", "person")
 STATUS_EXITED = "已脱贫"
@@ -123,9 +123,8 @@ def copied_list(check: Check, facts: Facts, config: AuditConfig) -> list[Finding
     return findings
 
 
-def line_evidence_of_list(row: dict, source: str) -> object:
-    from disburse.audit.model import Evidence
-
+def line_evidence_of_list(row: dict, source: str) -> Evidence:
+    """A row of a list that repeats another list's row."""
     person = row["payee_id"] if row["payee_type"] == "person" else None
     return Evidence(
         "list_row",
@@ -522,8 +521,6 @@ def _listed_twice(check: Check, facts: Facts) -> list[Finding]:
     versions = facts.person_versions[["id_number", "household_id", "from_on", "to_on"]]
     snapshots = pd.DataFrame({"snapshot_on": facts.snapshots["as_of"]}).drop_duplicates()
     crossed = versions.merge(snapshots, how="cross")
-    from disburse.audit.facts import in_force_at
-
     crossed = crossed[in_force_at(crossed, crossed["snapshot_on"])]
     counts = crossed.groupby(["snapshot_on", "id_number"])["household_id"].transform("nunique")
     findings = []

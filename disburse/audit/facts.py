@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from disburse.allocations.frames import AllocationError, service_period_bounds
 from disburse.allocations.rules import CoopDividendRule, PvRevenueRule, RuleError, SubsidyRule, load_rule
-from disburse.foundation.dates import as_date_or_none
+from disburse.foundation.dates import as_date_or_none, period_bounds
 from disburse.foundation.frames import query_frame
 
 PV_WAGE_COMPONENT = "public_welfare_wage"
@@ -34,12 +34,6 @@ LIVE_RUN_STATUSES = ("posted", "superseded")
 
 def dates(values: object) -> list[dt.date | None]:
     return [as_date_or_none(value) for value in pd.Series(values, dtype=object).tolist()]
-
-
-def month_bounds(period: str) -> tuple[dt.date, dt.date]:
-    start = dt.date(int(period[:4]), int(period[5:7]), 1)
-    after = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
-    return start, after - dt.timedelta(days=1)
 
 
 def _int64(frame: pd.DataFrame, *names: str) -> pd.DataFrame:
@@ -82,7 +76,7 @@ class Facts:
 
         runs["root_run_id"] = [root(int(run_id)) for run_id in runs["id"]]
         runs["posted_on"] = [
-            as_date_or_none(posted) or month_bounds(period)[1]
+            as_date_or_none(posted) or period_bounds(period)[1]
             for posted, period in zip(runs["posted_on"], runs["period"])
         ]
         runs["calculated_at"] = pd.to_datetime(runs["calculated_at"]).dt.to_pydatetime() if len(runs) else []
@@ -147,7 +141,7 @@ class Facts:
         """(benefit period, service start, service end, settlement id, revenue type) of a line: a
         PV line's settlement period, a dividend's holding period, a subsidy's month ("once" for a
         one-off grant, so a second payment in another month is still the same benefit)."""
-        start, end = month_bounds(period)
+        start, end = period_bounds(period)
         if isinstance(source, str) and (match := SETTLEMENT_SOURCE.match(source)):
             try:
                 start, end = service_period_bounds(match[2])
@@ -191,7 +185,7 @@ class Facts:
         keys = merged["programme_key"].to_numpy(dtype=object).copy()
         keys[manual] = [by_name.get(name, name) for name in merged.loc[manual, "programme"]]
         merged["programme_key"] = keys
-        bounds_of = {period: month_bounds(str(period)) for period in set(merged["period"])}
+        bounds_of = {period: period_bounds(str(period)) for period in set(merged["period"])}
         bounds = [bounds_of[period] for period in merged["period"]]
         for name, position in (("service_start", 0), ("service_end", 1)):
             values = merged[name].to_numpy(dtype=object).copy()
@@ -468,10 +462,6 @@ class Facts:
         settlements["received_on"] = dates(settlements["received_on"])
         settlements["allocated_on"] = dates(settlements["allocated_on"])
         return _int64(settlements, "id", "kwh", "amount_fen")
-
-    @cached_property
-    def station_ids(self) -> set[str]:
-        return set(self.frame("SELECT asset_id FROM assets WHERE kind = 'station'")["asset_id"].tolist())
 
     @cached_property
     def entity_codes(self) -> dict[int, str]:

@@ -26,6 +26,7 @@ import pandas as pd
 import yaml
 
 from disburse.allocations.rules import EXAMPLES_DIRECTORY
+from disburse.dev.demo.cycle import collective_village_of
 from disburse.foundation.db import make_engine, transaction
 from disburse.foundation.frames import query_frame
 from disburse.foundation.money import format_yuan
@@ -128,15 +129,6 @@ def dividend_rule(
     )
     out.write_text(text, encoding="utf-8")
     return out
-
-
-def collective_village_of(shares_path: Path, cooperative_id: str) -> str:
-    """A village collective that holds shares of the cooperative (it takes back exited shares)."""
-    with shares_path.open(encoding="utf-8-sig", newline="") as handle:
-        for row in csv.DictReader(handle):
-            if row["项目编号"] == cooperative_id and row["持有人类型"] == "村集体":
-                return row["持有人编号"]
-    raise ValueError(f"no village collective holds shares of {cooperative_id}")
 
 
 def split_roster_by_station(roster: Path, register: Path, stations: list[dict], out_dir: Path) -> dict[str, Path]:

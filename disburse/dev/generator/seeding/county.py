@@ -208,7 +208,10 @@ def read_county(directory: Path, rng: np.random.Generator) -> County:
     on_rosters = {row[0] for row in rangers} | {row[0] for row in jobs} | {row[0] for row in bills}
     people["on_roster"] = people.index.isin(on_rosters)
     holders = pd.DataFrame(shares, columns=shares_header)
-    household_holders = holders[holders["持有人类型"] == "农户"]
+    # A claim that ended before the settlements' periods (2025 on) pays nothing this month.
+    household_holders = holders[
+        (holders["持有人类型"] == "农户") & ((holders["终止日期"] == "") | (holders["终止日期"] >= "2026-01-01"))
+    ]
     households["pv_holder"] = households.index.isin(
         household_holders.loc[household_holders["项目编号"].str.startswith("PV"), "持有人编号"]
     )

@@ -291,7 +291,7 @@ class Seeder:
 
     # ------------------------------------------------------------------------------ A: dividends, PV
     def dividend_below_floor(self) -> None:
-        from disburse.dev.audit_month import collective_village_of
+        from disburse.dev.demo.cycle import collective_village_of
 
         cooperatives = sorted(self.county.assets["cooperatives"], key=lambda coop: coop["asset_id"])
         low, short = cooperatives[-1], cooperatives[0]
@@ -593,7 +593,12 @@ class Seeder:
             county.households["pv_holder"] & county.households["has_card"], 1, "a large PV claimant"
         )[0]
         for row in county.shares:
-            if row[2] == household and row[0].startswith("PV") and row[3] == "3":
+            if (
+                row[2] == household
+                and row[0].startswith("PV")
+                and row[3] == "3"
+                and (row[6] == "" or row[6] >= "2026-01-01")
+            ):
                 row[3] = "30"
                 break
         self.shares_changed = True
