@@ -1,477 +1,265 @@
-"""Anomaly checks: what auditors look for (paying the dead, one card for many households, the
-same benefit twice, idle funds …), each a named check that returns its evidence rows.
+"""Anomaly checks: the patterns national audits of poverty-relief money found, each a named
+check with a stable id, a Chinese title and explanation, a threshold section in
+audit/config.yaml, and findings with their evidence (docs/audit-checks.md describes each).
 
-Every finding has a stable id (a hash of its check and the keys of its evidence), so a finding
-an auditor has reviewed (`disburse audit review ID`) does not come back, and running the checks
-twice gives the same ids. The checks read the books and registers; they never change them.
+Findings are reviewable work: ``review_finding`` records a disposition (属实, 不属实, 已整改), a
+note, the reviewer and the digest of the evidence; reviews are kept for ever (a history per
+finding). A finding whose newest review saw the same evidence is ``reviewed`` and not shown by
+default; one whose evidence changed since is ``changed`` and shown again. The checks read the
+books and registers; they never change them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from disburse.audit import checks_money as money
+from disburse.audit import checks_payments as payments
+from disburse.audit import checks_people as people
+from disburse.audit.config import AuditConfig, load_config
+from disburse.audit.facts import Facts
+from disburse.audit.model import (
+    DISPOSITIONS,
+    STATUS_CHANGED,
+    STATUS_NEW,
+    STATUS_REVIEWED,
+    AnomalyReport,
+    Check,
+    Finding,
+    Review,
+    ShownFinding,
+)
 from disburse.audit.tables import FindingReviewRow
-from disburse.foundation.dates import as_date_or_none
+from disburse.foundation.actors import require_user
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.frames import query_frame as _frame
-from disburse.foundation.masking import mask_identifier
-from disburse.foundation.money import format_yuan
 
-CONFIG_PATH = Path(__file__).with_name("config.yaml")
 FINDINGS_PER_CHECK_MAX = 10_000  # a check that finds more is reporting a systemic problem; the count says so
+NOTE_LENGTH_MAX = 2_000
+
+CHECKS: tuple[Check, ...] = (
+    Check("A01", "money_idle", "资金闲置超期",
+          "应付到户的款项、已到账的电费结算或专项资金，超过规定天数（默认 365 天）仍未拨付。光伏收益不得在村级账户闲置。",
+          money.money_idle),
+    Check("A02", "equal_split", "收益简单平均分配",
+          "光伏、分红等收益资金按户等额发放，而发放依据（份额、标准）并不相同或根本没有依据。光伏收益严禁简单平均分配。",
+          money.equal_split),
+    Check("A03", "copied_list", "套用名单",
+          "一份发放名单中成批的行（同一人或同一卡号、同一金额）与另一项目同期或以前的名单相同，名单系照抄而来。",
+          people.copied_list),
+    Check("A04", "too_many_in_household", "一户多人超员",
+          "按人发放的补助，一户领取的人数超过户籍登记的在世人口；或按人计算、发到户的金额所需人数超过在册人口。",
+          people.too_many_in_household),
+    Check("A05", "incompatible_programmes", "互斥项目重复享受",
+          "配置为互斥的两个项目（如生态护林员与公益岗位）在同一期发给了同一人或同一户。",
+          people.incompatible_programmes),
+    Check("A06", "paid_twice", "重复发放",
+          "同一人或同一户、同一项目、同一所属期的待遇，在两次分配或两份名单中重复发放；更正后的分配与另一所属期的结算不算重复。",
+          people.paid_twice),
+    Check("A07", "dividend_below_floor", "分红低于保底",
+          "拨改股分红规则的保底比例低于合同约定；或合作社应补的保底差额超过规定天数仍未收回。",
+          money.dividend_below_floor),
+    Check("A08", "settlement_mismatch", "收益分配与结算不符",
+          "某电站某期分配出去的金额（含名单外另发的）不等于电费结算金额减去运维、租金、保险等扣除。",
+          money.settlement_mismatch),
+    Check("A09", "station_no_output", "无发电量仍分配收益",
+          "电站结算单上网电量为零，却有收益分配到户到村。",
+          money.station_no_output),
+    Check("A10", "wages_clawed_back", "公益岗位工资回流",
+          "公益岗位（护林员等）工资到账后若干天内，相同或相近金额从领取人的账户转入村集体或干部账户。",
+          payments.wages_clawed_back),
+    Check("A11", "just_under_threshold", "化整为零规避审批",
+          "短时间内多个批次、或对同一收款人的多笔付款，金额都略低于审批限额。",
+          payments.just_under_threshold),
+    Check("A12", "payee_not_beneficiary", "收款人非受益人",
+          "实际收款的银行卡登记在户外他人名下；大额付款前不久刚更换银行卡；经改卡得到的账户又收取其他户的款项。",
+          payments.payee_not_beneficiary),
+    Check("A13", "paid_after_death", "向已故人员发放",
+          "按付款日的户籍信息，受益人在所属期开始前已死亡仍获发放；所属期结束后、付款前死亡的另列一类。",
+          people.paid_after_death),
+    Check("A14", "paid_after_exit", "退出后仍发放",
+          "脱贫即停发的项目，在退出之后的所属期仍发放；或期中退出而分配时尚未登记退出、未按比例折算。",
+          people.paid_after_exit),
+    Check("A15", "person_in_two_households", "一人多户",
+          "同一身份证号在同一期户籍中登记于两户；或按人发放的补助经由此人不属于的户发放（有日期的迁移除外）。",
+          people.person_in_two_households),
+    Check("A16", "shared_bank_account", "一卡多户",
+          "同一银行账户实际收取了两户及以上的款项（同一户内共用一卡不算）。",
+          payments.shared_bank_account),
+    Check("A17", "account_name_mismatch", "户名不符",
+          "银行实际入账的户名既不是户主也不是受益人本人。",
+          payments.account_name_mismatch),
+    Check("A18", "above_norm", "金额异常偏高",
+          "按标准发放的项目中，个别金额超过该项目中位数若干倍且超过下限；按份额分配的光伏、分红和按票据报销的医疗补助不在此列。",
+          people.above_norm),
+    Check("A19", "pv_household_share", "光伏收益到户比例过高",
+          "村级光伏电站可分配收益直接分到户的比例超过上限；收益应主要用于公益岗位、小型公益事业和奖励补助。",
+          money.pv_household_share),
+)  # fmt: skip
+CHECKS_BY_ID = {check.check_id: check for check in CHECKS}
+CHECKS_BY_CODE = {check.code: check for check in CHECKS}
 
 
-class AuditConfig(BaseModel):
-    """Thresholds of the checks (audit/config.yaml)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    idle_payable_days: int = Field(90, ge=1)
-    norm_multiple: int = Field(5, ge=2)
-    norm_amount_floor_yuan: int = Field(1000, ge=0)
-    pv_household_share_max_percent: int = Field(70, ge=0, le=100)
+def check_named(name: str) -> Check:
+    """A check by its id (``paid_twice``) or code (``A06``)."""
+    found = CHECKS_BY_ID.get(name) or CHECKS_BY_CODE.get(name.upper())
+    if found is None:
+        raise DisburseError(f"no check {name!r}; the checks are {', '.join(CHECKS_BY_ID)}")
+    return found
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One anomaly: its stable id, the check that found it, a sentence, and its evidence."""
-
-    finding_id: str
-    check: str
-    summary: str
-    evidence: dict[str, object]
-
-
-def load_config(path: Path | None = None) -> AuditConfig:
-    source = Path(path or CONFIG_PATH)
-    data = yaml.safe_load(source.read_text(encoding="utf-8")) if source.exists() else {}
-    return AuditConfig(**(data or {}))
-
-
-def finding_id(check: str, keys: tuple) -> str:
-    """``F-`` + 16 hex digits of the SHA-256 of the check and the keys that identify what it
-    found: the same finding gets the same id on every run, so a review stays attached to it."""
-    digest = hashlib.sha256(json.dumps([check, *map(str, keys)], ensure_ascii=False).encode()).hexdigest()[:16]
-    return f"F-{digest}"
-
-
-def _finding(check: str, keys: tuple, summary: str, evidence: dict[str, object]) -> Finding:
-    return Finding(finding_id(check, keys), check, summary, evidence)
-
-
-def _period_filter(column: str, period: str | None) -> str:
-    return f" AND {column} = :period" if period else ""
-
-
-def _instruction_period(period: str | None) -> str:
-    """An instruction belongs to the periods of the payables it pays."""
-    if not period:
-        return ""
-    return (
-        " AND EXISTS (SELECT 1 FROM instruction_payables l JOIN payables p ON p.id = l.payable_id"
-        " WHERE l.instruction_id = i.id AND p.period = :period)"
-    )
-
-
-# ------------------------------------------------------------------------------------ checks
-def paid_after_death(session: Session, period: str | None, config: AuditConfig) -> list[Finding]:
-    """A payment to a person (or to a household whose card holder, the head) who had died before
-    the payment date (the bank's settlement date, else the export date)."""
-    deaths = _frame(
-        session,
-        "SELECT id_number, max(died_on) AS died_on FROM person_versions WHERE died_on IS NOT NULL GROUP BY id_number",
-    )
-    if deaths.empty:
-        return []
-    payments = _frame(
-        session,
-        f"""
-        SELECT i.payment_reference, i.payee_type, i.payee_id, i.household_id, i.account_no, i.account_name, i.amount_fen,
-               i.status, coalesce(i.settled_on, b.exported_at) AS paid_on, i.programmes,
-               (SELECT h.head_id_number FROM household_versions h WHERE h.household_id = i.household_id
-                 ORDER BY h.valid_from_import DESC LIMIT 1) AS head_id_number
-          FROM payment_instructions i JOIN payment_batches b ON b.id = i.batch_id
-         WHERE i.status IN ('exported', 'success'){_instruction_period(period)}
-    """,
-        period=period,
-    )
-    if payments.empty:
-        return []
-    died = dict(zip(deaths["id_number"], deaths["died_on"].map(as_date_or_none)))
-    findings = []
-    for row in payments.to_dict("records"):
-        person = row["payee_id"] if row["payee_type"] == "person" else row["head_id_number"]
-        death, paid_on = died.get(person), as_date_or_none(row["paid_on"])
-        if death is not None and paid_on is not None and death < paid_on:
-            findings.append(
-                _finding(
-                    "paid_after_death",
-                    (row["payment_reference"],),
-                    f"{row['payment_reference']} paid on {paid_on} to {row['account_name']}, who died on {death}",
-                    {**row, "died_on": death, "person": person},
-                )
-            )
-    return findings
-
-
-def person_in_two_households(session: Session, period: str | None, config: AuditConfig) -> list[Finding]:
-    """One resident ID in two households in the same snapshot, or one person-based benefit paid
-    to one person through two households in one period."""
-    findings = []
-    same_time = _frame(
-        session,
-        """
-        SELECT a.id_number, a.household_id AS household_a, b.household_id AS household_b, a.valid_from_import AS import_a
-          FROM person_versions a JOIN person_versions b
-            ON a.id_number = b.id_number AND a.household_id < b.household_id
-           AND a.valid_from_import < coalesce(b.valid_to_import, 9223372036854775807)
-           AND b.valid_from_import < coalesce(a.valid_to_import, 9223372036854775807)
-    """,
-    )
-    for row in same_time.to_dict("records"):
-        findings.append(
-            _finding(
-                "person_in_two_households",
-                (row["id_number"], row["household_a"], row["household_b"]),
-                f"{mask_identifier(row['id_number'])} is registered in {row['household_a']} and {row['household_b']} at once",
-                row,
-            )
+def newest_reviews(session: Session) -> dict[str, Review]:
+    """The newest review of every reviewed finding."""
+    reviews: dict[str, Review] = {}
+    for row in session.scalars(select(FindingReviewRow).order_by(FindingReviewRow.id)):
+        reviews[row.finding_id] = Review(
+            row.finding_id,
+            row.check_name,
+            row.disposition,
+            row.note,
+            row.evidence_digest,
+            row.reviewed_by,
+            row.reviewed_at,
         )
-    through_two = _frame(
-        session,
-        f"""
-        SELECT l.payee_id AS id_number, r.rule_name AS programme, r.period, count(DISTINCT l.household_id) AS households,
-               min(l.household_id) AS household_a, max(l.household_id) AS household_b
-          FROM allocation_lines l JOIN allocation_runs r ON r.id = l.run_id
-         WHERE l.payee_type = 'person' AND r.status IN ('posted', 'superseded'){_period_filter("r.period", period)}
-         GROUP BY l.payee_id, r.rule_name, r.period HAVING count(DISTINCT l.household_id) > 1
-    """,
-        period=period,
-    )
-    for row in through_two.to_dict("records"):
-        findings.append(
-            _finding(
-                "person_in_two_households",
-                (row["id_number"], row["programme"], row["period"]),
-                f"{mask_identifier(row['id_number'])} received {row['programme']} {row['period']} through {row['households']} households",
-                row,
-            )
-        )
-    return findings
+    return reviews
 
 
-def shared_bank_account(session: Session, period: str | None, config: AuditConfig) -> list[Finding]:
-    """One bank account receiving for several households (a card held by someone else)."""
-    rows = _frame(
-        session,
-        f"""
-        SELECT account_no, count(DISTINCT household_id) AS households, min(household_id) AS first_household,
-               max(household_id) AS last_household, sum(amount_fen) AS amount_fen
-          FROM payables WHERE household_id IS NOT NULL AND account_no IS NOT NULL{_period_filter("period", period)}
-         GROUP BY account_no HAVING count(DISTINCT household_id) > 1
-    """,
-        period=period,
-    )
-    return [
-        _finding(
-            "shared_bank_account",
-            (row["account_no"],),
-            f"account {mask_identifier(row['account_no'])} receives for {row['households']} households ({row['first_household']} … {row['last_household']})",
-            row,
-        )
-        for row in rows.to_dict("records")
-    ]
-
-
-def account_name_mismatch(session: Session, period: str | None, config: AuditConfig) -> list[Finding]:
-    """A payment whose account name differs from the head's name (household benefits) or the
-    person's name (person benefits) in the newest register."""
-    rows = _frame(
-        session,
-        f"""
-        SELECT i.payment_reference, i.payee_type, i.payee_id, i.household_id, i.account_no, i.account_name,
-               (SELECT h.head_name FROM household_versions h WHERE h.household_id = i.household_id
-                 ORDER BY h.valid_from_import DESC LIMIT 1) AS head_name,
-               (SELECT p.name FROM person_versions p WHERE p.id_number = i.payee_id
-                 ORDER BY p.valid_from_import DESC LIMIT 1) AS person_name
-          FROM payment_instructions i WHERE i.status <> 'cancelled'{_instruction_period(period)}
-    """,
-        period=period,
-    )
-    findings = []
-    for row in rows.to_dict("records"):
-        # A person-based benefit goes to the person's own card, or to the head's when the person
-        # has none: either holder's name is right; anything else is not.
-        holders = {row["head_name"]} | ({row["person_name"]} if row["payee_type"] == "person" else set())
-        holders.discard(None)
-        if holders and row["account_name"] and row["account_name"] not in holders:
-            findings.append(
-                _finding(
-                    "account_name_mismatch",
-                    (row["payment_reference"],),
-                    f"{row['payment_reference']}: account name {row['account_name']} is not the register's "
-                    f"{' or '.join(sorted(holders))}",
-                    row,
-                )
-            )
-    return findings
-
-
-def paid_twice(session: Session, period: str | None, config: AuditConfig) -> list[Finding]:
-    """The same benefit for the same payee and period paid twice: in two live runs, or one
-    payable settled by two successful payments."""
-    findings = []
-    twice_in_runs = _frame(
-        session,
-        f"""
-        SELECT l.payee_id, l.component, r.rule_name AS programme, r.period, count(DISTINCT r.id) AS runs, sum(l.amount_fen) AS amount_fen
-          FROM allocation_lines l JOIN allocation_runs r ON r.id = l.run_id
-         WHERE r.status = 'posted' AND r.supersedes_run_id IS NULL AND l.payee_type IN ('household', 'person'){_period_filter("r.period", period)}
-           AND l.component NOT LIKE '%deduction%'
-         GROUP BY l.payee_id, l.component, r.rule_name, r.period HAVING count(DISTINCT r.id) > 1
-    """,
-        period=period,
-    )
-    for row in twice_in_runs.to_dict("records"):
-        findings.append(
-            _finding(
-                "paid_twice",
-                (row["payee_id"], row["programme"], row["period"], row["component"]),
-                f"{row['payee_id']} has {row['programme']} {row['period']} in {row['runs']} posted runs",
-                row,
-            )
-        )
-    twice_paid = _frame(
-        session,
-        """
-        SELECT p.id AS payable_id, p.payee_id, p.programme, p.period, count(*) AS payments
-          FROM instruction_payables l JOIN payment_instructions i ON i.id = l.instruction_id JOIN payables p ON p.id = l.payable_id
-         WHERE i.status = 'success' GROUP BY p.id, p.payee_id, p.programme, p.period HAVING count(*) > 1
-    """,
-    )
-    for row in twice_paid.to_dict("records"):
-        findings.append(
-            _finding(
-                "paid_twice",
-                ("payable", row["payable_id"]),
-                f"payable {row['payable_id']} ({row['payee_id']} {row['programme']} {row['period']}) was paid {row['payments']} times",
-                row,
-            )
-        )
-    return findings
-
-
-def paid_after_exit(session: Session, period: str | None, config: AuditConfig) -> list[Finding]:
-    """A household paid by a stop-on-exit rule for a period that began after it exited."""
-    runs = _frame(
-        session,
-        f"SELECT id, rule_text, rule_name, period FROM allocation_runs WHERE status IN ('posted', 'superseded'){_period_filter('period', period)}",
-        period=period,
-    )
-    findings = []
-    exits = _frame(
-        session,
-        "SELECT household_id, max(exited_on) AS exited_on FROM household_versions WHERE exited_on IS NOT NULL GROUP BY household_id",
-    )
-    exited = dict(zip(exits["household_id"], exits["exited_on"].map(as_date_or_none))) if len(exits) else {}
-    for run in runs.to_dict("records"):
-        rule = yaml.safe_load(run["rule_text"]) or {}
-        if not rule.get("stop_on_exit"):
-            continue
-        period_start = dt.date(int(run["period"][:4]), int(run["period"][5:]), 1)
-        lines = _frame(
-            session,
-            "SELECT household_id, sum(amount_fen) AS amount_fen FROM allocation_lines WHERE run_id = :run AND payee_type = 'household' GROUP BY household_id",
-            run=run["id"],
-        )
-        for line in lines.to_dict("records"):
-            exit_date = exited.get(line["household_id"])
-            if exit_date is not None and exit_date < period_start and line["amount_fen"] > 0:
-                findings.append(
-                    _finding(
-                        "paid_after_exit",
-                        (run["id"], line["household_id"]),
-                        f"{line['household_id']} exited on {exit_date} but run {run['id']} ({run['rule_name']}) pays it for {run['period']}",
-                        {**line, "run_id": run["id"], "exited_on": exit_date},
-                    )
-                )
-    return findings
-
-
-def above_norm(session: Session, period: str | None, config: AuditConfig) -> list[Finding]:
-    """Amounts far above their programme's norm: more than N times the programme's median line
-    and above a floor (so a few yuan above a tiny median is not a finding)."""
-    lines = _frame(
-        session,
-        f"""
-        SELECT r.rule_name AS programme, r.period, l.run_id, l.payee_id, l.household_id, l.component, l.amount_fen
-          FROM allocation_lines l JOIN allocation_runs r ON r.id = l.run_id
-         WHERE r.status IN ('posted', 'superseded') AND l.payee_type IN ('household', 'person'){_period_filter("r.period", period)}
-    """,
-        period=period,
-    )
-    if lines.empty:
-        return []
-    medians = lines.groupby(["programme", "component"])["amount_fen"].transform("median")
-    floor_fen = config.norm_amount_floor_yuan * 100
-    flagged = lines[(lines["amount_fen"] > medians * config.norm_multiple) & (lines["amount_fen"] > floor_fen)]
-    return [
-        _finding(
-            "above_norm",
-            (row["run_id"], row["payee_id"], row["component"]),
-            f"{row['payee_id']} gets {format_yuan(int(row['amount_fen']))} yuan of {row['programme']}, over {config.norm_multiple}x the median",
-            {**row, "median_fen": int(median)},
-        )
-        for row, median in zip(flagged.to_dict("records"), medians[flagged.index])
-    ]
-
-
-def idle_payables(
-    session: Session, period: str | None, config: AuditConfig, today: dt.date | None = None
-) -> list[Finding]:
-    """Payables unpaid for more than the configured number of days (funds left idle)."""
-    cutoff = dt.datetime.combine((today or dt.date.today()) - dt.timedelta(days=config.idle_payable_days), dt.time())
-    rows = _frame(
-        session,
-        f"""
-        SELECT p.id AS payable_id, p.payee_id, p.household_id, p.programme, p.period, p.amount_fen, p.created_at
-          FROM payables p
-         WHERE p.amount_fen > 0 AND p.created_at < :cutoff{_period_filter("p.period", period)}
-           AND NOT EXISTS (SELECT 1 FROM instruction_payables l JOIN payment_instructions i ON i.id = l.instruction_id
-                            WHERE l.payable_id = p.id AND i.status = 'success')
-    """,
-        cutoff=cutoff,
-        period=period,
-    )
-    return [
-        _finding(
-            "idle_payables",
-            (row["payable_id"],),
-            f"payable {row['payable_id']} ({row['payee_id']} {row['programme']} {row['period']}) unpaid since {as_date_or_none(row['created_at'])}",
-            row,
-        )
-        for row in rows.to_dict("records")
-    ]
-
-
-def pv_household_share(session: Session, period: str | None, config: AuditConfig) -> list[Finding]:
-    """Village-station PV revenue paid out as unconditional household payouts above the share the
-    configuration allows (it should go mainly to public-welfare jobs, works and targeted grants)."""
-    runs = _frame(
-        session,
-        f"SELECT id, rule_name, period, summary_json FROM allocation_runs WHERE rule_kind = 'pv_revenue' AND status IN ('posted', 'superseded'){_period_filter('period', period)}",
-        period=period,
-    )
-    findings = []
-    for run in runs.to_dict("records"):
-        summary = json.loads(run["summary_json"])
-        distributable = int(summary.get("distributable_fen", 0))
-        households = int(summary.get("part_households_fen", 0))
-        if distributable > 0 and households * 100 > distributable * config.pv_household_share_max_percent:
-            share_bps = households * 10_000 // distributable
-            findings.append(
-                _finding(
-                    "pv_household_share",
-                    (run["id"],),
-                    f"run {run['id']} ({run['rule_name']} {run['period']}) pays {share_bps // 100}.{share_bps % 100:02d}% "
-                    f"of the distributable revenue to households, above {config.pv_household_share_max_percent}%",
-                    {"run_id": run["id"], "distributable_fen": distributable, "households_fen": households},
-                )
-            )
-    return findings
-
-
-CHECKS: dict[str, Callable[..., list[Finding]]] = {
-    "paid_after_death": paid_after_death,
-    "person_in_two_households": person_in_two_households,
-    "shared_bank_account": shared_bank_account,
-    "account_name_mismatch": account_name_mismatch,
-    "paid_twice": paid_twice,
-    "paid_after_exit": paid_after_exit,
-    "above_norm": above_norm,
-    "idle_payables": idle_payables,
-    "pv_household_share": pv_household_share,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class AnomalyReport:
-    """Unreviewed findings per check, and how many reviewed ones were left out."""
-
-    findings: dict[str, list[Finding]]
-    reviewed_hidden: int
-    truncated: dict[str, int]
+def review_state(finding: Finding, review: Review | None) -> str:
+    """new, reviewed (the newest review saw this evidence, or predates digests) or changed."""
+    if review is None:
+        return STATUS_NEW
+    if review.evidence_digest is None or review.evidence_digest == finding.evidence_digest:
+        return STATUS_REVIEWED
+    return STATUS_CHANGED
 
 
 def run_checks(
-    session: Session, period: str | None = None, *, config: AuditConfig | None = None, today: dt.date | None = None
+    session: Session,
+    period: str | None = None,
+    *,
+    config: AuditConfig | None = None,
+    today: dt.date | None = None,
+    only: tuple[str, ...] = (),
 ) -> AnomalyReport:
+    """Run the checks (``only``: these ids or codes) on the books as they are on ``today``;
+    ``period`` keeps findings whose evidence touches that period (YYYY-MM). Every finding comes
+    with its review state."""
     config = config or load_config()
-    reviewed = set(session.scalars(select(FindingReviewRow.finding_id)).all())
-    findings: dict[str, list[Finding]] = {}
+    today = today or dt.date.today()
+    facts = Facts(session, today)
+    reviews = newest_reviews(session)
+    chosen = [check_named(name) for name in only] if only else list(CHECKS)
+    findings: dict[str, list[ShownFinding]] = {}
     truncated: dict[str, int] = {}
-    hidden = 0
-    for name, check in CHECKS.items():
-        found = check(session, period, config, today) if name == "idle_payables" else check(session, period, config)
-        kept = [finding for finding in found if finding.finding_id not in reviewed]
-        hidden += len(found) - len(kept)
-        if len(kept) > FINDINGS_PER_CHECK_MAX:
-            truncated[name] = len(kept)
-            kept = kept[:FINDINGS_PER_CHECK_MAX]
-        findings[name] = kept
-    return AnomalyReport(findings, hidden, truncated)
-
-
-def review_finding(session: Session, finding_id: str, note: str, user: str, *, period: str | None = None) -> str:
-    """Mark a finding reviewed; it must be one the checks currently find."""
-    if not note.strip():
-        raise DisburseError("a review needs a note saying what was found (--note)")
-    existing = session.get(FindingReviewRow, finding_id)
-    if existing is not None:
-        return f"{finding_id} was already reviewed by {existing.reviewed_by}; nothing changed"
-    report = run_checks(session, period)
-    match = next(
-        (finding for found in report.findings.values() for finding in found if finding.finding_id == finding_id), None
-    )
-    if match is None:
-        raise DisburseError(f"{finding_id} is not a current finding; `disburse audit anomalies` lists them")
-    session.execute(
-        insert(FindingReviewRow).values(finding_id=finding_id, check_name=match.check, note=note, reviewed_by=user)
-    )
-    return f"{finding_id} ({match.check}) marked reviewed by {user}"
-
-
-def write_findings(report: AnomalyReport, path: Path) -> list[Path]:
-    """Every finding with its evidence: one sheet of findings, personal numbers masked."""
-    from disburse.foundation.masking import mask_identifier
-    from disburse.foundation.workbook import Sheet, write_workbook
-
-    def shown(key: str, value: object) -> str:
-        if value is None:
-            return ""
-        if key in ("account_no", "id_number", "person", "head_id_number") or (
-            key == "payee_id" and len(str(value)) == 18
-        ):
-            return mask_identifier(str(value)) or ""
-        return str(value)
-
-    rows = [
-        [
-            finding.finding_id,
-            finding.check,
-            finding.summary,
-            "; ".join(f"{key}={shown(key, value)}" for key, value in finding.evidence.items()),
+    for check in chosen:
+        found = sorted(check.run(check, facts, config), key=lambda finding: finding.finding_id)
+        if period:
+            found = [finding for finding in found if _touches(finding, period)]
+        if len(found) > FINDINGS_PER_CHECK_MAX:
+            truncated[check.check_id] = len(found)
+            found = found[:FINDINGS_PER_CHECK_MAX]
+        findings[check.check_id] = [
+            ShownFinding(
+                finding, review_state(finding, reviews.get(finding.finding_id)), reviews.get(finding.finding_id)
+            )
+            for finding in found
         ]
-        for findings in report.findings.values()
-        for finding in findings
+    return AnomalyReport(tuple(chosen), findings, truncated, today)
+
+
+def _touches(finding: Finding, period: str) -> bool:
+    return (
+        any((row.on is not None and f"{row.on:%Y-%m}" == period) or period in row.note for row in finding.rows)
+        or period in finding.summary
+    )
+
+
+def review_finding(
+    session: Session,
+    finding_id: str,
+    disposition: str,
+    note: str,
+    user: str,
+    *,
+    config: AuditConfig | None = None,
+    today: dt.date | None = None,
+) -> str:
+    """Record a review of a finding the checks find now: its disposition, a note, the reviewer
+    and the evidence as it stands. The same review again (same disposition and evidence)
+    changes nothing; a new disposition or changed evidence adds a review to the history."""
+    user = require_user(user)
+    if disposition not in DISPOSITIONS:
+        raise DisburseError(f"disposition {disposition!r} must be one of {', '.join(DISPOSITIONS)}")
+    note = (note or "").strip()
+    if not note:
+        raise DisburseError("a review needs a note saying what was found and decided (--note)")
+    if len(note) > NOTE_LENGTH_MAX:
+        raise DisburseError(f"the note is {len(note):,} characters; at most {NOTE_LENGTH_MAX:,}")
+    code = finding_id.split("-", 1)[0]
+    if code not in CHECKS_BY_CODE:
+        raise DisburseError(
+            f"{finding_id!r} is not a finding id (A01-… to A19-…); `disburse audit anomalies` lists them"
+        )
+    report = run_checks(session, config=config, today=today, only=(code,))
+    shown = next(
+        (item for item in report.findings[CHECKS_BY_CODE[code].check_id] if item.finding.finding_id == finding_id), None
+    )
+    if shown is None:
+        raise DisburseError(f"{finding_id} is not a current finding; `disburse audit anomalies --all` lists them")
+    finding = shown.finding
+    if shown.review is not None and shown.status == STATUS_REVIEWED and shown.review.disposition == disposition:
+        return f"{finding_id} was already reviewed {disposition} by {shown.review.reviewed_by} on this evidence; nothing changed"
+    session.execute(
+        insert(FindingReviewRow).values(
+            finding_id=finding_id,
+            check_name=finding.check,
+            disposition=disposition,
+            note=note,
+            evidence_digest=finding.evidence_digest,
+            evidence=finding.evidence_json(),
+            reviewed_by=user,
+        )
+    )
+    again = " (the evidence changed since the last review)" if shown.status == STATUS_CHANGED else ""
+    return f"{finding_id} ({finding.check}) reviewed {disposition} by {user}{again}"
+
+
+def review_history(session: Session, finding_id: str | None = None) -> list[Review]:
+    """Every review (of one finding, or all), oldest first."""
+    statement = select(FindingReviewRow).order_by(FindingReviewRow.id)
+    if finding_id is not None:
+        statement = statement.where(FindingReviewRow.finding_id == finding_id)
+    return [
+        Review(
+            row.finding_id,
+            row.check_name,
+            row.disposition,
+            row.note,
+            row.evidence_digest,
+            row.reviewed_by,
+            row.reviewed_at,
+        )
+        for row in session.scalars(statement)
     ]
-    return write_workbook(Path(path), [Sheet("发现", "异常检查", ("编号", "检查", "说明", "证据"), rows)])
+
+
+def write_findings(report: AnomalyReport, path: Path, *, include_reviewed: bool = True) -> list[Path]:
+    """The findings workbook (see ``audit.workbook``)."""
+    from disburse.audit.workbook import write_findings_workbook
+
+    return write_findings_workbook(report, Path(path), include_reviewed=include_reviewed)
+
+
+__all__ = [
+    "CHECKS",
+    "AnomalyReport",
+    "Finding",
+    "check_named",
+    "review_finding",
+    "review_history",
+    "run_checks",
+    "write_findings",
+]

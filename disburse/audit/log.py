@@ -9,17 +9,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from disburse.audit.tables import AuditLogRow, utc_now
+from disburse.foundation.errors import DisburseError
 from disburse.foundation.files import file_sha256
+from disburse.foundation.masking import mask_identifier
 
 MESSAGE_LENGTH_MAX = 2_000
+DRY_RUN_OPTION = "--dry-run"
+ENTRIES_MAX = 10_000
 # Files larger than this are identified by size and modification time instead of a full hash,
 # so logging never costs more than the command itself on a province-sized import.
 HASHED_FILE_BYTES_MAX = 2 * 1024**3
@@ -39,6 +44,12 @@ class AuditEntry:
     message: str
     arguments: list[str]
     input_hashes: dict[str, str]
+    dry_run: bool = False
+
+    @property
+    def mode(self) -> str:
+        """``dry run`` (checked and counted, nothing written) or ``change``."""
+        return "dry run" if self.dry_run else "change"
 
 
 def file_hashes(arguments: Sequence[str]) -> dict[str, str]:
@@ -82,18 +93,51 @@ def record_command(
             exit_code=exit_code,
             message=message[:MESSAGE_LENGTH_MAX],
             input_hashes=json.dumps(input_hashes, ensure_ascii=False),
+            dry_run=is_dry_run(arguments),
         )
     )
 
 
+def is_dry_run(arguments: Sequence[str]) -> bool:
+    """A command run with --dry-run checks and counts but writes nothing: the log says so."""
+    return any(argument == DRY_RUN_OPTION or argument.startswith(DRY_RUN_OPTION + "=true") for argument in arguments)
+
+
 def audit_entries(
-    session: Session, *, since: dt.date | None = None, user: str | None = None, limit: int = 200
+    session: Session,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    user: str | None = None,
+    command: str | None = None,
+    outcome: str | None = None,
+    dry_run: bool | None = None,
+    limit: int = 200,
 ) -> list[AuditEntry]:
+    """The newest ``limit`` entries (shown oldest first) that pass every filter given: started on
+    or after ``since`` and on or before ``until`` (UTC dates), by ``user``, of a command starting
+    with ``command`` (``payout`` or ``payout fix-account``), with ``outcome``, dry runs only
+    (``dry_run=True``) or changes only (``False``)."""
+    if not 1 <= limit <= ENTRIES_MAX:
+        raise DisburseError(f"--limit must be between 1 and {ENTRIES_MAX:,}, not {limit:,}")
+    if since is not None and until is not None and until < since:
+        raise DisburseError(f"--until {until} is before --since {since}")
     statement = select(AuditLogRow).order_by(AuditLogRow.id.desc()).limit(limit)
     if since is not None:
         statement = statement.where(AuditLogRow.started_at >= dt.datetime.combine(since, dt.time()))
+    if until is not None:
+        statement = statement.where(
+            AuditLogRow.started_at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time())
+        )
     if user is not None:
         statement = statement.where(AuditLogRow.user == user)
+    if command is not None:
+        words = " ".join(command.split())
+        statement = statement.where(or_(AuditLogRow.command == words, AuditLogRow.command.startswith(words + " ")))
+    if outcome is not None:
+        statement = statement.where(AuditLogRow.outcome == outcome)
+    if dry_run is not None:
+        statement = statement.where(AuditLogRow.dry_run == dry_run)
     return [
         AuditEntry(
             row.id,
@@ -106,9 +150,28 @@ def audit_entries(
             row.message,
             json.loads(row.arguments),
             json.loads(row.input_hashes),
+            bool(row.dry_run),
         )
         for row in session.scalars(statement)
     ][::-1]
+
+
+PERSONAL_NUMBER = re.compile(r"^(\d{17}[\dXx]|\d{17,30})$")
+
+
+def shown_arguments(arguments: Sequence[str], command: str) -> str:
+    """The arguments as typed, after the command's words, with resident IDs and card numbers
+    masked (a household id of 16 digits stays as it is)."""
+    words = command.split()
+    rest = list(arguments[len(words) :]) if list(arguments[: len(words)]) == words else list(arguments)
+    shown = []
+    for argument in rest:
+        name, equals, value = (
+            argument.partition("=") if argument.startswith("--") and "=" in argument else ("", "", argument)
+        )
+        masked = mask_identifier(value) if PERSONAL_NUMBER.match(value) else value
+        shown.append(f"{name}{equals}{masked}" if equals else str(masked))
+    return " ".join(shown)
 
 
 def acting_user(arguments: Sequence[str]) -> str | None:

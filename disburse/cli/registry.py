@@ -347,12 +347,24 @@ def generate_county_command(
     seed: int = typer.Option(..., "--seed", help="the same seed gives the same files"),
     out: Path = typer.Option(..., "--out", help="directory to write into"),
     messy: bool = typer.Option(False, "--messy", help="GBK CSV and .xlsx with preambles and padded cells"),
+    seed_anomalies: Optional[Path] = typer.Option(
+        None,
+        "--seed-anomalies",
+        help="plant the anomalies and near-misses this plan turns on (YAML; see docs/audit-checks.md) and write "
+        "anomalies.json; `disburse audit build-month OUT` then builds the month's books",
+    ),
 ) -> None:
     """Write a synthetic county: register snapshots, assets, shares, settlements, subsidy sheets."""
     from disburse.dev.generator import generate_county
 
+    if seed_anomalies is not None and messy:
+        raise DisburseError("--seed-anomalies plants into the clean files: leave out --messy")
     try:
         county = generate_county(out, households, seed, messy)
+        if seed_anomalies is not None:
+            from disburse.dev.generator.seeding import seed_county
+
+            manifest = seed_county(out, seed, seed_anomalies)
     except (TypeError, ValueError) as error:  # the generator's refusal of its arguments
         raise DisburseError(str(error)) from None
     console.print(
@@ -362,6 +374,13 @@ def generate_county_command(
     )
     for path in county.paths():
         console.print(f"  {escape(str(path))}", highlight=False)
+    if seed_anomalies is not None:
+        planted = json.loads(manifest.read_text(encoding="utf-8"))
+        console.print(
+            f"planted {len(planted['anomalies'])} anomalies and {len(planted['near_misses'])} near-misses: "
+            f"{escape(str(manifest))}",
+            highlight=False,
+        )
 
 
 __all__ = ["import_app", "assets_app", "registry_app", "generate_app", "ImportProblem"]

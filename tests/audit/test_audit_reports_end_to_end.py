@@ -15,7 +15,8 @@ from runs_setup import TODAY, county, import_county, pv_rule
 from sqlalchemy import select, text
 
 from disburse.allocations.runs import approve_run, calculate_run, post_run
-from disburse.audit.anomalies import AuditConfig, review_finding, run_checks
+from disburse.audit.anomalies import review_finding, run_checks
+from disburse.audit.config import AuditConfig
 from disburse.audit.tables import AuditLogRow
 from disburse.dev.demo.bank import write_return_file
 from disburse.foundation.db import transaction
@@ -103,7 +104,7 @@ def test_fund_trace_ties_from_settlements_to_households(paid) -> None:  # type: 
     )
 
 
-def test_anomalies_are_found_with_stable_ids_and_stay_gone_once_reviewed(paid) -> None:  # type: ignore[no-untyped-def]
+def test_anomalies_are_found_with_stable_ids_and_stay_reviewed(paid, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     engine, outcome, decided = paid
     with transaction(engine) as session:
         # Two unrelated households paid to one card: a card held by someone else.
@@ -128,26 +129,44 @@ def test_anomalies_are_found_with_stable_ids_and_stay_gone_once_reviewed(paid) -
             ),
         )
     with transaction(engine) as session:
+        unpaid = run_checks(session, today=TODAY, only=("shared_bank_account",))
+        prepared = prepare_batch(session, "COUNTY", "carol", programme="手工补发", today=PAY_DAY)
+        approve_batch(session, prepared.batch_reference, "dave")
+        export_batch(session, prepared.batch_reference, "generic", tmp_path / "extra.csv", "carol", today=PAY_DAY)
+        instructions = batch_instructions(session, batch_by_reference(session, prepared.batch_reference).id)
+    # Owed to one card is not yet paid to it: the check reads the account actually paid.
+    assert unpaid.findings["shared_bank_account"] == []
+    write_return_file(instructions, profile_by_name("generic"), tmp_path / "extra-return.csv", 0, 3)
+    with transaction(engine) as session:
+        apply_return_file(session, tmp_path / "extra-return.csv", "generic", "carol", on=PAY_DAY)
+    strict = AuditConfig.model_validate({"pv_household_share": {"max_percent": 50}})
+    with transaction(engine) as session:
         first = run_checks(session, today=TODAY)
         again = run_checks(session, today=TODAY)
-        strict = run_checks(session, today=TODAY, config=AuditConfig(pv_household_share_max_percent=50))
-        idle = run_checks(session, today=TODAY + dt.timedelta(days=120))
+        tight = run_checks(session, today=TODAY, config=strict, only=("pv_household_share",))
+        idle = run_checks(session, today=TODAY + dt.timedelta(days=400), only=("money_idle",))
     shared = first.findings["shared_bank_account"]
-    assert len(shared) == 1 and "2 households" in shared[0].summary and "622848*********9999" in shared[0].summary
-    assert [f.finding_id for f in shared] == [f.finding_id for f in again.findings["shared_bank_account"]]
+    assert len(shared) == 1 and "2 households" in shared[0].finding.summary
+    assert "622848*********9999" in shared[0].finding.summary and "6228480099999999999" not in shared[0].finding.summary
+    assert [f.finding.finding_id for f in shared] == [
+        f.finding.finding_id for f in again.findings["shared_bank_account"]
+    ]
     # The example rule gives households 70% of the distributable revenue: fine at 70%, a finding at 50%.
-    assert first.findings["pv_household_share"] == [] and len(strict.findings["pv_household_share"]) == 1
-    # 120 days later every unpaid payable is idle: the two above and the failed payments.
-    unpaid = 2 + int((decided["status"] == "failure").sum())
-    assert len(idle.findings["idle_payables"]) >= unpaid
+    assert first.findings["pv_household_share"] == [] and len(tight.findings["pv_household_share"]) == 1
+    # 400 days later every payment that failed is money left idle (365 days by default).
+    failed = int((decided["status"] == "failure").sum())
+    assert failed and len([f for f in idle.findings["money_idle"] if f.finding.kind == "payable"]) >= failed
     with transaction(engine) as session:
-        message = review_finding(session, shared[0].finding_id, "两户为同一代理人，已核实", "auditor")
-    assert "marked reviewed" in message
+        message = review_finding(session, shared[0].finding.finding_id, "不属实", "两户为同一代理人，已核实", "auditor")
+        with pytest.raises(DisburseError, match="note"):
+            review_finding(session, shared[0].finding.finding_id, "属实", " ", "auditor")
+        with pytest.raises(DisburseError, match="disposition"):
+            review_finding(session, shared[0].finding.finding_id, "可疑", "note", "auditor")
+    assert "reviewed 不属实 by auditor" in message
     with transaction(engine) as session:
         after = run_checks(session, today=TODAY)
-        with pytest.raises(DisburseError, match="note"):
-            review_finding(session, shared[0].finding_id, " ", "auditor")
-    assert after.findings["shared_bank_account"] == [] and after.reviewed_hidden == 1
+    assert after.open_findings("shared_bank_account") == [] and after.reviewed_hidden == 1
+    assert after.findings["shared_bank_account"][0].review.disposition == "不属实"
 
 
 def test_audit_log_records_commands_and_refusals_with_input_hashes(database_url: str, engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
