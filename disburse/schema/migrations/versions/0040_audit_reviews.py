@@ -6,7 +6,7 @@ The old one-review-per-finding table is copied into the new one (no disposition,
 and dropped. The audit log gains a dry_run flag.
 
 Revision ID: 0040
-Revises: 0008
+Revises: 0070
 Create Date: 2026-12-02 02:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0040"
-down_revision = "0008"
+down_revision = "0070"
 branch_labels = None
 depends_on = None
 
