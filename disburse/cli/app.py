@@ -14,8 +14,8 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from disburse.cli import allocations, audit, demo, ledger, payouts, reconciliation, registry, reports
-from disburse.cli.common import error_console, state
+from disburse.cli import allocations, audit, demo, ledger, payouts, reconciliation, registry, reports, serve, users
+from disburse.cli.common import check_account, error_console, state
 from disburse.foundation.db import database_url
 from disburse.foundation.errors import DisburseError, ImportRefused
 
@@ -40,6 +40,8 @@ class DisburseGroup(TyperGroup):
         started_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         outcome, exit_code, message = "ok", 0, ""
         try:
+            if changes_state and command_path != "init":
+                check_account(command_path, arguments)
             return super().invoke(ctx)
         except DisburseError as error:
             outcome, exit_code, message = "refused", 1, str(error)
@@ -166,6 +168,8 @@ app.add_typer(reconciliation.reconcile_app, name="reconcile")
 app.add_typer(reports.report_app, name="report")
 app.add_typer(audit.audit_app, name="audit")
 app.command("demo")(demo.demo)
+app.add_typer(users.users_app, name="users")
+app.command("serve")(serve.serve)
 
 
 def main() -> None:

@@ -16,6 +16,8 @@ DEFAULT_DATABASE_URL = "sqlite:///disburse.db"
 DATABASE_ENVIRONMENT_VARIABLE = "DISBURSE_DB"
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 SQLITE_PAGE_SIZE_BYTES = 16_384
+# An execution option that marks a transaction as reading only (see ``read_transaction``).
+READ_ONLY_OPTION = "disburse_read_only"
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -55,7 +57,8 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_on_begin(connection) -> None:  # type: ignore[no-untyped-def]
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            reading = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+            connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -65,5 +68,18 @@ def make_engine(url: str) -> Engine:
 def transaction(engine: Engine) -> Iterator[Session]:
     """One atomic unit of work: everything inside commits together or not at all."""
     with Session(engine, expire_on_commit=False) as session:
+        with session.begin():
+            yield session
+
+
+@contextlib.contextmanager
+def read_transaction(engine: Engine) -> Iterator[Session]:
+    """A transaction that only reads. On SQLite a deferred BEGIN takes no write lock, so in WAL
+    mode it reads a consistent snapshot without waiting behind a writer (a page served while a
+    long import runs); on PostgreSQL the transaction is READ ONLY and refuses any write."""
+    options = {READ_ONLY_OPTION: True}
+    if not is_sqlite(engine):
+        options["postgresql_readonly"] = True
+    with Session(engine.execution_options(**options), expire_on_commit=False) as session:
         with session.begin():
             yield session
