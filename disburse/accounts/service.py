@@ -156,16 +156,17 @@ def change_own_password(session: Session, name: str, old_password: str, new_pass
     return f"the password of {row.name} was changed"
 
 
-def log_in(session: Session, name: str, password: str, now: dt.datetime | None = None) -> Account:
-    """The account when ``password`` is right; otherwise LoginRefused, counting the failure.
-    ``LOGIN_FAILURES_MAX`` failures in a row lock the account for ``LOCKOUT_MINUTES``."""
+def log_in(session: Session, name: str, password: str, now: dt.datetime | None = None) -> Account | LoginRefused:
+    """The account when ``password`` is right; otherwise the refusal, returned (not raised) so
+    the caller commits the counted failure. ``LOGIN_FAILURES_MAX`` failures in a row lock the
+    account for ``LOCKOUT_MINUTES``; a locked account is refused even the right password."""
     now = now or utc_now()
     row = session.scalar(select(UserAccountRow).where(UserAccountRow.name == name.strip()))
     if row is None:
         verify_password(None, password)  # the same time as a wrong password
-        raise LoginRefused("wrong account name or password")
+        return LoginRefused("wrong account name or password")
     if row.locked_until is not None and row.locked_until > now:
-        raise LoginRefused(
+        return LoginRefused(
             f"account {row.name} is locked after {LOGIN_FAILURES_MAX} wrong passwords until {row.locked_until:%Y-%m-%d %H:%M} UTC"
         )
     if not verify_password(row.password_hash, password):
@@ -173,12 +174,12 @@ def log_in(session: Session, name: str, password: str, now: dt.datetime | None =
         if row.failed_logins >= LOGIN_FAILURES_MAX:
             row.locked_until = now + dt.timedelta(minutes=LOCKOUT_MINUTES)
             row.failed_logins = 0
-            raise LoginRefused(
+            return LoginRefused(
                 f"wrong password {LOGIN_FAILURES_MAX} times in a row: account {row.name} is locked for {LOCKOUT_MINUTES} minutes"
             )
-        raise LoginRefused("wrong account name or password")
+        return LoginRefused("wrong account name or password")
     if not row.active:
-        raise LoginRefused(f"account {row.name} is disabled")
+        return LoginRefused(f"account {row.name} is disabled")
     row.failed_logins, row.locked_until, row.last_login_at = 0, None, now
     return _account(row)
 

@@ -265,8 +265,14 @@ def change(state: WebState, audit: AuditNote, work: Callable[[Session], T]) -> T
     try:
         with transaction(state.engine) as session:
             result = work(session)
-            message = str(getattr(result, "message", "") or (result if isinstance(result, str) else ""))
-            record(session, _with(audit, started_at=started, message=message[:2_000]))
+            refused = isinstance(result, DisburseError)  # a refusal whose traces must be kept (a failed login)
+            message = (
+                str(result)
+                if refused
+                else str(getattr(result, "message", "") or (result if isinstance(result, str) else ""))
+            )
+            outcome = {"outcome": "refused", "exit_code": 1} if refused else {}
+            record(session, _with(audit, started_at=started, message=message[:2_000], **outcome))
         return result
     except (DisburseError, ImportRefused, FileNotFoundError) as error:
         state.audit.put(_with(audit, started_at=started, outcome="refused", exit_code=1, message=str(error)[:2_000]))

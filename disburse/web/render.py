@@ -53,6 +53,11 @@ def masked(value: object, unmasked: bool = False) -> str:
     return mask_identifier(value, unmasked=unmasked) or ""
 
 
+def basename(value: object) -> str:
+    """The last part of a path: a page never shows the server's folders."""
+    return str(value or "").replace("\\", "/").rsplit("/", 1)[-1]
+
+
 def count(value: object) -> str:
     return f"{int(value):,}" if value is not None else ""  # type: ignore[call-overload]
 
@@ -66,5 +71,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         auto_reload=False,
     )
-    env.filters.update(yuan=yuan, signed_yuan=signed_yuan, day=day, moment=moment, masked=masked, count=count)
+    env.filters.update(
+        basename=basename, yuan=yuan, signed_yuan=signed_yuan, day=day, moment=moment, masked=masked, count=count
+    )
     return env

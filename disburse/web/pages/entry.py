@@ -77,12 +77,12 @@ async def login(ctx: Ctx) -> Response:
         return render(
             ctx, "login.html", status_code=429, title="登录", next=target, error="此地址登录尝试过多，请稍后再试。"
         )
-    try:
-        account = await in_thread(
-            change, ctx.state, note(ctx, "login", f"name={name}"), lambda session: log_in(session, name, password)
-        )
-    except LoginRefused as refused:
-        text = str(refused)
+    attempt = await in_thread(
+        change, ctx.state, note(ctx, "login", f"name={name}"), lambda session: log_in(session, name, password)
+    )
+    if isinstance(attempt, LoginRefused):
+        # The failure is counted (and logged) in the committed transaction; the page says less.
+        text = str(attempt)
         shown = (
             "账户已被锁定，请稍后再试或请管理员重置密码。"
             if "locked" in text
@@ -91,6 +91,7 @@ async def login(ctx: Ctx) -> Response:
             else "账户名或密码错误。"
         )
         return render(ctx, "login.html", status_code=401, title="登录", next=target, error=shown)
+    account = attempt
     session, cookie = ctx.state.sessions.create(account.name, account.roles)
     response = redirect(target)
     response.set_cookie(SESSION_COOKIE, cookie, **cookie_options(ctx.state))

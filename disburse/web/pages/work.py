@@ -5,6 +5,7 @@ and submit again."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -52,7 +53,8 @@ def _progress_zh(job: Job):  # type: ignore[no-untyped-def]
 def offer_problems(job: Job, problems) -> None:  # type: ignore[no-untyped-def]
     """Write every problem of a refused file to a workbook the job page offers."""
     path = job.workspace / "问题清单.xlsx"
-    write_problems(problems, path)
+    # The file column names the user's file, not the server's folder it was saved in.
+    write_problems([dataclasses.replace(problem, file=Path(problem.file).name) for problem in problems], path)
     job.offer("problems", path, "问题清单.xlsx")
 
 
