@@ -41,7 +41,8 @@ class DisburseGroup(TyperGroup):
         outcome, exit_code, message = "ok", 0, ""
         try:
             if changes_state and command_path != "init":
-                check_account(command_path, arguments)
+                # The root callback has not run yet: take the database from the parsed option.
+                check_account(database_url(ctx.params.get("db")), command_path, arguments)
             return super().invoke(ctx)
         except DisburseError as error:
             outcome, exit_code, message = "refused", 1, str(error)

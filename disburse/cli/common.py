@@ -63,7 +63,7 @@ def yuan(amount_fen: int) -> str:
 # The action (accounts.roles.PERMISSIONS) each command that takes --user needs once accounts
 # exist. A command that takes --user and is missing here is refused to everyone (a test keeps
 # this table complete).
-COMMAND_ACTIONS = {
+COMMAND_ACTIONS: dict[str, str | None] = {
     "entities add": "books.setup",
     "entities add-bank-account": "books.setup",
     "accounts add": "books.setup",
@@ -92,6 +92,7 @@ COMMAND_ACTIONS = {
     "reconcile post-unmatched": "unmatched.post",
     "report household": "personal.unmask",  # only with --unmasked
     "audit review": "finding.review",
+    "audit log": None,  # its "user" is the --by filter of a reading command
     "users add": "accounts.manage",
     "users list": "accounts.manage",
     "users disable": "accounts.manage",
@@ -107,7 +108,7 @@ ACCOUNTS_NOT_SET_UP = (
 )
 
 
-def check_account(command: str, arguments: list[str]) -> None:
+def check_account(url: str, command: str, arguments: list[str]) -> None:
     """Refuse the command unless --user names an active account holding a role it needs, once any
     account exists; on a database without accounts say so once and go on as before."""
     from disburse.accounts.service import accounts_exist, authorise
@@ -116,10 +117,11 @@ def check_account(command: str, arguments: list[str]) -> None:
     from disburse.schema import migrate as schema
 
     flag = CHECKED_ONLY_WITH.get(command)
-    if flag is not None and flag not in arguments:
+    action = COMMAND_ACTIONS.get(command, "(no action)")
+    if action is None or (flag is not None and flag not in arguments):
         return
     try:
-        engine = make_engine(state.database_url)
+        engine = make_engine(url)
     except Exception:  # noqa: BLE001 - an unusable URL is the command's own refusal to give
         return
     try:
@@ -133,6 +135,6 @@ def check_account(command: str, arguments: list[str]) -> None:
                 if not command.startswith("users"):
                     error_console.print(f"[yellow]note:[/yellow] {escape(ACCOUNTS_NOT_SET_UP)}")
                 return
-            authorise(session, acting_user(arguments), COMMAND_ACTIONS.get(command, "(no action)"))
+            authorise(session, acting_user(arguments), action)
     finally:
         engine.dispose()
