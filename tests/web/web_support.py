@@ -47,6 +47,7 @@ class County:
     snapshot_dates: list[dt.date]
     assets: Path
     settlements: Path
+    shares: Path
     pv_rule: Path
     station_id: str
 
@@ -62,12 +63,13 @@ def make_county(directory: Path, households: int = 120, seed: int = 7) -> County
         list(county.snapshot_dates),
         county.assets_path,
         county.settlements_path,
+        county.shares_path,
         rule,
         station["asset_id"],
     )
 
 
-def set_up_books(url: str, county: County, *, registers: bool) -> None:
+def set_up_books(url: str, county: County, *, registers: bool, earlier_snapshots: bool = False) -> None:
     """Accounts for every role, the county's bank account with an opening balance, the assets,
     and (with ``registers``) every register snapshot and the settlements."""
     engine = make_engine(url)
@@ -93,9 +95,13 @@ def set_up_books(url: str, county: County, *, registers: bool) -> None:
                 user="admin",
             )
             registry_service.load_assets(session, county.assets, user="admin")
+            if earlier_snapshots:  # every snapshot but the newest, which a test uploads itself
+                for path, as_of in list(zip(county.registers, county.snapshot_dates))[:-1]:
+                    registry_service.import_register(session, path, user="maker", as_of=as_of)
             if registers:
                 for path, as_of in zip(county.registers, county.snapshot_dates):
                     registry_service.import_register(session, path, user="maker", as_of=as_of)
+                registry_service.import_shares(session, county.shares, user="maker", as_of=county.snapshot_dates[0])
                 registry_service.import_settlements(session, county.settlements, user="maker")
     finally:
         engine.dispose()
