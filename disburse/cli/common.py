@@ -111,10 +111,11 @@ ACCOUNTS_NOT_SET_UP = (
 def check_account(url: str, command: str, arguments: list[str]) -> None:
     """Refuse the command unless --user names an active account holding a role it needs, once any
     account exists; on a database without accounts say so once and go on as before."""
+    from sqlalchemy.exc import DBAPIError
+
     from disburse.accounts.service import accounts_exist, authorise
     from disburse.audit.log import acting_user
     from disburse.foundation.db import make_engine, read_transaction
-    from disburse.schema import migrate as schema
 
     flag = CHECKED_ONLY_WITH.get(command)
     action = COMMAND_ACTIONS.get(command, "(no action)")
@@ -125,13 +126,12 @@ def check_account(url: str, command: str, arguments: list[str]) -> None:
     except Exception:  # noqa: BLE001 - an unusable URL is the command's own refusal to give
         return
     try:
-        try:
-            if schema.current_revision(engine) != schema.head_revision():
-                return  # the command refuses and asks for `disburse init`
-        except Exception:  # noqa: BLE001 - a missing or unreadable database: the command says why
-            return
         with read_transaction(engine) as session:
-            if not accounts_exist(session):
+            try:
+                exist = accounts_exist(session)
+            except DBAPIError:
+                return  # no schema (or none with accounts) yet: the command says `disburse init`
+            if not exist:
                 if not command.startswith("users"):
                     error_console.print(f"[yellow]note:[/yellow] {escape(ACCOUNTS_NOT_SET_UP)}")
                 return

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import weakref
 from pathlib import Path
 from typing import Iterator
 
@@ -72,14 +73,25 @@ def transaction(engine: Engine) -> Iterator[Session]:
             yield session
 
 
+_READING_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def _reading_engine(engine: Engine) -> Engine:
+    # One option engine per engine: making one per transaction costs more than a small read.
+    reading = _READING_ENGINES.get(engine)
+    if reading is None:
+        options = {READ_ONLY_OPTION: True}
+        if not is_sqlite(engine):
+            options["postgresql_readonly"] = True
+        reading = _READING_ENGINES[engine] = engine.execution_options(**options)
+    return reading
+
+
 @contextlib.contextmanager
 def read_transaction(engine: Engine) -> Iterator[Session]:
     """A transaction that only reads. On SQLite a deferred BEGIN takes no write lock, so in WAL
     mode it reads a consistent snapshot without waiting behind a writer (a page served while a
     long import runs); on PostgreSQL the transaction is READ ONLY and refuses any write."""
-    options = {READ_ONLY_OPTION: True}
-    if not is_sqlite(engine):
-        options["postgresql_readonly"] = True
-    with Session(engine.execution_options(**options), expire_on_commit=False) as session:
+    with Session(_reading_engine(engine), expire_on_commit=False) as session:
         with session.begin():
             yield session

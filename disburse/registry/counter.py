@@ -14,9 +14,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
+from disburse.foundation.dates import as_date, as_date_or_none
 from disburse.registry.model import HOUSEHOLD_VERSION_COLUMNS, PERSON_VERSION_COLUMNS
 from disburse.registry.tables import HouseholdVersionRow, PersonVersionRow, RegisterImportRow
 
@@ -81,18 +82,60 @@ def _escaped_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _person_condition(kind: str, text: str):  # type: ignore[no-untyped-def]
-    people = PersonVersionRow
-    if kind == "resident_id":
-        return people.id_number == text
-    if kind == "id_suffix":
-        return func.substr(people.id_number, 13, 6) == text
+_VALID_FROM = aliased(RegisterImportRow)
+_VALID_TO = aliased(RegisterImportRow)
+_HOUSEHOLDS = HouseholdVersionRow.__table__
+_PEOPLE = PersonVersionRow.__table__
+# The statements are built once: building a select with aliases costs more than running it.
+_NEWEST_VERSIONS = (
+    select(_HOUSEHOLDS, _VALID_FROM.as_of.label("listed_on"), _VALID_TO.as_of.label("left_on"))
+    .join(_VALID_FROM, _VALID_FROM.id == _HOUSEHOLDS.c.valid_from_import)
+    .outerjoin(_VALID_TO, _VALID_TO.id == _HOUSEHOLDS.c.valid_to_import)
+    .where(_HOUSEHOLDS.c.household_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_HOUSEHOLDS.c.household_id, _VALID_FROM.as_of, _HOUSEHOLDS.c.id)
+)
+_MEMBERS = (
+    select(_PEOPLE, _VALID_FROM.as_of.label("start"), _VALID_TO.as_of.label("stop"))
+    .join(_VALID_FROM, _VALID_FROM.id == _PEOPLE.c.valid_from_import)
+    .outerjoin(_VALID_TO, _VALID_TO.id == _PEOPLE.c.valid_to_import)
+    .where(_PEOPLE.c.household_id == bindparam("household"))
+    .order_by(_PEOPLE.c.id)
+)
+_PERSON_COLUMNS = (_PEOPLE.c.household_id, _PEOPLE.c.name, _PEOPLE.c.relation, _PEOPLE.c.id_number)
+# No ORDER BY: with one, a planner may walk the household index in order instead of using the
+# name or number index; the few rows found are ordered here.
+_PEOPLE_BY = {
+    "resident_id": select(*_PERSON_COLUMNS).where(_PEOPLE.c.id_number == bindparam("text")).limit(SEARCH_ROWS_MAX),
+    "id_suffix": select(*_PERSON_COLUMNS)
+    .where(func.substr(_PEOPLE.c.id_number, 13, 6) == bindparam("text"))
+    .limit(SEARCH_ROWS_MAX),
     # A name, or its beginning: the range lets the index answer, LIKE keeps it exact.
-    return and_(
-        people.name >= text,
-        people.name < text + _PREFIX_END,
-        people.name.like(_escaped_like(text) + "%", escape="\\"),
+    "name": select(*_PERSON_COLUMNS)
+    .where(
+        _PEOPLE.c.name >= bindparam("text"),
+        _PEOPLE.c.name < bindparam("text_end"),
+        _PEOPLE.c.name.like(bindparam("pattern"), escape="\\"),
     )
+    .limit(SEARCH_ROWS_MAX),
+}
+_HOUSEHOLD_EXACT = select(_HOUSEHOLDS.c.household_id).where(_HOUSEHOLDS.c.household_id == bindparam("text")).limit(1)
+_HOUSEHOLD_PREFIX = (
+    select(_HOUSEHOLDS.c.household_id)
+    .where(_HOUSEHOLDS.c.household_id >= bindparam("text"), _HOUSEHOLDS.c.household_id < bindparam("text_end"))
+    .distinct()
+    .order_by(_HOUSEHOLDS.c.household_id)
+    .limit(bindparam("limit"))
+)
+_HEADS = (
+    select(_PEOPLE.c.household_id)
+    .where(
+        _PEOPLE.c.id_number == bindparam("number"),
+        _PEOPLE.c.name == bindparam("name"),
+        _PEOPLE.c.relation == HEAD_RELATION,
+    )
+    .distinct()
+    .limit(SEARCH_RESULTS_MAX)
+)
 
 
 def search_households(session: Session, query: str, limit: int = SEARCH_RESULTS_MAX) -> list[Found]:
@@ -102,33 +145,15 @@ def search_households(session: Session, query: str, limit: int = SEARCH_RESULTS_
     if not text or len(text) > SEARCH_TEXT_LENGTH_MAX:
         return []
     kind = search_kind(text)
+    values = {"text": text, "text_end": text + _PREFIX_END, "pattern": _escaped_like(text) + "%", "limit": limit}
     matched: dict[str, tuple[str | None, str | None, str | None]] = {}
     if kind in ("household", "household_prefix"):
-        condition = (
-            HouseholdVersionRow.household_id == text
-            if kind == "household"
-            else and_(HouseholdVersionRow.household_id >= text, HouseholdVersionRow.household_id < text + _PREFIX_END)
-        )
-        ids = session.scalars(
-            select(HouseholdVersionRow.household_id)
-            .where(condition)
-            .distinct()
-            .order_by(HouseholdVersionRow.household_id)
-            .limit(limit)
-        ).all()
-        matched = {household_id: (None, None, None) for household_id in ids}
+        statement = _HOUSEHOLD_EXACT if kind == "household" else _HOUSEHOLD_PREFIX
+        matched = {household_id: (None, None, None) for household_id in session.scalars(statement, values)}
     else:
-        rows = session.execute(
-            select(
-                PersonVersionRow.household_id,
-                PersonVersionRow.name,
-                PersonVersionRow.relation,
-                PersonVersionRow.id_number,
-            )
-            .where(_person_condition(kind, text))
-            .order_by(PersonVersionRow.household_id, PersonVersionRow.id.desc())
-            .limit(SEARCH_ROWS_MAX)
-        ).all()
+        rows = sorted(
+            session.execute(_PEOPLE_BY[kind], values).all(), key=lambda row: (row.household_id, row.id_number)
+        )
         for row in rows:
             matched.setdefault(row.household_id, (row.name, row.relation, row.id_number))
     households = newest_versions_of(session, sorted(matched)[:limit])
@@ -139,10 +164,10 @@ def search_households(session: Session, query: str, limit: int = SEARCH_RESULTS_
         found.append(
             Found(
                 household_id,
-                version.head_name,
-                version.town,
-                version.village,
-                version.poverty_status,
+                version["head_name"],
+                version["town"],
+                version["village"],
+                version["poverty_status"],
                 left_on is None,
                 name,
                 relation,
@@ -154,23 +179,18 @@ def search_households(session: Session, query: str, limit: int = SEARCH_RESULTS_
 
 def newest_versions_of(
     session: Session, household_ids: list[str]
-) -> dict[str, tuple[HouseholdVersionRow, dt.date, dt.date | None]]:
-    """Per household: its newest version, the date of the snapshot that opened it, and the date
-    of the snapshot that closed it (None while it is in force)."""
+) -> dict[str, tuple[dict[str, object], dt.date, dt.date | None]]:
+    """Per household: its newest version's values, the date of the snapshot that opened it, and
+    the date of the snapshot that closed it (None while it is in force)."""
     if not household_ids:
         return {}
-    valid_from = aliased(RegisterImportRow)
-    valid_to = aliased(RegisterImportRow)
-    rows = session.execute(
-        select(HouseholdVersionRow, valid_from.as_of, valid_to.as_of)
-        .join(valid_from, valid_from.id == HouseholdVersionRow.valid_from_import)
-        .outerjoin(valid_to, valid_to.id == HouseholdVersionRow.valid_to_import)
-        .where(HouseholdVersionRow.household_id.in_(household_ids))
-        .order_by(HouseholdVersionRow.household_id, valid_from.as_of, HouseholdVersionRow.id)
-    ).all()
-    newest: dict[str, tuple[HouseholdVersionRow, dt.date, dt.date | None]] = {}
-    for version, listed_on, left_on in rows:
-        newest[version.household_id] = (version, listed_on, left_on)
+    newest: dict[str, tuple[dict[str, object], dt.date, dt.date | None]] = {}
+    for row in session.execute(_NEWEST_VERSIONS, {"ids": household_ids}).mappings():
+        newest[row["household_id"]] = (
+            {name: row[name] for name in HOUSEHOLD_VERSION_COLUMNS},
+            as_date(row["listed_on"]),
+            as_date_or_none(row["left_on"]),
+        )
     return newest
 
 
@@ -181,24 +201,14 @@ def household_profile(session: Session, household_id: str) -> HouseholdProfile |
     found = newest_versions_of(session, [household_id]).get(household_id)
     if found is None:
         return None
-    version, listed_on, left_on = found
-    valid_from = aliased(RegisterImportRow)
-    valid_to = aliased(RegisterImportRow)
-    people = session.execute(
-        select(PersonVersionRow, valid_from.as_of, valid_to.as_of)
-        .join(valid_from, valid_from.id == PersonVersionRow.valid_from_import)
-        .outerjoin(valid_to, valid_to.id == PersonVersionRow.valid_to_import)
-        .where(PersonVersionRow.household_id == household_id)
-        .order_by(PersonVersionRow.id)
-    ).all()
-    # The members the version's snapshot listed: person versions in force at its start.
-    members = tuple(
-        {name: getattr(person, name) for name in PERSON_VERSION_COLUMNS}
-        for person, start, stop in people
-        if start <= listed_on and (stop is None or stop > listed_on)
-    )
-    values = {name: getattr(version, name) for name in HOUSEHOLD_VERSION_COLUMNS}
-    return HouseholdProfile(household_id, values, listed_on, left_on, members)
+    values, listed_on, left_on = found
+    members = []
+    for person in session.execute(_MEMBERS, {"household": household_id}).mappings():
+        start, stop = as_date(person["start"]), as_date_or_none(person["stop"])
+        # The members the version's snapshot listed: person versions in force at its start.
+        if start <= listed_on and (stop is None or stop > listed_on):
+            members.append({name: person[name] for name in PERSON_VERSION_COLUMNS})
+    return HouseholdProfile(household_id, values, listed_on, left_on, tuple(members))
 
 
 def household_of_head(session: Session, head_name: str, id_number: str) -> str | None:
@@ -208,14 +218,8 @@ def household_of_head(session: Session, head_name: str, id_number: str) -> str |
     name, number = head_name.strip(), id_number.strip().upper()
     if not name or not RESIDENT_ID_SHAPE.match(number):
         return None
-    candidates = session.scalars(
-        select(PersonVersionRow.household_id)
-        .where(or_(PersonVersionRow.id_number == number))
-        .where(PersonVersionRow.name == name, PersonVersionRow.relation == HEAD_RELATION)
-        .distinct()
-        .limit(SEARCH_RESULTS_MAX)
-    ).all()
-    for household_id, (version, _listed_on, _left_on) in newest_versions_of(session, list(candidates)).items():
-        if version.head_id_number == number and version.head_name == name:
+    candidates = list(session.scalars(_HEADS, {"number": number, "name": name}))
+    for household_id, (values, _listed_on, _left_on) in newest_versions_of(session, candidates).items():
+        if values["head_id_number"] == number and values["head_name"] == name:
             return household_id
     return None

@@ -36,7 +36,11 @@ def test_every_command_that_takes_user_has_an_action() -> None:
 
 def test_without_accounts_the_cli_works_and_says_so(database_url: str) -> None:
     added = run(database_url, "entities", "add", "611002001001", "--name", "罗口村", "--kind", "village", user="anyone")
-    assert added.exit_code == 0 and ACCOUNTS_NOT_SET_UP in added.stderr.replace("\n", " ").replace("  ", " ") or "accounts are not set up" in added.stderr
+    assert (
+        added.exit_code == 0
+        and ACCOUNTS_NOT_SET_UP in added.stderr.replace("\n", " ").replace("  ", " ")
+        or "accounts are not set up" in added.stderr
+    )
     assert added.stderr.count("accounts are not set up") == 1
 
 
@@ -50,13 +54,39 @@ def test_first_account_must_be_an_administrator(database_url: str) -> None:
 
 
 def test_once_accounts_exist_user_must_hold_the_role(database_url: str) -> None:
-    assert _users(database_url, "add", "zhao", "--role", "管理员", "--password-stdin", password="long-enough-1\n").exit_code == 0
+    assert (
+        _users(
+            database_url, "add", "zhao", "--role", "管理员", "--password-stdin", password="long-enough-1\n"
+        ).exit_code
+        == 0
+    )
     nobody = _users(database_url, "add", "wang", "--role", "经办", "--password-stdin", password="long-enough-1\n")
     assert nobody.exit_code == 1 and "name your account with --user" in nobody.stderr
-    assert _users(database_url, "add", "wang", "--role", "经办", "--role", "出纳", "--password-stdin", password="long-enough-1\n", user="zhao").exit_code == 0
-    assert _users(database_url, "add", "li", "--role", "审核", "--password-stdin", password="long-enough-1\n", user="zhao").exit_code == 0
+    assert (
+        _users(
+            database_url,
+            "add",
+            "wang",
+            "--role",
+            "经办",
+            "--role",
+            "出纳",
+            "--password-stdin",
+            password="long-enough-1\n",
+            user="zhao",
+        ).exit_code
+        == 0
+    )
+    assert (
+        _users(
+            database_url, "add", "li", "--role", "审核", "--password-stdin", password="long-enough-1\n", user="zhao"
+        ).exit_code
+        == 0
+    )
 
-    stranger = run(database_url, "entities", "add", "611002001001", "--name", "罗口村", "--kind", "village", user="stranger")
+    stranger = run(
+        database_url, "entities", "add", "611002001001", "--name", "罗口村", "--kind", "village", user="stranger"
+    )
     assert stranger.exit_code == 1 and "'stranger' is not an account" in stranger.stderr
     checker = run(database_url, "entities", "add", "611002001001", "--name", "罗口村", "--kind", "village", user="li")
     assert checker.exit_code == 1 and "account li holds 审核; books.setup needs one of 经办、管理员" in checker.stderr
@@ -84,7 +114,12 @@ def test_once_accounts_exist_user_must_hold_the_role(database_url: str) -> None:
 
 
 def test_unmasked_card_needs_a_role_that_may_see_numbers(database_url: str) -> None:
-    assert _users(database_url, "add", "zhao", "--role", "管理员", "--password-stdin", password="long-enough-1\n").exit_code == 0
+    assert (
+        _users(
+            database_url, "add", "zhao", "--role", "管理员", "--password-stdin", password="long-enough-1\n"
+        ).exit_code
+        == 0
+    )
     refused = run(database_url, "report", "household", "6110021012010001", "--unmasked", user="zhao")
     assert refused.exit_code == 1 and "personal.unmask needs one of 出纳、窗口、审计" in refused.stderr
     masked = run(database_url, "report", "household", "6110021012010001", user=None)

@@ -69,7 +69,9 @@ class Person:
     """One browser context logged in as one account; every page it sees is photographed."""
 
     def __init__(self, browser, base: str, name: str, shots: Path) -> None:  # type: ignore[no-untyped-def]
-        self.context = browser.new_context(accept_downloads=True, locale="zh-CN", viewport={"width": 1280, "height": 900})
+        self.context = browser.new_context(
+            accept_downloads=True, locale="zh-CN", viewport={"width": 1280, "height": 900}
+        )
         self.page = self.context.new_page()
         self.base, self.name, self.shots = base, name, shots
         self.page.goto(f"{base}/login")
@@ -82,7 +84,9 @@ class Person:
         self.page.goto(self.base + path)
 
     def shot(self, label: str) -> None:
-        self.page.screenshot(path=str(self.shots / f"{len(list(self.shots.iterdir())):02d}-{self.name}-{label}.png"), full_page=True)
+        self.page.screenshot(
+            path=str(self.shots / f"{len(list(self.shots.iterdir())):02d}-{self.name}-{label}.png"), full_page=True
+        )
 
     def wait_job(self, label: str) -> str:
         """Wait on a job page until it finishes; returns the page's text."""
@@ -119,7 +123,12 @@ def test_the_month_in_a_browser(database_url: str, tmp_path: Path) -> None:
         maker.go("/work")
         maker.shot("work")
         first = county.snapshot_dates[0].isoformat()
-        _upload(maker, "/work/upload/register", {"file": county.registers[-1]}, {"as_of": county.snapshot_dates[-1].isoformat()})
+        _upload(
+            maker,
+            "/work/upload/register",
+            {"file": county.registers[-1]},
+            {"as_of": county.snapshot_dates[-1].isoformat()},
+        )
         assert "已导入" in maker.wait_job("register")
         maker.go("/work")
         _upload(maker, "/work/upload/shares", {"file": county.shares}, {"as_of": first})
@@ -178,7 +187,9 @@ def test_the_month_in_a_browser(database_url: str, tmp_path: Path) -> None:
             assert "可以导出银行文件" in second.page.inner_text("main")
 
         cashier.go("/cashier")
-        cashier.page.select_option(f"form[action='/cashier/batches/{reference}/export'] select[name=profile]", "generic")
+        cashier.page.select_option(
+            f"form[action='/cashier/batches/{reference}/export'] select[name=profile]", "generic"
+        )
         cashier.page.click(f"form[action='/cashier/batches/{reference}/export'] button")
         assert "银行文件已生成" in cashier.wait_job("exported")
         with cashier.page.expect_download() as download_info:
@@ -222,9 +233,19 @@ def test_the_month_in_a_browser(database_url: str, tmp_path: Path) -> None:
         clerk.page.pdf(path=str(shots / "card.pdf"), format="A4")
 
         today = dt.date.today()
-        decided = instructions.assign(status=["failure" if ref in failing else "success" for ref in instructions["payment_reference"]], reason="账户已销户")
+        decided = instructions.assign(
+            status=["failure" if ref in failing else "success" for ref in instructions["payment_reference"]],
+            reason="账户已销户",
+        )
         statement = tmp_path / "bank" / "对账单.csv"
-        lines = bank.month_statement_lines(on=today, batch_reference=reference, decided=decided, settlement_receipts=[], fee_per_payee_fen=50, interest_fen=1_234)
+        lines = bank.month_statement_lines(
+            on=today,
+            batch_reference=reference,
+            decided=decided,
+            settlement_receipts=[],
+            fee_per_payee_fen=50,
+            interest_fen=1_234,
+        )
         bank.write_statement(statement, OPENING_FEN, lines, first_transaction=1)
         auditor = Person(browser, base, "auditor", shots)
         auditor.go("/audit")
