@@ -71,7 +71,9 @@ def environment() -> Environment:
         lstrip_blocks=True,
         auto_reload=False,
     )
+    from disburse.web.labels import zh  # the stages' tables, imported once the templates are wanted
+
     env.filters.update(
-        basename=basename, yuan=yuan, signed_yuan=signed_yuan, day=day, moment=moment, masked=masked, count=count
+        zh=zh, basename=basename, yuan=yuan, signed_yuan=signed_yuan, day=day, moment=moment, masked=masked, count=count
     )
     return env

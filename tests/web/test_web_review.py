@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from starlette.testclient import TestClient
-from web_support import form_token, log_in, make_county, set_up_books, web_app
+from web_support import form_token, job_page, log_in, make_county, set_up_books, web_app
 
 from disburse.accounts.service import add_account
 from disburse.foundation.db import make_engine, read_transaction, transaction
@@ -33,9 +33,10 @@ def _preview_and_submit(client: TestClient, county, **fields: str) -> str:  # ty
         preview = client.post(
             "/work/allocate/preview", data={"form_token": token, "period": "2026-10", **fields}, files=files or None
         )
+        preview = job_page(client, preview)
     assert preview.status_code == 200 and "分村汇总" in preview.text, preview.text[-1500:]
     job = re.search(r'name="job" value="([^"]+)"', preview.text).group(1)  # type: ignore[union-attr]
-    submitted = client.post("/work/allocate/submit", data={"form_token": token, "job": job})
+    submitted = job_page(client, client.post("/work/allocate/submit", data={"form_token": token, "job": job}))
     assert "已提交审核" in submitted.text, submitted.text[-1500:]
     return re.search(r"分配 (\d+)（", submitted.text).group(1)  # type: ignore[union-attr]
 
@@ -93,6 +94,7 @@ def test_nobody_approves_their_own_run_or_batch(books, database_url: str) -> Non
     prepared = cashier.post(
         "/cashier/prepare", data={"form_token": form_token(cashier, "/cashier"), "entity": "COUNTY"}
     )
+    prepared = job_page(cashier, prepared)
     reference = re.search(r"批次 (BATCH-\d{6}-\d{4}) 已编制", prepared.text).group(1)  # type: ignore[union-attr]
     engine = make_engine(database_url)
     with transaction(engine) as session:
@@ -110,7 +112,9 @@ def test_nobody_approves_their_own_run_or_batch(books, database_url: str) -> Non
         )
         == 1
     )
-    again = other.post("/cashier/prepare", data={"form_token": form_token(other, "/cashier"), "entity": "COUNTY"})
+    again = job_page(
+        other, other.post("/cashier/prepare", data={"form_token": form_token(other, "/cashier"), "entity": "COUNTY"})
+    )
     second = re.search(r"批次 (BATCH-\d{6}-\d{4}) 已编制", again.text).group(1)  # type: ignore[union-attr]
     own_batch = other.post(f"/review/batches/{second}/approve", data={"form_token": form_token(other, "/review")})
     assert own_batch.status_code == 409 and "cannot approve it" in own_batch.text

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
-from web_support import ACCOUNTS, PASSWORD, form_token, log_in, make_county, set_up_books, text_of, web_app
+from web_support import ACCOUNTS, PASSWORD, form_token, job_page, log_in, make_county, set_up_books, text_of, web_app
 
 from disburse.accounts.roles import may
 from disburse.audit.log import audit_entries
@@ -247,6 +247,7 @@ def test_a_household_named_script_shows_as_text(database_url: str, tmp_path: Pat
                 data={"form_token": token, "as_of": "2026-10-31"},
                 files={"file": (hostile.name, handle, "text/csv")},
             )
+            job = job_page(maker, job)
         assert job.status_code == 200 and "已导入" in job.text, text_of(job.text)[:800]
         assert "<b>" not in job.text and "名册_b_.csv" in job.text  # the file name was made safe
         clerk = log_in(app, "clerk")
@@ -275,6 +276,7 @@ def test_refused_upload_lists_every_problem_and_offers_a_workbook(books) -> None
             data={"form_token": form_token(maker, "/work")},
             files={"file": ("bad.csv", handle, "text/csv")},
         )
+        page = job_page(maker, page)
     assert page.status_code == 200 and "文件被拒绝，没有写入任何内容" in page.text
     assert "<th>文件</th><th>行</th><th>列</th><th>值</th><th>原因</th>" in page.text
     assert '<td>bad.csv</td><td class="number">3</td><td>证件号码</td><td>12345</td>' in page.text

@@ -150,3 +150,17 @@ def write_return_file(instructions: list[dict], failing: set[str], path: Path) -
 
 def text_of(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def job_page(client: TestClient, response):  # type: ignore[no-untyped-def]
+    """The finished job page behind ``response`` (a job's page, finished or still running)."""
+    import time
+
+    found = re.search(r'data-job="([^"]+)" data-finished="(yes|no)"', response.text)
+    if found is None or found.group(2) == "yes":
+        return response
+    deadline = time.monotonic() + 120
+    while not client.get(f"/jobs/{found.group(1)}/status").json()["finished"]:
+        assert time.monotonic() < deadline, "the job did not finish"
+        time.sleep(0.1)
+    return client.get(f"/jobs/{found.group(1)}")
