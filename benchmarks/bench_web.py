@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import re
 import socket
@@ -133,7 +134,13 @@ def latency(base: str, rows: list[dict[str, str]]) -> None:
         )
 
 
-def concurrency(base: str, households: list[str], clients: int, seconds: float) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def concurrency(base: str, pid: int, households: list[str], clients: int, seconds: float) -> None:
     counts, errors = [0] * clients, [0] * clients
     sessions = [logged_in(base, "clerk") for _ in range(clients)]
     stop = time.monotonic() + seconds
@@ -151,13 +158,19 @@ def concurrency(base: str, households: list[str], clients: int, seconds: float) 
                 errors[index] += 1
 
     threads = [threading.Thread(target=load, args=(index,)) for index in range(clients)]
+    server_cpu = cpu_seconds(pid)
     started = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
-    print(f"  {clients} clients for {elapsed:.0f} s: {sum(counts) / elapsed:,.0f} requests/s, {sum(errors)} errors")
+    used_ms = (cpu_seconds(pid) - server_cpu) * 1000 / max(sum(counts), 1)
+    print(
+        f"  {clients} clients for {elapsed:.0f} s: {sum(counts) / elapsed:,.0f} requests/s, {sum(errors)} errors; "
+        f"the server used {used_ms:.2f} ms of CPU per request (one process: at most {1000 / used_ms:,.0f} requests/s "
+        f"on a core of its own); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
 
 
 def on_households(directory: Path, households: int, clients: int, seconds: float) -> None:
@@ -172,9 +185,10 @@ def on_households(directory: Path, households: int, clients: int, seconds: float
     print(f"  (register imported in {time.perf_counter() - started:.1f} s)")
     add_accounts(url)
     rows = register_rows(county.register_paths[0])
-    with Serve(url, directory / f"files-{households}") as base:
+    serve = Serve(url, directory / f"files-{households}")
+    with serve as base:
         latency(base, rows)
-        concurrency(base, sorted({row["户编号"] for row in rows}), clients, seconds)
+        concurrency(base, serve.process.pid, sorted({row["户编号"] for row in rows}), clients, seconds)
 
 
 def upload_against_cli(directory: Path) -> None:

@@ -14,7 +14,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, literal_column, select
 from sqlalchemy.orm import Session, aliased
 
 from disburse.foundation.dates import as_date, as_date_or_none
@@ -107,7 +107,9 @@ _PERSON_COLUMNS = (_PEOPLE.c.household_id, _PEOPLE.c.name, _PEOPLE.c.relation, _
 _PEOPLE_BY = {
     "resident_id": select(*_PERSON_COLUMNS).where(_PEOPLE.c.id_number == bindparam("text")).limit(SEARCH_ROWS_MAX),
     "id_suffix": select(*_PERSON_COLUMNS)
-    .where(func.substr(_PEOPLE.c.id_number, 13, 6) == bindparam("text"))
+    # Literal 13 and 6, as in the index's expression: with bound numbers the planner cannot see
+    # that it is the same expression and scans the table.
+    .where(func.substr(_PEOPLE.c.id_number, literal_column("13"), literal_column("6")) == bindparam("text"))
     .limit(SEARCH_ROWS_MAX),
     # A name, or its beginning: the range lets the index answer, LIKE keeps it exact.
     "name": select(*_PERSON_COLUMNS)
