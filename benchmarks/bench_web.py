@@ -127,6 +127,12 @@ def latency(base: str, rows: list[dict[str, str]]) -> None:
         started = time.perf_counter()
         assert client.get(f"/counter/households/{row['户编号']}").status_code == 200
         pages.append(time.perf_counter() - started)
+    cards = []
+    for row in sample[:5]:
+        started = time.perf_counter()
+        assert client.get(f"/counter/households/{row['户编号']}/card").status_code == 200
+        cards.append(time.perf_counter() - started)
+    print(f"  明白卡 page (reports.household_statement): median {statistics.median(cards) * 1000:,.0f} ms of 5")
     for what, values in (("counter search", searches), ("household page", pages)):
         print(
             f"  {what}: p50 {statistics.median(values) * 1000:.1f} ms, p95 {percentile(values, 0.95) * 1000:.1f} ms "

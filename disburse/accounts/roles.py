@@ -42,6 +42,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "run.review": frozenset({ROLE_CHECKER}),
     "batch.review": frozenset({ROLE_CHECKER}),
     "period.close": frozenset({ROLE_CHECKER}),
+    "journal.review": frozenset({ROLE_CHECKER}),
     # the cashier
     "batch.export": frozenset({ROLE_CASHIER}),
     "returns.apply": frozenset({ROLE_CASHIER}),
