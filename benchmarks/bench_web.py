@@ -249,10 +249,12 @@ def main() -> None:
     parser.add_argument("--households", type=int, nargs="+", default=[100_000])
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--no-upload", action="store_true", help="skip the upload against the CLI import")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-web-") as name:
         directory = Path(name)
-        upload_against_cli(directory)
+        if not arguments.no_upload:
+            upload_against_cli(directory)
         for households in arguments.households:
             on_households(directory, households, arguments.clients, arguments.seconds)
 
