@@ -59,6 +59,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "counter.read": frozenset({ROLE_COUNTER, ROLE_CASHIER, ROLE_AUDITOR}),
     "work.read": frozenset({ROLE_MAKER, ROLE_AUDITOR}),
     "review.read": frozenset({ROLE_CHECKER, ROLE_AUDITOR}),
+    "run.read": frozenset({ROLE_MAKER, ROLE_CHECKER, ROLE_AUDITOR}),
+    "batch.read": frozenset({ROLE_MAKER, ROLE_CASHIER, ROLE_CHECKER, ROLE_AUDITOR}),
     "cashier.read": frozenset({ROLE_CASHIER, ROLE_AUDITOR}),
     "audit.read": frozenset({ROLE_AUDITOR}),
     "accounts.read": frozenset({ROLE_ADMINISTRATOR}),

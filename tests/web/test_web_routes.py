@@ -99,6 +99,8 @@ def test_every_route_for_every_role(books, database_url: str) -> None:
     assert auditor.post("/cashier/prepare", data={"form_token": auditor_token, "entity": "COUNTY"}).status_code == 403
     maker = log_in(app, "maker")
     assert maker.get("/admin").status_code == 403
+    assert maker.get("/review/runs/999999").status_code == 404  # a maker reads a run's page, and cannot decide
+    assert log_in(app, "cashier").get("/review/batches/BATCH-209901-0001").status_code == 404
     assert maker.get("/counter").status_code == 403
     # Not logged in: pages send to the login page, forms are refused.
     for method, path, action in routes:

@@ -57,7 +57,7 @@ def _run_details(session, run_id: int):  # type: ignore[no-untyped-def]
     }
 
 
-@guard("review.read")
+@guard("run.read")
 async def run_page(ctx: Ctx) -> Response:
     run_id = _run_id(ctx)
     try:
@@ -125,7 +125,7 @@ def _batch_details(session, reference: str):  # type: ignore[no-untyped-def]
     }
 
 
-@guard("review.read")
+@guard("batch.read")
 async def batch_page(ctx: Ctx) -> Response:
     reference = _reference(ctx)
     try:
