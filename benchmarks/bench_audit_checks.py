@@ -57,7 +57,9 @@ def main() -> None:
     total: dict[str, CheckScore] = {}
     for seed in options.seeds:
         scores, built, checked = one_seed(directory, options.households, seed)
-        print(f"seed {seed}: {options.households} households, month built in {built:.1f} s, checks ran in {checked:.2f} s")
+        print(
+            f"seed {seed}: {options.households} households, month built in {built:.1f} s, checks ran in {checked:.2f} s"
+        )
         print("\n".join(score_lines(scores)))
         for name, result in scores.items():
             into = total.setdefault(name, CheckScore(name))

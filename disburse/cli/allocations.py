@@ -165,12 +165,10 @@ def runs_post(
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help="who posts (recorded)"),
 ) -> None:
     """Post an approved run into the paying entity's books (only the difference when it supersedes a posted run)."""
-    from disburse.allocations.runs import post_run
-    from disburse.payouts.payables import record_payables
+    from disburse.payouts.approvals import post_run_and_payables
 
     with books() as session:
-        outcome = post_run(session, run, user)
-        record_payables(session, outcome.payables)
+        outcome = post_run_and_payables(session, run, user)
     console.print(outcome.message)
 
 

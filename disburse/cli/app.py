@@ -18,8 +18,20 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from disburse.cli import allocations, audit, database, demo, ledger, payouts, reconciliation, registry, reports
-from disburse.cli.common import error_console, state
+from disburse.cli import (
+    allocations,
+    audit,
+    database,
+    demo,
+    ledger,
+    payouts,
+    reconciliation,
+    registry,
+    reports,
+    serve,
+    users,
+)
+from disburse.cli.common import check_account, error_console, state
 from disburse.foundation.errors import DisburseError, ImportRefused
 from disburse.foundation.settings import database_url
 
@@ -70,6 +82,9 @@ class DisburseGroup(TyperGroup):
         started_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         outcome, exit_code, message = "ok", 0, ""
         try:
+            if changes_state and command_path != "init":
+                # The root callback has not run yet: take the database from the parsed option.
+                check_account(database_url(ctx.params.get("db")), command_path, arguments)
             return super().invoke(ctx)
         except DisburseError as error:
             outcome, exit_code, message = "refused", 1, str(error)
@@ -206,6 +221,8 @@ app.add_typer(reports.report_app, name="report")
 app.add_typer(audit.audit_app, name="audit")
 app.command("demo")(demo.demo)
 app.add_typer(database.db_app, name="db")
+app.add_typer(users.users_app, name="users")
+app.command("serve")(serve.serve)
 
 
 def main() -> None:

@@ -57,3 +57,87 @@ def show_warnings(warnings: tuple[str, ...] | list[str]) -> None:
 
 def yuan(amount_fen: int) -> str:
     return format_yuan(amount_fen)
+
+
+# ------------------------------------------------------------------------------------ accounts
+# The action (accounts.roles.PERMISSIONS) each command that takes --user needs once accounts
+# exist. A command that takes --user and is missing here is refused to everyone (a test keeps
+# this table complete).
+COMMAND_ACTIONS: dict[str, str | None] = {
+    "entities add": "books.setup",
+    "entities add-bank-account": "books.setup",
+    "accounts add": "books.setup",
+    "assets load": "books.setup",
+    "entities rename": "books.setup",
+    "journal post": "journal.post",
+    "journal approve": "journal.review",
+    "journal return": "journal.review",
+    "journal reverse": "journal.post",
+    "periods close": "period.close",
+    "import registry": "register.import",
+    "import shares": "register.import",
+    "import pv-settlement": "register.import",
+    "import bank-statement": "statement.import",
+    "allocate": "run.calculate",
+    "runs approve": "run.review",
+    "runs post": "run.post",
+    "runs cancel": "run.cancel",
+    "payout prepare": "batch.prepare",
+    "payout approve": "batch.review",
+    "payout cancel": "batch.cancel",
+    "payout export": "batch.export",
+    "payout returns": "returns.apply",
+    "payout fix-account": "card.fix",
+    "reconcile": "reconcile.run",
+    "reconcile run": "reconcile.run",
+    "reconcile confirm": "match.decide",
+    "reconcile reject": "match.decide",
+    "reconcile post-unmatched": "unmatched.post",
+    "report household": "personal.unmask",  # only with --unmasked
+    "audit review": "finding.review",
+    "audit log": None,  # its "user" is the --by filter of a reading command
+    "users add": "accounts.manage",
+    "users list": "accounts.manage",
+    "users disable": "accounts.manage",
+    "users enable": "accounts.manage",
+    "users roles": "accounts.manage",
+    "users reset-password": "accounts.manage",
+}
+# Commands that take --user but change nothing unless a flag asks for personal numbers.
+CHECKED_ONLY_WITH = {"report household": "--unmasked"}
+ACCOUNTS_NOT_SET_UP = (
+    "accounts are not set up: --user is recorded as given and not checked; "
+    "`disburse users add NAME --role 管理员` creates the first account"
+)
+
+
+def check_account(url: str, command: str, arguments: list[str]) -> None:
+    """Refuse the command unless --user names an active account holding a role it needs, once any
+    account exists; on a database without accounts say so once and go on as before."""
+    from sqlalchemy.exc import DBAPIError
+
+    from disburse.accounts.service import accounts_exist, authorise
+    from disburse.audit.log import acting_user
+    from disburse.foundation.db import make_engine, read_transaction
+
+    flag = CHECKED_ONLY_WITH.get(command)
+    action = COMMAND_ACTIONS.get(command, "(no action)")
+    if action is None or (flag is not None and flag not in arguments):
+        return
+    try:
+        engine = make_engine(url)
+    except Exception:  # noqa: BLE001 - an unusable URL is the command's own refusal to give
+        return
+    try:
+        with read_transaction(engine) as session:
+            try:
+                exist = accounts_exist(session)
+            except DBAPIError:
+                return  # no schema (or none with accounts) yet: the command says `disburse init`
+            if not exist:
+                if not command.startswith("users"):
+                    error_console.print(f"[yellow]note:[/yellow] {escape(ACCOUNTS_NOT_SET_UP)}")
+                return
+            authorise(session, acting_user(arguments), action)
+    finally:
+        engine.dispose()

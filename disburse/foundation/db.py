@@ -4,6 +4,7 @@ PostgreSQL in production. A command opens one transaction at its edge and commit
 from __future__ import annotations
 
 import contextlib
+import weakref
 from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event
@@ -12,6 +13,8 @@ from sqlalchemy.orm import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 SQLITE_PAGE_SIZE_BYTES = 16_384
+# An execution option that marks a transaction as reading only (see ``read_transaction``).
+READ_ONLY_OPTION = "disburse_read_only"
 
 
 def is_sqlite(engine_or_url: Engine | str) -> bool:
@@ -42,7 +45,8 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_on_begin(connection) -> None:  # type: ignore[no-untyped-def]
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            reading = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+            connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -52,5 +56,29 @@ def make_engine(url: str) -> Engine:
 def transaction(engine: Engine) -> Iterator[Session]:
     """One atomic unit of work: everything inside commits together or not at all."""
     with Session(engine, expire_on_commit=False) as session:
+        with session.begin():
+            yield session
+
+
+_READING_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def _reading_engine(engine: Engine) -> Engine:
+    # One option engine per engine: making one per transaction costs more than a small read.
+    reading = _READING_ENGINES.get(engine)
+    if reading is None:
+        options = {READ_ONLY_OPTION: True}
+        if not is_sqlite(engine):
+            options["postgresql_readonly"] = True
+        reading = _READING_ENGINES[engine] = engine.execution_options(**options)
+    return reading
+
+
+@contextlib.contextmanager
+def read_transaction(engine: Engine) -> Iterator[Session]:
+    """A transaction that only reads. On SQLite a deferred BEGIN takes no write lock, so in WAL
+    mode it reads a consistent snapshot without waiting behind a writer (a page served while a
+    long import runs); on PostgreSQL the transaction is READ ONLY and refuses any write."""
+    with Session(_reading_engine(engine), expire_on_commit=False) as session:
         with session.begin():
             yield session

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -99,10 +100,15 @@ def snapshots(session: Session, kind: str = "register") -> list[RegisterImportRo
 
 
 def versions_in_force(
-    session: Session, table: Table, key: str, columns: tuple[str, ...], snapshot_as_of: dt.date
+    session: Session,
+    table: Table,
+    key: str,
+    columns: tuple[str, ...],
+    snapshot_as_of: dt.date,
+    keys: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Versions in force at the snapshot dated ``snapshot_as_of``: one row per key, with
-    ``version_id`` and ``from_as_of``; dates as ``datetime64[s]``."""
+    """Versions in force at the snapshot dated ``snapshot_as_of``: one row per key (only of
+    ``keys`` when given), with ``version_id`` and ``from_as_of``; dates as ``datetime64[s]``."""
     valid_from = aliased(RegisterImportRow)
     valid_to = aliased(RegisterImportRow)
     statement = (
@@ -113,16 +119,33 @@ def versions_in_force(
             valid_from.as_of <= snapshot_as_of, or_(table.c.valid_to_import.is_(None), valid_to.as_of > snapshot_as_of)
         )
     )
+    if keys is not None:
+        statement = statement.where(table.c[key].in_(list(keys)))
     return _newest_per_key(statement_frame(session, statement), key, columns)
 
 
-def newest_versions(session: Session, table: Table, key: str, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Each key's version from the latest snapshot that lists it: the newest knowledge."""
+def newest_versions(
+    session: Session, table: Table, key: str, columns: tuple[str, ...], keys: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Each key's version from the latest snapshot that lists it: the newest knowledge (only of
+    ``keys`` when given)."""
     valid_from = aliased(RegisterImportRow)
     statement = select(
         table.c.id.label("version_id"), valid_from.as_of.label("from_as_of"), *_selected(table, columns)
     ).join(valid_from, valid_from.id == table.c.valid_from_import)
+    if keys is not None:
+        statement = statement.where(table.c[key].in_(list(keys)))
     return _newest_per_key(statement_frame(session, statement), key, columns)
+
+
+def _people_keys_of(session: Session, household_ids: Sequence[str]) -> list[str]:
+    """The resident IDs any version lists in these households (a person's versions in force are
+    then chosen over all their households, as for the whole register)."""
+    return list(
+        session.scalars(
+            select(PERSON_TABLE.c.id_number).where(PERSON_TABLE.c.household_id.in_(list(household_ids))).distinct()
+        )
+    )
 
 
 def _is_date_column(name: str) -> bool:
@@ -158,10 +181,16 @@ BEFORE_FIRST_SNAPSHOT_CHOICES = ("empty", "oldest")
 
 
 def register_as_of(
-    session: Session, on: dt.date, *, before_first_snapshot: str = "empty"
+    session: Session,
+    on: dt.date,
+    *,
+    before_first_snapshot: str = "empty",
+    household_ids: Sequence[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The households and people frames of docs/contracts.md as of ``on`` (see the module
-    docstring for the semantics). Before the first snapshot both are empty, or, with
+    docstring for the semantics); with ``household_ids``, the same rows of those households only,
+    read through the indexes (one household at the counter in milliseconds, not the county's
+    register in seconds). Before the first snapshot both are empty, or, with
     ``before_first_snapshot="oldest"``, the oldest snapshot stands in for the structure (with
     the same dated facts: households enrolled after ``on`` left out, deaths and exits after
     ``on`` not shown) — for money of a period older than the registry, such as a national
@@ -174,12 +203,19 @@ def register_as_of(
     if snapshot is None:
         return _empty(HOUSEHOLDS_COLUMNS), _empty(PEOPLE_COLUMNS)
     day = np.datetime64(on, "s")
-    households = versions_in_force(session, HOUSEHOLD_TABLE, "household_id", HOUSEHOLD_VERSION_COLUMNS, snapshot.as_of)
-    people = versions_in_force(session, PERSON_TABLE, "id_number", PERSON_VERSION_COLUMNS, snapshot.as_of)
+    person_keys = _people_keys_of(session, household_ids) if household_ids is not None else None
+    households = versions_in_force(
+        session, HOUSEHOLD_TABLE, "household_id", HOUSEHOLD_VERSION_COLUMNS, snapshot.as_of, household_ids
+    )
+    people = versions_in_force(session, PERSON_TABLE, "id_number", PERSON_VERSION_COLUMNS, snapshot.as_of, person_keys)
 
     # Dated facts from the newest knowledge; each shown only when it is on or before D.
     newest_households = newest_versions(
-        session, HOUSEHOLD_TABLE, "household_id", ("household_id", "enrolled_on", "exited_on", "poverty_status")
+        session,
+        HOUSEHOLD_TABLE,
+        "household_id",
+        ("household_id", "enrolled_on", "exited_on", "poverty_status"),
+        household_ids,
     )
     newest = households[["household_id"]].merge(newest_households, on="household_id", how="left")
     enrolled = newest["enrolled_on"].to_numpy(dtype="datetime64[s]")
@@ -196,7 +232,7 @@ def register_as_of(
     households["exited_on"] = exited_shown
     households = households[np.isnat(enrolled) | (enrolled <= day)]
 
-    newest_people = newest_versions(session, PERSON_TABLE, "id_number", ("id_number", "died_on"))
+    newest_people = newest_versions(session, PERSON_TABLE, "id_number", ("id_number", "died_on"), person_keys)
     died = (
         people[["id_number"]]
         .merge(newest_people, on="id_number", how="left")["died_on"]

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -111,6 +112,9 @@ class PersonVersionRow(Base):
     __table_args__ = (
         Index("ix_person_versions_id_number_valid", "id_number", "valid_from_import", "valid_to_import"),
         Index("ix_person_versions_household_id", "household_id"),
+        # The counter's search by name and by the last six characters of a resident ID (0051).
+        Index("ix_person_versions_name", "name"),
+        Index("ix_person_versions_id_suffix", func.substr(id_number, 13, 6)),
     )
 
 

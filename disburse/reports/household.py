@@ -102,10 +102,13 @@ class HouseholdStatement:
 def _register_entry(session: Session, household_id: str, year: int | None, today: dt.date | None):  # type: ignore[no-untyped-def]
     """The household's register row and its members, as of the year's end (or today)."""
     on = dt.date(year, 12, 31) if year else (today or dt.date.today())
-    households, people = registry.register_as_of(session, on, before_first_snapshot="oldest")
+    # Only this household's rows: the whole register would cost seconds per card at the counter.
+    households, people = registry.register_as_of(
+        session, on, before_first_snapshot="oldest", household_ids=[household_id]
+    )
     match = households[households["household_id"] == household_id]
     if match.empty:
-        households, people = registry.register_as_of(session, today or dt.date.today())
+        households, people = registry.register_as_of(session, today or dt.date.today(), household_ids=[household_id])
         match = households[households["household_id"] == household_id]
     if match.empty:
         raise DisburseError(f"household {household_id} is not in the register")

@@ -4,6 +4,7 @@ Alembic's env and the test fixtures import this one module; a package that adds 
 its import here.
 """
 
+import disburse.accounts.tables  # noqa: F401
 import disburse.allocations.tables  # noqa: F401
 import disburse.audit.tables  # noqa: F401
 import disburse.ledger.tables  # noqa: F401

@@ -1,0 +1,45 @@
+"""Password hashing with argon2id (argon2-cffi), with the parameters fixed here so that a hash
+made today verifies on any later version."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from disburse.foundation.errors import DisburseError
+
+PASSWORD_LENGTH_MIN = 8
+PASSWORD_LENGTH_MAX = 256
+# RFC 9106's second recommended option (64 MiB, 3 passes), on one lane: a login costs tens of
+# milliseconds, a guessed password as much.
+_HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1, hash_len=32, salt_len=16)
+# Verified when the name is unknown, so a wrong name takes as long as a wrong password.
+_DUMMY_HASH = _HASHER.hash("not a password anyone has")
+
+
+def password_problem(password: str) -> str | None:
+    """Why ``password`` cannot be used, or None."""
+    if len(password) < PASSWORD_LENGTH_MIN:
+        return f"a password needs at least {PASSWORD_LENGTH_MIN} characters, not {len(password)}"
+    if len(password) > PASSWORD_LENGTH_MAX:
+        return f"a password has at most {PASSWORD_LENGTH_MAX} characters, not {len(password)}"
+    if password.strip() != password:
+        return "a password cannot start or end with a space"
+    return None
+
+
+def hash_password(password: str) -> str:
+    problem = password_problem(password)
+    if problem:
+        raise DisburseError(problem)
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when ``password`` is the one ``password_hash`` was made from; never raises."""
+    if len(password) > PASSWORD_LENGTH_MAX:
+        return False
+    try:
+        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,86 @@
+"""The six roles and what each may do: one table both faces (CLI, web) consult, so a command and
+the page that does the same thing need the same role.
+
+An action is a short dotted name (``run.review``); ``PERMISSIONS`` gives the roles that may do it.
+Reading pages have actions of their own (``counter.read`` …): the auditor reads everything but
+changes no money.
+"""
+
+from __future__ import annotations
+
+ROLE_MAKER = "经办"
+ROLE_CHECKER = "审核"
+ROLE_CASHIER = "出纳"
+ROLE_COUNTER = "窗口"
+ROLE_AUDITOR = "审计"
+ROLE_ADMINISTRATOR = "管理员"
+ROLES = (ROLE_MAKER, ROLE_CHECKER, ROLE_CASHIER, ROLE_COUNTER, ROLE_AUDITOR, ROLE_ADMINISTRATOR)
+
+ROLE_DESCRIPTIONS = {
+    ROLE_MAKER: "导入名册与结算单、计算分配、编制批次",
+    ROLE_CHECKER: "审核（批准或退回）分配与批次",
+    ROLE_CASHIER: "银行文件、回盘文件、改卡后重新发放",
+    ROLE_COUNTER: "窗口查询农户兑付情况、打印明白卡",
+    ROLE_AUDITOR: "查阅一切、对账、记录复核意见，不动资金",
+    ROLE_ADMINISTRATOR: "账户与设置",
+}
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    # changing the books' set-up and the accounts
+    "accounts.manage": frozenset({ROLE_ADMINISTRATOR}),
+    "books.setup": frozenset({ROLE_ADMINISTRATOR, ROLE_MAKER}),
+    # the monthly work
+    "register.import": frozenset({ROLE_MAKER}),
+    "journal.post": frozenset({ROLE_MAKER}),
+    "run.calculate": frozenset({ROLE_MAKER}),
+    "run.post": frozenset({ROLE_MAKER, ROLE_CHECKER}),
+    "run.cancel": frozenset({ROLE_MAKER, ROLE_CHECKER}),
+    "batch.prepare": frozenset({ROLE_MAKER, ROLE_CASHIER}),
+    "batch.cancel": frozenset({ROLE_MAKER, ROLE_CASHIER, ROLE_CHECKER}),
+    "unmatched.post": frozenset({ROLE_MAKER, ROLE_CASHIER}),
+    # four eyes: the checker
+    "run.review": frozenset({ROLE_CHECKER}),
+    "batch.review": frozenset({ROLE_CHECKER}),
+    "period.close": frozenset({ROLE_CHECKER}),
+    "journal.review": frozenset({ROLE_CHECKER}),
+    # the cashier
+    "batch.export": frozenset({ROLE_CASHIER}),
+    "returns.apply": frozenset({ROLE_CASHIER}),
+    "card.fix": frozenset({ROLE_CASHIER, ROLE_COUNTER}),
+    # the bank side and the audit, which move no money
+    "statement.import": frozenset({ROLE_CASHIER, ROLE_AUDITOR}),
+    "reconcile.run": frozenset({ROLE_CASHIER, ROLE_AUDITOR}),
+    "match.decide": frozenset({ROLE_CASHIER, ROLE_AUDITOR}),
+    "finding.review": frozenset({ROLE_AUDITOR}),
+    "books.verify": frozenset({ROLE_AUDITOR, ROLE_ADMINISTRATOR}),
+    # full resident IDs and card numbers, on request and logged
+    "personal.unmask": frozenset({ROLE_COUNTER, ROLE_CASHIER, ROLE_AUDITOR}),
+    # reading pages
+    "counter.read": frozenset({ROLE_COUNTER, ROLE_CASHIER, ROLE_AUDITOR}),
+    "work.read": frozenset({ROLE_MAKER, ROLE_AUDITOR}),
+    "review.read": frozenset({ROLE_CHECKER, ROLE_AUDITOR}),
+    "run.read": frozenset({ROLE_MAKER, ROLE_CHECKER, ROLE_AUDITOR}),
+    "batch.read": frozenset({ROLE_MAKER, ROLE_CASHIER, ROLE_CHECKER, ROLE_AUDITOR}),
+    "cashier.read": frozenset({ROLE_CASHIER, ROLE_AUDITOR}),
+    "audit.read": frozenset({ROLE_AUDITOR}),
+    "accounts.read": frozenset({ROLE_ADMINISTRATOR}),
+}
+
+
+def roles_for(action: str) -> frozenset[str]:
+    """The roles that may do ``action``; an action nobody named is refused to everyone."""
+    return PERMISSIONS.get(action, frozenset())
+
+
+def may(roles: frozenset[str] | set[str] | tuple[str, ...], action: str) -> bool:
+    """True when any of ``roles`` may do ``action``."""
+    return bool(set(roles) & roles_for(action))
+
+
+def roles_text(roles: frozenset[str] | set[str] | tuple[str, ...]) -> str:
+    """The roles in the canonical order, joined by "、" as they are stored and shown."""
+    return "、".join(role for role in ROLES if role in roles)
+
+
+def roles_of_text(text: str) -> frozenset[str]:
+    return frozenset(part for part in text.split("、") if part)

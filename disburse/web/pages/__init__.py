@@ -1,0 +1,1 @@
+"""The pages, one module per section; each module's ``ROUTES`` lists its paths."""

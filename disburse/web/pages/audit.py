@@ -1,0 +1,275 @@
+"""对账与审计 (审计, reading only; its changes move no money): import a bank statement, run the
+reconciliation and see the 银行存款余额调节表, confirm or reject suggested matches, the anomaly
+findings with review notes, the trace of a fund, the chain heads with `verify`'s verdict, and
+the audit log with filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from disburse.audit.anomalies import review_finding, run_checks
+from disburse.audit.log import audit_entries
+from disburse.foundation.errors import DisburseError
+from disburse.foundation.workbook import write_workbook
+from disburse.ledger.service import list_bank_accounts
+from disburse.ledger.verify import verify_books
+from disburse.reconciliation.report import balance_rows, report_sheets
+from disburse.reconciliation.runs import confirm_match, reject_match, run_reconciliation, stored_matches
+from disburse.reconciliation.statements import bank_account_by_reference, import_statement
+from disburse.reports.fund_trace import fund_trace
+from disburse.web.base import (
+    Ctx,
+    change,
+    guard,
+    hashes,
+    in_thread,
+    note,
+    parse_date,
+    parse_period,
+    read,
+    redirect,
+    refusal_page,
+    render,
+    run_job,
+)
+from disburse.web.jobs import Job
+from disburse.web.uploads import TABLE_SUFFIXES, FormRefused, save_upload
+
+LOG_LIMIT_MAX = 2_000
+MATCHES_SHOWN_MAX = 500
+MATCH_ID_LENGTH = 17
+
+
+@guard("audit.read")
+async def audit(ctx: Ctx) -> Response:
+    accounts = await in_thread(read, ctx.state, list_bank_accounts)
+    return render(
+        ctx,
+        "audit.html",
+        title="对账与审计",
+        accounts=accounts,
+        jobs=ctx.state.jobs.of_owner(ctx.user),
+        today=dt.date.today(),
+    )
+
+
+def _account_field(ctx: Ctx) -> str:
+    return ctx.field("account", required=True, label="银行账户", length_max=40)
+
+
+@guard("statement.import")
+async def statement(ctx: Ctx) -> Response:
+    account = _account_field(ctx)
+    profile = ctx.field("profile", length_max=40) or None
+    job = ctx.state.jobs.new(ctx.user, "导入银行对账单", "statement")
+    path = save_upload(
+        ctx.upload("file"), job.workspace / "upload", TABLE_SUFFIXES, ctx.state.settings.upload_bytes_max
+    )
+    user, state = ctx.user, ctx.state
+    audit_note = note(ctx, "import bank-statement", f"file={path.name}", f"account={account}", inputs=hashes(path))
+
+    def work(job: Job):  # type: ignore[no-untyped-def]
+        from disburse.web.pages.work import offer_problems
+
+        job.progress("正在读取对账单")
+        try:
+            return change(
+                state, audit_note, lambda session: import_statement(session, path, account, user, profile_name=profile)
+            )
+        except Exception as error:
+            if getattr(error, "problems", None):
+                offer_problems(job, error.problems)  # type: ignore[attr-defined]
+            raise
+
+    return await run_job(ctx, job, work)
+
+
+def _reconciled(session, account: str, period: str, user: str, workspace: Path, job: Job):  # type: ignore[no-untyped-def]
+    outcome = run_reconciliation(session, account, period, user)
+    matches = stored_matches(session, outcome.inputs.account, period)
+    if outcome.balance is not None:
+        inputs = outcome.inputs
+        sheets = report_sheets(inputs.account, period, outcome.result, outcome.balance, inputs.statement, inputs.book)
+        for index, path in enumerate(write_workbook(workspace / f"对账报告-{period}.xlsx", sheets)):
+            job.offer(f"report{index}", path, path.name)
+    return {
+        "outcome": outcome,
+        "balance": balance_rows(outcome.balance) if outcome.balance is not None else None,
+        "candidates": matches[matches["status"] == "candidate"].head(MATCHES_SHOWN_MAX).to_dict("records"),
+    }
+
+
+@guard("reconcile.run")
+async def reconcile(ctx: Ctx) -> Response:
+    account = _account_field(ctx)
+    period = parse_period(ctx.field("period", required=True, label="期间", length_max=7))
+    job = ctx.state.jobs.new(ctx.user, f"对账 {account} {period}", "reconciled")
+    user, state = ctx.user, ctx.state
+    job.context.update(account=account, period=period)
+    audit_note = note(ctx, "reconcile", f"account={account}", f"period={period}")
+
+    def work(job: Job):  # type: ignore[no-untyped-def]
+        job.progress("正在匹配对账单与账簿")
+        return change(
+            state, audit_note, lambda session: _reconciled(session, account, period, user, job.workspace, job)
+        )
+
+    return await run_job(ctx, job, work)
+
+
+def _matches(session, account: str, period: str):  # type: ignore[no-untyped-def]
+    reference = bank_account_by_reference(session, account)
+    return reference, stored_matches(session, reference, period).head(MATCHES_SHOWN_MAX).to_dict("records")
+
+
+@guard("audit.read")
+async def matches(ctx: Ctx) -> Response:
+    account = _account_field(ctx)
+    period = parse_period(ctx.field("period", required=True, label="期间", length_max=7))
+    try:
+        reference, rows = await in_thread(read, ctx.state, lambda session: _matches(session, account, period))
+    except DisburseError as error:
+        return refusal_page(ctx, 404, "找不到这个账户", "没有这个银行账户。", detail=str(error))
+    return render(
+        ctx,
+        "matches.html",
+        title=f"匹配 {period}",
+        reference=reference,
+        period=period,
+        rows=rows,
+        may_decide=ctx.may("match.decide"),
+    )
+
+
+@guard("match.decide")
+async def decide(ctx: Ctx) -> Response:
+    match_id = ctx.request.path_params["match_id"]
+    decision = ctx.request.path_params["decision"]
+    if len(match_id) != MATCH_ID_LENGTH or not match_id.startswith("M") or decision not in ("confirm", "reject"):
+        raise FormRefused("匹配编号不对。")
+    function = confirm_match if decision == "confirm" else reject_match
+    back = ctx.field("back", length_max=200)
+    try:
+        outcome = await in_thread(
+            change,
+            ctx.state,
+            note(ctx, f"reconcile {decision}", f"match={match_id}"),
+            lambda session: function(session, match_id, ctx.user),
+        )
+    except DisburseError as error:
+        return refusal_page(ctx, 409, "不能这样处理", "没有做任何更改。", detail=str(error))
+    ctx.flash(
+        "ok",
+        f"{match_id} 已{'确认' if decision == 'confirm' else '否决'}。"
+        if outcome.changed
+        else f"{match_id} 未变：{outcome.message}",
+    )
+    return redirect(back if back.startswith("/audit") and not back.startswith("//") else "/audit")
+
+
+@guard("audit.read")
+async def anomalies(ctx: Ctx) -> Response:
+    period_text = ctx.field("period", length_max=7)
+    period = parse_period(period_text) if period_text else None
+    job = ctx.state.jobs.new(ctx.user, f"异常检查 {period or '全部期间'}", "anomalies")
+    state = ctx.state
+    job.context.update(period=period or "")
+
+    def work(job: Job):  # type: ignore[no-untyped-def]
+        job.progress("正在运行各项异常检查")
+        return read(state, lambda session: run_checks(session, period))
+
+    return await run_job(ctx, job, work)
+
+
+@guard("finding.review")
+async def review(ctx: Ctx) -> Response:
+    finding = ctx.request.path_params["finding_id"]
+    if len(finding) > 40 or not finding.startswith("F-"):
+        raise FormRefused("异常编号不对。")
+    text = ctx.field("note", required=True, label="复核意见")
+    period = ctx.field("period", length_max=7) or None
+    try:
+        await in_thread(
+            change,
+            ctx.state,
+            note(ctx, "audit review", f"finding={finding}", message=text),
+            lambda session: review_finding(session, finding, text, ctx.user, period=period),
+        )
+    except DisburseError as error:
+        return refusal_page(ctx, 409, "不能记录复核意见", "没有做任何更改。", detail=str(error))
+    ctx.flash("ok", f"{finding} 已记录复核意见，以后不再列出。")
+    return redirect("/audit")
+
+
+@guard("audit.read")
+async def trace(ctx: Ctx) -> Response:
+    fund = ctx.field("fund", length_max=200)
+    found = None
+    if fund:
+        try:
+            found = await in_thread(read, ctx.state, lambda session: fund_trace(session, fund))
+        except DisburseError as error:
+            return refusal_page(ctx, 404, "无法追踪", "没有这个资金来源。", detail=str(error))
+    return render(ctx, "trace.html", title="资金追踪", fund=fund, trace=found)
+
+
+@guard("audit.read")
+async def verify(ctx: Ctx) -> Response:
+    job = ctx.state.jobs.new(ctx.user, "校验账簿哈希链", "verified")
+    state = ctx.state
+
+    def work(job: Job):  # type: ignore[no-untyped-def]
+        job.progress("正在重算每个单位的哈希链与余额")
+        return read(state, lambda session: verify_books(session))
+
+    state.audit.put(note(ctx, "verify"))
+    return await run_job(ctx, job, work)
+
+
+@guard("audit.read")
+async def log(ctx: Ctx) -> Response:
+    since = parse_date(ctx.field("since", length_max=10), "起始日期")
+    user = ctx.field("user", length_max=64) or None
+    command = ctx.field("command", length_max=100)
+    outcome = ctx.field("outcome", length_max=16)
+    limit_text = ctx.field("limit", length_max=5) or "200"
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= LOG_LIMIT_MAX:
+        raise FormRefused(f"条数应在 1 到 {LOG_LIMIT_MAX:,} 之间。")
+    entries = await in_thread(
+        read, ctx.state, lambda session: audit_entries(session, since=since, user=user, limit=LOG_LIMIT_MAX)
+    )
+    shown = [
+        entry
+        for entry in entries[::-1]
+        if (not command or command in entry.command) and (not outcome or entry.outcome == outcome)
+    ][: int(limit_text)]
+    return render(
+        ctx,
+        "log.html",
+        title="审计日志",
+        entries=shown,
+        since=since,
+        user=user or "",
+        command=command,
+        outcome=outcome,
+        limit=limit_text,
+    )
+
+
+ROUTES = [
+    Route("/audit", audit, methods=["GET"]),
+    Route("/audit/statement", statement, methods=["POST"]),
+    Route("/audit/reconcile", reconcile, methods=["POST"]),
+    Route("/audit/matches", matches, methods=["GET"]),
+    Route("/audit/matches/{match_id}/{decision}", decide, methods=["POST"]),
+    Route("/audit/anomalies", anomalies, methods=["POST"]),
+    Route("/audit/findings/{finding_id}/review", review, methods=["POST"]),
+    Route("/audit/trace", trace, methods=["GET"]),
+    Route("/audit/verify", verify, methods=["POST"]),
+    Route("/audit/log", log, methods=["GET"]),
+]

@@ -1,0 +1,253 @@
+"""Logging in and out, the home page, one's own password, the job pages and the public page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from disburse.accounts.model import LoginRefused
+from disburse.accounts.service import change_own_password, log_in
+from disburse.foundation.errors import DisburseError
+from disburse.payouts.status import household_status
+from disburse.registry.counter import household_of_head, household_profile
+from disburse.web.base import (
+    SESSION_COOKIE,
+    Ctx,
+    change,
+    cookie_options,
+    guard,
+    in_thread,
+    note,
+    read,
+    redirect,
+    refusal_page,
+    render,
+)
+from disburse.web.pages.counter import next_step_zh, state_zh
+
+NEXT_PATH_LENGTH_MAX = 200
+
+
+def visitor_form(ctx: Ctx) -> None:
+    """Give a visitor (not logged in) a form token: the one its cookie holds, or a new one."""
+    from disburse.web.security import FORM_COOKIE
+
+    sessions = ctx.state.sessions
+    token = sessions.form_token_of(ctx.request.cookies.get(FORM_COOKIE))
+    if token is None:
+        token, cookie = sessions.new_form_token()
+    else:
+        cookie = ctx.request.cookies[FORM_COOKIE]
+    ctx.cookies.update(form_token=token, form_cookie=cookie)
+
+
+def _safe_next(path: str) -> str:
+    # Only a path of this site: never another host (//evil, http://…).
+    if not path.startswith("/") or path.startswith("//") or "\\" in path or len(path) > NEXT_PATH_LENGTH_MAX:
+        return "/"
+    return path
+
+
+@guard(None)
+async def home(ctx: Ctx) -> Response:
+    if ctx.session is None:
+        return redirect("/login")
+    return render(ctx, "home.html", title="首页", jobs=ctx.state.jobs.of_owner(ctx.user))
+
+
+@guard(None)
+async def login_page(ctx: Ctx) -> Response:
+    visitor_form(ctx)
+    return render(ctx, "login.html", title="登录", next=_safe_next(ctx.request.query_params.get("next", "/")), error="")
+
+
+@guard(None)
+async def login(ctx: Ctx) -> Response:
+    visitor_form(ctx)
+    name = ctx.field("name", length_max=64)
+    password = ctx.form.get("password") if ctx.form is not None else ""
+    password = password if isinstance(password, str) else ""
+    target = _safe_next(ctx.field("next", length_max=NEXT_PATH_LENGTH_MAX) or "/")
+    if not ctx.state.login_limiter.allow(ctx.client()):
+        ctx.state.audit.put(
+            note(ctx, "login", f"name={name}", outcome="refused", message="too many logins from this address")
+        )
+        return render(
+            ctx, "login.html", status_code=429, title="登录", next=target, error="此地址登录尝试过多，请稍后再试。"
+        )
+    attempt = await in_thread(
+        change, ctx.state, note(ctx, "login", f"name={name}"), lambda session: log_in(session, name, password)
+    )
+    if isinstance(attempt, LoginRefused):
+        # The failure is counted (and logged) in the committed transaction; the page says less.
+        text = str(attempt)
+        shown = (
+            "账户已被锁定，请稍后再试或请管理员重置密码。"
+            if "locked" in text
+            else "账户已停用。"
+            if "disabled" in text
+            else "账户名或密码错误。"
+        )
+        return render(ctx, "login.html", status_code=401, title="登录", next=target, error=shown)
+    account = attempt
+    session, cookie = ctx.state.sessions.create(account.name, account.roles)
+    response = redirect(target)
+    response.set_cookie(SESSION_COOKIE, cookie, **cookie_options(ctx.state))
+    return response
+
+
+@guard(None)
+async def logout(ctx: Ctx) -> Response:
+    if ctx.session is not None:
+        ctx.state.audit.put(note(ctx, "logout"))
+        ctx.state.sessions.end(ctx.session)
+    response = redirect("/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@guard(None)
+async def password_page(ctx: Ctx) -> Response:
+    if ctx.session is None:
+        return redirect("/login?next=/password")
+    return render(ctx, "password.html", title="修改密码", error="")
+
+
+@guard(None)
+async def password_change(ctx: Ctx) -> Response:
+    if ctx.session is None:
+        return redirect("/login")
+    old, new, again = (ctx.form.get(name) or "" for name in ("old", "new", "again"))  # type: ignore[union-attr]
+    if new != again:
+        return render(ctx, "password.html", status_code=400, title="修改密码", error="两次输入的新密码不一致。")
+    try:
+        await in_thread(
+            change,
+            ctx.state,
+            note(ctx, "password"),
+            lambda session: change_own_password(session, ctx.user, str(old), str(new)),
+        )
+    except LoginRefused:
+        return render(ctx, "password.html", status_code=400, title="修改密码", error="当前密码不对。")
+    except DisburseError as error:
+        return render(ctx, "password.html", status_code=400, title="修改密码", error=f"新密码不可用：{error}")
+    ctx.flash("ok", "密码已修改。")
+    return redirect("/")
+
+
+# ---------------------------------------------------------------------------------------- jobs
+@guard(None)
+async def job_page(ctx: Ctx) -> Response:
+    if ctx.session is None:
+        return redirect("/login")
+    job = ctx.state.jobs.get(ctx.request.path_params["job_id"], ctx.user)
+    if job is None:
+        return refusal_page(ctx, 404, "找不到这项工作", "这项工作不存在，或不是您启动的。")
+    return render(ctx, "job.html", title=job.title, job=job)
+
+
+@guard(None)
+async def job_status(ctx: Ctx) -> Response:
+    job = ctx.state.jobs.get(ctx.request.path_params["job_id"], ctx.user) if ctx.session is not None else None
+    if job is None:
+        return JSONResponse({"error": "not found"}, status_code=404)
+    return JSONResponse(job.status(), headers={"Cache-Control": "no-store"})
+
+
+@guard(None)
+async def job_file(ctx: Ctx) -> Response:
+    job = ctx.state.jobs.get(ctx.request.path_params["job_id"], ctx.user) if ctx.session is not None else None
+    found = job.downloads.get(ctx.request.path_params["key"]) if job is not None else None
+    if found is None or not found[0].is_file():
+        return refusal_page(ctx, 404, "找不到文件", "这个文件不存在，或不是您的。")
+    path, file_name = found
+    return FileResponse(path, filename=file_name)
+
+
+# -------------------------------------------------------------------------------------- public
+@guard(None)
+async def public_page(ctx: Ctx) -> Response:
+    visitor_form(ctx)
+    return render(ctx, "public.html", title="公开查询", found=None, error="", year=dt.date.today().year)
+
+
+@guard(None)
+async def public_lookup(ctx: Ctx) -> Response:
+    """A household sees its own payments of the year by the head's name and full resident ID."""
+    visitor_form(ctx)
+    year = dt.date.today().year
+    name = ctx.field("name", length_max=100)
+    number = ctx.field("id_number", length_max=18).upper()
+    if not ctx.state.public_limiter.allow(ctx.client()):
+        ctx.state.audit.put(note(ctx, "public lookup", outcome="refused", message="rate limit"))
+        return render(
+            ctx,
+            "public.html",
+            status_code=429,
+            title="公开查询",
+            found=None,
+            year=year,
+            error="查询过于频繁，请稍后再试。",
+        )
+    if not name or len(number) != 18:
+        return render(
+            ctx,
+            "public.html",
+            status_code=400,
+            title="公开查询",
+            found=None,
+            year=year,
+            error="请填写户主姓名和 18 位身份证号。",
+        )
+
+    def look(session):  # type: ignore[no-untyped-def]
+        household_id = household_of_head(session, name, number)
+        if household_id is None:
+            return None
+        return household_profile(session, household_id), household_status(session, household_id)
+
+    found = await in_thread(read, ctx.state, look)
+    # Logged with the number masked: the log says who asked what, not the number itself.
+    ctx.state.audit.put(
+        note(ctx, "public lookup", f"id={number[:6]}********{number[-4:]}", message="found" if found else "not found")
+    )
+    if found is None:
+        return render(
+            ctx,
+            "public.html",
+            status_code=404,
+            title="公开查询",
+            found=None,
+            year=year,
+            error="没有查到与该户主姓名和身份证号相符的户。请核对后再试，或到政策兑现中心窗口查询。",
+        )
+    profile, status = found
+    lines = [line for line in status.lines if line.period.startswith(str(year))]
+    return render(
+        ctx,
+        "public.html",
+        title="公开查询",
+        found=profile,
+        lines=lines,
+        year=year,
+        error="",
+        state_zh=state_zh,
+        next_step_zh=next_step_zh,
+    )
+
+
+ROUTES = [
+    Route("/", home, methods=["GET"]),
+    Route("/login", login_page, methods=["GET"]),
+    Route("/login", login, methods=["POST"]),
+    Route("/logout", logout, methods=["POST"]),
+    Route("/password", password_page, methods=["GET"]),
+    Route("/password", password_change, methods=["POST"]),
+    Route("/jobs/{job_id}", job_page, methods=["GET"]),
+    Route("/jobs/{job_id}/status", job_status, methods=["GET"]),
+    Route("/jobs/{job_id}/files/{key}", job_file, methods=["GET"]),
+    Route("/public", public_page, methods=["GET"]),
+    Route("/public", public_lookup, methods=["POST"]),
+]

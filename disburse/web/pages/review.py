@@ -1,0 +1,172 @@
+"""审核 (审核): the queue of calculated runs and prepared batches, each with its difference from
+the previous period; a run's or batch's details; approve, or return to the maker with a comment
+the maker sees. The checker must be a different account from the maker (checked by the stages
+and, for the role, by the guard)."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from disburse.accounts.reviews import decisions_on, returned_to
+from disburse.allocations.runs import run_lines, run_row, village_summary
+from disburse.foundation.errors import DisburseError
+from disburse.payouts.approvals import (
+    approve_and_post_run,
+    approve_batch_reviewed,
+    previous_run_of,
+    return_batch,
+    return_run,
+    review_queue,
+    run_exclusions,
+)
+from disburse.payouts.service import batch_by_reference, batch_instructions
+from disburse.web.base import Ctx, change, guard, in_thread, note, read, redirect, refusal_page, render
+from disburse.web.uploads import FormRefused
+
+BATCH_REFERENCE_LENGTH_MAX = 40
+INSTRUCTIONS_SHOWN_MAX = 200
+
+
+@guard("review.read")
+async def queue(ctx: Ctx) -> Response:
+    items, decided = await in_thread(read, ctx.state, lambda session: (review_queue(session), returned_to(session)))
+    return render(ctx, "review.html", title="审核", items=items, returned=decided, may_decide=ctx.may("run.review"))
+
+
+def _run_id(ctx: Ctx) -> int:
+    text = ctx.request.path_params["run_id"]
+    if not text.isdigit() or len(text) > 12:
+        raise FormRefused("分配编号应为数字。")
+    return int(text)
+
+
+def _run_details(session, run_id: int):  # type: ignore[no-untyped-def]
+    run = run_row(session, run_id)
+    lines = run_lines(session, run_id)
+    previous = previous_run_of(session, run_id)
+    return {
+        "run": run,
+        "summary": json.loads(run.summary_json),
+        "villages": village_summary(lines) if len(lines) else None,
+        "exclusions": run_exclusions(session, run_id),
+        "previous": previous,
+        "decisions": decisions_on(session, "run", str(run_id)),
+    }
+
+
+@guard("run.read")
+async def run_page(ctx: Ctx) -> Response:
+    run_id = _run_id(ctx)
+    try:
+        details = await in_thread(read, ctx.state, lambda session: _run_details(session, run_id))
+    except DisburseError:
+        return refusal_page(ctx, 404, "找不到这次分配", f"没有编号为 {run_id} 的分配。")
+    return render(ctx, "run.html", title=f"分配 {run_id}", may_decide=ctx.may("run.review"), **details)
+
+
+async def _decide(ctx: Ctx, audit, work, back: str, done_text) -> Response:  # type: ignore[no-untyped-def]
+    try:
+        result = await in_thread(change, ctx.state, audit, work)
+    except DisburseError as error:
+        return refusal_page(ctx, 409, "不能这样处理", "请求被拒绝，没有做任何更改。", detail=str(error))
+    ctx.flash("ok", done_text(result))
+    return redirect(back)
+
+
+@guard("run.review")
+async def run_approve(ctx: Ctx) -> Response:
+    run_id = _run_id(ctx)
+    return await _decide(
+        ctx,
+        note(ctx, "runs approve", f"run={run_id}"),
+        lambda session: approve_and_post_run(session, run_id, ctx.user),
+        "/review",
+        lambda outcome: f"分配 {run_id} 已批准并记账：{outcome.entry_count:,} 张凭证、{outcome.posting_count:,} 条分录，应付款已生成，出纳可以编制批次。",
+    )
+
+
+@guard("run.review")
+async def run_return(ctx: Ctx) -> Response:
+    run_id = _run_id(ctx)
+    comment = ctx.field("comment", required=True, label="退回意见")
+    return await _decide(
+        ctx,
+        note(ctx, "runs return", f"run={run_id}", message=comment),
+        lambda session: return_run(session, run_id, ctx.user, comment),
+        "/review",
+        lambda _message: f"分配 {run_id} 已退回经办人，退回意见已送达。",
+    )
+
+
+def _reference(ctx: Ctx) -> str:
+    reference = ctx.request.path_params["reference"]
+    if len(reference) > BATCH_REFERENCE_LENGTH_MAX or not reference.replace("-", "").isalnum():
+        raise FormRefused("批次号不对。")
+    return reference
+
+
+def _batch_details(session, reference: str):  # type: ignore[no-untyped-def]
+    batch = batch_by_reference(session, reference)
+    instructions = batch_instructions(session, batch.id)
+    by_programme = (
+        instructions.groupby("memo")["amount_fen"].agg(["count", "sum"]).reset_index().to_dict("records")
+        if len(instructions)
+        else []
+    )
+    return {
+        "batch": batch,
+        "instructions": instructions.head(INSTRUCTIONS_SHOWN_MAX).to_dict("records"),
+        "instruction_total": len(instructions),
+        "by_programme": by_programme,
+        "decisions": decisions_on(session, "batch", batch.batch_reference),
+    }
+
+
+@guard("batch.read")
+async def batch_page(ctx: Ctx) -> Response:
+    reference = _reference(ctx)
+    try:
+        details = await in_thread(read, ctx.state, lambda session: _batch_details(session, reference))
+    except DisburseError:
+        return refusal_page(ctx, 404, "找不到这个批次", f"没有批次 {reference}。")
+    return render(ctx, "batch.html", title=f"批次 {reference}", may_decide=ctx.may("batch.review"), **details)
+
+
+@guard("batch.review")
+async def batch_approve(ctx: Ctx) -> Response:
+    reference = _reference(ctx)
+    return await _decide(
+        ctx,
+        note(ctx, "payout approve", f"batch={reference}"),
+        lambda session: approve_batch_reviewed(session, reference, ctx.user),
+        "/review",
+        lambda outcome: f"批次 {reference} 已批准"
+        + ("，可以导出银行文件。" if outcome.status == "approved" else "（金额较大，还需另一位审核人批准）。"),
+    )
+
+
+@guard("batch.review")
+async def batch_return(ctx: Ctx) -> Response:
+    reference = _reference(ctx)
+    comment = ctx.field("comment", required=True, label="退回意见")
+    return await _decide(
+        ctx,
+        note(ctx, "payout return", f"batch={reference}", message=comment),
+        lambda session: return_batch(session, reference, ctx.user, comment),
+        "/review",
+        lambda _message: f"批次 {reference} 已退回，款项重新列为待发放。",
+    )
+
+
+ROUTES = [
+    Route("/review", queue, methods=["GET"]),
+    Route("/review/runs/{run_id}", run_page, methods=["GET"]),
+    Route("/review/runs/{run_id}/approve", run_approve, methods=["POST"]),
+    Route("/review/runs/{run_id}/return", run_return, methods=["POST"]),
+    Route("/review/batches/{reference}", batch_page, methods=["GET"]),
+    Route("/review/batches/{reference}/approve", batch_approve, methods=["POST"]),
+    Route("/review/batches/{reference}/return", batch_return, methods=["POST"]),
+]
