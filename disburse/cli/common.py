@@ -96,6 +96,15 @@ COMMAND_ACTIONS: dict[str, str | None] = {
     "report household": "personal.unmask",  # only with --unmasked
     "audit review": "finding.review",
     "audit log": None,  # its "user" is the --by filter of a reading command
+    # The printed books take --user as the 制表人 on every page; printing changes nothing.
+    "report trial-balance": None,
+    "report ledger": None,
+    "report general-ledger": None,
+    "report auxiliary": None,
+    "report reconciliation": None,
+    "report vouchers": None,
+    # A development command: it builds a whole seeded month through the services.
+    "audit build-month": "books.setup",
     "users add": "accounts.manage",
     "users list": "accounts.manage",
     "users disable": "accounts.manage",

@@ -37,7 +37,11 @@ COMMANDS: dict[str, list[str]] = {
     "assets load": ["{county}/assets.yaml"],
     "audit anomalies": [],
     "audit log": [],
-    "audit review": ["F-0000000000000000", "--note", "查无此事"],
+    "audit build-month": ["{county}", "--work", "{tmp}/month"],
+    "audit checks": [],
+    "audit review": ["A06-0000000000000000", "--disposition", "不属实", "--note", "查无此事"],
+    "audit reviews": [],
+    "audit score": ["{tmp}/anomalies.json"],
     "db roles": [],
     "entities add": ["611002001001", "--name", "大荆村", "--kind", "village"],
     "entities add-bank-account": ["COUNTY", "--bank", "中国农业银行", "--account-number", ACCOUNT],
@@ -87,10 +91,21 @@ COMMANDS: dict[str, list[str]] = {
     "runs list": [],
     "runs post": ["1"],
     "runs show": ["1"],
+    "users add": ["管理员甲", "--role", "管理员", "--password-stdin"],
+    "users disable": ["nobody"],
+    "users enable": ["nobody"],
+    "users list": [],
+    "users reset-password": ["nobody", "--password-stdin"],
+    "users roles": ["nobody", "--role", "审计"],
     "verify": [],
 }
+# What a command reads from standard input (a password).
+STDIN = {"users add": "一个够长的口令 2026\n", "users reset-password": "另一个够长的口令 2026\n"}
 # Commands that make their own database (so "a database only they touched" is what they do).
-OWN_DATABASE = {"demo": "tests/dev/demo runs it as a process on its own books"}
+OWN_DATABASE = {
+    "demo": "tests/dev/demo runs it as a process on its own books",
+    "serve": "tests/web/test_web_serve.py starts it as a process, asks a page and stops it",
+}
 
 
 def leaf_commands() -> set[str]:
@@ -127,6 +142,7 @@ def county_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _input_files(directory: Path) -> None:
     (directory / "vouchers.csv").write_text(VOUCHERS, encoding="utf-8")
+    (directory / "anomalies.json").write_text('{"anomalies": [], "near_misses": []}', encoding="utf-8")
     (directory / "accounts.csv").write_text(ACCOUNTS, encoding="utf-8")
     (directory / "statement.csv").write_text(
         "交易日期,流水号,摘要,支出金额,收入金额,余额\n2026-10-05,T1,利息,,1.00,101.00\n", encoding="utf-8"
@@ -157,6 +173,7 @@ def test_command_in_a_fresh_process(command: str, fresh_sqlite: str, county_dire
         capture_output=True,
         text=True,
         timeout=300,
+        input=STDIN.get(command, ""),
         env={"PATH": "/usr/bin:/bin", "DISBURSE_USER": "clerk", "HOME": str(tmp_path)},
         cwd=tmp_path,
     )
