@@ -24,6 +24,9 @@ from disburse.reconciliation.model import AdjustedBalance, ReconciliationResult
 from disburse.reconciliation.runs import RunCounts, compute, run_counts
 from disburse.reconciliation.statements import BankAccountRef, bank_account_by_reference
 
+# Descriptions of lines and items are looked up for at most this many of them; past it the
+# workbook lists ids and amounts only (a million-line run's report stays a report).
+TEXTS_ITEMS_MAX = 400_000
 CATEGORY_NAMES_ZH = {"fee": "手续费", "interest": "利息", "unknown": "未知"}
 RULE_NAMES_ZH = {
     "confirmed": "人工确认",
@@ -72,7 +75,10 @@ def _ids(values: object) -> str:
 
 
 def balance_rows(balance: AdjustedBalance) -> list[list[object]]:
-    """The 调节表 as four columns: the book side and the bank side, line by line."""
+    """The 调节表 as four columns: the book side and the bank side, line by line. Pending
+    candidates (待确认) get their own line after the adjusted balances, with each side's own
+    amount, counted in neither column (``adjusted_balance``'s module doc says why); when the
+    table does not tie, the difference is taken apart to the fen."""
     rows: list[list[object]] = [
         ["企业银行存款日记账余额", balance.book_balance_fen, "银行对账单余额", balance.bank_balance_fen],
         [
@@ -89,48 +95,77 @@ def balance_rows(balance: AdjustedBalance) -> list[list[object]]:
         ],
         ["调节后的存款余额", balance.adjusted_book_balance_fen, "调节后的存款余额", balance.adjusted_bank_balance_fen],
     ]
+    if balance.pending_match_count:
+        count = balance.pending_match_count
+        rows.append(
+            [
+                f"待确认匹配 {count} 笔：对账单金额(未计入上列)",
+                balance.pending_statement_fen,
+                f"待确认匹配 {count} 笔：账簿金额(未计入上列)",
+                balance.pending_book_fen,
+            ]
+        )
     if balance.agrees:
         rows.append(["结论", "", "两方调节后余额相符", ""])
     else:
         rows.append(["差额(企业−银行)", balance.difference_fen, "不符：见「差异原因」", ""])
-        rows.append(["其中：金额不符可解释", balance.explained_fen, "无法解释", balance.unexplained_fen])
+        rows.append(
+            ["其中：已匹配金额不符", balance.explained_fen, "待确认匹配金额不符", balance.pending_difference_fen]
+        )
+        rows.append(["无法由匹配解释", balance.unexplained_fen, "", ""])
     return rows
 
 
-def _item_rows(items: pd.DataFrame, statement: pd.DataFrame, book: pd.DataFrame) -> list[list[object]]:
-    """Outstanding items of one kind with what the statement or the books say about them."""
-    lines = statement.set_index("line_id")
-    books = book.set_index("book_id")
+def _pending_sheet_rows(
+    balance: AdjustedBalance, result: ReconciliationResult, texts: dict[tuple[str, int], str]
+) -> list[list[object]]:
+    """One row per line or item of a pending candidate, under its match id."""
+    rules = result.matches.set_index("match_id")[["rule", "score"]]
     rows = []
-    for item in items.itertuples(index=False):
-        if item.side == "statement" and item.item_id in lines.index:
-            source = lines.loc[item.item_id]
-            text_ = " ".join(
-                str(blank_text(source[name]))
-                for name in ("summary", "counterparty_name", "memo")
-                if blank_text(source[name])
-            )
-        elif item.item_id in books.index:
-            source = books.loc[item.item_id]
-            text_ = " ".join(
-                str(blank_text(source[name]))
-                for name in ("memo", "payment_reference", "counterparty_name")
-                if blank_text(source[name])
-            )
-        else:
-            text_ = ""
+    for item in balance.pending.itertuples(index=False):
+        rule, score = rules.loc[item.match_id] if item.match_id in rules.index else ("", 0)
         rows.append(
             [
+                item.match_id,
+                RULE_NAMES_ZH.get(rule, rule),
+                int(score),
                 "对账单" if item.side == "statement" else "账簿",
                 int(item.item_id),
                 _iso_day(item.item_date),
                 int(item.amount_fen),
-                STATUS_NAMES_ZH.get(item.status, item.status),
-                blank_text(item.match_id),
-                text_,
+                texts.get((item.side, int(item.item_id)), ""),
             ]
         )
     return rows
+
+
+def _texts(statement: pd.DataFrame, book: pd.DataFrame) -> dict[tuple[str, int], str]:
+    """What the statement says about each line and the books about each item, by (side, id)."""
+    texts: dict[tuple[str, int], str] = {}
+    for side, frame, id_column, names in (
+        ("statement", statement, "line_id", ("summary", "counterparty_name", "memo")),
+        ("book", book, "book_id", ("memo", "payment_reference", "counterparty_name")),
+    ):
+        columns = [frame[name].tolist() for name in names]
+        for item_id, *values in zip(frame[id_column].tolist(), *columns):
+            texts[(side, int(item_id))] = " ".join(str(blank_text(value)) for value in values if blank_text(value))
+    return texts
+
+
+def _item_rows(items: pd.DataFrame, texts: dict[tuple[str, int], str]) -> list[list[object]]:
+    """Outstanding items of one kind with what the statement or the books say about them."""
+    return [
+        [
+            "对账单" if item.side == "statement" else "账簿",
+            int(item.item_id),
+            _iso_day(item.item_date),
+            int(item.amount_fen),
+            STATUS_NAMES_ZH.get(item.status, item.status),
+            blank_text(item.match_id),
+            texts.get((item.side, int(item.item_id)), ""),
+        ]
+        for item in items.itertuples(index=False)
+    ]
 
 
 def report_sheets(
@@ -146,6 +181,7 @@ def report_sheets(
         f"{account.entity_code} {account.bank_name} {account.account_number} ({account.ledger_account_code}) {period}"
     )
     item_headers = ("方", "编号", "日期", "金额", "状态", "匹配编号", "说明")
+    texts = _texts(statement, book) if len(statement) + len(book) <= TEXTS_ITEMS_MAX else {}
     outstanding = []
     for label, items in (
         ("银行已收、企业未收", balance.bank_received_book_not),
@@ -153,7 +189,7 @@ def report_sheets(
         ("企业已收、银行未收", balance.book_received_bank_not),
         ("企业已付、银行未付", balance.book_paid_bank_not),
     ):
-        outstanding += [[label, *row] for row in _item_rows(items, statement, book)]
+        outstanding += [[label, *row] for row in _item_rows(items, texts)]
     matches = result.matches
     sheets = [
         Sheet(
@@ -164,6 +200,13 @@ def report_sheets(
             (1, 3),
         ),
         Sheet("未达账项", f"未达账项 {title}", ("类别", *item_headers), outstanding, (4,)),
+        Sheet(
+            "待确认",
+            f"待确认匹配(未计入调节表两方；确认后不变，拒绝后两方各列为未达账项) {title}",
+            ("匹配编号", "规则", "得分", "方", "编号", "日期", "金额", "说明"),
+            _pending_sheet_rows(balance, result, texts),
+            (6,),
+        ),
         Sheet(
             "匹配",
             f"匹配结果 {title}",
