@@ -284,3 +284,160 @@ def test_issue11_item7_every_statement_layout_reads_back(engine, database_url, t
     assert lines["summary"].tolist()[-1] == "结息"
     if "balance" in layout.columns:
         assert int(lines["balance_fen"].iloc[-1]) == int(lines["amount_fen"].sum())
+
+
+def test_issue11_item7_late_item_reaches_the_bank_next_period(engine, database_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    build_books(engine, tmp_path)
+    vouchers = tmp_path / "vouchers.csv"
+    vouchers.write_text(
+        "凭证号,日期,摘要,科目编码,借方金额,贷方金额\n"
+        "记-0901,2026-11-29,支付电站运维费,513,800.00,\n"
+        f"记-0901,2026-11-29,支付电站运维费,{LEDGER_ACCOUNT},,800.00\n",
+        encoding="utf-8",
+    )
+    assert run(database_url, "journal", "post", str(vouchers), "--entity", "COUNTY")[0] == 0
+    november, december = tmp_path / "11.csv", tmp_path / "12.csv"
+    code, output = run(
+        database_url,
+        "generate",
+        "bank-statement",
+        "--account",
+        LEDGER_ACCOUNT,
+        "--period",
+        PERIOD,
+        "--late",
+        "--out",
+        str(november),
+    )
+    assert code == 0 and "held back for the cut-off: 转账 -800.00 of 2026-11-29" in output, output
+    assert run(database_url, "import", "bank-statement", str(november), "--account", LEDGER_ACCOUNT)[0] == 0
+    code, output = run(database_url, "reconcile", "--account", LEDGER_ACCOUNT, "--period", PERIOD)
+    # At 11-30 the 800.00 is 企业已付、银行未付, and the table still ties.
+    assert code == 0 and "1 book-only" in output and "调节表 agrees" in output, output
+
+    code, output = run(
+        database_url,
+        "generate",
+        "bank-statement",
+        "--account",
+        LEDGER_ACCOUNT,
+        "--period",
+        "2026-12",
+        "--out",
+        str(december),
+    )
+    assert code == 0, output
+    lines = parse_bank_statement(december, "ccb").frame
+    assert lines[["booked_on", "amount_fen"]].astype(str).values.tolist()[0] == ["2026-12-01", "-80000"]
+    assert run(database_url, "import", "bank-statement", str(december), "--account", LEDGER_ACCOUNT)[0] == 0
+    code, output = run(database_url, "reconcile", "--account", LEDGER_ACCOUNT, "--period", "2026-12")
+    # December's first line is November's payment: a candidate for it (beside November's two,
+    # still unconfirmed), and nothing is left in the books.
+    assert code == 0 and "0 book-only" in output and "3 candidate(s)" in output, output
+    assert "2026-12-01 -800.00 转账 支付电站运维费" in output and "2026-11-29 -800.00 支付电站运维费" in output
+
+
+XBANK = """
+bank: 测试银行
+statement:
+  direction: flag
+  columns:
+    date: 记账日
+    amount: 发生额
+    direction: 收支
+    balance: 当前余额
+    summary: 用途
+    counterparty_account: 付款人账号
+    counterparty_name: 付款人名称
+    memo: 附加信息
+    txn_id: 柜员流水
+  debit_flags: [支]
+  credit_flags: [收]
+  date_formats: ["%Y%m%d"]
+  encodings: [gb18030]
+  file_types: [csv]
+batch_payment:
+  file_type: csv
+  encoding: gb18030
+  columns:
+    - {header: 收款卡号, source: account_no}
+    - {header: 收款人, source: account_name}
+    - {header: 代发金额, source: amount}
+    - {header: 用途, source: memo}
+return:
+  columns: {account_no: 收款卡号, account_name: 收款人, amount: 代发金额, status: 结果, reason: 原因, memo: 用途}
+  success_values: [S]
+  failure_values: [F]
+  encodings: [gb18030]
+  file_types: [csv]
+"""
+
+
+def test_issue11_item7_any_profile_with_the_layouts_works(engine, database_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "xbank.yaml").write_text(XBANK, encoding="utf-8")
+    with transaction(engine) as session:
+        add_bank_account(session, "COUNTY", "测试银行城关支行", ACCOUNT_NUMBER, "setup", "县财政专户")
+        owe(session, [{"household_id": f"H{n:03d}", "amount_fen": 5_000 * n, "account_no": card(n)} for n in (1, 2, 3)])
+    with transaction(engine) as session:
+        batch = prepare_batch(
+            session, "COUNTY", "alice", config=ONE_APPROVER, today=dt.date(2026, 11, 5), card_lookup=no_cards
+        ).batch_reference
+    with transaction(engine) as session:
+        approve_batch(session, batch, "bob", ONE_APPROVER)
+    extra = ("--profiles", str(profiles))
+    code, output = run(
+        database_url,
+        "payout",
+        "export",
+        str(batch),
+        "--bank",
+        "xbank",
+        "--out",
+        str(tmp_path / "b.csv"),
+        "--date",
+        "2026-11-05",
+        *extra,
+    )
+    assert code == 0, output
+    returned = tmp_path / "return.csv"
+    code, output = run(
+        database_url,
+        "generate",
+        "bank-return",
+        str(batch),
+        "--bank",
+        "xbank",
+        "--fail",
+        "1",
+        "--out",
+        str(returned),
+        *extra,
+    )
+    assert code == 0, output
+    assert returned.read_bytes().decode("gb18030").splitlines()[0] == "收款卡号,收款人,代发金额,结果,原因,用途"
+    code, output = run(
+        database_url, "payout", "returns", str(returned), "--bank", "xbank", "--date", "2026-11-06", *extra
+    )
+    assert code == 0 and "2 paid" in output, output
+    statement = tmp_path / "statement.csv"
+    code, output = run(
+        database_url,
+        "generate",
+        "bank-statement",
+        "--account",
+        LEDGER_ACCOUNT,
+        "--period",
+        PERIOD,
+        "--out",
+        str(statement),
+        *extra,
+    )
+    assert code == 0 and "测试银行 statement (xbank)" in output, output
+    rows = statement.read_bytes().decode("gb18030").splitlines()
+    assert rows[3].startswith("记账日,发生额,收支,当前余额") and rows[4].startswith("20261106,")
+    code, output = run(database_url, "import", "bank-statement", str(statement), "--account", LEDGER_ACCOUNT, *extra)
+    assert code == 0 and "bank profile xbank (detected from the header)" in output, output
+    code, output = run(database_url, "reconcile", "--account", LEDGER_ACCOUNT, "--period", PERIOD)
+    assert code == 0 and "0 book-only" in output and "调节表 agrees" in output, output
