@@ -176,12 +176,27 @@ def report_sheets(
     statement: pd.DataFrame,
     book: pd.DataFrame,
 ) -> list[Sheet]:
-    """The workbook's sheets (pure: frames in, sheets out)."""
+    """The workbook's sheets (pure: frames in, sheets out): the 调节表 and what it leaves open,
+    the matches, what is left on each side, and, when the table does not tie, why."""
     title = (
         f"{account.entity_code} {account.bank_name} {account.account_number} ({account.ledger_account_code}) {period}"
     )
-    item_headers = ("方", "编号", "日期", "金额", "状态", "匹配编号", "说明")
     texts = _texts(statement, book) if len(statement) + len(book) <= TEXTS_ITEMS_MAX else {}
+    sheets = [
+        *_balance_sheets(title, balance, result, texts),
+        _matches_sheet(title, result.matches),
+        *_left_over_sheets(title, result),
+    ]
+    if not balance.agrees:
+        sheets.append(_causes_sheet(title, balance))
+    return sheets
+
+
+def _balance_sheets(
+    title: str, balance: AdjustedBalance, result: ReconciliationResult, texts: dict[tuple[str, int], str]
+) -> list[Sheet]:
+    """调节表, 未达账项 (the outstanding items of its four columns) and 待确认."""
+    item_headers = ("方", "编号", "日期", "金额", "状态", "匹配编号", "说明")
     outstanding = []
     for label, items in (
         ("银行已收、企业未收", balance.bank_received_book_not),
@@ -190,8 +205,7 @@ def report_sheets(
         ("企业已付、银行未付", balance.book_paid_bank_not),
     ):
         outstanding += [[label, *row] for row in _item_rows(items, texts)]
-    matches = result.matches
-    sheets = [
+    return [
         Sheet(
             "调节表",
             f"银行存款余额调节表 {title}",
@@ -207,27 +221,36 @@ def report_sheets(
             _pending_sheet_rows(balance, result, texts),
             (6,),
         ),
-        Sheet(
-            "匹配",
-            f"匹配结果 {title}",
-            ("匹配编号", "规则", "得分", "状态", "对账单行", "账簿分录行", "付款编号", "银行金额", "账簿金额", "差额"),
+    ]
+
+
+def _matches_sheet(title: str, matches: pd.DataFrame) -> Sheet:
+    return Sheet(
+        "匹配",
+        f"匹配结果 {title}",
+        ("匹配编号", "规则", "得分", "状态", "对账单行", "账簿分录行", "付款编号", "银行金额", "账簿金额", "差额"),
+        [
             [
-                [
-                    row.match_id,
-                    RULE_NAMES_ZH.get(row.rule, row.rule),
-                    int(row.score),
-                    STATUS_NAMES_ZH.get(row.status, row.status),
-                    _ids(row.statement_line_ids),
-                    _ids(row.book_ids),
-                    _ids(row.instruction_references),
-                    int(row.amount_fen),
-                    int(row.book_amount_fen),
-                    int(row.difference_fen),
-                ]
-                for row in matches.itertuples(index=False)
-            ],
-            (7, 8, 9),
-        ),
+                row.match_id,
+                RULE_NAMES_ZH.get(row.rule, row.rule),
+                int(row.score),
+                STATUS_NAMES_ZH.get(row.status, row.status),
+                _ids(row.statement_line_ids),
+                _ids(row.book_ids),
+                _ids(row.instruction_references),
+                int(row.amount_fen),
+                int(row.book_amount_fen),
+                int(row.difference_fen),
+            ]
+            for row in matches.itertuples(index=False)
+        ],
+        (7, 8, 9),
+    )
+
+
+def _left_over_sheets(title: str, result: ReconciliationResult) -> list[Sheet]:
+    """银行有企业无, 企业有银行无, 金额不符 and 重复."""
+    return [
         Sheet(
             "银行有企业无",
             f"银行有、账簿无 {title}",
@@ -302,28 +325,27 @@ def report_sheets(
             (5,),
         ),
     ]
-    if not balance.agrees:
-        sheets.append(
-            Sheet(
-                "差异原因",
-                f"调节后余额差额 {balance.difference_fen} 分的可能原因 {title}",
-                ("类型", "匹配编号", "方", "编号", "金额", "差额", "说明"),
-                [
-                    [
-                        row.kind,
-                        blank_text(row.match_id),
-                        row.side,
-                        _ids(row.item_ids),
-                        int(row.amount_fen),
-                        int(row.difference_fen),
-                        row.note,
-                    ]
-                    for row in balance.causes.itertuples(index=False)
-                ],
-                (4, 5),
-            )
-        )
-    return sheets
+
+
+def _causes_sheet(title: str, balance: AdjustedBalance) -> Sheet:
+    return Sheet(
+        "差异原因",
+        f"调节后余额差额 {balance.difference_fen} 分的可能原因 {title}",
+        ("类型", "匹配编号", "方", "编号", "金额", "差额", "说明"),
+        [
+            [
+                row.kind,
+                blank_text(row.match_id),
+                row.side,
+                _ids(row.item_ids),
+                int(row.amount_fen),
+                int(row.difference_fen),
+                row.note,
+            ]
+            for row in balance.causes.itertuples(index=False)
+        ],
+        (4, 5),
+    )
 
 
 def write_report(session: Session, account: str | BankAccountRef, period: str, out: Path) -> ReconciliationReport:
