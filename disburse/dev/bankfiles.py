@@ -46,6 +46,7 @@ FAILURE_REASONS = ("户名不符", "账户已销户", "账户冻结", "账号不
 GRID_COMPANY = "国网陕西省电力有限公司商洛供电公司"
 GRID_ACCOUNT = "2605000000000001"
 CANONICAL_STATEMENT_PROFILE = "canonical"
+BANK_MEMO = "代发"  # what a bank writes as the memo of a payment whose file carried none
 BatchLines = Literal["total", "control", "payee"]
 BATCH_LINE_STYLES: tuple[str, ...] = ("total", "control", "payee")
 # The bank's charges and interest (bank-only lines): 0.50 yuan per payment of a batch, and
@@ -178,11 +179,12 @@ def _unsettled_instructions(session: Session, batch_reference: str):  # type: ig
     return batch, waiting
 
 
-def _return_memos(batch, waiting, profiles: dict[str, BankProfile]) -> list[str]:  # type: ignore[no-untyped-def]
+def _return_memos(batch, waiting, profiles: dict[str, BankProfile], memo_required: bool) -> list[str]:  # type: ignore[no-untyped-def]
     """What the bank echoes in the return: our reference and memo when the batch file carried
-    them (the layout it was exported in has a memo or reference column), else nothing."""
+    them (the layout it was exported in has a memo or reference column), else nothing (or the
+    bank's own word, 代发, where the return layout requires a memo)."""
     if not _carries_reference(profiles, batch.bank_profile):
-        return [""] * len(waiting)
+        return [BANK_MEMO if memo_required else ""] * len(waiting)
     return [
         memo if reference in memo else f"{reference} {memo}".strip()
         for reference, memo in zip(waiting["payment_reference"].tolist(), waiting["memo"].fillna("").tolist())
@@ -217,7 +219,7 @@ def write_bank_return(
     failing = np.zeros(len(waiting), dtype=bool)
     failing[random.choice(len(waiting), size=failures, replace=False)] = True
     reasons = [FAILURE_REASONS[int(index)] for index in random.integers(len(FAILURE_REASONS), size=len(waiting))]
-    memos = _return_memos(batch, waiting, profiles)
+    memos = _return_memos(batch, waiting, profiles, "memo" in layout.required)
     values = {
         "account_no": waiting["account_no"].tolist(),
         "account_name": waiting["account_name"].fillna("").tolist(),

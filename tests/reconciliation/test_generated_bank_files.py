@@ -76,9 +76,11 @@ def _exported(engine, tmp_path: Path, profile: str, payees: int = 12) -> str:  #
     return str(batch)
 
 
-@pytest.mark.parametrize("profile", ["generic", "icbc"])
-def test_issue11_item7_generated_return_applies_with_its_failures(engine, database_url, tmp_path, profile) -> None:  # type: ignore[no-untyped-def]
-    batch = _exported(engine, tmp_path, profile)
+@pytest.mark.parametrize(("exported_as", "profile"), [("generic", "generic"), ("icbc", "icbc"), ("icbc", "generic")])
+def test_issue11_item7_generated_return_applies_with_its_failures(
+    engine, database_url, tmp_path, exported_as, profile
+) -> None:  # type: ignore[no-untyped-def]
+    batch = _exported(engine, tmp_path, exported_as)
     out = tmp_path / "return.csv"
     code, output = run(
         database_url,
@@ -103,7 +105,7 @@ def test_issue11_item7_generated_return_applies_with_its_failures(engine, databa
     assert set(lines.loc[lines["status"] == "failure", "reason"]) <= set(FAILURE_REASONS)
     assert sorted(lines["amount_fen"].tolist()) == [10_000 + n for n in range(1, 13)]
     # ICBC's batch file has no memo column: the bank cannot echo our payment reference.
-    assert lines["memo"].fillna("").str.contains("PAY-").all() == (profile == "generic")
+    assert lines["memo"].fillna("").str.contains("PAY-").all() == (exported_as == "generic")
 
     code, output = run(database_url, "payout", "returns", str(out), "--bank", profile, "--date", "2026-11-06")
     assert code == 0, output
