@@ -173,14 +173,11 @@ def _pending_frame(
             )
         )
     pending = pd.concat(parts, ignore_index=True)
-    order = np.lexsort(
-        (
-            pending["item_id"].to_numpy(),
-            pending["side"].to_numpy() != "statement",
-            pending["match_id"].to_numpy(dtype=str),
-        )
-    )
-    return pending.iloc[order].reset_index(drop=True)
+    # Grouped by match, in the order of each match's first statement line (every candidate has
+    # one, and the lines come first, in id order); within a match its lines, then its items.
+    # Codes by first appearance, not a sort of the ids' text.
+    codes, _ = pd.factorize(pending["match_id"].to_numpy(dtype=object))
+    return pending.iloc[np.argsort(codes, kind="stable")].reset_index(drop=True)
 
 
 def adjusted_balance(
@@ -257,11 +254,16 @@ def adjusted_balance(
         book_paid_bank_not=book_paid,
         causes=causes,
         pending=pending,
-        pending_match_count=int(pending["match_id"].nunique()) if len(pending) else 0,
+        pending_match_count=_match_count(pending),
         pending_statement_fen=pending_statement_fen,
         pending_book_fen=pending_book_fen,
         pending_difference_fen=pending_difference,
     )
+
+
+def _match_count(pending: pd.DataFrame) -> int:
+    """How many matches the pending section holds."""
+    return len(pd.unique(pending["match_id"].to_numpy(dtype=object))) if len(pending) else 0
 
 
 def _differing(matches: pd.DataFrame, settled: set[str]) -> pd.DataFrame:
