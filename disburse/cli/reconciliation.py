@@ -52,7 +52,7 @@ reconcile_app = typer.Typer(
 )
 
 
-def _print_run(outcome) -> None:  # type: ignore[no-untyped-def]
+def _print_run(outcome, shown: int) -> None:  # type: ignore[no-untyped-def]
     counts = outcome.counts
     table = Table("", "count", title=f"reconcile {outcome.inputs.account.describe()} {outcome.inputs.dates.period}")
     for label, value in (
@@ -69,10 +69,21 @@ def _print_run(outcome) -> None:  # type: ignore[no-untyped-def]
         table.add_row(label, f"{value:,}")
     console.print(table)
     console.print(escape(outcome.message), soft_wrap=True)
+    _print_balance(outcome)
+    _print_candidates(outcome, shown)
+    if len(outcome.result.confirmations_not_applied):
+        error_console.print(
+            "[yellow]warning:[/yellow] confirmed matches no longer applicable: "
+            + ", ".join(outcome.result.confirmations_not_applied)
+        )
+
+
+def _print_balance(outcome) -> None:  # type: ignore[no-untyped-def]
     balance = outcome.balance
     if balance is None:
         error_console.print(f"[yellow]warning:[/yellow] no 银行存款余额调节表: {escape(outcome.balance_problem or '')}")
-    elif balance.agrees:
+        return
+    if balance.agrees:
         console.print(
             f"调节表 agrees: adjusted book {format_yuan(balance.adjusted_book_balance_fen)} = "
             f"adjusted bank {format_yuan(balance.adjusted_bank_balance_fen)}"
@@ -81,26 +92,67 @@ def _print_run(outcome) -> None:  # type: ignore[no-untyped-def]
         console.print(
             f"调节表 differs by {format_yuan(balance.difference_fen)}: adjusted book "
             f"{format_yuan(balance.adjusted_book_balance_fen)}, adjusted bank "
-            f"{format_yuan(balance.adjusted_bank_balance_fen)} (see `reconcile report`)"
+            f"{format_yuan(balance.adjusted_bank_balance_fen)}; of the difference "
+            f"{format_yuan(balance.explained_fen)} is settled matches joining different amounts, "
+            f"{format_yuan(balance.pending_difference_fen)} candidates joining different amounts and "
+            f"{format_yuan(balance.unexplained_fen)} no match explains (see `reconcile report`)"
         )
-    if len(outcome.result.confirmations_not_applied):
-        error_console.print(
-            "[yellow]warning:[/yellow] confirmed matches no longer applicable: "
-            + ", ".join(outcome.result.confirmations_not_applied)
+    if balance.pending_match_count:
+        console.print(
+            f"待确认: {balance.pending_match_count:,} candidate match(es) are counted on neither side of the 调节表 "
+            f"(statement {format_yuan(balance.pending_statement_fen)}, books {format_yuan(balance.pending_book_fen)}); "
+            "confirming one changes nothing, rejecting one makes its line and item outstanding"
         )
 
 
-def _run(account: str, period: str, user: str, window: int) -> None:
+def _side_text(items) -> str:  # type: ignore[no-untyped-def]
+    return "\n".join(
+        f"#{item.item_id} {item.day} {format_yuan(item.amount_fen)} {escape(item.text)}".rstrip() for item in items
+    )
+
+
+def _print_candidates(outcome, shown: int) -> None:  # type: ignore[no-untyped-def]
+    from disburse.reconciliation.pending import pending_matches
+
+    listed, total = pending_matches(outcome.result, outcome.inputs.statement, outcome.inputs.book, shown)
+    if not total:
+        return
+    table = Table(
+        "match id",
+        "rule",
+        "score",
+        "statement line(s)",
+        "book item(s)",
+        title="candidates: `disburse reconcile confirm ID` or `disburse reconcile reject ID`",
+    )
+    for match in listed:
+        table.add_row(match.match_id, match.rule, str(match.score), _side_text(match.lines), _side_text(match.items))
+    if listed:
+        console.print(table)
+    if total > len(listed):
+        console.print(
+            f"{total - len(listed):,} more candidate(s) not listed here (--show N lists more); "
+            "`disburse reconcile report` lists every one in its 待确认 and 匹配 sheets"
+        )
+
+
+def _run(account: str, period: str, user: str, window: int, shown: int) -> None:
     from disburse.reconciliation.model import MatchSettings
+    from disburse.reconciliation.pending import PENDING_SHOWN_MAX
     from disburse.reconciliation.runs import run_reconciliation
 
     try:
         settings = MatchSettings(date_window_days=window)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--window") from None
+    if not 0 <= shown <= PENDING_SHOWN_MAX:
+        raise typer.BadParameter(f"list 0 to {PENDING_SHOWN_MAX:,} candidates, not {shown:,}", param_hint="--show")
     with books() as session:
         outcome = run_reconciliation(session, account, period, user, settings)
-    _print_run(outcome)
+    _print_run(outcome, shown)
+
+
+SHOW_HELP = "list at most this many candidate matches with their ids (0: none); the report lists all"
 
 
 @reconcile_app.callback()
@@ -109,6 +161,7 @@ def reconcile_command(
     account: Optional[str] = typer.Option(None, "--account", help=ACCOUNT_HELP),
     period: Optional[str] = typer.Option(None, "--period", help="YYYY-MM"),
     window: int = typer.Option(3, "--window", help="days a bank line and a book item may lie apart"),
+    show: int = typer.Option(20, "--show", help=SHOW_HELP),
     user: Optional[str] = typer.Option(None, "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Match a bank account's statement lines to its books for one period and store the matches."""
@@ -119,7 +172,7 @@ def reconcile_command(
         raise typer.BadParameter(
             f"reconcile needs {', '.join(missing)} (or a subcommand: confirm, reject, post-unmatched, report)"
         )
-    _run(account, period, user, window)  # type: ignore[arg-type]
+    _run(account, period, user, window, show)  # type: ignore[arg-type]
 
 
 @reconcile_app.command("run")
@@ -127,10 +180,11 @@ def reconcile_run(
     account: str = typer.Option(..., "--account", help=ACCOUNT_HELP),
     period: str = typer.Option(..., "--period", help="YYYY-MM"),
     window: int = typer.Option(3, "--window", help="days a bank line and a book item may lie apart"),
+    show: int = typer.Option(20, "--show", help=SHOW_HELP),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """The same as `disburse reconcile --account A --period P`."""
-    _run(account, period, user, window)
+    _run(account, period, user, window, show)
 
 
 @reconcile_app.command("confirm")

@@ -383,4 +383,59 @@ def generate_county_command(
         )
 
 
+# Bank files for test and training databases (layouts: docs/bank-files.md).
+@generate_app.command("bank-return")
+def generate_bank_return_command(
+    batch: str = typer.Argument(..., help="the exported batch, e.g. BATCH-202610-0001"),
+    bank: str = typer.Option(..., "--bank", help="bank profile whose return layout to write (e.g. ccb, icbc, generic)"),
+    fail: int = typer.Option(0, "--fail", help="how many payments the bank fails (户名不符, 账户已销户 …)"),
+    seed: int = typer.Option(1, "--seed", help="the same seed fails the same payments"),
+    out: Path = typer.Option(..., "--out", help="FILE.csv or FILE.xlsx"),
+    profiles: Optional[Path] = typer.Option(None, "--profiles", help="a directory of extra bank profiles (YAML)"),
+) -> None:
+    """Write the bank's return file (代发回盘) for an exported batch, in the bank's own layout."""
+    from disburse.dev.bankfiles import write_bank_return
+
+    with books() as session:
+        outcome = write_bank_return(session, batch, bank, out, failures=fail, seed=seed, profiles_directory=profiles)
+    console.print(escape(outcome.message), soft_wrap=True)
+    for note in outcome.notes:
+        console.print(f"  failed: {escape(note)}", highlight=False)
+
+
+@generate_app.command("bank-statement")
+def generate_bank_statement_command(
+    account: str = typer.Option(..., "--account", help="the bank account: its number or its 102 sub-account code"),
+    period: str = typer.Option(..., "--period", help="YYYY-MM"),
+    bank: Optional[str] = typer.Option(
+        None, "--bank", help="bank profile whose statement layout to write; default: the account's bank's"
+    ),
+    batch_lines: str = typer.Option(
+        "control", "--batch-lines", help="a batch as: control (debit all, refund failures), total, payee"
+    ),
+    late: bool = typer.Option(False, "--late", help="the books' last movement reaches the bank next period"),
+    seed: int = typer.Option(1, "--seed", help="the same seed gives the same transaction numbers"),
+    out: Path = typer.Option(..., "--out", help="FILE.csv or FILE.xlsx"),
+    profiles: Optional[Path] = typer.Option(None, "--profiles", help="a directory of extra bank profiles (YAML)"),
+) -> None:
+    """Write the bank's statement of an account for a period, consistent with the books."""
+    from disburse.dev.bankfiles import write_bank_statement
+
+    with books() as session:
+        outcome = write_bank_statement(
+            session,
+            account,
+            period,
+            out,
+            profile_name=bank,
+            batch_lines=batch_lines,
+            late=late,
+            seed=seed,
+            profiles_directory=profiles,
+        )
+    console.print(escape(outcome.message), soft_wrap=True)
+    for note in outcome.notes:
+        console.print(f"  {escape(note)}", highlight=False)
+
+
 __all__ = ["import_app", "assets_app", "registry_app", "generate_app", "ImportProblem"]

@@ -3,16 +3,30 @@
     book balance + 银行已收、企业未收 − 银行已付、企业未付
         = bank balance + 企业已收、银行未收 − 企业已付、银行未付
 
-An item is outstanding when it is in no match, or only in a fuzzy candidate a person has not
-confirmed, or (with ``as_of``) in a match whose other side is dated after ``as_of``. Matched and
-confirmed matches are settled; if such a match joined different amounts (an amount mismatch on a
-reference, or a confirmed candidate), the difference stays in the table as a disagreement, and
-the record names those matches and any duplicates as the likely causes.
+Every line and item at or before the cut-off (``as_of``) is in exactly one of three places:
 
-Why the two sides agree when every movement is on both sides: with a common opening balance,
-book = opening + Σ book items and bank = opening + Σ statement lines, so adjusted book −
-adjusted bank = Σ settled book amounts − Σ settled bank amounts = −Σ differences of the
-settled matches, which is 0 when each settled match joins equal sums.
+- **settled**: in a matched or confirmed match whose every line and item is dated by the
+  cut-off. It is on both sides' balances already, so it is in no column of the table.
+- **待确认 (pending)**: in a candidate match (``fuzzy_name``, ``amount_date``) a person has not
+  confirmed or rejected yet, whose every line and item is dated by the cut-off. Each side has
+  recorded its own half, so each half is already in its own side's balance; the table adds
+  neither half to the other side (that would count the movement twice: the 3,000,000.00 of
+  issue 11 item 8 shown as both 银行已收、企业未收 and 企业已收、银行未收, an adjusted balance of
+  6,000,000.00). Pending matches are listed in their own section with both amounts. Confirming
+  one changes nothing in the table; rejecting one moves its line and item into the outstanding
+  columns, one on each side.
+- **outstanding (未达账项)**: in no match, or in a match completed only after the cut-off (its
+  other side is dated later, or not at all).
+
+Why the two sides agree: with a common opening balance, book = opening + Σ book items and bank
+= opening + Σ statement lines, so adjusted book − adjusted bank = Σ (settled and pending) book
+amounts − Σ (settled and pending) bank amounts = −Σ differences of those matches. The table
+therefore ties exactly when every settled and every pending match joins equal sums; when it
+does not, the record says why, to the fen: ``explained_fen`` is what settled matches joining
+different amounts account for (an amount mismatch on a reference, a confirmed candidate),
+``pending_difference_fen`` what pending candidates joining different amounts account for,
+and ``unexplained_fen`` the rest, which only a break in the common opening balance can cause
+(lines or postings missing from one side, a repeated line); ``causes`` names each.
 """
 
 from __future__ import annotations
@@ -25,8 +39,11 @@ import pandas as pd
 from disburse.reconciliation.model import AdjustedBalance, ReconciliationResult
 
 ITEM_COLUMNS = ("side", "item_id", "item_date", "amount_fen", "status", "match_id")
+# The pending section lists signed amounts (+ money in), as each side recorded them.
+PENDING_COLUMNS = ("match_id", "side", "item_id", "item_date", "amount_fen")
 CAUSE_COLUMNS = ("kind", "match_id", "side", "item_ids", "amount_fen", "difference_fen", "note")
 SETTLED_STATUSES = ("matched", "confirmed")
+PENDING_STATUS = "candidate"
 
 
 def _settled_match_ids(result: ReconciliationResult, as_of: pd.Timestamp | None) -> tuple[set[str], set[str]]:
@@ -105,6 +122,64 @@ def _total(items: pd.DataFrame) -> int:
     return int(items["amount_fen"].sum()) if len(items) else 0
 
 
+def _pending_rows(result: ReconciliationResult, cutoff: pd.Timestamp | None) -> tuple[np.ndarray, np.ndarray]:
+    """Which statement lines and book items are in a pending candidate: a candidate match whose
+    every line and item is dated by the cut-off. A candidate with a side dated later (or not at
+    all) is not pending: its earlier side is outstanding whatever a person decides."""
+    sides = (
+        (result.statement_dispositions, "booked_on"),
+        (result.book_dispositions, "entry_date"),
+    )
+    candidate = [(frame["status"].to_numpy(dtype=object) == PENDING_STATUS) for frame, _ in sides]
+    late: set[str] = set()
+    if cutoff is not None:
+        for (frame, day_column), chosen in zip(sides, candidate):
+            days = frame[day_column]
+            beyond = chosen & ((days > cutoff) | days.isna()).to_numpy()
+            late.update(frame["match_id"].to_numpy(dtype=object)[beyond].tolist())
+    pending = []
+    for (frame, _), chosen in zip(sides, candidate):
+        rows = chosen.copy()
+        if late:
+            ids = frame["match_id"].to_numpy(dtype=object)
+            where = np.flatnonzero(chosen)
+            rows[where] = np.fromiter(
+                (value not in late for value in ids[where].tolist()), dtype=bool, count=len(where)
+            )
+        pending.append(rows)
+    return pending[0], pending[1]
+
+
+def _pending_frame(
+    result: ReconciliationResult, statement_pending: np.ndarray, book_pending: np.ndarray
+) -> pd.DataFrame:
+    """The pending section's rows: each pending match's lines, then its items, signed amounts."""
+    parts = []
+    for side, frame, id_column, date_column, mask in (
+        ("statement", result.statement_dispositions, "line_id", "booked_on", statement_pending),
+        ("book", result.book_dispositions, "book_id", "entry_date", book_pending),
+    ):
+        chosen = frame[mask]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "match_id": chosen["match_id"].to_numpy(dtype=object),
+                    "side": side,
+                    "item_id": chosen[id_column].to_numpy(dtype=np.int64),
+                    "item_date": chosen[date_column].to_numpy(),
+                    "amount_fen": chosen["amount_fen"].to_numpy(dtype=np.int64),
+                },
+                columns=list(PENDING_COLUMNS),
+            )
+        )
+    pending = pd.concat(parts, ignore_index=True)
+    # Grouped by match, in the order of each match's first statement line (every candidate has
+    # one, and the lines come first, in id order); within a match its lines, then its items.
+    # Codes by first appearance, not a sort of the ids' text.
+    codes, _ = pd.factorize(pending["match_id"].to_numpy(dtype=object))
+    return pending.iloc[np.argsort(codes, kind="stable")].reset_index(drop=True)
+
+
 def adjusted_balance(
     book_balance_fen: int,
     bank_balance_fen: int,
@@ -118,13 +193,15 @@ def adjusted_balance(
     statement's balance, both at the same moment: ``as_of`` (inclusive) when given, in which case
     lines and items dated later are left out and a match completed only later counts as
     outstanding; without ``as_of`` every line and item of ``result`` counts. Amounts in the four
-    item frames and totals are positive; see ``AdjustedBalance`` for the fields.
+    item frames and totals are positive; pending candidates are in neither (see the module doc)
+    but in ``pending``, signed. See ``AdjustedBalance`` for the fields.
     """
     for name, value in (("book_balance_fen", book_balance_fen), ("bank_balance_fen", bank_balance_fen)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise TypeError(f"{name} must be int fen, not {type(value).__name__}")
     cutoff = pd.Timestamp(as_of) if as_of is not None else None
     settled, unsettled = _settled_match_ids(result, cutoff)
+    statement_pending, book_pending = _pending_rows(result, cutoff)
 
     statement = result.statement_dispositions
     book = result.book_dispositions
@@ -132,8 +209,8 @@ def adjusted_balance(
         np.ones(len(statement), dtype=bool) if cutoff is None else (statement["booked_on"] <= cutoff).to_numpy()
     )
     book_in = np.ones(len(book), dtype=bool) if cutoff is None else (book["entry_date"] <= cutoff).to_numpy()
-    statement_open = statement_in & ~_in_settled(statement, settled, unsettled)
-    book_open = book_in & ~_in_settled(book, settled, unsettled)
+    statement_open = statement_in & ~_in_settled(statement, settled, unsettled) & ~statement_pending
+    book_open = book_in & ~_in_settled(book, settled, unsettled) & ~book_pending
     statement_amounts = statement["amount_fen"].to_numpy(dtype=np.int64)
     book_amounts = book["amount_fen"].to_numpy(dtype=np.int64)
 
@@ -141,19 +218,24 @@ def adjusted_balance(
     bank_paid = _items("statement", statement, "line_id", "booked_on", statement_open & (statement_amounts < 0))
     book_received = _items("book", book, "book_id", "entry_date", book_open & (book_amounts > 0))
     book_paid = _items("book", book, "book_id", "entry_date", book_open & (book_amounts < 0))
-
     adjusted_book = int(book_balance_fen) + _total(bank_received) - _total(bank_paid)
     adjusted_bank = int(bank_balance_fen) + _total(book_received) - _total(book_paid)
     difference = adjusted_book - adjusted_bank
 
-    matches = result.matches
-    differing = matches[(matches["difference_fen"] != 0).to_numpy()]
-    differing = differing[
-        np.fromiter((value in settled for value in differing["match_id"].tolist()), dtype=bool, count=len(differing))
-    ]
-    # A settled match whose bank side is larger by d leaves the adjusted book side short by d.
+    # A settled or pending match whose bank side is larger by d leaves the adjusted book side
+    # short by d.
+    differing = _differing(result.matches, settled)
     explained = -int(differing["difference_fen"].sum()) if len(differing) else 0
-    causes = _causes(differing, result, cutoff) if difference != 0 else pd.DataFrame(columns=list(CAUSE_COLUMNS))
+    pending_statement_fen = int(statement_amounts[statement_pending].sum())
+    pending_book_fen = int(book_amounts[book_pending].sum())
+    pending_difference = pending_book_fen - pending_statement_fen
+    unexplained = difference - explained - pending_difference
+    pending = _pending_frame(result, statement_pending, book_pending)
+    causes = (
+        _causes(differing, pending, unexplained, result, cutoff)
+        if difference != 0
+        else pd.DataFrame(columns=list(CAUSE_COLUMNS))
+    )
     return AdjustedBalance(
         book_balance_fen=int(book_balance_fen),
         bank_balance_fen=int(bank_balance_fen),
@@ -165,18 +247,43 @@ def adjusted_balance(
         adjusted_bank_balance_fen=adjusted_bank,
         difference_fen=difference,
         explained_fen=explained,
-        unexplained_fen=difference - explained,
+        unexplained_fen=unexplained,
         bank_received_book_not=bank_received,
         bank_paid_book_not=bank_paid,
         book_received_bank_not=book_received,
         book_paid_bank_not=book_paid,
         causes=causes,
+        pending=pending,
+        pending_match_count=_match_count(pending),
+        pending_statement_fen=pending_statement_fen,
+        pending_book_fen=pending_book_fen,
+        pending_difference_fen=pending_difference,
     )
 
 
-def _causes(differing: pd.DataFrame, result: ReconciliationResult, cutoff: pd.Timestamp | None) -> pd.DataFrame:
-    """The lines that may explain a disagreement: settled matches joining different amounts, and
-    every item that looks recorded twice (a duplicated line moves a total without a movement)."""
+def _match_count(pending: pd.DataFrame) -> int:
+    """How many matches the pending section holds."""
+    return len(pd.unique(pending["match_id"].to_numpy(dtype=object))) if len(pending) else 0
+
+
+def _differing(matches: pd.DataFrame, settled: set[str]) -> pd.DataFrame:
+    """Settled matches joining different amounts."""
+    differing = matches[(matches["difference_fen"] != 0).to_numpy()]
+    return differing[
+        np.fromiter((value in settled for value in differing["match_id"].tolist()), dtype=bool, count=len(differing))
+    ]
+
+
+def _causes(
+    differing: pd.DataFrame,
+    pending: pd.DataFrame,
+    unexplained_fen: int,
+    result: ReconciliationResult,
+    cutoff: pd.Timestamp | None,
+) -> pd.DataFrame:
+    """Why the two adjusted balances differ: settled matches joining different amounts, pending
+    candidates joining different amounts, the part no match explains, and every item that looks
+    recorded twice (a duplicated line moves a total without a movement)."""
     rows = []
     for match in differing.itertuples(index=False):
         rows.append(
@@ -188,6 +295,40 @@ def _causes(differing: pd.DataFrame, result: ReconciliationResult, cutoff: pd.Ti
                 int(match.amount_fen),
                 int(match.difference_fen),
                 f"bank {int(match.amount_fen)} fen, book {int(match.book_amount_fen)} fen (rule {match.rule})",
+            )
+        )
+    if len(pending):
+        bank = pending[pending["side"] == "statement"].groupby("match_id")["amount_fen"].sum()
+        book = pending[pending["side"] == "book"].groupby("match_id")["amount_fen"].sum()
+        sums = pd.DataFrame({"bank": bank, "book": book}).fillna(0).astype(np.int64)
+        sums = sums[sums["bank"] != sums["book"]]
+        # The items of the differing ones only (a few, against 300,000 pending matches).
+        differing_items = pending[pending["match_id"].isin(set(sums.index.tolist())).to_numpy()]
+        ids = {match_id: tuple(rows["item_id"].tolist()) for match_id, rows in differing_items.groupby("match_id")}
+        for match_id, row in sums.iterrows():
+            rows.append(
+                (
+                    "pending_difference",
+                    match_id,
+                    "both",
+                    ids[match_id],
+                    int(row["bank"]),
+                    int(row["bank"] - row["book"]),
+                    f"candidate not yet confirmed or rejected: bank {int(row['bank'])} fen, book {int(row['book'])} fen",
+                )
+            )
+    if unexplained_fen:
+        rows.append(
+            (
+                "unexplained",
+                None,
+                "both",
+                (),
+                0,
+                -unexplained_fen,
+                f"{unexplained_fen} fen that no match explains: the book and the statement do not start from the "
+                "same balance (postings before the first statement line, lines or postings missing from one side, "
+                "or a line recorded twice, listed below)",
             )
         )
     duplicates = result.duplicates

@@ -226,9 +226,16 @@ class AdjustedBalance:
 
     The four ``*_fen`` totals are positive amounts; each has an item frame (columns
     ``ITEM_COLUMNS`` of ``reconciliation.adjusted_balance``) with positive ``amount_fen``.
-    ``difference_fen`` = adjusted book − adjusted bank; when it is not 0, ``causes`` lists the
-    amount mismatches and duplicates that may explain it, ``explained_fen`` is the part the
-    matched amount differences account for, and ``unexplained_fen`` the rest.
+
+    待确认: ``pending`` lists the lines and items of the ``pending_match_count`` candidate
+    matches nobody has confirmed or rejected yet (columns ``PENDING_COLUMNS``, signed amounts);
+    they are in none of the four columns (each half is already in its own side's balance), and
+    ``pending_statement_fen`` / ``pending_book_fen`` are their signed sums.
+
+    ``difference_fen`` = adjusted book − adjusted bank = ``explained_fen`` (settled matches
+    joining different amounts) + ``pending_difference_fen`` (pending candidates joining
+    different amounts: book − bank) + ``unexplained_fen`` (the rest); when it is not 0,
+    ``causes`` names each part and any duplicates.
     """
 
     book_balance_fen: int
@@ -247,6 +254,11 @@ class AdjustedBalance:
     book_received_bank_not: pd.DataFrame
     book_paid_bank_not: pd.DataFrame
     causes: pd.DataFrame
+    pending: pd.DataFrame
+    pending_match_count: int
+    pending_statement_fen: int
+    pending_book_fen: int
+    pending_difference_fen: int
 
     @property
     def agrees(self) -> bool:

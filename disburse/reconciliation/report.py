@@ -24,6 +24,9 @@ from disburse.reconciliation.model import AdjustedBalance, ReconciliationResult
 from disburse.reconciliation.runs import RunCounts, compute, run_counts
 from disburse.reconciliation.statements import BankAccountRef, bank_account_by_reference
 
+# Descriptions of lines and items are looked up for at most this many of them; past it the
+# workbook lists ids and amounts only (a million-line run's report stays a report).
+TEXTS_ITEMS_MAX = 400_000
 CATEGORY_NAMES_ZH = {"fee": "手续费", "interest": "利息", "unknown": "未知"}
 RULE_NAMES_ZH = {
     "confirmed": "人工确认",
@@ -72,7 +75,10 @@ def _ids(values: object) -> str:
 
 
 def balance_rows(balance: AdjustedBalance) -> list[list[object]]:
-    """The 调节表 as four columns: the book side and the bank side, line by line."""
+    """The 调节表 as four columns: the book side and the bank side, line by line. Pending
+    candidates (待确认) get their own line after the adjusted balances, with each side's own
+    amount, counted in neither column (``adjusted_balance``'s module doc says why); when the
+    table does not tie, the difference is taken apart to the fen."""
     rows: list[list[object]] = [
         ["企业银行存款日记账余额", balance.book_balance_fen, "银行对账单余额", balance.bank_balance_fen],
         [
@@ -89,48 +95,77 @@ def balance_rows(balance: AdjustedBalance) -> list[list[object]]:
         ],
         ["调节后的存款余额", balance.adjusted_book_balance_fen, "调节后的存款余额", balance.adjusted_bank_balance_fen],
     ]
+    if balance.pending_match_count:
+        count = balance.pending_match_count
+        rows.append(
+            [
+                f"待确认匹配 {count} 笔：对账单金额(未计入上列)",
+                balance.pending_statement_fen,
+                f"待确认匹配 {count} 笔：账簿金额(未计入上列)",
+                balance.pending_book_fen,
+            ]
+        )
     if balance.agrees:
         rows.append(["结论", "", "两方调节后余额相符", ""])
     else:
         rows.append(["差额(企业−银行)", balance.difference_fen, "不符：见「差异原因」", ""])
-        rows.append(["其中：金额不符可解释", balance.explained_fen, "无法解释", balance.unexplained_fen])
+        rows.append(
+            ["其中：已匹配金额不符", balance.explained_fen, "待确认匹配金额不符", balance.pending_difference_fen]
+        )
+        rows.append(["无法由匹配解释", balance.unexplained_fen, "", ""])
     return rows
 
 
-def _item_rows(items: pd.DataFrame, statement: pd.DataFrame, book: pd.DataFrame) -> list[list[object]]:
-    """Outstanding items of one kind with what the statement or the books say about them."""
-    lines = statement.set_index("line_id")
-    books = book.set_index("book_id")
+def _pending_sheet_rows(
+    balance: AdjustedBalance, result: ReconciliationResult, texts: dict[tuple[str, int], str]
+) -> list[list[object]]:
+    """One row per line or item of a pending candidate, under its match id."""
+    rules = result.matches.set_index("match_id")[["rule", "score"]]
     rows = []
-    for item in items.itertuples(index=False):
-        if item.side == "statement" and item.item_id in lines.index:
-            source = lines.loc[item.item_id]
-            text_ = " ".join(
-                str(blank_text(source[name]))
-                for name in ("summary", "counterparty_name", "memo")
-                if blank_text(source[name])
-            )
-        elif item.item_id in books.index:
-            source = books.loc[item.item_id]
-            text_ = " ".join(
-                str(blank_text(source[name]))
-                for name in ("memo", "payment_reference", "counterparty_name")
-                if blank_text(source[name])
-            )
-        else:
-            text_ = ""
+    for item in balance.pending.itertuples(index=False):
+        rule, score = rules.loc[item.match_id] if item.match_id in rules.index else ("", 0)
         rows.append(
             [
+                item.match_id,
+                RULE_NAMES_ZH.get(rule, rule),
+                int(score),
                 "对账单" if item.side == "statement" else "账簿",
                 int(item.item_id),
                 _iso_day(item.item_date),
                 int(item.amount_fen),
-                STATUS_NAMES_ZH.get(item.status, item.status),
-                blank_text(item.match_id),
-                text_,
+                texts.get((item.side, int(item.item_id)), ""),
             ]
         )
     return rows
+
+
+def _texts(statement: pd.DataFrame, book: pd.DataFrame) -> dict[tuple[str, int], str]:
+    """What the statement says about each line and the books about each item, by (side, id)."""
+    texts: dict[tuple[str, int], str] = {}
+    for side, frame, id_column, names in (
+        ("statement", statement, "line_id", ("summary", "counterparty_name", "memo")),
+        ("book", book, "book_id", ("memo", "payment_reference", "counterparty_name")),
+    ):
+        columns = [frame[name].tolist() for name in names]
+        for item_id, *values in zip(frame[id_column].tolist(), *columns):
+            texts[(side, int(item_id))] = " ".join(str(blank_text(value)) for value in values if blank_text(value))
+    return texts
+
+
+def _item_rows(items: pd.DataFrame, texts: dict[tuple[str, int], str]) -> list[list[object]]:
+    """Outstanding items of one kind with what the statement or the books say about them."""
+    return [
+        [
+            "对账单" if item.side == "statement" else "账簿",
+            int(item.item_id),
+            _iso_day(item.item_date),
+            int(item.amount_fen),
+            STATUS_NAMES_ZH.get(item.status, item.status),
+            blank_text(item.match_id),
+            texts.get((item.side, int(item.item_id)), ""),
+        ]
+        for item in items.itertuples(index=False)
+    ]
 
 
 def report_sheets(
@@ -141,10 +176,26 @@ def report_sheets(
     statement: pd.DataFrame,
     book: pd.DataFrame,
 ) -> list[Sheet]:
-    """The workbook's sheets (pure: frames in, sheets out)."""
+    """The workbook's sheets (pure: frames in, sheets out): the 调节表 and what it leaves open,
+    the matches, what is left on each side, and, when the table does not tie, why."""
     title = (
         f"{account.entity_code} {account.bank_name} {account.account_number} ({account.ledger_account_code}) {period}"
     )
+    texts = _texts(statement, book) if len(statement) + len(book) <= TEXTS_ITEMS_MAX else {}
+    sheets = [
+        *_balance_sheets(title, balance, result, texts),
+        _matches_sheet(title, result.matches),
+        *_left_over_sheets(title, result),
+    ]
+    if not balance.agrees:
+        sheets.append(_causes_sheet(title, balance))
+    return sheets
+
+
+def _balance_sheets(
+    title: str, balance: AdjustedBalance, result: ReconciliationResult, texts: dict[tuple[str, int], str]
+) -> list[Sheet]:
+    """调节表, 未达账项 (the outstanding items of its four columns) and 待确认."""
     item_headers = ("方", "编号", "日期", "金额", "状态", "匹配编号", "说明")
     outstanding = []
     for label, items in (
@@ -153,9 +204,8 @@ def report_sheets(
         ("企业已收、银行未收", balance.book_received_bank_not),
         ("企业已付、银行未付", balance.book_paid_bank_not),
     ):
-        outstanding += [[label, *row] for row in _item_rows(items, statement, book)]
-    matches = result.matches
-    sheets = [
+        outstanding += [[label, *row] for row in _item_rows(items, texts)]
+    return [
         Sheet(
             "调节表",
             f"银行存款余额调节表 {title}",
@@ -165,26 +215,42 @@ def report_sheets(
         ),
         Sheet("未达账项", f"未达账项 {title}", ("类别", *item_headers), outstanding, (4,)),
         Sheet(
-            "匹配",
-            f"匹配结果 {title}",
-            ("匹配编号", "规则", "得分", "状态", "对账单行", "账簿分录行", "付款编号", "银行金额", "账簿金额", "差额"),
-            [
-                [
-                    row.match_id,
-                    RULE_NAMES_ZH.get(row.rule, row.rule),
-                    int(row.score),
-                    STATUS_NAMES_ZH.get(row.status, row.status),
-                    _ids(row.statement_line_ids),
-                    _ids(row.book_ids),
-                    _ids(row.instruction_references),
-                    int(row.amount_fen),
-                    int(row.book_amount_fen),
-                    int(row.difference_fen),
-                ]
-                for row in matches.itertuples(index=False)
-            ],
-            (7, 8, 9),
+            "待确认",
+            f"待确认匹配(未计入调节表两方；确认后不变，拒绝后两方各列为未达账项) {title}",
+            ("匹配编号", "规则", "得分", "方", "编号", "日期", "金额", "说明"),
+            _pending_sheet_rows(balance, result, texts),
+            (6,),
         ),
+    ]
+
+
+def _matches_sheet(title: str, matches: pd.DataFrame) -> Sheet:
+    return Sheet(
+        "匹配",
+        f"匹配结果 {title}",
+        ("匹配编号", "规则", "得分", "状态", "对账单行", "账簿分录行", "付款编号", "银行金额", "账簿金额", "差额"),
+        [
+            [
+                row.match_id,
+                RULE_NAMES_ZH.get(row.rule, row.rule),
+                int(row.score),
+                STATUS_NAMES_ZH.get(row.status, row.status),
+                _ids(row.statement_line_ids),
+                _ids(row.book_ids),
+                _ids(row.instruction_references),
+                int(row.amount_fen),
+                int(row.book_amount_fen),
+                int(row.difference_fen),
+            ]
+            for row in matches.itertuples(index=False)
+        ],
+        (7, 8, 9),
+    )
+
+
+def _left_over_sheets(title: str, result: ReconciliationResult) -> list[Sheet]:
+    """银行有企业无, 企业有银行无, 金额不符 and 重复."""
+    return [
         Sheet(
             "银行有企业无",
             f"银行有、账簿无 {title}",
@@ -259,28 +325,27 @@ def report_sheets(
             (5,),
         ),
     ]
-    if not balance.agrees:
-        sheets.append(
-            Sheet(
-                "差异原因",
-                f"调节后余额差额 {balance.difference_fen} 分的可能原因 {title}",
-                ("类型", "匹配编号", "方", "编号", "金额", "差额", "说明"),
-                [
-                    [
-                        row.kind,
-                        blank_text(row.match_id),
-                        row.side,
-                        _ids(row.item_ids),
-                        int(row.amount_fen),
-                        int(row.difference_fen),
-                        row.note,
-                    ]
-                    for row in balance.causes.itertuples(index=False)
-                ],
-                (4, 5),
-            )
-        )
-    return sheets
+
+
+def _causes_sheet(title: str, balance: AdjustedBalance) -> Sheet:
+    return Sheet(
+        "差异原因",
+        f"调节后余额差额 {balance.difference_fen} 分的可能原因 {title}",
+        ("类型", "匹配编号", "方", "编号", "金额", "差额", "说明"),
+        [
+            [
+                row.kind,
+                blank_text(row.match_id),
+                row.side,
+                _ids(row.item_ids),
+                int(row.amount_fen),
+                int(row.difference_fen),
+                row.note,
+            ]
+            for row in balance.causes.itertuples(index=False)
+        ],
+        (4, 5),
+    )
 
 
 def write_report(session: Session, account: str | BankAccountRef, period: str, out: Path) -> ReconciliationReport:

@@ -256,6 +256,32 @@ def _insert_linked(
     bulk_insert(session, "match_payment_references", ("match_row_id", "payment_reference"), reference_links)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _ResultColumns:
+    """The result's matches as the arrays storing needs (``stored_as``: the status a row gets)."""
+
+    match_ids: np.ndarray
+    rules: np.ndarray
+    statuses: np.ndarray
+    stored_as: np.ndarray
+    scores: np.ndarray
+
+    @classmethod
+    def of(cls, matches: pd.DataFrame) -> _ResultColumns:
+        rules = matches["rule"].to_numpy(dtype=object)
+        statuses = matches["status"].to_numpy(dtype=object)
+        # A line posted by post-unmatched and its posting are a match the books made, not a
+        # person's confirmation of a candidate.
+        stored_as = np.where(rules == "post_unmatched", "matched", statuses).astype(object)
+        return cls(
+            matches["match_id"].to_numpy(dtype=object),
+            rules,
+            statuses,
+            stored_as,
+            matches["score"].to_numpy(dtype=np.int64),
+        )
+
+
 def _store(
     session: Session, inputs: ReconciliationInputs, result: ReconciliationResult, run_id: int
 ) -> tuple[int, int]:
@@ -268,16 +294,29 @@ def _store(
         {"account": account.id, "period": period},
     )
     stored_row_ids = existing["id"].astype(np.int64)
-    stored_statuses = existing["status"]
     matches = result.matches
-    match_ids = matches["match_id"].to_numpy(dtype=object)
+    columns = _ResultColumns.of(matches)
     # Where each stored match is in this result (−1: not found again): one hash index over the
     # ids, not pandas' isin or merge over a million strings.
-    found_at = pd.Index(match_ids).get_indexer(existing["match_id"])
-    undecided = np.isin(stored_statuses, UNDECIDED_STATUSES)
+    found_at = pd.Index(columns.match_ids).get_indexer(existing["match_id"])
+    undecided = np.isin(existing["status"], UNDECIDED_STATUSES)
     gone_ids = stored_row_ids[undecided & (found_at < 0)].tolist()
-    for start in range(0, len(gone_ids), IDS_PER_STATEMENT):
-        chunk = gone_ids[start : start + IDS_PER_STATEMENT]
+    _delete_matches(session, gone_ids)
+    _update_found_again(session, existing, stored_row_ids, found_at, undecided, columns)
+    new = np.ones(len(matches), dtype=bool)
+    new[found_at[found_at >= 0]] = False
+    # In the result's order (by first statement line): the rows' foreign keys then look up
+    # statement lines and postings in the order they lie on disk.
+    new = np.flatnonzero(new)
+    if len(new):
+        _insert_new(session, inputs, matches, columns, new, run_id)
+    return len(new), len(gone_ids)
+
+
+def _delete_matches(session: Session, row_ids: list[int]) -> None:
+    """Undecided matches a run no longer finds, with their links."""
+    for start in range(0, len(row_ids), IDS_PER_STATEMENT):
+        chunk = row_ids[start : start + IDS_PER_STATEMENT]
         for table in ("match_statement_lines", "match_postings", "match_instructions", "match_payment_references"):
             session.execute(
                 text(f"DELETE FROM {table} WHERE match_row_id IN :ids").bindparams(bindparam("ids", expanding=True)),
@@ -287,53 +326,66 @@ def _store(
             text("DELETE FROM matches WHERE id IN :ids").bindparams(bindparam("ids", expanding=True)), {"ids": chunk}
         )
 
-    rules = matches["rule"].to_numpy(dtype=object)
-    statuses = matches["status"].to_numpy(dtype=object)
-    # A line posted by post-unmatched and its posting are a match the books made, not a
-    # person's confirmation of a candidate.
-    stored_as = np.where(rules == "post_unmatched", "matched", statuses).astype(object)
-    scores = matches["score"].to_numpy(dtype=np.int64)
-    # A match found again keeps its row; its rule, score or status change only when the inputs
-    # did (a candidate a later confirmation elsewhere turned into a confirmed one).
+
+def _update_found_again(
+    session: Session,
+    existing: dict[str, np.ndarray],
+    stored_row_ids: np.ndarray,
+    found_at: np.ndarray,
+    undecided: np.ndarray,
+    columns: _ResultColumns,
+) -> None:
+    """A match found again keeps its row; its rule, score or status change only when the inputs
+    did (a candidate a later confirmation elsewhere turned into a confirmed one)."""
     again = np.flatnonzero(undecided & (found_at >= 0))
     at = found_at[again]
     changed = again[
-        (existing["rule"][again] != rules[at])
-        | (existing["score"][again].astype(np.int64) != scores[at])
-        | (stored_statuses[again] != stored_as[at])
+        (existing["rule"][again] != columns.rules[at])
+        | (existing["score"][again].astype(np.int64) != columns.scores[at])
+        | (existing["status"][again] != columns.stored_as[at])
     ]
-    if len(changed):
-        at = found_at[changed]
-        session.execute(
-            text("UPDATE matches SET rule = :rule, score = :score, status = :status WHERE id = :id"),
-            [
-                {"id": row_id, "rule": rule, "score": score, "status": status}
-                for row_id, rule, score, status in zip(
-                    stored_row_ids[changed].tolist(), rules[at].tolist(), scores[at].tolist(), stored_as[at].tolist()
-                )
-            ],
-        )
+    if not len(changed):
+        return
+    at = found_at[changed]
+    session.execute(
+        text("UPDATE matches SET rule = :rule, score = :score, status = :status WHERE id = :id"),
+        [
+            {"id": row_id, "rule": rule, "score": score, "status": status}
+            for row_id, rule, score, status in zip(
+                stored_row_ids[changed].tolist(),
+                columns.rules[at].tolist(),
+                columns.scores[at].tolist(),
+                columns.stored_as[at].tolist(),
+            )
+        ],
+    )
 
-    new = np.ones(len(matches), dtype=bool)
-    new[found_at[found_at >= 0]] = False
-    # In the result's order (by first statement line): the rows' foreign keys then look up
-    # statement lines and postings in the order they lie on disk.
-    new = np.flatnonzero(new)
-    if not len(new):
-        return 0, len(gone_ids)
+
+def _insert_new(
+    session: Session,
+    inputs: ReconciliationInputs,
+    matches: pd.DataFrame,
+    result_columns: _ResultColumns,
+    new: np.ndarray,
+    run_id: int,
+) -> None:
+    """Insert the matches at positions ``new``: those of one line, one item and no decision
+    with their links in the row, in bulk; the others one by one with their link rows."""
+    account, period = inputs.account, inputs.dates.period
+    match_ids = result_columns.match_ids
     lines = matches["statement_line_ids"].to_numpy(dtype=object)[new]
     books = matches["book_ids"].to_numpy(dtype=object)[new]
     references = matches["instruction_references"].to_numpy(dtype=object)[new]
     columns = {
         "match_id": match_ids[new],
-        "rule": rules[new],
-        "score": scores[new],
-        "status": stored_as[new],
+        "rule": result_columns.rules[new],
+        "score": result_columns.scores[new],
+        "status": result_columns.stored_as[new],
         "amount_fen": matches["amount_fen"].to_numpy(dtype=np.int64)[new],
         "book_amount_fen": matches["book_amount_fen"].to_numpy(dtype=np.int64)[new],
     }
     # Who decided: only a confirmation re-applied from an earlier run carries it.
-    decided = (statuses[new] == "confirmed") & (rules[new] != "post_unmatched")
+    decided = (result_columns.statuses[new] == "confirmed") & (result_columns.rules[new] != "post_unmatched")
     # One line, one book item and at most one payment reference: the links go in the row.
     one = (
         (np.fromiter(map(len, lines), dtype=np.int64, count=len(new)) == 1)
@@ -358,32 +410,31 @@ def _store(
             ),
         },
     )
-
     others = np.flatnonzero(~(one & ~decided)).tolist()
-    if others:
-        values, links = [], []
-        for index in others:
-            by, when = inputs.decided_by.get(match_ids[new[index]], (None, None)) if decided[index] else (None, None)
-            book = int(books[index][0]) if one[index] else 0
-            values.append(
-                {
-                    "match_id": str(columns["match_id"][index]),
-                    "rule": str(columns["rule"][index]),
-                    "score": int(columns["score"][index]),
-                    "status": str(columns["status"][index]),
-                    "amount_fen": int(columns["amount_fen"][index]),
-                    "book_amount_fen": int(columns["book_amount_fen"][index]),
-                    "decided_by": by,
-                    "decided_at": _timestamp(when),
-                    "statement_line_id": int(lines[index][0]) if one[index] else None,
-                    "posting_id": book if book > 0 else None,
-                    "instruction_id": -book if book < 0 else None,
-                    "payment_reference": references[index][0] if one[index] and references[index] else None,
-                }
-            )
-            links.append((lines[index], books[index], references[index]))
-        _insert_linked(session, account.id, period, run_id, values, links)
-    return len(new), len(gone_ids)
+    if not others:
+        return
+    values, links = [], []
+    for index in others:
+        by, when = inputs.decided_by.get(match_ids[new[index]], (None, None)) if decided[index] else (None, None)
+        book = int(books[index][0]) if one[index] else 0
+        values.append(
+            {
+                "match_id": str(columns["match_id"][index]),
+                "rule": str(columns["rule"][index]),
+                "score": int(columns["score"][index]),
+                "status": str(columns["status"][index]),
+                "amount_fen": int(columns["amount_fen"][index]),
+                "book_amount_fen": int(columns["book_amount_fen"][index]),
+                "decided_by": by,
+                "decided_at": _timestamp(when),
+                "statement_line_id": int(lines[index][0]) if one[index] else None,
+                "posting_id": book if book > 0 else None,
+                "instruction_id": -book if book < 0 else None,
+                "payment_reference": references[index][0] if one[index] and references[index] else None,
+            }
+        )
+        links.append((lines[index], books[index], references[index]))
+    _insert_linked(session, account.id, period, run_id, values, links)
 
 
 def _lock(session: Session, account: BankAccountRef) -> None:

@@ -203,6 +203,106 @@ def _clipped(frame: pd.DataFrame, file: str) -> tuple[dict[str, list[object]], l
     return columns, problems
 
 
+def _already_imported(
+    session: Session, reference: BankAccountRef, file_name: str, digest: str
+) -> StatementImportOutcome | None:
+    """The outcome of importing a file the account already imported (by SHA-256): nothing."""
+    previous = session.execute(
+        select(StatementImportRow).where(
+            StatementImportRow.bank_account_id == reference.id, StatementImportRow.file_sha256 == digest
+        )
+    ).scalar_one_or_none()
+    if previous is None:
+        return None
+    message = (
+        f"{file_name} was imported into {reference.describe()} on {previous.imported_at:%Y-%m-%d %H:%M} by "
+        f"{previous.imported_by} (profile {previous.profile}, {previous.added_count:,} new line(s)); "
+        "nothing changed"
+    )
+    return StatementImportOutcome(
+        reference,
+        file_name,
+        digest,
+        previous.profile,
+        False,
+        previous.line_count,
+        0,
+        previous.line_count,
+        (),
+        False,
+        message,
+        previous.id,
+    )
+
+
+def _parsed(name: str, profile_name: str | None, profiles_directory: str | os.PathLike[str] | None):  # type: ignore[no-untyped-def]
+    """The statement read in its profile's layout; refused whole for any error or past the limit."""
+    from disburse.importers.bank_profiles import ProfileError, load_profiles
+    from disburse.importers.bank_statement import parse_bank_statement
+
+    try:
+        profiles = load_profiles(profiles_directory)
+    except ProfileError as error:
+        raise DisburseError(str(error)) from None
+    if profile_name is not None and profile_name not in profiles:
+        raise DisburseError(f"no bank profile {profile_name!r}; known: {', '.join(sorted(profiles))}")
+    parsed = parse_bank_statement(name, profile_name, profiles)
+    if parsed.refused:
+        raise ImportRefused(parsed.problems)
+    assert parsed.profile is not None
+    if len(parsed.frame) > STATEMENT_IMPORT_LINES_MAX:
+        raise ImportRefused(
+            [
+                ImportProblem(
+                    name,
+                    None,
+                    None,
+                    f"{len(parsed.frame):,}",
+                    f"more than {STATEMENT_IMPORT_LINES_MAX:,} lines (STATEMENT_IMPORT_LINES_MAX); "
+                    "split the statement by date",
+                )
+            ]
+        )
+    return parsed
+
+
+def _insert_lines(
+    session: Session,
+    reference: BankAccountRef,
+    import_id: int,
+    added: pd.DataFrame,
+    texts: dict[str, list[object]],
+    keys: np.ndarray,
+) -> None:
+    count = len(added)
+    bulk_insert(
+        session,
+        "statement_lines",
+        STATEMENT_LINE_COLUMNS,
+        list(
+            zip(
+                [reference.id] * count,
+                [import_id] * count,
+                added["line_number"].astype(np.int64).tolist(),
+                added["source_row"].astype(np.int64).tolist(),
+                pd.Series(added["booked_on"]).dt.strftime("%Y-%m-%d").tolist(),
+                [None if value is None else str(value) for value in added["booked_time"].tolist()],
+                texts["txn_id"],
+                texts["summary"],
+                texts["counterparty_account"],
+                texts["counterparty_name"],
+                added["amount_fen"].astype(np.int64).tolist(),
+                [
+                    None if value is pd.NA or value is None else int(value)
+                    for value in added["balance_fen"].astype(object).tolist()
+                ],
+                texts["memo"],
+                keys.tolist(),
+            )
+        ),
+    )
+
+
 def import_statement(
     session: Session,
     path: str | os.PathLike[str],
@@ -219,63 +319,16 @@ def import_statement(
     a break in the running balance names the line) and ``DisburseError`` for an unknown account
     or profile. Returns what was added; the same file again adds nothing.
     """
-    from disburse.importers.bank_profiles import ProfileError, load_profiles
-    from disburse.importers.bank_statement import parse_bank_statement
-
     user = require_user(user)
     reference = bank_account_by_reference(session, account)
     name = os.fspath(path)
     file_name = Path(name).name
     digest = file_sha256(name)
-    previous = session.execute(
-        select(StatementImportRow).where(
-            StatementImportRow.bank_account_id == reference.id, StatementImportRow.file_sha256 == digest
-        )
-    ).scalar_one_or_none()
+    previous = _already_imported(session, reference, file_name, digest)
     if previous is not None:
-        message = (
-            f"{file_name} was imported into {reference.describe()} on {previous.imported_at:%Y-%m-%d %H:%M} by "
-            f"{previous.imported_by} (profile {previous.profile}, {previous.added_count:,} new line(s)); "
-            "nothing changed"
-        )
-        return StatementImportOutcome(
-            reference,
-            file_name,
-            digest,
-            previous.profile,
-            False,
-            previous.line_count,
-            0,
-            previous.line_count,
-            (),
-            False,
-            message,
-            previous.id,
-        )
-    try:
-        profiles = load_profiles(profiles_directory)
-    except ProfileError as error:
-        raise DisburseError(str(error)) from None
-    if profile_name is not None and profile_name not in profiles:
-        raise DisburseError(f"no bank profile {profile_name!r}; known: {', '.join(sorted(profiles))}")
-    parsed = parse_bank_statement(name, profile_name, profiles)
-    if parsed.refused:
-        raise ImportRefused(parsed.problems)
-    assert parsed.profile is not None
+        return previous
+    parsed = _parsed(name, profile_name, profiles_directory)
     frame = parsed.frame
-    if len(frame) > STATEMENT_IMPORT_LINES_MAX:
-        raise ImportRefused(
-            [
-                ImportProblem(
-                    name,
-                    None,
-                    None,
-                    f"{len(frame):,}",
-                    f"more than {STATEMENT_IMPORT_LINES_MAX:,} lines (STATEMENT_IMPORT_LINES_MAX); "
-                    "split the statement by date",
-                )
-            ]
-        )
     warnings = [problem for problem in parsed.problems if problem.severity == "warning"]
     keys = dedupe_keys(frame)
     known = _known_keys(session, reference.id, sorted(set(keys.tolist())))
@@ -305,32 +358,7 @@ def import_statement(
     ).scalar_one()
     added = frame[new].reset_index(drop=True)
     count = len(added)
-    bulk_insert(
-        session,
-        "statement_lines",
-        STATEMENT_LINE_COLUMNS,
-        list(
-            zip(
-                [reference.id] * count,
-                [import_id] * count,
-                added["line_number"].astype(np.int64).tolist(),
-                added["source_row"].astype(np.int64).tolist(),
-                pd.Series(added["booked_on"]).dt.strftime("%Y-%m-%d").tolist(),
-                [None if value is None else str(value) for value in added["booked_time"].tolist()],
-                texts["txn_id"],
-                texts["summary"],
-                texts["counterparty_account"],
-                texts["counterparty_name"],
-                added["amount_fen"].astype(np.int64).tolist(),
-                [
-                    None if value is pd.NA or value is None else int(value)
-                    for value in added["balance_fen"].astype(object).tolist()
-                ],
-                texts["memo"],
-                keys[new].tolist(),
-            )
-        ),
-    )
+    _insert_lines(session, reference, import_id, added, texts, keys[new])
     detected = profile_name is None
     how = "detected from the header" if detected else "as given"
     span = f"{first_day} to {last_day}" if first_day else "no lines"

@@ -247,14 +247,8 @@ def _entries(
     )
 
 
-def post_unmatched(
-    session: Session, account: str | BankAccountRef, period: str, rules_path: str | os.PathLike[str], user: str
-) -> PostUnmatchedOutcome:
-    """Post the period's bank-only lines that a rule takes, each line once, in one post; then
-    reconcile the period again so the new entries join their lines. Refuses a closed period, a
-    rule naming an unknown account or the bank's own sub-account."""
-    require_user(user)
-    reference = account if isinstance(account, BankAccountRef) else bank_account_by_reference(session, account)
+def _checked_rules(session: Session, reference: BankAccountRef, rules_path: str | os.PathLike[str]) -> LoadedRules:
+    """The rules file, refused whole if a rule names an unknown account or the bank's own."""
     loaded = load_rules(rules_path)
     codes = set(session.scalars(select(AccountRow.code)).all())
     problems = [
@@ -269,6 +263,57 @@ def post_unmatched(
     ]
     if problems:
         raise DisburseError(f"{loaded.path}: the rules were refused; nothing was posted:\n  " + "\n  ".join(problems))
+    return loaded
+
+
+def _remember_postings(
+    session: Session,
+    reference: BankAccountRef,
+    entry_ids: list[int],
+    line_ids: list[int],
+    chosen: np.ndarray,
+    loaded: LoadedRules,
+    user: str,
+) -> None:
+    """Which entry and posting each line was posted as (so it is never posted again)."""
+    written = session.execute(
+        text(
+            "SELECT e.id, e.source_reference, p.id AS posting_id FROM journal_entries e JOIN postings p ON p.entry_id = e.id "
+            "WHERE e.id BETWEEN :first AND :last AND p.account_code = :code"
+        ),
+        {"first": entry_ids[0], "last": entry_ids[-1], "code": reference.ledger_account_code},
+    ).all()
+    by_line = {int(row.source_reference.rsplit(" ", 1)[1]): (int(row.id), int(row.posting_id)) for row in written}
+    assert set(by_line) == set(line_ids), "every entry posted belongs to one line"
+    posted_at = iso(utc_now())
+    bulk_insert(
+        session,
+        "unmatched_postings",
+        UNMATCHED_COLUMNS,
+        [
+            (
+                line_id,
+                by_line[line_id][0],
+                by_line[line_id][1],
+                loaded.rules[index].name[:100],
+                loaded.sha256,
+                user,
+                posted_at,
+            )
+            for line_id, index in zip(line_ids, chosen.tolist())
+        ],
+    )
+
+
+def post_unmatched(
+    session: Session, account: str | BankAccountRef, period: str, rules_path: str | os.PathLike[str], user: str
+) -> PostUnmatchedOutcome:
+    """Post the period's bank-only lines that a rule takes, each line once, in one post; then
+    reconcile the period again so the new entries join their lines. Refuses a closed period, a
+    rule naming an unknown account or the bank's own sub-account."""
+    require_user(user)
+    reference = account if isinstance(account, BankAccountRef) else bank_account_by_reference(session, account)
+    loaded = _checked_rules(session, reference, rules_path)
     inputs, result, _, _ = compute(session, reference, period)
     if period_is_closed(session, reference.entity_id, period):
         raise DisburseError(
@@ -298,33 +343,7 @@ def post_unmatched(
         session, batch, idempotency_key=f"reconcile-unmatched:{reference.id}:{period}:{key_digest}", user=user
     )
     entry_ids = list(posted.entry_ids)
-    written = session.execute(
-        text(
-            "SELECT e.id, e.source_reference, p.id AS posting_id FROM journal_entries e JOIN postings p ON p.entry_id = e.id "
-            "WHERE e.id BETWEEN :first AND :last AND p.account_code = :code"
-        ),
-        {"first": entry_ids[0], "last": entry_ids[-1], "code": reference.ledger_account_code},
-    ).all()
-    by_line = {int(row.source_reference.rsplit(" ", 1)[1]): (int(row.id), int(row.posting_id)) for row in written}
-    assert set(by_line) == set(line_ids), "every entry posted belongs to one line"
-    posted_at = iso(utc_now())
-    bulk_insert(
-        session,
-        "unmatched_postings",
-        UNMATCHED_COLUMNS,
-        [
-            (
-                line_id,
-                by_line[line_id][0],
-                by_line[line_id][1],
-                loaded.rules[index].name[:100],
-                loaded.sha256,
-                user,
-                posted_at,
-            )
-            for line_id, index in zip(line_ids, chosen.tolist())
-        ],
-    )
+    _remember_postings(session, reference, entry_ids, line_ids, chosen, loaded, user)
     summary: dict[str, list[int]] = {}
     for index, amount in zip(chosen.tolist(), taken["amount_fen"].tolist()):
         totals = summary.setdefault(loaded.rules[index].name, [0, 0])

@@ -12,6 +12,7 @@ from reconciliation_builders import book_frame, day, no_instructions, statement_
 from disburse.reconciliation.adjusted_balance import adjusted_balance  # noqa: E402
 from disburse.reconciliation.match_ids import match_id_of  # noqa: E402
 from disburse.reconciliation.matching import reconcile  # noqa: E402
+from disburse.reconciliation.model import MatchSettings  # noqa: E402
 
 OPENING_FEN = 1_000_000
 MISMATCHED = "PAY-202610-000044"
@@ -94,7 +95,43 @@ def test_adjusted_balances_disagree_by_an_amount_mismatch_and_a_duplicate_line()
     assert set(duplicate["side"]) == {"statement"}
 
 
-def test_unconfirmed_candidate_counts_as_outstanding_on_both_sides() -> None:
+def test_issue11_item8_adjusted_balance_never_doubles() -> None:
+    """October of issue 11: a 3,000,000.00 receipt on the statement and in the books, joined
+    only by a candidate (the book names no counterparty). It used to show as both
+    银行已收、企业未收 and 企业已收、银行未收, an adjusted balance of 6,000,000.00 on each side."""
+    statement = statement_frame(
+        [{"line_id": 1, "booked_on": "2026-10-10", "amount_fen": 300_000_000, "summary": "电费结算"}]
+    )
+    book = book_frame([{"book_id": 7, "entry_date": "2026-10-10", "amount_fen": 300_000_000, "memo": "收电费"}])
+    result = reconcile(statement, book, no_instructions())
+    assert result.matches[["rule", "status"]].values.tolist() == [["amount_date", "candidate"]]
+    table = adjusted_balance(300_000_000, 300_000_000, result, as_of=day("2026-10-31"))
+    assert (table.bank_received_book_not_fen, table.book_received_bank_not_fen) == (0, 0)
+    # 3,000,000.00 on each side, not 6,000,000.00: the movement is counted once, by each side.
+    assert table.adjusted_book_balance_fen == table.adjusted_bank_balance_fen == 300_000_000
+    assert table.agrees
+    assert table.pending_match_count == 1
+    assert (table.pending_statement_fen, table.pending_book_fen) == (300_000_000, 300_000_000)
+    assert table.pending[["side", "item_id", "amount_fen"]].values.tolist() == [
+        ["statement", 1, 300_000_000],
+        ["book", 7, 300_000_000],
+    ]
+
+
+def test_issue11_item8_rejected_candidate_is_outstanding_on_both_sides() -> None:
+    statement = statement_frame(
+        [{"line_id": 1, "booked_on": "2026-10-10", "amount_fen": 300_000_000, "summary": "电费结算"}]
+    )
+    book = book_frame([{"book_id": 7, "entry_date": "2026-10-10", "amount_fen": 300_000_000, "memo": "收电费"}])
+    rejected = MatchSettings(rejected_match_ids=frozenset({match_id_of([1], [7])}))
+    table = adjusted_balance(300_000_000, 300_000_000, reconcile(statement, book, no_instructions(), rejected))
+    # Rejected, they are two movements: each is outstanding on the other side.
+    assert (table.bank_received_book_not_fen, table.book_received_bank_not_fen) == (300_000_000, 300_000_000)
+    assert table.adjusted_book_balance_fen == table.adjusted_bank_balance_fen == 600_000_000
+    assert table.pending_match_count == 0 and table.pending.empty
+
+
+def test_issue11_item8_pending_candidate_with_different_amounts_says_why() -> None:
     statement = statement_frame(
         [{"line_id": 1, "booked_on": "2026-10-05", "amount_fen": -80_300, "counterparty_name": "张三丰"}]
     )
@@ -104,6 +141,29 @@ def test_unconfirmed_candidate_counts_as_outstanding_on_both_sides() -> None:
     result = reconcile(statement, book, no_instructions())
     assert result.matches["status"].tolist() == ["candidate"]
     table = adjusted_balance(OPENING_FEN - 80_000, OPENING_FEN - 80_300, result)
-    assert (table.bank_paid_book_not_fen, table.book_paid_bank_not_fen) == (80_300, 80_000)
-    # 9,200.00 − 803.00 = 8,397.00 on both sides: the candidate does not hide the 3.00.
-    assert table.adjusted_book_balance_fen == table.adjusted_bank_balance_fen == 839_700
+    # Neither 803.00 nor 800.00 is outstanding: book 9,200.00, bank 9,197.00, apart by exactly the
+    # candidate's 3.00, which the table names instead of hiding it.
+    assert (table.bank_paid_book_not_fen, table.book_paid_bank_not_fen) == (0, 0)
+    assert (table.adjusted_book_balance_fen, table.adjusted_bank_balance_fen) == (920_000, 919_700)
+    assert (table.difference_fen, table.explained_fen, table.pending_difference_fen, table.unexplained_fen) == (
+        300,
+        0,
+        300,
+        0,
+    )
+    assert table.causes[["kind", "match_id", "difference_fen"]].values.tolist() == [
+        ["pending_difference", match_id_of([1], [50]), -300]
+    ]
+
+
+def test_issue11_item8_candidate_completed_after_the_cutoff_is_outstanding() -> None:
+    # The book's receipt is dated 11-01: at 10-31 the bank's line is 银行已收、企业未收 whatever a
+    # person decides about the candidate, and the November item is not in the table.
+    statement = statement_frame([{"line_id": 1, "booked_on": "2026-10-31", "amount_fen": 5_000, "summary": "转账"}])
+    book = book_frame([{"book_id": 9, "entry_date": "2026-11-01", "amount_fen": 5_000, "memo": "收款"}])
+    result = reconcile(statement, book, no_instructions())
+    assert result.matches["status"].tolist() == ["candidate"]
+    table = adjusted_balance(0, 5_000, result, as_of=day("2026-10-31"))
+    assert (table.bank_received_book_not_fen, table.book_received_bank_not_fen) == (5_000, 0)
+    assert table.pending_match_count == 0
+    assert table.adjusted_book_balance_fen == table.adjusted_bank_balance_fen == 5_000

@@ -44,7 +44,8 @@ def test_the_whole_cycle_on_the_command_line(books: str, tmp_path: Path) -> None
         "1 matched, 2 candidate(s), 0 confirmed, 2 bank-only, 0 book-only, 0 amount mismatch(es), 0 duplicate(s)"
         in output
     )
-    assert "调节表 agrees: adjusted book 19,468.21 = adjusted bank 19,468.21" in output
+    # The two candidates are 待确认, counted on neither side (issue 11 item 8).
+    assert "调节表 agrees: adjusted book 9,483.21 = adjusted bank 9,483.21" in output
 
     report = tmp_path / "report.xlsx"
     code, output = run(
@@ -103,3 +104,25 @@ def _candidate_ids(report: Path) -> str:
     finally:
         workbook.close()
     return " ".join(str(row[0]) for row in rows if row[3] == "待确认")
+
+
+def test_issue11_item8_reconcile_lists_the_candidates_with_their_ids(books: str, tmp_path: Path) -> None:
+    statement = write_statement(tmp_path / "statement.csv", LINES)
+    code, output = run(books, "import", "bank-statement", str(statement), "--account", LEDGER_ACCOUNT)
+    assert code == 0, output
+    code, output = run(books, "reconcile", "--account", LEDGER_ACCOUNT, "--period", PERIOD)
+    assert code == 0, output
+    listed = re.findall(r"M[0-9a-f]{16}", output)
+    report = tmp_path / "report.xlsx"
+    code, _ = run(books, "reconcile", "report", "--account", LEDGER_ACCOUNT, "--period", PERIOD, "--out", str(report))
+    assert code == 0
+    # The same two candidates the report marks 待确认, each with what it joins: the grid
+    # company's 10,000.00 and the 15.00 fee, on the statement and in the books.
+    assert sorted(set(listed)) == sorted(re.findall(r"M[0-9a-f]{16}", _candidate_ids(report)))
+    assert "amount_date" in output and "10,000.00 电费结算 国网安康供电公司" in output and "-15.00 手续费" in output
+    assert "待确认: 2 candidate match(es) are counted on neither side of the 调节表" in output
+    code, output = run(books, "reconcile", "confirm", listed[0])
+    assert code == 0 and "confirmed" in output
+    code, output = run(books, "reconcile", "--account", LEDGER_ACCOUNT, "--period", PERIOD, "--show", "0")
+    assert code == 0 and "1 more candidate(s) not listed here" in output
+    assert listed[0] not in output

@@ -214,10 +214,13 @@ def test_reconcile_finds_the_hand_computed_matches_and_the_adjusted_balances_agr
 
     balance = outcome.balance
     assert (balance.book_balance_fen, balance.bank_balance_fen) == (BOOK_BALANCE_FEN, BANK_BALANCE_FEN)
-    # Candidates are outstanding until confirmed: book 948,500 + (1,000,000 + 321) − (1,500 + 500)
-    # = 1,946,821; bank 948,321 + 1,000,000 − 1,500 = 1,946,821.
-    assert (balance.adjusted_book_balance_fen, balance.adjusted_bank_balance_fen) == (1_946_821, 1_946_821)
+    # The two candidates (the receipt 10,000.00 and the fee 15.00) are 待确认: each side already
+    # holds its half, so neither is added to the other side (issue 11 item 8). Book 948,500 +
+    # 321 − 500 = 948,321; bank 948,321 + 0 − 0 = 948,321.
+    assert (balance.adjusted_book_balance_fen, balance.adjusted_bank_balance_fen) == (948_321, 948_321)
     assert balance.agrees
+    assert balance.pending_match_count == 2
+    assert (balance.pending_statement_fen, balance.pending_book_fen) == (1_000_000 - 1_500, 1_000_000 - 1_500)
     with transaction(books) as session:
         # A match of one line and one item holds its links in its own row; the batch's are in
         # the link tables.
@@ -268,8 +271,10 @@ def test_a_confirmed_candidate_survives_a_rerun(books, tmp_path: Path) -> None:
     again = reconciled(books)
     assert (again.counts.confirmed, again.counts.candidates) == (1, 1)
     assert {row[1]: (row[4], row[5]) for row in stored(books)}[candidate] == ("confirmed", "erin")
-    # Book 948,500 + 321 − (1,500 + 500) = 946,821; bank 948,321 − 1,500 = 946,821.
-    assert (again.balance.adjusted_book_balance_fen, again.balance.adjusted_bank_balance_fen) == (946_821, 946_821)
+    # The receipt is settled, the fee candidate pending: book 948,500 + 321 − 500 = 948,321; bank
+    # 948,321.
+    assert (again.balance.adjusted_book_balance_fen, again.balance.adjusted_bank_balance_fen) == (948_321, 948_321)
+    assert again.balance.pending_match_count == 1
     with transaction(books) as session:
         assert not confirm_match(session, candidate, "erin").changed
 
@@ -314,8 +319,8 @@ def test_post_unmatched_posts_the_fee_and_the_interest_once(books, tmp_path: Pat
     run = outcome.run
     assert run is not None and run.counts.bank_only == 0
     assert sorted(run.result.matches.loc[run.result.matches["rule"] == "post_unmatched", "amount_fen"]) == [-500, 321]
-    # Book 948,321 + 1,000,000 − 1,500 = bank 948,321 + 1,000,000 − 1,500 (the two candidates).
-    assert run.balance.agrees and run.balance.adjusted_book_balance_fen == 1_946_821
+    # Book 948,321 = bank 948,321: nothing outstanding, the two candidates pending.
+    assert run.balance.agrees and run.balance.adjusted_book_balance_fen == 948_321
 
     with transaction(books) as session:
         second = post_unmatched(session, LEDGER_ACCOUNT, PERIOD, rules, "erin")
@@ -371,11 +376,18 @@ def test_the_report_shows_an_agreeing_table(books, tmp_path: Path) -> None:
     figures = [(row[0], float(row[1]), row[2], float(row[3])) for row in rows[:4]]
     assert figures == [
         ("企业银行存款日记账余额", 9_485.00, "银行对账单余额", 9_483.21),
-        ("加：银行已收、企业未收", 10_003.21, "加：企业已收、银行未收", 10_000.00),
-        ("减：银行已付、企业未付", 20.00, "减：企业已付、银行未付", 15.00),
-        ("调节后的存款余额", 19_468.21, "调节后的存款余额", 19_468.21),
+        ("加：银行已收、企业未收", 3.21, "加：企业已收、银行未收", 0.00),
+        ("减：银行已付、企业未付", 5.00, "减：企业已付、银行未付", 0.00),
+        ("调节后的存款余额", 9_483.21, "调节后的存款余额", 9_483.21),
     ]
-    assert rows[4][2] == "两方调节后余额相符"
+    # The two candidates, in neither side's columns: 10,000.00 − 15.00 on each side.
+    assert (rows[4][0], float(rows[4][1]), rows[4][2], float(rows[4][3])) == (
+        "待确认匹配 2 笔：对账单金额(未计入上列)",
+        9_985.00,
+        "待确认匹配 2 笔：账簿金额(未计入上列)",
+        9_985.00,
+    )
+    assert rows[5][2] == "两方调节后余额相符"
     assert len(_sheet_rows(tmp_path / "report.xlsx", "匹配")) == 3
     assert len(_sheet_rows(tmp_path / "report.xlsx", "银行有企业无")) == 2
 
@@ -419,9 +431,10 @@ def test_the_report_shows_the_difference_and_the_line_that_causes_it(books, tmp_
     with transaction(books) as session:
         report = write_report(session, LEDGER_ACCOUNT, PERIOD, tmp_path / "report.xlsx")
     balance = report.balance
-    # Book 948,500 + 1,000,321 − 2,000 = 1,946,821; bank 948,320 + 1,000,000 − 1,500 = 1,946,820.
-    assert (balance.adjusted_book_balance_fen, balance.adjusted_bank_balance_fen) == (1_946_821, 1_946_820)
+    # Book 948,500 + 321 − 500 = 948,321; bank 948,320 (the candidates pending on both sides).
+    assert (balance.adjusted_book_balance_fen, balance.adjusted_bank_balance_fen) == (948_321, 948_320)
     assert (balance.difference_fen, balance.explained_fen, balance.unexplained_fen) == (1, 1, 0)
+    assert balance.pending_difference_fen == 0
     causes = _sheet_rows(tmp_path / "report.xlsx", "差异原因")
     assert [(row[0], float(row[5])) for row in causes] == [("amount_mismatch", -0.01)]
 
