@@ -65,6 +65,10 @@ class ReconciliationReport:
         return self.balance.agrees
 
 
+# A run of at least this many digits in a key is an account or card number.
+ACCOUNT_DIGITS_MIN = 8
+
+
 def _iso_day(value: object) -> str:
     day = as_date_or_none(value)
     return "" if day is None else day.isoformat()
@@ -315,7 +319,7 @@ def _left_over_sheets(title: str, result: ReconciliationResult) -> list[Sheet]:
                 [
                     "对账单" if row.side == "statement" else "账簿",
                     int(row.item_id),
-                    blank_text(row.duplicate_key),
+                    _masked_key(blank_text(row.duplicate_key)),
                     row.reason,
                     _iso_day(row.item_date),
                     int(row.amount_fen),
@@ -325,6 +329,16 @@ def _left_over_sheets(title: str, result: ReconciliationResult) -> list[Sheet]:
             (5,),
         ),
     ]
+
+
+def _masked_key(key: str) -> str:
+    """A duplicate's key with the counterparty's account or card number masked, like every number
+    a report shows (issue #11 item 13): ``date|amount_fen|counterparty`` keys end in the
+    counterparty, which is an account number or a name."""
+    parts = key.split("|")
+    if len(parts) == 3 and parts[2].isdigit() and len(parts[2]) >= ACCOUNT_DIGITS_MIN:
+        parts[2] = mask_identifier(parts[2]) or ""
+    return "|".join(parts)
 
 
 def _causes_sheet(title: str, balance: AdjustedBalance) -> Sheet:

@@ -47,6 +47,8 @@ COMMANDS: dict[str, list[str]] = {
     "entities add-bank-account": ["COUNTY", "--bank", "中国农业银行", "--account-number", ACCOUNT],
     "entities list": [],
     "entities rename": ["COUNTY", "--name", "商州区扶贫资金专户"],
+    "generate bank-return": ["BATCH-202610-0001", "--bank", "ccb", "--out", "{tmp}/return.csv"],
+    "generate bank-statement": ["--account", ACCOUNT, "--period", "2026-10", "--out", "{tmp}/statement-out.csv"],
     "generate county": ["--households", "50", "--seed", "3", "--out", "{tmp}/generated"],
     "import bank-statement": ["{tmp}/statement.csv", "--account", ACCOUNT],
     "import pv-settlement": ["{county}/pv_settlements.csv"],

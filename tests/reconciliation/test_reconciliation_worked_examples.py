@@ -698,3 +698,11 @@ def test_line_without_a_date_is_refused() -> None:
     statement = statement_frame([{"line_id": 1, "booked_on": None, "amount_fen": -1}])
     with pytest.raises(ValueError, match="booked_on must be a date"):
         reconcile(statement, book_frame([]), no_instructions())
+
+
+def test_issue11_item13_the_duplicates_sheet_masks_the_counterpartys_card() -> None:
+    from disburse.reconciliation.report import _masked_key
+
+    assert _masked_key("2026-10-05|1250|6228480012345678901") == "2026-10-05|1250|622848*********8901"
+    assert _masked_key("2026-10-05|1250|张三") == "2026-10-05|1250|张三"
+    assert _masked_key("T|20261005000123") == "T|20261005000123"
