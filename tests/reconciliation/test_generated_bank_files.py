@@ -41,9 +41,9 @@ from disburse.payouts.service import approve_batch, export_batch, prepare_batch 
 RULES = Path(cli.__file__).resolve().parents[1] / "reconciliation" / "rules" / "county_example.yaml"
 
 
-def run(database_url: str, *arguments: str) -> tuple[int, str]:
+def run(database_url: str, *arguments: str, user: str = "dora") -> tuple[int, str]:
     result = CliRunner().invoke(
-        cli.app, ["--db", database_url, *arguments], env={"DISBURSE_USER": "dora", "COLUMNS": "200"}
+        cli.app, ["--db", database_url, *arguments], env={"DISBURSE_USER": user, "COLUMNS": "200"}
     )
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
@@ -298,6 +298,7 @@ def test_issue11_item7_late_item_reaches_the_bank_next_period(engine, database_u
         encoding="utf-8",
     )
     assert run(database_url, "journal", "post", str(vouchers), "--entity", "COUNTY")[0] == 0
+    assert run(database_url, "journal", "approve", "1", user="erin")[0] == 0  # the checker posts it
     november, december = tmp_path / "11.csv", tmp_path / "12.csv"
     code, output = run(
         database_url,
