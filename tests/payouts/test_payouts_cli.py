@@ -83,8 +83,13 @@ def test_the_payout_cycle_through_the_commands(books: str, tmp_path: Path) -> No
 
     held = run(books, "prepare", "--entity", "COUNTY")
     assert "nothing new to pay" in held.stdout and "fix the card" in held.stdout
-    fixed = run(books, "fix-account", "H002", card(22), "--reason", "新卡", user="frank")
-    assert fixed.exit_code == 0 and card(22) in fixed.stdout
+    fixed = run(books, "fix-account", "H002", card(22), "--bank-name", "中国农业银行", "--reason", "新卡", user="frank")
+    assert fixed.exit_code == 0 and "FIX-" in fixed.stdout and "6217000000000022" not in fixed.stdout
+    assert "621700******0022" in fixed.stdout
+    fix = fixed.stdout.split(":")[0].strip()
+    own = run(books, "approve-fix", fix, user="frank")
+    assert own.exit_code == 1 and "cannot approve it" in own.stderr
+    assert run(books, "approve-fix", fix, user="grace").exit_code == 0
     reissued = run(books, "prepare", "--entity", "COUNTY")
     assert reissued.exit_code == 0 and "1 payment(s), 50.00 yuan" in reissued.stdout
 
