@@ -284,6 +284,13 @@ def reject_fix_command(
     console.print(escape(outcome.message))
 
 
+def _change(old: Optional[str], new: Optional[str]) -> str:
+    """``old → new`` when a fix changes the value; the value alone when it keeps it."""
+    if new is None or new == old:
+        return old or ""
+    return f"{old or '(无)'} → {new}"
+
+
 FIX_STATUS_NAMES_ZH = {"proposed": "待复核", "approved": "已生效", "rejected": "已退回"}
 
 
@@ -302,14 +309,12 @@ def fixes_command(
     if len(frame) == 0:
         console.print("no card fixes recorded")
         return
-    table = Table(
-        "编号", "收款人", "状态", "原账号", "新账号", "原户名", "新户名", "原开户行", "新开户行",
-        "经办", "复核", "原因", "提示", title="改卡记录",
-    )  # fmt: skip
+    table = Table("编号", "收款人", "状态", "账号", "户名", "开户行", "经办 / 复核", "原因 / 提示", title="改卡记录")
     for row in frame.itertuples(index=False):
         notes = "; ".join(
             part
             for part in (
+                row.reason,
                 row.warnings,
                 f"与 {row.shared_with_household} 共用此卡" if row.shared_with_household else None,
                 f"退回: {row.check_note}" if row.check_note else None,
@@ -320,15 +325,11 @@ def fixes_command(
             row.fix_reference or "",
             mask_payee(row.payee_id, row.household_id),
             FIX_STATUS_NAMES_ZH.get(row.status, row.status) + ("（名册）" if row.source == "register" else ""),
-            mask_identifier(row.old_account_no) or "",
-            mask_identifier(row.new_account_no) or "",
-            escape(row.old_account_name or ""),
-            escape(row.new_account_name or ""),
-            escape(row.old_bank_name or ""),
-            escape(row.new_bank_name or ""),
-            f"{row.fixed_by} {str(row.fixed_at)[:16]}",
-            f"{row.checked_by} {str(row.checked_at)[:16]}" if row.checked_by else "",
-            escape(row.reason or ""),
+            _change(mask_identifier(row.old_account_no), mask_identifier(row.new_account_no)),
+            escape(_change(row.old_account_name, row.new_account_name)),
+            escape(_change(row.old_bank_name, row.new_bank_name)),
+            f"{row.fixed_by} {str(row.fixed_at)[:16]}"
+            + (f" / {row.checked_by} {str(row.checked_at)[:16]}" if row.checked_by else ""),
             escape(notes),
         )
     console.print(table)

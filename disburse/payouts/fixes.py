@@ -71,7 +71,7 @@ def checked_account_number(value: str) -> tuple[str, tuple[str, ...]]:
     number = (value or "").strip()
     if not _ASCII_DIGITS.match(number):
         raise DisburseError(
-            f"account {number!r} has characters other than the digits 0-9; a bank account number has 8 to 30 digits"
+            f"account {masked(number)} has characters other than the digits 0-9; a bank account number has 8 to 30 digits"
         )
     if not ACCOUNT_DIGITS_MIN <= len(number) <= ACCOUNT_DIGITS_MAX:
         raise DisburseError(
