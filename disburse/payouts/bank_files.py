@@ -110,6 +110,7 @@ def _memo_text(reference: str, memo: str, chars_max: int | None) -> str:
     within the bank's ``chars_max``. The reference is what reconciliation looks for, so it is
     always kept; a merged payment's list of programmes (joined with 、) keeps as many whole
     names as fit and says how many there are (``…等3项``); anything else is cut."""
+    assert chars_max is None or chars_max >= len(reference), (reference, chars_max)
     text = memo if reference in memo else (f"{reference} {memo}" if memo else reference)
     if chars_max is None or len(text) <= chars_max:
         return text
@@ -123,7 +124,8 @@ def _memo_text(reference: str, memo: str, chars_max: int | None) -> str:
         shortened = f"{reference} {'、'.join(names[:kept])}等{len(names)}项"
         if len(shortened) <= chars_max:
             return shortened
-    return text[:chars_max]
+    # A cut that ends on a separator drops it: the memo then reads as whole words.
+    return text[:chars_max].rstrip("、 ")
 
 
 @dataclass(frozen=True, slots=True)
