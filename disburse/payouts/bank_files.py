@@ -40,7 +40,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PROBLEMS_PER_KIND_MAX = 20
 # A bank account number is 8 to 30 digits in every layout we know (passbooks 8-17, cards 16-19,
 # corporate accounts up to 30).
-ACCOUNT_DIGITS = re.compile(r"^\d{8,30}$")
+ACCOUNT_DIGITS_MIN, ACCOUNT_DIGITS_MAX = 8, 30
 
 __all__ = [
     "BANK_FILE_ROWS_MAX",
@@ -148,27 +148,32 @@ def _amounts(instructions: pd.DataFrame) -> np.ndarray:
     return amount_column.to_numpy(dtype=np.int64)
 
 
-def row_problems(instructions: pd.DataFrame, layout: BatchPaymentLayout) -> list[RowProblem]:
-    """What keeps each instruction out of a file in ``layout``: an amount out of range, an
-    account number that is not 8-30 digits, a blank 户名 or bank name where the layout has a
-    column for it (CCB's 行名 and 跨行标识), text the bank's encoding cannot hold. Only the
-    problems found are returned, each with the rows it concerns. ``instructions`` needs
-    ``account_no, account_name, bank_name, amount_fen`` (references and memos may be absent:
-    a batch being prepared has none yet)."""
-    amounts = instructions["amount_fen"].to_numpy(dtype=np.int64)
-    texts = {name: _text_column(instructions, name) for name in ("account_no", "account_name", "bank_name")}
+def _ascii_digit_accounts(accounts: np.ndarray) -> np.ndarray:
+    """Which account numbers are 8-30 ASCII digits, in C loops over the characters' codes (a
+    regular expression per row costs a fifth of a second on 300,000 payees)."""
+    if len(accounts) == 0:
+        return np.zeros(0, dtype=bool)
+    array = accounts.astype(str)
+    lengths = np.strings.str_len(array)
+    width = array.dtype.itemsize // 4
+    if width == 0:
+        return np.zeros(len(accounts), dtype=bool)
+    codes = array.view(np.uint32).reshape(len(accounts), width)
+    padding = np.arange(width)[None, :] >= lengths[:, None]
+    digits = ((codes >= 48) & (codes <= 57)) | padding
+    return digits.all(axis=1) & (lengths >= ACCOUNT_DIGITS_MIN) & (lengths <= ACCOUNT_DIGITS_MAX)
+
+
+def _row_problems(texts: dict[str, np.ndarray], amounts: np.ndarray, layout: BatchPaymentLayout) -> list[RowProblem]:
     sources = {column.source for column in layout.columns}
+    good_account = _ascii_digit_accounts(texts["account_no"])
     found = [
         RowProblem(
             "amount_fen",
             "amount_fen must be positive and at most AMOUNT_FEN_MAX",
             (amounts <= 0) | (amounts > AMOUNT_FEN_MAX),
         ),
-        RowProblem(
-            "account_no",
-            "account_no must be 8-30 digits",
-            np.array([not ACCOUNT_DIGITS.match(account) for account in texts["account_no"]], dtype=bool),
-        ),
+        RowProblem("account_no", "account_no must be 8-30 digits", ~good_account),
     ]
     if "account_name" in sources:
         found.append(RowProblem("account_name", "account_name is blank", texts["account_name"] == ""))
@@ -177,22 +182,38 @@ def row_problems(instructions: pd.DataFrame, layout: BatchPaymentLayout) -> list
             RowProblem("bank_name", "bank_name is blank (this bank's layout needs it)", texts["bank_name"] == "")
         )
     if layout.file_type == "csv":
-        for name in sorted(sources & set(texts)):
-            found.append(
-                RowProblem(
-                    name,
-                    f"{name} has characters {layout.encoding} cannot write",
-                    _unencodable(texts[name], layout.encoding),
-                )
-            )
+        for name in sorted(sources & {"account_no", "account_name", "bank_name"}):
+            # ASCII digits are in every encoding: only the other account numbers are tried.
+            candidates = ~good_account if name == "account_no" else np.ones(len(amounts), dtype=bool)
+            unencodable = np.zeros(len(amounts), dtype=bool)
+            unencodable[candidates] = _unencodable(texts[name][candidates], layout.encoding)
+            found.append(RowProblem(name, f"{name} has characters {layout.encoding} cannot write", unencodable))
     return [problem for problem in found if problem.rows.any()]
+
+
+def row_problems(instructions: pd.DataFrame, layout: BatchPaymentLayout) -> list[RowProblem]:
+    """What keeps each instruction out of a file in ``layout``: an amount out of range, an
+    account number that is not 8-30 digits, a blank 户名 or bank name where the layout has a
+    column for it (CCB's 行名 and 跨行标识), text the bank's encoding cannot hold. Only the
+    problems found are returned, each with the rows it concerns. ``instructions`` needs
+    ``account_no, account_name, bank_name, amount_fen`` (references and memos may be absent:
+    a batch being prepared has none yet)."""
+    texts = {name: _text_column(instructions, name) for name in ("account_no", "account_name", "bank_name")}
+    return _row_problems(texts, instructions["amount_fen"].to_numpy(dtype=np.int64), layout)
+
+
+def _same_bank(banks: np.ndarray, names: list[str]) -> np.ndarray:
+    """Which payees bank where we do (the layout's ``same_bank_names``), per distinct bank."""
+    codes, uniques = pd.factorize(banks)
+    same = np.array([any(name in str(bank) for name in names) for bank in uniques], dtype=bool)
+    return same[codes] if len(uniques) else np.zeros(len(banks), dtype=bool)
 
 
 def _checked_cells(instructions: pd.DataFrame, layout: BatchPaymentLayout) -> _Cells:
     amounts = _amounts(instructions)
-    references = _text_column(instructions, "payment_reference")
-    memos = _text_column(instructions, "memo")
-    problems = [_listed(problem.message, references[problem.rows]) for problem in row_problems(instructions, layout)]
+    texts = {name: _text_column(instructions, name) for name in INSTRUCTION_COLUMNS if name != "amount_fen"}
+    references = texts["payment_reference"]
+    problems = [_listed(problem.message, references[problem.rows]) for problem in _row_problems(texts, amounts, layout)]
     blank_reference = references == ""
     if blank_reference.any():
         problems.append(f"{int(blank_reference.sum()):,} instructions have no payment_reference")
@@ -210,19 +231,12 @@ def _checked_cells(instructions: pd.DataFrame, layout: BatchPaymentLayout) -> _C
             )
     if problems:
         raise BankFileError(problems)
-    memo_texts = np.array(
-        [_memo_text(reference, memo, layout.memo_chars_max) for reference, memo in zip(references, memos)], dtype=object
+    texts["memo"] = np.array(
+        [_memo_text(reference, memo, layout.memo_chars_max) for reference, memo in zip(references, texts["memo"])],
+        dtype=object,
     )
-    banks = _text_column(instructions, "bank_name")
-    same_bank = np.array([any(name in bank for name in layout.same_bank_names) for bank in banks], dtype=bool)
-    texts = {
-        "account_no": _text_column(instructions, "account_no"),
-        "account_name": _text_column(instructions, "account_name"),
-        "bank_name": banks,
-        "memo": memo_texts,
-        "payment_reference": references,
-        "interbank_flag": np.where(same_bank, layout.same_bank_value, layout.other_bank_value).astype(object),
-    }
+    same_bank = _same_bank(texts["bank_name"], layout.same_bank_names)
+    texts["interbank_flag"] = np.where(same_bank, layout.same_bank_value, layout.other_bank_value).astype(object)
     return _Cells(texts, amounts)
 
 

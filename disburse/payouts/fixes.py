@@ -29,6 +29,7 @@ from disburse.foundation.errors import DisburseError
 from disburse.foundation.identifiers import card_number_problem
 from disburse.foundation.masking import mask_identifier
 from disburse.ledger.tables import EntityRow
+from disburse.payouts.bank_files import ACCOUNT_DIGITS_MAX, ACCOUNT_DIGITS_MIN
 from disburse.payouts.cards import CardHolders, CardLookup, register_card_holders
 from disburse.payouts.common import IDS_PER_QUERY, lock_payouts, next_numbers, query_objects
 from disburse.payouts.model import FixOutcome, fix_reference
@@ -42,7 +43,6 @@ from disburse.payouts.tables import (
     utc_now,
 )
 
-ACCOUNT_DIGITS_MIN, ACCOUNT_DIGITS_MAX = 8, 30  # what every bank layout we know accepts
 _ASCII_DIGITS = re.compile(r"^[0-9]+$")
 REASON_TEXT_LENGTH_MAX = 500
 BANK_NAME_LENGTH_MAX = 100
@@ -300,6 +300,34 @@ def _unchanged_outcome(session: Session, proposal: _Proposal, old: Account, open
     return None
 
 
+def _insert_proposal(session: Session, proposal: _Proposal, known, old: Account, user: str, today: dt.date) -> str:  # type: ignore[no-untyped-def]
+    """The proposed fix with its old and new values; returns its reference."""
+    month = today.strftime("%Y%m")
+    reference = fix_reference(month, next_numbers(session, "fix", month, 1))
+    session.execute(
+        insert(AccountFixRow).values(
+            fix_reference=reference,
+            payee_type=known.payee_type,
+            payee_id=proposal.payee,
+            household_id=known.household_id,
+            old_account_no=old.number,
+            old_account_name=old.name,
+            old_bank_name=old.bank,
+            new_account_no=proposal.new.number,
+            new_account_name=proposal.new.name,
+            new_bank_name=proposal.new.bank,
+            source="clerk",
+            status="proposed",
+            reason=proposal.reason,
+            warnings="; ".join(proposal.warnings)[:REASON_TEXT_LENGTH_MAX] or None,
+            shared_with_household=proposal.shared_with,
+            fixed_by=user,
+            fixed_at=utc_now(),
+        )
+    )
+    return reference
+
+
 def fix_account(
     session: Session,
     payee: str,
@@ -340,29 +368,7 @@ def fix_account(
         today,
         card_holders,
     )
-    month = today.strftime("%Y%m")
-    reference = fix_reference(month, next_numbers(session, "fix", month, 1))
-    session.execute(
-        insert(AccountFixRow).values(
-            fix_reference=reference,
-            payee_type=known.payee_type,
-            payee_id=proposal.payee,
-            household_id=known.household_id,
-            old_account_no=old.number,
-            old_account_name=old.name,
-            old_bank_name=old.bank,
-            new_account_no=proposal.new.number,
-            new_account_name=proposal.new.name,
-            new_bank_name=proposal.new.bank,
-            source="clerk",
-            status="proposed",
-            reason=proposal.reason,
-            warnings="; ".join(proposal.warnings)[:REASON_TEXT_LENGTH_MAX] or None,
-            shared_with_household=proposal.shared_with,
-            fixed_by=user,
-            fixed_at=utc_now(),
-        )
-    )
+    reference = _insert_proposal(session, proposal, known, old, user, today)
     shared = f"; shared with household {proposal.shared_with}, as stated" if proposal.shared_with else ""
     return FixOutcome(
         proposal.payee,

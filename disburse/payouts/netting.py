@@ -5,6 +5,8 @@ frames out; no session.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -147,15 +149,14 @@ def _programmes_per_group(frame: pd.DataFrame, group_numbers: np.ndarray, group_
     return result
 
 
-def _period_per_group(frame: pd.DataFrame, starts: np.ndarray) -> np.ndarray:
-    """The period of each group when all its payables share one, else None (a merged payment
-    over several periods)."""
-    codes, uniques = pd.factorize(frame["period"].to_numpy(dtype=object))
+def _period_per_group(periods: np.ndarray, codes: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The period of each group (rows sorted by group; ``codes`` their period codes) when all
+    its payables share one, else None (a merged payment over several periods)."""
     lowest = np.minimum.reduceat(codes, starts)
     highest = np.maximum.reduceat(codes, starts)
     one = (lowest == highest) & (lowest >= 0)
     result = np.full(len(starts), None, dtype=object)
-    result[one] = np.asarray(uniques, dtype=object)[lowest[one]]
+    result[one] = periods[starts[one]]
     return result
 
 
@@ -187,9 +188,17 @@ def _net_groups(with_account: pd.DataFrame, key: list[str]) -> tuple[pd.DataFram
     nets["bank_name"] = _last_present(frame["bank_name"].to_numpy(dtype=object), group_of_row, count)
     nets["amount_fen"] = np.add.reduceat(frame["amount_fen"].to_numpy(dtype=np.int64), starts).astype(np.int64)
     nets["payable_count"] = (ends - starts + 1).astype(np.int64)
-    nets["programmes"] = _programmes_per_group(frame, group_of_row, count)
-    nets["programme"] = nets["programmes"] if "programme" in key else None
-    nets["period"] = _period_per_group(frame, starts)
+    periods = frame["period"].to_numpy(dtype=object)
+    if "programme" in key:
+        # One programme and one period per group by construction.
+        nets["programmes"] = frame["programme"].to_numpy(dtype=object)[starts]
+        nets["programme"] = nets["programmes"]
+        nets["period"] = periods[starts]
+    else:
+        nets["programmes"] = _programmes_per_group(frame, group_of_row, count)
+        nets["programme"] = None
+        period_codes, _ = pd.factorize(periods)
+        nets["period"] = _period_per_group(periods, period_codes, starts)
     return nets, order, group_of_row
 
 
@@ -256,6 +265,112 @@ def references_in(memos: pd.Series) -> pd.Series:
     return found.astype(object).where(found.notna(), None)
 
 
+@dataclass
+class _Matching:
+    """Per return line, while matching: the instruction found (-1: none), its status, the
+    outcome so far and the note."""
+
+    instruction_ids: np.ndarray
+    instruction_status: np.ndarray
+    outcome: np.ndarray
+    notes: np.ndarray
+
+
+def _mismatch_note(account_bad: bool, amount_bad: bool, line_account, line_amount, account, amount) -> str:  # type: ignore[no-untyped-def]
+    parts = []
+    if account_bad:
+        parts.append(f"account {line_account} differs from the instruction's {account}")
+    if amount_bad:
+        parts.append(
+            f"amount {format_yuan(int(line_amount))} differs from the instruction's {format_yuan(int(amount))}"
+        )
+    return "; ".join(parts)
+
+
+def _by_reference(result: pd.DataFrame, by_reference: pd.DataFrame, state: _Matching) -> np.ndarray:
+    """Step 1: lines whose memo names one of our references; a line whose account or amount
+    differs from the instruction's is a mismatch. Returns which lines matched cleanly."""
+    has_reference = result["payment_reference"].notna().to_numpy()
+    known = by_reference.set_index("payment_reference")
+    referenced = result.loc[has_reference, ["payment_reference", "account_no", "amount_fen"]]
+    joined = referenced.merge(
+        known[["id", "account_no", "amount_fen", "status"]]
+        .add_suffix("_instruction")
+        .rename(columns={"id_instruction": "id", "status_instruction": "status"}),
+        left_on="payment_reference",
+        right_index=True,
+        how="left",
+    )
+    positions = np.flatnonzero(has_reference)
+    found = joined["id"].notna().to_numpy()
+    state.notes[positions[~found]] = "the payment reference is not one of ours"
+    state.instruction_ids[positions[found]] = joined["id"].to_numpy()[found].astype(np.int64)
+    state.instruction_status[positions[found]] = joined["status"].to_numpy(dtype=object)[found]
+    line_accounts = joined["account_no"].to_numpy(dtype=object)
+    accounts = joined["account_no_instruction"].to_numpy(dtype=object)
+    account_differs = line_accounts != accounts
+    amount_differs = joined["amount_fen"].to_numpy() != joined["amount_fen_instruction"].fillna(-1).to_numpy()
+    mismatch = found & (account_differs | amount_differs)
+    state.outcome[positions[mismatch]] = "mismatch"
+    for position, account_bad, amount_bad, line_account, line_amount, account, amount in zip(
+        positions[mismatch],
+        account_differs[mismatch],
+        amount_differs[mismatch],
+        line_accounts[mismatch],
+        joined["amount_fen"].to_numpy()[mismatch],
+        accounts[mismatch],
+        joined["amount_fen_instruction"].to_numpy()[mismatch],
+    ):
+        state.notes[position] = _mismatch_note(account_bad, amount_bad, line_account, line_amount, account, amount)
+    clean = np.zeros(len(result), dtype=bool)
+    clean[positions[found & ~mismatch]] = True
+    return clean
+
+
+def _by_account_and_amount(
+    result: pd.DataFrame, candidates: pd.DataFrame, matched_by_reference: np.ndarray, state: _Matching
+) -> None:
+    """Step 2: lines without a reference, by account and amount among the exported candidates
+    not already answered in this file, several equal pairs paired in order."""
+    has_reference = result["payment_reference"].notna().to_numpy()
+    without = np.flatnonzero(~has_reference)
+    if len(without) and len(candidates):
+        open_candidates = candidates[candidates["status"] == "exported"].sort_values("id", kind="stable")
+        taken_ids = set(state.instruction_ids[matched_by_reference].tolist())
+        open_candidates = open_candidates[~open_candidates["id"].isin(taken_ids)]
+        left = result.loc[without, ["account_no", "amount_fen"]].copy()
+        left["position"] = without
+        left["pair"] = left.groupby(["account_no", "amount_fen"], sort=False).cumcount()
+        right = open_candidates[["id", "account_no", "amount_fen", "status"]].copy()
+        right["pair"] = right.groupby(["account_no", "amount_fen"], sort=False).cumcount()
+        paired = left.merge(right, on=["account_no", "amount_fen", "pair"], how="inner")
+        state.instruction_ids[paired["position"].to_numpy()] = paired["id"].to_numpy().astype(np.int64)
+        state.instruction_status[paired["position"].to_numpy()] = paired["status"].to_numpy(dtype=object)
+    unmatched_without = ~has_reference & (state.instruction_ids < 0)
+    state.notes[unmatched_without] = (
+        "no payment reference in the memo and no unsettled instruction with this account and amount"
+    )
+
+
+def _decided(result: pd.DataFrame, state: _Matching) -> None:
+    """Step 3: what becomes of each matched line: a duplicate within the file, already settled,
+    not exported, or applied as the bank says (success or failure)."""
+    ids, status, outcome, notes = state.instruction_ids, state.instruction_status, state.outcome, state.notes
+    matched = (ids >= 0) & (outcome != "mismatch")
+    duplicate = matched & pd.Series(np.where(matched, ids, -1 - np.arange(len(result)))).duplicated().to_numpy()
+    settled = matched & ~duplicate & np.isin(status, ["success", "failed"])
+    not_exported = matched & ~duplicate & np.isin(status, ["pending", "cancelled"])
+    applicable = matched & ~duplicate & (status == "exported")
+    outcome[duplicate] = "duplicate"
+    notes[duplicate] = "an earlier line of this file answers the same instruction"
+    outcome[settled] = "already_settled"
+    notes[settled] = [f"the instruction is already {value}" for value in status[settled]]
+    outcome[not_exported] = "unmatched"
+    notes[not_exported] = [f"the instruction is {value}, not exported" for value in status[not_exported]]
+    statuses = result["status"].to_numpy(dtype=object)
+    outcome[applicable] = np.where(statuses[applicable] == "success", "success", "failure")
+
+
 def match_return_lines(lines: pd.DataFrame, by_reference: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame:
     """Which instruction each return line answers, and what becomes of the line.
 
@@ -275,90 +390,19 @@ def match_return_lines(lines: pd.DataFrame, by_reference: pd.DataFrame, candidat
     result["note"] = ""
     if len(result) == 0:
         return result
-    has_reference = result["payment_reference"].notna().to_numpy()
-
-    # 1. By the reference in the memo.
-    known = by_reference.set_index("payment_reference")
-    referenced = result.loc[has_reference, ["payment_reference", "account_no", "amount_fen"]]
-    joined = referenced.merge(
-        known[["id", "account_no", "amount_fen", "status"]]
-        .add_suffix("_instruction")
-        .rename(columns={"id_instruction": "id", "status_instruction": "status"}),
-        left_on="payment_reference",
-        right_index=True,
-        how="left",
+    count = len(result)
+    state = _Matching(
+        np.full(count, -1, dtype=np.int64),
+        np.full(count, None, dtype=object),
+        np.full(count, "unmatched", dtype=object),
+        np.full(count, "", dtype=object),
     )
-    positions = np.flatnonzero(has_reference)
-    found = joined["id"].notna().to_numpy()
-    instruction_ids = np.full(len(result), -1, dtype=np.int64)
-    instruction_status = np.full(len(result), None, dtype=object)
-    notes = np.full(len(result), "", dtype=object)
-    outcome = np.full(len(result), "unmatched", dtype=object)
-    notes[positions[~found]] = "the payment reference is not one of ours"
-    instruction_ids[positions[found]] = joined["id"].to_numpy()[found].astype(np.int64)
-    instruction_status[positions[found]] = joined["status"].to_numpy(dtype=object)[found]
-    account_differs = joined["account_no"].to_numpy(dtype=object) != joined["account_no_instruction"].to_numpy(
-        dtype=object
+    matched_by_reference = _by_reference(result, by_reference, state)
+    _by_account_and_amount(result, candidates, matched_by_reference, state)
+    _decided(result, state)
+    result["instruction_id"] = pd.Series(
+        np.where(state.instruction_ids >= 0, state.instruction_ids, None), dtype=object
     )
-    amount_differs = joined["amount_fen"].to_numpy() != joined["amount_fen_instruction"].fillna(-1).to_numpy()
-    mismatch = found & (account_differs | amount_differs)
-    outcome[positions[mismatch]] = "mismatch"
-    for position, account_bad, amount_bad, line_account, line_amount, account, amount in zip(
-        positions[mismatch],
-        account_differs[mismatch],
-        amount_differs[mismatch],
-        joined["account_no"].to_numpy(dtype=object)[mismatch],
-        joined["amount_fen"].to_numpy()[mismatch],
-        joined["account_no_instruction"].to_numpy(dtype=object)[mismatch],
-        joined["amount_fen_instruction"].to_numpy()[mismatch],
-    ):
-        parts = []
-        if account_bad:
-            parts.append(f"account {line_account} differs from the instruction's {account}")
-        if amount_bad:
-            parts.append(
-                f"amount {format_yuan(int(line_amount))} differs from the instruction's {format_yuan(int(amount))}"
-            )
-        notes[position] = "; ".join(parts)
-    matched_by_reference = found & ~mismatch
-
-    # 2. Lines without a reference: account and amount among the candidates, paired in order.
-    without = np.flatnonzero(~has_reference)
-    if len(without) and len(candidates):
-        open_candidates = candidates[candidates["status"] == "exported"].sort_values("id", kind="stable")
-        # Instructions already answered by reference in this file are not candidates again.
-        taken_ids = set(instruction_ids[positions[matched_by_reference]].tolist())
-        open_candidates = open_candidates[~open_candidates["id"].isin(taken_ids)]
-        left = result.loc[without, ["account_no", "amount_fen"]].copy()
-        left["position"] = without
-        left["pair"] = left.groupby(["account_no", "amount_fen"], sort=False).cumcount()
-        right = open_candidates[["id", "account_no", "amount_fen", "status"]].copy()
-        right["pair"] = right.groupby(["account_no", "amount_fen"], sort=False).cumcount()
-        paired = left.merge(right, on=["account_no", "amount_fen", "pair"], how="inner")
-        instruction_ids[paired["position"].to_numpy()] = paired["id"].to_numpy().astype(np.int64)
-        instruction_status[paired["position"].to_numpy()] = paired["status"].to_numpy(dtype=object)
-    unmatched_without = ~has_reference & (instruction_ids < 0)
-    notes[unmatched_without] = (
-        "no payment reference in the memo and no unsettled instruction with this account and amount"
-    )
-
-    # 3. What to do with each matched line.
-    matched = (instruction_ids >= 0) & (outcome != "mismatch")
-    duplicate = (
-        matched & pd.Series(np.where(matched, instruction_ids, -1 - np.arange(len(result)))).duplicated().to_numpy()
-    )
-    settled = matched & ~duplicate & np.isin(instruction_status, ["success", "failed"])
-    not_exported = matched & ~duplicate & np.isin(instruction_status, ["pending", "cancelled"])
-    applicable = matched & ~duplicate & (instruction_status == "exported")
-    outcome[duplicate] = "duplicate"
-    notes[duplicate] = "an earlier line of this file answers the same instruction"
-    outcome[settled] = "already_settled"
-    notes[settled] = [f"the instruction is already {status}" for status in instruction_status[settled]]
-    outcome[not_exported] = "unmatched"
-    notes[not_exported] = [f"the instruction is {status}, not exported" for status in instruction_status[not_exported]]
-    statuses = result["status"].to_numpy(dtype=object)
-    outcome[applicable] = np.where(statuses[applicable] == "success", "success", "failure")
-    result["instruction_id"] = pd.Series(np.where(instruction_ids >= 0, instruction_ids, None), dtype=object)
-    result["outcome"] = outcome
-    result["note"] = notes
+    result["outcome"] = state.outcome
+    result["note"] = state.notes
     return result
