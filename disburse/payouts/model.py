@@ -57,7 +57,8 @@ def payment_references(month: str, first_number: int, count: int) -> list[str]:
     """``payment_reference`` of ``count`` consecutive numbers from ``first_number``."""
     assert len(month) == 6 and month.isdigit() and first_number >= 1 and count >= 0, (month, first_number, count)
     prefix = f"PAY-{month}-"
-    return [f"{prefix}{number:0{PAYMENT_REFERENCE_DIGITS}d}" for number in range(first_number, first_number + count)]
+    width = PAYMENT_REFERENCE_DIGITS
+    return [prefix + str(number).zfill(width) for number in range(first_number, first_number + count)]
 
 
 def batch_reference(month: str, number: int) -> str:

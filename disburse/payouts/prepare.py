@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from disburse.foundation.actors import require_user
@@ -45,7 +45,14 @@ from disburse.payouts.model import (
     payment_references,
 )
 from disburse.payouts.netting import apply_account_fixes, net_payables
-from disburse.payouts.tables import ACCOUNT_NAME_LENGTH_MAX, CardFixRow, PayableRow, PaymentBatchRow, utc_now
+from disburse.payouts.tables import (
+    ACCOUNT_NAME_LENGTH_MAX,
+    AccountFixRow,
+    CardFixRow,
+    PayableRow,
+    PaymentBatchRow,
+    utc_now,
+)
 
 NO_PROFILE_WARNING = (
     "no bank profile was chosen (--bank, or bank_profile in payouts/config.yaml), so what the bank file needs "
@@ -147,6 +154,8 @@ def _payables_due(session: Session, entity_id: int, request: PrepareRequest) -> 
     frame["amount_fen"] = frame["amount_fen"].astype(np.int64)
     frame["id"] = frame["id"].astype(np.int64)
     frame = none_for_missing(frame, "household_id", "account_no", "account_name", "bank_name")
+    if not session.scalar(select(func.count()).select_from(AccountFixRow).where(AccountFixRow.status == "approved")):
+        return frame  # no card was ever fixed: nothing to redirect (and nothing to copy)
     payee_ids = sorted(set(frame["payee_id"].tolist()))
     return apply_account_fixes(frame, approved_fixes(session, payee_ids))
 
