@@ -348,8 +348,9 @@ def fix_list_command(
         console.print("the fix-the-card list is empty")
         return
     table = Table(
-        "entity", "payee", "户编号", "户名", "failed account", "amount (yuan)", "reason", "failed on", "reference"
-    )
+        "entity", "payee", "户编号", "户名", "failed account", "amount (yuan)", "reason", "failed on", "reference",
+        "fix waiting for a checker",
+    )  # fmt: skip
     for row in frame.itertuples(index=False):
         table.add_row(
             row.entity,
@@ -361,6 +362,7 @@ def fix_list_command(
             escape(row.reason or ""),
             str(row.failed_on),
             row.payment_reference,
+            row.pending_fix or "",
         )
     console.print(table)
 

@@ -513,7 +513,13 @@ def fix_log(session: Session, payee: str | None = None, status: str | None = Non
 
 
 def fix_list(session: Session, entity_code: str | None = None) -> pd.DataFrame:
-    """The fix-the-card list: open entries (payee, failed account, reason, date, reference)."""
+    """The fix-the-card list: open entries (payee, failed account, reason, date, reference,
+    and the fix waiting for a checker, if one was proposed)."""
+    pending = (
+        select(func.min(AccountFixRow.fix_reference))
+        .where(AccountFixRow.payee_id == CardFixRow.payee_id, AccountFixRow.status == "proposed")
+        .scalar_subquery()
+    )
     statement = (
         select(
             EntityRow.code.label("entity"),
@@ -526,6 +532,7 @@ def fix_list(session: Session, entity_code: str | None = None) -> pd.DataFrame:
             CardFixRow.failed_on,
             PaymentInstructionRow.payment_reference,
             PaymentInstructionRow.amount_fen,
+            pending.label("pending_fix"),
         )
         .join(EntityRow, EntityRow.id == CardFixRow.entity_id)
         .join(PaymentInstructionRow, PaymentInstructionRow.id == CardFixRow.instruction_id)

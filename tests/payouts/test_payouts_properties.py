@@ -57,7 +57,7 @@ def test_netting_conserves_every_fen(rows: list[tuple[int, int, int, str, str]],
     pd.testing.assert_frame_equal(shuffled.instructions.reset_index(drop=True), instructions.reset_index(drop=True))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(payable, max_size=40))
 def test_issue11_item10_one_payment_per_programme_and_period(rows: list[tuple[int, int, int, str, str]]) -> None:
     """Unmerged, an instruction is exactly the positive net of one payee account, programme and
