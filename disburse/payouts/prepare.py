@@ -25,7 +25,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from disburse.foundation.actors import require_user
-from disburse.foundation.bulk import ANALYZE_ROWS_MIN, columns_insert, refresh_statistics
+from disburse.foundation.bulk import ANALYZE_ROWS_MIN, columns_insert, plain_values, refresh_statistics
 from disburse.foundation.dates import period_problem
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.money import format_yuan
@@ -103,8 +103,8 @@ class _Netted:
     kept: list[KeptPayee]
 
 
-def _kept_rows(frame: pd.DataFrame, reason: str | None = None) -> list[KeptPayee]:
-    """KeptPayee of each row (``payouts.netting.KEPT_COLUMNS``, or instructions with a reason)."""
+def _kept_rows(frame: pd.DataFrame) -> list[KeptPayee]:
+    """KeptPayee of each row of netting's ``kept`` (``payouts.netting.KEPT_COLUMNS``)."""
     return [
         KeptPayee(
             row.payee_type,
@@ -113,8 +113,8 @@ def _kept_rows(frame: pd.DataFrame, reason: str | None = None) -> list[KeptPayee
             row.account_no,
             int(row.amount_fen),
             int(row.payable_count),
-            reason or row.reason,
-            getattr(row, "programme", None) or getattr(row, "programmes", None),
+            row.reason,
+            row.programme,
             row.period,
         )
         for row in frame.itertuples(index=False)
@@ -282,7 +282,9 @@ def _insert_instructions(
     first_payment = next_numbers(session, "payment", request.month, count)
     first_id = int(session.execute(text("SELECT coalesce(max(id), 0) + 1 FROM payment_instructions")).scalar_one())
     ids = np.arange(first_id, first_id + count, dtype=np.int64)
-    names = instructions["account_name"].tolist()
+    # plain_values: None for a missing value (pandas keeps text columns as str with NaN for
+    # missing, which COPY would write as the text 'nan').
+    names = plain_values(instructions["account_name"])
     if any(isinstance(name, str) and len(name) > ACCOUNT_NAME_LENGTH_MAX for name in names):
         names = [None if value is None else str(value)[:ACCOUNT_NAME_LENGTH_MAX] for value in names]
     columns = {
@@ -290,14 +292,9 @@ def _insert_instructions(
         "payment_reference": payment_references(request.month, first_payment, count),
         "batch_id": [batch_id] * count,
         "entity_id": [entity_id] * count,
-        "payee_type": instructions["payee_type"].tolist(),
-        "payee_id": instructions["payee_id"].tolist(),
-        "household_id": instructions["household_id"].tolist(),
-        "account_no": instructions["account_no"].tolist(),
+        **{name: plain_values(instructions[name]) for name in ("payee_type", "payee_id", "household_id", "account_no")},
         "account_name": names,
-        "bank_name": instructions["bank_name"].tolist(),
-        "programmes": instructions["programmes"].tolist(),
-        "period": instructions["period"].tolist(),
+        **{name: plain_values(instructions[name]) for name in ("bank_name", "programmes", "period")},
         "amount_fen": instructions["amount_fen"].astype(np.int64).tolist(),
         "status": ["pending"] * count,
     }
