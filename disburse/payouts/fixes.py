@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from disburse.foundation.actors import require_user
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.identifiers import card_number_problem
-from disburse.foundation.masking import mask_identifier
+from disburse.foundation.masking import mask_identifier, mask_payee
 from disburse.ledger.tables import EntityRow
 from disburse.payouts.bank_files import ACCOUNT_DIGITS_MAX, ACCOUNT_DIGITS_MIN
 from disburse.payouts.cards import CardHolders, CardLookup, register_card_holders
@@ -125,7 +125,7 @@ def check_not_anothers_card(
     if others and shared_with is None:
         raise DisburseError(
             f"account {masked(number)} is registered to household(s) {', '.join(sorted(others))}, not to "
-            f"{own_household or payee_id}; a fix that points a household at another household's card is refused: "
+            f"{own_household or mask_payee(payee_id)}; a fix that points a household at another household's card is refused: "
             "check the card at the counter, and if the two households really share it, give --shared-with HOUSEHOLD"
         )
     if others - {shared_with}:
@@ -175,7 +175,9 @@ def _newest_payable(session: Session, payee: str):  # type: ignore[no-untyped-de
         .limit(1)
     ).first()
     if known is None:
-        raise DisburseError(f"{payee!r} has no payables: give the household id or the resident ID a payment was for")
+        raise DisburseError(
+            f"{mask_payee(payee)} has no payables: give the household id or the resident ID a payment was for"
+        )
     return known
 
 
@@ -283,19 +285,22 @@ def _unchanged_outcome(session: Session, proposal: _Proposal, old: Account, open
                 proposal.payee,
                 False,
                 0,
-                f"{pending.fix_reference} already proposes this fix for {proposal.payee}, waiting for a checker "
+                f"{pending.fix_reference} already proposes this fix for {mask_payee(proposal.payee)}, waiting for a checker "
                 "(payout approve-fix); nothing changed",
                 pending.fix_reference,
                 "proposed",
             )
         raise DisburseError(
-            f"{pending.fix_reference} for {proposal.payee} is waiting for a checker; approve or reject it "
+            f"{pending.fix_reference} for {mask_payee(proposal.payee)} is waiting for a checker; approve or reject it "
             "(payout approve-fix / reject-fix) before proposing another fix"
         )
     in_force = new.number == old.number and new.name in (None, old.name) and new.bank in (None, old.bank)
     if in_force and not open_entries:
         return FixOutcome(
-            proposal.payee, False, 0, f"{proposal.payee} already has account {masked(new.number)}; nothing changed"
+            proposal.payee,
+            False,
+            0,
+            f"{mask_payee(proposal.payee)} already has account {masked(new.number)}; nothing changed",
         )
     return None
 
@@ -357,7 +362,7 @@ def fix_account(
     if proposal.new.number != old.number and proposal.new.bank is None:
         raise DisburseError(
             f"a fix to a new account needs the account's bank (--bank-name): bank files such as CCB's name it (行名) "
-            f"and tell same-bank from interbank payments (跨行标识); {proposal.payee} was not changed"
+            f"and tell same-bank from interbank payments (跨行标识); {mask_payee(proposal.payee)} was not changed"
         )
     check_not_anothers_card(
         session,
@@ -374,7 +379,7 @@ def fix_account(
         proposal.payee,
         True,
         0,
-        f"{reference}: {proposal.payee} {_described(old, proposal.new)}{shared}, proposed by {user}; it takes effect "
+        f"{reference}: {mask_payee(proposal.payee)} {_described(old, proposal.new)}{shared}, proposed by {user}; it takes effect "
         f"when someone other than {user} approves it (payout approve-fix {reference})",
         reference,
         "proposed",
@@ -438,7 +443,7 @@ def approve_fix(
         fix.payee_id,
         True,
         released,
-        f"{fix.fix_reference} approved by {user} (made by {fix.fixed_by}): {fix.payee_id} {_described(old, new)}; "
+        f"{fix.fix_reference} approved by {user} (made by {fix.fixed_by}): {mask_payee(fix.payee_id)} {_described(old, new)}; "
         f"{released} failed payment(s) can be paid again in the next batch",
         fix.fix_reference,
         "approved",
@@ -473,7 +478,7 @@ def reject_fix(session: Session, reference: str, user: str, reason: str) -> FixO
         fix.payee_id,
         True,
         0,
-        f"{fix.fix_reference} rejected by {user}: {reason}; {fix.payee_id}'s account is unchanged",
+        f"{fix.fix_reference} rejected by {user}: {reason}; {mask_payee(fix.payee_id)}'s account is unchanged",
         fix.fix_reference,
         "rejected",
     )

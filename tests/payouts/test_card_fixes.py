@@ -310,3 +310,31 @@ def test_issue11_item3_approval_checks_the_card_again(failed) -> None:  # type: 
             approve_fix(session, reference, "grace", today=NOVEMBER_20, card_holders=register_card_holders)
     with transaction(failed) as session:
         assert list(fix_log(session, "H002")["status"]) == ["proposed"]
+
+
+def test_issue11_item3_a_persons_own_card_is_fixed_and_the_id_is_masked(failed) -> None:  # type: ignore[no-untyped-def]
+    person = "610102199001011234"
+    with transaction(failed) as session:
+        owe(
+            session,
+            [
+                {
+                    "household_id": "H001",
+                    "payee_type": "person",
+                    "payee_id": person,
+                    "amount_fen": 900,
+                    "account_no": luhn_card(7),
+                }
+            ],
+            key="owe-person",
+        )
+        fix = propose(session, person, luhn_card(8), bank_name="中国农业银行", reason="社保卡")
+    assert fix.message.startswith("FIX-202611-0001: 610102********1234 account") and person not in fix.message
+    with transaction(failed) as session:
+        approved = approve_fix(session, fix.fix_reference, "grace", card_holders=no_holders)
+        reissued = prepare(session)
+        rows = instructions(session, reissued.batch_reference)
+    assert person not in approved.message
+    assert [(row.payee_id, row.account_no, row.amount_fen) for row in rows if row.payee_id == person] == [
+        (person, luhn_card(8), 900)
+    ]
