@@ -1,6 +1,8 @@
-"""Payout speed: prepare and export one batch of N payees (xlsx through XlsxWriter's streaming
-mode, in the rural-credit layout that splits at 3,000 rows per file), then apply an N-line
-return file (1% failures), then the counter's status query for one household.
+"""Payout speed: prepare one batch of N payees for the rural-credit bank file (so what that file
+needs is checked at prepare) and export it (xlsx written by payouts.bank_files, split at 3,000
+rows per file, each file flushed to disk under a temporary name and renamed into place after
+the commit that records it), then apply an N-line return file (1% failures), then the
+counter's status query for one household.
 
 Usage: python benchmarks/bench_payouts.py [N]     (default 300000)
 PostgreSQL is measured too when DISBURSE_TEST_PG_URL (or DISBURSE_BENCH_PG_URL) is set.
@@ -106,7 +108,9 @@ def run(url: str, payee_count: int, directory: Path) -> dict[str, float]:
     today = dt.date(2026, 11, 5)
     started = time.perf_counter()
     with transaction(engine) as session:
-        prepared = prepare_batch(session, "COUNTY", "alice", config=config, today=today, card_lookup=no_cards)
+        prepared = prepare_batch(
+            session, "COUNTY", "alice", config=config, today=today, card_lookup=no_cards, bank_profile=PROFILE
+        )
     prepare_seconds = time.perf_counter() - started
     with transaction(engine) as session:
         approve_batch(session, prepared.batch_reference, "bob", config)

@@ -50,37 +50,71 @@ def prepare(
     force: bool = typer.Option(
         False, "--force", help="also pay payees whose last payment failed and whose card is not fixed"
     ),
+    bank: Optional[str] = typer.Option(
+        None,
+        "--bank",
+        help="the bank profile whose file the batch is for (e.g. abc, ccb): what that file needs is checked now; "
+        "default: bank_profile in payouts/config.yaml",
+    ),
+    profiles: Optional[Path] = typer.Option(None, "--profiles", help="a directory of extra bank profiles (YAML)"),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
-    """Net the entity's unpaid payables per payee account into a new batch of payment instructions."""
+    """Net the entity's unpaid payables into a new batch: one payment per programme and period per payee account."""
     from disburse.payouts.service import prepare_batch
 
     with books() as session:
-        outcome = prepare_batch(session, entity, user, programme=programme, period=period, force=force)
+        outcome = prepare_batch(
+            session,
+            entity,
+            user,
+            programme=programme,
+            period=period,
+            force=force,
+            bank_profile=bank,
+            profiles_directory=str(profiles) if profiles else None,
+        )
     if outcome.register_fixes:
         console.print(f"{outcome.register_fixes} payee(s) released from the fix-the-card list by a register update")
     if outcome.kept:
-        table = Table("payee", "户编号", "account", "amount (yuan)", "payables", "kept because", title="kept for later")
-        for kept in outcome.kept[:KEPT_SHOWN_MAX]:
-            table.add_row(
-                mask_payee(kept.payee_id, kept.household_id),
-                kept.household_id or "",
-                mask_identifier(kept.account_no) or "",
-                format_yuan(kept.amount_fen),
-                str(kept.payable_count),
-                escape(kept.reason),
-            )
-        console.print(table)
-        if len(outcome.kept) > KEPT_SHOWN_MAX:
-            console.print(f"… and {len(outcome.kept) - KEPT_SHOWN_MAX:,} more kept for later")
+        _print_kept(outcome.kept)
+    show_warnings(outcome.warnings)
     if outcome.batch_reference is not None:
+        bank_file = f" for the {outcome.bank_profile} bank file" if outcome.bank_profile else ""
         console.print(
-            f"batch {outcome.batch_reference}: {outcome.instruction_count:,} payment(s), {format_yuan(outcome.total_fen)} "
-            f"yuan from {outcome.payable_count:,} payable(s); needs {outcome.approvals_required} approver(s) "
-            f"other than {user}"
+            f"batch {outcome.batch_reference}{bank_file}: {outcome.instruction_count:,} payment(s), "
+            f"{format_yuan(outcome.total_fen)} yuan from {outcome.payable_count:,} payable(s); needs "
+            f"{outcome.approvals_required} approver(s) other than {user}"
         )
     else:
         console.print(escape(outcome.message))
+
+
+def _print_kept(kept_payees) -> None:  # type: ignore[no-untyped-def]
+    table = Table(
+        "payee",
+        "户编号",
+        "account",
+        "项目",
+        "期间",
+        "amount (yuan)",
+        "payables",
+        "kept because",
+        title="kept for later",
+    )
+    for kept in kept_payees[:KEPT_SHOWN_MAX]:
+        table.add_row(
+            mask_payee(kept.payee_id, kept.household_id),
+            kept.household_id or "",
+            mask_identifier(kept.account_no) or "",
+            escape(kept.programme or ""),
+            kept.period or "",
+            format_yuan(kept.amount_fen),
+            str(kept.payable_count),
+            escape(kept.reason),
+        )
+    console.print(table)
+    if len(kept_payees) > KEPT_SHOWN_MAX:
+        console.print(f"… and {len(kept_payees) - KEPT_SHOWN_MAX:,} more kept for later")
 
 
 @payout_app.command("approve")
@@ -112,13 +146,17 @@ def cancel(
 @payout_app.command("export")
 def export(
     batch: str = typer.Argument(..., help="the batch reference"),
-    bank: str = typer.Option(..., "--bank", help="bank profile, e.g. ccb, icbc, rural_credit, generic"),
+    bank: Optional[str] = typer.Option(
+        None, "--bank", help="bank profile, e.g. abc, ccb, icbc, rural_credit, generic (default: the one prepared for)"
+    ),
     out: Path = typer.Option(..., "--out", help="the bank file to write (.csv or .xlsx as the bank wants)"),
     profiles: Optional[Path] = typer.Option(None, "--profiles", help="a directory of extra bank profiles (YAML)"),
     date: Optional[str] = typer.Option(None, "--date", help="the posting date, YYYY-MM-DD (default today)"),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
-    """Write the approved batch's bank file(s) and post Dr payables / Cr 102.90 在途资金."""
+    """Write the approved batch's bank file(s) and post Dr payables / Cr 102.90 在途资金.
+
+    The files get their names only once the database records them; exporting again writes the same bytes."""
     from disburse.payouts.service import export_batch
 
     with books() as session:
@@ -126,11 +164,21 @@ def export(
             session, batch, bank, out, user, today=_date(date), profiles_directory=str(profiles) if profiles else None
         )
     show_warnings(outcome.warnings)
-    table = Table("file", "payments", "total (yuan)", "sha256")
+    problems = list(getattr(outcome.publication, "problems", []))
+    show_warnings(problems)
+    table = Table("file", "payments", "total (yuan)", "bytes", "sha256")
     for file in outcome.files:
-        table.add_row(escape(file.file_name), f"{file.row_count:,}", format_yuan(file.total_fen), file.sha256)
+        table.add_row(
+            escape(file.file_name),
+            f"{file.row_count:,}",
+            format_yuan(file.total_fen),
+            f"{file.size_bytes:,}",
+            file.sha256,
+        )
     console.print(table)
     console.print(escape(outcome.message))
+    if problems:
+        raise typer.Exit(1)
 
 
 @payout_app.command("returns")
@@ -181,18 +229,110 @@ def returns(
 @payout_app.command("fix-account")
 def fix_account_command(
     payee: str = typer.Argument(..., help="the household id (or a person payee's resident ID)"),
-    account: str = typer.Argument(..., help="the new account number"),
-    name: Optional[str] = typer.Option(None, "--name", help="the account holder's name, when it changed"),
-    bank_name: Optional[str] = typer.Option(None, "--bank-name", help="the new account's bank"),
+    account: str = typer.Argument(..., help="the account number (the same number to correct only 户名 or bank)"),
+    name: Optional[str] = typer.Option(None, "--name", help="the account holder's name (户名), when it changed"),
+    bank_name: Optional[str] = typer.Option(None, "--bank-name", help="the account's bank (needed for a new number)"),
+    shared_with: Optional[str] = typer.Option(
+        None, "--shared-with", help="the other household whose registered card this is, when the two share it"
+    ),
     reason: str = typer.Option("", "--reason", help="why (logged)"),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
-    """Give a payee a new account; failed payments to the old one can be paid again."""
+    """Propose a new account (or a corrected name or bank) for a payee; it takes effect once another user approves it."""
     from disburse.payouts.service import fix_account
 
     with books() as session:
-        outcome = fix_account(session, payee, account, user, account_name=name, bank_name=bank_name, reason=reason)
+        outcome = fix_account(
+            session,
+            payee,
+            account,
+            user,
+            account_name=name,
+            bank_name=bank_name,
+            reason=reason,
+            shared_with=shared_with,
+        )
+    show_warnings(outcome.warnings)
     console.print(escape(outcome.message))
+
+
+@payout_app.command("approve-fix")
+def approve_fix_command(
+    fix: str = typer.Argument(..., help="the fix reference, e.g. FIX-202611-0001 (payout fixes lists them)"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Approve a card fix (not by its maker): the next batch pays into the fixed account."""
+    from disburse.payouts.service import approve_fix
+
+    with books() as session:
+        outcome = approve_fix(session, fix, user)
+    show_warnings(tuple(f"recorded with the fix: {warning}" for warning in outcome.warnings))
+    console.print(escape(outcome.message))
+
+
+@payout_app.command("reject-fix")
+def reject_fix_command(
+    fix: str = typer.Argument(..., help="the fix reference"),
+    reason: str = typer.Option(..., "--reason", help="why the fix is rejected (logged)"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Reject a proposed card fix: the payee's account stays as it is."""
+    from disburse.payouts.service import reject_fix
+
+    with books() as session:
+        outcome = reject_fix(session, fix, user, reason)
+    console.print(escape(outcome.message))
+
+
+def _change(old: Optional[str], new: Optional[str]) -> str:
+    """``old → new`` when a fix changes the value; the value alone when it keeps it."""
+    if new is None or new == old:
+        return old or ""
+    return f"{old or '(无)'} → {new}"
+
+
+FIX_STATUS_NAMES_ZH = {"proposed": "待复核", "approved": "已生效", "rejected": "已退回"}
+
+
+@payout_app.command("fixes")
+def fixes_command(
+    payee: Optional[str] = typer.Option(None, "--payee", help="only this payee's fixes"),
+    status: Optional[str] = typer.Option(None, "--status", help="proposed, approved or rejected"),
+) -> None:
+    """The card fixes with old and new account (masked), 户名 and bank, maker and checker."""
+    from disburse.payouts.service import fix_log
+
+    if status is not None and status not in FIX_STATUS_NAMES_ZH:
+        raise DisburseError(f"--status {status!r} is not one of {', '.join(FIX_STATUS_NAMES_ZH)}")
+    with books() as session:
+        frame = fix_log(session, payee, status)
+    if len(frame) == 0:
+        console.print("no card fixes recorded")
+        return
+    table = Table("编号", "收款人", "状态", "账号", "户名", "开户行", "经办 / 复核", "原因 / 提示", title="改卡记录")
+    for row in frame.itertuples(index=False):
+        notes = "; ".join(
+            part
+            for part in (
+                row.reason,
+                row.warnings,
+                f"与 {row.shared_with_household} 共用此卡" if row.shared_with_household else None,
+                f"退回: {row.check_note}" if row.check_note else None,
+            )
+            if part
+        )
+        table.add_row(
+            row.fix_reference or "",
+            mask_payee(row.payee_id, row.household_id),
+            FIX_STATUS_NAMES_ZH.get(row.status, row.status) + ("（名册）" if row.source == "register" else ""),
+            _change(mask_identifier(row.old_account_no), mask_identifier(row.new_account_no)),
+            escape(_change(row.old_account_name, row.new_account_name)),
+            escape(_change(row.old_bank_name, row.new_bank_name)),
+            f"{row.fixed_by} {str(row.fixed_at)[:16]}"
+            + (f" / {row.checked_by} {str(row.checked_at)[:16]}" if row.checked_by else ""),
+            escape(notes),
+        )
+    console.print(table)
 
 
 @payout_app.command("fix-list")
@@ -208,8 +348,9 @@ def fix_list_command(
         console.print("the fix-the-card list is empty")
         return
     table = Table(
-        "entity", "payee", "户编号", "户名", "failed account", "amount (yuan)", "reason", "failed on", "reference"
-    )
+        "entity", "payee", "户编号", "户名", "failed account", "amount (yuan)", "reason", "failed on", "reference",
+        "fix waiting for a checker",
+    )  # fmt: skip
     for row in frame.itertuples(index=False):
         table.add_row(
             row.entity,
@@ -221,6 +362,7 @@ def fix_list_command(
             escape(row.reason or ""),
             str(row.failed_on),
             row.payment_reference,
+            row.pending_fix or "",
         )
     console.print(table)
 

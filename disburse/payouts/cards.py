@@ -78,3 +78,44 @@ def register_cards(session: Session, payees: pd.DataFrame, on: dt.date) -> pd.Da
     cards = pd.concat(parts, ignore_index=True)
     cards = cards[cards["account_no"].notna()]
     return cards[list(CARD_COLUMNS)].astype(object).reset_index(drop=True)
+
+
+# (session, account number, the day) -> the households the register in force lists it for.
+CardHolders = Callable[[Session, str, dt.date], set[str]]
+
+
+def no_holders(session: Session, account_no: str, on: dt.date) -> set[str]:
+    """A lookup that knows no register: only fixes of other payees show a card is taken."""
+    return set()
+
+
+def register_card_holders(session: Session, account_no: str, on: dt.date) -> set[str]:
+    """The households whose version in force on ``on`` lists ``account_no``: as the household's
+    card (户主's 银行账号) or as a member's own card (个人银行账号)."""
+    try:
+        from disburse.registry.queries import snapshot_in_force
+        from disburse.registry.tables import HouseholdVersionRow, PersonVersionRow, RegisterImportRow
+    except ImportError:  # a deployment without the registry: nothing is known
+        return set()
+    snapshot = snapshot_in_force(session, on)
+    if snapshot is None:
+        return set()
+    valid_from = aliased(RegisterImportRow)
+    valid_to = aliased(RegisterImportRow)
+    holders: set[str] = set()
+    for table, account in (
+        (HouseholdVersionRow.__table__, "account_no"),
+        (PersonVersionRow.__table__, "person_account_no"),
+    ):
+        statement = (
+            select(table.c.household_id)
+            .join(valid_from, valid_from.id == table.c.valid_from_import)
+            .outerjoin(valid_to, valid_to.id == table.c.valid_to_import)
+            .where(
+                table.c[account] == account_no,
+                valid_from.as_of <= snapshot.as_of,
+                or_(table.c.valid_to_import.is_(None), valid_to.as_of > snapshot.as_of),
+            )
+        )
+        holders.update(value for value in session.scalars(statement) if value)
+    return holders

@@ -1,36 +1,72 @@
 """Payout configuration (``payouts/config.yaml``, or the file named by DISBURSE_PAYOUTS_CONFIG):
-the batch total above which a second approver is needed."""
+the batch total above which a second approver is needed, whether programmes are merged into one
+bank transfer, and the bank profile whose file a batch is prepared for. The last two may be set
+for all entities and overridden per entity."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.money import fen_from_text
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("config.yaml")
 CONFIG_ENVIRONMENT_VARIABLE = "DISBURSE_PAYOUTS_CONFIG"
+ENTITY_SETTINGS_MAX = 10_000  # one per paying entity of a province, far beyond any county
+
+
+class _EntityFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    merge_programmes: bool | None = None
+    bank_profile: str | None = Field(default=None, min_length=1, max_length=40)
 
 
 class _ConfigFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     second_approval_above_yuan: str
+    merge_programmes: bool = False
+    bank_profile: str | None = Field(default=None, min_length=1, max_length=40)
+    entities: dict[str, _EntityFile] = Field(default_factory=dict, max_length=ENTITY_SETTINGS_MAX)
+
+
+@dataclass(frozen=True, slots=True)
+class EntityPayoutSettings:
+    """One entity's overrides; None leaves the global setting."""
+
+    merge_programmes: bool | None = None
+    bank_profile: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class PayoutConfig:
-    """Settings of the payout workflow; money in fen."""
+    """Settings of the payout workflow; money in fen.
+
+    ``merge_programmes`` False (the default) makes one payment per programme and period per
+    payee account, as one-card practice itemises each benefit on the passbook; True makes one
+    payment per payee account over every programme and period due. ``bank_profile`` is the
+    profile whose file a batch is prepared for when ``payout prepare`` names none."""
 
     second_approval_above_fen: int
+    merge_programmes: bool = False
+    bank_profile: str | None = None
+    entities: dict[str, EntityPayoutSettings] = field(default_factory=dict)
 
     def approvals_required(self, total_fen: int) -> int:
         """One approver, or two when the batch total is above the threshold."""
         return 2 if total_fen > self.second_approval_above_fen else 1
+
+    def merges_programmes(self, entity_code: str) -> bool:
+        own = self.entities.get(entity_code)
+        return self.merge_programmes if own is None or own.merge_programmes is None else own.merge_programmes
+
+    def bank_profile_for(self, entity_code: str) -> str | None:
+        own = self.entities.get(entity_code)
+        return self.bank_profile if own is None or own.bank_profile is None else own.bank_profile
 
 
 def load_payout_config(path: str | os.PathLike[str] | None = None) -> PayoutConfig:
@@ -44,4 +80,8 @@ def load_payout_config(path: str | os.PathLike[str] | None = None) -> PayoutConf
         raise DisburseError(f"payout configuration {chosen} cannot be used: {error}") from None
     if threshold_fen < 0:
         raise DisburseError(f"payout configuration {chosen}: second_approval_above_yuan must not be negative")
-    return PayoutConfig(threshold_fen)
+    entities = {
+        code.strip(): EntityPayoutSettings(settings.merge_programmes, settings.bank_profile)
+        for code, settings in parsed.entities.items()
+    }
+    return PayoutConfig(threshold_fen, parsed.merge_programmes, parsed.bank_profile, entities)

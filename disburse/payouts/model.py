@@ -28,6 +28,7 @@ BATCH_REFERENCE_DIGITS = 4
 PAYMENT_REFERENCE_PATTERN = re.compile(r"PAY-\d{6}-\d{6,}")
 REASON_LENGTH_MAX = 200
 PROGRAMMES_TEXT_LENGTH_MAX = 500
+FIX_REFERENCE_DIGITS = 4
 
 PAYEE_TYPES = ("household", "person")
 PAYABLE_COLUMNS = (
@@ -56,13 +57,20 @@ def payment_references(month: str, first_number: int, count: int) -> list[str]:
     """``payment_reference`` of ``count`` consecutive numbers from ``first_number``."""
     assert len(month) == 6 and month.isdigit() and first_number >= 1 and count >= 0, (month, first_number, count)
     prefix = f"PAY-{month}-"
-    return [f"{prefix}{number:0{PAYMENT_REFERENCE_DIGITS}d}" for number in range(first_number, first_number + count)]
+    width = PAYMENT_REFERENCE_DIGITS
+    return [prefix + str(number).zfill(width) for number in range(first_number, first_number + count)]
 
 
 def batch_reference(month: str, number: int) -> str:
     """``BATCH-202610-0001``."""
     assert len(month) == 6 and month.isdigit() and number >= 1, (month, number)
     return f"BATCH-{month}-{number:0{BATCH_REFERENCE_DIGITS}d}"
+
+
+def fix_reference(month: str, number: int) -> str:
+    """``FIX-202611-0001``: a card fix waiting for, or given, a checker's approval."""
+    assert len(month) == 6 and month.isdigit() and number >= 1, (month, number)
+    return f"FIX-{month}-{number:0{FIX_REFERENCE_DIGITS}d}"
 
 
 def reference_in(memo: str | None) -> str | None:
@@ -77,11 +85,11 @@ def reference_in(memo: str | None) -> str | None:
 class NettingResult:
     """What netting open payables per payee account gave.
 
-    ``instructions``: one row per payee account with a positive net (``instruction_index,
+    ``instructions``: one row per payment with a positive net (``instruction_index,
     payee_type, payee_id, household_id, account_no, account_name, bank_name, programmes,
-    amount_fen``); ``links``: ``instruction_index, payable_id``; ``kept``: payee accounts left
-    for later with why (``payee_type, payee_id, household_id, account_no, amount_fen,
-    payable_count, reason``).
+    period, amount_fen, payable_count``); ``links``: ``instruction_index, payable_id``;
+    ``kept``: payments left for later with why (``payee_type, payee_id, household_id,
+    account_no, programme, period, amount_fen, payable_count, reason``).
     """
 
     instructions: object  # pandas.DataFrame (kept untyped so this module imports no pandas)
@@ -102,6 +110,8 @@ class PrepareOutcome:
     kept: tuple["KeptPayee", ...]
     register_fixes: int
     message: str
+    bank_profile: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +125,8 @@ class KeptPayee:
     amount_fen: int
     payable_count: int
     reason: str
+    programme: str | None = None
+    period: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,16 +139,20 @@ class BatchOutcome:
     message: str
     files: tuple["ExportedFile", ...] = ()
     warnings: tuple[str, ...] = ()
+    # payouts.publication.Publication of an export: which files were put in place after the
+    # commit, and what could not be (untyped so this module imports no database code).
+    publication: object | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ExportedFile:
-    """A bank file of a batch: name, payments, total and SHA-256."""
+    """A bank file of a batch: name, payments, total, SHA-256 and size."""
 
     file_name: str
     row_count: int
     total_fen: int
     sha256: str
+    size_bytes: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,12 +187,16 @@ class ReturnOutcome:
 
 @dataclass(frozen=True, slots=True)
 class FixOutcome:
-    """What ``fix-account`` did: the account fix logged and the fix-list entries resolved."""
+    """What ``fix-account``, ``approve-fix`` or ``reject-fix`` did: the fix (its reference and
+    status), the fix-list entries resolved, and the identifier warnings the checker must see."""
 
     payee_id: str
     changed: bool
     resolved_count: int
     message: str
+    fix_reference: str | None = None
+    status: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

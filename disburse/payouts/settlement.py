@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
+from disburse.foundation.actors import require_user
 from disburse.foundation.bulk import bulk_insert, drop_temporary_table, temporary_table
 from disburse.foundation.dates import iso, period_of
 from disburse.foundation.errors import DisburseError, ImportProblem, ImportRefused
@@ -28,6 +29,15 @@ from disburse.ledger.chart import PAYMENTS_IN_TRANSIT
 from disburse.ledger.model import EntryBatch
 from disburse.ledger.posting import post_entries
 from disburse.ledger.tables import BankAccountRow, EntityRow
+from disburse.payouts.common import (
+    IDS_PER_QUERY,
+    batch_by_reference,
+    entries_against_payables,
+    lock_payouts,
+    none_for_missing,
+    payable_lines_of,
+    query_objects,
+)
 from disburse.payouts.model import (
     REASON_LENGTH_MAX,
     REPORTED_LINES_SHOWN_MAX,
@@ -36,16 +46,6 @@ from disburse.payouts.model import (
     ReturnOutcome,
 )
 from disburse.payouts.netting import match_return_lines, references_in
-from disburse.payouts.service import (
-    IDS_PER_QUERY,
-    _frame,
-    _objects,
-    batch_by_reference,
-    entries_against_payables,
-    lock_payouts,
-    payable_lines_of,
-    require_user,
-)
 from disburse.payouts.tables import ACCOUNT_NAME_LENGTH_MAX, ReturnFileRow, utc_now
 
 INSTRUCTION_FIELDS = (
@@ -79,7 +79,7 @@ def _instructions_where(session: Session, column: str, values: list, extra: str 
     parts = []
     for start in range(0, len(values), IDS_PER_QUERY):
         parts.append(
-            _frame(
+            query_objects(
                 session,
                 text(
                     f"SELECT {', '.join(INSTRUCTION_FIELDS)} FROM payment_instructions WHERE {column} IN :values{extra}"
@@ -88,10 +88,12 @@ def _instructions_where(session: Session, column: str, values: list, extra: str 
             )
         )
     if not parts:
-        return _frame(session, text(f"SELECT {', '.join(INSTRUCTION_FIELDS)} FROM payment_instructions WHERE 1 = 0"))
+        return query_objects(
+            session, text(f"SELECT {', '.join(INSTRUCTION_FIELDS)} FROM payment_instructions WHERE 1 = 0")
+        )
     frame = pd.concat(parts, ignore_index=True)
     frame["amount_fen"] = frame["amount_fen"].astype(np.int64)
-    return _objects(frame, "household_id", "account_name")
+    return none_for_missing(frame, "household_id", "account_name")
 
 
 def _bank_account(session: Session, entity_id: int, entity_code: str, bank: str, chosen: str | None) -> str:
@@ -170,47 +172,34 @@ def _concatenated(batches: list[EntryBatch]) -> EntryBatch:
     )
 
 
-def apply_return_file(
-    session: Session,
-    path: str | os.PathLike[str],
-    profile_name: str | None,
-    user: str,
-    *,
-    on: dt.date | None = None,
-    batch: str | None = None,
-    bank_account: str | None = None,
-    profiles_directory: str | None = None,
-) -> ReturnOutcome:
-    """Apply a bank return file once. Postings are dated ``on`` (default today), in its period.
-    Lines are matched by the payment reference in their memo, else by account and amount among
-    the unsettled instructions of ``batch`` (default: the batches the other lines name, or every
-    exported batch). Refuses a file with errors (``ImportRefused``) or an entity without a bank
-    account; reports the lines it does not apply."""
+def _applied_before(session: Session, name: str, digest: str) -> ReturnOutcome | None:
+    """The outcome for a file applied before (known by its bytes): nothing changes."""
+    previous = session.scalar(select(ReturnFileRow).where(ReturnFileRow.sha256 == digest))
+    if previous is None:
+        return None
+    return ReturnOutcome(
+        Path(name).name,
+        digest,
+        False,
+        previous.settled_on,
+        0,
+        0,
+        0,
+        0,
+        (),
+        0,
+        (),
+        f"{Path(name).name} was applied on {previous.applied_at:%Y-%m-%d %H:%M} by "
+        f"{previous.applied_by} (as {previous.file_name}); nothing changed",
+    )
+
+
+def _parsed_lines(name: str, profile_name: str | None, profiles_directory: str | None) -> tuple[pd.DataFrame, str]:
+    """The return file's lines (refused with every problem, or past RETURN_LINES_MAX, or empty)
+    and the bank the profile names."""
     from disburse.importers.bank_profiles import ProfileError, load_profiles
     from disburse.importers.returns import parse_bank_return
 
-    user = require_user(user)
-    on = on or dt.date.today()
-    name = os.fspath(path)
-    digest = file_sha256(name)
-    lock_payouts(session)
-    previous = session.scalar(select(ReturnFileRow).where(ReturnFileRow.sha256 == digest))
-    if previous is not None:
-        return ReturnOutcome(
-            Path(name).name,
-            digest,
-            False,
-            previous.settled_on,
-            0,
-            0,
-            0,
-            0,
-            (),
-            0,
-            (),
-            f"{Path(name).name} was applied on {previous.applied_at:%Y-%m-%d %H:%M} by "
-            f"{previous.applied_by} (as {previous.file_name}); nothing changed",
-        )
     try:
         profiles = load_profiles(profiles_directory)
     except ProfileError as error:
@@ -229,10 +218,16 @@ def apply_return_file(
         )
     if len(lines) == 0:
         raise ImportRefused([ImportProblem(name, None, None, "", "the return file has no lines")])
-    bank = profiles[profile_name].bank if profile_name in profiles else ""
     lines["amount_fen"] = lines["amount_fen"].astype(np.int64)
+    return lines, profiles[profile_name].bank if profile_name in profiles else ""
 
-    # Instructions the memos name, then the candidates for lines without a reference.
+
+def _instructions_answered(
+    session: Session, lines: pd.DataFrame, batch: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The instructions the memos name, and the candidates for lines without a reference: the
+    exported instructions of ``batch``, else of the batches the other lines name, else of every
+    exported batch."""
     references = references_in(lines["memo"])
     temporary_table(
         session,
@@ -241,7 +236,7 @@ def apply_return_file(
         ("payment_reference",),
         [(reference,) for reference in sorted(set(references.dropna().tolist()))],
     )
-    by_reference = _frame(
+    by_reference = query_objects(
         session,
         text(
             f"SELECT {', '.join('i.' + name for name in INSTRUCTION_FIELDS)} FROM payout_references r "
@@ -249,37 +244,45 @@ def apply_return_file(
         ),
     )
     by_reference["amount_fen"] = by_reference["amount_fen"].astype(np.int64)
-    by_reference = _objects(by_reference, "household_id", "account_name")
+    by_reference = none_for_missing(by_reference, "household_id", "account_name")
     drop_temporary_table(session, "payout_references")
-    candidates = by_reference.iloc[0:0]
-    if references.isna().any():
-        if batch is not None:
-            batch_ids = [batch_by_reference(session, batch).id]
-        elif len(by_reference):
-            batch_ids = sorted(set(by_reference["batch_id"].astype(int).tolist()))
-        else:
-            batch_ids = [
-                int(value)
-                for value in session.scalars(text("SELECT id FROM payment_batches WHERE status = 'exported'"))
-            ]
-        candidates = _instructions_where(session, "batch_id", batch_ids, " AND status = 'exported'")
-    matched = match_return_lines(lines, by_reference, candidates)
+    if not references.isna().any():
+        return by_reference, by_reference.iloc[0:0]
+    if batch is not None:
+        batch_ids = [batch_by_reference(session, batch).id]
+    elif len(by_reference):
+        batch_ids = sorted(set(by_reference["batch_id"].astype(int).tolist()))
+    else:
+        batch_ids = [
+            int(value) for value in session.scalars(text("SELECT id FROM payment_batches WHERE status = 'exported'"))
+        ]
+    return by_reference, _instructions_where(session, "batch_id", batch_ids, " AND status = 'exported'")
 
-    instructions = pd.concat([by_reference, candidates], ignore_index=True).drop_duplicates("id")
+
+def _applied_instructions(matched: pd.DataFrame, instructions: pd.DataFrame) -> pd.DataFrame:
+    """The instructions the file settles, with ``outcome`` (success | failure) and ``reason``."""
     applied = matched[matched["outcome"].isin(["success", "failure"])]
     applied_ids = applied["instruction_id"].astype(np.int64)
-    applied_instructions = instructions.set_index("id").loc[applied_ids.to_numpy()].reset_index()
-    applied_instructions["outcome"] = applied["outcome"].to_numpy()
-    applied_instructions["reason"] = [
+    result = instructions.set_index("id").loc[applied_ids.to_numpy()].reset_index()
+    result["outcome"] = applied["outcome"].to_numpy()
+    result["reason"] = [
         (str(reason)[:REASON_LENGTH_MAX] if reason is not None and not pd.isna(reason) else "失败(无原因)")
         if outcome == "failure"
         else None
         for reason, outcome in zip(applied["reason"].to_numpy(dtype=object), applied["outcome"].to_numpy())
     ]
+    return result
 
-    success_count = int((applied["outcome"] == "success").sum())
-    failure_count = int((applied["outcome"] == "failure").sum())
-    reported = matched[~matched["outcome"].isin(["success", "failure"])]
+
+def _limited_texts(values, limit: int) -> list[str | None]:  # type: ignore[no-untyped-def]
+    return [None if value is None else str(value)[:limit] for value in map(text_of, values)]
+
+
+def _record_file(
+    session: Session, name: str, digest: str, profile_name: str | None, on: dt.date, matched: pd.DataFrame, user: str
+) -> int:
+    """The return file and every line with what became of it; returns the file's id."""
+    outcomes = matched["outcome"]
     file_id = session.execute(
         ReturnFileRow.__table__.insert()
         .values(
@@ -287,20 +290,15 @@ def apply_return_file(
             file_name=Path(name).name[:500],
             bank_profile=profile_name or "(detected)",
             settled_on=on,
-            line_count=len(lines),
-            success_count=success_count,
-            failure_count=failure_count,
-            reported_count=len(reported),
+            line_count=len(matched),
+            success_count=int((outcomes == "success").sum()),
+            failure_count=int((outcomes == "failure").sum()),
+            reported_count=int((~outcomes.isin(["success", "failure"])).sum()),
             applied_by=user,
             applied_at=utc_now(),
         )
         .returning(ReturnFileRow.id)
     ).scalar_one()
-    instruction_column = [None if value is None else int(value) for value in matched["instruction_id"].tolist()]
-
-    def text_or_none(values, limit: int) -> list[str | None]:  # type: ignore[no-untyped-def]
-        return [None if value is None else str(value)[:limit] for value in map(text_of, values)]
-
     bulk_insert(
         session,
         "return_lines",
@@ -309,164 +307,195 @@ def apply_return_file(
             zip(
                 [file_id] * len(matched),
                 matched["source_row"].astype(np.int64).tolist(),
-                instruction_column,
-                matched["outcome"].tolist(),
-                text_or_none(matched["account_no"].tolist(), 40),
-                text_or_none(matched["account_name"].tolist(), ACCOUNT_NAME_LENGTH_MAX),
+                [None if value is None else int(value) for value in matched["instruction_id"].tolist()],
+                outcomes.tolist(),
+                _limited_texts(matched["account_no"].tolist(), 40),
+                _limited_texts(matched["account_name"].tolist(), ACCOUNT_NAME_LENGTH_MAX),
                 matched["amount_fen"].astype(np.int64).tolist(),
-                text_or_none(matched["reason"].tolist(), REASON_LENGTH_MAX),
-                text_or_none(matched["memo"].tolist(), 500),
-                text_or_none(matched["note"].tolist(), 500),
+                _limited_texts(matched["reason"].tolist(), REASON_LENGTH_MAX),
+                _limited_texts(matched["memo"].tolist(), 500),
+                _limited_texts(matched["note"].tolist(), 500),
+            )
+        ),
+    )
+    return file_id
+
+
+def _settle_instructions(session: Session, applied: pd.DataFrame, file_id: int, on: dt.date) -> None:
+    """Each settled instruction's status, date, reason and file, its payables paid (success)
+    or open again (failure, whose claims end), in one statement each."""
+    temporary_table(
+        session,
+        "payout_settled",
+        "instruction_id BIGINT PRIMARY KEY, status VARCHAR(16), reason VARCHAR(200)",
+        ("instruction_id", "status", "reason"),
+        list(
+            zip(
+                applied["id"].astype(np.int64).tolist(),
+                ["success" if outcome == "success" else "failed" for outcome in applied["outcome"]],
+                [reason if isinstance(reason, str) else None for reason in applied["reason"].tolist()],
+            )
+        ),
+    )
+    settled_on = iso(on) if session.get_bind().dialect.name == "sqlite" else on
+    updated = session.execute(
+        text(
+            "UPDATE payment_instructions SET status = s.status, settled_on = :settled_on, return_file_id = :file, "
+            "failure_reason = s.reason FROM payout_settled s "
+            "WHERE payment_instructions.id = s.instruction_id AND payment_instructions.status = 'exported'"
+        ),
+        {"file": file_id, "settled_on": settled_on},
+    ).rowcount
+    # Only exported instructions were matched, under the payouts lock.
+    assert updated == len(applied), (updated, len(applied))
+    session.execute(
+        text(
+            "UPDATE payables SET status = CASE WHEN s.status = 'success' THEN 'paid' ELSE 'open' END "
+            "FROM instruction_payables l JOIN payout_settled s ON s.instruction_id = l.instruction_id "
+            "WHERE payables.id = l.payable_id AND l.active"
+        )
+    )
+    session.execute(
+        text(
+            "UPDATE instruction_payables SET active = false FROM payout_settled s "
+            "WHERE instruction_payables.instruction_id = s.instruction_id AND s.status = 'failed' "
+            "AND instruction_payables.active"
+        )
+    )
+    drop_temporary_table(session, "payout_settled")
+
+
+def _list_for_fixing(session: Session, failures: pd.DataFrame, on: dt.date) -> None:
+    """Each failed payee on the fix-the-card list, with the account that failed and why."""
+    if len(failures) == 0:
+        return
+    bulk_insert(
+        session,
+        "card_fixes",
+        (
+            "entity_id",
+            "payee_type",
+            "payee_id",
+            "household_id",
+            "account_no",
+            "account_name",
+            "instruction_id",
+            "reason",
+            "failed_on",
+            "status",
+        ),
+        list(
+            zip(
+                failures["entity_id"].astype(int).tolist(),
+                failures["payee_type"].tolist(),
+                failures["payee_id"].tolist(),
+                failures["household_id"].tolist(),
+                failures["account_no"].tolist(),
+                failures["account_name"].tolist(),
+                failures["id"].astype(int).tolist(),
+                failures["reason"].tolist(),
+                [iso(on)] * len(failures),
+                ["open"] * len(failures),
             )
         ),
     )
 
-    closed: tuple[str, ...] = ()
-    if len(applied_instructions):
-        parameters = {"file": file_id}
-        lines_for_postings = payable_lines_of(
-            session,
-            "id IN (SELECT instruction_id FROM return_lines WHERE return_file_id = :file AND outcome = 'failure')",
-            parameters,
-            active_only=True,
-        )
-        temporary_table(
-            session,
-            "payout_settled",
-            "instruction_id BIGINT PRIMARY KEY, status VARCHAR(16), reason VARCHAR(200)",
-            ("instruction_id", "status", "reason"),
-            list(
-                zip(
-                    applied_instructions["id"].astype(np.int64).tolist(),
-                    ["success" if outcome == "success" else "failed" for outcome in applied_instructions["outcome"]],
-                    [reason if isinstance(reason, str) else None for reason in applied_instructions["reason"].tolist()],
-                )
-            ),
-        )
-        settled_on = iso(on) if session.get_bind().dialect.name == "sqlite" else on
-        # Settle the instructions: status, date, reason and the file, in one statement each.
-        updated = session.execute(
-            text(
-                "UPDATE payment_instructions SET status = s.status, settled_on = :settled_on, return_file_id = :file, "
-                "failure_reason = s.reason FROM payout_settled s "
-                "WHERE payment_instructions.id = s.instruction_id AND payment_instructions.status = 'exported'"
-            ),
-            {**parameters, "settled_on": settled_on},
-        ).rowcount
-        # Only exported instructions were matched, under the payouts lock.
-        assert updated == success_count + failure_count, (updated, success_count, failure_count)
-        session.execute(
-            text(
-                "UPDATE payables SET status = CASE WHEN s.status = 'success' THEN 'paid' ELSE 'open' END "
-                "FROM instruction_payables l JOIN payout_settled s ON s.instruction_id = l.instruction_id "
-                "WHERE payables.id = l.payable_id AND l.active"
-            )
-        )
-        session.execute(
-            text(
-                "UPDATE instruction_payables SET active = false FROM payout_settled s "
-                "WHERE instruction_payables.instruction_id = s.instruction_id AND s.status = 'failed' "
-                "AND instruction_payables.active"
-            )
-        )
-        drop_temporary_table(session, "payout_settled")
-        failures = applied_instructions[applied_instructions["outcome"] == "failure"]
-        if len(failures):
-            bulk_insert(
-                session,
-                "card_fixes",
-                (
-                    "entity_id",
-                    "payee_type",
-                    "payee_id",
-                    "household_id",
-                    "account_no",
-                    "account_name",
-                    "instruction_id",
-                    "reason",
-                    "failed_on",
-                    "status",
-                ),
-                list(
-                    zip(
-                        failures["entity_id"].astype(int).tolist(),
-                        failures["payee_type"].tolist(),
-                        failures["payee_id"].tolist(),
-                        failures["household_id"].tolist(),
-                        failures["account_no"].tolist(),
-                        failures["account_name"].tolist(),
-                        failures["id"].astype(int).tolist(),
-                        failures["reason"].tolist(),
-                        [iso(on)] * len(failures),
-                        ["open"] * len(failures),
-                    )
-                ),
-            )
 
-        entity_codes = dict(
-            session.execute(
-                select(EntityRow.id, EntityRow.code).where(
-                    EntityRow.id.in_(sorted(set(applied_instructions["entity_id"].astype(int).tolist())))
+def _settlement_entries(
+    session: Session,
+    applied: pd.DataFrame,
+    failed_lines: pd.DataFrame,
+    on: dt.date,
+    source: str,
+    bank: str,
+    bank_account: str | None,
+) -> EntryBatch:
+    """Per entity: Dr 102.90 / Cr its bank sub-account for the successes, Dr 102.90 / Cr each
+    failed payable's account for the failures."""
+    entity_ids = sorted(set(applied["entity_id"].astype(int).tolist()))
+    entity_codes = dict(session.execute(select(EntityRow.id, EntityRow.code).where(EntityRow.id.in_(entity_ids))).all())
+    parts: list[EntryBatch] = []
+    for entity_id, group in applied.groupby("entity_id", sort=True):
+        entity_code = entity_codes[int(entity_id)]
+        successes = group[group["outcome"] == "success"]
+        if len(successes):
+            bank_ledger_account = _bank_account(session, int(entity_id), entity_code, bank, bank_account)
+            total_fen = int(successes["amount_fen"].sum())
+            parts.append(_success_entry(entity_code, on, bank_ledger_account, source, total_fen, len(successes)))
+        failed = group[group["outcome"] == "failure"]
+        if len(failed):
+            parts.append(
+                entries_against_payables(
+                    entity_code,
+                    on,
+                    f"代发回盘 {source} 失败，退回应付款",
+                    "payout_return",
+                    source,
+                    failed_lines[failed_lines["instruction_id"].isin(set(failed["id"].tolist()))],
+                    PAYMENTS_IN_TRANSIT,
+                    lines_sign=-1,
                 )
-            ).all()
-        )
-        source = f"{Path(name).name[:150]} {digest[:12]}"
-        parts: list[EntryBatch] = []
-        for entity_id, group in applied_instructions.groupby("entity_id", sort=True):
-            entity_code = entity_codes[int(entity_id)]
-            successes = group[group["outcome"] == "success"]
-            if len(successes):
-                bank_ledger_account = _bank_account(session, int(entity_id), entity_code, bank, bank_account)
-                parts.append(
-                    _success_entry(
-                        entity_code, on, bank_ledger_account, source, int(successes["amount_fen"].sum()), len(successes)
-                    )
-                )
-            failed = group[group["outcome"] == "failure"]
-            if len(failed):
-                parts.append(
-                    entries_against_payables(
-                        entity_code,
-                        on,
-                        f"代发回盘 {source} 失败，退回应付款",
-                        "payout_return",
-                        source,
-                        lines_for_postings[lines_for_postings["instruction_id"].isin(set(failed["id"].tolist()))],
-                        PAYMENTS_IN_TRANSIT,
-                        lines_sign=-1,
-                    )
-                )
-        result = post_entries(session, _concatenated(parts), idempotency_key=f"payout-return:{digest}", user=user)
-        session.execute(
-            update(ReturnFileRow).where(ReturnFileRow.id == file_id).values(post_request_id=result.post_request_id)
-        )
-        batch_ids = sorted(set(applied_instructions["batch_id"].astype(int).tolist()))
-        closing = session.execute(
-            text(
-                "SELECT batch_reference, id FROM payment_batches WHERE status = 'exported' AND id IN :ids AND NOT EXISTS "
-                "(SELECT 1 FROM payment_instructions i WHERE i.batch_id = payment_batches.id AND i.status = 'exported')"
-            ).bindparams(bindparam("ids", expanding=True)),
-            {"ids": batch_ids},
-        ).all()
-        if closing:
-            session.execute(
-                text("UPDATE payment_batches SET status = 'closed', closed_at = :now WHERE id IN :ids").bindparams(
-                    bindparam("ids", expanding=True)
-                ),
-                {"ids": [row.id for row in closing], "now": utc_now()},
             )
-            closed = tuple(row.batch_reference for row in closing)
+    return _concatenated(parts)
 
-    success_fen = (
-        int(applied_instructions.loc[applied_instructions["outcome"] == "success", "amount_fen"].sum())
-        if len(applied_instructions)
-        else 0
+
+def _close_finished_batches(session: Session, batch_ids: list[int]) -> tuple[str, ...]:
+    """Close the exported batches of ``batch_ids`` whose every instruction has a result."""
+    closing = session.execute(
+        text(
+            "SELECT batch_reference, id FROM payment_batches WHERE status = 'exported' AND id IN :ids AND NOT EXISTS "
+            "(SELECT 1 FROM payment_instructions i WHERE i.batch_id = payment_batches.id AND i.status = 'exported')"
+        ).bindparams(bindparam("ids", expanding=True)),
+        {"ids": batch_ids},
+    ).all()
+    if closing:
+        session.execute(
+            text("UPDATE payment_batches SET status = 'closed', closed_at = :now WHERE id IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            {"ids": [row.id for row in closing], "now": utc_now()},
+        )
+    return tuple(row.batch_reference for row in closing)
+
+
+def _settle(
+    session: Session,
+    applied: pd.DataFrame,
+    file_id: int,
+    on: dt.date,
+    source: str,
+    digest: str,
+    bank: str,
+    bank_account: str | None,
+    user: str,
+) -> tuple[str, ...]:
+    """Settle the applied instructions, list the failures for fixing, post, close batches."""
+    failed_lines = payable_lines_of(
+        session,
+        "id IN (SELECT instruction_id FROM return_lines WHERE return_file_id = :file AND outcome = 'failure')",
+        {"file": file_id},
+        active_only=True,
     )
-    failure_fen = (
-        int(applied_instructions.loc[applied_instructions["outcome"] == "failure", "amount_fen"].sum())
-        if len(applied_instructions)
-        else 0
+    _settle_instructions(session, applied, file_id, on)
+    _list_for_fixing(session, applied[applied["outcome"] == "failure"], on)
+    entries = _settlement_entries(session, applied, failed_lines, on, source, bank, bank_account)
+    result = post_entries(session, entries, idempotency_key=f"payout-return:{digest}", user=user)
+    session.execute(
+        update(ReturnFileRow).where(ReturnFileRow.id == file_id).values(post_request_id=result.post_request_id)
     )
+    return _close_finished_batches(session, sorted(set(applied["batch_id"].astype(int).tolist())))
+
+
+def _return_outcome(
+    name: str, digest: str, on: dt.date, applied: pd.DataFrame, matched: pd.DataFrame, closed: tuple[str, ...]
+) -> ReturnOutcome:
+    success = applied["outcome"] == "success"
+    success_fen, failure_fen = (
+        int(applied.loc[success, "amount_fen"].sum()),
+        int(applied.loc[~success, "amount_fen"].sum()),
+    )
+    success_count, failure_count = int(success.sum()), int((~success).sum())
+    reported = matched[~matched["outcome"].isin(["success", "failure"])]
     shown = tuple(
         ReportedLine(int(row.source_row), row.outcome, row.account_no, int(row.amount_fen), row.memo, row.note)
         for row in reported.head(REPORTED_LINES_SHOWN_MAX).itertuples(index=False)
@@ -492,3 +521,40 @@ def apply_return_file(
         closed,
         message,
     )
+
+
+def apply_return_file(
+    session: Session,
+    path: str | os.PathLike[str],
+    profile_name: str | None,
+    user: str,
+    *,
+    on: dt.date | None = None,
+    batch: str | None = None,
+    bank_account: str | None = None,
+    profiles_directory: str | None = None,
+) -> ReturnOutcome:
+    """Apply a bank return file once. Postings are dated ``on`` (default today), in its period.
+    Lines are matched by the payment reference in their memo, else by account and amount among
+    the unsettled instructions of ``batch`` (default: the batches the other lines name, or every
+    exported batch). Refuses a file with errors (``ImportRefused``) or an entity without a bank
+    account; reports the lines it does not apply."""
+    user = require_user(user)
+    on = on or dt.date.today()
+    name = os.fspath(path)
+    digest = file_sha256(name)
+    lock_payouts(session)
+    previous = _applied_before(session, name, digest)
+    if previous is not None:
+        return previous
+    lines, bank = _parsed_lines(name, profile_name, profiles_directory)
+    by_reference, candidates = _instructions_answered(session, lines, batch)
+    matched = match_return_lines(lines, by_reference, candidates)
+    instructions = pd.concat([by_reference, candidates], ignore_index=True).drop_duplicates("id")
+    applied = _applied_instructions(matched, instructions)
+    file_id = _record_file(session, name, digest, profile_name, on, matched, user)
+    closed: tuple[str, ...] = ()
+    if len(applied):
+        source = f"{Path(name).name[:150]} {digest[:12]}"
+        closed = _settle(session, applied, file_id, on, source, digest, bank, bank_account, user)
+    return _return_outcome(name, digest, on, applied, matched, closed)

@@ -37,6 +37,10 @@ BATCH_STATUSES = ("prepared", "approved", "exported", "closed", "cancelled")
 INSTRUCTION_STATUSES = ("pending", "exported", "success", "failed", "cancelled")
 RETURN_LINE_OUTCOMES = ("success", "failure", "unmatched", "already_settled", "mismatch", "duplicate")
 FIX_STATUSES = ("open", "fixed", "forced")
+# An account fix made by a clerk is proposed, then approved (or rejected) by a checker; one the
+# register makes is approved when prepare notices it.
+ACCOUNT_FIX_STATUSES = ("proposed", "approved", "rejected")
+BATCH_NETTING = ("by_programme", "merged")
 
 REFERENCE_LENGTH_MAX = 40  # the ledger's payment_reference dimension holds 40 characters
 ACCOUNT_NO_LENGTH_MAX = 40
@@ -96,6 +100,9 @@ class PaymentBatchRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     programme_filter: Mapped[str | None] = mapped_column(String(200))
     period_filter: Mapped[str | None] = mapped_column(String(7))
+    # by_programme: one payment per programme and period per payee account (the default);
+    # merged: one payment per payee account (payouts/config.yaml merge_programmes).
+    netting: Mapped[str] = mapped_column(String(16))
     total_fen: Mapped[int] = mapped_column(BigInteger)
     instruction_count: Mapped[int] = mapped_column(Integer)
     payable_count: Mapped[int] = mapped_column(Integer)
@@ -116,6 +123,7 @@ class PaymentBatchRow(Base):
     __table_args__ = (
         CheckConstraint("status IN ('prepared','approved','exported','closed','cancelled')", name="status"),
         CheckConstraint("total_fen > 0", name="positive_total"),
+        CheckConstraint("netting = 'by_programme' OR netting = 'merged'", name="netting"),
         # The separation of duties, once more in the database: nobody approves their own batch
         # or approves it twice.
         CheckConstraint("first_approved_by IS NULL OR first_approved_by <> prepared_by", name="first_not_preparer"),
@@ -128,7 +136,10 @@ class PaymentBatchRow(Base):
 
 
 class BatchFileRow(Base):
-    """A file written for a batch (a large batch is split into numbered files), with its hash."""
+    """A file written for a batch (a large batch is split into numbered files), with its hash,
+    size and row count, recorded in the transaction that exports the batch: the file is renamed
+    into place only after that commit, so a file the bank may receive is always one recorded
+    here (``size_bytes`` is None for files exported before 0060)."""
 
     __tablename__ = "payment_batch_files"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -138,6 +149,7 @@ class BatchFileRow(Base):
     row_count: Mapped[int] = mapped_column(Integer)
     total_fen: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     __table_args__ = (UniqueConstraint("batch_id", "file_number"),)
 
 
@@ -158,6 +170,8 @@ class PaymentInstructionRow(Base):
     account_name: Mapped[str | None] = mapped_column(String(ACCOUNT_NAME_LENGTH_MAX))
     bank_name: Mapped[str | None] = mapped_column(String(100))
     programmes: Mapped[str] = mapped_column(String(500))
+    # The one period the payment is for (None when a merged payment spans several).
+    period: Mapped[str | None] = mapped_column(String(7))
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16))
     failure_reason: Mapped[str | None] = mapped_column(String(200))
@@ -269,26 +283,53 @@ class CardFixRow(Base):
 
 
 class AccountFixRow(Base):
-    """A payee's account changed for payouts: from the failed account to a new one, by whom,
-    when and why (``fix-account`` by a clerk, or a register update noticed by prepare). Prepare
-    pays a payable addressed to any account a fix replaced into the payee's newest account."""
+    """A payee's account changed for payouts, with the values before and after (number, name,
+    bank), who made the change and who checked it.
+
+    A clerk's fix (``source`` clerk, ``payout fix-account``) is ``proposed`` and takes effect
+    only once another user approves it (``payout approve-fix``); a rejected one never does. A
+    fix the register makes (prepare notices a new card in force) is approved when it is made.
+    Prepare pays a payable addressed to any account an approved fix replaced, or to the fixed
+    account itself, into the payee's newest approved account, with its name and bank.
+    ``warnings`` keeps what the identifier checks found (a Luhn failure is a warning, not a
+    refusal); ``shared_with_household`` names the other household whose card this is, when the
+    clerk stated that the card is shared. Rows fixed before 0060 have no ``fix_reference``.
+    """
 
     __tablename__ = "account_fixes"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    fix_reference: Mapped[str | None] = mapped_column(String(REFERENCE_LENGTH_MAX), unique=True)
     payee_type: Mapped[str] = mapped_column(String(16))
     payee_id: Mapped[str] = mapped_column(String(PAYEE_ID_LENGTH_MAX))
     household_id: Mapped[str | None] = mapped_column(String(32))
     old_account_no: Mapped[str | None] = mapped_column(String(ACCOUNT_NO_LENGTH_MAX))
+    old_account_name: Mapped[str | None] = mapped_column(String(ACCOUNT_NAME_LENGTH_MAX))
+    old_bank_name: Mapped[str | None] = mapped_column(String(100))
     new_account_no: Mapped[str] = mapped_column(String(ACCOUNT_NO_LENGTH_MAX))
     new_account_name: Mapped[str | None] = mapped_column(String(ACCOUNT_NAME_LENGTH_MAX))
     new_bank_name: Mapped[str | None] = mapped_column(String(100))
     source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str] = mapped_column(String(500))
+    warnings: Mapped[str | None] = mapped_column(String(500))
+    shared_with_household: Mapped[str | None] = mapped_column(String(32))
     fixed_by: Mapped[str] = mapped_column(String(USER_LENGTH_MAX))
     fixed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    checked_by: Mapped[str | None] = mapped_column(String(USER_LENGTH_MAX))
+    checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    check_note: Mapped[str | None] = mapped_column(String(500))
     __table_args__ = (
         CheckConstraint("source IN ('clerk','register')", name="source"),
+        CheckConstraint("status = 'proposed' OR status = 'approved' OR status = 'rejected'", name="status"),
+        # Four eyes, once more in the database: the maker of a fix never approves it, and a
+        # clerk's fix made since 0060 (it has a reference) is approved only with a checker.
+        CheckConstraint("status <> 'approved' OR checked_by IS NULL OR checked_by <> fixed_by", name="checker"),
+        CheckConstraint(
+            "status <> 'approved' OR source = 'register' OR fix_reference IS NULL OR checked_by IS NOT NULL",
+            name="approved_by_checker",
+        ),
         Index("ix_account_fixes_payee_id", "payee_id"),
+        Index("ix_account_fixes_new_account_no", "new_account_no"),
     )
 
 

@@ -39,6 +39,7 @@ def test_built_in_profiles() -> None:
     profiles = load_profiles()
     assert {name for name, profile in profiles.items() if profile.statement} == STATEMENT_PROFILES
     assert {name for name, profile in profiles.items() if profile.bank_return} == {
+        "abc",
         "generic",
         "ccb",
         "icbc",

@@ -83,4 +83,8 @@ def test_generic_is_the_canonical_layout_and_unknown_layout_falls_back(tmp_path:
     parsed = parse_bank_return(unknown)
     assert parsed.refused
     assert "代发回盘" in parsed.problems[0].reason and "missing 账号 (account_no)" in parsed.problems[0].reason
-    assert parse_bank_return(canonical, "abc").problems[0].reason.startswith("no bank profile 'abc' with a return")
+    assert (
+        parse_bank_return(canonical, "abc_debit")
+        .problems[0]
+        .reason.startswith("no bank profile 'abc_debit' with a return")
+    )

@@ -232,3 +232,32 @@ def test_column_escaping_equals_escaping_each_cell(values: list[str]) -> None:
     from disburse.payouts.bank_files import _xml_text, _xml_texts
 
     assert _xml_texts(values) == [_xml_text(value) for value in values]
+
+
+# What an export recorded must be what exporting again writes, release after release: the bytes
+# of each built-in layout for the two payees above, pinned (for xlsx, the sheet's XML, since
+# the zip's deflate output belongs to the zlib build).
+GOLDEN_SHA256 = {
+    "abc": "a7725fecd92d2b40466c2f99a3ec07bed8ae5e905628dfdaac6a104053dd3460",
+    "ccb": "2919ffffabe3055400df5829486729d55c5a7981e67c786268b8d199536c4f33",
+    "generic": "b7d2853eda9de03894b90d886f14ef798d11bab77ecca632d794abca6ddbd5e2",
+    "icbc": "c79736152e67f938bbe1e23e5749bac59db62c88e5a05d53101e459fe6f39f40",
+    "rural_credit": "d4675f0af42cdc924826d6b859ed3b396bcaa07cb40d683696cc6516fbcc2ccb",
+}
+
+
+def test_issue16_item1_bank_file_bytes_do_not_drift(tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    from disburse.payouts.bank_files import render_batch_files
+
+    found = {}
+    for name, profile in sorted(PROFILES.items()):
+        suffix = ".xlsx" if profile.batch_payment.file_type == "xlsx" else ".csv"
+        [rendered] = render_batch_files(instructions(), profile, tmp_path / f"b{suffix}", "BATCH-202610-0001")
+        data = rendered.data
+        if suffix == ".xlsx":
+            data = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+        found[name] = hashlib.sha256(data).hexdigest()
+    assert found == GOLDEN_SHA256

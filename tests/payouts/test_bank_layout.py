@@ -11,7 +11,7 @@ from disburse.payouts.bank_layout import load_payment_profiles, payment_profile
 
 def test_built_in_payment_profiles() -> None:
     profiles = load_payment_profiles()
-    assert set(profiles) == {"generic", "ccb", "icbc", "rural_credit"}
+    assert set(profiles) == {"abc", "generic", "ccb", "icbc", "rural_credit"}
     assert profiles["rural_credit"].batch_payment.rows_per_file_max == 3000
     assert profiles["ccb"].batch_payment.encoding == "gbk"
     assert profiles["ccb"].bank == "中国建设银行"

@@ -83,8 +83,13 @@ def test_the_payout_cycle_through_the_commands(books: str, tmp_path: Path) -> No
 
     held = run(books, "prepare", "--entity", "COUNTY")
     assert "nothing new to pay" in held.stdout and "fix the card" in held.stdout
-    fixed = run(books, "fix-account", "H002", card(22), "--reason", "新卡", user="frank")
-    assert fixed.exit_code == 0 and card(22) in fixed.stdout
+    fixed = run(books, "fix-account", "H002", card(22), "--bank-name", "中国农业银行", "--reason", "新卡", user="frank")
+    assert fixed.exit_code == 0 and "FIX-" in fixed.stdout and "6217000000000022" not in fixed.stdout
+    assert "621700******0022" in fixed.stdout
+    fix = fixed.stdout.split(":")[0].strip()
+    own = run(books, "approve-fix", fix, user="frank")
+    assert own.exit_code == 1 and "cannot approve it" in own.stderr
+    assert run(books, "approve-fix", fix, user="grace").exit_code == 0
     reissued = run(books, "prepare", "--entity", "COUNTY")
     assert reissued.exit_code == 0 and "1 payment(s), 50.00 yuan" in reissued.stdout
 
@@ -100,3 +105,45 @@ def test_refusals_are_one_paragraph_and_exit_1(books: str, tmp_path: Path) -> No
     assert no_profile.exit_code == 1 and "no bank profile named 'nobank'" in no_profile.stderr
     bad_account = run(books, "fix-account", "H001", "12ab")
     assert bad_account.exit_code == 1 and "8 to 30 digits" in bad_account.stderr
+
+
+def test_issue11_item3_card_fix_commands_in_separate_processes(books: str, tmp_path: Path) -> None:
+    """The maker and the checker each run the installed `disburse` in a process of their own."""
+    from cli_runner import run_script
+
+    batch = run(books, "prepare", "--entity", "COUNTY", "--bank", "ccb").stdout.split()[1].rstrip(":")
+    run(books, "approve", batch, user="bob")
+    run(books, "export", batch, "--out", str(tmp_path / "ccb.csv"), user="carol")
+    lines = (tmp_path / "ccb.csv").read_bytes().decode("gbk").splitlines()
+    returned = write_return(
+        tmp_path / "return.csv",
+        [
+            (card(1), "户主H001", 15_000, "成功", "", lines[1].split(",")[-1]),
+            (card(2), "户主H002", 5_000, "失败", "户名不符", lines[2].split(",")[-1]),
+        ],
+    )
+    assert run(books, "returns", str(returned), "--bank", "generic", user="erin").exit_code == 0
+
+    luhn = run_script(
+        books, "payout", "fix-account", "H002", "6214490000000000001", "--bank-name", "中国农业银行", user="frank"
+    )
+    assert luhn.exit_code == 0, luhn.output
+    assert "Luhn check digit does not match" in luhn.stderr and "6214490000000000001" not in luhn.output
+    fix = luhn.stdout.split(":")[0].strip()
+    rejected = run(books, "reject-fix", fix, "--reason", "卡号抄错", user="grace")
+    assert rejected.exit_code == 0 and "rejected by grace" in rejected.stdout
+    named = run(books, "fix-account", "H002", card(2), "--name", "唐根莉", user="frank")
+    assert named.exit_code == 0 and "户名 户主H002 → 唐根莉" in named.stdout
+    second = named.stdout.split(":")[0].strip()
+    assert run(books, "approve-fix", second, user="frank").exit_code == 1
+    approved = run_script(books, "payout", "approve-fix", second, user="grace")
+    assert approved.exit_code == 0 and "1 failed payment(s) can be paid again" in approved.stdout
+    log = run(books, "fixes", "--payee", "H002")
+    assert "已退回" in log.stdout and "已生效" in log.stdout and "户主H002 → 唐根莉" in log.stdout
+    assert "退回: 卡号抄错" in log.stdout
+    reissued = run(books, "prepare", "--entity", "COUNTY", "--bank", "ccb")
+    assert reissued.exit_code == 0 and "1 payment(s), 50.00 yuan" in reissued.stdout
+    from cli_runner import run as run_command
+
+    audit = run_command(books, "audit", "log")
+    assert "payout approve-fix" in audit.stdout and "payout reject-fix" in audit.stdout

@@ -45,3 +45,41 @@ def test_status_checks_survive_down_and_up_with_rows_referring_to_them(engine) -
         with pytest.raises(IntegrityError):
             with transaction(engine) as session:
                 session.execute(text(statement))
+
+
+def test_0060_keeps_fixes_and_batches_and_refuses_to_downgrade_past_a_pending_fix(engine) -> None:  # type: ignore[no-untyped-def]
+    from disburse.payouts.cards import no_holders
+    from disburse.payouts.service import approve_fix, fix_account
+
+    with transaction(engine) as session:
+        with_bank_account(session)
+        owe(session, [{"household_id": "H001", "amount_fen": 1_000, "account_no": card(1)}])
+        prepare_batch(session, "COUNTY", "alice", today=dt.date(2026, 11, 5), card_lookup=no_cards)
+        reference = fix_account(
+            session,
+            "H001",
+            card(11),
+            "frank",
+            bank_name="中国农业银行",
+            today=dt.date(2026, 11, 5),
+            card_holders=no_holders,
+        ).fix_reference
+    with pytest.raises(RuntimeError, match="1 proposed or rejected fix"):
+        schema.migrate(engine, "0008", downgrade=True)
+    with transaction(engine) as session:
+        approve_fix(session, reference, "grace", card_holders=no_holders)
+    schema.migrate(engine, "0008", downgrade=True)
+    with transaction(engine) as session:
+        # Before 0060 a fix is simply in force; batches and instructions are untouched.
+        assert session.execute(text("SELECT old_account_no, new_account_no FROM account_fixes")).one() == (
+            card(1),
+            card(11),
+        )
+        assert session.execute(text("SELECT count(*) FROM payment_instructions")).scalar_one() == 1
+    schema.migrate(engine)
+    with transaction(engine) as session:
+        fixes = session.execute(text("SELECT status, fix_reference, checked_by FROM account_fixes")).all()
+        batches = session.execute(text("SELECT netting FROM payment_batches")).all()
+    # A fix that came through the downgrade is an unreviewed old fix: in force, no reference.
+    assert [tuple(row) for row in fixes] == [("approved", None, None)]
+    assert [tuple(row) for row in batches] == [("merged",)]

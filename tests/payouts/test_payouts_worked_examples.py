@@ -34,7 +34,15 @@ from disburse.foundation.db import transaction
 from disburse.foundation.errors import DisburseError, ImportRefused
 from disburse.ledger.chart import PAYMENTS_IN_TRANSIT
 from disburse.payouts.cards import CARD_COLUMNS, no_cards
-from disburse.payouts.service import approve_batch, cancel_batch, export_batch, fix_account, fix_list, prepare_batch
+from disburse.payouts.service import (
+    approve_batch,
+    approve_fix,
+    cancel_batch,
+    export_batch,
+    fix_account,
+    fix_list,
+    prepare_batch,
+)
 from disburse.payouts.settlement import apply_return_file
 from disburse.payouts.status import household_status
 
@@ -290,15 +298,30 @@ def test_a_failed_payee_waits_for_a_fixed_card(owed, tmp_path: Path) -> None:  #
     assert [(kept.payee_id, kept.amount_fen) for kept in waiting.kept if "failed" in kept.reason] == [("H002", 5_000)]
 
     with transaction(owed) as session:
-        fixed = fix_account(session, "H002", card(22), "frank", account_name="张二", reason="户名不符, new card")
-    assert fixed.changed and fixed.resolved_count == 1
+        fixed = fix_account(
+            session,
+            "H002",
+            card(22),
+            "frank",
+            account_name="张二",
+            bank_name="中国农业银行",
+            reason="户名不符, new card",
+            today=NOVEMBER_20,
+        )
+    assert fixed.changed and fixed.fix_reference == "FIX-202611-0001" and fixed.status == "proposed"
+    with transaction(owed) as session:
+        # Proposed is not in force: the payee is still held.
+        assert prepare(session).batch_reference is None and len(fix_list(session)) == 1
+    with transaction(owed) as session:
+        approved = approve_fix(session, fixed.fix_reference, "grace")
+    assert approved.changed and approved.resolved_count == 1
     with transaction(owed) as session:
         assert not fix_account(session, "H002", card(22), "frank", account_name="张二").changed
         assert len(fix_list(session)) == 0
         fixes = session.execute(
-            text("SELECT old_account_no, new_account_no, fixed_by, reason FROM account_fixes")
+            text("SELECT old_account_no, new_account_no, fixed_by, checked_by, status, reason FROM account_fixes")
         ).all()
-    assert fixes == [(card(2), card(22), "frank", "户名不符, new card")]
+    assert fixes == [(card(2), card(22), "frank", "grace", "approved", "户名不符, new card")]
     with transaction(owed) as session:
         reissued = prepare(session)
         rows = instructions(session, reissued.batch_reference)
