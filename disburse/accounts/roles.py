@@ -47,6 +47,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "batch.export": frozenset({ROLE_CASHIER}),
     "returns.apply": frozenset({ROLE_CASHIER}),
     "card.fix": frozenset({ROLE_CASHIER, ROLE_COUNTER}),
+    # A card fix redirects money to another account: its checker holds 审核, like a batch's.
+    "card.review": frozenset({ROLE_CHECKER}),
     # the bank side and the audit, which move no money
     "statement.import": frozenset({ROLE_CASHIER, ROLE_AUDITOR}),
     "reconcile.run": frozenset({ROLE_CASHIER, ROLE_AUDITOR}),

@@ -446,7 +446,8 @@ class Facts:
     def account_fixes(self) -> pd.DataFrame:
         fixes = self.frame(
             "SELECT id, payee_type, payee_id, household_id, old_account_no, new_account_no, new_account_name, source,"
-            " reason, fixed_by, fixed_at FROM account_fixes ORDER BY id"
+            # Approved fixes only: a proposal or a rejected one never redirected a payment.
+            " reason, fixed_by, fixed_at FROM account_fixes WHERE status = 'approved' ORDER BY id"
         )
         fixes["fixed_at"] = pd.to_datetime(fixes["fixed_at"]).dt.to_pydatetime() if len(fixes) else []
         return _int64(fixes, "id")

@@ -88,6 +88,8 @@ COMMAND_ACTIONS: dict[str, str | None] = {
     "payout export": "batch.export",
     "payout returns": "returns.apply",
     "payout fix-account": "card.fix",
+    "payout approve-fix": "card.review",
+    "payout reject-fix": "card.review",
     "reconcile": "reconcile.run",
     "reconcile run": "reconcile.run",
     "reconcile confirm": "match.decide",

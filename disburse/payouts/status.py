@@ -46,9 +46,11 @@ PAYABLES_QUERY = text(
     # is the payee's newest fixed card when a fix replaced the payable's own card.
     "(SELECT count(*) FROM card_fixes f WHERE f.payee_type = p.payee_type AND f.payee_id = p.payee_id "
     " AND f.status = 'open' AND (f.account_no = p.account_no OR (f.account_no = ("
+    # Only approved fixes count: a proposed one is not in force until its checker approves it.
     "  SELECT a.new_account_no FROM account_fixes a WHERE a.payee_type = p.payee_type AND a.payee_id = p.payee_id "
-    "  ORDER BY a.id DESC LIMIT 1) AND (p.account_no IS NULL OR EXISTS (SELECT 1 FROM account_fixes r "
-    "  WHERE r.payee_type = p.payee_type AND r.payee_id = p.payee_id AND r.old_account_no = p.account_no))))) AS held "
+    "  AND a.status = 'approved' ORDER BY a.id DESC LIMIT 1) AND (p.account_no IS NULL OR EXISTS ("
+    "  SELECT 1 FROM account_fixes r WHERE r.payee_type = p.payee_type AND r.payee_id = p.payee_id "
+    "  AND r.status = 'approved' AND r.old_account_no = p.account_no))))) AS held "
     "FROM payables p "
     "LEFT JOIN allocation_lines a ON a.run_id = p.run_id AND a.line_number = p.source_line "
     "LEFT JOIN instruction_payables l ON l.payable_id = p.id AND l.active "

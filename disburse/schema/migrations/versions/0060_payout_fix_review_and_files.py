@@ -11,7 +11,7 @@ their size, and one payment per programme and period.
 - ``payment_instructions.period``: the one period a payment is for.
 
 Revision ID: 0060
-Revises: 0008
+Revises: 0051
 Create Date: 2026-11-25 09:00:00
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0060"
-down_revision = "0008"
+down_revision = "0051"
 branch_labels = None
 depends_on = None
 
