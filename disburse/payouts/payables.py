@@ -1,5 +1,6 @@
 """Payables: what each payee is owed once an allocation run is posted (the run credited 211 or
-212 per payee; these rows say who is to be paid, to which card, and track the payment)."""
+212 per payee; these rows say who is to be paid, to which card, and track the payment). When a
+posted run is reversed, its payables are withdrawn, as long as none has gone to a payment."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from disburse.foundation.bulk import bulk_insert, plain_values
 from disburse.foundation.dates import iso
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.frames import stripped_texts
+from disburse.foundation.money import format_yuan
 from disburse.ledger.tables import AccountRow, EntityRow
 from disburse.payouts.model import PAYABLE_COLUMNS, PAYABLES_PER_RECORD_MAX, PAYEE_TYPES
 from disburse.payouts.tables import utc_now
@@ -122,3 +124,63 @@ def fill_bank_names(session: Session, first_id: int) -> None:
         ),
         {"first": first_id},
     )
+
+
+WITHDRAW_REFUSALS_SHOWN_MAX = 5
+
+
+def _payment_history(session: Session, run_id: int) -> list:  # type: ignore[type-arg]
+    """Each payable of the run that is not open or was ever in an instruction, with the
+    instruction and batch it was in (newest first)."""
+    return session.execute(
+        text(
+            "SELECT p.id, p.status, p.payee_id, p.household_id, p.amount_fen, i.payment_reference, i.status, "
+            "i.failure_reason, b.batch_reference, l.active "
+            "FROM payables p "
+            "LEFT JOIN instruction_payables l ON l.payable_id = p.id "
+            "LEFT JOIN payment_instructions i ON i.id = l.instruction_id "
+            "LEFT JOIN payment_batches b ON b.id = i.batch_id "
+            "WHERE p.run_id = :run AND (p.status <> 'open' OR l.payable_id IS NOT NULL) "
+            "ORDER BY p.id, l.active DESC, i.id DESC"
+        ),
+        {"run": run_id},
+    ).all()
+
+
+def _why_not_withdrawn(row) -> str:  # type: ignore[no-untyped-def]
+    payable_id, status, payee, household, amount, reference, instruction_status, failure, batch, _ = row
+    who = f"payable {payable_id} ({household or payee}, {format_yuan(int(amount))})"
+    if status == "paid":
+        return f"{who} is paid ({reference} in batch {batch})"
+    if status == "claimed":
+        return f"{who} is in batch {batch} ({reference}, {instruction_status}); cancel the batch first if it has not gone to the bank"
+    return (
+        f"{who} has a failed payment on record ({reference} in batch {batch}: {failure or 'no reason given'}); "
+        "withdrawing it would erase that history"
+    )
+
+
+def withdraw_run_payables(session: Session, run_id: int) -> tuple[int, int]:
+    """Withdraw what a posted run made payable, for ``runs reverse``: every payable of the run
+    is removed when none of them is paid, in a batch, or has a payment on record; otherwise the
+    whole withdrawal is refused, naming those payables (the caller's transaction then writes
+    nothing). Returns (payables withdrawn, their total in fen); (0, 0) when there are none."""
+    blocked = _payment_history(session, run_id)
+    if blocked:
+        seen: dict[int, str] = {}
+        for row in blocked:
+            seen.setdefault(int(row[0]), _why_not_withdrawn(row))
+        shown = list(seen.values())[:WITHDRAW_REFUSALS_SHOWN_MAX]
+        more = f" and {len(seen) - len(shown)} more" if len(seen) > len(shown) else ""
+        raise DisburseError(
+            f"run {run_id} cannot be reversed: {len(seen)} of its payables already went to a payment: "
+            + "; ".join(shown)
+            + more
+            + "; a payment that has gone out is not undone by reversing its run"
+        )
+    count, total = session.execute(
+        text("SELECT count(*), coalesce(sum(amount_fen), 0) FROM payables WHERE run_id = :run"), {"run": run_id}
+    ).one()
+    if count:
+        session.execute(text("DELETE FROM payables WHERE run_id = :run AND status = 'open'"), {"run": run_id})
+    return int(count), int(total)
