@@ -130,10 +130,17 @@ def _refuse_status(session: Session, run: AllocationRunRow) -> None:
 
 
 def reverse_run(
-    session: Session, run_id: int, user: str, *, reason: str | None = None, today: dt.date | None = None
+    session: Session,
+    run_id: int,
+    user: str,
+    *,
+    reason: str | None = None,
+    withdrawn: dict | None = None,
+    today: dt.date | None = None,
 ) -> ReverseOutcome:
     """Reverse a posted run (see the module doc). Reversing it again changes nothing. The
-    caller withdraws the run's payables in the same transaction, before this."""
+    caller withdraws the run's payables in the same transaction, before this, and hands what was
+    withdrawn (``WithdrawnPayables.as_record()``) as ``withdrawn`` for the run's record."""
     run = session.get(AllocationRunRow, run_id)
     if run is None:
         raise DisburseError(f"allocation run {run_id} does not exist; `disburse runs list` shows the runs")
@@ -157,6 +164,8 @@ def reverse_run(
     run.status, run.reversed_by, run.reversed_at = "reversed", user, utc_now()
     run.reversal_reason = reason[:REASON_LENGTH_MAX] if reason else None
     run.reversal_post_request_id = request_id
+    record = {**(withdrawn or {}), "settlements_freed": sorted(freed)}
+    run.reversal_json = json.dumps(record, ensure_ascii=False, sort_keys=True)
     entries = batch.entry_count if batch is not None else 0
     postings = batch.posting_count if batch is not None else 0
     message = f"run {run_id} reversed: {entries} reversing entries, {postings} postings"

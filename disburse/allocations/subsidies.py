@@ -176,11 +176,13 @@ def _table_candidates(
         person_rows = living[living["household_id"].isin(known)].reset_index(drop=True)
         return person_rows[["id_number", "household_id"]], person_rows, []
     if inputs is None:
-        raise AllocationError(f"{rule.name}: this rule needs an input list (input_list: true)")
+        raise AllocationError(
+            "this rule reads an input list (input_list: true), such as the approved applications; give it with --inputs"
+        )
     candidates = inputs.reset_index(drop=True)
     key = "id_number" if basis.counted_per == "person" else "household_id"
     if key not in candidates.columns:
-        raise AllocationError(f"{rule.name}: the input list needs a {key} column")
+        raise AllocationError(f"the input list needs a {key} column")
     if basis.counted_per == "person":
         person_rows, found, missing = _persons_lookup(candidates["id_number"], living, households, period_end)
         return candidates[found].reset_index(drop=True), person_rows[found].reset_index(drop=True), missing
@@ -341,13 +343,15 @@ def _roster_rates(rule: SubsidyRule, basis: RosterBasis, roster: pd.DataFrame) -
         return rates.fillna(0).to_numpy(dtype=np.int64), np.asarray(rates.isna(), dtype=bool)
     if basis.daily_rate_fen is not None:
         return np.full(len(roster), basis.daily_rate_fen, dtype=np.int64), np.zeros(len(roster), dtype=bool)
-    raise AllocationError(f"{rule.name}: no daily rate in the roster or the rule")
+    raise AllocationError(
+        "no daily rate in the roster or the rule: give 日工资标准 in the roster or daily_rate_yuan in the rule"
+    )
 
 
 def _roster(rule: SubsidyRule, basis: RosterBasis, households, people, period_start, period_end, inputs):
     if inputs is None:
         raise AllocationError(
-            f"{rule.name}: a roster rule needs the roster (id_number, days_on_duty[, daily_rate_fen])"
+            "a roster rule needs the attendance roster (证件号码, 出勤天数[, 日工资标准]); give it with --inputs"
         )
     roster = inputs.reset_index(drop=True)
     period_days = (period_end - period_start).days + 1
@@ -417,7 +421,9 @@ def _bills_usable(rule, bills, rows, found, households, people, period_end):  # 
 
 def _medical(rule: SubsidyRule, basis: MedicalTopUpBasis, households, people, period_start, period_end, inputs):
     if inputs is None:
-        raise AllocationError(f"{rule.name}: a medical top-up needs the hospital bills")
+        raise AllocationError(
+            "a medical top-up needs the hospital bills (证件号码, 医疗总费用, 医保报销金额, 个人自付金额); give them with --inputs"
+        )
     bills = inputs.reset_index(drop=True)
     rows, found, exclusions = _persons_lookup(bills["id_number"], people, households, period_end)
     usable, more = _bills_usable(rule, bills, rows, found, households, people, period_end)

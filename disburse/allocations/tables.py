@@ -57,6 +57,8 @@ class AllocationRunRow(Base):
     reversed_by: Mapped[str | None] = mapped_column(String(64))
     reversed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     reversal_reason: Mapped[str | None] = mapped_column(Text)
+    # What the reversal withdrew and freed (payables, their payment history, settlement rows), JSON.
+    reversal_json: Mapped[str | None] = mapped_column(Text)
     reversal_post_request_id: Mapped[int | None] = mapped_column(ForeignKey("post_requests.id"))
     __table_args__ = (Index("ix_allocation_runs_subject_period", "rule_kind", "rule_subject", "period"),)
 

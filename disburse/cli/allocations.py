@@ -207,11 +207,18 @@ def runs_reverse(
 
     with books() as session:
         # Payables first: a run with money in a batch or paid is refused before anything is written.
-        withdrawn, withdrawn_fen = withdraw_run_payables(session, run)
-        outcome = reverse_run(session, run, user, reason=reason)
+        withdrawn = withdraw_run_payables(session, run)
+        outcome = reverse_run(session, run, user, reason=reason, withdrawn=withdrawn.as_record())
     console.print(escape(outcome.message))
-    if withdrawn:
-        console.print(f"{withdrawn:,} unpaid payable(s) totalling {format_yuan(withdrawn_fen)} yuan withdrawn")
+    if withdrawn.count:
+        console.print(
+            f"{withdrawn.count:,} unpaid payable(s) totalling {format_yuan(withdrawn.total_fen)} yuan withdrawn"
+            + (
+                f" ({len(withdrawn.history):,} had a cancelled or failed payment, kept in the run's record)"
+                if withdrawn.history
+                else ""
+            )
+        )
 
 
 @runs_app.command("diff")

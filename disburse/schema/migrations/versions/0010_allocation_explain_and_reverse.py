@@ -6,8 +6,8 @@
   days, a wage's amount owed and unpaid;
 - ``allocation_steps`` names the settlement row a step belongs to (a PV run has several);
 - ``allocation_runs`` keeps the notes a run makes about defaults it took (capacity from the
-  register, settlements not yet received …) and who reversed a posted run, when and with which
-  post request.
+  register, settlements not yet received …) and who reversed a posted run, when, why, with which
+  post request, and what was withdrawn with it (payables, settlement rows).
 
 Revision ID: 0010
 Revises: 0008
@@ -50,6 +50,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("reversed_by", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("reversed_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("reversal_reason", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("reversal_json", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("reversal_post_request_id", BIG_ID, nullable=True))
         batch_op.create_foreign_key(
             batch_op.f("fk_allocation_runs_reversal_post_request_id_post_requests"),
@@ -64,7 +65,14 @@ def downgrade() -> None:
         batch_op.drop_constraint(
             batch_op.f("fk_allocation_runs_reversal_post_request_id_post_requests"), type_="foreignkey"
         )
-        for name in ("reversal_post_request_id", "reversal_reason", "reversed_at", "reversed_by", "notes_json"):
+        for name in (
+            "reversal_post_request_id",
+            "reversal_json",
+            "reversal_reason",
+            "reversed_at",
+            "reversed_by",
+            "notes_json",
+        ):
             batch_op.drop_column(name)
     with op.batch_alter_table("allocation_steps", schema=None) as batch_op:
         batch_op.drop_column("source_reference")
