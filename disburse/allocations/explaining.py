@@ -19,6 +19,8 @@ from disburse.allocations.split import decimal_text, percent_text
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.money import format_yuan
 
+PV_HOLDER_COMPONENTS = frozenset({"household_share", "collective_share"})
+
 
 def _present(value: object) -> bool:
     return value is not None and not (isinstance(value, float) and pd.isna(value)) and value is not pd.NA
@@ -81,6 +83,20 @@ def _dividend_lines(row: dict) -> list[str]:
     return text
 
 
+def _claim_lines(row: dict) -> list[str]:
+    """A PV holder's claim: kW × active days, the weight of its share."""
+    units, days = _figure(row, "units_e4"), _figure(row, "active_days")
+    if units is None or row["component"] not in PV_HOLDER_COMPONENTS or _figure(row, "floor_fen") is not None:
+        return []
+    if days is None:
+        return [
+            f"    claimed {decimal_text(Fraction(units, 10_000))} kW over several holdings (kW × active days summed)"
+        ]
+    return [
+        f"    claimed {decimal_text(Fraction(units, 10_000))} kW × {days} active day(s) = {units * days:,} kW·day (×10⁴)"
+    ]
+
+
 def _wage_lines(row: dict) -> list[str]:
     owed = _figure(row, "owed_fen")
     if owed is None:
@@ -99,7 +115,7 @@ def _line_text(holder_id: str, row: dict) -> list[str]:
     text = [head]
     if row.get("basis"):
         text.append(f"    on {row['basis']}")
-    details = _dividend_lines(row) or _share_lines(row)
+    details = _dividend_lines(row) or (_claim_lines(row) + _share_lines(row))
     text += details + _wage_lines(row)
     if _present(row.get("note")) and row.get("note"):
         text.append(f"    ({row['note']})")
