@@ -14,9 +14,8 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 from tiny_county import (
-    BANK_ACCOUNT,
     COOPERATIVE,
     H1,
     H2,
