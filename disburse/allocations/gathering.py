@@ -25,8 +25,9 @@ and ``settlements_not_received``/``not_received_fen``) unless the rule says
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -262,17 +263,7 @@ def combine_results(results: list[tuple[str, AllocationResult]], rule_kind: str,
         steps=steps,
         notes=notes,
     )
-    exclusions_frame = combined.exclusions.drop_duplicates().reset_index(drop=True)
-    return AllocationResult(
-        combined.rule_kind,
-        combined.rule_name,
-        combined.pool_fen,
-        combined.lines,
-        exclusions_frame,
-        combined.summary,
-        combined.steps,
-        combined.notes,
-    )
+    return replace(combined, exclusions=combined.exclusions.drop_duplicates().reset_index(drop=True))
 
 
 def _allocate_rows(
@@ -341,15 +332,10 @@ def _gather_pv(session: Session, rule: PvRevenueRule, period: str, inputs_path: 
         int(row["id"]) for row, _ in refused
     }
     summary["settlements_allocated"] = len(allocated)
-    result = AllocationResult(
-        combined.rule_kind,
-        combined.rule_name,
-        combined.pool_fen,
-        combined.lines,
-        combined.exclusions,
-        {**combined.summary, **summary},
-        combined.steps,
-        tuple(dict.fromkeys((*notes, *combined.notes))),
+    result = replace(
+        combined,
+        summary=MappingProxyType({**combined.summary, **summary}),
+        notes=tuple(dict.fromkeys((*notes, *combined.notes))),
     )
     description = {
         "settlements": [

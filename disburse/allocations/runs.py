@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -285,16 +285,7 @@ def calculate_run(
     subject = _subject(rule)
     previous, note = _previous_run(session, rule, subject, period, description)
     if note:
-        result = AllocationResult(
-            result.rule_kind,
-            result.rule_name,
-            result.pool_fen,
-            result.lines,
-            result.exclusions,
-            result.summary,
-            result.steps,
-            (note, *result.notes),
-        )
+        result = replace(result, notes=(note, *result.notes))
     if dry_run:
         return RunOutcome(None, False, result, lines, period, rule.name, "dry-run", previous)
     existing = session.execute(
@@ -306,7 +297,15 @@ def calculate_run(
         return RunOutcome(
             existing.id, False, result, lines, period, rule.name, existing.status, existing.supersedes_run_id
         )
-    run_id = session.execute(
+    run_id = _insert_run(session, rule, subject, period, run_key, inputs_text, result, lines, previous, user)
+    _store_lines(session, run_id, lines)
+    _store_exclusions_and_steps(session, run_id, result)
+    return RunOutcome(run_id, True, result, lines, period, rule.name, "calculated", previous)
+
+
+def _insert_run(session, rule, subject, period, run_key, inputs_text, result, lines, previous, user) -> int:  # type: ignore[no-untyped-def]
+    inputs_sha = hashlib.sha256(inputs_text.encode()).hexdigest()
+    return session.execute(
         insert(AllocationRunRow)
         .values(
             run_key=run_key,
@@ -333,9 +332,6 @@ def calculate_run(
         )
         .returning(AllocationRunRow.id)
     ).scalar_one()
-    _store_lines(session, run_id, lines)
-    _store_exclusions_and_steps(session, run_id, result)
-    return RunOutcome(run_id, True, result, lines, period, rule.name, "calculated", previous)
 
 
 def run_notes(run: AllocationRunRow) -> list[str]:

@@ -705,6 +705,29 @@ def _post_settlements(
     return list(result.entry_ids)[: len(receivables)], len(receipts)
 
 
+def _settlement_outcome_base(file, digest, today, frame, sorted_rows, parse_problems) -> dict:  # type: ignore[no-untyped-def]
+    """What every outcome of a settlement import reports: the file, the counts, the warnings."""
+    new, late = sorted_rows.new, sorted_rows.late
+    receipts = int((~np.isnat(new["received_on"].to_numpy(dtype="datetime64[s]"))).sum()) + len(late)
+    counts = {
+        "rows": len(frame),
+        "posted": len(new),
+        "receipts": receipts,
+        "late_receipts": len(late),
+        "duplicates": sorted_rows.duplicates,
+        "amount_fen": int(new["amount_fen"].sum()) if len(new) else 0,
+    }
+    return dict(
+        kind="settlements",
+        file_name=file.name,
+        file_sha256=digest,
+        as_of=today,
+        row_count=len(frame),
+        counts=counts,
+        problems=tuple(_warnings(parse_problems)) + tuple(sorted_rows.problems),
+    )
+
+
 def import_settlements(
     session: Session,
     path: str | os.PathLike[str],
@@ -743,24 +766,8 @@ def import_settlements(
     frame = parsed.frame
     sorted_rows = _sort_settlement_rows(session, file, frame)
     new, late = sorted_rows.new, sorted_rows.late
-    receipts = int((~np.isnat(new["received_on"].to_numpy(dtype="datetime64[s]"))).sum()) + len(late)
-    counts = {
-        "rows": len(frame),
-        "posted": len(new),
-        "receipts": receipts,
-        "late_receipts": len(late),
-        "duplicates": sorted_rows.duplicates,
-        "amount_fen": int(new["amount_fen"].sum()) if len(new) else 0,
-    }
-    base = dict(
-        kind="settlements",
-        file_name=file.name,
-        file_sha256=digest,
-        as_of=today,
-        row_count=len(frame),
-        counts=counts,
-        problems=tuple(_warnings(parsed.problems)) + tuple(sorted_rows.problems),
-    )
+    base = _settlement_outcome_base(file, digest, today, frame, sorted_rows, parsed.problems)
+    receipts = base["counts"]["receipts"]
     if dry_run:
         message = (
             f"dry run: {file.name} is valid; {len(new)} of {len(frame)} row(s) would be posted, with {receipts} "
