@@ -462,7 +462,9 @@ class TableEntry(StrictModel):
 class AttributeTableBasis(StrictModel):
     """A fixed amount per household or per person, looked up in a table of attributes.
 
-    ``counted_per``: one amount per household, or per living person (summed per payee).
+    ``counted_per``: one amount per household, or per living person: each person (享受人) gets a
+    line of their own, rounded once, and a household paid for several people is paid the sum of
+    their lines (two pupils at 2,000.00 a year for a month: 166.67 + 166.67 = 333.34).
     ``paid_to``: the household's card (head), or the person's own card (else the head's).
     ``amount_per``: ``year`` (× the period's fraction of a year), ``month`` (× months) or
     ``once``. ``input_list``: candidates are the rows of the run's input list (e.g. house-repair
@@ -499,7 +501,9 @@ class RosterBasis(StrictModel):
 
 
 class MedicalTopUpBasis(StrictModel):
-    """Pays own payment − ``own_share_cap`` × total cost when positive, rounded half-up."""
+    """Pays the smallest amount in fen that brings the patient's own share of each bill to at
+    most ``own_share_cap`` × total cost: own payment − ⌊cap × total⌋ when positive (the own share
+    after the top-up never exceeds the cap). The rule's ``population`` and ``eligibility`` apply."""
 
     type: Literal["medical_topup"]
     own_share_cap: RateFraction

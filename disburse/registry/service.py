@@ -581,37 +581,46 @@ def _sort_settlement_rows(session: Session, file: Path, frame: pd.DataFrame) -> 
 
 
 def _receipt_accounts(
-    session: Session, owners: set[str], bank_account: str | None, receipts_by_owner: dict[str, int]
-) -> dict[str, str]:
-    """The 102.xx sub-account each owner's receipts go to: its only bank account, or the one
-    named; refused when an owner with receipts to book has none, or several and none is named."""
+    session: Session, file: Path, receipts_by_owner: dict[str, int], bank_account: str | None
+) -> tuple[dict[str, str], list[ImportProblem]]:
+    """The 102.xx sub-account each owner's receipts go to: the account named, else its only one,
+    else the first it registered (a warning says so). Refused when an owner with receipts to book
+    has no bank account, or not the one named."""
     accounts: dict[str, str] = {}
-    for owner in sorted(owners):
-        if not receipts_by_owner.get(owner):
-            continue
+    warnings = []
+    for owner, count in sorted(receipts_by_owner.items()):
         registered = session.execute(
             select(BankAccountRow.account_number, BankAccountRow.ledger_account_code)
             .join(EntityRow, EntityRow.id == BankAccountRow.entity_id)
             .where(EntityRow.code == owner)
             .order_by(BankAccountRow.id)
         ).all()
-        chosen = [row for row in registered if bank_account is None or row.account_number == bank_account]
-        count = receipts_by_owner[owner]
         if not registered:
             raise DisburseError(
                 f"{owner} has no registered bank account, so the receipt of {count} settlement row(s) with a 到账日期 "
                 f"cannot be booked (Dr 102 / Cr 112); register it with `disburse entities add-bank-account {owner}` "
                 "and import the file again"
             )
-        if len(chosen) != 1:
-            numbers = ", ".join(row.account_number for row in registered)
-            raise DisburseError(
-                f"{owner} has the bank accounts {numbers}; name the one the grid company paid into (bank_account) "
-                f"for the {count} settlement row(s) with a 到账日期"
-                + (f": {bank_account} is not one of them" if bank_account is not None else "")
+        numbers = ", ".join(row.account_number for row in registered)
+        chosen = [row for row in registered if bank_account is None or row.account_number == bank_account]
+        if not chosen:
+            raise DisburseError(f"{owner} has no bank account {bank_account}; its bank accounts are {numbers}")
+        if bank_account is None and len(registered) > 1:
+            reason = (
+                f"{owner} has {len(registered)} bank accounts ({numbers}); the receipts of {count} row(s) are booked "
+                f"to the first registered, {chosen[0].account_number} ({chosen[0].ledger_account_code})"
             )
+            warnings.append(ImportProblem(str(file), None, None, owner, reason, "warning"))
         accounts[owner] = chosen[0].ledger_account_code
-    return accounts
+    return accounts, warnings
+
+
+def _receipts_by_owner(sorted_rows: _SettlementRows, owners: dict[str, str]) -> dict[str, int]:
+    received = ~np.isnat(sorted_rows.new["received_on"].to_numpy(dtype="datetime64[s]"))
+    counts: dict[str, int] = {}
+    for station_id in [*sorted_rows.new["station_id"][received], *sorted_rows.late["station_id"]]:
+        counts[owners[station_id]] = counts.get(owners[station_id], 0) + 1
+    return counts
 
 
 def _settlement_drafts(
@@ -675,8 +684,8 @@ def _closed_periods(session: Session, owner_codes: set[str]) -> set[tuple[str, s
 def _post_settlements(
     session: Session,
     sorted_rows: _SettlementRows,
-    stations: dict,
-    bank_account: str | None,
+    owners: dict[str, str],
+    banks: dict[str, str],
     file: Path,
     digest: str,
     today: dt.date,
@@ -685,14 +694,7 @@ def _post_settlements(
     """Post the receivables of the new rows and every receipt; returns the receivable entry
     ids (in the order of the new rows) and the number of receipts posted."""
     new, late = sorted_rows.new, sorted_rows.late
-    owners = {
-        station_id: stations[station_id].owner_entity for station_id in set(new["station_id"]) | set(late["station_id"])
-    }
     receipts_new = new[~np.isnat(new["received_on"].to_numpy(dtype="datetime64[s]"))].reset_index(drop=True)
-    receipts_by_owner: dict[str, int] = {}
-    for station_id in [*receipts_new["station_id"], *late["station_id"]]:
-        receipts_by_owner[owners[station_id]] = receipts_by_owner.get(owners[station_id], 0) + 1
-    banks = _receipt_accounts(session, set(owners.values()), bank_account, receipts_by_owner)
     closed = _closed_periods(session, set(owners.values()))
     receivables = _settlement_drafts(new, "receivable", owners, banks, closed, file, today)
     receipts = _settlement_drafts(receipts_new, "receipt", owners, banks, closed, file, today)
@@ -744,7 +746,8 @@ def import_settlements(
     (Dr 102.xx 银行存款 of the owner's bank account / Cr 112, dated the 到账日期), so 112 is
     cleared when the money arrives. A date in a closed period moves to ``today``.
 
-    ``bank_account`` names the owner's account the grid company paid into when it has several.
+    ``bank_account`` names the owner's account the grid company paid into; without it, the only
+    account, or the first registered (a warning says which).
     The same file again changes nothing. A row already imported from another file (same station,
     service period, revenue type and amount) is a warning and not posted twice, unless the
     recorded row had no 到账日期 and this one has: then its receipt is posted now and the date
@@ -766,7 +769,9 @@ def import_settlements(
     frame = parsed.frame
     sorted_rows = _sort_settlement_rows(session, file, frame)
     new, late = sorted_rows.new, sorted_rows.late
-    base = _settlement_outcome_base(file, digest, today, frame, sorted_rows, parsed.problems)
+    owners = {station_id: stations[station_id].owner_entity for station_id in set(frame["station_id"])}
+    banks, bank_warnings = _receipt_accounts(session, file, _receipts_by_owner(sorted_rows, owners), bank_account)
+    base = _settlement_outcome_base(file, digest, today, frame, sorted_rows, (*parsed.problems, *bank_warnings))
     receipts = base["counts"]["receipts"]
     if dry_run:
         message = (
@@ -775,7 +780,7 @@ def import_settlements(
         )
         return ImportOutcome(changed=False, dry_run=True, message=message, **base)
     progress("posting receivables and receipts")
-    entry_ids, receipts = _post_settlements(session, sorted_rows, stations, bank_account, file, digest, today, user)
+    entry_ids, receipts = _post_settlements(session, sorted_rows, owners, banks, file, digest, today, user)
     warning_count = sum(1 for problem in base["problems"] if problem.severity == "warning")
     import_id = _insert_import(session, "settlements", file, digest, today, len(frame), warning_count, user)
     progress("writing")

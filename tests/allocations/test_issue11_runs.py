@@ -126,6 +126,27 @@ def test_issue11_item9_unreceived_rows_wait_unless_the_rule_allows_advance_payme
     assert any("paid in advance" in note for note in advance.notes)
 
 
+def test_issue11_item9_receipts_need_the_owners_bank_account(engine, database_url: str, tiny: Path) -> None:
+    # Three rows carry a 到账日期: without a bank account of COUNTY their receipts have nowhere to
+    # go, and the import is refused with nothing written.
+    import_tiny_county(database_url, tiny, bank_account=False, settlements=False)
+    with pytest.raises(
+        DisburseError, match="COUNTY has no registered bank account, so the receipt of 3 settlement row"
+    ):
+        with transaction(engine) as session:
+            registry_service.import_settlements(session, tiny / "pv_settlements.csv", user="clerk", today=TODAY)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM pv_settlements")).scalar_one() == 0
+    # With two accounts, the first registered takes them and a warning says so.
+    from disburse.ledger.service import add_bank_account
+
+    with transaction(engine) as session:
+        add_bank_account(session, "COUNTY", "中国农业银行", "6228480012345678901", "clerk")
+        add_bank_account(session, "COUNTY", "中国建设银行", "6217000012345678901", "clerk")
+        outcome = registry_service.import_settlements(session, tiny / "pv_settlements.csv", user="clerk", today=TODAY)
+    assert any("booked to the first registered, 6228480012345678901 (102.01)" in p.reason for p in outcome.problems)
+
+
 # --- issue 19 items 4 and 6 -------------------------------------------------------------------------
 
 
