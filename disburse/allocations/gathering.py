@@ -273,20 +273,31 @@ def _allocate_rows(
     period: str,
     roster: pd.DataFrame | None,
     capacity_units_e4: int | None,
-) -> tuple[list[tuple[str, AllocationResult]], list[tuple[dict, str]], dict]:
+) -> tuple[list[tuple[str, AllocationResult]], list[tuple[dict, str]], pd.DataFrame]:
     """Each row on the register of its own service period; rows the rule cannot allocate on
-    their own (``RowRefused``) are set aside with their reason."""
-    results: list[tuple[str, AllocationResult]] = []
-    refused: list[tuple[dict, str]] = []
-    cache: dict[tuple[dt.date, dt.date], tuple] = {}
-    for row in settlements.to_dict("records"):
-        start, end = service_period_bounds(str(row["service_period"]))
-        if (start, end) not in cache:
-            cache[(start, end)] = (
-                *registry.register_as_of(session, end, before_first_snapshot="oldest"),
-                registry.holdings_as_of(session, rule.station_id, start, end),
-            )
-        households, people, holdings = cache[(start, end)]
+    their own (``RowRefused``) are set aside with their reason. Returns the results and refusals
+    in the rows' order, and the households of the newest period (for names in the report).
+
+    Rows are taken snapshot by snapshot: each register snapshot is read once (a year of
+    settlement rows often uses one or two) and only one is held in memory at a time; the
+    register as of each row's period end is made from it (``registry.register_on``)."""
+    rows = settlements.to_dict("records")
+    bounds = [service_period_bounds(str(row["service_period"])) for row in rows]
+    snapshot_of = {end: registry.register_snapshot_for(session, end, "oldest") for _, end in set(bounds)}
+    order = sorted(range(len(rows)), key=lambda i: (snapshot_of[bounds[i][1]] or dt.date.min, bounds[i][1], i))
+    results: dict[int, tuple[str, AllocationResult]] = {}
+    refused: dict[int, tuple[dict, str]] = {}
+    reads, view_end, newest = None, None, (dt.date.min, pd.DataFrame())
+    for index in order:
+        row, (start, end) = rows[index], bounds[index]
+        if reads is None or reads.snapshot_as_of != snapshot_of[end]:
+            reads = registry.register_reads(session, snapshot_of[end])
+        if view_end != end:
+            households, people = registry.register_on(reads, end)
+            holdings = registry.holdings_as_of(session, rule.station_id, start, end)
+            view_end = end
+            if end >= newest[0]:
+                newest = (end, households)
         # The wage roster is the run month's attendance: it is paid from that month's row only.
         row_roster = roster if roster is not None and str(row["service_period"]) == period else None
         try:
@@ -294,12 +305,12 @@ def _allocate_rows(
                 rule, row, households, people, holdings, row_roster, capacity_units_e4=capacity_units_e4
             )
         except RowRefused as error:
-            refused.append((row, str(error)))
+            refused[index] = (row, str(error))
             continue
         except AllocationError as error:
             raise DisburseError(f"{rule.name}, {_row_name(row)}: {error}") from None
-        results.append((_row_name(row), result))
-    return results, refused, cache
+        results[index] = (_row_name(row), result)
+    return [results[i] for i in sorted(results)], [refused[i] for i in sorted(refused)], newest[1]
 
 
 def _note_refused(
@@ -322,7 +333,7 @@ def _gather_pv(session: Session, rule: PvRevenueRule, period: str, inputs_path: 
     capacity = station_capacity(session, rule, notes)
     settlements = received_rows(rule, free_settlements(session, rule), summary, notes)
     roster = _pv_roster(rule, settlements, period, inputs_path, summary, notes)
-    results, refused, cache = _allocate_rows(session, rule, settlements, period, roster, capacity)
+    results, refused, newest_households = _allocate_rows(session, rule, settlements, period, roster, capacity)
     if not results:
         reasons = "; ".join(f"{_row_name(row)}: {reason}" for row, reason in refused[:REFUSALS_SHOWN_MAX])
         raise DisburseError(f"{rule.name}: no settlement row could be allocated: {reasons}")
@@ -346,7 +357,7 @@ def _gather_pv(session: Session, rule: PvRevenueRule, period: str, inputs_path: 
         "roster_sha256": file_sha256(inputs_path) if inputs_path else None,
     }
     # Names and villages for the report come from the newest register among the periods.
-    return Gathered(result, description, cache[max(cache)][0])
+    return Gathered(result, description, newest_households)
 
 
 # --- dividends and subsidies ----------------------------------------------------------------------

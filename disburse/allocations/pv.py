@@ -356,7 +356,9 @@ def _owed_in_register(
     owed: pd.DataFrame, people: pd.DataFrame, period_end: datetime.date
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[pd.DataFrame]]:
     """The roster's living registered people (others excluded) and their register rows."""
-    register = people_living_on(people, period_end).drop_duplicates("id_number").set_index("id_number")
+    # Only the roster's people are looked up (a county has hundreds of thousands).
+    on_roster = people[people["id_number"].isin(owed["id_number"])] if len(owed) else people.iloc[:0]
+    register = people_living_on(on_roster, period_end).drop_duplicates("id_number").set_index("id_number")
     found = owed["id_number"].isin(register.index).to_numpy()
     exclusions = []
     if (~found).any():

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -157,6 +158,102 @@ def _newest_per_key(frame: pd.DataFrame, key: str, columns: tuple[str, ...]) -> 
 BEFORE_FIRST_SNAPSHOT_CHOICES = ("empty", "oldest")
 
 
+@dataclass(frozen=True, slots=True)
+class RegisterReads:
+    """What the register as of a day is made from, read once for one snapshot: the versions in
+    force at the snapshot as contract frames (sorted by key, without ``member_count``) and,
+    aligned row by row, the newest knowledge of the dated facts (enrolled, exited, died) as
+    ``datetime64`` and as date objects. ``register_on`` makes the frames as of any day that uses
+    this snapshot, so a caller needing many days of one snapshot (a PV run over a year of
+    settlement rows) reads and converts once. ``snapshot_as_of`` is None when there is none."""
+
+    snapshot_as_of: dt.date | None
+    households: pd.DataFrame
+    people: pd.DataFrame
+    enrolled: np.ndarray
+    exited: np.ndarray
+    exited_objects: np.ndarray
+    snapshot_exited: np.ndarray
+    died: np.ndarray
+    died_objects: np.ndarray
+
+
+def register_snapshot_for(session: Session, on: dt.date, before_first_snapshot: str = "empty") -> dt.date | None:
+    """The ``as_of`` of the snapshot the register as of ``on`` is made from (see
+    ``register_as_of``), or None."""
+    assert before_first_snapshot in BEFORE_FIRST_SNAPSHOT_CHOICES, before_first_snapshot
+    snapshot = snapshot_in_force(session, on)
+    if snapshot is None and before_first_snapshot == "oldest":
+        oldest = snapshots(session)
+        snapshot = oldest[0] if oldest else None
+    return None if snapshot is None else snapshot.as_of
+
+
+def _by_key(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    order = np.argsort(frame[key].to_numpy(dtype=object), kind="stable")
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def register_reads(session: Session, snapshot_as_of: dt.date | None) -> RegisterReads:
+    """Read the snapshot dated ``snapshot_as_of`` and the newest dated facts (see RegisterReads)."""
+    household_columns = tuple(name for name in HOUSEHOLDS_COLUMNS if name != "member_count")
+    if snapshot_as_of is None:
+        none = np.array([], dtype="datetime64[s]")
+        objects = np.array([], dtype=object)
+        households, people = _empty(household_columns), _empty(PEOPLE_COLUMNS)
+        return RegisterReads(None, households, people, none, none, objects, np.array([], bool), none, objects)
+    households = versions_in_force(session, HOUSEHOLD_TABLE, "household_id", HOUSEHOLD_VERSION_COLUMNS, snapshot_as_of)
+    people = versions_in_force(session, PERSON_TABLE, "id_number", PERSON_VERSION_COLUMNS, snapshot_as_of)
+    households, people = _by_key(households, "household_id"), _by_key(people, "id_number")
+    newest_households = newest_versions(
+        session, HOUSEHOLD_TABLE, "household_id", ("household_id", "enrolled_on", "exited_on", "poverty_status")
+    )
+    newest = households[["household_id"]].merge(newest_households, on="household_id", how="left")
+    newest_people = newest_versions(session, PERSON_TABLE, "id_number", ("id_number", "died_on"))
+    died = people[["id_number"]].merge(newest_people, on="id_number", how="left")["died_on"]
+    exited = newest["exited_on"].to_numpy(dtype="datetime64[s]")
+    died_days = died.to_numpy(dtype="datetime64[s]")
+    return RegisterReads(
+        snapshot_as_of,
+        # Sorted by key already: the contract frames keep that order (keys are unique).
+        _contract_frame(households, household_columns),
+        _contract_frame(people, PEOPLE_COLUMNS),
+        newest["enrolled_on"].to_numpy(dtype="datetime64[s]"),
+        exited,
+        dates_as_objects(exited),
+        ~np.isnat(households["exited_on"].to_numpy(dtype="datetime64[s]")),
+        died_days,
+        dates_as_objects(died_days),
+    )
+
+
+def register_on(reads: RegisterReads, on: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The households and people frames as of ``on`` from what ``register_reads`` read (the
+    semantics of ``register_as_of``); ``reads`` is not changed."""
+    if reads.snapshot_as_of is None:
+        return _empty(HOUSEHOLDS_COLUMNS), _empty(PEOPLE_COLUMNS)
+    day = np.datetime64(on, "s")
+    # Dated facts from the newest knowledge; each shown only when it is on or before D.
+    exited_known = ~np.isnat(reads.exited) & (reads.exited <= day)
+    status = reads.households["poverty_status"].to_numpy(dtype=object).copy()
+    status[exited_known & (status == STATUS_NOT_EXITED)] = STATUS_EXITED
+    # A snapshot may carry an exit dated after D (its as_of was given earlier than its content).
+    status[~exited_known & reads.snapshot_exited & (status == STATUS_EXITED)] = STATUS_NOT_EXITED
+    households = reads.households.assign(
+        poverty_status=object_column(status),
+        exited_on=object_column(np.where(exited_known, reads.exited_objects, None)),
+    )
+    households = households[np.isnat(reads.enrolled) | (reads.enrolled <= day)]
+    died_known = ~np.isnat(reads.died) & (reads.died <= day)
+    people = reads.people.assign(died_on=object_column(np.where(died_known, reads.died_objects, None)))
+    people = people[people["household_id"].isin(households["household_id"])].reset_index(drop=True)
+    living = people.loc[people["died_on"].isna().to_numpy(), "household_id"].value_counts()
+    households = households.assign(
+        member_count=households["household_id"].map(living).fillna(0).astype(np.int64).to_numpy()
+    )
+    return households[list(HOUSEHOLDS_COLUMNS)].reset_index(drop=True), people
+
+
 def register_as_of(
     session: Session, on: dt.date, *, before_first_snapshot: str = "empty"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -165,51 +262,9 @@ def register_as_of(
     ``before_first_snapshot="oldest"``, the oldest snapshot stands in for the structure (with
     the same dated facts: households enrolled after ``on`` left out, deaths and exits after
     ``on`` not shown) — for money of a period older than the registry, such as a national
-    subsidy that arrives a year late."""
-    assert before_first_snapshot in BEFORE_FIRST_SNAPSHOT_CHOICES, before_first_snapshot
-    snapshot = snapshot_in_force(session, on)
-    if snapshot is None and before_first_snapshot == "oldest":
-        oldest = snapshots(session)
-        snapshot = oldest[0] if oldest else None
-    if snapshot is None:
-        return _empty(HOUSEHOLDS_COLUMNS), _empty(PEOPLE_COLUMNS)
-    day = np.datetime64(on, "s")
-    households = versions_in_force(session, HOUSEHOLD_TABLE, "household_id", HOUSEHOLD_VERSION_COLUMNS, snapshot.as_of)
-    people = versions_in_force(session, PERSON_TABLE, "id_number", PERSON_VERSION_COLUMNS, snapshot.as_of)
-
-    # Dated facts from the newest knowledge; each shown only when it is on or before D.
-    newest_households = newest_versions(
-        session, HOUSEHOLD_TABLE, "household_id", ("household_id", "enrolled_on", "exited_on", "poverty_status")
-    )
-    newest = households[["household_id"]].merge(newest_households, on="household_id", how="left")
-    enrolled = newest["enrolled_on"].to_numpy(dtype="datetime64[s]")
-    exited = newest["exited_on"].to_numpy(dtype="datetime64[s]")
-    exited_known = ~np.isnat(exited) & (exited <= day)
-    exited_shown = np.where(exited_known, exited, np.datetime64("NaT"))
-    status = households["poverty_status"].to_numpy(dtype=object).copy()
-    status[exited_known & (status == STATUS_NOT_EXITED)] = STATUS_EXITED
-    # A snapshot may carry an exit dated after D (its as_of was given earlier than its content).
-    status[
-        ~exited_known & ~np.isnat(households["exited_on"].to_numpy(dtype="datetime64[s]")) & (status == STATUS_EXITED)
-    ] = STATUS_NOT_EXITED
-    households["poverty_status"] = status
-    households["exited_on"] = exited_shown
-    households = households[np.isnat(enrolled) | (enrolled <= day)]
-
-    newest_people = newest_versions(session, PERSON_TABLE, "id_number", ("id_number", "died_on"))
-    died = (
-        people[["id_number"]]
-        .merge(newest_people, on="id_number", how="left")["died_on"]
-        .to_numpy(dtype="datetime64[s]")
-    )
-    people["died_on"] = np.where(~np.isnat(died) & (died <= day), died, np.datetime64("NaT"))
-    people = people[people["household_id"].isin(households["household_id"])]
-
-    living = people.loc[np.isnat(people["died_on"].to_numpy(dtype="datetime64[s]")), "household_id"].value_counts()
-    households = households.assign(
-        member_count=households["household_id"].map(living).fillna(0).astype(np.int64).to_numpy()
-    )
-    return _contract_frame(households, HOUSEHOLDS_COLUMNS), _contract_frame(people, PEOPLE_COLUMNS)
+    subsidy that arrives a year late. Many days of one snapshot: ``register_reads`` once, then
+    ``register_on`` per day."""
+    return register_on(register_reads(session, register_snapshot_for(session, on, before_first_snapshot)), on)
 
 
 def households_as_of(session: Session, on: dt.date) -> pd.DataFrame:
