@@ -141,26 +141,32 @@ def _lines_for_storage(result: AllocationResult, households: pd.DataFrame) -> pd
     return lines
 
 
+DIGEST_COLUMNS = (
+    "payee_type",
+    "payee_id",
+    "component",
+    "account_code",
+    "debit_account_code",
+    "amount_fen",
+    "account_no",
+)
+
+
 def _digest_lines(lines: pd.DataFrame) -> str:
-    """SHA-256 over what each line pays to whom: part of a run's identity (same bytes as
-    joining each row's fields with \x1f and ending every row with \x1e)."""
-    columns = [
-        [
-            "" if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else str(value)
-            for value in lines[name].tolist()
-        ]
-        for name in (
-            "payee_type",
-            "payee_id",
-            "component",
-            "account_code",
-            "debit_account_code",
-            "amount_fen",
-            "account_no",
-        )
-    ]
-    text = "".join("\x1f".join(row) + "\x1e" for row in zip(*columns))
-    return hashlib.sha256(text.encode()).hexdigest()
+    """SHA-256 over what each line pays to whom: part of a run's identity (the bytes of joining
+    each row's fields, as text with "" for a missing value, with \x1f and ending every row with
+    \x1e). Vectorised per column: a PV run has hundreds of thousands of lines."""
+    if len(lines) == 0:
+        return hashlib.sha256(b"").hexdigest()
+    texts = []
+    for name in DIGEST_COLUMNS:
+        values = lines[name]
+        present = values.notna().to_numpy()
+        column = np.full(len(values), "", dtype=object)
+        column[present] = values[present].astype(str).to_numpy(dtype=object)
+        texts.append(pd.Series(column, dtype=object))
+    rows = texts[0].str.cat(texts[1:], sep="\x1f")
+    return hashlib.sha256(("\x1e".join(rows.tolist()) + "\x1e").encode()).hexdigest()
 
 
 def _previous_run(
