@@ -162,6 +162,8 @@ def reverse_run(
     else:
         restored = None
     run.status, run.reversed_by, run.reversed_at = "reversed", user, utc_now()
+    # Its key is freed, so the same rule, period and inputs can be calculated again (a new run).
+    run.run_key = f"reversed-{run_id}"
     run.reversal_reason = reason[:REASON_LENGTH_MAX] if reason else None
     run.reversal_post_request_id = request_id
     record = {**(withdrawn or {}), "settlements_freed": sorted(freed)}

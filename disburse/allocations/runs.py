@@ -36,7 +36,7 @@ from disburse.allocations.tables import (
 from disburse.foundation.bulk import frame_insert
 from disburse.foundation.dates import period_of
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.frames import text_or_none
+from disburse.foundation.frames import statement_frame, text_or_none
 from disburse.ledger.model import EntryBatch
 from disburse.ledger.posting import post_entries
 from disburse.ledger.service import entity_by_code
@@ -409,14 +409,15 @@ RUN_LINE_COLUMNS = (
 def run_lines(session: Session, run_id: int) -> pd.DataFrame:
     """A run's stored lines in line order (the figures as nullable integers)."""
     table = AllocationLineRow.__table__
-    rows = session.execute(
+    frame = statement_frame(
+        session,
         select(*[table.c[name] for name in RUN_LINE_COLUMNS])
         .where(table.c.run_id == run_id)
-        .order_by(table.c.line_number)
-    ).all()
-    frame = pd.DataFrame([tuple(row) for row in rows], columns=list(RUN_LINE_COLUMNS))
+        .order_by(table.c.line_number),
+    )
+    frame["line_number"] = frame["line_number"].astype("int64")
     for name in LINE_FIGURE_COLUMNS:
-        frame[name] = pd.array([None if pd.isna(value) else int(value) for value in frame[name]], dtype="Int64")
+        frame[name] = pd.array(frame[name].to_numpy(dtype=object), dtype="Int64")
     frame["amount_fen"] = frame["amount_fen"].astype("int64")
     return frame
 
@@ -562,7 +563,8 @@ def post_run(session: Session, run_id: int, user: str, today: dt.date | None = N
         )
     else:
         previous = None
-        batch = _entries(run, run_lines(session, run.id), "amount_fen", "", date)
+        lines = run_lines(session, run.id)
+        batch = _entries(run, lines, "amount_fen", "", date)
     settlements = json.loads(run.inputs_description).get("settlements", [])
     if settlements:
         taken = session.scalars(
@@ -586,7 +588,7 @@ def post_run(session: Session, run_id: int, user: str, today: dt.date | None = N
     if previous is not None:
         previous.status = "superseded"
     run.status, run.posted_by, run.posted_at, run.post_request_id = "posted", user, utc_now(), request_id
-    posted_lines = lines if previous is not None else run_lines(session, run.id)
+    posted_lines = lines
     what = f"the difference from run {previous.id}" if previous is not None else "its lines"
     if replaced is not None:
         what += f", replacing reversed run {replaced}"

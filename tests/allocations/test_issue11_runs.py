@@ -285,6 +285,13 @@ def test_issue11_item5_reverse_a_posted_run_and_calculate_a_corrected_one(books,
     # Again: nothing changes.
     with transaction(books) as session:
         assert not reverse_run(session, first.run_id, "alice").changed
+    # The same rule again is a new run (the reversed run's key is freed), replacing the reversed one.
+    with transaction(books) as session:
+        same = calculate_run(session, pv_rule(tmp_path), "2026-03", "alice", dry_run=False)
+        assert same.created and same.run_id != first.run_id and same.supersedes_run_id == first.run_id
+        from disburse.allocations.runs import cancel_run
+
+        cancel_run(session, same.run_id, "alice")
     # A corrected run (the village now takes 20% off the top) takes the freed rows and names the
     # run it replaces.
     corrected = tmp_path / "corrected.yaml"
