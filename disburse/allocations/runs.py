@@ -36,7 +36,7 @@ from disburse.allocations.tables import (
 from disburse.foundation.bulk import frame_insert
 from disburse.foundation.dates import period_of
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.frames import statement_frame, text_or_none
+from disburse.foundation.frames import object_array, statement_frame, text_or_none
 from disburse.ledger.model import EntryBatch
 from disburse.ledger.posting import post_entries
 from disburse.ledger.service import entity_by_code
@@ -203,14 +203,22 @@ def _previous_run(
 def _store_lines(session: Session, run_id: int, lines: pd.DataFrame) -> None:
     """Every line in one bulk insert, column by column (a million lines go through the driver)."""
 
-    def texts(column: str) -> list[str | None]:
-        values = lines[column].tolist() if column in lines.columns else [None] * len(lines)
-        return [text_or_none(value) for value in values]
-
-    def integers(column: str) -> list[int | None]:
+    def texts(column: str) -> pd.Series:
+        """The column as text (numbers written out), None where missing: text_or_none, vectorised."""
         if column not in lines.columns:
-            return [None] * len(lines)
-        return [None if value is None or pd.isna(value) else int(value) for value in lines[column].tolist()]
+            return pd.Series([None] * len(lines), dtype=object)
+        values = lines[column].to_numpy(dtype=object)
+        missing = pd.isna(values)
+        result = np.full(len(values), None, dtype=object)
+        present = np.flatnonzero(~missing)
+        result[present] = object_array(list(map(str, values[present].tolist())))
+        return pd.Series(result, dtype=object)
+
+    def integers(column: str) -> pd.Series:
+        if column not in lines.columns:
+            return pd.Series([None] * len(lines), dtype=object)
+        values = pd.array(lines[column].to_numpy(dtype=object), dtype="Int64")
+        return pd.Series(values.to_numpy(dtype=object, na_value=None), dtype=object)
 
     stored = pd.DataFrame(
         {
@@ -222,10 +230,10 @@ def _store_lines(session: Session, run_id: int, lines: pd.DataFrame) -> None:
             "account_code": lines["account_code"].astype(str).tolist(),
             "debit_account_code": lines["debit_account_code"].astype(str).tolist(),
             "amount_fen": lines["amount_fen"].astype(np.int64).to_numpy(),
-            "basis": [value or "" for value in texts("basis")],
-            "note": [value or "" for value in texts("note")],
+            "basis": texts("basis").fillna(""),
+            "note": texts("note").fillna(""),
             **{name: texts(name) for name in LINE_TEXT_COLUMNS},
-            **{name: pd.Series(integers(name), dtype=object) for name in LINE_FIGURE_COLUMNS},
+            **{name: integers(name) for name in LINE_FIGURE_COLUMNS},
         }
     )
     frame_insert(session, AllocationLineRow.__tablename__, stored, list(stored.columns))
