@@ -40,7 +40,9 @@ def _exact_yuan(numerator: int, denominator: int) -> str:
     """An exact amount of fen as yuan text, to six decimal places of a yuan (… when cut)."""
     exact = Fraction(numerator, denominator) / 100
     text = decimal_text(exact, places_max=6)
-    return text if Fraction(text) == exact else f"{text}…"
+    whole, _, decimals = text.partition(".")
+    shown = f"{int(whole):,}" + (f".{decimals}" if decimals else "")
+    return shown if Fraction(text) == exact else f"{shown}…"
 
 
 def _share_lines(row: dict) -> list[str]:
@@ -65,8 +67,13 @@ def _dividend_lines(row: dict) -> list[str]:
         return []
     principal, days = _figure(row, "principal_fen"), _figure(row, "active_days")
     pro_rata = _figure(row, "pro_rata_fen") or 0
+    stretch = (
+        "from each exited household's exit date"
+        if row["component"] == "exit_reverted"
+        else f"over {days or 0} active day(s)"
+    )
     text = [
-        f"    floor: {format_yuan(floor)} on principal {format_yuan(principal or 0)} over {days or 0} active day(s) "
+        f"    floor: {format_yuan(floor)} on principal {format_yuan(principal or 0)} {stretch} "
         "(the floor rate a year, prorated, rounded half-up)"
     ]
     text += _share_lines(row)
