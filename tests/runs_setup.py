@@ -11,11 +11,14 @@ from disburse.allocations.rules import EXAMPLES_DIRECTORY
 from disburse.dev.demo.cycle import collective_village_of, rule_for_cooperative, rule_for_station
 from disburse.dev.generator import generate_county
 from disburse.foundation.db import make_engine, transaction
+from disburse.ledger.service import add_bank_account
 from disburse.registry import service as registry_service
 
 SEED = 7
 HOUSEHOLDS = 200
 TODAY = dt.date(2026, 11, 20)
+BANK_NAME = "中国农业银行"
+BANK_ACCOUNT = "6228480012345678901"
 EXAMPLES = EXAMPLES_DIRECTORY
 
 
@@ -39,6 +42,8 @@ def import_county(database_url: str, county_directory: Path, *, settlements: boo
                 session, county_directory / "shares.csv", user="clerk", as_of=dt.date(2026, 8, 31), today=TODAY
             )
             if settlements:
+                # The station owner's bank account: rows with a 到账日期 book their receipt there.
+                add_bank_account(session, "COUNTY", BANK_NAME, BANK_ACCOUNT, "clerk")
                 registry_service.import_settlements(
                     session, county_directory / "pv_settlements.csv", user="clerk", today=TODAY
                 )

@@ -14,17 +14,24 @@ For each holder (one line per holder and component):
 4. a household that exited stops at its exit date (with ``stop_on_exit``); the stopped part of
    its holding goes to ``collective_id`` (``exit_handling: collective``, component
    ``exit_reverted``: the collective holds those shares from the exit date on, floor and
-   pro-rata alike) or simply drops out so the remaining holders share the excess
+   pro-rata alike; without ``collective_id``, the collective of the household's own village,
+   which the run notes) or simply drops out so the remaining holders share the excess
    (``remaining_holders``);
 5. a deceased sole holder (a one-person household whose member died on or before the period
    end) is computed as usual, but its amount goes to a ``suspense_deceased`` line on the
    suspense account, to wait for a decision (heir or collective), and is listed in exclusions.
 
-Households that fail the eligibility filters, or are not in the register, are left out (listed
-in exclusions) and take no part in the split.
+Households that fail the eligibility filters (``household.`` and ``any_member.``), or are not in
+the register, are left out (listed in exclusions) and take no part in the split. The excess is
+a largest-remainder split over exact shares, a tie going to the lower holder id (as text).
+
+Steps: ``_declared_pool``, ``_eligible_holdings``, ``_segments``, ``_per_holder``,
+``_floors_excess_caps``, ``_deceased_sole_holders``, ``_holder_lines`` and ``_pool_lines``.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pandas as pd
@@ -36,9 +43,10 @@ from disburse.allocations.frames import (
     exclusions_frame,
     filters_failed,
     household_accounts,
+    people_living_on,
     year_fraction_numerators,
 )
-from disburse.allocations.model import AllocationResult, Step, result_build
+from disburse.allocations.model import AllocationResult, ResultParts, Step
 from disburse.allocations.rules import CoopDividendRule
 from disburse.allocations.split import (
     RUN_PAYEES_MAX,
@@ -55,11 +63,253 @@ EXIT_REVERTED_COMPONENT = "exit_reverted"
 SUSPENSE_COMPONENT = "suspense_deceased"
 
 
-def _rate_amounts_fen(principal_fen: np.ndarray, year_numerators: np.ndarray, rate) -> np.ndarray:
-    """rate × principal × (year numerator / 4380), half-up per line; exact for any magnitude."""
-    products = multiply_arrays_exact(principal_fen, year_numerators)
-    products = multiply_exact(products, rate.numerator)
+def _rate_amounts_fen(principal_year: np.ndarray, rate) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """rate × (principal × year numerator) / 4380, half-up per line; exact for any magnitude."""
+    products = multiply_exact(principal_year, rate.numerator)
     return np.asarray(divide_half_up(products, rate.denominator * YEAR_FRACTION_DENOMINATOR), dtype=np.int64)
+
+
+def _declared_pool(rule: CoopDividendRule, pool_fen: int | None) -> int:
+    declared_fen = pool_fen if pool_fen is not None else rule.pool_fen
+    if declared_fen is None:
+        raise AllocationError("no dividend pool: give pool_yuan in the rule or the pool at run time")
+    if int(declared_fen) < 0:
+        raise AllocationError(f"declared pool {format_yuan(int(declared_fen))} is negative")
+    return int(declared_fen)
+
+
+def _eligible_holdings(
+    rule: CoopDividendRule, households: pd.DataFrame, people: pd.DataFrame, holdings: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, list[pd.DataFrame]]:
+    """The cooperative's holdings overlapping the period whose holders count, with each one's
+    register row (blank for a collective); the others are excluded with their reasons."""
+    start_day, end_day = np.datetime64(rule.period.start, "D"), np.datetime64(rule.period.end, "D")
+    rows = holdings[holdings["asset_id"] == rule.cooperative_id].reset_index(drop=True)
+    starts, ends = as_days(rows["start_on"]), as_days(rows["end_on"])
+    rows = rows[(starts <= end_day) & (np.isnat(ends) | (ends >= start_day))].reset_index(drop=True)
+    if len(rows) > RUN_PAYEES_MAX:
+        raise AllocationError(f"{len(rows):,} holdings exceed RUN_PAYEES_MAX = {RUN_PAYEES_MAX:,}")
+    is_household = (rows["holder_type"] == "household").to_numpy()
+    holder_ids = rows["holder_id"].to_numpy(dtype=object)
+    indexed = households.drop_duplicates("household_id").set_index("household_id")
+    in_register = rows["holder_id"].isin(indexed.index).to_numpy()
+    keep = ~is_household | in_register
+    exclusions = []
+    if (~keep).any():
+        reason = f"holds shares in {rule.cooperative_id} but is not in the register as of {rule.period.end}"
+        exclusions.append(exclusions_frame(holder_ids[~keep], None, reason))
+    household_ids = rows["holder_id"].where(is_household & in_register)
+    register_rows = indexed.reindex(household_ids.to_numpy()).reset_index(drop=True)
+    if rule.eligibility and len(rows):
+        reasons = filters_failed(
+            rule.eligibility,
+            {"household": register_rows.assign(household_id=household_ids.to_numpy(dtype=object))},
+            candidate_households=household_ids.astype(object),
+            people_living=people_living_on(people, rule.period.end),
+        )
+        failed = reasons.notna().to_numpy() & is_household & keep
+        if failed.any():
+            exclusions.append(exclusions_frame(holder_ids[failed], None, reasons.to_numpy()[failed]))
+        keep &= ~failed
+    return rows[keep].reset_index(drop=True), register_rows[keep].reset_index(drop=True), exclusions
+
+
+def _segments(
+    rule: CoopDividendRule, rows: pd.DataFrame, register_rows: pd.DataFrame, parts: ResultParts
+) -> pd.DataFrame:
+    """Each holding's counted stretch of the period; with ``exit_handling: collective`` the part
+    after a household's exit is a second stretch held by the collective (``exit_reverted``)."""
+    start_day, end_day = np.datetime64(rule.period.start, "D"), np.datetime64(rule.period.end, "D")
+    is_household = (rows["holder_type"] == "household").to_numpy()
+    first = np.maximum(as_days(rows["start_on"]), start_day)
+    end_days = as_days(rows["end_on"])
+    last = np.minimum(np.where(np.isnat(end_days), end_day, end_days), end_day)
+    stop = np.full(len(rows), np.datetime64("NaT"), dtype="datetime64[D]")
+    if rule.stop_on_exit and len(rows):
+        exits = as_days(register_rows["exited_on"])
+        stopping = is_household & ~np.isnat(exits) & (exits <= last)
+        stop = np.where(stopping, np.maximum(exits, first), stop)
+    stopped = ~np.isnat(stop)
+    columns = {
+        "holder_type": rows["holder_type"].to_numpy(dtype=object),
+        "holder_id": rows["holder_id"].to_numpy(dtype=object),
+        "component": np.full(len(rows), DIVIDEND_COMPONENT, dtype=object),
+        "units_e4": rows["units_e4"].to_numpy(dtype=np.int64),
+        "principal_fen": rows["principal_fen"].to_numpy(dtype=np.int64),
+    }
+    segment_first, segment_last = first, np.where(stopped, stop - 1, last)
+    if rule.exit_handling == "collective" and stopped.any():
+        # The collective holds the stopped shares from the exit date to the holding's end.
+        count = int(stopped.sum())
+        if rule.collective_id is None:
+            takers = register_rows["village_code"].to_numpy(dtype=object)[stopped]
+            parts.notes.append(
+                f"{count} exited household(s)' shares went back to the collective of each household's own "
+                "village (the rule names no collective_id)"
+            )
+        else:
+            takers = np.full(count, rule.collective_id, dtype=object)
+        extra = {"holder_type": np.full(count, "collective", dtype=object), "holder_id": takers}
+        extra["component"] = np.full(count, EXIT_REVERTED_COMPONENT, dtype=object)
+        columns = {name: np.concatenate([values, extra.get(name, values[stopped])]) for name, values in columns.items()}
+        segment_first = np.concatenate([segment_first, stop[stopped]])
+        segment_last = np.concatenate([segment_last, last[stopped]])
+    day_counts = np.maximum((segment_last - segment_first).astype(np.int64) + 1, 0)
+    segments = pd.DataFrame(columns).assign(
+        weight=multiply_arrays_exact(columns["units_e4"], day_counts),
+        principal_year=multiply_arrays_exact(
+            columns["principal_fen"], year_fraction_numerators(segment_first, segment_last)
+        ),
+        active_days=day_counts,
+    )
+    return segments[segments["active_days"] > 0]
+
+
+def _per_holder(segments: pd.DataFrame) -> pd.DataFrame:
+    """One row per holder and component, in tie order (holder id as text, then type, component).
+    The fraction-of-a-year products are summed exactly before rounding, so a holder with several
+    holdings is rounded once."""
+    grouped = (
+        segments.groupby(["holder_type", "holder_id", "component"], sort=True)
+        .agg(
+            units_e4=("units_e4", "sum"),
+            principal_fen=("principal_fen", "sum"),
+            weight=("weight", "sum"),
+            principal_year=("principal_year", "sum"),
+            active_days=("active_days", "max"),
+        )
+        .reset_index()
+    )
+    keys = grouped["holder_id"].astype(str) + "\x00" + grouped["holder_type"] + "\x00" + grouped["component"]
+    return grouped.assign(tie_key=keys.to_numpy(dtype=object)).sort_values("tie_key", ignore_index=True)
+
+
+def _floors_excess_caps(
+    rule: CoopDividendRule, grouped: pd.DataFrame, declared_fen: int, parts: ResultParts
+) -> dict[str, np.ndarray]:
+    """Floors, the excess split pro rata, caps and what is paid, per holder line."""
+    principal_year = grouped["principal_year"].to_numpy()
+    floors = _rate_amounts_fen(principal_year, rule.floor_rate)
+    floors_total = int(floors.sum())
+    parts.steps.append(
+        Step(
+            f"guaranteed floors: {percent_text(rule.floor_rate)} a year on principal, prorated, half-up per holder",
+            floors_total,
+        )
+    )
+    weights = grouped["weight"].to_numpy()
+    excess_fen, shortfall_fen = max(declared_fen - floors_total, 0), max(floors_total - declared_fen, 0)
+    if excess_fen and int(np.sum(weights)) == 0:
+        raise AllocationError(f"{rule.cooperative_id}: no active holder to share the pool")
+    keys = grouped["tie_key"].to_numpy(dtype=object)
+    pro_rata = split_largest_remainder(excess_fen, weights, keys) if len(grouped) else np.zeros(0, np.int64)
+    totals = floors + pro_rata
+    caps = None if rule.ceiling_rate is None else _rate_amounts_fen(principal_year, rule.ceiling_rate)
+    paid = totals if caps is None else np.minimum(totals, np.maximum(caps, floors))
+    held_back = int((totals - paid).sum())
+    parts.summary.update(
+        floors_fen=floors_total, excess_fen=excess_fen, shortfall_fen=shortfall_fen, cap_held_back_fen=held_back
+    )
+    if shortfall_fen:
+        text = (
+            f"pool {format_yuan(declared_fen)} cannot cover the floors {format_yuan(floors_total)}: every floor is "
+            f"paid and {format_yuan(shortfall_fen)} is owed by {rule.cooperative_id} (Dr {rule.accounts.floor_shortfall})"
+        )
+        parts.steps.append(Step(text, -shortfall_fen))
+    else:
+        parts.steps.append(Step("above the floors, shared by shares × active days (largest remainder)", excess_fen))
+    if rule.ceiling_rate is not None:
+        text = (
+            f"each total capped at {percent_text(rule.ceiling_rate)} a year on principal; "
+            f"held back stays with {rule.cooperative_id}"
+        )
+        parts.steps.append(Step(text, held_back))
+    return {"floors": floors, "pro_rata": pro_rata, "totals": totals, "paid": paid, "caps": caps, "excess": excess_fen}
+
+
+def _deceased_sole_holders(grouped: pd.DataFrame, people: pd.DataFrame, end: dt.date) -> np.ndarray:
+    """Household lines whose household's only member died by the period end."""
+    end_day = np.datetime64(end, "D")
+    households_in_lines = grouped["holder_id"].where(grouped["holder_type"] == "household")
+    if len(people) == 0:
+        return np.zeros(len(grouped), dtype=bool)
+    counts = people.groupby("household_id").size()
+    died = as_days(people["died_on"])
+    dead_by_end = people.loc[~np.isnat(died) & (died <= end_day), "household_id"]
+    return households_in_lines.isin(set(counts[counts == 1].index) & set(dead_by_end)).to_numpy()
+
+
+def _holder_lines(
+    rule: CoopDividendRule,
+    grouped: pd.DataFrame,
+    figures: dict[str, np.ndarray],
+    deceased: np.ndarray,
+    households: pd.DataFrame,
+) -> pd.DataFrame:
+    is_household = (grouped["holder_type"] == "household").to_numpy()
+    accounts = household_accounts(households, grouped["holder_id"])
+    pays_card = is_household & ~deceased
+    weights, caps, paid = grouped["weight"].to_numpy(), figures["caps"], figures["paid"]
+    ceiling = f", capped at {percent_text(rule.ceiling_rate)} a year" if rule.ceiling_rate is not None else ""
+    basis = f"floor {percent_text(rule.floor_rate)} a year on principal + pro rata by shares × active days{ceiling}"
+    held = np.where(figures["totals"] > paid, "capped at the ceiling", "")
+    return pd.DataFrame(
+        {
+            "payee_type": np.where(deceased, "account", np.where(is_household, "household", "collective")),
+            "payee_id": np.where(deceased, "suspense", grouped["holder_id"].to_numpy(dtype=object)),
+            "household_id": grouped["holder_id"].where(grouped["holder_type"] == "household").to_numpy(dtype=object),
+            "component": np.where(deceased, SUSPENSE_COMPONENT, grouped["component"].to_numpy(dtype=object)),
+            "account_code": np.where(
+                deceased,
+                rule.accounts.suspense,
+                np.where(is_household, rule.accounts.household, rule.accounts.collective),
+            ),
+            "debit_account_code": rule.accounts.debit,
+            "amount_fen": paid,
+            "basis": basis,
+            "share_numerator": weights,
+            "share_denominator": int(np.sum(weights)) if len(weights) else 0,
+            "share_pool_fen": figures["excess"],
+            "note": np.where(deceased, "sole member deceased: held in suspense", held),
+            "account_no": np.where(pays_card, accounts["account_no"].to_numpy(), None),
+            "account_name": np.where(pays_card, accounts["account_name"].to_numpy(), None),
+            "units_e4": grouped["units_e4"].to_numpy(dtype=np.int64),
+            "principal_fen": grouped["principal_fen"].to_numpy(dtype=np.int64),
+            "active_days": grouped["active_days"].to_numpy(dtype=np.int64),
+            "floor_fen": figures["floors"],
+            "pro_rata_fen": figures["pro_rata"],
+            "cap_fen": caps if caps is not None else pd.array([pd.NA] * len(grouped), dtype="Int64"),
+        }
+    )
+
+
+def _pool_lines(rule: CoopDividendRule, declared_fen: int, parts: ResultParts) -> None:
+    """The floor shortfall (a negative line: still owed) and what the cap held back."""
+    shortfall_fen, held_back = parts.summary["shortfall_fen"], parts.summary["cap_held_back_fen"]
+    common = {"payee_type": "account", "payee_id": rule.cooperative_id, "household_id": None}
+    if shortfall_fen:
+        floors_total = parts.summary["floors_fen"]
+        line = {
+            **common,
+            "component": "floor_shortfall",
+            "account_code": rule.accounts.floor_shortfall,
+            "debit_account_code": rule.accounts.debit,
+            "amount_fen": -shortfall_fen,
+            "basis": f"floors {format_yuan(floors_total)} − declared pool {format_yuan(declared_fen)}",
+            "note": f"owed by {rule.cooperative_id}: a debit on {rule.accounts.floor_shortfall} 应收款",
+        }
+        parts.lines.append(pd.DataFrame([line]))
+    if held_back:
+        line = {
+            **common,
+            "component": "cap_held_back",
+            "account_code": rule.accounts.cap_held_back,
+            "debit_account_code": rule.accounts.debit,
+            "amount_fen": held_back,
+            "basis": "totals above the ceiling",
+            "note": f"stays with {rule.cooperative_id}: not paid out",
+        }
+        parts.lines.append(pd.DataFrame([line]))
 
 
 def allocate_dividend(
@@ -74,264 +324,29 @@ def allocate_dividend(
     ``pool_fen`` given at run time overrides the rule's ``pool_yuan``; one of them is required.
     Frames are those of docs/contracts.md as of the period's last day.
     """
-    declared_fen = pool_fen if pool_fen is not None else rule.pool_fen
-    if declared_fen is None:
-        raise AllocationError("no dividend pool: give pool_yuan in the rule or the pool at run time")
-    declared_fen = int(declared_fen)
-    if declared_fen < 0:
-        raise AllocationError(f"declared pool {format_yuan(declared_fen)} is negative")
-    period_start, period_end = rule.period.start, rule.period.end
-    start_day, end_day = np.datetime64(period_start, "D"), np.datetime64(period_end, "D")
-    exclusions: list[pd.DataFrame] = []
-    steps = [Step(f"{rule.cooperative_id} declared pool for {period_start} to {period_end}", declared_fen)]
-
-    rows = holdings[holdings["asset_id"] == rule.cooperative_id].reset_index(drop=True)
-    starts, ends = as_days(rows["start_on"]), as_days(rows["end_on"])
-    overlaps = (starts <= end_day) & (np.isnat(ends) | (ends >= start_day))
-    rows = rows[overlaps].reset_index(drop=True)
-    if len(rows) > RUN_PAYEES_MAX:
-        raise AllocationError(f"{len(rows):,} holdings exceed RUN_PAYEES_MAX = {RUN_PAYEES_MAX:,}")
-    is_household = (rows["holder_type"] == "household").to_numpy()
-    indexed = households.drop_duplicates("household_id").set_index("household_id")
-    in_register = rows["holder_id"].isin(indexed.index).to_numpy()
-    keep = ~is_household | in_register
-    if (~keep).any():
-        exclusions.append(
-            exclusions_frame(
-                rows["holder_id"].to_numpy()[~keep],
-                None,
-                f"holds shares in {rule.cooperative_id} but is not in the register as of {period_end}",
-            )
-        )
-    household_rows = indexed.reindex(rows["holder_id"].where(is_household & in_register).to_numpy()).reset_index(
-        drop=True
+    declared_fen = _declared_pool(rule, pool_fen)
+    period_text = f"{rule.period.start} to {rule.period.end}"
+    parts = ResultParts(
+        steps=[Step(f"{rule.cooperative_id} declared pool for {period_text}", declared_fen)],
+        summary={"pool_fen": declared_fen},
     )
-    if rule.eligibility:
-        reasons = filters_failed(rule.eligibility, {"household": household_rows})
-        failed = reasons.notna().to_numpy() & is_household & keep
-        if failed.any():
-            exclusions.append(exclusions_frame(rows["holder_id"].to_numpy()[failed], None, reasons.to_numpy()[failed]))
-        keep &= ~failed
-    rows, household_rows, is_household = (
-        rows[keep].reset_index(drop=True),
-        household_rows[keep].reset_index(drop=True),
-        is_household[keep],
-    )
-
-    first = np.maximum(as_days(rows["start_on"]), start_day)
-    end_days = as_days(rows["end_on"])
-    last = np.minimum(np.where(np.isnat(end_days), end_day, end_days), end_day)
-    stop = np.full(len(rows), np.datetime64("NaT"), dtype="datetime64[D]")
-    if rule.stop_on_exit and len(rows):
-        exits = as_days(household_rows["exited_on"])
-        stopping = is_household & ~np.isnat(exits) & (exits <= last)
-        stop = np.where(stopping, np.maximum(exits, first), stop)
-    stopped = ~np.isnat(stop)
-    household_last = np.where(stopped, stop - 1, last)
-
-    units = rows["units_e4"].to_numpy(dtype=np.int64)
-    principal = rows["principal_fen"].to_numpy(dtype=np.int64)
-    holder_type = rows["holder_type"].to_numpy(dtype=object)
-    holder_id = rows["holder_id"].to_numpy(dtype=object)
-    component = np.full(len(rows), DIVIDEND_COMPONENT, dtype=object)
-    segment_first, segment_last = first, household_last
-    if rule.exit_handling == "collective" and stopped.any():
-        # The collective holds the stopped shares from the exit date to the holding's end.
-        segment_first = np.concatenate([first, stop[stopped]])
-        segment_last = np.concatenate([household_last, last[stopped]])
-        units = np.concatenate([units, units[stopped]])
-        principal = np.concatenate([principal, principal[stopped]])
-        holder_type = np.concatenate([holder_type, np.full(int(stopped.sum()), "collective", dtype=object)])
-        holder_id = np.concatenate([holder_id, np.full(int(stopped.sum()), rule.collective_id, dtype=object)])
-        component = np.concatenate([component, np.full(int(stopped.sum()), EXIT_REVERTED_COMPONENT, dtype=object)])
-    day_counts = np.maximum((segment_last - segment_first).astype(np.int64) + 1, 0)
-    year_numerators = year_fraction_numerators(segment_first, segment_last)
-    segments = pd.DataFrame(
-        {
-            "holder_type": holder_type,
-            "holder_id": holder_id,
-            "component": component,
-            "units_e4": units,
-            "principal_fen": principal,
-            "weight": multiply_arrays_exact(units, day_counts),
-            "principal_year": multiply_arrays_exact(principal, year_numerators),
-            "active_days": day_counts,
-        }
-    )
-    segments = segments[segments["active_days"] > 0]
-    # One line per holder and component: the fraction-of-a-year products are summed exactly
-    # before rounding, so a holder with several holdings is rounded once.
-    grouped = (
-        segments.groupby(["holder_type", "holder_id", "component"], sort=True)
-        .agg(
-            units_e4=("units_e4", "sum"),
-            principal_fen=("principal_fen", "sum"),
-            weight=("weight", "sum"),
-            principal_year=("principal_year", "sum"),
-            active_days=("active_days", "max"),
-        )
-        .reset_index()
-    )
-    principal_year = grouped["principal_year"].to_numpy()
-    floor_rate = rule.floor_rate
-    floors = np.asarray(
-        divide_half_up(
-            multiply_exact(principal_year, floor_rate.numerator), floor_rate.denominator * YEAR_FRACTION_DENOMINATOR
-        ),
-        dtype=np.int64,
-    )
-    floors_total = int(floors.sum())
-    steps.append(
-        Step(
-            f"guaranteed floors: {percent_text(floor_rate)} a year on principal, prorated, half-up per holder",
-            floors_total,
-        )
-    )
-    summary: dict[str, int] = {"pool_fen": declared_fen, "floors_fen": floors_total}
-
-    weights = grouped["weight"].to_numpy()
-    excess_fen = max(declared_fen - floors_total, 0)
-    shortfall_fen = max(floors_total - declared_fen, 0)
-    if excess_fen and int(np.sum(weights)) == 0:
-        raise AllocationError(f"{rule.cooperative_id}: no active holder to share the pool")
-    pro_rata = (
-        split_largest_remainder(excess_fen, weights, np.arange(len(grouped))) if len(grouped) else np.zeros(0, np.int64)
-    )
-    totals = floors + pro_rata
-    caps = None
-    if rule.ceiling_rate is not None:
-        ceiling = rule.ceiling_rate
-        caps = np.asarray(
-            divide_half_up(
-                multiply_exact(principal_year, ceiling.numerator), ceiling.denominator * YEAR_FRACTION_DENOMINATOR
-            ),
-            dtype=np.int64,
-        )
-        paid = np.minimum(totals, np.maximum(caps, floors))
-    else:
-        paid = totals
-    held_back = int((totals - paid).sum())
-    summary.update({"excess_fen": excess_fen, "shortfall_fen": shortfall_fen, "cap_held_back_fen": held_back})
-    if shortfall_fen:
-        steps.append(
-            Step(
-                f"pool {format_yuan(declared_fen)} cannot cover the floors {format_yuan(floors_total)}: "
-                f"every floor is paid and {format_yuan(shortfall_fen)} is owed by {rule.cooperative_id} (Dr {rule.accounts.floor_shortfall})",
-                -shortfall_fen,
-            )
-        )
-    else:
-        steps.append(Step("above the floors, shared by shares × active days (largest remainder)", excess_fen))
-    if rule.ceiling_rate is not None:
-        steps.append(
-            Step(
-                f"each total capped at {percent_text(rule.ceiling_rate)} a year on principal; held back stays with {rule.cooperative_id}",
-                held_back,
-            )
-        )
-
-    # Deceased sole holders: a one-person household whose member died by the period end.
-    households_in_lines = grouped["holder_id"].where(grouped["holder_type"] == "household")
-    people_counts = people.groupby("household_id").size()
-    died = as_days(people["died_on"]) if len(people) else np.array([], dtype="datetime64[D]")
-    dead_by_end = (
-        people.loc[~np.isnat(died) & (died <= end_day), "household_id"] if len(people) else pd.Series(dtype=object)
-    )
-    sole = set(people_counts[people_counts == 1].index) & set(dead_by_end)
-    deceased = households_in_lines.isin(sole).to_numpy()
+    rows, register_rows, exclusions = _eligible_holdings(rule, households, people, holdings)
+    parts.exclusions += exclusions
+    grouped = _per_holder(_segments(rule, rows, register_rows, parts))
+    figures = _floors_excess_caps(rule, grouped, declared_fen, parts)
+    deceased = _deceased_sole_holders(grouped, people, rule.period.end)
+    paid = figures["paid"]
     if deceased.any():
-        exclusions.append(
-            exclusions_frame(
-                grouped["holder_id"].to_numpy()[deceased],
-                None,
-                "the household's only member has died: dividend held in suspense for a decision",
-            )
-        )
-        steps.append(
-            Step("dividends of deceased sole holders held in suspense", int(paid[deceased].sum()), SUSPENSE_COMPONENT)
-        )
-
-    is_household_line = (grouped["holder_type"] == "household").to_numpy()
-    accounts = household_accounts(households, grouped["holder_id"])
-    component_values = grouped["component"].to_numpy(dtype=object)
-    payee_type = np.where(is_household_line, "household", "collective").astype(object)
-    account_code = np.where(is_household_line, rule.accounts.household, rule.accounts.collective).astype(object)
-    payee_id = grouped["holder_id"].to_numpy(dtype=object).copy()
-    component_values = np.where(deceased, SUSPENSE_COMPONENT, component_values)
-    payee_type = np.where(deceased, "account", payee_type)
-    account_code = np.where(deceased, rule.accounts.suspense, account_code)
-    pays_card = is_household_line & ~deceased
-    lines = pd.DataFrame(
-        {
-            "payee_type": payee_type,
-            "payee_id": np.where(deceased, "suspense", payee_id),
-            "household_id": households_in_lines.to_numpy(dtype=object),
-            "component": component_values,
-            "account_code": account_code,
-            "debit_account_code": rule.accounts.debit,
-            "amount_fen": paid,
-            "basis": "floor on principal + pro rata by shares × active days",
-            "share_numerator": weights,
-            "share_denominator": int(np.sum(weights)) if len(weights) else 0,
-            "note": np.where(
-                deceased, "sole member deceased: held in suspense", np.where(totals > paid, "capped at the ceiling", "")
-            ),
-            "account_no": np.where(pays_card, accounts["account_no"].to_numpy(), None),
-            "account_name": np.where(pays_card, accounts["account_name"].to_numpy(), None),
-            "units_e4": grouped["units_e4"].to_numpy(dtype=np.int64),
-            "principal_fen": grouped["principal_fen"].to_numpy(dtype=np.int64),
-            "active_days": grouped["active_days"].to_numpy(dtype=np.int64),
-            "floor_fen": floors,
-            "pro_rata_fen": pro_rata,
-            "cap_fen": caps if caps is not None else pd.array([pd.NA] * len(grouped), dtype="Int64"),
-        }
+        reason = "the household's only member has died: dividend held in suspense for a decision"
+        parts.exclusions.append(exclusions_frame(grouped["holder_id"].to_numpy()[deceased], None, reason))
+        text = "dividends of deceased sole holders held in suspense"
+        parts.steps.append(Step(text, int(paid[deceased].sum()), SUSPENSE_COMPONENT))
+    parts.lines.append(_holder_lines(rule, grouped, figures, deceased, households))
+    _pool_lines(rule, declared_fen, parts)
+    reverted = (grouped["component"].to_numpy() == EXIT_REVERTED_COMPONENT) & ~deceased
+    parts.summary.update(
+        suspense_deceased_fen=int(paid[deceased].sum()),
+        exit_reverted_fen=int(paid[reverted].sum()),
+        residual_fen=parts.summary["cap_held_back_fen"],
     )
-    extra: list[pd.DataFrame] = [lines]
-    if shortfall_fen:
-        extra.append(
-            pd.DataFrame(
-                [
-                    {
-                        "payee_type": "account",
-                        "payee_id": rule.cooperative_id,
-                        "household_id": None,
-                        "component": "floor_shortfall",
-                        "account_code": rule.accounts.floor_shortfall,
-                        "debit_account_code": rule.accounts.debit,
-                        "amount_fen": -shortfall_fen,
-                        "basis": f"floors {format_yuan(floors_total)} − declared pool {format_yuan(declared_fen)}",
-                        "note": f"owed by {rule.cooperative_id}: a debit on {rule.accounts.floor_shortfall} 应收款",
-                    }
-                ]
-            )
-        )
-    if held_back:
-        extra.append(
-            pd.DataFrame(
-                [
-                    {
-                        "payee_type": "account",
-                        "payee_id": rule.cooperative_id,
-                        "household_id": None,
-                        "component": "cap_held_back",
-                        "account_code": rule.accounts.cap_held_back,
-                        "debit_account_code": rule.accounts.debit,
-                        "amount_fen": held_back,
-                        "basis": "totals above the ceiling",
-                        "note": f"stays with {rule.cooperative_id}: not paid out",
-                    }
-                ]
-            )
-        )
-    summary["suspense_deceased_fen"] = int(paid[deceased].sum())
-    summary["exit_reverted_fen"] = int(paid[component_values == EXIT_REVERTED_COMPONENT].sum())
-    summary["residual_fen"] = held_back
-    return result_build(
-        rule_kind=rule.kind,
-        rule_name=rule.name,
-        pool_fen=declared_fen,
-        line_frames=extra,
-        exclusion_frames=exclusions,
-        summary=summary,
-        steps=steps,
-    )
+    return parts.build(rule.kind, rule.name, declared_fen)

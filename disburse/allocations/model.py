@@ -10,20 +10,25 @@ An allocation is a pure function ``(rule, frames) -> AllocationResult``. The res
 - ``summary``: the pool-level figures (pool, each deduction, distributable, parts, residual,
   shortfall, cap held back, unpaid wages …) as a read-only mapping of name → int fen.
 - ``steps``: the pool-level steps in words and numbers, in the order they were taken; together
-  with a household's lines they are what ``explain`` prints for ``runs explain RUN HOUSEHOLD``.
+  with a household's lines (which carry their own figures: share, the amount it is a share of,
+  a dividend's floor, pro-rata part and cap …) they are what ``explaining.explain`` prints for
+  ``runs explain RUN HOUSEHOLD``.
+- ``notes``: sentences about what the allocation took by default or left out (a capacity read
+  from the register, a wage part no roster used …), shown with the run's summary.
+
+Person-level amounts: each beneficiary (享受人) gets a line of its own, rounded once; a
+household's total is the sum of its lines (``beneficiary_id`` names the person on the line,
+whoever is paid).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 from types import MappingProxyType
 from typing import Mapping
 
 import pandas as pd
 
-from disburse.allocations.split import percent_text
-from disburse.foundation.masking import mask_identifier
 from disburse.foundation.money import format_yuan
 
 LINE_COLUMNS = (
@@ -40,12 +45,14 @@ LINE_COLUMNS = (
     "note",
     "account_no",
     "account_name",
+    "beneficiary_id",
 )
 # Integer columns a line may carry; kept as nullable Int64 (never float) when some lines lack
 # them, or as Python ints (object) when a denominator outgrows int64.
 INTEGER_COLUMNS = (
     "share_numerator",
     "share_denominator",
+    "share_pool_fen",
     "units_e4",
     "active_days",
     "principal_fen",
@@ -70,6 +77,7 @@ class Step:
     text: str
     amount_fen: int
     component: str | None = None
+    source_reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -83,6 +91,7 @@ class AllocationResult:
     exclusions: pd.DataFrame
     summary: Mapping[str, int]
     steps: tuple[Step, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = field(default_factory=tuple)
 
     def line_total_fen(self) -> int:
         """The exact sum of the line amounts, as a Python int."""
@@ -98,6 +107,7 @@ def result_build(
     exclusion_frames: list[pd.DataFrame],
     summary: dict[str, int],
     steps: list[Step],
+    notes: list[str] | tuple[str, ...] = (),
 ) -> AllocationResult:
     """Assemble a result from its parts, fill missing optional columns, and check it."""
     frames = [_integer_columns_nullable(frame) for frame in line_frames if len(frame)]
@@ -130,9 +140,34 @@ def result_build(
         exclusions=exclusions,
         summary=MappingProxyType(dict(summary)),
         steps=tuple(steps),
+        notes=tuple(dict.fromkeys(notes)),
     )
     result_check_conserved(result)
     return result
+
+
+@dataclass(slots=True)
+class ResultParts:
+    """What the named steps of an allocation collect on the way to its result."""
+
+    lines: list[pd.DataFrame] = field(default_factory=list)
+    exclusions: list[pd.DataFrame] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    summary: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def build(self, rule_kind: str, rule_name: str, pool_fen: int) -> AllocationResult:
+        """The checked result (lines sum to the pool)."""
+        return result_build(
+            rule_kind=rule_kind,
+            rule_name=rule_name,
+            pool_fen=pool_fen,
+            line_frames=self.lines,
+            exclusion_frames=self.exclusions,
+            summary=self.summary,
+            steps=self.steps,
+            notes=self.notes,
+        )
 
 
 def _integer_columns_nullable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -178,44 +213,3 @@ def result_check_conserved(result: AllocationResult) -> None:
     unknown = set(result.lines["payee_type"].unique()) - PAYEE_TYPES if len(result.lines) else set()
     if unknown:
         raise ConservationError(f"{result.rule_name}: unknown payee types {sorted(unknown)}")
-
-
-def _share_text(numerator: object, denominator: object) -> str:
-    if numerator is None or denominator is None or pd.isna(numerator) or pd.isna(denominator):
-        return ""
-    fraction = Fraction(int(numerator), int(denominator)) if int(denominator) else Fraction(0)
-    return f"{int(numerator):,}/{int(denominator):,} (= {percent_text(fraction, places_max=4)})"
-
-
-def explain(result: AllocationResult, household_id: str) -> list[str]:
-    """Every step from the pool to one household's amount, in words and numbers.
-
-    Pool-level steps are shown when they lie on the household's path (their component is one of
-    the household's line components, or they apply to every path); then each of the household's
-    lines with its basis, exact share and amount; then any exclusion of the household.
-    """
-    household_lines = result.lines[result.lines["household_id"] == household_id]
-    components = set(household_lines["component"])
-    text = [f"{result.rule_name} ({result.rule_kind}): pool {format_yuan(result.pool_fen)} yuan"]
-    for step in result.steps:
-        if step.component is None or step.component in components:
-            text.append(f"  {step.text}: {format_yuan(step.amount_fen)} yuan")
-    for row in household_lines.itertuples(index=False):
-        share = _share_text(row.share_numerator, row.share_denominator)
-        parts = [f"  {household_id} {row.component}: {format_yuan(int(row.amount_fen))} yuan"]
-        if row.basis:
-            parts.append(f"on {row.basis}")
-        if share:
-            parts.append(f"share {share}")
-        if row.note:
-            parts.append(f"({row.note})")
-        if row.account_no:
-            parts.append(f"to account {mask_identifier(row.account_no)} {row.account_name or ''}".rstrip())
-        text.append(", ".join(parts))
-    excluded = result.exclusions[result.exclusions["household_id"] == household_id]
-    for row in excluded.itertuples(index=False):
-        who = f" person {mask_identifier(row.id_number)}" if row.id_number else ""
-        text.append(f"  {household_id}{who} excluded: {row.reason}")
-    if household_lines.empty and excluded.empty:
-        text.append(f"  {household_id}: no line and no exclusion in this allocation")
-    return text

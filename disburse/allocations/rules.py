@@ -17,7 +17,14 @@ Eligibility is a list of filters, all of which must hold:
 ``{field: household.poverty_status, op: in, value: [未脱贫, 返贫]}``. A field is
 ``household.<column>`` (the households frame), ``person.<column>`` (the people frame; for
 person-based benefits), ``any_member.<column>`` (true when a living member matches) or
-``input.<column>`` (a column of the run's input list, e.g. the kind of house-repair work).
+``input.<column>`` (a column of the run's input list, e.g. the kind of house-repair work, or a
+roster's or hospital bill's row). Eligibility applies to every rule kind; a PV or dividend rule
+tests households (``household.`` and ``any_member.``), since its holders are households.
+
+Facts the register already holds need not be repeated: a PV rule without ``capacity_kw`` takes
+the station's declared capacity, and a rule that states one the register contradicts is refused
+when it runs (``allocations.runs``), as is one naming a station, cooperative or village that the
+register does not know.
 """
 
 from __future__ import annotations
@@ -66,6 +73,7 @@ PERSON_COLUMNS = frozenset(
     }
 )  # fmt: skip
 FILTER_SCOPES = ("household", "person", "any_member", "input")
+HOLDER_FILTER_SCOPES = ("household", "any_member")
 
 
 class RuleError(ValueError):
@@ -213,6 +221,17 @@ class Filter(StrictModel):
 Eligibility = Annotated[list[Filter], Field(max_length=FILTERS_MAX)]
 
 
+def _refuse_scopes(filters: list[Filter], allowed: tuple[str, ...], what: str) -> None:
+    """Refuse filters whose scope the rule kind has no data for (checked when the rule loads)."""
+    for item in filters:
+        scope = item.field.partition(".")[0]
+        if scope not in allowed:
+            raise ValueError(
+                f"eligibility field {item.field!r}: {what} can test only "
+                + ", ".join(f"{name}.<column>" for name in allowed)
+            )
+
+
 # --- rule base --------------------------------------------------------------------------------
 
 
@@ -275,6 +294,9 @@ class PvCollectivePart(StrictModel):
 
     ``mode: percentage``: ``percent`` of the distributable amount, split among the station's
     villages (the collective holders in the share register) ``by_claimed_kw`` or ``equally``.
+    When no village holds a claim in a service period, the part goes to
+    ``residual_account_code`` (a line and a summary figure) or, without one, that settlement
+    row alone is refused.
     ``mode: by_claimed_kw``: the collective holdings take part in the kW split beside the
     households (no percentage of their own; the households part is then the holders part).
     """
@@ -284,6 +306,7 @@ class PvCollectivePart(StrictModel):
     among_villages: Literal["by_claimed_kw", "equally"] = "by_claimed_kw"
     account_code: AccountCode
     debit_account_code: AccountCode
+    residual_account_code: AccountCode | None = None
 
     @model_validator(mode="after")
     def _percent_matches_mode(self) -> "PvCollectivePart":
@@ -309,8 +332,10 @@ class PvHouseholdPart(StrictModel):
     ``inactive_share``: what the days a holding was not active (ended, exited, excluded) earn.
     ``redistribute`` shares the part over the active kW-days only; ``residual`` measures every
     share against the full claimed kW × period days and books the rest to
-    ``residual_account_code``. (There is deliberately no "equal per household" basis: village
-    stations must not be handed out evenly, 严禁简单平均分配.)
+    ``residual_account_code``. When nobody is eligible and active in a service period, the part
+    goes to ``residual_account_code`` (a line and a summary figure) or, without one, that
+    settlement row alone is refused. (There is deliberately no "equal per household" basis:
+    village stations must not be handed out evenly, 严禁简单平均分配.)
     """
 
     percent: RateFraction
@@ -344,12 +369,20 @@ class PvParts(StrictModel):
 
 
 class PvRevenueRule(RuleBase):
-    """``kind: pv_revenue``: one station's settlement, deductions in order, then the parts."""
+    """``kind: pv_revenue``: one station's settlement, deductions in order, then the parts.
+
+    ``capacity_kw`` may be left out: the run takes the station's declared capacity from the
+    register (and says so); when given it must agree with the register. Money is distributed
+    only once it has arrived: a settlement row without a 到账日期 on or before the run period's
+    last day is left out (reported) unless ``allow_unreceived: true`` (advance payment, stated
+    in the run's summary).
+    """
 
     kind: Literal["pv_revenue"]
     station_id: str = Field(pattern=r"^PV-\d{6}-\d{3}$")
     capacity_units_e4: UnitsE4 | None = Field(default=None, alias="capacity_kw")
     stop_on_exit: bool = False
+    allow_unreceived: bool = False
     deductions: list[PvDeduction] = Field(default_factory=list, max_length=10)
     parts: PvParts
 
@@ -358,8 +391,7 @@ class PvRevenueRule(RuleBase):
         names = [deduction.name for deduction in self.deductions]
         if len(names) != len(set(names)):
             raise ValueError(f"deduction names must be unique: {names}")
-        if any(d.per_watt_year_fen is not None for d in self.deductions) and not self.capacity_units_e4:
-            raise ValueError("a per-watt deduction needs capacity_kw")
+        _refuse_scopes(self.eligibility, HOLDER_FILTER_SCOPES, "a PV rule (its holders are households)")
         return self
 
 
@@ -402,7 +434,9 @@ class CoopDividendRule(RuleBase):
     floor_rate: RateFraction
     ceiling_rate: RateFraction | None = None
     exit_handling: Literal["collective", "remaining_holders"]
-    collective_id: str | None = None
+    # The village collective that takes back exited households' shares; left out, each exited
+    # household's shares go back to the collective of its own village (the run says so).
+    collective_id: str | None = Field(default=None, pattern=r"^\d{12}$")
     stop_on_exit: bool = True
     accounts: DividendAccounts
 
@@ -410,8 +444,7 @@ class CoopDividendRule(RuleBase):
     def _check(self) -> "CoopDividendRule":
         if self.ceiling_rate is not None and self.ceiling_rate < self.floor_rate:
             raise ValueError("ceiling_rate must not be below floor_rate")
-        if self.exit_handling == "collective" and not self.collective_id:
-            raise ValueError("exit_handling collective needs collective_id (the village code)")
+        _refuse_scopes(self.eligibility, HOLDER_FILTER_SCOPES, "a dividend rule (its holders are households)")
         return self
 
 
@@ -429,7 +462,9 @@ class TableEntry(StrictModel):
 class AttributeTableBasis(StrictModel):
     """A fixed amount per household or per person, looked up in a table of attributes.
 
-    ``counted_per``: one amount per household, or per living person (summed per payee).
+    ``counted_per``: one amount per household, or per living person: each person (享受人) gets a
+    line of their own, rounded once, and a household paid for several people is paid the sum of
+    their lines (two pupils at 2,000.00 a year for a month: 166.67 + 166.67 = 333.34).
     ``paid_to``: the household's card (head), or the person's own card (else the head's).
     ``amount_per``: ``year`` (× the period's fraction of a year), ``month`` (× months) or
     ``once``. ``input_list``: candidates are the rows of the run's input list (e.g. house-repair
@@ -466,7 +501,9 @@ class RosterBasis(StrictModel):
 
 
 class MedicalTopUpBasis(StrictModel):
-    """Pays own payment − ``own_share_cap`` × total cost when positive, rounded half-up."""
+    """Pays the smallest amount in fen that brings the patient's own share of each bill to at
+    most ``own_share_cap`` × total cost: own payment − ⌊cap × total⌋ when positive (the own share
+    after the top-up never exceeds the cap). The rule's ``population`` and ``eligibility`` apply."""
 
     type: Literal["medical_topup"]
     own_share_cap: RateFraction
@@ -487,6 +524,18 @@ class SubsidyRule(RuleBase):
     # ``eligibility``, whose failures are listed in the exclusions report.
     population: Eligibility = Field(default_factory=list)
     basis: SubsidyBasis
+
+    @model_validator(mode="after")
+    def _check(self) -> "SubsidyRule":
+        basis = self.basis
+        has_input = not isinstance(basis, AttributeTableBasis) or basis.input_list
+        scopes = FILTER_SCOPES if has_input else tuple(s for s in FILTER_SCOPES if s != "input")
+        if isinstance(basis, AttributeTableBasis) and basis.counted_per == "household":
+            scopes = tuple(s for s in scopes if s != "person")
+        what = "this subsidy rule (no input list, or counted per household)"
+        _refuse_scopes(self.eligibility, scopes, what)
+        _refuse_scopes(self.population, scopes, what)
+        return self
 
 
 Rule = Annotated[Union[PvRevenueRule, CoopDividendRule, SubsidyRule], Field(discriminator="kind")]

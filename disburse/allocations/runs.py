@@ -1,9 +1,11 @@
 """Allocation runs: compute a rule over the registers as of its period, store the result, and
 take it through approval (a second person) to balanced entries in the paying entity's books.
 
-The math is the pure functions of this package; this module gathers their inputs from the
-registers and files, stores what they return, and hands entries to ledger_core's poster (the
-only code that writes postings). A run never commits: the command around it does, once.
+The math is the pure functions of this package; ``gathering`` collects their inputs from the
+registers and files and checks the rule against them; this module stores what they return and
+hands entries to the ledger's poster (the only code that writes postings). A run never commits:
+the command around it does, once. Recording a posted run's payables is the payouts stage's,
+called by the same command (``PostOutcome.payables``); reversing a posted run is ``reversal``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +21,10 @@ import pandas as pd
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from disburse.allocations.dividends import allocate_dividend
-from disburse.allocations.frames import AllocationError, service_period_bounds
-from disburse.allocations.model import AllocationResult, Step, explain, result_build
-from disburse.allocations.pv import allocate_pv
+from disburse.allocations.explaining import explain
+from disburse.allocations.gathering import gather, month_bounds
+from disburse.allocations.model import AllocationResult, Step
 from disburse.allocations.rules import CoopDividendRule, PvRevenueRule, RuleError, SubsidyRule, load_rule
-from disburse.allocations.subsidies import allocate_subsidy
 from disburse.allocations.tables import (
     AllocationExclusionRow,
     AllocationLineRow,
@@ -34,15 +34,12 @@ from disburse.allocations.tables import (
     utc_now,
 )
 from disburse.foundation.bulk import frame_insert
-from disburse.foundation.dates import period_bounds, period_of, period_problem
-from disburse.foundation.errors import DisburseError, ImportRefused
-from disburse.foundation.files import file_sha256
-from disburse.foundation.frames import text_or_none
-from disburse.foundation.money import fen_from_text
+from disburse.foundation.dates import period_of
+from disburse.foundation.errors import DisburseError
+from disburse.foundation.frames import object_array, statement_frame, text_or_none
 from disburse.ledger.model import EntryBatch
 from disburse.ledger.posting import post_entries
 from disburse.ledger.service import entity_by_code
-from disburse.registry import queries as registry
 
 # A journal entry holds at most this many household lines (line numbers are SMALLINT); a
 # village rarely has more, and a larger group is split over several entries.
@@ -51,6 +48,28 @@ FUND_SOURCE_LENGTH_MAX = 64
 # Lines that are not paid to anyone through a bank: held back for a decision or by a cap.
 UNPAID_COMPONENTS = frozenset({"suspense_deceased", "cap_held_back"})
 PAYABLE_PAYEE_TYPES = frozenset({"household", "person"})
+# The line figures stored for `runs explain` (nullable integers).
+LINE_FIGURE_COLUMNS = (
+    "share_pool_fen",
+    "units_e4",
+    "principal_fen",
+    "active_days",
+    "floor_fen",
+    "pro_rata_fen",
+    "cap_fen",
+    "owed_fen",
+    "unpaid_fen",
+)
+LINE_TEXT_COLUMNS = (
+    "household_id",
+    "village_code",
+    "share_numerator",
+    "share_denominator",
+    "account_no",
+    "account_name",
+    "source_reference",
+    "beneficiary_id",
+)
 
 COMPONENT_NAMES_ZH = {
     "household_share": "农户收益分配",
@@ -61,7 +80,9 @@ COMPONENT_NAMES_ZH = {
     "land_rent_deduction": "土地租金",
     "insurance_deduction": "保险费",
     "inactive_claims_residual": "未生效份额尾差",
+    "unclaimed_part": "无人可分份额",
     "dividend": "拨改股分红",
+    "exit_reverted": "退出份额收回",
     "floor_shortfall": "保底分红欠付",
     "suspense_deceased": "已故持有人分红暂挂",
     "cap_held_back": "封顶留存",
@@ -80,14 +101,11 @@ class RunOutcome:
     period: str
     rule_name: str
     status: str
+    supersedes_run_id: int | None = None
 
-
-def month_bounds(period: str) -> tuple[dt.date, dt.date]:
-    """The first and last day of ``period``; refused when it is not YYYY-MM."""
-    problem = period_problem(period)
-    if problem:
-        raise DisburseError(problem)
-    return period_bounds(period)
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self.result.notes
 
 
 def _rule(rule_path: Path) -> PvRevenueRule | CoopDividendRule | SubsidyRule:
@@ -108,146 +126,6 @@ def _subject(rule: PvRevenueRule | CoopDividendRule | SubsidyRule) -> str:
     return rule.programme
 
 
-def _refuse_file(parsed) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    if parsed.refused:
-        raise ImportRefused(list(parsed.problems))
-    return parsed.frame
-
-
-def _combine(results: list[tuple[str, AllocationResult]], rule_kind: str, rule_name: str) -> AllocationResult:
-    """One result from several (a PV run over several settlement rows), lines tagged by source."""
-    frames, exclusions, steps = [], [], []
-    summary: dict[str, int] = {}
-    for source, result in results:
-        lines = result.lines.copy()
-        lines["source_reference"] = source
-        frames.append(lines)
-        exclusions.append(result.exclusions)
-        steps.extend(Step(f"[{source}] {step.text}", step.amount_fen, step.component) for step in result.steps)
-        for key, value in result.summary.items():
-            summary[key] = summary.get(key, 0) + int(value)
-    pool = sum(result.pool_fen for _, result in results)
-    combined = result_build(
-        rule_kind=rule_kind,
-        rule_name=rule_name,
-        pool_fen=pool,
-        line_frames=frames,
-        exclusion_frames=exclusions,
-        summary=summary,
-        steps=steps,
-    )
-    exclusions_frame = combined.exclusions.drop_duplicates().reset_index(drop=True)
-    return AllocationResult(
-        combined.rule_kind,
-        combined.rule_name,
-        combined.pool_fen,
-        combined.lines,
-        exclusions_frame,
-        combined.summary,
-        combined.steps,
-    )
-
-
-def _compute(session: Session, rule, period: str, pool_yuan: str | None, inputs_path: Path | None):  # type: ignore[no-untyped-def]
-    """A period before the first register snapshot (a national subsidy for 2025 arriving in 2026,
-        say) is computed on the oldest snapshot, with enrolments, exits and deaths after the period
-        left out, because that is the best knowledge of the register as it stood then.
-
-    Run the rule's math on its inputs; returns the result, a description of the inputs, and
-        the households frame it used (for names and villages in the report)."""
-    period_start, period_end = month_bounds(period)
-    inputs_sha = file_sha256(inputs_path) if inputs_path else None
-    if isinstance(rule, PvRevenueRule):
-        taken = set(session.scalars(select(SettlementAllocationRow.settlement_id)).all())
-        settlements = registry.settlements(session, rule.station_id)
-        settlements = settlements[~settlements["id"].isin(taken)]
-        if settlements.empty:
-            raise DisburseError(
-                f"{rule.station_id} has no settlement rows that are not allocated yet; import a 电费结算单 first"
-            )
-        roster = None
-        if inputs_path:
-            from disburse.importers.programme_inputs import parse_roster
-
-            roster = _refuse_file(parse_roster(inputs_path))
-        results: list[tuple[str, AllocationResult]] = []
-        cache: dict[tuple[dt.date, dt.date], tuple] = {}
-        for row in settlements.sort_values(["service_period", "revenue_type", "id"]).to_dict("records"):
-            start, end = service_period_bounds(str(row["service_period"]))
-            if (start, end) not in cache:
-                cache[(start, end)] = (
-                    *registry.register_as_of(session, end, before_first_snapshot="oldest"),
-                    registry.holdings_as_of(session, rule.station_id, start, end),
-                )
-            households, people, holdings = cache[(start, end)]
-            # The wage roster is the run month's attendance: it is paid from the settlement of
-            # that month only; another period's wage part stays unused (reported).
-            settlement_roster = roster if roster is not None and row["service_period"] == period else None
-            try:
-                result = allocate_pv(rule, row, households, people, holdings, settlement_roster)
-            except AllocationError as error:
-                raise DisburseError(
-                    f"{rule.name}, settlement row {row['id']} ({row['service_period']} {row['revenue_type']}): {error}"
-                ) from None
-            results.append((f"settlement {row['id']} {row['service_period']} {row['revenue_type']}", result))
-        combined = _combine(results, rule.kind, rule.name)
-        # Names and villages for the report come from the newest register among the periods.
-        households_for_names = cache[max(cache)][0]
-        description = {
-            "settlements": [
-                [int(row["id"]), str(row["service_period"]), str(row["revenue_type"]), int(row["amount_fen"])]
-                for row in settlements.sort_values("id").to_dict("records")
-            ],
-            "roster_sha256": inputs_sha,
-        }
-        return combined, description, households_for_names
-    if isinstance(rule, CoopDividendRule):
-        start, end = rule.period.start, rule.period.end
-        pool_fen = fen_from_text(pool_yuan) if pool_yuan is not None else None
-        households, people = registry.register_as_of(session, end, before_first_snapshot="oldest")
-        holdings = registry.holdings_as_of(session, rule.cooperative_id, start, end)
-        try:
-            result = allocate_dividend(rule, households, people, holdings, pool_fen)
-        except AllocationError as error:
-            raise DisburseError(f"{rule.name}: {error}") from None
-        return (
-            result,
-            {"pool_fen": pool_fen if pool_fen is not None else rule.pool_fen, "from": str(start), "to": str(end)},
-            households,
-        )
-    households, people = registry.register_as_of(session, period_end, before_first_snapshot="oldest")
-    inputs = _subsidy_inputs(rule, inputs_path)
-    try:
-        result = allocate_subsidy(rule, households, people, period_start, period_end, inputs)
-    except AllocationError as error:
-        raise DisburseError(f"{rule.name}: {error}") from None
-    return result, {"inputs_sha256": inputs_sha}, households
-
-
-def _subsidy_inputs(rule: SubsidyRule, inputs_path: Path | None) -> pd.DataFrame | None:
-    from disburse.allocations.rules import MedicalTopUpBasis, RosterBasis
-    from disburse.importers import programme_inputs
-
-    if inputs_path is None:
-        return None
-    if isinstance(rule.basis, RosterBasis):
-        frame = _refuse_file(programme_inputs.parse_roster(inputs_path))
-        rates = pd.array(frame["daily_rate_fen"], dtype="Int64")
-        # A blank 日工资标准 means "the rule's rate", not zero.
-        rates[np.asarray(frame["daily_rate_fen"].to_numpy() == 0)] = pd.NA
-        return pd.DataFrame(
-            {
-                "id_number": frame["id_number"],
-                "name": frame["name"],
-                "days_on_duty": frame["days_worked"],
-                "daily_rate_fen": rates,
-            }
-        )
-    if isinstance(rule.basis, MedicalTopUpBasis):
-        return _refuse_file(programme_inputs.parse_hospital_bills(inputs_path))
-    return _refuse_file(programme_inputs.parse_repair_applications(inputs_path))
-
-
 def _lines_for_storage(result: AllocationResult, households: pd.DataFrame) -> pd.DataFrame:
     lines = result.lines.copy()
     if "source_reference" not in lines.columns:
@@ -263,102 +141,84 @@ def _lines_for_storage(result: AllocationResult, households: pd.DataFrame) -> pd
     return lines
 
 
+DIGEST_COLUMNS = (
+    "payee_type",
+    "payee_id",
+    "component",
+    "account_code",
+    "debit_account_code",
+    "amount_fen",
+    "account_no",
+)
+
+
 def _digest_lines(lines: pd.DataFrame) -> str:
-    """SHA-256 over what each line pays to whom: part of a run's identity (same bytes as
-    joining each row's fields with \x1f and ending every row with \x1e)."""
-    columns = [
-        [
-            "" if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else str(value)
-            for value in lines[name].tolist()
-        ]
-        for name in (
-            "payee_type",
-            "payee_id",
-            "component",
-            "account_code",
-            "debit_account_code",
-            "amount_fen",
-            "account_no",
-        )
-    ]
-    text = "".join("\x1f".join(row) + "\x1e" for row in zip(*columns))
-    return hashlib.sha256(text.encode()).hexdigest()
+    """SHA-256 over what each line pays to whom: part of a run's identity (the bytes of joining
+    each row's fields, as text with "" for a missing value, with \x1f and ending every row with
+    \x1e). Vectorised per column: a PV run has hundreds of thousands of lines."""
+    if len(lines) == 0:
+        return hashlib.sha256(b"").hexdigest()
+    texts = []
+    for name in DIGEST_COLUMNS:
+        values = lines[name]
+        present = values.notna().to_numpy()
+        column = np.full(len(values), "", dtype=object)
+        column[present] = values[present].astype(str).to_numpy(dtype=object)
+        texts.append(pd.Series(column, dtype=object))
+    rows = texts[0].str.cat(texts[1:], sep="\x1f")
+    return hashlib.sha256(("\x1e".join(rows.tolist()) + "\x1e").encode()).hexdigest()
 
 
-def calculate_run(
-    session: Session,
-    rule_path: Path,
-    period: str,
-    user: str,
-    *,
-    pool_yuan: str | None = None,
-    inputs_path: Path | None = None,
-    dry_run: bool = False,
-) -> RunOutcome:
-    """Compute a run. The same rule text, period and inputs return the existing run."""
-    rule = _rule(rule_path)
-    entity_by_code(session, rule.paying_entity)
-    result, description, households = _compute(session, rule, period, pool_yuan, inputs_path)
-    lines = _lines_for_storage(result, households)
-    description["lines_sha256"] = _digest_lines(lines)
-    inputs_text = json.dumps(description, ensure_ascii=False, sort_keys=True, default=str)
-    inputs_sha = hashlib.sha256(inputs_text.encode()).hexdigest()
-    run_key = hashlib.sha256(f"{rule.sha256}\x1f{period}\x1f{inputs_sha}".encode()).hexdigest()
-    payable = int(
-        lines.loc[
-            lines["payee_type"].isin(PAYABLE_PAYEE_TYPES) & ~lines["component"].isin(UNPAID_COMPONENTS), "amount_fen"
-        ].sum()
-    )
-    if dry_run:
-        return RunOutcome(None, False, result, lines, period, rule.name, "dry-run")
-    existing = session.execute(
-        select(AllocationRunRow.id, AllocationRunRow.status).where(AllocationRunRow.run_key == run_key)
-    ).first()
-    if existing is not None:
-        return RunOutcome(existing.id, False, result, lines, period, rule.name, existing.status)
-    subject = _subject(rule)
-    previous = session.scalar(
-        select(AllocationRunRow.id)
-        .where(
-            AllocationRunRow.rule_kind == rule.kind,
-            AllocationRunRow.rule_subject == subject,
-            AllocationRunRow.period == period,
-            AllocationRunRow.status == "posted",
+def _previous_run(
+    session: Session, rule, subject: str, period: str, description: dict
+) -> tuple[int | None, str | None]:  # type: ignore[no-untyped-def]
+    """The run a new one supersedes, and a note saying so. A dividend or subsidy supersedes the
+    newest posted run of its subject and period (posting only the difference); failing that, or
+    for PV (whose settlement rows a posted run takes once), the newest reversed run it replaces:
+    of the same subject and period, or for PV one that had taken any of the same rows."""
+    runs = AllocationRunRow
+    same = (runs.rule_kind == rule.kind, runs.rule_subject == subject)
+    if not isinstance(rule, PvRevenueRule):
+        posted = session.scalar(
+            select(runs.id).where(*same, runs.period == period, runs.status == "posted").order_by(runs.id.desc())
         )
-        .order_by(AllocationRunRow.id.desc())
-    )
-    if isinstance(rule, PvRevenueRule):
-        previous = None  # a PV run only takes settlements no posted run has taken
-    run_id = session.execute(
-        insert(AllocationRunRow)
-        .values(
-            run_key=run_key,
-            rule_kind=rule.kind,
-            rule_name=rule.name,
-            rule_subject=subject,
-            rule_text=rule.text,
-            rule_sha256=rule.sha256,
-            inputs_sha256=inputs_sha,
-            inputs_description=inputs_text,
-            period=period,
-            paying_entity_code=rule.paying_entity,
-            fund_source=rule.fund_source[:FUND_SOURCE_LENGTH_MAX],
-            status="calculated",
-            pool_fen=result.pool_fen,
-            payable_fen=payable,
-            line_count=len(lines),
-            exclusion_count=len(result.exclusions),
-            summary_json=json.dumps(dict(result.summary), sort_keys=True),
-            supersedes_run_id=previous,
-            calculated_by=user,
-            calculated_at=utc_now(),
-        )
-        .returning(AllocationRunRow.id)
-    ).scalar_one()
+        if posted is not None:
+            return posted, f"supersedes posted run {posted}: only the difference from it is posted"
+    reversed_runs = session.execute(
+        select(runs.id, runs.period, runs.inputs_description, runs.reversed_at)
+        .where(*same, runs.status == "reversed")
+        .order_by(runs.id.desc())
+    ).all()
+    mine = {row[0] for row in description.get("settlements", [])}
+    for run_id, run_period, inputs_text, reversed_at in reversed_runs:
+        taken = {row[0] for row in json.loads(inputs_text).get("settlements", [])}
+        if (isinstance(rule, PvRevenueRule) and taken & mine) or (
+            not isinstance(rule, PvRevenueRule) and run_period == period
+        ):
+            when = f" on {reversed_at:%Y-%m-%d}" if reversed_at else ""
+            return run_id, f"supersedes run {run_id}, reversed{when}: this run replaces it in full"
+    return None, None
 
-    # A million lines go through the driver in one bulk insert, column by column.
-    def texts(column: str) -> list[str | None]:
-        return [text_or_none(value) for value in lines[column].tolist()]
+
+def _store_lines(session: Session, run_id: int, lines: pd.DataFrame) -> None:
+    """Every line in one bulk insert, column by column (a million lines go through the driver)."""
+
+    def texts(column: str) -> pd.Series:
+        """The column as text (numbers written out), None where missing: text_or_none, vectorised."""
+        if column not in lines.columns:
+            return pd.Series([None] * len(lines), dtype=object)
+        values = lines[column].to_numpy(dtype=object)
+        missing = pd.isna(values)
+        result = np.full(len(values), None, dtype=object)
+        present = np.flatnonzero(~missing)
+        result[present] = object_array(list(map(str, values[present].tolist())))
+        return pd.Series(result, dtype=object)
+
+    def integers(column: str) -> pd.Series:
+        if column not in lines.columns:
+            return pd.Series([None] * len(lines), dtype=object)
+        values = pd.array(lines[column].to_numpy(dtype=object), dtype="Int64")
+        return pd.Series(values.to_numpy(dtype=object, na_value=None), dtype=object)
 
     stored = pd.DataFrame(
         {
@@ -366,22 +226,20 @@ def calculate_run(
             "line_number": np.arange(1, len(lines) + 1, dtype=np.int64),
             "payee_type": lines["payee_type"].astype(str).tolist(),
             "payee_id": lines["payee_id"].astype(str).tolist(),
-            "household_id": texts("household_id"),
-            "village_code": texts("village_code"),
             "component": lines["component"].astype(str).tolist(),
             "account_code": lines["account_code"].astype(str).tolist(),
             "debit_account_code": lines["debit_account_code"].astype(str).tolist(),
             "amount_fen": lines["amount_fen"].astype(np.int64).to_numpy(),
-            "basis": [value or "" for value in texts("basis")],
-            "share_numerator": texts("share_numerator"),
-            "share_denominator": texts("share_denominator"),
-            "note": [value or "" for value in texts("note")],
-            "account_no": texts("account_no"),
-            "account_name": texts("account_name"),
-            "source_reference": texts("source_reference"),
+            "basis": texts("basis").fillna(""),
+            "note": texts("note").fillna(""),
+            **{name: texts(name) for name in LINE_TEXT_COLUMNS},
+            **{name: integers(name) for name in LINE_FIGURE_COLUMNS},
         }
     )
     frame_insert(session, AllocationLineRow.__tablename__, stored, list(stored.columns))
+
+
+def _store_exclusions_and_steps(session: Session, run_id: int, result: AllocationResult) -> None:
     if len(result.exclusions):
         session.execute(
             insert(AllocationExclusionRow),
@@ -405,11 +263,94 @@ def calculate_run(
                     "text": step.text,
                     "amount_fen": step.amount_fen,
                     "component": step.component,
+                    "source_reference": step.source_reference,
                 }
                 for position, step in enumerate(result.steps, start=1)
             ],
         )
-    return RunOutcome(run_id, True, result, lines, period, rule.name, "calculated")
+
+
+def _payable_fen(lines: pd.DataFrame) -> int:
+    payable = lines["payee_type"].isin(PAYABLE_PAYEE_TYPES) & ~lines["component"].isin(UNPAID_COMPONENTS)
+    return int(lines.loc[payable, "amount_fen"].sum())
+
+
+def calculate_run(
+    session: Session,
+    rule_path: Path,
+    period: str,
+    user: str,
+    *,
+    pool_yuan: str | None = None,
+    inputs_path: Path | None = None,
+    dry_run: bool = False,
+) -> RunOutcome:
+    """Compute a run. The same rule text, period and inputs return the existing run. A run that
+    supersedes another (its difference is posted) or replaces a reversed one names it."""
+    rule = _rule(rule_path)
+    entity_by_code(session, rule.paying_entity)
+    gathered = gather(session, rule, period, pool_yuan, inputs_path)
+    result, description = gathered.result, gathered.description
+    lines = _lines_for_storage(result, gathered.households)
+    description["lines_sha256"] = _digest_lines(lines)
+    inputs_text = json.dumps(description, ensure_ascii=False, sort_keys=True, default=str)
+    inputs_sha = hashlib.sha256(inputs_text.encode()).hexdigest()
+    run_key = hashlib.sha256(f"{rule.sha256}\x1f{period}\x1f{inputs_sha}".encode()).hexdigest()
+    subject = _subject(rule)
+    previous, note = _previous_run(session, rule, subject, period, description)
+    if note:
+        result = replace(result, notes=(note, *result.notes))
+    if dry_run:
+        return RunOutcome(None, False, result, lines, period, rule.name, "dry-run", previous)
+    existing = session.execute(
+        select(AllocationRunRow.id, AllocationRunRow.status, AllocationRunRow.supersedes_run_id).where(
+            AllocationRunRow.run_key == run_key
+        )
+    ).first()
+    if existing is not None:
+        return RunOutcome(
+            existing.id, False, result, lines, period, rule.name, existing.status, existing.supersedes_run_id
+        )
+    run_id = _insert_run(session, rule, subject, period, run_key, inputs_text, result, lines, previous, user)
+    _store_lines(session, run_id, lines)
+    _store_exclusions_and_steps(session, run_id, result)
+    return RunOutcome(run_id, True, result, lines, period, rule.name, "calculated", previous)
+
+
+def _insert_run(session, rule, subject, period, run_key, inputs_text, result, lines, previous, user) -> int:  # type: ignore[no-untyped-def]
+    inputs_sha = hashlib.sha256(inputs_text.encode()).hexdigest()
+    return session.execute(
+        insert(AllocationRunRow)
+        .values(
+            run_key=run_key,
+            rule_kind=rule.kind,
+            rule_name=rule.name,
+            rule_subject=subject,
+            rule_text=rule.text,
+            rule_sha256=rule.sha256,
+            inputs_sha256=inputs_sha,
+            inputs_description=inputs_text,
+            period=period,
+            paying_entity_code=rule.paying_entity,
+            fund_source=rule.fund_source[:FUND_SOURCE_LENGTH_MAX],
+            status="calculated",
+            pool_fen=result.pool_fen,
+            payable_fen=_payable_fen(lines),
+            line_count=len(lines),
+            exclusion_count=len(result.exclusions),
+            summary_json=json.dumps(dict(result.summary), sort_keys=True),
+            notes_json=json.dumps(list(result.notes), ensure_ascii=False),
+            supersedes_run_id=previous,
+            calculated_by=user,
+            calculated_at=utc_now(),
+        )
+        .returning(AllocationRunRow.id)
+    ).scalar_one()
+
+
+def run_notes(run: AllocationRunRow) -> list[str]:
+    """The notes a run stored (empty for a run stored before notes were kept)."""
+    return list(json.loads(run.notes_json)) if run.notes_json else []
 
 
 def run_row(session: Session, run_id: int) -> AllocationRunRow:
@@ -441,45 +382,63 @@ def cancel_run(session: Session, run_id: int, user: str) -> str:
     run = run_row(session, run_id)
     if run.status == "cancelled":
         return f"run {run_id} is already cancelled; nothing changed"
-    if run.status in ("posted", "superseded"):
+    if run.status in ("posted", "superseded", "reversed"):
         raise DisburseError(
-            f"run {run_id} is {run.status}; a posted run is corrected by a new run (its difference is posted) or by reversing entries"
+            f"run {run_id} is {run.status}; a posted run is corrected by reversing it (`disburse runs reverse {run_id}`) "
+            "and calculating a corrected run, or, for a dividend or subsidy, by a new run that posts the difference"
         )
     run.status, run.cancelled_by, run.cancelled_at = "cancelled", user, utc_now()
     run.run_key = f"cancelled-{run_id}"
     return f"run {run_id} cancelled"
 
 
+RUN_LINE_COLUMNS = (
+    "line_number",
+    "payee_type",
+    "payee_id",
+    "household_id",
+    "village_code",
+    "component",
+    "account_code",
+    "debit_account_code",
+    "amount_fen",
+    "basis",
+    "share_numerator",
+    "share_denominator",
+    "note",
+    "account_no",
+    "account_name",
+    "source_reference",
+    "beneficiary_id",
+    *LINE_FIGURE_COLUMNS,
+)
+
+
 def run_lines(session: Session, run_id: int) -> pd.DataFrame:
-    rows = (
-        session.execute(
-            select(AllocationLineRow).where(AllocationLineRow.run_id == run_id).order_by(AllocationLineRow.line_number)
-        )
-        .scalars()
-        .all()
+    """A run's stored lines in line order (the figures as nullable integers)."""
+    table = AllocationLineRow.__table__
+    frame = statement_frame(
+        session,
+        select(*[table.c[name] for name in RUN_LINE_COLUMNS])
+        .where(table.c.run_id == run_id)
+        .order_by(table.c.line_number),
     )
-    columns = [
-        "line_number",
-        "payee_type",
-        "payee_id",
-        "household_id",
-        "village_code",
-        "component",
-        "account_code",
-        "debit_account_code",
-        "amount_fen",
-        "basis",
-        "share_numerator",
-        "share_denominator",
-        "note",
-        "account_no",
-        "account_name",
-        "source_reference",
-    ]
-    return pd.DataFrame([[getattr(row, column) for column in columns] for row in rows], columns=columns)
+    frame["line_number"] = frame["line_number"].astype("int64")
+    for name in LINE_FIGURE_COLUMNS:
+        frame[name] = pd.array(frame[name].to_numpy(dtype=object), dtype="Int64")
+    frame["amount_fen"] = frame["amount_fen"].astype("int64")
+    return frame
 
 
-LINE_KEY = ["payee_type", "payee_id", "household_id", "component", "account_code", "debit_account_code"]
+LINE_KEY = [
+    "payee_type",
+    "payee_id",
+    "household_id",
+    "beneficiary_id",
+    "component",
+    "account_code",
+    "debit_account_code",
+]
 
 
 def run_difference(session: Session, old_run_id: int, new_run_id: int) -> pd.DataFrame:
@@ -488,7 +447,9 @@ def run_difference(session: Session, old_run_id: int, new_run_id: int) -> pd.Dat
     new = run_lines(session, new_run_id)
 
     def totals(frame: pd.DataFrame) -> pd.DataFrame:
-        keyed = frame.assign(household_id=frame["household_id"].fillna(""))
+        keyed = frame.assign(
+            household_id=frame["household_id"].fillna(""), beneficiary_id=frame["beneficiary_id"].fillna("")
+        )
         return (
             keyed.groupby(LINE_KEY, sort=True, dropna=False)
             .agg(
@@ -508,6 +469,7 @@ def run_difference(session: Session, old_run_id: int, new_run_id: int) -> pd.Dat
     merged["account_no"] = merged["account_no_new"].combine_first(merged["account_no_old"])
     merged["account_name"] = merged["account_name_new"].combine_first(merged["account_name_old"])
     merged["household_id"] = merged["household_id"].replace("", None)
+    merged["beneficiary_id"] = merged["beneficiary_id"].replace("", None)
     changed = merged[merged["difference_fen"] != 0]
     return changed[
         LINE_KEY + ["village_code", "old_fen", "new_fen", "difference_fen", "account_no", "account_name"]
@@ -601,6 +563,7 @@ def post_run(session: Session, run_id: int, user: str, today: dt.date | None = N
     if period_of(date) != run.period:
         raise DisburseError(f"run {run_id} belongs to {run.period}, which cannot be dated")
     previous = run_row(session, run.supersedes_run_id) if run.supersedes_run_id else None
+    replaced = previous.id if previous is not None and previous.status == "reversed" else None
     if previous is not None and previous.status == "posted":
         lines = run_difference(session, previous.id, run.id)
         batch = (
@@ -608,7 +571,8 @@ def post_run(session: Session, run_id: int, user: str, today: dt.date | None = N
         )
     else:
         previous = None
-        batch = _entries(run, run_lines(session, run.id), "amount_fen", "", date)
+        lines = run_lines(session, run.id)
+        batch = _entries(run, lines, "amount_fen", "", date)
     settlements = json.loads(run.inputs_description).get("settlements", [])
     if settlements:
         taken = session.scalars(
@@ -632,8 +596,10 @@ def post_run(session: Session, run_id: int, user: str, today: dt.date | None = N
     if previous is not None:
         previous.status = "superseded"
     run.status, run.posted_by, run.posted_at, run.post_request_id = "posted", user, utc_now(), request_id
-    posted_lines = lines if previous is not None else run_lines(session, run.id)
+    posted_lines = lines
     what = f"the difference from run {previous.id}" if previous is not None else "its lines"
+    if replaced is not None:
+        what += f", replacing reversed run {replaced}"
     return PostOutcome(
         run_id,
         True,
@@ -683,6 +649,7 @@ def explain_run(session: Session, run_id: int, household_id: str) -> list[str]:
         .scalars()
         .all()
     )
+    notes = run_notes(run)
     exclusions = (
         session.execute(select(AllocationExclusionRow).where(AllocationExclusionRow.run_id == run_id)).scalars().all()
     )
@@ -696,9 +663,11 @@ def explain_run(session: Session, run_id: int, household_id: str) -> list[str]:
         lines,
         exclusion_frame,
         json.loads(run.summary_json),
-        tuple(Step(step.text, step.amount_fen, step.component) for step in steps),
+        tuple(Step(step.text, step.amount_fen, step.component, step.source_reference) for step in steps),
+        tuple(notes),
     )
     text = [f"run {run_id} ({run.status}), period {run.period}, rule sha256 {run.rule_sha256[:12]}…"]
+    text += [f"  note: {note}" for note in notes]
     return text + explain(stored, household_id)
 
 

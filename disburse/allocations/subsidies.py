@@ -10,14 +10,20 @@ Three bases:
   per line.
 - ``roster``: days on duty × daily rate (forest rangers); a roster row's ``daily_rate_fen``
   wins over the rule's ``daily_rate_yuan``.
-- ``medical_topup``: for each bill, own_payment − own_share_cap × total_cost (the cap rounded
-  half-up) when positive, so the patient's own share comes down to the cap (10%).
+- ``medical_topup``: for each bill, the smallest top-up in fen that brings the patient's own
+  share to at most own_share_cap × total_cost: own_payment − ⌊cap × total⌋ when positive (the
+  own share after the top-up never exceeds the cap; 1,000.05 at 10% allows 100.00, not 100.01).
 
 Household-based benefits go to the head's card; person-based ones to the person's own card
 (person_account_no) when registered, else the head's card; the chosen account and its holder's
-name are on the line. Candidates failing ``population`` filters are out of scope and not
-reported; candidates failing ``eligibility`` filters are reported in exclusions. A subsidy has
-no pool of its own: ``pool_fen`` is the total of the lines.
+name are on the line. For every basis, candidates failing ``population`` filters are out of
+scope and not reported; candidates failing ``eligibility`` filters are reported in exclusions
+(a roster's or a bill's own columns are ``input.<column>``). A subsidy has no pool of its own:
+``pool_fen`` is the total of the lines.
+
+Person-level amounts: each beneficiary (享受人) gets a line of its own, rounded once, whoever is
+paid (``beneficiary_id``); a household's total is the sum of its lines. Several bills of one
+patient are each topped up on their own (the cap applies per bill) and paid as one line.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from disburse.allocations.split import RUN_PAYEES_MAX, divide_half_up, multiply_
 from disburse.foundation.money import format_yuan
 
 INPUT_ROWS_MAX = RUN_PAYEES_MAX
+BILL_COLUMNS = ("total_cost_fen", "own_payment_fen", "insurance_paid_fen")
 
 
 def _period_factor(amount_per: str, period_start: datetime.date, period_end: datetime.date) -> Fraction:
@@ -68,6 +75,7 @@ def _lines(
     denominators: object,
     notes: object,
     accounts: pd.DataFrame,
+    beneficiaries: object = None,
 ) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -84,6 +92,7 @@ def _lines(
             "note": notes,
             "account_no": accounts["account_no"].to_numpy(),
             "account_name": accounts["account_name"].to_numpy(),
+            "beneficiary_id": beneficiaries,
         }
     )
 
@@ -109,82 +118,113 @@ def _persons_lookup(
     return rows, in_people & in_households, exclusions
 
 
-def _attribute_table(
-    rule: SubsidyRule, basis: AttributeTableBasis, households, people, period_start, period_end, inputs
-):
-    exclusions: list[pd.DataFrame] = []
-    living = people_living_on(people, period_end)
-    households_indexed = households.drop_duplicates("household_id").set_index("household_id")
-    if basis.input_list:
-        if inputs is None:
-            raise AllocationError(f"{rule.name}: this rule needs an input list (input_list: true)")
-        candidates = inputs.reset_index(drop=True)
-        key = "id_number" if basis.counted_per == "person" else "household_id"
-        if key not in candidates.columns:
-            raise AllocationError(f"{rule.name}: the input list needs a {key} column")
-        if basis.counted_per == "person":
-            person_rows, found, missing = _persons_lookup(candidates["id_number"], living, households, period_end)
-            exclusions += missing
-            candidates, person_rows = (
-                candidates[found].reset_index(drop=True),
-                person_rows[found].reset_index(drop=True),
-            )
-        else:
-            found = candidates["household_id"].isin(households_indexed.index).to_numpy()
-            if (~found).any():
-                exclusions.append(
-                    exclusions_frame(
-                        candidates["household_id"].to_numpy()[~found], None, f"not in the register as of {period_end}"
-                    )
-                )
-            candidates, person_rows = candidates[found].reset_index(drop=True), None
-    elif basis.counted_per == "person":
-        person_rows = living.reset_index(drop=True)
-        person_rows = person_rows[person_rows["household_id"].isin(households_indexed.index)].reset_index(drop=True)
-        candidates = person_rows[["id_number", "household_id"]]
-    else:
-        candidates, person_rows = households[["household_id"]].drop_duplicates().reset_index(drop=True), None
-    if len(candidates) > INPUT_ROWS_MAX:
-        raise AllocationError(f"{len(candidates):,} candidates exceed {INPUT_ROWS_MAX:,}")
-    household_ids = (
-        person_rows["household_id"] if person_rows is not None else candidates["household_id"]
-    ).reset_index(drop=True)
-    views = {"household": households_indexed.reindex(household_ids.to_numpy()).reset_index()}
+def _views(
+    households: pd.DataFrame, household_ids: pd.Series, person_rows: pd.DataFrame | None, inputs: pd.DataFrame | None
+) -> dict[str, pd.DataFrame]:
+    """What filters see, aligned with the candidates: their household, person and input row."""
+    indexed = households.drop_duplicates("household_id").set_index("household_id")
+    views = {"household": indexed.reindex(household_ids.to_numpy()).reset_index()}
     if person_rows is not None:
-        views["person"] = person_rows
-    if basis.input_list:
-        views["input"] = candidates
-    id_numbers = person_rows["id_number"].to_numpy(dtype=object) if person_rows is not None else None
+        views["person"] = person_rows.reset_index(drop=True)
+    if inputs is not None:
+        views["input"] = inputs.reset_index(drop=True)
+    return views
 
-    def failing(filters):
-        return (
-            filters_failed(filters, views, candidate_households=household_ids, people_living=living).notna().to_numpy()
-        )
 
-    in_scope = ~failing(rule.population) if rule.population else np.ones(len(candidates), dtype=bool)
-    reasons = (
-        filters_failed(rule.eligibility, views, candidate_households=household_ids, people_living=living)
-        if rule.eligibility
-        else pd.Series([None] * len(candidates), dtype=object)
-    )
-    eligible = in_scope & reasons.isna().to_numpy()
-    reported = in_scope & ~eligible
-    if reported.any():
+def _eligible(
+    rule: SubsidyRule,
+    views: dict[str, pd.DataFrame],
+    household_ids: pd.Series,
+    id_numbers: np.ndarray | None,
+    living: pd.DataFrame,
+    usable: np.ndarray,
+) -> tuple[np.ndarray, list[pd.DataFrame]]:
+    """The candidates in scope (``population``, silently) and eligible (``eligibility``, each
+    failure reported with its reason), among those still ``usable``."""
+    household_ids = household_ids.reset_index(drop=True)
+
+    def reasons_of(filters):  # type: ignore[no-untyped-def]
+        return filters_failed(filters, views, candidate_households=household_ids, people_living=living).to_numpy()
+
+    if rule.population and len(household_ids):
+        usable = usable & pd.isna(reasons_of(rule.population))
+    if not rule.eligibility or not len(household_ids):
+        return usable, []
+    reasons = reasons_of(rule.eligibility)
+    failed = usable & ~pd.isna(reasons)
+    exclusions = []
+    if failed.any():
         exclusions.append(
             exclusions_frame(
-                household_ids.to_numpy()[reported],
-                id_numbers[reported] if id_numbers is not None else None,
-                reasons.to_numpy()[reported],
+                household_ids.to_numpy()[failed],
+                id_numbers[failed] if id_numbers is not None else None,
+                reasons[failed],
             )
         )
-    amounts_fen = np.zeros(len(candidates), dtype=np.int64)
-    labels = np.full(len(candidates), None, dtype=object)
+    return usable & ~failed, exclusions
+
+
+def _table_candidates(
+    rule: SubsidyRule, basis: AttributeTableBasis, households, living, period_end, inputs
+) -> tuple[pd.DataFrame, pd.DataFrame | None, list[pd.DataFrame]]:
+    """The candidates of an amount table (rows of the input list, living people or households)
+    and, for a per-person table, their register rows; unknown ones are excluded."""
+    known = households.drop_duplicates("household_id").set_index("household_id").index
+    if not basis.input_list:
+        if basis.counted_per == "household":
+            return households[["household_id"]].drop_duplicates().reset_index(drop=True), None, []
+        person_rows = living[living["household_id"].isin(known)].reset_index(drop=True)
+        return person_rows[["id_number", "household_id"]], person_rows, []
+    if inputs is None:
+        raise AllocationError(
+            "this rule reads an input list (input_list: true), such as the approved applications; give it with --inputs"
+        )
+    candidates = inputs.reset_index(drop=True)
+    key = "id_number" if basis.counted_per == "person" else "household_id"
+    if key not in candidates.columns:
+        raise AllocationError(f"the input list needs a {key} column")
+    if basis.counted_per == "person":
+        person_rows, found, missing = _persons_lookup(candidates["id_number"], living, households, period_end)
+        return candidates[found].reset_index(drop=True), person_rows[found].reset_index(drop=True), missing
+    found = candidates["household_id"].isin(known).to_numpy()
+    exclusions = []
+    if (~found).any():
+        reason = f"not in the register as of {period_end}"
+        exclusions.append(exclusions_frame(candidates["household_id"].to_numpy()[~found], None, reason))
+    return candidates[found].reset_index(drop=True), None, exclusions
+
+
+def _table_amounts(
+    basis: AttributeTableBasis, views, household_ids: pd.Series, living: pd.DataFrame, eligible: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per candidate: the amount of the first table entry whose filters hold, its label, and
+    whether an entry held at all."""
+    amounts_fen = np.zeros(len(household_ids), dtype=np.int64)
+    labels = np.full(len(household_ids), None, dtype=object)
     undecided = eligible.copy()
     for entry in basis.entries:
-        holds = ~failing(entry.when) & undecided
+        reasons = filters_failed(entry.when, views, candidate_households=household_ids, people_living=living)
+        holds = reasons.isna().to_numpy() & undecided
         amounts_fen[holds] = entry.amount_fen
         labels[holds] = entry.label or " and ".join(item.describe() for item in entry.when)
         undecided &= ~holds
+    return amounts_fen, labels, undecided
+
+
+def _attribute_table(
+    rule: SubsidyRule, basis: AttributeTableBasis, households, people, period_start, period_end, inputs
+):
+    living = people_living_on(people, period_end)
+    candidates, person_rows, exclusions = _table_candidates(rule, basis, households, living, period_end, inputs)
+    if len(candidates) > INPUT_ROWS_MAX:
+        raise AllocationError(f"{len(candidates):,} candidates exceed {INPUT_ROWS_MAX:,}")
+    household_ids = (person_rows if person_rows is not None else candidates)["household_id"].reset_index(drop=True)
+    views = _views(households, household_ids, person_rows, candidates if basis.input_list else None)
+    id_numbers = person_rows["id_number"].to_numpy(dtype=object) if person_rows is not None else None
+    everyone = np.ones(len(candidates), dtype=bool)
+    eligible, failed = _eligible(rule, views, household_ids, id_numbers, living, everyone)
+    exclusions += failed
+    amounts_fen, labels, undecided = _table_amounts(basis, views, household_ids, living, eligible)
     if undecided.any():
         exclusions.append(
             exclusions_frame(
@@ -205,51 +245,55 @@ def _attribute_table(
         ],
         dtype=object,
     )
-    steps = [
-        Step(
-            f"{rule.programme}: amount table per {basis.counted_per}, per {basis.amount_per} × {factor} for {period_start} to {period_end}",
-            int(amounts[paid].sum()),
-        )
-    ]
-    if basis.counted_per == "household" or basis.paid_to == "household":
-        frame = pd.DataFrame(
-            {"household_id": household_ids.to_numpy()[paid], "amount_fen": amounts[paid], "basis": basis_text}
-        )
-        grouped = (
-            frame.groupby("household_id", sort=True)
-            .agg(amount_fen=("amount_fen", "sum"), count=("amount_fen", "size"), basis=("basis", "first"))
-            .reset_index()
-        )
-        accounts = household_accounts(households, grouped["household_id"])
-        counted = "person(s)" if basis.counted_per == "person" else "household"
-        lines = _lines(
-            rule,
-            "household",
-            grouped["household_id"].to_numpy(dtype=object),
-            grouped["household_id"].to_numpy(dtype=object),
-            grouped["amount_fen"].to_numpy(),
-            grouped["basis"].to_numpy(),
-            grouped["count"].to_numpy(),
-            None,
-            [f"{count} {counted}" for count in grouped["count"]],
-            accounts,
-        )
+    text = (
+        f"{rule.programme}: amount table per {basis.counted_per}, per {basis.amount_per} × {factor} "
+        f"for {period_start} to {period_end}, rounded half-up per {basis.counted_per}"
+    )
+    steps = [Step(text, int(amounts[paid].sum()))]
+    if basis.counted_per == "household":
+        lines = _household_table_lines(rule, households, household_ids[paid], amounts[paid], basis_text)
     else:
         chosen = person_rows[paid].reset_index(drop=True)
-        accounts = person_accounts(chosen, households)
-        lines = _lines(
-            rule,
-            "person",
-            chosen["id_number"].to_numpy(dtype=object),
-            chosen["household_id"].to_numpy(dtype=object),
-            amounts[paid],
-            basis_text,
-            None,
-            None,
-            "",
-            accounts,
-        )
+        lines = _person_table_lines(rule, basis, chosen, households, amounts[paid], basis_text)
     return lines, exclusions, steps
+
+
+def _household_table_lines(rule, households, household_ids: pd.Series, amounts, basis_text) -> pd.DataFrame:
+    """One line per household (two applications of one household are one line, summed)."""
+    frame = pd.DataFrame({"household_id": household_ids.to_numpy(), "amount_fen": amounts, "basis": basis_text})
+    grouped = (
+        frame.groupby("household_id", sort=True)
+        .agg(amount_fen=("amount_fen", "sum"), count=("amount_fen", "size"), basis=("basis", "first"))
+        .reset_index()
+    )
+    ids = grouped["household_id"].to_numpy(dtype=object)
+    notes = np.where(grouped["count"].to_numpy() > 1, [f"{count} entries" for count in grouped["count"]], "")
+    accounts = household_accounts(households, grouped["household_id"])
+    return _lines(
+        rule,
+        "household",
+        ids,
+        ids,
+        grouped["amount_fen"].to_numpy(),
+        grouped["basis"].to_numpy(),
+        None,
+        None,
+        notes,
+        accounts,
+    )
+
+
+def _person_table_lines(rule, basis, chosen: pd.DataFrame, households, amounts, basis_text) -> pd.DataFrame:
+    """One line per beneficiary, rounded once: to the person's card (paid_to person) or to the
+    head's card (paid_to household, payee the household)."""
+    ids = chosen["id_number"].to_numpy(dtype=object)
+    household_ids = chosen["household_id"].to_numpy(dtype=object)
+    if basis.paid_to == "person":
+        accounts, payee_type, payees = person_accounts(chosen, households), "person", ids
+    else:
+        accounts = household_accounts(households, chosen["household_id"])
+        payee_type, payees = "household", household_ids
+    return _lines(rule, payee_type, payees, household_ids, amounts, basis_text, None, None, "", accounts, ids)
 
 
 def _person_payments(rule, paid_to, rows, amounts, basis_text, notes, households, period_end):
@@ -269,52 +313,51 @@ def _person_payments(rule, paid_to, rows, amounts, basis_text, notes, households
                 [f"died on {day}: not paid, decide by hand" for day in died[dead]],
             )
         )
-    alive = ~dead
-    chosen = rows[alive].reset_index(drop=True)
+    chosen = rows[~dead].reset_index(drop=True)
+    by_person = paid_to == "person"
     accounts = (
-        person_accounts(chosen, households)
-        if paid_to == "person"
-        else household_accounts(households, chosen["household_id"])
+        person_accounts(chosen, households) if by_person else household_accounts(households, chosen["household_id"])
     )
     lines = _lines(
         rule,
-        "person" if paid_to == "person" else "household",
-        chosen["id_number" if paid_to == "person" else "household_id"].to_numpy(dtype=object),
+        "person" if by_person else "household",
+        chosen["id_number" if by_person else "household_id"].to_numpy(dtype=object),
         chosen["household_id"].to_numpy(dtype=object),
-        np.asarray(amounts)[alive],
-        np.asarray(basis_text, dtype=object)[alive] if not isinstance(basis_text, str) else basis_text,
+        np.asarray(amounts)[~dead],
+        np.asarray(basis_text, dtype=object)[~dead] if not isinstance(basis_text, str) else basis_text,
         None,
         None,
-        np.asarray(notes, dtype=object)[alive] if not isinstance(notes, str) else notes,
+        np.asarray(notes, dtype=object)[~dead] if not isinstance(notes, str) else notes,
         accounts,
+        chosen["id_number"].to_numpy(dtype=object),
     )
     return lines, exclusions
+
+
+def _roster_rates(rule: SubsidyRule, basis: RosterBasis, roster: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's daily rate (the sheet's own, else the rule's) and where none is known."""
+    if "daily_rate_fen" in roster.columns:
+        rates = pd.array(roster["daily_rate_fen"], dtype="Int64")
+        if basis.daily_rate_fen is not None:
+            rates = rates.fillna(basis.daily_rate_fen)
+        return rates.fillna(0).to_numpy(dtype=np.int64), np.asarray(rates.isna(), dtype=bool)
+    if basis.daily_rate_fen is not None:
+        return np.full(len(roster), basis.daily_rate_fen, dtype=np.int64), np.zeros(len(roster), dtype=bool)
+    raise AllocationError(
+        "no daily rate in the roster or the rule: give 日工资标准 in the roster or daily_rate_yuan in the rule"
+    )
 
 
 def _roster(rule: SubsidyRule, basis: RosterBasis, households, people, period_start, period_end, inputs):
     if inputs is None:
         raise AllocationError(
-            f"{rule.name}: a roster rule needs the roster (id_number, days_on_duty[, daily_rate_fen])"
+            "a roster rule needs the attendance roster (证件号码, 出勤天数[, 日工资标准]); give it with --inputs"
         )
     roster = inputs.reset_index(drop=True)
     period_days = (period_end - period_start).days + 1
-    exclusions: list[pd.DataFrame] = []
     days = roster_days(roster)
-    if "daily_rate_fen" in roster.columns:
-        rates = pd.array(roster["daily_rate_fen"], dtype="Int64")
-        if basis.daily_rate_fen is not None:
-            rates = rates.fillna(basis.daily_rate_fen)
-        missing_rate = np.asarray(rates.isna(), dtype=bool)
-        rates = rates.fillna(0).to_numpy(dtype=np.int64)
-    elif basis.daily_rate_fen is not None:
-        rates, missing_rate = (
-            np.full(len(roster), basis.daily_rate_fen, dtype=np.int64),
-            np.zeros(len(roster), dtype=bool),
-        )
-    else:
-        raise AllocationError(f"{rule.name}: no daily rate in the roster or the rule")
-    rows, found, missing = _persons_lookup(roster["id_number"], people, households, period_end)
-    exclusions += missing
+    rates, missing_rate = _roster_rates(rule, basis, roster)
+    rows, found, exclusions = _persons_lookup(roster["id_number"], people, households, period_end)
     bad_days = (days < 0) | (days > period_days)
     problems = found & (bad_days | missing_rate)
     if problems.any():
@@ -326,31 +369,11 @@ def _roster(rule: SubsidyRule, basis: RosterBasis, households, people, period_st
                 rows["household_id"].to_numpy()[problems], roster["id_number"].to_numpy()[problems], reasons[problems]
             )
         )
-    usable = found & ~bad_days & ~missing_rate
-    if len(roster) and rule.eligibility:
-        views = {
-            "household": households.drop_duplicates("household_id")
-            .set_index("household_id")
-            .reindex(rows["household_id"].to_numpy())
-            .reset_index(),
-            "person": rows,
-        }
-        reasons = filters_failed(
-            rule.eligibility,
-            views,
-            candidate_households=rows["household_id"],
-            people_living=people_living_on(people, period_end),
-        )
-        failed = usable & reasons.notna().to_numpy()
-        if failed.any():
-            exclusions.append(
-                exclusions_frame(
-                    rows["household_id"].to_numpy()[failed],
-                    roster["id_number"].to_numpy()[failed],
-                    reasons.to_numpy()[failed],
-                )
-            )
-        usable &= ~failed
+    views = _views(households, rows["household_id"], rows, roster)
+    living = people_living_on(people, period_end)
+    ids = roster["id_number"].to_numpy(dtype=object)
+    usable, failed = _eligible(rule, views, rows["household_id"], ids, living, found & ~bad_days & ~missing_rate)
+    exclusions += failed
     amounts = days * rates
     basis_text = [f"{d} days × {format_yuan(int(r))} yuan/day" for d, r in zip(days[usable], rates[usable])]
     lines, dead = _person_payments(
@@ -363,25 +386,21 @@ def _roster(rule: SubsidyRule, basis: RosterBasis, households, people, period_st
         households,
         period_end,
     )
-    steps = [
-        Step(
-            f"{rule.programme}: days on duty × daily rate for {period_start} to {period_end}",
-            int(lines["amount_fen"].sum()),
-        )
-    ]
-    return lines, exclusions + dead, steps
+    text = f"{rule.programme}: days on duty × daily rate for {period_start} to {period_end}"
+    return lines, exclusions + dead, [Step(text, int(lines["amount_fen"].sum()))]
 
 
-def _medical(rule: SubsidyRule, basis: MedicalTopUpBasis, households, people, period_start, period_end, inputs):
-    if inputs is None:
-        raise AllocationError(f"{rule.name}: a medical top-up needs the hospital bills")
-    bills = inputs.reset_index(drop=True)
-    total = bills["total_cost_fen"].to_numpy(dtype=np.int64)
-    insurance = bills["insurance_paid_fen"].to_numpy(dtype=np.int64)
-    own = bills["own_payment_fen"].to_numpy(dtype=np.int64)
-    exclusions: list[pd.DataFrame] = []
-    rows, found, missing = _persons_lookup(bills["id_number"], people, households, period_end)
-    exclusions += missing
+def medical_top_up_fen(total_fen: np.ndarray, own_fen: np.ndarray, cap) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Per bill: the own share the cap allows, ⌊cap × total⌋ in fen, and the top-up, the smallest
+    amount in fen that brings the own share to it or below: own − allowed (0 when within)."""
+    allowed = np.asarray(multiply_exact(total_fen, cap.numerator) // cap.denominator, dtype=np.int64)
+    return allowed, np.maximum(np.asarray(own_fen, dtype=np.int64) - allowed, 0)
+
+
+def _bills_usable(rule, bills, rows, found, households, people, period_end):  # type: ignore[no-untyped-def]
+    """Bills that add up, of patients in scope and eligible; the others excluded with reasons."""
+    total, own, insurance = (bills[name].to_numpy(dtype=np.int64) for name in BILL_COLUMNS)
+    exclusions = []
     inconsistent = found & ((total < 0) | (insurance < 0) | (own < 0) | (own + insurance > total))
     if inconsistent.any():
         exclusions.append(
@@ -391,10 +410,28 @@ def _medical(rule: SubsidyRule, basis: MedicalTopUpBasis, households, people, pe
                 "bill does not add up: own payment + insurance exceed the total cost",
             )
         )
+    views = _views(households, rows["household_id"], rows, bills)
+    # A bill of a patient who has since died is still owed: the living register is not a filter
+    # here, but any_member filters look at the household's living members.
+    living = people_living_on(people, period_end)
+    ids = bills["id_number"].to_numpy(dtype=object)
+    usable, failed = _eligible(rule, views, rows["household_id"], ids, living, found & ~inconsistent)
+    return usable, exclusions + failed
+
+
+def _medical(rule: SubsidyRule, basis: MedicalTopUpBasis, households, people, period_start, period_end, inputs):
+    if inputs is None:
+        raise AllocationError(
+            "a medical top-up needs the hospital bills (证件号码, 医疗总费用, 医保报销金额, 个人自付金额); give them with --inputs"
+        )
+    bills = inputs.reset_index(drop=True)
+    rows, found, exclusions = _persons_lookup(bills["id_number"], people, households, period_end)
+    usable, more = _bills_usable(rule, bills, rows, found, households, people, period_end)
+    exclusions += more
     cap = basis.own_share_cap
-    cap_fen = np.asarray(divide_half_up(multiply_exact(total, cap.numerator), cap.denominator), dtype=np.int64)
-    top_up = own - cap_fen
-    within = found & ~inconsistent & (top_up <= 0)
+    total, own = bills["total_cost_fen"].to_numpy(dtype=np.int64), bills["own_payment_fen"].to_numpy(dtype=np.int64)
+    allowed, top_up = medical_top_up_fen(total, own, cap)
+    within = usable & (top_up == 0)
     if within.any():
         exclusions.append(
             exclusions_frame(
@@ -403,21 +440,37 @@ def _medical(rule: SubsidyRule, basis: MedicalTopUpBasis, households, people, pe
                 f"own payment already within {percent_text(cap)} of the total",
             )
         )
-    usable = found & ~inconsistent & (top_up > 0)
-    # Several bills of one person: each bill is rounded on its own, then summed into one line.
+    usable &= top_up > 0
     frame = pd.DataFrame(
         {
             "id_number": bills["id_number"].to_numpy(dtype=object)[usable],
             "amount_fen": top_up[usable],
             "own": own[usable],
-            "cap": cap_fen[usable],
+            "allowed": allowed[usable],
+            "total": total[usable],
         }
     )
     grouped = (
         frame.groupby("id_number", sort=True)
-        .agg(amount_fen=("amount_fen", "sum"), own=("own", "sum"), cap=("cap", "sum"), bills=("amount_fen", "size"))
+        .agg(
+            amount_fen=("amount_fen", "sum"),
+            own=("own", "sum"),
+            allowed=("allowed", "sum"),
+            total=("total", "sum"),
+            bills=("amount_fen", "size"),
+        )
         .reset_index()
     )
+    lines = _medical_lines(rule, basis, grouped, people, households, period_end)
+    text = (
+        f"{rule.programme}: own payment above {percent_text(cap)} of each bill's total "
+        "(the allowed own share rounded down to the fen, so it never exceeds the cap)"
+    )
+    return lines, exclusions, [Step(text, int(grouped["amount_fen"].sum()))]
+
+
+def _medical_lines(rule, basis, grouped: pd.DataFrame, people, households, period_end) -> pd.DataFrame:
+    cap = basis.own_share_cap
     person_rows = (
         people.drop_duplicates("id_number")
         .set_index("id_number")
@@ -425,10 +478,10 @@ def _medical(rule: SubsidyRule, basis: MedicalTopUpBasis, households, people, pe
         .reset_index()
     )
     basis_text = [
-        f"own payment {format_yuan(int(o))} − {percent_text(cap)} of total {format_yuan(int(c))}"
-        for o, c in zip(grouped["own"], grouped["cap"])
+        f"own payment {format_yuan(int(o))} − allowed own share {format_yuan(int(a))} "
+        f"(⌊{percent_text(cap)} × total {format_yuan(int(t))}⌋)"
+        for o, a, t in zip(grouped["own"], grouped["allowed"], grouped["total"])
     ]
-    notes = [f"{count} bill(s)" for count in grouped["bills"]]
     # A bill of a patient who has since died is still owed: it goes to the head's card.
     died = as_days(person_rows["died_on"]) if len(person_rows) else np.array([], dtype="datetime64[D]")
     dead = ~np.isnat(died) & (died <= np.datetime64(period_end, "D"))
@@ -440,12 +493,14 @@ def _medical(rule: SubsidyRule, basis: MedicalTopUpBasis, households, people, pe
     heads = household_accounts(households, person_rows["household_id"])
     accounts.loc[dead, ["account_no", "account_name"]] = heads.loc[dead, ["account_no", "account_name"]].to_numpy()
     notes = [
-        note + ("; patient deceased: paid to the head's card" if is_dead else "") for note, is_dead in zip(notes, dead)
+        f"{count} bill(s)" + ("; patient deceased: paid to the head's card" if is_dead else "")
+        for count, is_dead in zip(grouped["bills"], dead)
     ]
-    lines = _lines(
+    ids = grouped["id_number"].to_numpy(dtype=object)
+    return _lines(
         rule,
         "person",
-        grouped["id_number"].to_numpy(dtype=object),
+        ids,
         person_rows["household_id"].to_numpy(dtype=object),
         grouped["amount_fen"].to_numpy(),
         np.array(basis_text, dtype=object),
@@ -453,14 +508,8 @@ def _medical(rule: SubsidyRule, basis: MedicalTopUpBasis, households, people, pe
         None,
         np.array(notes, dtype=object),
         accounts,
+        ids,
     )
-    steps = [
-        Step(
-            f"{rule.programme}: own payment above {percent_text(cap)} of each bill's total",
-            int(grouped["amount_fen"].sum()),
-        )
-    ]
-    return lines, exclusions, steps
 
 
 def allocate_subsidy(

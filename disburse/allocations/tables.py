@@ -1,7 +1,11 @@
 """Storage of allocation runs: the exact rule text, the inputs' hash, every line, exclusion and
 step, and the run's way through calculated → approved → posted (or cancelled, or superseded).
 
-A run is a workflow record: its status moves on; its lines never change once calculated.
+A run is a workflow record: its status moves on; its lines never change once calculated. A
+posted run is corrected by reversing it (``reversed``: its entries reversed, its unpaid
+payables withdrawn, its settlement rows freed) and calculating a corrected run that names it in
+``supersedes_run_id``, or, for a dividend or subsidy, by a new run that posts the difference
+(the old one becomes ``superseded``).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import disburse.ledger.tables  # noqa: F401
 import disburse.registry.tables  # noqa: F401
 from disburse.foundation.orm import Base, BigId, utc_now
 
-RUN_STATUSES = ("calculated", "approved", "posted", "cancelled", "superseded")
+RUN_STATUSES = ("calculated", "approved", "posted", "cancelled", "superseded", "reversed")
 
 
 class AllocationRunRow(Base):
@@ -52,6 +56,14 @@ class AllocationRunRow(Base):
     post_request_id: Mapped[int | None] = mapped_column(ForeignKey("post_requests.id"))
     cancelled_by: Mapped[str | None] = mapped_column(String(64))
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Sentences about defaults the run took or inputs it left out (JSON list of text).
+    notes_json: Mapped[str | None] = mapped_column(Text)
+    reversed_by: Mapped[str | None] = mapped_column(String(64))
+    reversed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    reversal_reason: Mapped[str | None] = mapped_column(Text)
+    # What the reversal withdrew and freed (payables, their payment history, settlement rows), JSON.
+    reversal_json: Mapped[str | None] = mapped_column(Text)
+    reversal_post_request_id: Mapped[int | None] = mapped_column(ForeignKey("post_requests.id"))
     __table_args__ = (Index("ix_allocation_runs_subject_period", "rule_kind", "rule_subject", "period"),)
 
 
@@ -78,6 +90,18 @@ class AllocationLineRow(Base):
     account_no: Mapped[str | None] = mapped_column(String(40))
     account_name: Mapped[str | None] = mapped_column(String(100))
     source_reference: Mapped[str | None] = mapped_column(String(64))  # e.g. the settlement it came from
+    # The person a person-level benefit is for (享受人), whoever is paid; None for a household line.
+    beneficiary_id: Mapped[str | None] = mapped_column(String(18))
+    # The figures `runs explain` retells (None where a line kind has no such step).
+    share_pool_fen: Mapped[int | None] = mapped_column(BigInteger)  # the amount the share is of
+    units_e4: Mapped[int | None] = mapped_column(BigInteger)
+    principal_fen: Mapped[int | None] = mapped_column(BigInteger)
+    active_days: Mapped[int | None] = mapped_column(Integer)
+    floor_fen: Mapped[int | None] = mapped_column(BigInteger)
+    pro_rata_fen: Mapped[int | None] = mapped_column(BigInteger)
+    cap_fen: Mapped[int | None] = mapped_column(BigInteger)
+    owed_fen: Mapped[int | None] = mapped_column(BigInteger)
+    unpaid_fen: Mapped[int | None] = mapped_column(BigInteger)
     __table_args__ = (
         UniqueConstraint("run_id", "line_number"),
         Index(
@@ -110,6 +134,7 @@ class AllocationStepRow(Base):
     text: Mapped[str] = mapped_column(Text)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     component: Mapped[str | None] = mapped_column(String(40))
+    source_reference: Mapped[str | None] = mapped_column(String(64))  # the settlement row of a PV step
 
 
 class SettlementAllocationRow(Base):

@@ -15,7 +15,21 @@ from disburse.cli.common import books, console
 from disburse.foundation.masking import mask_payee
 from disburse.foundation.money import format_yuan
 
-runs_app = typer.Typer(no_args_is_help=True, help="Allocation runs: list, show, explain, approve, post, cancel, diff.")
+runs_app = typer.Typer(
+    no_args_is_help=True, help="Allocation runs: list, show, explain, approve, post, cancel, reverse, diff."
+)
+
+
+def _print_summary(summary: dict, notes: list[str] | tuple[str, ...]) -> None:
+    table = Table("figure", "yuan", title="summary")
+    for key, value in summary.items():
+        if key.endswith("_fen"):
+            table.add_row(key.removesuffix("_fen"), format_yuan(int(value)))
+        else:
+            table.add_row(key, f"{int(value):,}")
+    console.print(table)
+    for note in notes:
+        console.print(f"note: {escape(note)}", highlight=False)
 
 
 def allocate(
@@ -50,13 +64,7 @@ def allocate(
             f"run {outcome.run_id} already exists for this rule, period and input ({outcome.status}); nothing changed"
         )
     console.print(escape(headline))
-    table = Table("figure", "yuan", title="summary")
-    for key, value in summary.items():
-        if key.endswith("_fen"):
-            table.add_row(key.removesuffix("_fen"), format_yuan(int(value)))
-        else:
-            table.add_row(key, f"{int(value):,}")
-    console.print(table)
+    _print_summary(summary, outcome.notes)
     console.print(f"{len(outcome.lines):,} lines, {len(outcome.result.exclusions):,} exclusions")
     if out is not None:
         for path in write_run_export(out, outcome, unmasked):
@@ -94,9 +102,9 @@ def runs_show(
     run: int = typer.Argument(..., help="run id"),
     out: Optional[Path] = typer.Option(None, "--out", help="write its lines (.xlsx or .csv)"),
 ) -> None:
-    """Show a run: status, who did what, the summary, the inputs."""
+    """Show a run: status, who did what, the summary and notes, the inputs."""
     from disburse.allocations.export import LINE_HEADERS, line_rows
-    from disburse.allocations.runs import run_lines, run_row
+    from disburse.allocations.runs import run_lines, run_notes, run_row
 
     with books() as session:
         row = run_row(session, run)
@@ -109,12 +117,11 @@ def runs_show(
         + (f"; approved by {row.approved_by}" if row.approved_by else "")
         + (f"; posted by {row.posted_by}" if row.posted_by else "")
         + (f"; supersedes run {row.supersedes_run_id}" if row.supersedes_run_id else "")
+        + (f"; reversed by {row.reversed_by} at {row.reversed_at:%Y-%m-%d %H:%M}" if row.reversed_at else "")
+        + (f" ({escape(row.reversal_reason)})" if row.reversal_reason else "")
     )
     console.print(f"rule sha256 {row.rule_sha256}; inputs sha256 {row.inputs_sha256}")
-    table = Table("figure", "value")
-    for key, value in json.loads(row.summary_json).items():
-        table.add_row(key, format_yuan(int(value)) if key.endswith("_fen") else f"{int(value):,}")
-    console.print(table)
+    _print_summary(json.loads(row.summary_json), run_notes(row))
     by_component = lines.groupby("component")["amount_fen"].agg(["count", "sum"]).reset_index() if len(lines) else lines
     components = Table("component", "lines", "yuan")
     for item in by_component.to_dict("records"):
@@ -183,6 +190,33 @@ def runs_cancel(
     with books() as session:
         message = cancel_run(session, run, user)
     console.print(message)
+
+
+@runs_app.command("reverse")
+def runs_reverse(
+    run: int = typer.Argument(..., help="run id of a posted run"),
+    reason: Optional[str] = typer.Option(None, "--reason", help="why the run is reversed (recorded)"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help="who reverses (recorded)"),
+) -> None:
+    """Reverse a posted run: one reversing entry set, its unpaid payables withdrawn, its settlement
+    rows freed for a corrected run. Refused when any of its payables is paid or in a batch."""
+    from disburse.allocations.reversal import reverse_run
+    from disburse.payouts.payables import withdraw_run_payables
+
+    with books() as session:
+        # Payables first: a run with money in a batch or paid is refused before anything is written.
+        withdrawn = withdraw_run_payables(session, run)
+        outcome = reverse_run(session, run, user, reason=reason, withdrawn=withdrawn.as_record())
+    console.print(escape(outcome.message))
+    if withdrawn.count:
+        console.print(
+            f"{withdrawn.count:,} unpaid payable(s) totalling {format_yuan(withdrawn.total_fen)} yuan withdrawn"
+            + (
+                f" ({len(withdrawn.history):,} had a cancelled or failed payment, kept in the run's record)"
+                if withdrawn.history
+                else ""
+            )
+        )
 
 
 @runs_app.command("diff")

@@ -82,6 +82,8 @@ COMMAND_ACTIONS: dict[str, str | None] = {
     "runs approve": "run.review",
     "runs post": "run.post",
     "runs cancel": "run.cancel",
+    # Reversing a posted run pays nobody (it withdraws unpaid payables): the roles that may cancel.
+    "runs reverse": "run.cancel",
     "payout prepare": "batch.prepare",
     "payout approve": "batch.review",
     "payout cancel": "batch.cancel",

@@ -177,13 +177,19 @@ def import_pv_settlement(
     file: Path = typer.Argument(..., help="电费结算单 grid settlement file (.csv, .xlsx or .xls)"),
     dry_run: bool = typer.Option(False, "--dry-run", help="check and count, post nothing"),
     errors: Optional[Path] = typer.Option(None, "--errors", help="write every problem to FILE.xlsx or FILE.csv"),
+    bank_account: Optional[str] = typer.Option(
+        None, "--bank-account", help="the owner's bank account the money reached (default: its first registered one)"
+    ),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
-    """Import PV settlements and post each receivable (Dr 112 应收款 / Cr 501 经营收入)."""
+    """Import PV settlements: post each receivable (Dr 112 应收款 / Cr 501 经营收入) and, for a row
+    with a 到账日期, the money received (Dr 102 银行存款 / Cr 112)."""
     from disburse.registry.service import import_settlements
 
     _run_import(
-        lambda session, progress: import_settlements(session, file, user=user, dry_run=dry_run, progress=progress),
+        lambda session, progress: import_settlements(
+            session, file, user=user, dry_run=dry_run, progress=progress, bank_account=bank_account
+        ),
         errors,
         3,
     )

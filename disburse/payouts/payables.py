@@ -1,7 +1,10 @@
 """Payables: what each payee is owed once an allocation run is posted (the run credited 211 or
-212 per payee; these rows say who is to be paid, to which card, and track the payment)."""
+212 per payee; these rows say who is to be paid, to which card, and track the payment). When a
+posted run is reversed, its payables are withdrawn, as long as none has gone to a payment."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -12,6 +15,7 @@ from disburse.foundation.bulk import bulk_insert, plain_values
 from disburse.foundation.dates import iso
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.frames import stripped_texts
+from disburse.foundation.money import format_yuan
 from disburse.ledger.tables import AccountRow, EntityRow
 from disburse.payouts.model import PAYABLE_COLUMNS, PAYABLES_PER_RECORD_MAX, PAYEE_TYPES
 from disburse.payouts.tables import utc_now
@@ -122,3 +126,113 @@ def fill_bank_names(session: Session, first_id: int) -> None:
         ),
         {"first": first_id},
     )
+
+
+WITHDRAW_REFUSALS_SHOWN_MAX = 5
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawnPayables:
+    """What withdrawing a run's payables removed: how many, their total, and for each one that
+    had been in a cancelled or failed payment, that history (payable id, payee, amount, and the
+    payment references with their status), for the run's record."""
+
+    count: int
+    total_fen: int
+    history: tuple[tuple[int, str, int, tuple[tuple[str, str], ...]], ...]
+
+    def as_record(self) -> dict:
+        return {
+            "payables_withdrawn": self.count,
+            "withdrawn_fen": self.total_fen,
+            "payment_history": [
+                [pid, payee, amount, [list(ref) for ref in refs]] for pid, payee, amount, refs in self.history
+            ],
+        }
+
+
+def _payment_history(session: Session, run_id: int) -> list:  # type: ignore[type-arg]
+    """Each payable of the run that is not open or was ever in an instruction, with the
+    instruction and batch it was in (newest first)."""
+    return session.execute(
+        text(
+            "SELECT p.id, p.status, p.payee_id, p.household_id, p.amount_fen, i.payment_reference, i.status, "
+            "i.failure_reason, b.batch_reference, l.active "
+            "FROM payables p "
+            "LEFT JOIN instruction_payables l ON l.payable_id = p.id "
+            "LEFT JOIN payment_instructions i ON i.id = l.instruction_id "
+            "LEFT JOIN payment_batches b ON b.id = i.batch_id "
+            "WHERE p.run_id = :run AND (p.status <> 'open' OR l.payable_id IS NOT NULL) "
+            "ORDER BY p.id, l.active DESC, i.id DESC"
+        ),
+        {"run": run_id},
+    ).all()
+
+
+def _blocking_groups(rows) -> dict[tuple[str, str, str], list[int]]:  # type: ignore[no-untyped-def]
+    """Payables that are paid or in a batch, by (state, batch, instruction status) → amounts."""
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    seen: set[int] = set()
+    for payable_id, status, _, _, amount, _, instruction_status, _, batch, _ in rows:
+        if status not in ("paid", "claimed") or int(payable_id) in seen:
+            continue
+        seen.add(int(payable_id))
+        groups.setdefault((status, batch or "", instruction_status or ""), []).append(int(amount))
+    return groups
+
+
+def _blocking_text(state: str, batch: str, instruction_status: str, amounts: list[int]) -> str:
+    what = f"{len(amounts):,} ({format_yuan(sum(amounts))} yuan)"
+    if state == "paid":
+        return f"{what} paid in batch {batch}"
+    if instruction_status == "pending":
+        return (
+            f"{what} in batch {batch}, not sent to the bank yet (cancel it with `disburse payout cancel {batch}` first)"
+        )
+    return f"{what} in batch {batch}, sent to the bank and waiting for its return file"
+
+
+def _history(rows) -> tuple[tuple[int, str, int, tuple[tuple[str, str], ...]], ...]:  # type: ignore[no-untyped-def]
+    """Open payables that were in cancelled or failed payments, with those payments."""
+    history: dict[int, tuple[str, int, list[tuple[str, str]]]] = {}
+    for payable_id, status, payee, _, amount, reference, instruction_status, failure, _, _ in rows:
+        if status != "open" or reference is None:
+            continue
+        entry = history.setdefault(int(payable_id), (str(payee), int(amount), []))
+        entry[2].append((str(reference), f"{instruction_status}{': ' + failure if failure else ''}"))
+    return tuple((pid, payee, amount, tuple(refs)) for pid, (payee, amount, refs) in sorted(history.items()))
+
+
+def withdraw_run_payables(session: Session, run_id: int) -> WithdrawnPayables:
+    """Withdraw what a posted run made payable, for ``runs reverse``: every payable of the run is
+    removed, unless one of them is paid or in a batch; then the whole withdrawal is refused,
+    naming the batches (the caller's transaction then writes nothing). A payable that was in a
+    cancelled or failed payment is withdrawn too, with its links to those payments; that history
+    is returned for the run's record (the instructions themselves stay)."""
+    rows = _payment_history(session, run_id)
+    groups = _blocking_groups(rows)
+    if groups:
+        count = sum(len(amounts) for amounts in groups.values())
+        shown = [_blocking_text(*key, amounts) for key, amounts in sorted(groups.items())]
+        more = len(shown) - WITHDRAW_REFUSALS_SHOWN_MAX
+        raise DisburseError(
+            f"run {run_id} cannot be reversed: {count:,} of its payables are paid or in a batch: "
+            + "; ".join(shown[:WITHDRAW_REFUSALS_SHOWN_MAX])
+            + (f"; and {more} more batch(es)" if more > 0 else "")
+            + ". A payment that has gone out is not undone by reversing its run."
+        )
+    count, total = session.execute(
+        text("SELECT count(*), coalesce(sum(amount_fen), 0) FROM payables WHERE run_id = :run"), {"run": run_id}
+    ).one()
+    history = _history(rows)
+    if history:
+        session.execute(
+            text(
+                "DELETE FROM instruction_payables WHERE NOT active AND payable_id IN "
+                "(SELECT id FROM payables WHERE run_id = :run)"
+            ),
+            {"run": run_id},
+        )
+    if count:
+        session.execute(text("DELETE FROM payables WHERE run_id = :run AND status = 'open'"), {"run": run_id})
+    return WithdrawnPayables(int(count), int(total), history)

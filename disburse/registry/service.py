@@ -51,7 +51,7 @@ from disburse.ledger.chart import OPERATING_INCOME, RECEIVABLES
 from disburse.ledger.model import EntryBatch, EntryDraft, PostingDraft
 from disburse.ledger.posting import last_closed_periods, post_entries
 from disburse.ledger.service import add_entity
-from disburse.ledger.tables import EntityRow
+from disburse.ledger.tables import BankAccountRow, EntityRow
 from disburse.registry.assets_file import parse_assets
 from disburse.registry.bulk import close_versions
 from disburse.registry.model import (
@@ -86,6 +86,7 @@ Progress = Callable[[str], None]
 FILE_NAME_LENGTH_MAX = 500
 REVENUE_TYPE_NAMES_ZH = {"base": "标杆电价", "subsidy": "国家补贴"}
 SETTLEMENT_SOURCE_KIND = "pv_settlement"
+SETTLEMENT_RECEIPT_SOURCE_KIND = "pv_receipt"
 
 
 def _no_progress(stage: str) -> None:
@@ -728,6 +729,214 @@ def import_shares(
 
 
 # ------------------------------------------------------------------------------- settlements
+SETTLEMENT_KEY = ["station_id", "service_period", "revenue_type", "amount_fen"]
+
+
+@dataclass(frozen=True, slots=True)
+class _SettlementRows:
+    """A settlement file's rows sorted into what is posted: ``new`` rows (receivable, and the
+    receipt when a 到账日期 is given), ``late`` receipts for rows imported before without a
+    到账日期 (with ``settlement_id``), and the warnings for what is skipped."""
+
+    new: pd.DataFrame
+    late: pd.DataFrame
+    problems: list[ImportProblem]
+    duplicates: int
+
+
+def _settlement_problem(file: Path, frame: pd.DataFrame, index: int, reason: str) -> ImportProblem:
+    value = " ".join(str(frame[name].iat[index]) for name in SETTLEMENT_KEY[:3])
+    return ImportProblem(str(file), int(frame["source_row"].iat[index]), None, value, reason, "warning")
+
+
+def _recorded_settlements(session: Session, frame: pd.DataFrame) -> dict[tuple, list[tuple[int, bool]]]:
+    """Recorded rows of the file's stations by key: (id, received?) in id order."""
+    table = PvSettlementRow.__table__
+    recorded = statement_frame(
+        session,
+        select(table.c.id, table.c.received_on, *[table.c[name] for name in SETTLEMENT_KEY])
+        .where(table.c.station_id.in_(sorted(set(frame["station_id"]))))
+        .order_by(table.c.id),
+    )
+    by_key: dict[tuple, list[tuple[int, bool]]] = {}
+    for row in recorded.to_dict("records"):
+        key = tuple(row[name] for name in SETTLEMENT_KEY)
+        by_key.setdefault(key, []).append((int(row["id"]), row["received_on"] is not None))
+    return by_key
+
+
+def _sort_settlement_rows(session: Session, file: Path, frame: pd.DataFrame) -> _SettlementRows:
+    """New rows, late receipts and skipped rows (each skipped row a warning)."""
+    recorded = _recorded_settlements(session, frame)
+    received = ~np.isnat(frame["received_on"].to_numpy(dtype="datetime64[s]"))
+    problems: list[ImportProblem] = []
+    new, late, late_ids = [], [], []
+    for index, key in enumerate(zip(*(frame[name].tolist() for name in SETTLEMENT_KEY))):
+        if key[3] == 0:
+            problems.append(_settlement_problem(file, frame, index, "amount is 0.00; nothing to post"))
+        elif key not in recorded:
+            new.append(index)
+            recorded[key] = [(-1, bool(received[index]))]  # a repeat later in this file is a duplicate
+        elif received[index] and any(not done for _, done in recorded[key]) and recorded[key][0][0] != -1:
+            position = next(i for i, (_, done) in enumerate(recorded[key]) if not done)
+            settlement_id = recorded[key][position][0]
+            recorded[key][position] = (settlement_id, True)
+            late.append(index)
+            late_ids.append(settlement_id)
+            reason = f"already imported as settlement {settlement_id} without a 到账日期: its receipt is posted now"
+            problems.append(_settlement_problem(file, frame, index, reason))
+        else:
+            in_file = recorded[key][0][0] == -1
+            reason = (
+                "the same settlement appears earlier in this file; posted once"
+                if in_file
+                else "already imported from another file (same station, period, revenue type and amount); not posted again"
+            )
+            problems.append(_settlement_problem(file, frame, index, reason))
+    late_rows = frame.iloc[late].reset_index(drop=True).assign(settlement_id=np.asarray(late_ids, dtype=np.int64))
+    duplicates = len(frame) - len(new) - len(late) - int((frame["amount_fen"].to_numpy() == 0).sum())
+    return _SettlementRows(frame.iloc[new].reset_index(drop=True), late_rows, problems, duplicates)
+
+
+def _receipt_accounts(
+    session: Session, file: Path, receipts_by_owner: dict[str, int], bank_account: str | None
+) -> tuple[dict[str, str], list[ImportProblem]]:
+    """The 102.xx sub-account each owner's receipts go to: the account named, else its only one,
+    else the first it registered (a warning says so). Refused when an owner with receipts to book
+    has no bank account, or not the one named."""
+    accounts: dict[str, str] = {}
+    warnings = []
+    for owner, count in sorted(receipts_by_owner.items()):
+        registered = session.execute(
+            select(BankAccountRow.account_number, BankAccountRow.ledger_account_code)
+            .join(EntityRow, EntityRow.id == BankAccountRow.entity_id)
+            .where(EntityRow.code == owner)
+            .order_by(BankAccountRow.id)
+        ).all()
+        if not registered:
+            raise DisburseError(
+                f"{owner} has no registered bank account, so the receipt of {count} settlement row(s) with a 到账日期 "
+                f"cannot be booked (Dr 102 / Cr 112); register it with `disburse entities add-bank-account {owner}` "
+                "and import the file again"
+            )
+        numbers = ", ".join(row.account_number for row in registered)
+        chosen = [row for row in registered if bank_account is None or row.account_number == bank_account]
+        if not chosen:
+            raise DisburseError(f"{owner} has no bank account {bank_account}; its bank accounts are {numbers}")
+        if bank_account is None and len(registered) > 1:
+            reason = (
+                f"{owner} has {len(registered)} bank accounts ({numbers}); the receipts of {count} row(s) are booked "
+                f"to the first registered, {chosen[0].account_number} ({chosen[0].ledger_account_code})"
+            )
+            warnings.append(ImportProblem(str(file), None, None, owner, reason, "warning"))
+        accounts[owner] = chosen[0].ledger_account_code
+    return accounts, warnings
+
+
+def _receipts_by_owner(sorted_rows: _SettlementRows, owners: dict[str, str]) -> dict[str, int]:
+    received = ~np.isnat(sorted_rows.new["received_on"].to_numpy(dtype="datetime64[s]"))
+    counts: dict[str, int] = {}
+    for station_id in [*sorted_rows.new["station_id"][received], *sorted_rows.late["station_id"]]:
+        counts[owners[station_id]] = counts.get(owners[station_id], 0) + 1
+    return counts
+
+
+def _settlement_drafts(
+    rows: pd.DataFrame,
+    kind: str,
+    owners: dict[str, str],
+    banks: dict[str, str],
+    last_closed: dict[str, str],
+    file: Path,
+    today: dt.date,
+) -> list[EntryDraft]:
+    """Entries for ``rows``: ``kind`` "receivable" (Dr 112 / Cr 501, dated the 到账日期 or
+    today) or "receipt" (Dr 102.xx / Cr 112, dated the 到账日期); a date in or before the last
+    closed period of the owner's books moves to ``today``."""
+    drafts = []
+    received = rows["received_on"].to_numpy(dtype="datetime64[s]")
+    for index, row in enumerate(rows.itertuples(index=False)):
+        owner = owners[row.station_id]
+        entry_date = today if np.isnat(received[index]) else pd.Timestamp(received[index]).date()
+        if owner in last_closed and period_of(entry_date) <= last_closed[owner]:
+            entry_date = today
+        amount, name = int(row.amount_fen), REVENUE_TYPE_NAMES_ZH[row.revenue_type]
+        settlement = f" (settlement {row.settlement_id})" if "settlement_id" in rows.columns else ""
+        if kind == "receivable":
+            memo, debit, credit = (
+                f"{row.station_id} {row.service_period} {name} 电费结算",
+                RECEIVABLES,
+                OPERATING_INCOME,
+            )
+        else:
+            memo, debit, credit = f"{row.station_id} {row.service_period} {name} 电费到账", banks[owner], RECEIVABLES
+        drafts.append(
+            EntryDraft(
+                entity_code=owner,
+                period=period_of(entry_date),
+                entry_date=entry_date,
+                memo=memo,
+                postings=(
+                    PostingDraft(debit, amount, fund_source=row.station_id),
+                    PostingDraft(credit, -amount, fund_source=row.station_id),
+                ),
+                source_kind=SETTLEMENT_SOURCE_KIND if kind == "receivable" else SETTLEMENT_RECEIPT_SOURCE_KIND,
+                source_reference=f"{file.name[-120:]} row {row.source_row}{settlement}",
+                label=f"{file.name} row {row.source_row}",
+            )
+        )
+    return drafts
+
+
+def _post_settlements(
+    session: Session,
+    sorted_rows: _SettlementRows,
+    owners: dict[str, str],
+    banks: dict[str, str],
+    file: Path,
+    digest: str,
+    today: dt.date,
+    user: str,
+) -> tuple[list[int], int]:
+    """Post the receivables of the new rows and every receipt; returns the receivable entry
+    ids (in the order of the new rows) and the number of receipts posted."""
+    new, late = sorted_rows.new, sorted_rows.late
+    receipts_new = new[~np.isnat(new["received_on"].to_numpy(dtype="datetime64[s]"))].reset_index(drop=True)
+    last_closed = last_closed_periods(session, sorted(set(owners.values())))
+    receivables = _settlement_drafts(new, "receivable", owners, banks, last_closed, file, today)
+    receipts = _settlement_drafts(receipts_new, "receipt", owners, banks, last_closed, file, today)
+    receipts += _settlement_drafts(late, "receipt", owners, banks, last_closed, file, today)
+    if not receivables and not receipts:
+        return [], 0
+    result = post_entries(
+        session, EntryBatch.from_drafts(receivables + receipts), idempotency_key=f"pv-settlement:{digest}", user=user
+    )
+    return list(result.entry_ids)[: len(receivables)], len(receipts)
+
+
+def _settlement_outcome_base(file, digest, today, frame, sorted_rows, parse_problems) -> dict:  # type: ignore[no-untyped-def]
+    """What every outcome of a settlement import reports: the file, the counts, the warnings."""
+    new, late = sorted_rows.new, sorted_rows.late
+    receipts = int((~np.isnat(new["received_on"].to_numpy(dtype="datetime64[s]"))).sum()) + len(late)
+    counts = {
+        "rows": len(frame),
+        "posted": len(new),
+        "receipts": receipts,
+        "late_receipts": len(late),
+        "duplicates": sorted_rows.duplicates,
+        "amount_fen": int(new["amount_fen"].sum()) if len(new) else 0,
+    }
+    return dict(
+        kind="settlements",
+        file_name=file.name,
+        file_sha256=digest,
+        as_of=today,
+        row_count=len(frame),
+        counts=counts,
+        problems=tuple(_warnings(parse_problems)) + tuple(sorted_rows.problems),
+    )
+
+
 def import_settlements(
     session: Session,
     path: str | os.PathLike[str],
@@ -736,13 +945,21 @@ def import_settlements(
     dry_run: bool = False,
     today: dt.date | None = None,
     progress: Progress = _no_progress,
+    bank_account: str | None = None,
 ) -> ImportOutcome:
-    """Import a PV settlement file and post each row's receivable into the station owner's
-    books: Dr 112 应收款 / Cr 501 经营收入, fund source the station, dated the row's 到账日期 (or
-    ``today`` when blank, or when that date's period is closed), all in one post.
+    """Import a PV settlement file and post into the station owner's books, in one post: each
+    new row's receivable (Dr 112 应收款 / Cr 501 经营收入, fund source the station, dated the
+    row's 到账日期 or ``today`` when blank) and, for a row that carries a 到账日期, the cash received
+    (Dr 102.xx 银行存款 of the owner's bank account / Cr 112, dated the 到账日期), so 112 is
+    cleared when the money arrives. A date in a closed period moves to ``today``.
 
+    ``bank_account`` names the owner's account the grid company paid into; without it, the only
+    account, or the first registered (a warning says which).
     The same file again changes nothing. A row already imported from another file (same station,
-    service period, revenue type and amount) is a warning and is not posted twice.
+    service period, revenue type and amount) is a warning and not posted twice, unless the
+    recorded row had no 到账日期 and this one has: then its receipt is posted now and the date
+    recorded (a late receipt). Rows without a 到账日期 are not distributed by a PV run until
+    their money arrives (``allocations.gathering``).
     """
     require_user(user)
     file = Path(path)
@@ -756,127 +973,52 @@ def import_settlements(
     parsed = parse_settlements(file, ImportContext(today=today, known_station_ids=frozenset(stations)))
     if parsed.refused:
         raise ImportRefused(parsed.problems)
-    problems = list(_warnings(parsed.problems))
     frame = parsed.frame
-
-    key = ["station_id", "service_period", "revenue_type", "amount_fen"]
-    table = PvSettlementRow.__table__
-    recorded = statement_frame(
-        session,
-        select(*[table.c[name] for name in key]).where(table.c.station_id.in_(sorted(set(frame["station_id"])))),
-    )
-    recorded_keys = set(zip(*(recorded[name].tolist() for name in key))) if len(recorded) else set()
-    row_keys = list(zip(*(frame[name].tolist() for name in key)))
-    duplicate = np.array([row_key in recorded_keys for row_key in row_keys], dtype=bool)
-    repeated_in_file = frame.duplicated(key, keep="first").to_numpy() & ~duplicate
-    zero = frame["amount_fen"].to_numpy() == 0
-    for mask, reason in (
-        (
-            duplicate,
-            "already imported from another file (same station, period, revenue type and amount); not posted again",
-        ),
-        (repeated_in_file, "the same settlement appears earlier in this file; posted once"),
-        (zero, "amount is 0.00; nothing to post"),
-    ):
-        for index in np.flatnonzero(mask):
-            problems.append(
-                ImportProblem(
-                    str(file),
-                    int(frame["source_row"].iat[index]),
-                    None,
-                    " ".join(str(part) for part in row_keys[index][:3]),
-                    reason,
-                    "warning",
-                )
-            )
-    posted = frame[~duplicate & ~repeated_in_file & ~zero].reset_index(drop=True)
-    counts = {
-        "rows": len(frame),
-        "posted": len(posted),
-        "duplicates": int(duplicate.sum() + repeated_in_file.sum()),
-        "amount_fen": int(posted["amount_fen"].sum()) if len(posted) else 0,
-    }
-    base = dict(
-        kind="settlements",
-        file_name=file.name,
-        file_sha256=digest,
-        as_of=today,
-        row_count=len(frame),
-        counts=counts,
-        problems=tuple(problems),
-    )
+    sorted_rows = _sort_settlement_rows(session, file, frame)
+    new, late = sorted_rows.new, sorted_rows.late
+    owners = {station_id: stations[station_id].owner_entity for station_id in set(frame["station_id"])}
+    banks, bank_warnings = _receipt_accounts(session, file, _receipts_by_owner(sorted_rows, owners), bank_account)
+    base = _settlement_outcome_base(file, digest, today, frame, sorted_rows, (*parsed.problems, *bank_warnings))
+    receipts = base["counts"]["receipts"]
     if dry_run:
-        return ImportOutcome(
-            changed=False,
-            dry_run=True,
-            message=(
-                f"dry run: {file.name} is valid; {len(posted)} of {len(frame)} row(s) would be posted; nothing was written"
-            ),
-            **base,
+        message = (
+            f"dry run: {file.name} is valid; {len(new)} of {len(frame)} row(s) would be posted, with {receipts} "
+            "receipt(s); nothing was written"
         )
-
-    progress("posting receivables")
-    owners = {station_id: stations[station_id].owner_entity for station_id in set(posted["station_id"])}
-    last_closed = last_closed_periods(session, sorted(set(owners.values())))
-    drafts = []
-    received = posted["received_on"].to_numpy(dtype="datetime64[s]")
-    for index, row in enumerate(posted.itertuples(index=False)):
-        owner = owners[row.station_id]
-        entry_date = today if np.isnat(received[index]) else pd.Timestamp(received[index]).date()
-        if owner in last_closed and period_of(entry_date) <= last_closed[owner]:
-            # The 到账日期 falls in or before a closed period: the receivable is recognised when imported.
-            entry_date = today
-        amount = int(row.amount_fen)
-        drafts.append(
-            EntryDraft(
-                entity_code=owner,
-                period=period_of(entry_date),
-                entry_date=entry_date,
-                memo=f"{row.station_id} {row.service_period} {REVENUE_TYPE_NAMES_ZH[row.revenue_type]} 电费结算",
-                postings=(
-                    PostingDraft(RECEIVABLES, amount, fund_source=row.station_id),
-                    PostingDraft(OPERATING_INCOME, -amount, fund_source=row.station_id),
-                ),
-                source_kind=SETTLEMENT_SOURCE_KIND,
-                source_reference=f"{file.name[-150:]} row {row.source_row}",
-                label=f"{file.name} row {row.source_row}",
-            )
-        )
-    import_id = _insert_import(
-        session,
-        "settlements",
-        file,
-        digest,
-        today,
-        len(frame),
-        sum(1 for problem in problems if problem.severity == "warning"),
-        user,
-    )
-    entry_ids: list[int] = []
-    if drafts:
-        result = post_entries(
-            session, EntryBatch.from_drafts(drafts), idempotency_key=f"pv-settlement:{digest}", user=user
-        )
-        entry_ids = list(result.entry_ids)
+        return ImportOutcome(changed=False, dry_run=True, message=message, **base)
+    progress("posting receivables and receipts")
+    entry_ids, receipts = _post_settlements(session, sorted_rows, owners, banks, file, digest, today, user)
+    warning_count = sum(1 for problem in base["problems"] if problem.severity == "warning")
+    import_id = _insert_import(session, "settlements", file, digest, today, len(frame), warning_count, user)
     progress("writing")
-    stored = posted.assign(receivable_entry_id=np.asarray(entry_ids, dtype=np.int64))
     frame_insert(
         session,
-        table.name,
-        stored,
+        PvSettlementRow.__tablename__,
+        new.assign(receivable_entry_id=np.asarray(entry_ids, dtype=np.int64)),
         ("station_id", "service_period", "kwh", "revenue_type", "amount_fen", "received_on", "receivable_entry_id"),
         date_columns=("received_on",),
         constants={"import_id": import_id},
     )
-    return ImportOutcome(
-        changed=bool(drafts),
-        dry_run=False,
-        import_id=import_id,
-        message=(
-            f"imported {file.name}: {len(posted)} receivable(s) posted, {counts['duplicates']} duplicate(s) skipped"
-        ),
-        **base,
+    _record_late_receipts(session, late)
+    message = (
+        f"imported {file.name}: {len(new)} receivable(s) posted, {receipts} receipt(s) posted "
+        f"({len(late)} of them for rows imported before), {sorted_rows.duplicates} duplicate(s) skipped"
     )
+    return ImportOutcome(
+        changed=bool(entry_ids) or receipts > 0, dry_run=False, import_id=import_id, message=message, **base
+    )
+
+
+def _record_late_receipts(session: Session, late: pd.DataFrame) -> None:
+    """The 到账日期 of rows imported before without one (the only update a settlement row gets)."""
+    table = PvSettlementRow.__table__
+    received = late["received_on"].to_numpy(dtype="datetime64[s]")
+    for index, settlement_id in enumerate(late["settlement_id"].tolist()):
+        session.execute(
+            table.update()
+            .where(table.c.id == int(settlement_id), table.c.received_on.is_(None))
+            .values(received_on=pd.Timestamp(received[index]).date())
+        )
 
 
 # ------------------------------------------------------------------------------- reading

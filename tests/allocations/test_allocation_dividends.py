@@ -9,8 +9,8 @@ import pytest
 from allocation_builders import heads_for, holdings_frame, households_frame, people_frame
 
 from disburse.allocations.dividends import allocate_dividend
+from disburse.allocations.explaining import explain
 from disburse.allocations.frames import AllocationError
-from disburse.allocations.model import explain
 from disburse.allocations.rules import load_rule
 
 COOP = "COOP-001"

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 from allocation_builders import heads_for, holdings_frame, households_frame, people_frame
 
+from disburse.allocations.explaining import explain
 from disburse.allocations.frames import AllocationError
-from disburse.allocations.model import explain, result_check_conserved
+from disburse.allocations.model import result_check_conserved
 from disburse.allocations.pv import allocate_pv
 from disburse.allocations.rules import load_rule
 

@@ -17,7 +17,12 @@ from disburse.allocations.rules import (
 )
 
 EXAMPLES = EXAMPLES_DIRECTORY
-PV_TEXT = (EXAMPLES / "pv_revenue.yaml").read_text(encoding="utf-8")
+# The example with a capacity written out (the example itself takes it from the register).
+PV_TEXT = (
+    (EXAMPLES / "pv_revenue.yaml")
+    .read_text(encoding="utf-8")
+    .replace("station_id: PV-611002-001\n", 'station_id: PV-611002-001\ncapacity_kw: "300"\n')
+)
 
 
 @pytest.mark.parametrize(
@@ -89,7 +94,9 @@ def test_dividend_and_subsidy_consistency_checks():
     assert "ceiling_rate must not be below floor_rate" in refused(
         dividend.replace('ceiling_rate: "10%"', 'ceiling_rate: "3%"')
     )
-    assert "collective_id" in refused(dividend.replace('collective_id: "611002001001"', ""))
+    assert "collective_id" in refused(
+        dividend.replace("exit_handling: collective", 'exit_handling: collective\ncollective_id: "6110020010"')
+    )
     repair = (EXAMPLES / "house_repair.yaml").read_text(encoding="utf-8")
     assert "input_list: true" in refused(repair.replace("input_list: true", "input_list: false"))
     assert "basis.type" in refused(repair.replace("type: attribute_table", "type: lottery"))

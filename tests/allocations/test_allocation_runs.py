@@ -87,7 +87,8 @@ def test_pv_run_is_computed_once_approved_by_another_and_posted_balanced(
         assert trial_balance(session, "COUNTY", "2026-10").balanced
         # Posting again changes nothing; the settlements are taken, so no new PV run can take them.
         assert not post_run(session, first.run_id, "bob").changed
-    with pytest.raises(DisburseError, match="no settlement rows that are not allocated"):
+    # What is left has not arrived (no 到账日期): a PV run distributes only money received.
+    with pytest.raises(DisburseError, match="that is not allocated yet has arrived"):
         with transaction(books) as session:
             calculate_run(session, rule, "2026-10", "alice")
 

@@ -130,9 +130,13 @@ def test_dibao_per_living_member_per_month_to_the_heads_card():
         ignore_index=True,
     )
     result = allocate_subsidy(rule, households, people, *OCTOBER)
-    assert by_payee(result) == {"D1": 66_000, "T1": 52_000}
-    lines = result.lines.set_index("payee_id")
-    assert lines.loc["D1", "account_name"] == "户主D1" and lines.loc["D1", "share_numerator"] == 2
+    # One line per living beneficiary (享受人), each paid to the head's card; D1's total is the
+    # sum of its two lines.
+    assert result.lines.groupby("payee_id")["amount_fen"].sum().to_dict() == {"D1": 66_000, "T1": 52_000}
+    lines = result.lines.set_index("beneficiary_id")
+    assert lines.loc["ID-HEAD-D1", "payee_id"] == "D1" and lines.loc["D1-2", "amount_fen"] == 33_000
+    assert "D1-3" not in lines.index  # died in September
+    assert set(lines["account_name"]) == {"户主D1", "户主T1"}
     assert result.exclusions.empty
 
 
@@ -203,7 +207,8 @@ def test_forest_rangers_from_the_attendance_sheet():
 def test_medical_top_up_brings_the_own_share_down_to_ten_percent():
     # Bill 1: total 10,000.00, insurance 7,000.00, own 3,000.00 → 3,000.00 − 1,000.00 = 2,000.00.
     # Bill 2 (same patient): total 1,234.55, insurance 1,000.00, own 234.55; 10% of the total is
-    #   123.455 → 123.46 half-up; top-up 234.55 − 123.46 = 111.09. Patient M1 gets 2,111.09.
+    #   123.455, so the own share may be at most 123.45 (rounded down: 123.46 would exceed the
+    #   cap); top-up 234.55 − 123.45 = 111.10. Patient M1 gets 2,111.10.
     # Bill 3: total 500.00, insurance 460.00, own 40.00 ≤ 50.00: nothing to pay (reported).
     # Bill 4: own + insurance above the total: refused as inconsistent.
     rule = load_rule(EXAMPLES / "medical_topup.yaml")
@@ -224,7 +229,7 @@ def test_medical_top_up_brings_the_own_share_down_to_ten_percent():
         }
     )
     result = allocate_subsidy(rule, households, people, *OCTOBER, inputs=bills)
-    assert by_payee(result) == {"M1": 211_109}
+    assert by_payee(result) == {"M1": 211_110}
     assert result.lines.iloc[0]["account_no"] == "62M"  # no own card: the head's
     why = reasons(result)
     assert "within 10%" in why["ID-HEAD-N"] and "does not add up" in why["ID-HEAD-M"]

@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 
 from disburse.foundation.db import transaction
 from disburse.foundation.errors import DisburseError, ImportRefused
+from disburse.ledger.service import add_bank_account
 from disburse.ledger.tables import EntityRow
 from disburse.registry import queries, service
 
@@ -19,6 +20,8 @@ from disburse.registry import queries, service
 def load_county(engine, county) -> None:  # type: ignore[no-untyped-def]
     import_snapshots(engine, county)
     run(engine, service.load_assets, county.assets_path, user="tester")
+    # The station owner's bank account: settlement rows with a 到账日期 book their receipt there.
+    run(engine, add_bank_account, "COUNTY", "中国农业银行", "6228480012345678901", "tester")
 
 
 def test_assets_load_and_reload(engine, county) -> None:

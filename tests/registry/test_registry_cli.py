@@ -96,6 +96,11 @@ def test_dry_run_and_assets_shares_settlements(invoke, county, engine) -> None:
     assert shares.exit_code == 0, shares.output
     assert f"{county.share_rows:,} holdings" in shares.output
 
+    # The station owner's bank account: settlement rows with a 到账日期 book their receipt there.
+    bank = invoke(
+        "entities", "add-bank-account", "COUNTY", "--bank", "中国农业银行", "--account-number", "6228480012345678901"
+    )
+    assert bank.exit_code == 0, bank.output
     posted = invoke("import", "pv-settlement", str(county.settlements_path))
     assert posted.exit_code == 0, posted.output
     assert f"{county.settlement_rows} receivable(s) posted" in posted.output

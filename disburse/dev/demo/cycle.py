@@ -34,6 +34,7 @@ HOUSEHOLDS = 3_000
 SEED = 2026
 BANK_NAME = "中国农业银行商州支行"
 BANK_ACCOUNT = "6228480012345678901"
+BANK_LEDGER_ACCOUNT = "102.01"
 OPENING_BALANCE_FEN = 500_000_000  # 5,000,000.00 yuan of county special funds at the month's start
 EXAMPLES = EXAMPLES_DIRECTORY
 EXPORT_PROFILE = "generic"
@@ -79,6 +80,21 @@ def collective_village_of(shares_path: Path, cooperative_id: str) -> str:
         line.split(",")[2]
         for line in Path(shares_path).read_text(encoding="utf-8").splitlines()[1:]
         if line.startswith(cooperative_id + ",") and ",村集体," in line
+    )
+
+
+def _book_balance_before(session, account_code: str, day: dt.date) -> int:  # type: ignore[no-untyped-def]
+    """The books' balance of ``account_code`` (COUNTY) from the postings dated before ``day``."""
+    from sqlalchemy import text
+
+    return int(
+        session.execute(
+            text(
+                "SELECT coalesce(sum(p.amount_fen), 0) FROM postings p JOIN journal_entries e ON e.id = p.entry_id "
+                "WHERE p.account_code = :account AND e.entry_date < :day"
+            ),
+            {"account": account_code, "day": day.isoformat()},
+        ).scalar_one()
     )
 
 
@@ -292,6 +308,9 @@ def run_demo(
 
         with transaction(engine) as session:
             pending = registry.settlements(session)
+            # The bank's balance when the statement month opens: the opening balance plus the
+            # grid receipts the settlement import booked (rows with a 到账日期) before the month.
+            bank_opening = _book_balance_before(session, BANK_LEDGER_ACCOUNT, today.replace(day=1))
         receipts = [
             (row["station_id"], int(row["amount_fen"]))
             for row in pending.to_dict("records")
@@ -306,7 +325,7 @@ def run_demo(
             fee_per_payee_fen=50,
             interest_fen=123_456,
         )
-        bank_closing = bank.write_statement(statement_path, OPENING_BALANCE_FEN, lines, first_transaction=1)
+        bank_closing = bank.write_statement(statement_path, bank_opening, lines, first_transaction=1)
         summary.files.append(statement_path)
 
         progress("reconciling")
