@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from disburse.allocations.rules import EXAMPLES_DIRECTORY
-from disburse.dev.demo.cycle import collective_village_of, rule_for_cooperative, rule_for_station
+from disburse.dev.demo.cycle import rule_for_cooperative, rule_for_station
 from disburse.dev.generator import generate_county
 from disburse.foundation.db import make_engine, transaction
 from disburse.ledger.service import add_bank_account
@@ -63,7 +63,6 @@ def pv_rule(directory: Path, county_directory: Path) -> Path:
 def dividend_rule(directory: Path, county_directory: Path, pool_yuan: str = "120000") -> Path:
     """The example dividend rule, pointed at the generated county's first cooperative."""
     cooperative = yaml.safe_load((county_directory / "assets.yaml").read_text(encoding="utf-8"))["cooperatives"][0]
-    village = collective_village_of(county_directory / "shares.csv", cooperative["asset_id"])
     return rule_for_cooperative(
-        EXAMPLES / "coop_dividend.yaml", cooperative, village, directory / f"dividend-{pool_yuan}.yaml", pool_yuan
+        EXAMPLES / "coop_dividend.yaml", cooperative, directory / f"dividend-{pool_yuan}.yaml", pool_yuan
     )

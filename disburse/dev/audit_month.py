@@ -27,6 +27,7 @@ import yaml
 
 from disburse.allocations.rules import EXAMPLES_DIRECTORY
 from disburse.dev.demo.cycle import collective_village_of
+from disburse.dev.generator.settlements import period_arrivals
 from disburse.foundation.db import make_engine, transaction
 from disburse.foundation.frames import query_frame
 from disburse.foundation.money import format_yuan
@@ -38,6 +39,7 @@ DIRECTOR = "县财政局-王局长"
 CENTRE = "政策兑现中心-赵出纳"
 COUNTY_BANK = "中国农业银行商州支行"
 COUNTY_ACCOUNT = "6228480012345678901"
+FIX_BANK = "中国农业银行商州支行"  # the bank of a card a fix moves a payee to, unless the plan names one
 OPENING_BALANCE_FEN = 2_000_000_000  # 20,000,000.00 yuan: enough for every payment of the month
 EXPORT_PROFILE = "generic"
 FAILURE_SHARE_PERCENT = 2
@@ -79,29 +81,26 @@ def _read_manifest(county_dir: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _rule_text(template: str, replacements: dict[str, str]) -> str:
-    for old, new in replacements.items():
-        assert old in template, f"the example rule no longer contains {old!r}"
-        template = template.replace(old, new)
-    return template
+def _example_rule(name: str) -> dict:
+    return yaml.safe_load((EXAMPLES_DIRECTORY / name).read_text(encoding="utf-8"))
+
+
+def _write_rule(rule: dict, out: Path) -> Path:
+    out.write_text(yaml.safe_dump(rule, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return out
 
 
 def station_rule(station: dict, out: Path, *, households_percent: int = 70) -> Path:
     """The example PV rule pointed at one station; ``households_percent`` moves the household
-    part (the collective part takes the difference, the wage part stays at 10%)."""
-    text = (EXAMPLES_DIRECTORY / "pv_revenue.yaml").read_text(encoding="utf-8")
-    collective = 90 - households_percent
-    text = _rule_text(
-        text,
-        {
-            "PV-611002-001": station["asset_id"],
-            'capacity_kw: "300"': f'capacity_kw: "{station["capacity_kw"]}"',
-            'percent: "20%"': f'percent: "{collective}%"',
-            'percent: "70%"': f'percent: "{households_percent}%"',
-        },
-    )
-    out.write_text(text, encoding="utf-8")
-    return out
+    part (the collective part takes the difference, the wage part stays at 10%). The station's
+    capacity comes from the register, as the example leaves it."""
+    rule = _example_rule("pv_revenue.yaml")
+    rule["name"] = rule["name"].replace("PV-611002-001", station["asset_id"])
+    rule["station_id"] = station["asset_id"]
+    rule["fund_source"] = rule["fund_source"].replace("PV-611002-001", station["asset_id"])
+    rule["parts"]["collective"]["percent"] = f"{90 - households_percent}%"
+    rule["parts"]["households"]["percent"] = f"{households_percent}%"
+    return _write_rule(rule, out)
 
 
 def dividend_rule(
@@ -115,20 +114,15 @@ def dividend_rule(
     name: str | None = None,
 ) -> Path:
     """The example dividend rule pointed at one cooperative and one of its villages."""
-    text = (EXAMPLES_DIRECTORY / "coop_dividend.yaml").read_text(encoding="utf-8")
-    text = _rule_text(
-        text,
-        {
-            "name: COOP-001 2026年度拨改股分红": f"name: {name or cooperative['asset_id'] + ' 2026年度拨改股分红'}",
-            "COOP-001": cooperative["asset_id"],
-            'collective_id: "611002001001"': f'collective_id: "{collective_village}"',
-            'pool_yuan: "120000"': f'pool_yuan: "{pool_yuan}"',
-            'floor_rate: "5%"': f'floor_rate: "{floor_percent}"',
-            "period: {start: 2026-01-01, end: 2026-12-31}": f"period: {{start: {period[0]}, end: {period[1]}}}",
-        },
-    )
-    out.write_text(text, encoding="utf-8")
-    return out
+    rule = _example_rule("coop_dividend.yaml")
+    rule["name"] = name or f"{cooperative['asset_id']} 2026年度拨改股分红"
+    rule["cooperative_id"] = cooperative["asset_id"]
+    rule["fund_source"] = rule["fund_source"].replace("COOP-001", cooperative["asset_id"])
+    rule["collective_id"] = collective_village
+    rule["pool_yuan"] = pool_yuan
+    rule["floor_rate"] = floor_percent
+    rule["period"] = {"start": dt.date.fromisoformat(period[0]), "end": dt.date.fromisoformat(period[1])}
+    return _write_rule(rule, out)
 
 
 def split_roster_by_station(roster: Path, register: Path, stations: list[dict], out_dir: Path) -> dict[str, Path]:
@@ -347,6 +341,13 @@ class _Month:
                 today=today,
             )
             registry.import_settlements(session, self.county / "pv_settlements.csv", user=CLERK, today=today)
+            # Money is shared out once received: the month's own settlement arrives on its last
+            # day, so the October runs pay the October wage roster (公益岗位) from it.
+            arrivals = period_arrivals(
+                self.county / "pv_settlements.csv", PERIOD, DATES.period_end, self.work / "arrivals.csv"
+            )
+            if arrivals is not None:
+                registry.import_settlements(session, arrivals, user=CLERK, today=today)
             for name in self.plan.get("settlements_before_runs", []):
                 registry.import_settlements(session, self.path(name), user=CLERK, today=today)
         self.step(f"registers, assets, shares and settlements imported ({len(self.registers)} snapshots)")
@@ -423,19 +424,27 @@ class _Month:
         for listed in self.plan.get("manual_payables", []):
             if listed.get("when", "before_batch") == "before_batch":
                 self.record_list(listed)
+        from disburse.payouts.fixes import approve_fix
         from disburse.payouts.service import fix_account
 
         for fix in self.plan.get("account_fixes", []):
+            # The centre proposes each fix (a card shared with another household stated as
+            # such, as the counter would), and the county's approver approves it: four eyes.
             with transaction(self.engine) as session:
-                fix_account(
+                proposed = fix_account(
                     session,
                     fix["payee"],
                     fix["account_no"],
                     CENTRE,
                     account_name=fix.get("account_name"),
-                    bank_name=fix.get("bank_name"),
+                    bank_name=fix.get("bank_name") or FIX_BANK,
                     reason=fix.get("reason", ""),
+                    shared_with=fix.get("shared_with"),
+                    today=DATES.paid_on,
                 )
+            if proposed.fix_reference is not None and proposed.status == "proposed":
+                with transaction(self.engine) as session:
+                    approve_fix(session, proposed.fix_reference, APPROVER, today=DATES.paid_on)
             self.step(f"card fixed for {fix['payee']}")
 
     def record_list(self, listed: dict) -> None:

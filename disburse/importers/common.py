@@ -135,9 +135,17 @@ def empty_frame(columns: Sequence[str]) -> pd.DataFrame:
 
 
 def run_checks(
-    raw: RawTable, spec: TableSpec, checks: Sequence[Check], columns: Sequence[str], options: ImportContext
+    raw: RawTable,
+    spec: TableSpec,
+    checks: Sequence[Check],
+    columns: Sequence[str],
+    options: ImportContext,
+    *,
+    rows_required: bool = True,
 ) -> ParsedFile:
-    """Apply ``checks`` in order to the raw frame and collect every problem; keep ``columns``."""
+    """Apply ``checks`` in order to the raw frame and collect every problem; keep ``columns``.
+    A file with a header and no rows is refused unless ``rows_required`` is False (a roster of
+    nobody, which a run then reports as such)."""
     path = os.fspath(raw.path)
     if not raw.readable:
         return ParsedFile(empty_frame(columns), tuple(raw.problems), raw.encoding, path)
@@ -151,7 +159,7 @@ def run_checks(
     for check in checks:
         frame, found = check(frame, context)
         problems.extend(found)
-    if len(frame) == 0 and not has_errors(problems):
+    if rows_required and len(frame) == 0 and not has_errors(problems):
         # A header and nothing under it is never a file someone meant to import: a register or
         # share register without rows would read as "everyone left".
         problems.append(ImportProblem(path, None, None, "", f"the file has a {spec.title} header and no data rows"))

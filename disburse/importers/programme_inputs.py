@@ -155,14 +155,30 @@ def repairs_fields(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.DataF
 
 def parse_roster(path: str | os.PathLike[str]) -> ParsedFile:
     """An attendance roster: id_number, name, days_worked, daily_rate_fen (0 when blank)."""
-    return run_checks(read_table(path, ROSTER_SPEC), ROSTER_SPEC, (roster_fields,), ROSTER_COLUMNS, ImportContext())
+    return run_checks(
+        read_table(path, ROSTER_SPEC),
+        ROSTER_SPEC,
+        (roster_fields,),
+        ROSTER_COLUMNS,
+        ImportContext(),
+        rows_required=False,
+    )
 
 
 def parse_hospital_bills(path: str | os.PathLike[str]) -> ParsedFile:
     """Hospital bills: id_number, name, total_cost_fen, insurance_paid_fen, own_payment_fen, discharged_on."""
-    return run_checks(read_table(path, BILLS_SPEC), BILLS_SPEC, (bills_fields,), BILLS_COLUMNS, ImportContext())
+    return run_checks(
+        read_table(path, BILLS_SPEC), BILLS_SPEC, (bills_fields,), BILLS_COLUMNS, ImportContext(), rows_required=False
+    )
 
 
 def parse_repair_applications(path: str | os.PathLike[str]) -> ParsedFile:
     """House-repair applications: household_id, work_kind ("rebuild" | "repair")."""
-    return run_checks(read_table(path, REPAIRS_SPEC), REPAIRS_SPEC, (repairs_fields,), REPAIRS_COLUMNS, ImportContext())
+    return run_checks(
+        read_table(path, REPAIRS_SPEC),
+        REPAIRS_SPEC,
+        (repairs_fields,),
+        REPAIRS_COLUMNS,
+        ImportContext(),
+        rows_required=False,
+    )

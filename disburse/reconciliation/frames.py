@@ -13,7 +13,8 @@
 Lines and items dated before the window are added while they are still outstanding: not in a
 match a run stored as matched or confirmed, nor posted by post-unmatched, unless that match
 also holds something inside the window. Items before the account's first statement line (less
-the window) are taken to be in the statement's opening balance and are never read.
+the window) are taken to be in the statement's opening balance and are never read; so are the
+window's items when the books' balance before that line equals the statement's opening balance.
 """
 
 from __future__ import annotations
@@ -604,21 +605,46 @@ def _decisions(session: Session, account: BankAccountRef) -> tuple[tuple[PriorMa
     return tuple(priors), rejected, decided
 
 
+def _book_origin(session: Session, account: BankAccountRef, window_days: int) -> dt.date:
+    """The first day whose book items the account's reconciliations read: the first statement
+    line's day less the date window (a payment booked a few days before the bank shows it), or
+    that day itself when the first statement's opening balance already holds every book item
+    of the window (the books' balance the day before equals it): those are not in transit."""
+    first = session.execute(
+        text(
+            "SELECT booked_on, amount_fen, balance_fen FROM statement_lines WHERE bank_account_id = :account "
+            "ORDER BY booked_on, id LIMIT 1"
+        ),
+        {"account": account.id},
+    ).first()
+    if first is None:
+        raise DisburseError(
+            f"no statement lines for {account.describe()}; import its statement first "
+            "(`disburse import bank-statement FILE --account ...`)"
+        )
+    first_day = pd.Timestamp(first.booked_on).date()
+    if first.balance_fen is None:
+        return first_day - dt.timedelta(days=window_days)
+    books_before_fen = session.execute(
+        text(
+            "SELECT coalesce(sum(p.amount_fen), 0) FROM postings p JOIN journal_entries e ON e.id = p.entry_id "
+            "WHERE p.account_code = :code AND e.entity_id = :entity AND e.entry_date < :day"
+        ),
+        {"code": account.ledger_account_code, "entity": account.entity_id, "day": first_day},
+    ).scalar_one()
+    opening_fen = int(first.balance_fen) - int(first.amount_fen)
+    if int(books_before_fen) == opening_fen:
+        return first_day
+    return first_day - dt.timedelta(days=window_days)
+
+
 def reconciliation_inputs(
     session: Session, account: BankAccountRef, period: str, settings: MatchSettings | None = None
 ) -> ReconciliationInputs:
     """Read the frames, decisions and balances of one account's period."""
     base = settings or MatchSettings()
     dates = period_dates(period, base.date_window_days)
-    first_line = session.execute(
-        text("SELECT min(booked_on) FROM statement_lines WHERE bank_account_id = :account"), {"account": account.id}
-    ).scalar_one()
-    if first_line is None:
-        raise DisburseError(
-            f"no statement lines for {account.describe()}; import its statement first "
-            "(`disburse import bank-statement FILE --account ...`)"
-        )
-    origin = pd.Timestamp(first_line).date() - dt.timedelta(days=base.date_window_days)
+    origin = _book_origin(session, account, base.date_window_days)
     statement = statement_frame(session, account, dates.high)
     book = book_frame(session, account, origin, dates.high)
     cutoff = pd.Timestamp(dates.low)

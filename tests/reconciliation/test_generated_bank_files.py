@@ -193,9 +193,10 @@ def test_issue11_item7_generated_statement_reconciles_and_ties(engine, database_
 
 
 def test_issue11_item7_county_example_rules_post_a_generated_countys_statement(database_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    # A generated county's October: grid settlements received (到账日期) that the books hold
-    # only as receivables. The statement shows the grid company paying each, naming its
-    # station; the shipped rules post every bank-only line, clearing each station's 112.
+    # A generated county's October: grid settlements received (到账日期), whose receipts the
+    # settlement import books on the county's account. The statement shows the grid company
+    # paying each, naming its station; reconcile matches them, and the shipped rules post the
+    # bank-only rest.
     county = tmp_path / "county"
     assert run(database_url, "generate", "county", "--households", "60", "--seed", "3", "--out", str(county))[0] == 0
     for snapshot in ("2026-08-31", "2026-09-30", "2026-10-31"):
@@ -205,7 +206,6 @@ def test_issue11_item7_county_example_rules_post_a_generated_countys_statement(d
         assert code == 0, output
     for arguments in (
         ("assets", "load", str(county / "assets.yaml")),
-        ("import", "pv-settlement", str(county / "pv_settlements.csv")),
         (
             "entities",
             "add-bank-account",
@@ -215,6 +215,7 @@ def test_issue11_item7_county_example_rules_post_a_generated_countys_statement(d
             "--account-number",
             "6228480012345678901",
         ),
+        ("import", "pv-settlement", str(county / "pv_settlements.csv")),
     ):
         code, output = run(database_url, *arguments)
         assert code == 0, output
@@ -250,7 +251,11 @@ def test_issue11_item7_county_example_rules_post_a_generated_countys_statement(d
         str(RULES),
     )
     assert code == 0, output
-    assert f"posted {len(lines)} bank-only line(s)" in output and "0 line(s) match no rule" in output, output
+    # The settlement import booked each receipt (Dr 102 / Cr 112), so the grid company's lines
+    # match those receipts; the rules post only what the books never saw (the interest).
+    others = len(lines) - len(settlements)
+    assert f"posted {others} bank-only line(s)" in output and "0 line(s) match no rule" in output, output
+    assert "国网电费结算" not in output and others >= 1, output
     code, output = run(database_url, "reconcile", "--account", "6228480012345678901", "--period", "2026-10")
     assert code == 0 and "0 bank-only" in output and "调节表 agrees" in output, output
 

@@ -23,6 +23,7 @@ from payout_builders import (
 
 from disburse.foundation.db import transaction  # noqa: E402
 from disburse.payouts.cards import no_cards  # noqa: E402
+from disburse.payouts.fixes import approve_fix  # noqa: E402
 from disburse.payouts.service import approve_batch, export_batch, fix_account, prepare_batch  # noqa: E402
 from disburse.payouts.settlement import apply_return_file  # noqa: E402
 from disburse.payouts.status import household_status  # noqa: E402
@@ -57,7 +58,11 @@ def test_issue11_item11_two_failures_are_listed_and_counted_once(engine, tmp_pat
         owe(session, OWED)
     _pay_and_fail(engine, tmp_path, "first", card(2), (card(1), "户主H001", 10_000, "成功", ""))
     with transaction(engine) as session:
-        fix_account(session, "H002", card(22), "frank", account_name="张二", reason="户名不符")
+        proposed = fix_account(
+            session, "H002", card(22), "frank", account_name="张二", bank_name="中国建设银行", reason="户名不符"
+        )
+    with transaction(engine) as session:  # a card fix counts once someone else approves it
+        approve_fix(session, proposed.fix_reference, "grace")
     _pay_and_fail(engine, tmp_path, "again", card(22), None)
     with transaction(engine) as session:
         status = household_status(session, "H002")

@@ -53,22 +53,17 @@ class DemoSummary:
 
 
 def rule_for_station(template: Path, station: dict, out: Path) -> Path:
-    """An example PV rule pointed at a generated station (its id and capacity)."""
-    text = template.read_text(encoding="utf-8")
-    text = text.replace("PV-611002-001", station["asset_id"]).replace(
-        'capacity_kw: "300"', f'capacity_kw: "{station["capacity_kw"]}"'
-    )
-    out.write_text(text, encoding="utf-8")
+    """An example PV rule pointed at a generated station (its capacity comes from the register)."""
+    out.write_text(template.read_text(encoding="utf-8").replace("PV-611002-001", station["asset_id"]), encoding="utf-8")
     return out
 
 
-def rule_for_cooperative(
-    template: Path, cooperative: dict, collective_village: str, out: Path, pool_yuan: str | None = None
-) -> Path:
-    """An example dividend rule pointed at a generated cooperative and one of its villages."""
+def rule_for_cooperative(template: Path, cooperative: dict, out: Path, pool_yuan: str | None = None) -> Path:
+    """An example dividend rule pointed at a generated cooperative; exited households' shares go
+    back to their own village's collective, as the example says."""
     text = template.read_text(encoding="utf-8").replace("COOP-001", cooperative["asset_id"])
-    text = text.replace('collective_id: "611002001001"', f'collective_id: "{collective_village}"')
     if pool_yuan is not None:
+        assert 'pool_yuan: "120000"' in text, "the example dividend rule no longer declares its pool"
         text = text.replace('pool_yuan: "120000"', f'pool_yuan: "{pool_yuan}"')
     out.write_text(text, encoding="utf-8")
     return out
@@ -141,6 +136,7 @@ def run_demo(
     from disburse.audit.anomalies import run_checks, write_findings
     from disburse.dev.demo import bank
     from disburse.dev.generator import generate_county
+    from disburse.dev.generator.settlements import period_arrivals
     from disburse.importers.bank_profiles import profile_by_name
     from disburse.ledger.service import add_bank_account
     from disburse.ledger.verify import verify_books
@@ -230,6 +226,14 @@ def run_demo(
             settled = registry_service.import_settlements(
                 session, county.settlements_path, user=FINANCE_USER, today=today
             )
+            # The October base-price settlement arrives at the month's end (the generated file
+            # leaves it unpaid): money is shared out once received, October's wages with it.
+            october_end = dt.date(2026, 10, 31)
+            arrivals = period_arrivals(
+                county.settlements_path, "2026-10", october_end, directory / "input" / "arrivals_2026-10.csv"
+            )
+            if arrivals is not None and today > october_end:
+                registry_service.import_settlements(session, arrivals, user=FINANCE_USER, today=today)
         step(("registers", f"{len(county.register_paths)} snapshots, assets, shares; {settled.message}"))
 
         progress("allocating")
@@ -237,7 +241,6 @@ def run_demo(
         rules_directory.mkdir(exist_ok=True)
         station = assets["stations"][0]
         cooperative = assets["cooperatives"][0]
-        collective_village = collective_village_of(county.shares_path, cooperative["asset_id"])
         runs = [
             (
                 rule_for_station(EXAMPLES / "pv_revenue.yaml", station, rules_directory / "pv.yaml"),
@@ -245,9 +248,7 @@ def run_demo(
                 county.public_welfare_jobs_path,
             ),
             (
-                rule_for_cooperative(
-                    EXAMPLES / "coop_dividend.yaml", cooperative, collective_village, rules_directory / "dividend.yaml"
-                ),
+                rule_for_cooperative(EXAMPLES / "coop_dividend.yaml", cooperative, rules_directory / "dividend.yaml"),
                 "2026-10",
                 None,
             ),

@@ -7,7 +7,9 @@ a year or more late. Money is computed in integer fen: kWh times a price in hund
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 
@@ -102,3 +104,21 @@ def settlements_generate(
         title=f"{geography.county_name}光伏扶贫电站电费结算单",
         columns=tuple(Column(header, alias, kind, values[header]) for header, alias, kind in SETTLEMENT_COLUMNS),
     )
+
+
+def period_arrivals(settlements: Path, period: str, received_on: dt.date, out: Path) -> Path | None:
+    """The rows of ``period`` that a settlements file has without a 到账日期, now received on
+    ``received_on``, written to ``out`` (None when there are none). Importing them books each
+    receipt: the import takes them as the arrival of rows it holds, not as new settlements."""
+    with settlements.open(encoding="utf-8-sig", newline="") as file:
+        rows = list(csv.reader(file))
+    header, body = rows[0], rows[1:]
+    period_column, received_column = header.index("所属期"), header.index("到账日期")
+    waiting = [row for row in body if row[period_column] == period and not row[received_column].strip()]
+    if not waiting:
+        return None
+    for row in waiting:
+        row[received_column] = received_on.isoformat()
+    with out.open("w", encoding="utf-8", newline="") as file:
+        csv.writer(file).writerows([header, *waiting])
+    return out

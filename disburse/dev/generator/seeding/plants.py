@@ -406,13 +406,14 @@ class Seeder:
         )[0]
         owner_name = county.people.at[owner, "name"]
         self.books["account_fixes"].append({"payee": foreign, "account_no": county.people.at[owner, "own_card"], "account_name": owner_name,
-                                            "reason": "户主说存折丢了，先用亲戚的卡"})  # fmt: skip
+                                            "reason": "户主说存折丢了，先用亲戚的卡",
+                                            "shared_with": county.people.at[owner, "household_id"]})  # fmt: skip
         self.anomaly("payee_not_beneficiary.other_card", ["payee_not_beneficiary", "account_name_mismatch"], [f"household:{foreign}"],
                      f"{foreign} paid, after a card fix, to the own card of {owner_name} of another household")  # fmt: skip
         other = county.pick_households(holders, 1, "a shared card's household")[0]
         other_head = county.households.loc[other]
         self.books["account_fixes"].append({"payee": shared, "account_no": other_head["account_no"], "account_name": other_head["head_name"],
-                                            "reason": "换卡"})  # fmt: skip
+                                            "reason": "换卡", "shared_with": other})  # fmt: skip
         self.anomaly("payee_not_beneficiary.fixed_then_shared", ["payee_not_beneficiary", "shared_bank_account", "account_name_mismatch"],
                      [f"household:{shared}"], f"{shared}'s card fixed to the card of household {other}, which is paid to it too")  # fmt: skip
         self.repairs.append([changed, "重建"])
