@@ -1,12 +1,20 @@
 """Recording and reading the audit trail.
 
-The CLI records every state-changing command after it ends, in a transaction of its own, so a
-refused command is recorded as refused while nothing of its input was written.
+A command that changes something is recorded in the same transaction as the change (the CLI's
+``books()`` and the web's ``record`` write the row before the commit), so a change that
+committed always has its row and a row never describes a change that rolled back. A refused or
+failed attempt is recorded afterwards, in a transaction of its own, since its own rolled back.
+
+The log is append-only (database triggers refuse UPDATE and DELETE) and hash-chained like the
+journal: each row's ``row_hash`` is the SHA-256 of the previous row's hash and the row's own
+fields, so ``verify_audit_log`` names the first row a change behind the engine's back has
+broken, and a deleted row breaks the link of the one after it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -20,6 +28,7 @@ from sqlalchemy.orm import Session
 from disburse.audit.tables import AuditLogRow, utc_now
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.files import file_sha256
+from disburse.foundation.locks import AUDIT_LOG_LOCK, advisory_lock
 from disburse.foundation.masking import mask_identifier
 
 MESSAGE_LENGTH_MAX = 2_000
@@ -28,6 +37,11 @@ ENTRIES_MAX = 10_000
 # Files larger than this are identified by size and modification time instead of a full hash,
 # so logging never costs more than the command itself on a province-sized import.
 HASHED_FILE_BYTES_MAX = 2 * 1024**3
+# The hash the first row of the chain links to.
+GENESIS_HASH = "0" * 64
+# verify reads the log in pages of this many rows (a county's years of commands stay in memory
+# one page at a time).
+VERIFY_PAGE_ROWS = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +84,40 @@ def file_hashes(arguments: Sequence[str]) -> dict[str, str]:
     return hashes
 
 
+def _naive_utc(value: dt.datetime) -> dt.datetime:
+    """As stored: naive, in UTC."""
+    return value if value.tzinfo is None else value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _timestamp(value: dt.datetime) -> str:
+    """A timestamp as stored, to the microsecond: the same text on both engines."""
+    return _naive_utc(value).isoformat(sep=" ", timespec="microseconds")
+
+
+def audit_row_hash(previous_hash: str, fields: dict) -> str:
+    """SHA-256 of the previous row's hash and this row's fields, in one canonical JSON text."""
+    canonical = [
+        previous_hash,
+        fields["command"],
+        fields["arguments"],
+        fields["user"],
+        _timestamp(fields["started_at"]),
+        _timestamp(fields["finished_at"]),
+        fields["outcome"],
+        int(fields["exit_code"]),
+        fields["message"],
+        fields["input_hashes"],
+        bool(fields["dry_run"]),
+    ]
+    text = json.dumps(canonical, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _last_hash(session: Session) -> str:
+    last = session.execute(select(AuditLogRow.row_hash).order_by(AuditLogRow.id.desc()).limit(1)).scalar()
+    return last or GENESIS_HASH
+
+
 def record_command(
     session: Session,
     *,
@@ -82,20 +130,60 @@ def record_command(
     message: str,
     input_hashes: dict[str, str],
 ) -> None:
+    """Append one row to the chain, in the caller's transaction."""
+    # One writer at a time extends the chain (SQLite's write lock already serialises writers).
+    advisory_lock(session, AUDIT_LOG_LOCK)
+    fields = {
+        "command": command[:100],
+        "arguments": json.dumps(list(arguments), ensure_ascii=False),
+        "user": user,
+        "started_at": _naive_utc(started_at),
+        "finished_at": utc_now(),
+        "outcome": outcome,
+        "exit_code": exit_code,
+        "message": message[:MESSAGE_LENGTH_MAX],
+        "input_hashes": json.dumps(input_hashes, ensure_ascii=False),
+        "dry_run": is_dry_run(arguments),
+    }
+    previous = _last_hash(session)
     session.execute(
-        insert(AuditLogRow).values(
-            command=command[:100],
-            arguments=json.dumps(list(arguments), ensure_ascii=False),
-            user=user,
-            started_at=started_at,
-            finished_at=utc_now(),
-            outcome=outcome,
-            exit_code=exit_code,
-            message=message[:MESSAGE_LENGTH_MAX],
-            input_hashes=json.dumps(input_hashes, ensure_ascii=False),
-            dry_run=is_dry_run(arguments),
-        )
+        insert(AuditLogRow).values(**fields, previous_hash=previous, row_hash=audit_row_hash(previous, fields))
     )
+
+
+def verify_audit_log(session: Session) -> tuple[int, str, list[str]]:
+    """Recompute the audit log's chain: (rows, head hash, problems). Each problem names the row
+    id and what is wrong: a changed row (its hash no longer matches its fields) or a broken link
+    (the row before it was deleted, inserted or changed)."""
+    problems: list[str] = []
+    expected_previous, count, after_id = GENESIS_HASH, 0, 0
+    columns = [getattr(AuditLogRow, name) for name in (
+        "id", "command", "arguments", "user", "started_at", "finished_at", "outcome", "exit_code",
+        "message", "input_hashes", "dry_run", "previous_hash", "row_hash",
+    )]  # fmt: skip
+    while True:
+        rows = session.execute(
+            select(*columns).where(AuditLogRow.id > after_id).order_by(AuditLogRow.id).limit(VERIFY_PAGE_ROWS)
+        ).all()
+        for row in rows:
+            count += 1
+            fields = row._asdict()
+            if row.previous_hash != expected_previous:
+                problems.append(
+                    f"audit_log id {row.id}: links to {str(row.previous_hash)[:12]}, but the row before it hashes to "
+                    f"{expected_previous[:12]} (a row before it was deleted, inserted or changed)"
+                )
+            recomputed = audit_row_hash(str(row.previous_hash or ""), fields)
+            if recomputed != row.row_hash:
+                problems.append(
+                    f"audit_log id {row.id} ({row.command}, {row.user}, {_timestamp(row.started_at)}): its fields "
+                    f"no longer match its hash {str(row.row_hash)[:12]} (changed after it was written)"
+                )
+            expected_previous = str(row.row_hash)
+        if len(rows) < VERIFY_PAGE_ROWS:
+            break
+        after_id = rows[-1].id
+    return count, expected_previous, problems
 
 
 def is_dry_run(arguments: Sequence[str]) -> bool:

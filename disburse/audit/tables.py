@@ -26,6 +26,9 @@ class AuditLogRow(Base):
     message: Mapped[str] = mapped_column(Text)
     input_hashes: Mapped[str] = mapped_column(Text)  # JSON {path: sha256}
     dry_run: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # The hash chain (see audit.log): the previous row's hash and this row's own.
+    previous_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    row_hash: Mapped[str] = mapped_column(String(HASH_LENGTH), unique=True)
 
 
 class FindingReviewRow(Base):

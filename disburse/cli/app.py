@@ -81,6 +81,8 @@ class DisburseGroup(TyperGroup):
         command_path, changes_state = self._command_path(ctx, arguments)
         started_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         outcome, exit_code, message = "ok", 0, ""
+        state.audit_pending = (command_path, arguments, started_at) if changes_state else None
+        state.audit_committed = False
         try:
             if changes_state and command_path != "init":
                 # The root callback has not run yet: take the database from the parsed option.
@@ -120,8 +122,11 @@ class DisburseGroup(TyperGroup):
             outcome, message = ("usage" if exit_code == 2 else "failed"), f"{type(error).__name__}: {error}"
             raise
         finally:
-            if changes_state:
+            # A change that committed was recorded with it; what else happened (a refusal, a
+            # failure, a command that wrote outside books()) is recorded now, on its own.
+            if changes_state and not (outcome == "ok" and state.audit_committed):
                 _record_audit(command_path, arguments, started_at, outcome, exit_code, message)
+            state.audit_pending, state.audit_committed = None, False
 
     def _command_path(self, ctx: typer.Context, arguments: list[str]) -> tuple[str, bool]:
         """The command's words (``journal post``) and whether it changes state (takes --user)."""

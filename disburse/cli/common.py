@@ -25,9 +25,13 @@ USER_HELP = "who is acting (recorded with every change); or set DISBURSE_USER"
 
 
 class State:
-    """Options shared by every command."""
+    """Options shared by every command, and the audit row of the command running: set when it
+    starts (``audit_pending``: its words, arguments and start), written by the first ``books()``
+    transaction that commits, in that transaction (``audit_committed``)."""
 
     database_url: str = ""
+    audit_pending: tuple[str, list[str], object] | None = None
+    audit_committed: bool = False
 
 
 state = State()
@@ -44,10 +48,34 @@ def books() -> Iterator[Session]:
     engine = make_engine(state.database_url)
     try:
         schema.require_current(engine)
+        pending = state.audit_pending if not state.audit_committed else None
         with transaction(engine) as session:
             yield session
+            if pending is not None:
+                _record_in(session, pending)
+        if pending is not None:
+            state.audit_committed = True
     finally:
         engine.dispose()
+
+
+def _record_in(session: Session, pending: tuple[str, list[str], object]) -> None:
+    """The command's audit row, in the transaction of its change: a change that commits is never
+    without its row (a kill between the commit and a later write would lose it)."""
+    from disburse.audit.log import acting_user, file_hashes, record_command
+
+    command, arguments, started_at = pending
+    record_command(
+        session,
+        command=command,
+        arguments=arguments,
+        user=acting_user(arguments),
+        started_at=started_at,  # type: ignore[arg-type]
+        outcome="ok",
+        exit_code=0,
+        message="",
+        input_hashes=file_hashes(arguments),
+    )
 
 
 def show_warnings(warnings: tuple[str, ...] | list[str]) -> None:

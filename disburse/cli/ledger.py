@@ -295,8 +295,11 @@ def verify(
         if not separator or len(value.strip()) != 64:
             raise typer.BadParameter(f"--expect takes ENTITY=HASH with a 64-character hash, not {item!r}")
         expected.setdefault(entity.strip(), []).append(value.strip().lower())
+    from disburse.audit.log import verify_audit_log
+
     with books() as session:
         reports = verify_books(session, expected)
+        audit_rows, audit_head, audit_problems = verify_audit_log(session)
     # Entities without entries (the village books a register import creates) have nothing to
     # verify and no head to note: they are counted, not listed.
     shown = [report for report in reports if report.entry_count or not report.intact]
@@ -315,9 +318,12 @@ def verify(
     # Plain lines, never wrapped, so an auditor can copy a head to pass to --expect later.
     for report in shown:
         console.print(f"head {report.entity_code}={report.head_hash}", soft_wrap=True, highlight=False)
+    console.print(f"head audit_log={audit_head} ({audit_rows:,} rows)", soft_wrap=True, highlight=False)
     for report in broken:
         for problem in report.problems:
             error_console.print(f"[bold red]broken:[/bold red] {escape(problem)}")
-    if broken:
+    for problem in audit_problems:
+        error_console.print(f"[bold red]broken:[/bold red] {escape(problem)}")
+    if broken or audit_problems:
         raise typer.Exit(1)
-    console.print("every chain and every balance verified")
+    console.print("every chain and every balance verified, the audit log's chain too")

@@ -326,3 +326,12 @@ def test_no_stack_trace_reaches_a_page(books, monkeypatch: pytest.MonkeyPatch) -
     page = TestClient(app, raise_server_exceptions=False, cookies=checker.cookies).get("/review")
     assert page.status_code == 500 and "服务器内部错误" in page.text
     assert "secret internals" not in page.text and "Traceback" not in page.text
+
+
+def test_issue16_item2_the_verify_page_checks_the_audit_log_too(books) -> None:
+    app, _county, _client = books
+    auditor = log_in(app, "auditor")
+    page = job_page(auditor, auditor.post("/audit/verify", data={"form_token": form_token(auditor, "/audit")}))
+    assert page.status_code == 200, page.text
+    assert "每个单位的哈希链和余额都已校验无误，审计日志的哈希链也完好。" in page.text
+    assert "<td>审计日志</td>" in page.text

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from disburse.audit.anomalies import review_finding, run_checks
-from disburse.audit.log import audit_entries
+from disburse.audit.log import audit_entries, verify_audit_log
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.workbook import write_workbook
 from disburse.ledger.service import list_bank_accounts
@@ -224,8 +224,13 @@ async def verify(ctx: Ctx) -> Response:
     state = ctx.state
 
     def work(job: Job):  # type: ignore[no-untyped-def]
-        job.progress("正在重算每个单位的哈希链与余额")
-        return read(state, lambda session: verify_books(session))
+        job.progress("正在重算每个单位的哈希链与余额，以及审计日志的哈希链")
+
+        def both(session):  # type: ignore[no-untyped-def]
+            rows, head, problems = verify_audit_log(session)
+            return {"reports": verify_books(session), "audit_rows": rows, "audit_head": head, "audit_problems": problems}
+
+        return read(state, both)
 
     state.audit.put(note(ctx, "verify"))
     return await run_job(ctx, job, work)
