@@ -131,49 +131,45 @@ def run_demo(
     today: dt.date | None = None,
 ) -> DemoSummary:
     """Run the cycle in ``directory`` (default: a new temporary directory)."""
-    from disburse.allocations.export import write_run_export
-    from disburse.allocations.runs import approve_run, calculate_run, post_run
-    from disburse.audit.anomalies import run_checks, write_findings
-    from disburse.dev.demo import bank
-    from disburse.dev.generator import generate_county
-    from disburse.dev.generator.settlements import period_arrivals
-    from disburse.importers.bank_profiles import profile_by_name
-    from disburse.ledger.service import add_bank_account
-    from disburse.ledger.verify import verify_books
-    from disburse.payouts.payables import record_payables
-    from disburse.payouts.service import (
-        approve_batch,
-        batch_by_reference,
-        batch_instructions,
-        export_batch,
-        prepare_batch,
-    )
-    from disburse.payouts.settlement import apply_return_file
-    from disburse.reconciliation.report import write_report
-    from disburse.reconciliation.runs import run_reconciliation
-    from disburse.reconciliation.statements import import_statement
-    from disburse.reconciliation.unmatched import post_unmatched
-    from disburse.registry import queries as registry
-    from disburse.registry import service as registry_service
-    from disburse.reports.household import household_statement
-    from disburse.reports.month_books import MonthBooks, write_month_books
-    from disburse.reports.printing import pdf_problem
-    from disburse.reports.trial_balance import trial_balance, write_trial_balance
-
     started = time.perf_counter()
-    today = today or dt.date.today()
-    month = period_of(today)
     directory = Path(directory or tempfile.mkdtemp(prefix="disburse-demo-"))
     directory.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{directory / 'disburse.db'}"
-    summary = DemoSummary(directory, url)
-    step = summary.steps.append
-    engine = make_engine(url)
+    cycle = _Cycle(directory, today or dt.date.today(), progress)
     try:
-        progress("generating a county")
-        county = generate_county(directory / "input", households, SEED)
-        assets = yaml.safe_load(county.assets_path.read_text(encoding="utf-8"))
-        step(
+        cycle.generate(households)
+        cycle.open_books()
+        cycle.import_files()
+        cycle.allocate()
+        cycle.pay()
+        cycle.bank_return()
+        cycle.reconcile()
+        cycle.audit_and_report()
+    finally:
+        cycle.engine.dispose()
+    cycle.summary.seconds = time.perf_counter() - started
+    return cycle.summary
+
+
+class _Cycle:
+    """The demo's month, one method per stage; each stage calls the service functions the
+    commands call, each in its own transaction, as the commands would."""
+
+    def __init__(self, directory: Path, today: dt.date, progress: Callable[[str], None]) -> None:
+        self.directory, self.today, self.progress = directory, today, progress
+        self.month = period_of(today)
+        url = f"sqlite:///{directory / 'disburse.db'}"
+        self.summary = DemoSummary(directory, url)
+        self.step = self.summary.steps.append
+        self.engine = make_engine(url)
+        self.rules_directory = directory / "rules"
+
+    def generate(self, households: int) -> None:
+        from disburse.dev.generator import generate_county
+
+        self.progress("generating a county")
+        county = self.county = generate_county(self.directory / "input", households, SEED)
+        self.assets = yaml.safe_load(county.assets_path.read_text(encoding="utf-8"))
+        self.step(
             (
                 "county",
                 f"{county.households:,} households, {county.people:,} people, {county.villages} villages, "
@@ -181,42 +177,47 @@ def run_demo(
             )
         )
 
-        progress("creating the books")
-        schema.migrate(engine)
-        with transaction(engine) as session:
+    def open_books(self) -> None:
+        from disburse.ledger.posting import post_entries
+        from disburse.ledger.service import add_bank_account
+
+        self.progress("creating the books")
+        schema.migrate(self.engine)
+        month_start = self.today.replace(day=1)
+        october_start = dt.date(2026, 10, 1) if month_start > dt.date(2026, 10, 1) else month_start
+        opening = EntryDraft(
+            "COUNTY",
+            period_of(october_start),
+            october_start,
+            "期初余额：县级扶贫资金专户",
+            (PostingDraft("102.01", OPENING_BALANCE_FEN), PostingDraft("241", -OPENING_BALANCE_FEN)),
+        )
+        with transaction(self.engine) as session:
             schema.seed(session)
             add_bank_account(
                 session, "COUNTY", BANK_NAME, BANK_ACCOUNT, FINANCE_USER, account_name="商州区扶贫资金专户"
             )
-            month_start = today.replace(day=1)
-            october_start = dt.date(2026, 10, 1) if month_start > dt.date(2026, 10, 1) else month_start
-            from disburse.ledger.posting import post_entries
-
-            post_entries(
-                session,
-                EntryBatch.from_drafts(
-                    [
-                        EntryDraft(
-                            "COUNTY",
-                            period_of(october_start),
-                            october_start,
-                            "期初余额：县级扶贫资金专户",
-                            (PostingDraft("102.01", OPENING_BALANCE_FEN), PostingDraft("241", -OPENING_BALANCE_FEN)),
-                        )
-                    ]
-                ),
-                idempotency_key="demo:opening",
-                user=FINANCE_USER,
-            )
-        step(
+            post_entries(session, EntryBatch.from_drafts([opening]), idempotency_key="demo:opening", user=FINANCE_USER)
+        self.step(
             (
                 "books",
                 f"chart seeded; bank account {BANK_NAME} {BANK_ACCOUNT} as 102.01; opening {format_yuan(OPENING_BALANCE_FEN)}",
             )
         )
 
-        progress("importing registers, assets, shares, settlements")
-        with transaction(engine) as session:
+    def import_files(self) -> None:
+        from disburse.dev.generator.settlements import period_arrivals
+        from disburse.registry import service as registry_service
+
+        self.progress("importing registers, assets, shares, settlements")
+        county, today = self.county, self.today
+        # The October base-price settlement arrives at the month's end (the generated file
+        # leaves it unpaid): money is shared out once received, October's wages with it.
+        october_end = dt.date(2026, 10, 31)
+        arrivals = period_arrivals(
+            county.settlements_path, "2026-10", october_end, self.directory / "input" / "arrivals_2026-10.csv"
+        )
+        with transaction(self.engine) as session:
             for path, as_of in zip(county.register_paths, county.snapshot_dates):
                 registry_service.import_register(session, path, user=FINANCE_USER, as_of=as_of, today=today)
             registry_service.load_assets(session, county.assets_path, user=FINANCE_USER)
@@ -226,172 +227,209 @@ def run_demo(
             settled = registry_service.import_settlements(
                 session, county.settlements_path, user=FINANCE_USER, today=today
             )
-            # The October base-price settlement arrives at the month's end (the generated file
-            # leaves it unpaid): money is shared out once received, October's wages with it.
-            october_end = dt.date(2026, 10, 31)
-            arrivals = period_arrivals(
-                county.settlements_path, "2026-10", october_end, directory / "input" / "arrivals_2026-10.csv"
-            )
             if arrivals is not None and today > october_end:
                 registry_service.import_settlements(session, arrivals, user=FINANCE_USER, today=today)
-        step(("registers", f"{len(county.register_paths)} snapshots, assets, shares; {settled.message}"))
+        self.step(("registers", f"{len(county.register_paths)} snapshots, assets, shares; {settled.message}"))
 
-        progress("allocating")
-        rules_directory = directory / "rules"
-        rules_directory.mkdir(exist_ok=True)
-        station = assets["stations"][0]
-        cooperative = assets["cooperatives"][0]
-        runs = [
+    def _runs(self) -> list[tuple[Path, str, Path | None]]:
+        """The month's rules: the first station's PV revenue, the first cooperative's dividend,
+        education aid and forest rangers' wages."""
+        self.rules_directory.mkdir(exist_ok=True)
+        station, cooperative = self.assets["stations"][0], self.assets["cooperatives"][0]
+        return [
             (
-                rule_for_station(EXAMPLES / "pv_revenue.yaml", station, rules_directory / "pv.yaml"),
+                rule_for_station(EXAMPLES / "pv_revenue.yaml", station, self.rules_directory / "pv.yaml"),
                 "2026-10",
-                county.public_welfare_jobs_path,
+                self.county.public_welfare_jobs_path,
             ),
             (
-                rule_for_cooperative(EXAMPLES / "coop_dividend.yaml", cooperative, rules_directory / "dividend.yaml"),
+                rule_for_cooperative(
+                    EXAMPLES / "coop_dividend.yaml", cooperative, self.rules_directory / "dividend.yaml"
+                ),
                 "2026-10",
                 None,
             ),
             (EXAMPLES / "education_aid.yaml", "2026-10", None),
-            (EXAMPLES / "forest_ranger.yaml", "2026-10", county.forest_rangers_path),
+            (EXAMPLES / "forest_ranger.yaml", "2026-10", self.county.forest_rangers_path),
         ]
-        run_ids = []
-        for rule, period, inputs in runs:
-            with transaction(engine) as session:
+
+    def allocate(self) -> None:
+        from disburse.allocations.export import write_run_export
+        from disburse.allocations.runs import approve_run, calculate_run, post_run
+        from disburse.payouts.payables import record_payables
+
+        self.progress("allocating")
+        for number, (rule, period, inputs) in enumerate(self._runs()):
+            with transaction(self.engine) as session:
                 outcome = calculate_run(session, rule, period, FINANCE_USER, inputs_path=inputs)
-            with transaction(engine) as session:
+            with transaction(self.engine) as session:
                 approve_run(session, outcome.run_id, APPROVER_USER)
-                posted = post_run(session, outcome.run_id, APPROVER_USER, today=today)
+                posted = post_run(session, outcome.run_id, APPROVER_USER, today=self.today)
                 record_payables(session, posted.payables)
-            run_ids.append(outcome.run_id)
-            step(
+            self.step(
                 (
                     f"run {outcome.run_id}",
                     f"{outcome.rule_name}: pool {format_yuan(outcome.result.pool_fen)}, "
                     f"{len(outcome.lines):,} lines, {posted.entry_count} entries",
                 )
             )
-            if len(run_ids) == 1:
-                summary.files.extend(write_run_export(directory / "reports" / f"run-{outcome.run_id}-pv.xlsx", outcome))
+            if number == 0:
+                path = self.directory / "reports" / f"run-{outcome.run_id}-pv.xlsx"
+                self.summary.files.extend(write_run_export(path, outcome))
 
-        progress("paying")
-        with transaction(engine) as session:
-            prepared = prepare_batch(session, "COUNTY", CENTRE_USER, today=today)
-        reference = prepared.batch_reference
+    def pay(self) -> None:
+        from disburse.payouts.service import (
+            approve_batch,
+            batch_by_reference,
+            batch_instructions,
+            export_batch,
+            prepare_batch,
+        )
+
+        self.progress("paying")
+        with transaction(self.engine) as session:
+            prepared = prepare_batch(session, "COUNTY", CENTRE_USER, today=self.today)
+        reference = self.reference = prepared.batch_reference
         assert reference is not None, prepared.message
-        with transaction(engine) as session:
+        with transaction(self.engine) as session:
             approve_batch(session, reference, APPROVER_USER)
             if prepared.approvals_required > 1:
                 approve_batch(session, reference, DIRECTOR_USER)
-        with transaction(engine) as session:
-            exported = export_batch(
-                session, reference, EXPORT_PROFILE, directory / "bank" / f"{reference}.csv", CENTRE_USER, today=today
-            )
-            batch = batch_by_reference(session, reference)
-            instructions = batch_instructions(session, batch.id)
-        summary.files.extend(Path(file.file_name) for file in exported.files)
-        step(
+        with transaction(self.engine) as session:
+            out = self.directory / "bank" / f"{reference}.csv"
+            exported = export_batch(session, reference, EXPORT_PROFILE, out, CENTRE_USER, today=self.today)
+            self.instructions = batch_instructions(session, batch_by_reference(session, reference).id)
+        self.summary.files.extend(Path(file.file_name) for file in exported.files)
+        self.step(
             (
                 "batch",
                 f"{reference}: {prepared.instruction_count:,} payees, {format_yuan(prepared.total_fen)} yuan, exported as {EXPORT_PROFILE}",
             )
         )
 
-        progress("simulating the bank")
-        profile = profile_by_name(EXPORT_PROFILE)
-        decided = bank.write_return_file(instructions, profile, directory / "bank" / f"{reference}-回盘.csv", 3, SEED)
-        with transaction(engine) as session:
-            returned = apply_return_file(
-                session, directory / "bank" / f"{reference}-回盘.csv", EXPORT_PROFILE, CENTRE_USER, on=today
-            )
-        summary.files.append(directory / "bank" / f"{reference}-回盘.csv")
-        step(("bank return", returned.message))
+    def bank_return(self) -> None:
+        from disburse.dev.demo import bank
+        from disburse.importers.bank_profiles import profile_by_name
+        from disburse.payouts.settlement import apply_return_file
 
-        with transaction(engine) as session:
+        self.progress("simulating the bank")
+        path = self.directory / "bank" / f"{self.reference}-回盘.csv"
+        self.decided = bank.write_return_file(self.instructions, profile_by_name(EXPORT_PROFILE), path, 3, SEED)
+        with transaction(self.engine) as session:
+            returned = apply_return_file(session, path, EXPORT_PROFILE, CENTRE_USER, on=self.today)
+        self.summary.files.append(path)
+        self.step(("bank return", returned.message))
+
+    def _statement(self) -> tuple[Path, list[tuple[str, int]], int]:
+        """The bank's statement of the month: the batch, its failures returned, the grid's
+        payments of settlements the books still hold as receivable, fees and interest."""
+        from disburse.dev.demo import bank
+        from disburse.registry import queries as registry
+
+        with transaction(self.engine) as session:
             pending = registry.settlements(session)
             # The bank's balance when the statement month opens: the opening balance plus the
             # grid receipts the settlement import booked (rows with a 到账日期) before the month.
-            bank_opening = _book_balance_before(session, BANK_LEDGER_ACCOUNT, today.replace(day=1))
+            bank_opening = _book_balance_before(session, BANK_LEDGER_ACCOUNT, self.today.replace(day=1))
         receipts = [
             (row["station_id"], int(row["amount_fen"]))
             for row in pending.to_dict("records")
             if row["received_on"] is None and row["revenue_type"] == "base"
         ]
-        statement_path = directory / "bank" / f"对账单-{month}.csv"
+        path = self.directory / "bank" / f"对账单-{self.month}.csv"
         lines = bank.month_statement_lines(
-            on=today,
-            batch_reference=reference,
-            decided=decided,
+            on=self.today,
+            batch_reference=self.reference,
+            decided=self.decided,
             settlement_receipts=receipts,
             fee_per_payee_fen=50,
             interest_fen=123_456,
         )
-        bank_closing = bank.write_statement(statement_path, bank_opening, lines, first_transaction=1)
-        summary.files.append(statement_path)
+        closing_fen = bank.write_statement(path, bank_opening, lines, first_transaction=1)
+        self.summary.files.append(path)
+        return path, receipts, closing_fen
 
-        progress("reconciling")
-        rules_path = _settlement_rules(receipts, rules_directory / "post-unmatched.yaml")
-        with transaction(engine) as session:
+    def reconcile(self) -> None:
+        from disburse.reconciliation.report import write_report
+        from disburse.reconciliation.runs import run_reconciliation
+        from disburse.reconciliation.statements import import_statement
+        from disburse.reconciliation.unmatched import post_unmatched
+
+        statement_path, receipts, bank_closing = self._statement()
+        self.progress("reconciling")
+        month = self.month
+        rules_path = _settlement_rules(receipts, self.rules_directory / "post-unmatched.yaml")
+        with transaction(self.engine) as session:
             imported = import_statement(session, statement_path, BANK_ACCOUNT, CENTRE_USER)
-        with transaction(engine) as session:
+        with transaction(self.engine) as session:
             run_reconciliation(session, BANK_ACCOUNT, month, FINANCE_USER)
-        with transaction(engine) as session:
+        with transaction(self.engine) as session:
             posted_unmatched = post_unmatched(session, BANK_ACCOUNT, month, rules_path, FINANCE_USER)
-        with transaction(engine) as session:
+        with transaction(self.engine) as session:
             reconciled = run_reconciliation(session, BANK_ACCOUNT, month, FINANCE_USER)
-            report = write_report(session, BANK_ACCOUNT, month, directory / "reports" / f"对账-{month}.xlsx")
-        summary.files.extend(report.files)
+            report = self.report = write_report(
+                session, BANK_ACCOUNT, month, self.directory / "reports" / f"对账-{month}.xlsx"
+            )
+        self.summary.files.extend(report.files)
         balance = report.balance
-        step(("statement", f"{getattr(imported, 'message', 'imported')}; closing balance {format_yuan(bank_closing)}"))
-        step(("reconciliation", f"{getattr(posted_unmatched, 'message', '')}; {getattr(reconciled, 'message', '')}"))
-        step(
-            (
-                "调节表",
-                "adjusted balances agree"
-                if balance.agrees
-                else f"adjusted balances differ by {format_yuan(balance.difference_fen)}",
-            )
+        self.step(
+            ("statement", f"{getattr(imported, 'message', 'imported')}; closing balance {format_yuan(bank_closing)}")
         )
+        self.step(
+            ("reconciliation", f"{getattr(posted_unmatched, 'message', '')}; {getattr(reconciled, 'message', '')}")
+        )
+        agreed = (
+            "adjusted balances agree"
+            if balance.agrees
+            else f"adjusted balances differ by {format_yuan(balance.difference_fen)}"
+        )
+        self.step(("调节表", agreed))
 
-        progress("auditing and reporting")
-        with transaction(engine) as session:
+    def audit_and_report(self) -> None:
+        from disburse.audit.anomalies import run_checks, write_findings
+        from disburse.ledger.verify import verify_books
+        from disburse.reports.household import household_statement
+        from disburse.reports.printing import pdf_problem
+        from disburse.reports.trial_balance import trial_balance, write_trial_balance
+
+        self.progress("auditing and reporting")
+        today, files = self.today, self.summary.files
+        # A machine without a Chinese font (or WeasyPrint's libraries) gets the books as xlsx.
+        unprintable = pdf_problem()
+        suffixes = (".xlsx",) if unprintable else (".xlsx", ".pdf")
+        with transaction(self.engine) as session:
             anomalies = run_checks(session, today=today)
-            summary.files.extend(write_findings(anomalies, directory / "reports" / "异常检查.xlsx"))
+            files.extend(write_findings(anomalies, self.directory / "reports" / "异常检查.xlsx"))
             counts = ", ".join(f"{name} {len(found)}" for name, found in anomalies.findings.items() if found)
-            step(("anomalies", counts or "none found"))
             tb = trial_balance(session, "COUNTY", "2026-10")
-            # A machine without a Chinese font (or WeasyPrint's libraries) gets the books as xlsx.
-            unprintable = pdf_problem()
-            suffixes = (".xlsx",) if unprintable else (".xlsx", ".pdf")
             for suffix in suffixes:
-                path = directory / "reports" / f"科目余额表-COUNTY-2026-10{suffix}"
-                summary.files.append(write_trial_balance(tb, path, prepared_by=FINANCE_USER, printed_on=today).path)
-            household = str(instructions.sort_values("payment_reference")["household_id"].dropna().iloc[0])
+                path = self.directory / "reports" / f"科目余额表-COUNTY-2026-10{suffix}"
+                files.append(write_trial_balance(tb, path, prepared_by=FINANCE_USER, printed_on=today).path)
+            household = str(self.instructions.sort_values("payment_reference")["household_id"].dropna().iloc[0])
             card = household_statement(session, household, today=today)
-            # The month's books, each as PDF and xlsx, with the 明白卡 of the first household paid.
-            books = MonthBooks(
-                "COUNTY",
-                month,
-                BANK_ACCOUNT,
-                report.account.ledger_account_code,
-                household,
-                CENTRE_USER,
-                HOTLINE,
-                today,
-                household_balance_pdf=False,  # its 按户 book as xlsx only: the PDF would double the time
-            )
-            summary.files.extend(
-                written.path for written in write_month_books(session, books, directory / "reports", suffixes)
-            )
+            files.extend(self._month_books(session, household, suffixes))
             reports = verify_books(session)
-        step(("trial balance", f"COUNTY 2026-10 balanced: {tb.balanced}"))
+        self.step(("anomalies", counts or "none found"))
+        self.step(("trial balance", f"COUNTY 2026-10 balanced: {tb.balanced}"))
         if unprintable:
-            step(("books", f"written as xlsx only: {unprintable}"))
-        step(
-            ("明白卡", f"{household}: {'ties to the ledger' if card.ties_to_ledger else 'does NOT tie to the ledger'}")
+            self.step(("books", f"written as xlsx only: {unprintable}"))
+        ties = "ties to the ledger" if card.ties_to_ledger else "does NOT tie to the ledger"
+        self.step(("明白卡", f"{household}: {ties}"))
+        self.step(("verify", "every chain and balance intact" if all(r.intact for r in reports) else "BROKEN"))
+
+    def _month_books(self, session, household: str, suffixes: tuple[str, ...]) -> list[Path]:  # type: ignore[no-untyped-def]
+        """The month's books, each as PDF and xlsx, with the 明白卡 of the first household paid."""
+        from disburse.reports.month_books import MonthBooks, write_month_books
+
+        books = MonthBooks(
+            "COUNTY",
+            self.month,
+            BANK_ACCOUNT,
+            self.report.account.ledger_account_code,
+            household,
+            CENTRE_USER,
+            HOTLINE,
+            self.today,
+            household_balance_pdf=False,  # its 按户 book as xlsx only: the PDF would double the time
         )
-        step(("verify", "every chain and balance intact" if all(r.intact for r in reports) else "BROKEN"))
-    finally:
-        engine.dispose()
-    summary.seconds = time.perf_counter() - started
-    return summary
+        return [written.path for written in write_month_books(session, books, self.directory / "reports", suffixes)]
