@@ -16,12 +16,12 @@ import sys
 import textwrap
 
 import pytest
+from cli_runner import run
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from disburse.audit.log import verify_audit_log
 from disburse.foundation.db import make_engine, transaction
-from cli_runner import run
 
 # Kill the process the moment the command's first transaction has committed: before the fix,
 # the audit row was written afterwards, in a transaction of its own, and was lost.

@@ -228,7 +228,12 @@ async def verify(ctx: Ctx) -> Response:
 
         def both(session):  # type: ignore[no-untyped-def]
             rows, head, problems = verify_audit_log(session)
-            return {"reports": verify_books(session), "audit_rows": rows, "audit_head": head, "audit_problems": problems}
+            return {
+                "reports": verify_books(session),
+                "audit_rows": rows,
+                "audit_head": head,
+                "audit_problems": problems,
+            }
 
         return read(state, both)
 
