@@ -198,6 +198,18 @@ class _SnapshotDiff:
     old_households: pd.DataFrame
 
 
+def _parsed_register(file: Path, today: dt.date):  # type: ignore[no-untyped-def]
+    """The register file parsed and checked; refused (ImportRefused, every problem listed) with
+    any error or without a single row: a register snapshot lists every household in its scope."""
+    parsed = parse_register(file, today=today)
+    if parsed.refused:
+        raise ImportRefused(parsed.problems)
+    if len(parsed.frame) == 0:
+        reason = "the file has a header and no data rows; a register snapshot lists every household in its scope"
+        raise ImportRefused([ImportProblem(str(file), None, None, "", reason)])
+    return parsed
+
+
 def import_register(
     session: Session,
     path: str | os.PathLike[str],
@@ -237,21 +249,7 @@ def import_register(
         return _repeat_outcome("register", file, digest, previous_import, dry_run)
     placement = _register_placement(session, as_of, backfill, replace)
     progress("reading and validating")
-    parsed = parse_register(file, today=today)
-    if parsed.refused:
-        raise ImportRefused(parsed.problems)
-    if len(parsed.frame) == 0:
-        raise ImportRefused(
-            [
-                ImportProblem(
-                    str(file),
-                    None,
-                    None,
-                    "",
-                    "the file has a header and no data rows; a register snapshot lists every household in its scope",
-                )
-            ]
-        )
+    parsed = _parsed_register(file, today)
     progress("comparing with the register in force")
     diff = _diff_with_register_in_force(session, parsed.frame, as_of, placement, scope, str(file))
     _refuse_mass_removal(diff, scope, confirm_exits)
@@ -268,15 +266,11 @@ def import_register(
         problems=warnings,
     )
     if dry_run:
-        return ImportOutcome(
-            changed=False,
-            dry_run=True,
-            message=(
-                f"dry run: {file.name} is valid ({len(parsed.frame):,} people, {len(diff.new_households):,} households, "
-                f"{len(warnings)} warning(s)); nothing was written"
-            ),
-            **outcome_base,
+        message = (
+            f"dry run: {file.name} is valid ({len(parsed.frame):,} people, {len(diff.new_households):,} households, "
+            f"{len(warnings)} warning(s)); nothing was written"
         )
+        return ImportOutcome(changed=False, dry_run=True, message=message, **outcome_base)
     progress("writing")
     import_id = _insert_import(
         session, "register", file, digest, as_of, len(parsed.frame), len(warnings), user, replaces=placement.replaced
