@@ -51,6 +51,7 @@ from pydantic import (
 
 from disburse.allocations.split import percent_text
 from disburse.foundation.money import MoneyError, fen_from_decimal, fen_from_text
+from disburse.foundation.yaml_text import load_yaml
 
 # The example rules shipped with the package (one per rule kind).
 EXAMPLES_DIRECTORY = Path(__file__).with_name("examples")
@@ -582,7 +583,7 @@ def load_rule(path_or_text: str | Path) -> PvRevenueRule | CoopDividendRule | Su
     if len(text) > RULE_TEXT_CHARS_MAX:
         raise RuleError(source, [("", f"rule text longer than {RULE_TEXT_CHARS_MAX} characters")])
     try:
-        document = yaml.safe_load(text)
+        document = load_yaml(text)
     except yaml.YAMLError as error:
         raise RuleError(source, [("", f"not valid YAML: {error}")]) from None
     if not isinstance(document, dict):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.money import fen_from_text
+from disburse.foundation.yaml_text import load_yaml
 
 CONFIG_PATH = Path(__file__).with_name("config.yaml")
 PROGRAMME_PAIRS_MAX = 100
@@ -204,7 +205,7 @@ def load_config(path: str | Path | None = None) -> AuditConfig:
     if len(text) > CONFIG_TEXT_CHARS_MAX:
         raise DisburseError(f"audit configuration {source} is over {CONFIG_TEXT_CHARS_MAX:,} characters")
     try:
-        document = yaml.safe_load(text) or {}
+        document = load_yaml(text) or {}
         config = AuditConfig.model_validate(document)
         # Amounts and percentages are checked once here, not when a check first needs them.
         _ = (config.equal_split.tolerance_fen, config.settlement_mismatch.tolerance_fen)

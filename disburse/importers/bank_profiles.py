@@ -39,6 +39,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from disburse.foundation.errors import ImportProblem
+from disburse.foundation.yaml_text import load_yaml
 from disburse.importers.limits import HEADER_SEARCH_ROWS
 from disburse.importers.reading import ColumnSpec, TableSpec, decode_text, normalise_header
 
@@ -305,7 +306,7 @@ def profile_from_text(text: str, name: str, file: str = "<text>") -> BankProfile
             [(file, "", f"longer than {PROFILE_TEXT_CHARS_MAX:,} characters; the limit PROFILE_TEXT_CHARS_MAX")]
         )
     try:
-        document = yaml.safe_load(text)
+        document = load_yaml(text)
     except yaml.YAMLError as error:
         raise ProfileError([(file, "", f"not valid YAML: {error}")]) from None
     if not isinstance(document, dict):

@@ -82,7 +82,7 @@ def _typed(
 
 
 def roster_fields(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.DataFrame, list[ImportProblem]]:
-    """A resident ID, a name, whole days between 0 and 31, a daily rate in yuan when given."""
+    """A resident ID, a name, whole days between 0 and 31, a daily rate in yuan (not negative) when given."""
     typed, problems = _typed(
         frame,
         {
@@ -103,6 +103,9 @@ def roster_fields(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.DataFr
     problems += context.problems(
         typed, days > DAYS_IN_A_MONTH_MAX, "days", days, f"more than {DAYS_IN_A_MONTH_MAX} days in a month"
     )
+    # A negative rate would make a wage pool of less than nothing (a run owing the county).
+    rates = typed["daily_rate_fen"].to_numpy(dtype=np.int64)
+    problems += context.problems(typed, rates < 0, "daily_rate", rates, "a daily rate cannot be negative")
     return typed, problems
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.money import fen_from_text
+from disburse.foundation.yaml_text import load_yaml
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("config.yaml")
 CONFIG_ENVIRONMENT_VARIABLE = "DISBURSE_PAYOUTS_CONFIG"
@@ -73,7 +74,7 @@ def load_payout_config(path: str | os.PathLike[str] | None = None) -> PayoutConf
     """Read the configuration; a broken file is refused with its path and the problem."""
     chosen = Path(path or os.environ.get(CONFIG_ENVIRONMENT_VARIABLE) or DEFAULT_CONFIG_PATH)
     try:
-        document = yaml.safe_load(chosen.read_text(encoding="utf-8"))
+        document = load_yaml(chosen.read_text(encoding="utf-8"))
         parsed = _ConfigFile.model_validate(document)
         threshold_fen = fen_from_text(str(parsed.second_approval_above_yuan))
     except (OSError, yaml.YAMLError, ValidationError, ValueError) as error:

@@ -43,6 +43,7 @@ from disburse.foundation.bulk import bulk_insert
 from disburse.foundation.dates import iso, period_of
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.money import format_yuan
+from disburse.foundation.yaml_text import load_yaml
 from disburse.ledger.model import EntryBatch
 from disburse.ledger.posting import post_entries
 from disburse.ledger.service import period_is_closed
@@ -127,7 +128,7 @@ def load_rules(path: str | os.PathLike[str]) -> LoadedRules:
     if len(data) > RULES_FILE_BYTES_MAX:
         raise DisburseError(f"{name}: {len(data):,} bytes; a rules file is at most {RULES_FILE_BYTES_MAX:,}")
     try:
-        raw = yaml.safe_load(data.decode("utf-8"))
+        raw = load_yaml(data.decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as error:
         raise DisburseError(f"{name}: not a UTF-8 YAML file: {error}") from None
     try:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from disburse.foundation.errors import ImportProblem
 from disburse.foundation.identifiers import credit_code_problem, village_code_problem
 from disburse.foundation.money import MoneyError, fen_from_decimal
+from disburse.foundation.yaml_text import load_yaml
 from disburse.registry.model import Asset
 
 # An assets file declares a county's stations and cooperatives: a few dozen entries. A megabyte
@@ -128,7 +129,7 @@ def parse_assets(path: str | os.PathLike[str]) -> tuple[tuple[Asset, ...], tuple
             digest,
         )
     try:
-        document = yaml.safe_load(data.decode("utf-8"))
+        document = load_yaml(data.decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as error:
         return (), (_problem(file, "", "", f"not a UTF-8 YAML file: {error}"),), digest
     if not isinstance(document, dict):
