@@ -155,14 +155,25 @@ def test_issue16_item7_hostile_yaml_is_refused_and_changes_nothing(
     _refused_everywhere(cases, books, tmp_path)
 
 
-def test_issue16_item7_hostile_roster_is_refused_and_changes_nothing(county: Path, books: Path, tmp_path: Path) -> None:
-    with (county / "forest_rangers_2026-10.csv").open(encoding="utf-8-sig") as handle:
+PROGRAMME_INPUTS = {
+    # kind: (input file, the rule that reads it, the amount column, the date column)
+    "roster": ("forest_rangers_2026-10.csv", "forest_ranger.yaml", "日工资标准", None),
+    "hospital bills": ("hospital_bills_2026-10.csv", "medical_topup.yaml", "医疗总费用", "出院日期"),
+}
+
+
+@pytest.mark.parametrize("kind_name", sorted(PROGRAMME_INPUTS))
+def test_issue16_item7_hostile_programme_inputs_are_refused_and_change_nothing(
+    kind_name: str, county: Path, books: Path, tmp_path: Path
+) -> None:
+    file_name, rule, amount, date = PROGRAMME_INPUTS[kind_name]
+    with (county / file_name).open(encoding="utf-8-sig") as handle:
         lines = [line.rstrip("\n").split(",") for line in handle if line.strip()]
-    roster = Kind("roster", lines[0], lines[1:3], lambda path: [], "日工资标准", lines[0][0], None)
-    command = ["allocate", str(EXAMPLES_DIRECTORY / "forest_ranger.yaml"), "--period", "2026-10", "--inputs", "{file}"]
-    mutations = table_mutations(roster)
-    mutations.pop("header only")  # a roster of nobody is a roster: the run reports it pays no one
+    kind = Kind(kind_name, lines[0], lines[1:3], lambda path: [], amount, lines[0][0], date)
+    command = ["allocate", str(EXAMPLES_DIRECTORY / rule), "--period", "2026-10", "--inputs", "{file}"]
+    mutations = table_mutations(kind)
+    mutations.pop("header only")  # a list of nobody is a list: the run reports it pays no one
     mutations.pop("rows beyond the limit")  # needs the limit patched in-process; the tabular corpus does that
     assert len(mutations) >= 10
-    cases = [(mutation, file_name, content, command) for mutation, (file_name, content) in mutations.items()]
+    cases = [(mutation, name, content, command) for mutation, (name, content) in mutations.items()]
     _refused_everywhere(cases, books, tmp_path)
