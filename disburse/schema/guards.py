@@ -117,6 +117,9 @@ def _match_link(table: str, holds: str) -> Guard:
     )
 
 
+# An approval may raise the approvals a batch needs (a larger total), never lower them.
+NEVER_FEWER = "NEW.approvals_required >= OLD.approvals_required"
+
 PAYOUT_GUARDS = (
     Guard(
         "payables",
@@ -150,7 +153,14 @@ PAYOUT_GUARDS = (
         "each payment sent to the bank: payee, card, amount",
         (
             moves(("pending",), ("exported", "cancelled")),
-            moves(("exported",), ("success", "failed"), "settled_on", "return_file_id", "failure_reason"),
+            moves(
+                ("exported",),
+                ("success", "failed"),
+                "settled_on",
+                "return_file_id",
+                "failure_reason",
+                when="NEW.return_file_id IS NOT NULL",
+            ),
         ),
     ),
     Guard(
@@ -160,7 +170,7 @@ PAYOUT_GUARDS = (
             Transition(
                 "first of two approvals (status stays prepared)",
                 ("first_approved_by", "first_approved_at", "approvals_required"),
-                "OLD.status = 'prepared' AND NEW.status = 'prepared' AND OLD.first_approved_by IS NULL",
+                f"OLD.status = 'prepared' AND NEW.status = 'prepared' AND OLD.first_approved_by IS NULL AND {NEVER_FEWER}",
             ),
             moves(
                 ("prepared",),
@@ -168,7 +178,7 @@ PAYOUT_GUARDS = (
                 "first_approved_by",
                 "first_approved_at",
                 "approvals_required",
-                when="OLD.first_approved_by IS NULL",
+                when=f"OLD.first_approved_by IS NULL AND {NEVER_FEWER}",
             ),
             moves(
                 ("prepared",),
@@ -176,7 +186,7 @@ PAYOUT_GUARDS = (
                 "second_approved_by",
                 "second_approved_at",
                 "approvals_required",
-                when="OLD.first_approved_by IS NOT NULL AND OLD.second_approved_by IS NULL",
+                when=f"OLD.first_approved_by IS NOT NULL AND OLD.second_approved_by IS NULL AND {NEVER_FEWER}",
             ),
             moves(("prepared", "approved"), ("cancelled",), "cancelled_by", "cancelled_at"),
             Transition(
