@@ -155,7 +155,6 @@ def reverse_run(
     freed = tuple(
         session.scalars(select(SettlementAllocationRow.settlement_id).where(SettlementAllocationRow.run_id == run_id))
     )
-    session.execute(delete(SettlementAllocationRow).where(SettlementAllocationRow.run_id == run_id))
     restored = session.get(AllocationRunRow, run.supersedes_run_id) if run.supersedes_run_id else None
     if restored is not None and restored.status == "superseded":
         restored.status = "posted"
@@ -168,6 +167,10 @@ def reverse_run(
     run.reversal_post_request_id = request_id
     record = {**(withdrawn or {}), "settlements_freed": sorted(freed)}
     run.reversal_json = json.dumps(record, ensure_ascii=False, sort_keys=True)
+    # The run is reversed in the database before its settlements are freed: the guard on
+    # settlement_allocations (migration 0080) lets only a reversed run's rows go.
+    session.flush()
+    session.execute(delete(SettlementAllocationRow).where(SettlementAllocationRow.run_id == run_id))
     entries = batch.entry_count if batch is not None else 0
     postings = batch.posting_count if batch is not None else 0
     message = f"run {run_id} reversed: {entries} reversing entries, {postings} postings"

@@ -168,10 +168,15 @@ def test_issue11_item7_what_the_bank_file_needs_is_checked_at_prepare(engine, tm
             [
                 {"household_id": "H001", "amount_fen": 10_000, "account_no": card(1), "bank_name": "中国建设银行"},
                 {"household_id": "H002", "amount_fen": 20_000, "account_no": card(2), "bank_name": None},
-                {"household_id": "H003", "amount_fen": 30_000, "account_no": card(3), "bank_name": "中国农业银行"},
+                {
+                    "household_id": "H003",
+                    "amount_fen": 30_000,
+                    "account_no": card(3),
+                    "bank_name": "中国农业银行",
+                    "account_name": "𠮷",
+                },
             ],
         )
-        session.execute(text("UPDATE payables SET account_name = '𠮷' WHERE household_id = 'H003'"))
     with transaction(engine) as session:
         outcome = prepare(session, bank_profile="ccb")
         rows = instructions(session, outcome.batch_reference)
@@ -190,9 +195,15 @@ def test_issue11_item7_what_the_bank_file_needs_is_checked_at_prepare(engine, tm
     with transaction(engine) as session:
         exported = export_batch(session, outcome.batch_reference, None, tmp_path / "ccb.csv", "carol", today=NOVEMBER_5)
     assert exported.changed and (tmp_path / "ccb.csv").read_bytes().decode("gbk").startswith("序号,账户,户名")
-    # Without a profile at prepare the check comes at export, which says how to do better.
+    # Without a profile at prepare the check comes at export, which says how to do better. (A
+    # payable's name is never changed behind the engine: H004 is a payee CCB's file can carry.)
     with transaction(engine) as session:
-        session.execute(text("UPDATE payables SET account_name = '王三' WHERE household_id = 'H003'"))
+        owe(
+            session,
+            [{"household_id": "H004", "amount_fen": 40_000, "account_no": card(4), "bank_name": "中国农业银行"}],
+            key="owe-2",
+        )
+    with transaction(engine) as session:
         unbound = prepare(session)
     assert unbound.bank_profile is None and "checked only at export" in unbound.warnings[0]
     with transaction(engine) as session:
@@ -203,7 +214,9 @@ def test_issue11_item7_what_the_bank_file_needs_is_checked_at_prepare(engine, tm
     with transaction(engine) as session:
         cancel_batch(session, unbound.batch_reference, "bob")
         configured = prepare(session, config=PayoutConfig(100_000_000, bank_profile="ccb"))
-    assert configured.bank_profile == "ccb" and [kept.payee_id for kept in configured.kept] == ["H002"]
+        paid = [row.payee_id for row in instructions(session, configured.batch_reference)]
+    assert configured.bank_profile == "ccb" and [kept.payee_id for kept in configured.kept] == ["H002", "H003"]
+    assert paid == ["H004"] and "gbk cannot write" in configured.kept[1].reason
 
 
 def test_issue11_item7_an_abc_batch_and_its_return_file(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,44 @@
+"""guards on every money table: rows that record money or who gets it refuse DELETE, and refuse
+UPDATE except the state transitions the engine makes (issue #16 item 4).
+
+The list of guarded tables and their transitions is ``disburse.schema.guards``; this migration
+makes its triggers in both engines, each refusal naming the table and what is allowed. The
+journal's own triggers (0001) and the closed-period triggers (0009) stay as they are: a closed
+period's row is left to 0009's trigger, which refuses every change of it.
+
+Revision ID: 0080
+Revises: 0010
+Create Date: 2026-12-10 02:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from disburse.schema.guards import GUARDS, create_statements, drop_statements
+
+revision = "0080"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    inspector = sa.inspect(bind)
+    # The columns as the database has them at this revision: an UPDATE must keep every one a
+    # transition does not name. A column a later migration adds is covered once that migration
+    # creates the table's guard again (see disburse.schema.guards).
+    for guard in GUARDS:
+        assert inspector.has_table(guard.table), f"guarded table {guard.table} does not exist"
+        columns = [column["name"] for column in inspector.get_columns(guard.table)]
+        for statement in create_statements(guard, columns, bind.dialect.name):
+            op.execute(statement)
+
+
+def downgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    for guard in reversed(GUARDS):
+        for statement in drop_statements(guard, dialect):
+            op.execute(statement)
