@@ -2,8 +2,8 @@
 
 Each row carries the previous row's hash and its own (``audit.log.audit_row_hash``), so
 ``disburse verify`` names a row changed, inserted or deleted behind the engine's back. Rows
-written before this revision are chained here, in id order. Triggers then refuse UPDATE and
-DELETE on the log in both engines: the engine only ever appends to it.
+written before this revision are chained here, in id order. That the log is append-only (UPDATE
+and DELETE refused in both engines) is revision 0080's, with every other money table.
 
 Revision ID: 0011
 Revises: 0010
@@ -24,7 +24,6 @@ down_revision = "0010"
 branch_labels = None
 depends_on = None
 
-REFUSAL = "the audit log is append-only: its rows are never changed or deleted"
 FIELDS = (
     "command",
     "arguments",
@@ -68,31 +67,9 @@ def upgrade() -> None:
         batch_op.alter_column("previous_hash", existing_type=sa.String(length=64), nullable=False)
         batch_op.alter_column("row_hash", existing_type=sa.String(length=64), nullable=False)
         batch_op.create_unique_constraint(batch_op.f("uq_audit_log_row_hash"), ["row_hash"])
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            "CREATE FUNCTION disburse_refuse_audit_log_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN RAISE EXCEPTION '% on audit_log id % is refused: {REFUSAL}', TG_OP, OLD.id "
-            "USING ERRCODE = 'insufficient_privilege'; END $$"
-        )
-        op.execute(
-            "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
-            "FOR EACH ROW EXECUTE FUNCTION disburse_refuse_audit_log_change()"
-        )
-    else:
-        for operation in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER audit_log_no_{operation.lower()} BEFORE {operation} ON audit_log "
-                f"BEGIN SELECT RAISE(ABORT, '{operation} on audit_log is refused: {REFUSAL}'); END"
-            )
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
-        op.execute("DROP FUNCTION IF EXISTS disburse_refuse_audit_log_change()")
-    else:
-        op.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
-        op.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_audit_log_row_hash"), type_="unique")
         batch_op.drop_column("row_hash")

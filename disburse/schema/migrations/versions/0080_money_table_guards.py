@@ -7,7 +7,7 @@ journal's own triggers (0001) and the closed-period triggers (0009) stay as they
 period's row is left to 0009's trigger, which refuses every change of it.
 
 Revision ID: 0080
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-10 02:00:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from disburse.schema.guards import GUARDS, create_statements, drop_statements
 
 revision = "0080"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
