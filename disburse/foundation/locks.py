@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session
 POSTING_LOCK = 7_305_202_611
 # Payout state changes (prepare, approve, export, returns, fixes) claim payables.
 PAYOUTS_LOCK = 7_305_202_613
+# Appending a signed checkpoint: numbering and chaining checkpoints, and reading every money
+# table only after the transactions ahead of it have committed.
+CHECKPOINT_LOCK = 7_305_202_614
 # Reconciliation runs, one lock per bank account: the two-key form (class, account id), whose
 # keys are int4.
 RECONCILE_LOCK_CLASS = 7_305_202_612 % (2**31)

@@ -9,7 +9,7 @@ the chain against a head written down earlier.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import select
@@ -31,6 +31,10 @@ class ChainReport:
     head_sequence: int
     head_hash: str
     problems: tuple[str, ...]
+    entity_id: int = 0
+    # Every entry's hash recomputed from its content, in chain order: a signed checkpoint's
+    # heads are checked against these (schema/checkpoints.py).
+    recomputed_hashes: list[str] = field(default_factory=list, repr=False)
 
     @property
     def intact(self) -> bool:
@@ -104,6 +108,8 @@ def verify_entity(
         head_sequence=entry_total,
         head_hash=previous,
         problems=tuple(problems),
+        entity_id=entity_id,
+        recomputed_hashes=recomputed,
     )
 
 
