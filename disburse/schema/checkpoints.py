@@ -67,6 +67,21 @@ MONEY_TABLES: tuple[str, ...] = (
     "unmatched_postings",
 )
 TRIGGERS = ("post", "batch_export", "card_fix", "period_close", "change")
+# The web's changes (web/base.py `change`), by the command name they are audited under, and the
+# checkpoint each appends; a command not named here changes no money table (login, password …).
+WEB_COMMAND_TRIGGERS: dict[str, str] = {
+    "import bank-statement": "change",
+    "reconcile": "change",
+    "reconcile confirm": "change",
+    "reconcile reject": "change",
+    "payout prepare": "change",
+    "payout approve": "post",
+    "payout return": "change",
+    "payout export": "batch_export",
+    "payout fix-account": "card_fix",
+    "runs approve": "change",
+    "runs return": "change",
+}
 BLOCK_IDS = 1_000  # primary keys per block digest
 FETCH_ROWS = 10_000  # rows read per round trip
 TABLE_ROWS_MAX = 50_000_000  # a money table beyond this is refused a checkpoint, not read for hours
