@@ -4,7 +4,8 @@ A change made behind the engine's back (a direct UPDATE, DELETE or INSERT by som
 dropped the triggers) breaks a hash, a balance or the chain head, and the first
 entry it breaks is named. Because anyone with write access could also recompute every hash,
 the head hash of each chain is printed for an auditor to write down, and ``--expect`` checks
-the chain against a head written down earlier.
+the chain against a head written down earlier. Signed checkpoints (schema/checkpoints.py) check
+the chain against the heads a key outside the database signed, using ``recomputed_hashes``.
 """
 
 from __future__ import annotations
