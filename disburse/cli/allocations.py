@@ -52,7 +52,7 @@ def allocate(
     from disburse.allocations.export import write_run_export
     from disburse.allocations.runs import calculate_run
 
-    with books() as session:
+    with books(sign=None if dry_run else "change", command="allocate", user=user) as session:
         outcome = calculate_run(session, rules, period, user, pool_yuan=pool, inputs_path=inputs, dry_run=dry_run)
     summary = dict(outcome.result.summary)
     if outcome.run_id is None:
@@ -161,7 +161,7 @@ def runs_approve(
     """Approve a calculated run (a different person from the one who calculated it)."""
     from disburse.allocations.runs import approve_run
 
-    with books() as session:
+    with books(sign="change", command="runs approve", user=user) as session:
         message = approve_run(session, run, user)
     console.print(message)
 
@@ -174,7 +174,7 @@ def runs_post(
     """Post an approved run into the paying entity's books (only the difference when it supersedes a posted run)."""
     from disburse.payouts.approvals import post_run_and_payables
 
-    with books() as session:
+    with books(sign="post", command="runs post", user=user) as session:
         outcome = post_run_and_payables(session, run, user)
     console.print(outcome.message)
 
@@ -187,7 +187,7 @@ def runs_cancel(
     """Cancel a run that is not posted."""
     from disburse.allocations.runs import cancel_run
 
-    with books() as session:
+    with books(sign="change", command="runs cancel", user=user) as session:
         message = cancel_run(session, run, user)
     console.print(message)
 
@@ -203,7 +203,7 @@ def runs_reverse(
     from disburse.allocations.reversal import reverse_run
     from disburse.payouts.payables import withdraw_run_payables
 
-    with books() as session:
+    with books(sign="post", command="runs reverse", user=user) as session:
         # Payables first: a run with money in a batch or paid is refused before anything is written.
         withdrawn = withdraw_run_payables(session, run)
         outcome = reverse_run(session, run, user, reason=reason, withdrawn=withdrawn.as_record())

@@ -23,6 +23,7 @@ from disburse.cli import (
     audit,
     database,
     demo,
+    keys,
     ledger,
     payouts,
     reconciliation,
@@ -227,6 +228,7 @@ app.add_typer(audit.audit_app, name="audit")
 app.command("demo")(demo.demo)
 app.add_typer(database.db_app, name="db")
 app.add_typer(users.users_app, name="users")
+app.add_typer(keys.keys_app, name="keys")
 app.command("serve")(serve.serve)
 
 

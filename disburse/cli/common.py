@@ -38,25 +38,40 @@ state = State()
 
 
 @contextlib.contextmanager
-def books() -> Iterator[Session]:
-    """One transaction on the selected database, committed when the command succeeds."""
+def books(sign: str | None = None, command: str = "", user: str = "") -> Iterator[Session]:
+    """One transaction on the selected database, committed when the command succeeds. With
+    ``sign`` (a checkpoint trigger: post, batch_export, card_fix, period_close, change) a signed
+    checkpoint over the money tables is appended in the same transaction, so it commits with the
+    change it covers; without a usable key file the command goes on and says none was signed."""
     # Imported when a command runs: `disburse --help` must not pay for SQLAlchemy. Importing
     # disburse.schema registers every table, so any ORM statement can resolve every foreign key.
     from disburse.foundation.db import make_engine, transaction
+    from disburse.foundation.settings import signing_key_path
+    from disburse.reports.printing import CHECKPOINT_MARK
+    from disburse.schema import checkpoints
     from disburse.schema import migrate as schema
 
     engine = make_engine(state.database_url)
+    outcome = None
     try:
         schema.require_current(engine)
         pending = state.audit_pending if not state.audit_committed else None
         with transaction(engine) as session:
+            # Every page printed by this command carries the newest checkpoint's short hash.
+            CHECKPOINT_MARK.set(checkpoints.checkpoint_mark(session))
             yield session
             if pending is not None:
                 _record_in(session, pending)
+            # After the audit row, so that the checkpoint covers the audit log's head too.
+            if sign is not None:
+                outcome = checkpoints.checkpoint_append(session, sign, command, user, signing_key_path())
+                CHECKPOINT_MARK.set(outcome.short_hash if outcome.signed else checkpoints.checkpoint_mark(session))
         if pending is not None:
             state.audit_committed = True
     finally:
         engine.dispose()
+    if outcome is not None and not outcome.signed:
+        error_console.print(f"[yellow]note:[/yellow] {escape(outcome.note)}", soft_wrap=True, highlight=False)
 
 
 def _record_in(session: Session, pending: tuple[str, list[str], object]) -> None:
@@ -102,6 +117,7 @@ COMMAND_ACTIONS: dict[str, str | None] = {
     "journal return": "journal.review",
     "journal reverse": "journal.post",
     "periods close": "period.close",
+    "keys init": "books.setup",
     "import registry": "register.import",
     "import shares": "register.import",
     "import pv-settlement": "register.import",

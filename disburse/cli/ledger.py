@@ -51,7 +51,7 @@ def entities_add(
     """Add an entity (a set of books)."""
     from disburse.ledger.service import add_entity
 
-    with books() as session:
+    with books(sign="change", command="entities add", user=user) as session:
         outcome = add_entity(session, code, name, kind, user)
     show_warnings(outcome.warnings)
     console.print(outcome.message)
@@ -66,7 +66,7 @@ def entities_rename(
     """Rename an entity (its code, which the books use, stays)."""
     from disburse.ledger.service import rename_entity
 
-    with books() as session:
+    with books(sign="change", command="entities rename", user=user) as session:
         outcome = rename_entity(session, code, name, user)
     console.print(escape(outcome.message))
 
@@ -102,7 +102,7 @@ def entities_add_bank_account(
     """Register a bank account of an entity, with the 102 sub-account that holds its balance."""
     from disburse.ledger.service import add_bank_account
 
-    with books() as session:
+    with books(sign="change", command="entities add-bank-account", user=user) as session:
         outcome = add_bank_account(session, entity, bank, account_number, user, account_name, ledger_account)
     console.print(outcome.message)
 
@@ -157,7 +157,7 @@ def journal_post(
     from disburse.ledger.vouchers import submit_vouchers
 
     batch, file_hash = parse_vouchers(file, entity)
-    with books() as session:
+    with books(sign="change", command="journal post", user=user) as session:
         outcome = submit_vouchers(session, batch, file.name, file_hash, entity, user)
     console.print(escape(outcome.message))
 
@@ -170,7 +170,7 @@ def journal_approve(
     """Approve submitted vouchers (not by their maker): they post into the books."""
     from disburse.ledger.vouchers import approve_vouchers
 
-    with books() as session:
+    with books(sign="post", command="journal approve", user=user) as session:
         outcome = approve_vouchers(session, submission, user)
     console.print(escape(outcome.message))
 
@@ -184,7 +184,7 @@ def journal_return(
     """Return submitted vouchers to their maker with a reason; nothing is posted."""
     from disburse.ledger.vouchers import return_vouchers
 
-    with books() as session:
+    with books(sign="change", command="journal return", user=user) as session:
         outcome = return_vouchers(session, submission, user, reason)
     console.print(escape(outcome.message))
 
@@ -258,7 +258,7 @@ def journal_reverse(
     """Post the reversing entry of ENTRY (an entry can be reversed once)."""
     from disburse.ledger.service import reverse_entry
 
-    with books() as session:
+    with books(sign="post", command="journal reverse", user=user) as session:
         result = reverse_entry(session, entry, user)
     console.print(f"entry {entry} reversed by entry {result.entry_ids[0]}")
 
@@ -276,7 +276,7 @@ def periods_close(
     """Close a period: no more posting into it; records the chain head at this point."""
     from disburse.ledger.service import close_period
 
-    with books() as session:
+    with books(sign="period_close", command="periods close", user=user) as session:
         outcome = close_period(session, entity, period, user)
     console.print(outcome.message)
 
@@ -286,8 +286,12 @@ def verify(
     expect: list[str] = typer.Option([], "--expect", help="ENTITY=HASH: a head hash noted earlier (repeatable)"),
 ) -> None:
     """Recompute every hash chain and balance; name the first entry a change behind the engine's
-    back has broken; print each entity's head hash to note down."""
+    back has broken; check every signed checkpoint (signature, chain, the journal heads it
+    signed) and the money tables against the newest one, naming table and id block; print each
+    entity's head hash and the newest checkpoint's short hash to note down."""
+    from disburse.foundation.settings import signing_key_path
     from disburse.ledger.verify import verify_books
+    from disburse.schema.checkpoints import verify_checkpoints
 
     expected: dict[str, list[str]] = {}
     for item in expect:
@@ -300,6 +304,7 @@ def verify(
     with books() as session:
         reports = verify_books(session, expected)
         audit_rows, audit_head, audit_problems = verify_audit_log(session)
+        signed = verify_checkpoints(session, reports, signing_key_path())
     # Entities without entries (the village books a register import creates) have nothing to
     # verify and no head to note: they are counted, not listed.
     shown = [report for report in reports if report.entry_count or not report.intact]
@@ -319,11 +324,22 @@ def verify(
     for report in shown:
         console.print(f"head {report.entity_code}={report.head_hash}", soft_wrap=True, highlight=False)
     console.print(f"head audit_log={audit_head} ({audit_rows:,} rows)", soft_wrap=True, highlight=False)
+    console.print(
+        f"checkpoints {signed.checkpoint_count:,}, newest {signed.head_short}"
+        + "".join(f", signed by key {fingerprint[:16]}…" for fingerprint in signed.fingerprints),
+        soft_wrap=True,
+        highlight=False,
+    )
+    for warning in signed.warnings:
+        error_console.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
     for report in broken:
         for problem in report.problems:
-            error_console.print(f"[bold red]broken:[/bold red] {escape(problem)}")
-    for problem in audit_problems:
-        error_console.print(f"[bold red]broken:[/bold red] {escape(problem)}")
-    if broken or audit_problems:
+            error_console.print(f"[bold red]broken:[/bold red] {escape(problem)}", soft_wrap=True)
+    for problem in [*audit_problems, *signed.problems]:
+        error_console.print(f"[bold red]broken:[/bold red] {escape(problem)}", soft_wrap=True)
+    if broken or audit_problems or signed.problems:
         raise typer.Exit(1)
-    console.print("every chain and every balance verified, the audit log's chain too")
+    console.print(
+        "every chain and every balance verified, the audit log's chain too"
+        + (", and every checkpoint and money table" if signed.checkpoint_count else "")
+    )

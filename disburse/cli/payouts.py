@@ -62,7 +62,7 @@ def prepare(
     """Net the entity's unpaid payables into a new batch: one payment per programme and period per payee account."""
     from disburse.payouts.service import prepare_batch
 
-    with books() as session:
+    with books(sign="change", command="payout prepare", user=user) as session:
         outcome = prepare_batch(
             session,
             entity,
@@ -125,7 +125,7 @@ def approve(
     """Approve a batch (not by its preparer; a second approver above the configured threshold)."""
     from disburse.payouts.service import approve_batch
 
-    with books() as session:
+    with books(sign="post", command="payout approve", user=user) as session:
         outcome = approve_batch(session, batch, user)
     console.print(escape(outcome.message))
 
@@ -138,7 +138,7 @@ def cancel(
     """Cancel a batch that has not been exported: its payables become payable again."""
     from disburse.payouts.service import cancel_batch
 
-    with books() as session:
+    with books(sign="change", command="payout cancel", user=user) as session:
         outcome = cancel_batch(session, batch, user)
     console.print(escape(outcome.message))
 
@@ -159,7 +159,7 @@ def export(
     The files get their names only once the database records them; exporting again writes the same bytes."""
     from disburse.payouts.service import export_batch
 
-    with books() as session:
+    with books(sign="batch_export", command="payout export", user=user) as session:
         outcome = export_batch(
             session, batch, bank, out, user, today=_date(date), profiles_directory=str(profiles) if profiles else None
         )
@@ -198,7 +198,7 @@ def returns(
 
     if not file.exists():
         raise DisburseError(f"no such file: {file}")
-    with books() as session:
+    with books(sign="post", command="payout returns", user=user) as session:
         outcome = apply_return_file(
             session,
             file,
@@ -241,7 +241,7 @@ def fix_account_command(
     """Propose a new account (or a corrected name or bank) for a payee; it takes effect once another user approves it."""
     from disburse.payouts.service import fix_account
 
-    with books() as session:
+    with books(sign="card_fix", command="payout fix-account", user=user) as session:
         outcome = fix_account(
             session,
             payee,
@@ -264,7 +264,7 @@ def approve_fix_command(
     """Approve a card fix (not by its maker): the next batch pays into the fixed account."""
     from disburse.payouts.service import approve_fix
 
-    with books() as session:
+    with books(sign="card_fix", command="payout approve-fix", user=user) as session:
         outcome = approve_fix(session, fix, user)
     show_warnings(tuple(f"recorded with the fix: {warning}" for warning in outcome.warnings))
     console.print(escape(outcome.message))
@@ -279,7 +279,7 @@ def reject_fix_command(
     """Reject a proposed card fix: the payee's account stays as it is."""
     from disburse.payouts.service import reject_fix
 
-    with books() as session:
+    with books(sign="card_fix", command="payout reject-fix", user=user) as session:
         outcome = reject_fix(session, fix, user, reason)
     console.print(escape(outcome.message))
 

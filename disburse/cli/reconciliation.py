@@ -38,7 +38,7 @@ def import_bank_statement_command(
     """Import a bank statement into a registered bank account; lines already imported are skipped."""
     from disburse.reconciliation.statements import import_statement
 
-    with books() as session:
+    with books(sign="change", command="import bank-statement", user=user) as session:
         outcome = import_statement(session, file, account, user, profile_name=bank, profiles_directory=profiles)
     for warning in outcome.warnings:
         error_console.print(f"[yellow]warning:[/yellow] {escape(warning.describe())}")
@@ -147,7 +147,7 @@ def _run(account: str, period: str, user: str, window: int, shown: int) -> None:
         raise typer.BadParameter(str(error), param_hint="--window") from None
     if not 0 <= shown <= PENDING_SHOWN_MAX:
         raise typer.BadParameter(f"list 0 to {PENDING_SHOWN_MAX:,} candidates, not {shown:,}", param_hint="--show")
-    with books() as session:
+    with books(sign="change", command="reconcile run", user=user) as session:
         outcome = run_reconciliation(session, account, period, user, settings)
     _print_run(outcome, shown)
 
@@ -195,7 +195,7 @@ def reconcile_confirm(
     """Confirm a candidate: it stays matched in every later run."""
     from disburse.reconciliation.runs import confirm_match
 
-    with books() as session:
+    with books(sign="change", command="reconcile confirm", user=user) as session:
         outcome = confirm_match(session, match, user)
     console.print(escape(outcome.message))
 
@@ -208,7 +208,7 @@ def reconcile_reject(
     """Reject a candidate (or a wrong automatic match): it is never proposed again."""
     from disburse.reconciliation.runs import reject_match
 
-    with books() as session:
+    with books(sign="change", command="reconcile reject", user=user) as session:
         outcome = reject_match(session, match, user)
     console.print(escape(outcome.message))
 
@@ -223,7 +223,7 @@ def reconcile_post_unmatched(
     """Post the period's bank-only lines by rules, each line once, in one post."""
     from disburse.reconciliation.unmatched import post_unmatched
 
-    with books() as session:
+    with books(sign="post", command="reconcile post-unmatched", user=user) as session:
         outcome = post_unmatched(session, account, period, rules, user)
     console.print(escape(outcome.message), soft_wrap=True)
     if len(outcome.left_over):

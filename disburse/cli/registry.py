@@ -74,13 +74,17 @@ def _stages(stage_count: int) -> Iterator[Callable[[str], None]]:
 
 
 def _run_import(
-    call: Callable[[Session, Callable[[str], None]], ImportOutcome], errors: Optional[Path], stage_count: int
+    call: Callable[[Session, Callable[[str], None]], ImportOutcome],
+    errors: Optional[Path],
+    stage_count: int,
+    signed: tuple[str, str, str] | None = None,
 ) -> ImportOutcome:
     """Run one import in one transaction; write the problem report to ``errors`` (also for a
-    refused file, before the refusal propagates) and render the outcome."""
-
+    refused file, before the refusal propagates) and render the outcome. ``signed`` is the
+    checkpoint (trigger, command, user) the import appends when it writes (not on a dry run)."""
+    sign, command, user = signed or (None, "", "")
     try:
-        with _stages(stage_count) as progress, books() as session:
+        with _stages(stage_count) as progress, books(sign, command, user) as session:
             outcome = call(session, progress)
     except ImportRefused as refused:
         if errors is not None:
@@ -147,6 +151,7 @@ def import_registry(
         ),
         errors,
         3,
+        None if dry_run else ("change", "import registry", user),
     )
 
 
@@ -169,6 +174,7 @@ def import_shares_command(
         ),
         errors,
         2,
+        None if dry_run else ("change", "import shares", user),
     )
 
 
@@ -192,6 +198,7 @@ def import_pv_settlement(
         ),
         errors,
         3,
+        None if dry_run else ("post", "import pv-settlement", user),
     )
 
 
@@ -205,7 +212,7 @@ def assets_load(
     from disburse.registry.service import load_assets
 
     try:
-        with books() as session:
+        with books(sign="change", command="assets load", user=user) as session:
             outcome = load_assets(session, file, user=user)
     except ImportRefused as refused:
         for problem in refused.problems:

@@ -17,6 +17,9 @@ POSTING_LOCK = 7_305_202_611
 PAYOUTS_LOCK = 7_305_202_613
 # The audit log's hash chain: one writer at a time appends to it.
 AUDIT_LOG_LOCK = 7_305_202_614
+# Appending a signed checkpoint: numbering and chaining checkpoints, and reading every money
+# table only after the transactions ahead of it have committed.
+CHECKPOINT_LOCK = 7_305_202_615
 # Reconciliation runs, one lock per bank account: the two-key form (class, account id), whose
 # keys are int4.
 RECONCILE_LOCK_CLASS = 7_305_202_612 % (2**31)

@@ -212,3 +212,36 @@ class VoucherSubmissionRow(Base):
         UniqueConstraint("entity_id", "file_sha256"),
         CheckConstraint("status = 'submitted' OR status = 'returned' OR status = 'posted'", name="status"),
     )
+
+
+class SigningKeyRow(Base):
+    """A public key that signs checkpoints (its private half is a file outside the database)."""
+
+    __tablename__ = "signing_keys"
+    fingerprint: Mapped[str] = mapped_column(String(HASH_LENGTH), primary_key=True)
+    public_key_hex: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class CheckpointRow(Base):
+    """A signed checkpoint: the journal chain heads, the audit-log head and a digest of every
+    money table at one moment, chained to the previous checkpoint and signed with Ed25519.
+    ``checkpoint_hash`` covers every other column; the signature covers the hash."""
+
+    __tablename__ = "checkpoints"
+    sequence: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    trigger: Mapped[str] = mapped_column(String(16))
+    command: Mapped[str] = mapped_column(String(64))
+    chain_heads: Mapped[str] = mapped_column(Text)  # canonical JSON {entity_id: [sequence, hash]}
+    audit_log_head: Mapped[str | None] = mapped_column(String(HASH_LENGTH))
+    money_digest: Mapped[str] = mapped_column(Text)  # canonical JSON, see schema/checkpoints.py
+    previous_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    checkpoint_hash: Mapped[str] = mapped_column(String(HASH_LENGTH), unique=True)
+    key_fingerprint: Mapped[str] = mapped_column(ForeignKey("signing_keys.fingerprint"))
+    signature: Mapped[str] = mapped_column(String(128))
+    __table_args__ = (
+        CheckConstraint("trigger IN ('post','batch_export','card_fix','period_close','change')", name="trigger"),
+    )

@@ -4,12 +4,13 @@ A change made behind the engine's back (a direct UPDATE, DELETE or INSERT by som
 dropped the triggers) breaks a hash, a balance or the chain head, and the first
 entry it breaks is named. Because anyone with write access could also recompute every hash,
 the head hash of each chain is printed for an auditor to write down, and ``--expect`` checks
-the chain against a head written down earlier.
+the chain against a head written down earlier. Signed checkpoints (schema/checkpoints.py) check
+the chain against the heads a key outside the database signed, using ``recomputed_hashes``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import select
@@ -31,6 +32,10 @@ class ChainReport:
     head_sequence: int
     head_hash: str
     problems: tuple[str, ...]
+    entity_id: int = 0
+    # Every entry's hash recomputed from its content, in chain order: a signed checkpoint's
+    # heads are checked against these (schema/checkpoints.py).
+    recomputed_hashes: list[str] = field(default_factory=list, repr=False)
 
     @property
     def intact(self) -> bool:
@@ -104,6 +109,8 @@ def verify_entity(
         head_sequence=entry_total,
         head_hash=previous,
         problems=tuple(problems),
+        entity_id=entity_id,
+        recomputed_hashes=recomputed,
     )
 
 

@@ -25,6 +25,7 @@ import functools
 import html
 import shutil
 import subprocess
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -32,6 +33,18 @@ from typing import Iterable, Sequence
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.money import format_yuan, yuan_decimal
 from disburse.foundation.workbook import neutralise
+
+# The short form of the newest signed checkpoint's hash, in the footer of every printed page so
+# a paper copy anchors the chain too (`disburse verify` prints the same 12 characters). The CLI
+# sets it from the database before a command prints (schema.checkpoints.checkpoint_mark).
+UNSIGNED_MARK = "未签名"
+CHECKPOINT_MARK: ContextVar[str] = ContextVar("checkpoint_mark", default=UNSIGNED_MARK)
+
+
+def checkpoint_footer() -> str:
+    """校验：<12 hex of the newest checkpoint>, or 校验：未签名 when nothing is signed."""
+    return f"校验：{CHECKPOINT_MARK.get()}"
+
 
 PDF_SUFFIX = ".pdf"
 XLSX_SUFFIX = ".xlsx"
@@ -349,7 +362,7 @@ def book_page_css(book: Book) -> str:
     return page_css(
         landscape=book.landscape,
         footer_left=f"制表人：{book.prepared_by or '　　　　　　'}",
-        footer_right=f"打印日期：{book.printed_on.isoformat()}",
+        footer_right=f"打印日期：{book.printed_on.isoformat()}　{checkpoint_footer()}",
     )
 
 
@@ -560,7 +573,10 @@ def write_sheet(worksheet, book: Book, tables: list[Table], formats: dict) -> No
     worksheet.center_horizontally()
     worksheet.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
     worksheet.set_header(f"&L{header_text(book.entity_name)}&C{header_text(book.title)}&R页次：&P/&N")
-    worksheet.set_footer(f"&L制表人：{header_text(book.prepared_by or '')}&R打印日期：{book.printed_on.isoformat()}")
+    worksheet.set_footer(
+        f"&L制表人：{header_text(book.prepared_by or '')}"
+        f"&R打印日期：{book.printed_on.isoformat()}　{checkpoint_footer()}"
+    )
 
 
 def _write_header(worksheet, table: Table, row_index: int, formats: dict) -> int:  # type: ignore[no-untyped-def]

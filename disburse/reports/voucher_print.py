@@ -44,6 +44,7 @@ from disburse.reports.printing import (
     PrintedFile,
     Row,
     Table,
+    checkpoint_footer,
     date_text_zh,
     html_document,
     page_css,
@@ -412,7 +413,7 @@ def vouchers_document_html(vouchers: Sequence[PrintedVoucher], setting: VoucherP
     css = page_css(
         landscape=True,
         footer_left=f"制表人：{setting.prepared_by or '　　　　　　'}",
-        footer_right=f"打印日期：{(setting.printed_on or dt.date.today()).isoformat()}",
+        footer_right=f"打印日期：{(setting.printed_on or dt.date.today()).isoformat()}　{checkpoint_footer()}",
     )
     header = page_header_html("", [f"编制单位：{setting.entity_name}"], [f"期间：{setting.period_text}"])
     body = [header, *(section for printed in vouchers for section in voucher_pages_html(printed, setting.attachments))]
@@ -536,7 +537,7 @@ def _page_setup(sheet, setting: VoucherPrint, last_row: int) -> None:  # type: i
     sheet.set_header(f"&L编制单位：{setting.entity_name.replace('&', '&&')}&R期间：{setting.period_text}")
     sheet.set_footer(
         f"&L制表人：{(setting.prepared_by or '').replace('&', '&&')}&C页次：&P/&N"
-        f"&R打印日期：{(setting.printed_on or dt.date.today()).isoformat()}"
+        f"&R打印日期：{(setting.printed_on or dt.date.today()).isoformat()}　{checkpoint_footer()}"
     )
 
 

@@ -30,6 +30,9 @@ from disburse.foundation.db import read_transaction, transaction
 from disburse.foundation.errors import DisburseError, ImportRefused
 from disburse.foundation.files import file_sha256
 from disburse.foundation.orm import utc_now
+from disburse.foundation.settings import signing_key_path
+from disburse.reports.printing import CHECKPOINT_MARK
+from disburse.schema.checkpoints import WEB_COMMAND_TRIGGERS, checkpoint_append, checkpoint_mark
 from disburse.web.auditing import AuditNote, AuditWriter, record
 from disburse.web.jobs import JOB_WAIT_SECONDS, Job, JobRunner
 from disburse.web.security import (
@@ -255,6 +258,9 @@ async def in_thread(function: Callable[..., T], *arguments: Any, **keywords: Any
 def read(state: WebState, work: Callable[[Session], T]) -> T:
     """Run ``work`` in a transaction that only reads (no SQLite write lock)."""
     with read_transaction(state.engine) as session:
+        # A page or file printed by ``work`` carries the newest checkpoint's short hash (the
+        # thread pool runs each call in a copy of the context, so this stays with the request).
+        CHECKPOINT_MARK.set(checkpoint_mark(session))
         return work(session)
 
 
@@ -272,6 +278,12 @@ def change(state: WebState, audit: AuditNote, work: Callable[[Session], T]) -> T
                 else str(getattr(result, "message", "") or (result if isinstance(result, str) else ""))
             )
             outcome = {"outcome": "refused", "exit_code": 1} if refused else {}
+            trigger = WEB_COMMAND_TRIGGERS.get(audit.command)
+            if trigger is not None and not refused:
+                # The same signed checkpoint the CLI appends, in the change's own transaction.
+                signed = checkpoint_append(session, trigger, audit.command, audit.user or "", signing_key_path())
+                if not signed.signed:
+                    message = f"{message} ({signed.note})" if message else signed.note
             record(session, _with(audit, started_at=started, message=message[:2_000], **outcome))
         return result
     except (DisburseError, ImportRefused, FileNotFoundError) as error:

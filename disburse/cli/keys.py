@@ -1,0 +1,46 @@
+"""`disburse keys init`: the Ed25519 key that signs checkpoints, kept in a file outside the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+
+from disburse.cli.common import USER_HELP, books, console, error_console
+
+keys_app = typer.Typer(no_args_is_help=True, help="The signing key of the tamper-evidence checkpoints.")
+
+
+@keys_app.command("init")
+def keys_init(
+    out: Optional[Path] = typer.Option(
+        None, "--out", help="the private key file to create (default DISBURSE_KEY_FILE, else ./disburse-signing.key)"
+    ),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Create an Ed25519 private key file (mode 0600; never overwrites one), print its public key's
+    fingerprint, and store the public key in the database so `verify` can check signatures
+    without the private key. Keep the file outside the database's directory and backups; set
+    DISBURSE_KEY_FILE to its path for every command that changes money."""
+    from disburse.foundation.errors import DisburseError
+    from disburse.foundation.settings import signing_key_path
+    from disburse.foundation.signing import key_create
+    from disburse.schema.checkpoints import signing_key_register
+
+    path = signing_key_path(out)
+    key = key_create(path)
+    console.print(f"signing key written to {escape(str(path))} (readable only by you)", soft_wrap=True)
+    console.print(f"fingerprint {key.fingerprint}", soft_wrap=True, highlight=False)
+    try:
+        with books() as session:
+            signing_key_register(session, key, user)
+    except DisburseError as error:
+        error_console.print(
+            f"[yellow]note:[/yellow] the public key is not in the database yet ({escape(str(error))}); "
+            "the first signed checkpoint stores it",
+            soft_wrap=True,
+        )
+        return
+    console.print("public key stored in the database; note the fingerprint on paper: it anchors the signatures")
