@@ -57,9 +57,15 @@ def prepare(
         "default: bank_profile in payouts/config.yaml",
     ),
     profiles: Optional[Path] = typer.Option(None, "--profiles", help="a directory of extra bank profiles (YAML)"),
+    date: Optional[str] = typer.Option(
+        None, "--date", help="the day of preparation, YYYY-MM-DD (default today): a notice must have ended before it"
+    ),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
-    """Net the entity's unpaid payables into a new batch: one payment per programme and period per payee account."""
+    """Net the entity's unpaid payables into a new batch: one payment per programme and period per payee account.
+
+    Refused while a run it would pay is in its notice period (公示) or has an open objection, and when a payee
+    would be in two live batches for one purpose and period (同类不得重复享受)."""
     from disburse.payouts.service import prepare_batch
 
     with books() as session:
@@ -70,6 +76,7 @@ def prepare(
             programme=programme,
             period=period,
             force=force,
+            today=_date(date),
             bank_profile=bank,
             profiles_directory=str(profiles) if profiles else None,
         )

@@ -45,6 +45,8 @@ from disburse.payouts.model import (
     payment_references,
 )
 from disburse.payouts.netting import apply_account_fixes, net_payables
+from disburse.payouts.notices import notice_problems
+from disburse.payouts.purposes import double_benefit_problems
 from disburse.payouts.tables import (
     ACCOUNT_NAME_LENGTH_MAX,
     AccountFixRow,
@@ -129,6 +131,7 @@ def _payables_due(session: Session, entity_id: int, request: PrepareRequest) -> 
             table.c[name]
             for name in (
                 "id",
+                "run_id",
                 "payee_type",
                 "payee_id",
                 "household_id",
@@ -345,8 +348,26 @@ def _request(
     return PrepareRequest(entity_code, user, today or dt.date.today(), programme, period, force, config, profile)
 
 
+def _refuse_uncontrolled(session: Session, payables: pd.DataFrame, netted: _Netted, request: PrepareRequest) -> None:
+    """Refuse the batch when a run it would pay has not run its notice (公示) or has an open
+    objection, or when a payee would be paid twice for one purpose and period."""
+    paid = payables[payables["id"].isin(netted.links["payable_id"].astype(np.int64))]
+    run_ids = sorted({int(run) for run in paid["run_id"].dropna().tolist()})
+    problems = notice_problems(session, run_ids, request.today)
+    if problems:
+        raise DisburseError(
+            f"no batch for {request.entity_code} on {request.today}: "
+            + "; ".join(problems)
+            + ". Other programmes can be prepared on their own (--programme)"
+        )
+    problems = double_benefit_problems(session, paid)
+    if problems:
+        raise DisburseError(f"no batch for {request.entity_code}: " + "; ".join(problems))
+
+
 def _netted(session: Session, entity_id: int, request: PrepareRequest) -> _Netted:
-    """Steps 3 to 6: the payables due, held cards, netting, what the bank file cannot carry."""
+    """Steps 3 to 6: the payables due, held cards, netting, what the bank file cannot carry;
+    then the controls: notice before payment, no double benefit."""
     payables = _payables_due(session, entity_id, request)
     payables, held_kept, forced_ids = _hold_failed_cards(session, entity_id, payables, request.force)
     netting = net_payables(payables, merge_programmes=request.merge_programmes)
@@ -359,6 +380,8 @@ def _netted(session: Session, entity_id: int, request: PrepareRequest) -> _Nette
             f"{len(netted.instructions):,} payments are due; one batch pays at most {PAYEES_PER_BATCH_MAX:,} "
             "(PAYEES_PER_BATCH_MAX): prepare per programme (--programme) or period (--period)"
         )
+    if len(netted.instructions):
+        _refuse_uncontrolled(session, payables, netted, request)
     if forced_ids and len(netted.instructions):
         session.execute(
             update(CardFixRow)
