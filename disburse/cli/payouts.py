@@ -124,6 +124,34 @@ def _print_kept(kept_payees) -> None:  # type: ignore[no-untyped-def]
         console.print(f"… and {len(kept_payees) - KEPT_SHOWN_MAX:,} more kept for later")
 
 
+@payout_app.command("stop")
+def stop(
+    line: int = typer.Argument(..., help="the payable (line owed) to hold back"),
+    reason: str = typer.Option(..., "--reason", help="why it is stopped (停发原因)"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Stop (停发) a line: it is kept out of every batch until a checker releases it."""
+    from disburse.payouts.stops import stop_payable
+
+    with books() as session:
+        message = stop_payable(session, line, reason, user)
+    console.print(escape(message))
+
+
+@payout_app.command("release")
+def release(
+    stop_id: int = typer.Argument(..., metavar="STOP", help="the stop to undo"),
+    reason: str = typer.Option(..., "--reason", help="why the line may be paid again"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Release a stop (by someone other than who stopped it): the line is due again."""
+    from disburse.payouts.stops import release_stop
+
+    with books() as session:
+        message = release_stop(session, stop_id, reason, user)
+    console.print(escape(message))
+
+
 @payout_app.command("approve")
 def approve(
     batch: str = typer.Argument(..., help="the batch reference, e.g. BATCH-202610-0001"),

@@ -47,6 +47,7 @@ from disburse.payouts.model import (
 from disburse.payouts.netting import apply_account_fixes, net_payables
 from disburse.payouts.notices import notice_problems
 from disburse.payouts.purposes import double_benefit_problems
+from disburse.payouts.stops import stopped_payables
 from disburse.payouts.tables import (
     ACCOUNT_NAME_LENGTH_MAX,
     AccountFixRow,
@@ -210,6 +211,30 @@ def _hold_failed_cards(
     return payables[~held], kept, []
 
 
+def _hold_stopped(session: Session, payables: pd.DataFrame) -> tuple[pd.DataFrame, list[KeptPayee]]:
+    """Leave out payables stopped (停发), each kept for later with its stop's reason."""
+    stopped = stopped_payables(session, payables["id"].astype(np.int64).tolist()) if len(payables) else {}
+    if not stopped:
+        return payables, []
+    out = payables["id"].isin(list(stopped)).to_numpy()
+    kept = [
+        KeptPayee(
+            row.payee_type,
+            row.payee_id,
+            row.household_id,
+            row.account_no,
+            int(row.amount_fen),
+            1,
+            f"停发 (stop {stopped[int(row.id)][0]}): {stopped[int(row.id)][1]}; released only by a checker "
+            f"(`disburse payout release {stopped[int(row.id)][0]}`)",
+            row.programme,
+            row.period,
+        )
+        for row in payables[out].itertuples(index=False)
+    ]
+    return payables[~out], kept
+
+
 def _keep_unwritable(netted: _Netted, profile: PaymentProfile | None) -> _Netted:
     """Keep out the payments the chosen bank's file cannot carry, each with the reasons, and
     number the rest again from 0."""
@@ -368,8 +393,9 @@ def _refuse_uncontrolled(session: Session, payables: pd.DataFrame, netted: _Nett
 def _netted(session: Session, entity_id: int, request: PrepareRequest) -> _Netted:
     """Steps 3 to 6: the payables due, held cards, netting, what the bank file cannot carry;
     then the controls: notice before payment, no double benefit."""
-    payables = _payables_due(session, entity_id, request)
+    payables, stopped_kept = _hold_stopped(session, _payables_due(session, entity_id, request))
     payables, held_kept, forced_ids = _hold_failed_cards(session, entity_id, payables, request.force)
+    held_kept = stopped_kept + held_kept
     netting = net_payables(payables, merge_programmes=request.merge_programmes)
     netted = _keep_unwritable(
         _Netted(netting.instructions, netting.links, held_kept + _kept_rows(netting.kept)),  # type: ignore[arg-type]

@@ -75,6 +75,8 @@ COMMANDS: dict[str, list[str]] = {
     "payout reject-fix": ["FIX-202610-0001", "--reason", "证明材料不全"],
     "payout fix-list": [],
     "payout prepare": ["--entity", "COUNTY"],
+    "payout release": ["1", "--reason", "核实无误"],
+    "payout stop": ["1", "--reason", "户主已死亡待核实"],
     "payout returns": ["{tmp}/returns.csv", "--bank", "ccb"],
     "payout status": ["--household", HOUSEHOLD],
     "periods close": ["COUNTY", "2026-10"],

@@ -14,10 +14,10 @@ import os
 import subprocess
 from pathlib import Path
 
+from cli_runner import CONSOLE_SCRIPT, run
 from payout_builders import card, owe
 from sqlalchemy import text
 
-from cli_runner import CONSOLE_SCRIPT, run
 from disburse.foundation.db import transaction
 
 GROUP = "groups:\n  - name: 生活救助\n    programmes: [生活补助, 生活补贴]\n"
