@@ -123,7 +123,12 @@ def test_a_notice_that_has_not_run_its_period_blocks_the_batch(database_url: str
 
 def test_an_open_objection_blocks_until_a_checker_dismisses_it(database_url: str, tmp_path: Path) -> None:
     posted_run(database_url, tmp_path)
-    assert run(database_url, "notice", "create", "1", "--from", "2026-11-01", "--days", "3").exit_code == 0
+    assert (
+        run(
+            database_url, "notice", "create", "1", "--from", "2026-11-01", "--days", "3", "--out", str(tmp_path / "gs")
+        ).exit_code
+        == 0
+    )
     stranger = run(database_url, "notice", "object", "2", H1, "--reason", "不在本村", user="dora")
     assert stranger.exit_code == 1 and f"household {H1} is not on notice 2" in said(stranger)
     objected = run(database_url, "notice", "object", "1", H2, "--reason", "李一已外出务工", user="dora")
