@@ -36,11 +36,18 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "run.post": frozenset({ROLE_MAKER, ROLE_CHECKER}),
     "run.cancel": frozenset({ROLE_MAKER, ROLE_CHECKER}),
     "batch.prepare": frozenset({ROLE_MAKER, ROLE_CASHIER}),
+    "notice.create": frozenset({ROLE_MAKER}),
+    "line.stop": frozenset({ROLE_MAKER, ROLE_CASHIER}),
+    "notice.object": frozenset({ROLE_MAKER, ROLE_COUNTER}),
     "batch.cancel": frozenset({ROLE_MAKER, ROLE_CASHIER, ROLE_CHECKER}),
     "unmatched.post": frozenset({ROLE_MAKER, ROLE_CASHIER}),
     # four eyes: the checker
     "run.review": frozenset({ROLE_CHECKER}),
     "batch.review": frozenset({ROLE_CHECKER}),
+    # Dismissing an objection lets a noticed run be paid: a checker's decision.
+    "notice.review": frozenset({ROLE_CHECKER}),
+    # Releasing a stop lets money go out again: a checker's decision.
+    "line.release": frozenset({ROLE_CHECKER}),
     "period.close": frozenset({ROLE_CHECKER}),
     "journal.review": frozenset({ROLE_CHECKER}),
     # the cashier

@@ -236,6 +236,26 @@ def _refuse_scopes(filters: list[Filter], allowed: tuple[str, ...], what: str) -
 # --- rule base --------------------------------------------------------------------------------
 
 
+NOTICE_DAYS_DEFAULT = 7
+NOTICE_DAYS_MAX = 60
+
+
+class NoticeSetting(StrictModel):
+    """``notice:`` of a rule: whether its runs are publicly posted (公示) before payment, and for
+    how many days. ``{days: 7}`` (or ``{required: true}``) asks for notice; ``{required: false,
+    reason: "..."}`` records why a programme needs none (the reason is mandatory then)."""
+
+    required: bool = True
+    days: int = Field(default=NOTICE_DAYS_DEFAULT, ge=1, le=NOTICE_DAYS_MAX)
+    reason: str | None = Field(default=None, min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _check(self) -> "NoticeSetting":
+        if not self.required and self.reason is None:
+            raise ValueError("a rule that needs no notice (required: false) says why in reason")
+        return self
+
+
 class RuleBase(StrictModel):
     """Fields every rule has; the source text and its hash ride along privately."""
 
@@ -243,6 +263,9 @@ class RuleBase(StrictModel):
     paying_entity: Identifier
     fund_source: str = Field(min_length=1, max_length=200)
     eligibility: Eligibility = Field(default_factory=list)
+    # None: the rule says nothing; whether notice is then required is a setting
+    # (DISBURSE_NOTICE_REQUIRED, off for now) so that existing rules keep paying as they did.
+    notice: NoticeSetting | None = None
     _text: str = PrivateAttr(default="")
     _sha256: str = PrivateAttr(default="")
 

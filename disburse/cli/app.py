@@ -25,6 +25,7 @@ from disburse.cli import (
     demo,
     keys,
     ledger,
+    notices,
     payouts,
     reconciliation,
     registry,
@@ -222,6 +223,7 @@ app.add_typer(registry.generate_app, name="generate")
 app.command("allocate")(allocations.allocate)
 app.add_typer(allocations.runs_app, name="runs")
 app.add_typer(payouts.payout_app, name="payout")
+app.add_typer(notices.notice_app, name="notice")
 app.add_typer(reconciliation.reconcile_app, name="reconcile")
 app.add_typer(reports.report_app, name="report")
 app.add_typer(audit.audit_app, name="audit")

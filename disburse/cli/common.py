@@ -134,6 +134,12 @@ COMMAND_ACTIONS: dict[str, str | None] = {
     "payout export": "batch.export",
     "payout returns": "returns.apply",
     "payout fix-account": "card.fix",
+    "payout stop": "line.stop",
+    "payout release": "line.release",
+    "notice create": "notice.create",
+    # An objection comes from the public: the counter and the clerks record it.
+    "notice object": "notice.object",
+    "notice dismiss": "notice.review",
     "payout approve-fix": "card.review",
     "payout reject-fix": "card.review",
     "reconcile": "reconcile.run",

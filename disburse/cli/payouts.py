@@ -57,9 +57,15 @@ def prepare(
         "default: bank_profile in payouts/config.yaml",
     ),
     profiles: Optional[Path] = typer.Option(None, "--profiles", help="a directory of extra bank profiles (YAML)"),
+    date: Optional[str] = typer.Option(
+        None, "--date", help="the day of preparation, YYYY-MM-DD (default today): a notice must have ended before it"
+    ),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
-    """Net the entity's unpaid payables into a new batch: one payment per programme and period per payee account."""
+    """Net the entity's unpaid payables into a new batch: one payment per programme and period per payee account.
+
+    Refused while a run it would pay is in its notice period (公示) or has an open objection, and when a payee
+    would be in two live batches for one purpose and period (同类不得重复享受)."""
     from disburse.payouts.service import prepare_batch
 
     with books(sign="change", command="payout prepare", user=user) as session:
@@ -70,6 +76,7 @@ def prepare(
             programme=programme,
             period=period,
             force=force,
+            today=_date(date),
             bank_profile=bank,
             profiles_directory=str(profiles) if profiles else None,
         )
@@ -115,6 +122,34 @@ def _print_kept(kept_payees) -> None:  # type: ignore[no-untyped-def]
     console.print(table)
     if len(kept_payees) > KEPT_SHOWN_MAX:
         console.print(f"… and {len(kept_payees) - KEPT_SHOWN_MAX:,} more kept for later")
+
+
+@payout_app.command("stop")
+def stop(
+    line: int = typer.Argument(..., help="the payable (line owed) to hold back"),
+    reason: str = typer.Option(..., "--reason", help="why it is stopped (停发原因)"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Stop (停发) a line: it is kept out of every batch until a checker releases it."""
+    from disburse.payouts.stops import stop_payable
+
+    with books() as session:
+        message = stop_payable(session, line, reason, user)
+    console.print(escape(message))
+
+
+@payout_app.command("release")
+def release(
+    stop_id: int = typer.Argument(..., metavar="STOP", help="the stop to undo"),
+    reason: str = typer.Option(..., "--reason", help="why the line may be paid again"),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Release a stop (by someone other than who stopped it): the line is due again."""
+    from disburse.payouts.stops import release_stop
+
+    with books() as session:
+        message = release_stop(session, stop_id, reason, user)
+    console.print(escape(message))
 
 
 @payout_app.command("approve")

@@ -8,6 +8,14 @@ from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///disburse.db"
 DATABASE_ENVIRONMENT_VARIABLE = "DISBURSE_DB"
+# The complaints telephone printed on every notice (公示) roster. The default is a placeholder
+# that says so on the paper, so a notice never goes up with a made-up number unnoticed.
+HOTLINE_ENVIRONMENT_VARIABLE = "DISBURSE_HOTLINE"
+HOTLINE_PLACEHOLDER = "（监督电话未设置：请设置 DISBURSE_HOTLINE）"
+# Whether a run whose rule has no `notice:` key must be publicly posted before it is paid.
+# Off for now (existing rules and flows prepare batches right after posting); a rule opts in
+# with `notice: {days: N}`. Set to 1 to require notice of every rule that does not opt out.
+NOTICE_REQUIRED_ENVIRONMENT_VARIABLE = "DISBURSE_NOTICE_REQUIRED"
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -31,3 +39,13 @@ def signing_key_path(explicit: str | Path | None = None) -> Path:
     """``--out``/an explicit path wins, then ``DISBURSE_KEY_FILE``, then ``disburse-signing.key``
     in the working directory."""
     return Path(explicit or os.environ.get(KEY_FILE_ENVIRONMENT_VARIABLE) or DEFAULT_KEY_FILE)
+
+
+def hotline() -> str:
+    """The complaints telephone for notices: ``DISBURSE_HOTLINE``, else a visible placeholder."""
+    return (os.environ.get(HOTLINE_ENVIRONMENT_VARIABLE) or "").strip() or HOTLINE_PLACEHOLDER
+
+
+def notice_required_by_default() -> bool:
+    """True when ``DISBURSE_NOTICE_REQUIRED`` is 1/true/yes: rules without ``notice:`` need one."""
+    return (os.environ.get(NOTICE_REQUIRED_ENVIRONMENT_VARIABLE) or "").strip().lower() in ("1", "true", "yes")

@@ -45,6 +45,9 @@ from disburse.payouts.model import (
     payment_references,
 )
 from disburse.payouts.netting import apply_account_fixes, net_payables
+from disburse.payouts.notices import notice_problems
+from disburse.payouts.purposes import double_benefit_problems
+from disburse.payouts.stops import stopped_payables
 from disburse.payouts.tables import (
     ACCOUNT_NAME_LENGTH_MAX,
     AccountFixRow,
@@ -129,6 +132,7 @@ def _payables_due(session: Session, entity_id: int, request: PrepareRequest) -> 
             table.c[name]
             for name in (
                 "id",
+                "run_id",
                 "payee_type",
                 "payee_id",
                 "household_id",
@@ -205,6 +209,30 @@ def _hold_failed_cards(
         for key, group in payables[held].groupby(keys, sort=True)
     ]
     return payables[~held], kept, []
+
+
+def _hold_stopped(session: Session, payables: pd.DataFrame) -> tuple[pd.DataFrame, list[KeptPayee]]:
+    """Leave out payables stopped (停发), each kept for later with its stop's reason."""
+    stopped = stopped_payables(session, payables["id"].astype(np.int64).tolist()) if len(payables) else {}
+    if not stopped:
+        return payables, []
+    out = payables["id"].isin(list(stopped)).to_numpy()
+    kept = [
+        KeptPayee(
+            row.payee_type,
+            row.payee_id,
+            row.household_id,
+            row.account_no,
+            int(row.amount_fen),
+            1,
+            f"停发 (stop {stopped[int(row.id)][0]}): {stopped[int(row.id)][1]}; released only by a checker "
+            f"(`disburse payout release {stopped[int(row.id)][0]}`)",
+            row.programme,
+            row.period,
+        )
+        for row in payables[out].itertuples(index=False)
+    ]
+    return payables[~out], kept
 
 
 def _keep_unwritable(netted: _Netted, profile: PaymentProfile | None) -> _Netted:
@@ -345,10 +373,29 @@ def _request(
     return PrepareRequest(entity_code, user, today or dt.date.today(), programme, period, force, config, profile)
 
 
+def _refuse_uncontrolled(session: Session, payables: pd.DataFrame, netted: _Netted, request: PrepareRequest) -> None:
+    """Refuse the batch when a run it would pay has not run its notice (公示) or has an open
+    objection, or when a payee would be paid twice for one purpose and period."""
+    paid = payables[payables["id"].isin(netted.links["payable_id"].astype(np.int64))]
+    run_ids = sorted({int(run) for run in paid["run_id"].dropna().tolist()})
+    problems = notice_problems(session, run_ids, request.today)
+    if problems:
+        raise DisburseError(
+            f"no batch for {request.entity_code} on {request.today}: "
+            + "; ".join(problems)
+            + ". Other programmes can be prepared on their own (--programme)"
+        )
+    problems = double_benefit_problems(session, paid)
+    if problems:
+        raise DisburseError(f"no batch for {request.entity_code}: " + "; ".join(problems))
+
+
 def _netted(session: Session, entity_id: int, request: PrepareRequest) -> _Netted:
-    """Steps 3 to 6: the payables due, held cards, netting, what the bank file cannot carry."""
-    payables = _payables_due(session, entity_id, request)
+    """Steps 3 to 6: the payables due, held cards, netting, what the bank file cannot carry;
+    then the controls: notice before payment, no double benefit."""
+    payables, stopped_kept = _hold_stopped(session, _payables_due(session, entity_id, request))
     payables, held_kept, forced_ids = _hold_failed_cards(session, entity_id, payables, request.force)
+    held_kept = stopped_kept + held_kept
     netting = net_payables(payables, merge_programmes=request.merge_programmes)
     netted = _keep_unwritable(
         _Netted(netting.instructions, netting.links, held_kept + _kept_rows(netting.kept)),  # type: ignore[arg-type]
@@ -359,6 +406,8 @@ def _netted(session: Session, entity_id: int, request: PrepareRequest) -> _Nette
             f"{len(netted.instructions):,} payments are due; one batch pays at most {PAYEES_PER_BATCH_MAX:,} "
             "(PAYEES_PER_BATCH_MAX): prepare per programme (--programme) or period (--period)"
         )
+    if len(netted.instructions):
+        _refuse_uncontrolled(session, payables, netted, request)
     if forced_ids and len(netted.instructions):
         session.execute(
             update(CardFixRow)

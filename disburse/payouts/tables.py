@@ -342,3 +342,82 @@ class PayoutCounterRow(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     month: Mapped[str] = mapped_column(String(6), primary_key=True)
     last_number: Mapped[int] = mapped_column(BigInteger)
+
+
+NOTICE_DAYS_MIN = 1
+NOTICE_DAYS_MAX = 60
+OBJECTION_STATUSES = ("open", "dismissed")
+REASON_LENGTH_MAX = 500
+
+
+class NoticeRow(Base):
+    """A run's roster publicly posted (公示) in one village from ``first_day`` to ``last_day``
+    (both included). A batch is prepared from a run that needs notice only when every one of
+    its notices has run its period (the last day is before the day of preparation) and none has
+    an open objection. Written once by ``notice create``; a corrected run gets notices of its own."""
+
+    __tablename__ = "notices"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("allocation_runs.id"))
+    village_code: Mapped[str] = mapped_column(String(12))
+    village_name: Mapped[str | None] = mapped_column(String(100))
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+    household_count: Mapped[int] = mapped_column(Integer)
+    total_fen: Mapped[int] = mapped_column(BigInteger)
+    hotline: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(USER_LENGTH_MAX))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    __table_args__ = (
+        UniqueConstraint("run_id", "village_code"),
+        CheckConstraint("last_day >= first_day", name="period"),
+        Index("ix_notices_run_id", "run_id"),
+    )
+
+
+class NoticeObjectionRow(Base):
+    """An objection to one household's line of a notice (异议). While it is ``open`` the run's
+    payables are not paid; a checker other than the notice's maker dismisses it with a reason,
+    or the run is reversed and a corrected run is noticed again."""
+
+    __tablename__ = "notice_objections"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"))
+    household_id: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(REASON_LENGTH_MAX))
+    status: Mapped[str] = mapped_column(String(10))
+    raised_by: Mapped[str] = mapped_column(String(USER_LENGTH_MAX))
+    raised_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    settled_by: Mapped[str | None] = mapped_column(String(USER_LENGTH_MAX))
+    settled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    settle_reason: Mapped[str | None] = mapped_column(String(REASON_LENGTH_MAX))
+    __table_args__ = (
+        CheckConstraint("status = 'open' OR status = 'dismissed'", name="status"),
+        CheckConstraint("status = 'open' OR settled_by IS NOT NULL", name="settled"),
+        Index("ix_notice_objections_notice_id", "notice_id"),
+    )
+
+
+STOP_STATUSES = ("stopped", "released")
+
+
+class PayableStopRow(Base):
+    """A payable held back from every batch (停发) with a reason: prepare leaves it out while
+    the stop is ``stopped``; only a checker other than the one who stopped it releases it."""
+
+    __tablename__ = "payable_stops"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    payable_id: Mapped[int] = mapped_column(ForeignKey("payables.id"))
+    reason: Mapped[str] = mapped_column(String(REASON_LENGTH_MAX))
+    status: Mapped[str] = mapped_column(String(10))
+    stopped_by: Mapped[str] = mapped_column(String(USER_LENGTH_MAX))
+    stopped_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    released_by: Mapped[str | None] = mapped_column(String(USER_LENGTH_MAX))
+    released_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    release_reason: Mapped[str | None] = mapped_column(String(REASON_LENGTH_MAX))
+    __table_args__ = (
+        CheckConstraint("status = 'stopped' OR status = 'released'", name="status"),
+        # Four eyes in the database too: whoever stopped a line does not release it.
+        CheckConstraint("released_by IS NULL OR released_by <> stopped_by", name="checker"),
+        Index("ix_payable_stops_payable_id", "payable_id"),
+    )

@@ -9,6 +9,7 @@ without an entry here, so no command escapes this check.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -61,6 +62,10 @@ COMMANDS: dict[str, list[str]] = {
     "journal return": ["1", "--reason", "摘要不全"],
     "journal reverse": ["1"],
     "journal show": ["--entity", "COUNTY", "--period", "2026-10"],
+    "notice create": ["1", "--out", "{tmp}/notices"],
+    "notice dismiss": ["1", "--reason", "核实无误"],
+    "notice list": [],
+    "notice object": ["1", HOUSEHOLD, "--reason", "家庭人数有误"],
     "payout approve": ["BATCH-202610-0001"],
     "payout cancel": ["BATCH-202610-0001"],
     "payout export": ["BATCH-202610-0001", "--bank", "ccb", "--out", "{tmp}/bank.csv"],
@@ -70,6 +75,8 @@ COMMANDS: dict[str, list[str]] = {
     "payout reject-fix": ["FIX-202610-0001", "--reason", "证明材料不全"],
     "payout fix-list": [],
     "payout prepare": ["--entity", "COUNTY"],
+    "payout release": ["1", "--reason", "核实无误"],
+    "payout stop": ["1", "--reason", "户主已死亡待核实"],
     "payout returns": ["{tmp}/returns.csv", "--bank", "ccb"],
     "payout status": ["--household", HOUSEHOLD],
     "periods close": ["COUNTY", "2026-10"],
@@ -170,6 +177,13 @@ def fresh_sqlite(tmp_path: Path, sqlite_template: Path) -> str:
     return f"sqlite:///{path}"
 
 
+def _python_path() -> dict[str, str]:
+    """PYTHONPATH when the tests run against a checkout other than the installed one (a
+    worktree), so the console script imports the code under test."""
+    value = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": value} if value else {}
+
+
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_command_in_a_fresh_process(command: str, fresh_sqlite: str, county_directory: Path, tmp_path: Path) -> None:
     database_url = fresh_sqlite
@@ -181,7 +195,7 @@ def test_command_in_a_fresh_process(command: str, fresh_sqlite: str, county_dire
         text=True,
         timeout=300,
         input=STDIN.get(command, ""),
-        env={"PATH": "/usr/bin:/bin", "DISBURSE_USER": "clerk", "HOME": str(tmp_path)},
+        env={"PATH": "/usr/bin:/bin", "DISBURSE_USER": "clerk", "HOME": str(tmp_path), **_python_path()},
         cwd=tmp_path,
     )
     output = completed.stdout + completed.stderr
