@@ -5,6 +5,7 @@ and says that nothing was signed; printed books carry the short hash in their fo
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -96,3 +97,45 @@ def test_printed_book_footer_carries_the_newest_checkpoint(
     run(database_url, "report", "trial-balance", "--entity", "COUNTY", "--period", "2026-10", "--out", str(signed))
     footer = openpyxl.load_workbook(signed).active.oddFooter.right.text
     assert f"校验：{newest_hash(database_url)[:12]}" in footer
+
+
+def test_a_rewritten_and_rechained_audit_log_is_caught_by_the_checkpoints(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit log's own chain cannot tell a forger who drops a row and recomputes every later
+    hash; the checkpoints signed meanwhile hold the head as it was, and verify names it."""
+    from disburse.audit.log import GENESIS_HASH, audit_row_hash
+
+    key = tmp_path / "signing.key"
+    monkeypatch.setenv("DISBURSE_KEY_FILE", str(key))
+    assert run(database_url, "keys", "init").exit_code == 0
+    vouchers = tmp_path / "vouchers.csv"
+    vouchers.write_text(VOUCHERS, encoding="utf-8")
+    assert run(database_url, "journal", "post", str(vouchers), "--entity", "COUNTY").exit_code == 0
+    assert run(database_url, "journal", "approve", "1", user="bob").exit_code == 0
+    assert run(database_url, "verify").exit_code == 0
+    columns = (
+        'id, command, arguments, "user", started_at, finished_at, outcome, exit_code, message, input_hashes, dry_run'
+    )
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            drop_triggers(connection, "audit_log")
+            connection.execute(text("DELETE FROM audit_log WHERE command = 'journal post'"))
+            previous = GENESIS_HASH
+            for row in connection.execute(text(f"SELECT {columns} FROM audit_log ORDER BY id")).mappings().all():
+                fields = dict(row)
+                for name in ("started_at", "finished_at"):  # SQLite hands plain SQL its text
+                    fields[name] = dt.datetime.fromisoformat(str(fields[name]))
+                row_hash = audit_row_hash(previous, fields)
+                connection.execute(
+                    text("UPDATE audit_log SET previous_hash = :p, row_hash = :h WHERE id = :id"),
+                    {"p": previous, "h": row_hash, "id": row["id"]},
+                )
+                previous = row_hash
+    finally:
+        engine.dispose()
+    tampered = run(database_url, "verify")
+    assert tampered.exit_code == 1, tampered.output
+    assert "audit_log id" not in tampered.output  # the log's own chain is consistent again
+    assert "the audit log's head then" in tampered.output and "no longer in audit_log" in tampered.output
