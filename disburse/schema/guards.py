@@ -356,8 +356,25 @@ GUARDS: tuple[Guard, ...] = (
     *PAYOUT_GUARDS,
     *RECONCILIATION_GUARDS,
 )
-GUARDS_BY_TABLE = {guard.table: guard for guard in GUARDS}
-assert len(GUARDS_BY_TABLE) == len(GUARDS)
+# The tables of 公示 notices, objections and stops came after migration 0080 (which makes the
+# guards of GUARDS); migration 0101 makes these. A new guarded table joins a new tuple like it,
+# with its own migration, so that an old migration never meets a table it predates.
+CONTROL_GUARDS: tuple[Guard, ...] = (
+    insert_only("notices", "each village's 公示 of a run: its period, households and total"),
+    Guard(
+        "notice_objections",
+        "objections to a notice and how each was settled",
+        (moves(("open",), ("dismissed",), "settled_by", "settled_at", "settle_reason"),),
+    ),
+    Guard(
+        "payable_stops",
+        "payables held back from every batch (停发) and their release",
+        (moves(("stopped",), ("released",), "released_by", "released_at", "release_reason"),),
+    ),
+)
+ALL_GUARDS: tuple[Guard, ...] = (*GUARDS, *CONTROL_GUARDS)
+GUARDS_BY_TABLE = {guard.table: guard for guard in ALL_GUARDS}
+assert len(GUARDS_BY_TABLE) == len(ALL_GUARDS)
 
 
 # ------------------------------------------------------------------------------ the SQL

@@ -9,7 +9,7 @@ from disburse.foundation.db import transaction
 from disburse.ledger.posting import post_entries
 from disburse.ledger.service import close_period
 from disburse.ledger.verify import verify_books
-from disburse.schema.guards import GUARDS, drop_statements
+from disburse.schema.guards import ALL_GUARDS, drop_statements
 
 
 def bypass_triggers(engine, *statements: str) -> None:  # type: ignore[no-untyped-def]
@@ -19,11 +19,11 @@ def bypass_triggers(engine, *statements: str) -> None:  # type: ignore[no-untype
             for table in ("journal_entries", "postings", "periods_closed"):
                 for operation in ("update", "delete"):
                     connection.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_{operation}"))
-            for guard in GUARDS:
+            for guard in ALL_GUARDS:
                 for statement in drop_statements(guard, "sqlite"):
                     connection.execute(text(statement))
         else:
-            for table in ("postings", "journal_entries", "periods", *(guard.table for guard in GUARDS)):
+            for table in ("postings", "journal_entries", "periods", *(guard.table for guard in ALL_GUARDS)):
                 connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
         for statement in statements:
             connection.execute(text(statement))

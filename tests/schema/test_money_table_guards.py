@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from disburse.foundation.db import make_engine, transaction
 from disburse.schema import migrate as schema
-from disburse.schema.guards import GUARDS, GUARDS_BY_TABLE, trigger_names
+from disburse.schema.guards import ALL_GUARDS, GUARDS_BY_TABLE, trigger_names
 
 # The tables issue 16 names (and the brief lists), each of which must be guarded.
 REQUIRED_TABLES = {
@@ -98,6 +98,9 @@ MONEY_UPDATES = {
     "statement_imports": "file_sha256 = '" + "0" * 64 + "'",
     "unmatched_postings": "posted_by = 'someone else'",
     "reconciliation_runs": "book_balance_fen = book_balance_fen + 1",
+    "notices": "total_fen = total_fen + 1",
+    "notice_objections": "household_id = '6110021010010001'",
+    "payable_stops": "reason = 'changed behind the engine'",
 }
 # Where the engine deletes some rows of a table, the DELETE names rows it never deletes.
 REFUSED_DELETE_WHERE = {
@@ -185,12 +188,43 @@ def _insert_rows(connection, match_id: str) -> None:  # type: ignore[no-untyped-
         ),
         {"sha": "b" * 64, "at": dt.datetime(2026, 12, 1)},
     )
+    _insert_control_rows(connection)
     later = connection.execute(text("SELECT max(period) FROM journal_entries")).scalar_one()
     connection.execute(
         text(
             "INSERT INTO periods (entity_id, period, status) SELECT id, :p, 'open' FROM entities WHERE code = 'COUNTY'"
         ),
         {"p": later},
+    )
+
+
+def _insert_control_rows(connection) -> None:  # type: ignore[no-untyped-def]
+    """A notice with an objection, and a stopped payable (INSERTs, which the guards allow)."""
+    at = dt.datetime(2026, 12, 1)
+    run = connection.execute(text("SELECT min(id) FROM allocation_runs")).scalar_one()
+    connection.execute(
+        text(
+            "INSERT INTO notices (run_id, village_code, village_name, first_day, last_day, household_count, "
+            "total_fen, hotline, created_by, created_at) VALUES (:run, '611002101201', '一村', :first, :last, 1, "
+            "10000, '0914-0000000', 'clerk', :at)"
+        ),
+        {"run": run, "first": dt.date(2026, 11, 1), "last": dt.date(2026, 11, 7), "at": at},
+    )
+    notice = connection.execute(text("SELECT max(id) FROM notices")).scalar_one()
+    connection.execute(
+        text(
+            "INSERT INTO notice_objections (notice_id, household_id, reason, status, raised_by, raised_at) "
+            "VALUES (:notice, '6110021012010001', '人数不对', 'open', 'counter', :at)"
+        ),
+        {"notice": notice, "at": at},
+    )
+    payable = connection.execute(text("SELECT min(id) FROM payables")).scalar_one()
+    connection.execute(
+        text(
+            "INSERT INTO payable_stops (payable_id, reason, status, stopped_by, stopped_at) "
+            "VALUES (:payable, '户主已故，待核实', 'stopped', 'clerk', :at)"
+        ),
+        {"payable": payable, "at": at},
     )
 
 
@@ -308,7 +342,7 @@ def test_a_closed_period_refuses_everything(books_engine) -> None:  # type: igno
 def test_postgresql_refuses_truncate_of_every_guarded_table(books_engine) -> None:  # type: ignore[no-untyped-def]
     if books_engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no TRUNCATE")
-    for guard in GUARDS:
+    for guard in ALL_GUARDS:
         _refused(books_engine, f"TRUNCATE {guard.table} CASCADE", "TRUNCATE on .* refused")
 
 
@@ -354,8 +388,8 @@ def _triggers(engine) -> set[str]:  # type: ignore[no-untyped-def]
 
 
 def test_every_guard_is_in_place_at_head_and_downgrade_removes_them(engine) -> None:  # type: ignore[no-untyped-def]
-    assert schema.current_revision(engine) == schema.head_revision() == "0080"
-    expected = {name for guard in GUARDS for name in trigger_names(guard, engine.dialect.name)}
+    assert schema.current_revision(engine) == schema.head_revision()
+    expected = {name for guard in ALL_GUARDS for name in trigger_names(guard, engine.dialect.name)}
     assert expected <= _triggers(engine)
     schema.migrate(engine, "0010", downgrade=True)
     assert not expected & _triggers(engine)
