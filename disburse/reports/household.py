@@ -27,6 +27,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from disburse.foundation.dates import as_date
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.money import format_capitals, format_yuan
@@ -111,8 +112,39 @@ def _register_entry(session: Session, household_id: str, year: int | None, today
         households, people = registry.register_as_of(session, today or dt.date.today(), household_ids=[household_id])
         match = households[households["household_id"] == household_id]
     if match.empty:
+        # A household that has left the register (or died out) still has its books: its card
+        # shows it as the last snapshot that listed it.
+        last_listed = _last_listed_on(session, household_id)
+        if last_listed is not None:
+            households, people = registry.register_as_of(session, last_listed, household_ids=[household_id])
+            match = households[households["household_id"] == household_id]
+    if match.empty:
         raise DisburseError(f"household {household_id} is not in the register")
     return match.iloc[0], people[people["household_id"] == household_id]
+
+
+def _last_listed_on(session: Session, household_id: str) -> dt.date | None:
+    """The date of the newest register snapshot that listed the household (None: never listed)."""
+    newest = session.execute(
+        text(
+            "SELECT max(i.as_of) FROM household_versions v JOIN register_imports i ON i.id = v.valid_from_import "
+            "WHERE v.household_id = :household"
+        ),
+        {"household": household_id},
+    ).scalar_one()
+    if newest is None:
+        return None
+    # The version may have lasted through later snapshots until the one that dropped it.
+    closing = session.execute(
+        text(
+            "SELECT max(j.as_of) FROM household_versions v JOIN register_imports j ON j.id = v.valid_to_import "
+            "WHERE v.household_id = :household"
+        ),
+        {"household": household_id},
+    ).scalar_one()
+    if closing is None:
+        return as_date(newest)
+    return max(as_date(newest), as_date(closing) - dt.timedelta(days=1))
 
 
 def _household_values(session: Session, household_id: str, year: int | None) -> tuple[dict, tuple, int, int]:  # type: ignore[type-arg]

@@ -18,7 +18,7 @@ settlements whose money has not arrived, the closed October is unchanged row for
 明白卡 agrees with that household's postings, and `disburse verify` passes at the end.
 
 Size: DISBURSE_SCENARIO_HOUSEHOLDS (default 80) households; run a larger county by hand, e.g.
-``DISBURSE_SCENARIO_HOUSEHOLDS=3000 pytest -m slow tests/scenario``.
+``DISBURSE_SCENARIO=1 DISBURSE_SCENARIO_HOUSEHOLDS=3000 pytest -m slow tests/scenario``.
 """
 
 from __future__ import annotations
@@ -39,7 +39,14 @@ from sqlalchemy import text
 from disburse.allocations.rules import EXAMPLES_DIRECTORY
 from disburse.foundation.db import make_engine
 
-pytestmark = pytest.mark.slow
+# About 120 processes per engine: minutes, not seconds. The README's test command runs it when
+# DISBURSE_SCENARIO=1 (`.ci/run` sets it); by hand, `DISBURSE_SCENARIO=1 pytest tests/scenario`.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.environ.get("DISBURSE_SCENARIO") != "1", reason="set DISBURSE_SCENARIO=1 to run the three-month scenario"
+    ),
+]
 
 HOUSEHOLDS = int(os.environ.get("DISBURSE_SCENARIO_HOUSEHOLDS", "80"))
 SEED = 11
@@ -634,12 +641,7 @@ def test_three_months_as_its_users_run_them(database_url: str, tmp_path: Path) -
         check_household_card(county, household)
     county.run(None, "verify")
     # The household that left in November was paid in October: its 明白卡 is still owed to it.
-    card = county.run(CENTRE, "report", "household", exited, expect=-1)
-    if "is not in the register" in card:
-        pytest.xfail(
-            "disburse/reports/household.py:114 household_statement refuses a household the newest snapshot "
-            f"removed ({card.strip()}), though the books hold its October payments"
-        )
+    county.run(CENTRE, "report", "household", exited)
     check_household_card(county, exited)
     print(f"{len(county.typed)} commands, {sum(s for s, _ in county.seconds):.1f} s in them")
 
