@@ -42,9 +42,10 @@ PAYABLES_QUERY = text(
     "a.source_reference, "
     "i.payment_reference, i.status AS instruction_status, i.account_no AS paid_account_no, i.settled_on, "
     "b.batch_reference, b.exported_at, "
-    # 发出日期 is the day the export was booked (its --date), not the clock when it was run.
-    "(SELECT min(e.entry_date) FROM journal_entries e WHERE e.post_request_id = b.export_post_request_id) "
-    "AS exported_on, "
+    # 发出日期 is the day the export was booked (its --date), not the clock when it was run: the
+    # export's posting is the first that carries the payment reference (found by its index).
+    "(SELECT min(e.entry_date) FROM postings x JOIN journal_entries e ON e.id = x.entry_id "
+    " WHERE x.payment_reference = i.payment_reference) AS exported_on, "
     # Held as prepare holds it: an open card fix on the card the payable would be paid to, which
     # is the payee's newest fixed card when a fix replaced the payable's own card.
     "(SELECT count(*) FROM card_fixes f WHERE f.payee_type = p.payee_type AND f.payee_id = p.payee_id "

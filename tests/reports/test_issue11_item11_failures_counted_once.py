@@ -71,3 +71,15 @@ def test_issue11_item11_two_failures_are_listed_and_counted_once(engine, tmp_pat
     # Each yuan once: 50.00 held for the card fix, in no other total.
     assert status.totals_fen == {"held": 5_000}
     assert [line.state for line in status.lines if line.state != "failed"] == ["held", "held"]  # 80.00 and −30.00
+
+
+def test_the_sent_date_is_the_day_the_export_was_booked_not_the_clock(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Exported with --date 2026-11-05 (whatever the clock says when the test runs): the counter
+    # and the 明白卡 say 发出日期 2026-11-05 (found by the three-month scenario).
+    with transaction(engine) as session:
+        with_bank_account(session)
+        owe(session, OWED)
+    _pay_and_fail(engine, tmp_path, "first", card(2), (card(1), "户主H001", 10_000, "成功", ""))
+    with transaction(engine) as session:
+        paid = [line for line in household_status(session, "H001").lines if line.state == "paid"]
+    assert [line.exported_on for line in paid] == [NOVEMBER_5]
