@@ -471,3 +471,23 @@ def trigger_names(guard: Guard, dialect: str) -> tuple[str, ...]:
     if dialect == "postgresql":
         return (f"{guard.table}_guard", f"{guard.table}_guard_truncate")
     return (f"{guard.table}_guard_update", f"{guard.table}_guard_delete")
+
+
+def create_guards(bind, guards: Sequence[Guard]) -> list[str]:  # type: ignore[no-untyped-def]
+    """The statements that make ``guards`` on the database behind ``bind`` (a migration's
+    connection), each over the table's columns as they are at that revision: an UPDATE must
+    keep every column a transition does not name."""
+    import sqlalchemy as sa
+
+    inspector = sa.inspect(bind)
+    statements: list[str] = []
+    for guard in guards:
+        assert inspector.has_table(guard.table), f"guarded table {guard.table} does not exist"
+        columns = [column["name"] for column in inspector.get_columns(guard.table)]
+        statements += create_statements(guard, columns, bind.dialect.name)
+    return statements
+
+
+def drop_guards(dialect: str, guards: Sequence[Guard]) -> list[str]:
+    """The statements that remove ``guards``, last made first."""
+    return [statement for guard in reversed(guards) for statement in drop_statements(guard, dialect)]

@@ -13,10 +13,9 @@ Create Date: 2026-12-10 02:00:00
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
 
-from disburse.schema.guards import GUARDS, create_statements, drop_statements
+from disburse.schema.guards import GUARDS, create_guards, drop_guards
 
 revision = "0080"
 down_revision = "0011"
@@ -25,20 +24,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    inspector = sa.inspect(bind)
-    # The columns as the database has them at this revision: an UPDATE must keep every one a
-    # transition does not name. A column a later migration adds is covered once that migration
-    # creates the table's guard again (see disburse.schema.guards).
-    for guard in GUARDS:
-        assert inspector.has_table(guard.table), f"guarded table {guard.table} does not exist"
-        columns = [column["name"] for column in inspector.get_columns(guard.table)]
-        for statement in create_statements(guard, columns, bind.dialect.name):
-            op.execute(statement)
+    # A column a later migration adds is covered once that migration makes the table's guard
+    # again (see disburse.schema.guards).
+    for statement in create_guards(op.get_bind(), GUARDS):
+        op.execute(statement)
 
 
 def downgrade() -> None:
-    dialect = op.get_bind().dialect.name
-    for guard in reversed(GUARDS):
-        for statement in drop_statements(guard, dialect):
-            op.execute(statement)
+    for statement in drop_guards(op.get_bind().dialect.name, GUARDS):
+        op.execute(statement)
