@@ -33,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,10 +59,12 @@ PAID_ON, RETURNED_ON, CHECKS_ON = "2026-11-20", "2026-11-25", "2026-12-01"
 STATEMENT_PERIOD = "2026-11"
 BANK_NAME = "中国农业银行商州支行"
 BANK_ACCOUNT = "6228480012345678901"
-OPENING_YUAN = "50000000.00"  # enough for every payment of a 100,000-household month
+# The opening balance: more than the month pays (about 2,000 yuan a household in the generated
+# counties), so the bank account never goes below zero.
+OPENING_YUAN_PER_HOUSEHOLD = 2_500
 EXPORT_PROFILE = "generic"
 FAILURES_PER_THOUSAND = 5
-COMMAND_TIMEOUT_SECONDS = 3_600  # one command of a million-household month stays well below
+COMMAND_TIMEOUT_SECONDS = 3_600  # a command still running after an hour is killed and the month stops
 
 
 def command_prefix() -> list[str]:
@@ -105,7 +108,12 @@ class Month:
         with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
             started = time.perf_counter()
             process = subprocess.Popen(full, stdout=stdout, stderr=stderr, env=environment)
-            _, status, usage = os.wait4(process.pid, 0)
+            timer = threading.Timer(COMMAND_TIMEOUT_SECONDS, process.kill)
+            timer.start()
+            try:
+                _, status, usage = os.wait4(process.pid, 0)
+            finally:
+                timer.cancel()
             seconds = time.perf_counter() - started
             stdout.seek(0)
             stderr.seek(0)
@@ -150,17 +158,18 @@ def matched(pattern: str, output: str) -> str:
     return found.group(1)
 
 
-def opening_vouchers(out: Path) -> Path:
+def opening_vouchers(out: Path, households: int) -> Path:
     """The month's opening balance as a voucher file: Dr 102.01 bank / Cr 241 special funds."""
+    amount = f"{OPENING_YUAN_PER_HOUSEHOLD * households}.00"
     with out.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["凭证号", "日期", "摘要", "科目编码", "借方金额", "贷方金额"])
-        writer.writerow(["1", "2026-10-01", "期初余额：县级扶贫资金专户", "102.01", OPENING_YUAN, ""])
-        writer.writerow(["1", "2026-10-01", "期初余额：县级扶贫资金专户", "241", "", OPENING_YUAN])
+        writer.writerow(["1", "2026-10-01", "期初余额：县级扶贫资金专户", "102.01", amount, ""])
+        writer.writerow(["1", "2026-10-01", "期初余额：县级扶贫资金专户", "241", "", amount])
     return out
 
 
-def open_books(month: Month, county: Path) -> None:
+def open_books(month: Month, households: int) -> None:
     month.run("init", ["init"])
     month.run(
         "entities add-bank-account",
@@ -168,7 +177,7 @@ def open_books(month: Month, county: Path) -> None:
          "--account-name", "商州区扶贫资金专户"],
         user=CLERK,
     )  # fmt: skip
-    vouchers = opening_vouchers(month.directory / "opening.csv")
+    vouchers = opening_vouchers(month.directory / "opening.csv", households)
     out = month.run("journal post (opening)", ["journal", "post", str(vouchers), "--entity", "COUNTY"], user=CLERK)
     submission = submission_number(out)
     month.run("journal approve (opening)", ["journal", "approve", submission], user=APPROVER)
@@ -386,7 +395,7 @@ def main() -> None:
             rows=options.households,
             unit="households",
         )
-        open_books(month, county)
+        open_books(month, options.households)
         import_county(month, county)
         allocate_all(month, county)
         pay(month)
