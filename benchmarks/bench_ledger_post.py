@@ -118,6 +118,18 @@ def postgres_url() -> str | None:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
+def drop_database(url: str) -> None:
+    """Drop the database postgres_url made for this run (a benchmark leaves nothing behind)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def main() -> None:
     sizes = [int(value) for value in sys.argv[1:]] or [100_000, 1_000_000]
     print(f"{'entries':>10} {'postings':>10} {'engine':>10} {'postings/s':>12} {'raw/s':>12} {'raw÷engine':>10}")
@@ -131,7 +143,10 @@ def main() -> None:
             )
         url = postgres_url()
         if url:
-            rate = engine_rate(url, batch)
+            try:
+                rate = engine_rate(url, batch)
+            finally:
+                drop_database(url)
             print(f"{entry_count:>10,} {batch.posting_count:>10,} {'postgresql':>10} {rate:>12,.0f} {'':>12} {'':>10}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory {peak_mb:,.0f} MB")
