@@ -41,9 +41,20 @@ class Seeder:
         self.seed = seed
         self.anomalies: list[dict] = []
         self.near_misses: list[dict] = []
-        self.books: dict = {"protect": [], "fail_payees": [], "rules": [], "manual_payables": [], "account_fixes": [],
-                            "settlements_before_runs": [], "settlements_after_run": {}, "late_settlement_runs": [],
-                            "rule_replacements": {}, "statements": [], "journal": [], "also_pay_periods": []}  # fmt: skip
+        self.books: dict = {
+            "protect": [],
+            "fail_payees": [],
+            "rules": [],
+            "manual_payables": [],
+            "account_fixes": [],
+            "settlements_before_runs": [],
+            "settlements_after_run": {},
+            "late_settlement_runs": [],
+            "rule_replacements": {},
+            "statements": [],
+            "journal": [],
+            "also_pay_periods": [],
+        }
         self.pre_run: list[tuple] = []
         self.post_payment: list[tuple] = []
         self.rangers_changed = False
@@ -94,15 +105,35 @@ class Seeder:
         self.books["manual_payables"].append({"file": relative, **listing})
         return relative
 
-    def list_row(self, number: int, *, programme: str, fund: str, household: str, amount_fen: int,
-                 person: str | None = None, account: tuple[str, str] | None = None, period: str = "2026-10") -> dict:  # fmt: skip
+    def list_row(
+        self,
+        number: int,
+        *,
+        programme: str,
+        fund: str,
+        household: str,
+        amount_fen: int,
+        person: str | None = None,
+        account: tuple[str, str] | None = None,
+        period: str = "2026-10",
+    ) -> dict:
         """One payable of a hand-made list: to the household's card (or ``account``) by default."""
         head = self.county.households.loc[household]
         account_no, name = account or (head["account_no"], head["head_name"])
-        return {"entity_code": "COUNTY", "source_line": number, "household_id": household,
-                "payee_type": "person" if person else "household", "payee_id": person or household, "programme": programme,
-                "fund_source": fund, "account_code": "211", "amount_fen": amount_fen, "account_no": account_no,
-                "account_name": name, "period": period}  # fmt: skip
+        return {
+            "entity_code": "COUNTY",
+            "source_line": number,
+            "household_id": household,
+            "payee_type": "person" if person else "household",
+            "payee_id": person or household,
+            "programme": programme,
+            "fund_source": fund,
+            "account_code": "211",
+            "amount_fen": amount_fen,
+            "account_no": account_no,
+            "account_name": name,
+            "period": period,
+        }
 
     # ------------------------------------------------------------------------------ rangers
     def ranger(self, what: str, *, served: bool = False, not_dibao: bool = False, days: int | None = None) -> str:
@@ -160,8 +191,13 @@ class Seeder:
         write_csv(self.path(relative), ["电站编号", "所属期", "上网电量", "收入类型", "结算金额", "到账日期"],
                   [[station["asset_id"], "2025-06", "40000", "标杆电价", "14180.00", "2025-07-25"]])  # fmt: skip
         self.books["settlements_after_run"].setdefault(station["asset_id"], []).append(relative)
-        self.anomaly("money_idle.settlement", ["money_idle"], [f"station:{station['asset_id']}"],
-                     f"{station['asset_id']} 2025-06 base settlement received 2025-07-25, imported after the station's run, never allocated")  # fmt: skip
+        self.anomaly(
+            "money_idle.settlement",
+            ["money_idle"],
+            [f"station:{station['asset_id']}"],
+            f"{station['asset_id']} 2025-06 base settlement received 2025-07-25, "
+            "imported after the station's run, never allocated",
+        )
 
     def money_idle_fund(self) -> None:
         fund = "2025年中央财政衔接推进乡村振兴补助资金"
@@ -185,13 +221,25 @@ class Seeder:
         households = county.pick_households(county.households["has_card"], 12, "an equal split")
         name = "2026年村集体光伏收益分红"
         text = yaml.safe_dump(
-            {"kind": "subsidy", "name": name, "programme": "village_pv_bonus", "paying_entity": "COUNTY",
-             "fund_source": "村集体光伏收益", "expense_account_code": "514",
-             "population": [{"field": "household.household_id", "op": "in", "value": households}],
-             "basis": {"type": "attribute_table", "counted_per": "household", "paid_to": "household", "amount_per": "once",
-                       "entries": [{"label": "每户", "amount_yuan": "200", "when": []}]}},
-            allow_unicode=True, sort_keys=False,
-        )  # fmt: skip
+            {
+                "kind": "subsidy",
+                "name": name,
+                "programme": "village_pv_bonus",
+                "paying_entity": "COUNTY",
+                "fund_source": "村集体光伏收益",
+                "expense_account_code": "514",
+                "population": [{"field": "household.household_id", "op": "in", "value": households}],
+                "basis": {
+                    "type": "attribute_table",
+                    "counted_per": "household",
+                    "paid_to": "household",
+                    "amount_per": "once",
+                    "entries": [{"label": "每户", "amount_yuan": "200", "when": []}],
+                },
+            },
+            allow_unicode=True,
+            sort_keys=False,
+        )
         self.books["rules"].append({"file": self.write_rule("equal-split.yaml", text), "period": "2026-10"})
         self.protect(*households)
         self.anomaly(
@@ -229,20 +277,32 @@ class Seeder:
             county.new_resident_id(dt.date(1960 + int(county.rng.integers(0, 40)), 3, 1 + index)) for index in range(5)
         ]
         name = "2026年10月临时救助"
-        rows = [self.list_row(number, programme=name, fund="临时救助资金", household=household, person=person, amount_fen=30_000)
-                for number, person in enumerate(members + fakes, start=1)]  # fmt: skip
+        rows = [
+            self.list_row(
+                number, programme=name, fund="临时救助资金", household=household, person=person, amount_fen=30_000
+            )
+            for number, person in enumerate(members + fakes, start=1)
+        ]
         self.write_list("relief.csv", rows)
         self.protect(household, *members, *fakes)
-        self.anomaly("too_many_in_household", ["too_many_in_household"], [f"household:{household}"],
-                     f"{name}: {len(rows)} people paid in {household}, which has {len(members)} living member(s)")  # fmt: skip
+        self.anomaly(
+            "too_many_in_household",
+            ["too_many_in_household"],
+            [f"household:{household}"],
+            f"{name}: {len(rows)} people paid in {household}, which has {len(members)} living member(s)",
+        )
 
     def incompatible_programmes(self) -> None:
         person = self.ranger("incompatible programmes", served=True)
         self.county.jobs.append([person, self.county.people.at[person, "name"], "10", "20.00"])
         self.jobs_changed = True
         self.protect(person)
-        self.anomaly("incompatible_programmes", ["incompatible_programmes"], [f"person:{person}"],
-                     "a forest ranger also on the public-welfare job roster of the station serving the village")  # fmt: skip
+        self.anomaly(
+            "incompatible_programmes",
+            ["incompatible_programmes"],
+            [f"person:{person}"],
+            "a forest ranger also on the public-welfare job roster of the station serving the village",
+        )
 
     def paid_twice(self) -> None:
         county = self.county
@@ -340,8 +400,12 @@ class Seeder:
             ],
         )
         self.protect(*households)
-        self.anomaly("settlement_mismatch", ["settlement_mismatch"], [f"station:{station['asset_id']}"],
-                     f"{name}: 1,500 yuan more paid from the station's revenue than its settlements less deductions")  # fmt: skip
+        self.anomaly(
+            "settlement_mismatch",
+            ["settlement_mismatch"],
+            [f"station:{station['asset_id']}"],
+            f"{name}: 1,500 yuan more paid from the station's revenue than its settlements less deductions",
+        )
 
     def station_no_output(self) -> None:
         station = self.stations["empty"]
@@ -372,8 +436,13 @@ class Seeder:
             amount = wage * share_percent // 100
             self.village_lines.append((DATES.paid_on + dt.timedelta(days=days_after), "转账", account, amount, name))
             self.protect(person)
-            self.anomaly(f"wages_clawed_back.{kind}", ["wages_clawed_back"], [f"person:{person}"],
-                         f"{_yuan(amount)} of a {_yuan(wage)} yuan ranger wage moved to the village account {days_after} days after the pay day")  # fmt: skip
+            self.anomaly(
+                f"wages_clawed_back.{kind}",
+                ["wages_clawed_back"],
+                [f"person:{person}"],
+                f"{_yuan(amount)} of a {_yuan(wage)} yuan ranger wage moved to the village account "
+                f"{days_after} days after the pay day",
+            )
 
     def just_under_threshold(self) -> None:
         county = self.county
@@ -386,16 +455,29 @@ class Seeder:
             ]
             self.write_list(f"industry-{number}.csv", rows, when="own_batch", paid_on=f"2026-11-{day}")
             self.protect(*households)
-            self.anomaly("just_under_threshold.batches", ["just_under_threshold"], [f"programme:{name}"],
-                         f"{name}: a batch of {_yuan(6 * per_household)} yuan, just under the 100,000.00 second-approval threshold")  # fmt: skip
+            self.anomaly(
+                "just_under_threshold.batches",
+                ["just_under_threshold"],
+                [f"programme:{name}"],
+                f"{name}: a batch of {_yuan(6 * per_household)} yuan, "
+                "just under the 100,000.00 second-approval threshold",
+            )
         household = county.pick_households(county.households["has_card"], 1, "payments just under a threshold")[0]
         for number, (day, amount) in enumerate(((24, 9_500_000), (26, 9_650_000)), start=1):
             name = f"2026年产业发展奖补（追加{'一二'[number - 1]}）"
-            self.write_list(f"industry-extra-{number}.csv", [self.list_row(1, programme=name, fund="产业发展资金", household=household, amount_fen=amount)],
-                            when="own_batch", paid_on=f"2026-11-{day}")  # fmt: skip
+            self.write_list(
+                f"industry-extra-{number}.csv",
+                [self.list_row(1, programme=name, fund="产业发展资金", household=household, amount_fen=amount)],
+                when="own_batch",
+                paid_on=f"2026-11-{day}",
+            )
         self.protect(household)
-        self.anomaly("just_under_threshold.payee", ["just_under_threshold"], [f"household:{household}"],
-                     f"{household} paid 95,000.00 and 96,500.00 yuan two days apart, each just under 100,000.00")  # fmt: skip
+        self.anomaly(
+            "just_under_threshold.payee",
+            ["just_under_threshold"],
+            [f"household:{household}"],
+            f"{household} paid 95,000.00 and 96,500.00 yuan two days apart, each just under 100,000.00",
+        )
 
     def payee_not_beneficiary(self) -> None:
         county = self.county
@@ -405,20 +487,47 @@ class Seeder:
             county.people["own_card"].ne("") & county.people["adult"] & ~county.people["on_roster"], 1, "a card's owner"
         )[0]
         owner_name = county.people.at[owner, "name"]
-        self.books["account_fixes"].append({"payee": foreign, "account_no": county.people.at[owner, "own_card"], "account_name": owner_name,
-                                            "reason": "户主说存折丢了，先用亲戚的卡",
-                                            "shared_with": county.people.at[owner, "household_id"]})  # fmt: skip
-        self.anomaly("payee_not_beneficiary.other_card", ["payee_not_beneficiary", "account_name_mismatch"], [f"household:{foreign}"],
-                     f"{foreign} paid, after a card fix, to the own card of {owner_name} of another household")  # fmt: skip
+        self.books["account_fixes"].append(
+            {
+                "payee": foreign,
+                "account_no": county.people.at[owner, "own_card"],
+                "account_name": owner_name,
+                "reason": "户主说存折丢了，先用亲戚的卡",
+                "shared_with": county.people.at[owner, "household_id"],
+            }
+        )
+        self.anomaly(
+            "payee_not_beneficiary.other_card",
+            ["payee_not_beneficiary", "account_name_mismatch"],
+            [f"household:{foreign}"],
+            f"{foreign} paid, after a card fix, to the own card of {owner_name} of another household",
+        )
         other = county.pick_households(holders, 1, "a shared card's household")[0]
         other_head = county.households.loc[other]
-        self.books["account_fixes"].append({"payee": shared, "account_no": other_head["account_no"], "account_name": other_head["head_name"],
-                                            "reason": "换卡", "shared_with": other})  # fmt: skip
-        self.anomaly("payee_not_beneficiary.fixed_then_shared", ["payee_not_beneficiary", "shared_bank_account", "account_name_mismatch"],
-                     [f"household:{shared}"], f"{shared}'s card fixed to the card of household {other}, which is paid to it too")  # fmt: skip
+        self.books["account_fixes"].append(
+            {
+                "payee": shared,
+                "account_no": other_head["account_no"],
+                "account_name": other_head["head_name"],
+                "reason": "换卡",
+                "shared_with": other,
+            }
+        )
+        self.anomaly(
+            "payee_not_beneficiary.fixed_then_shared",
+            ["payee_not_beneficiary", "shared_bank_account", "account_name_mismatch"],
+            [f"household:{shared}"],
+            f"{shared}'s card fixed to the card of household {other}, which is paid to it too",
+        )
         self.repairs.append([changed, "重建"])
-        self.books["account_fixes"].append({"payee": changed, "account_no": county.new_card(), "account_name": county.households.at[changed, "head_name"],
-                                            "reason": "新办一卡通"})  # fmt: skip
+        self.books["account_fixes"].append(
+            {
+                "payee": changed,
+                "account_no": county.new_card(),
+                "account_name": county.households.at[changed, "head_name"],
+                "reason": "新办一卡通",
+            }
+        )
         self.protect(foreign, shared, changed, other)
         self.anomaly("payee_not_beneficiary.changed_before_large", ["payee_not_beneficiary"], [f"household:{changed}"],
                      f"{changed}'s card changed by a fix just before its house-repair grant was paid")  # fmt: skip
@@ -427,8 +536,19 @@ class Seeder:
         county = self.county
         household = county.pick_households(county.households["has_card"], 1, "an account name mismatch")[0]
         stranger = SURNAMES[int(county.rng.integers(0, len(SURNAMES)))] + "某某"
-        self.write_list("living.csv", [self.list_row(1, programme="2026年10月临时生活补助", fund="临时救助资金", household=household,
-                                                     amount_fen=80_000, account=(county.new_card(), stranger))])  # fmt: skip
+        self.write_list(
+            "living.csv",
+            [
+                self.list_row(
+                    1,
+                    programme="2026年10月临时生活补助",
+                    fund="临时救助资金",
+                    household=household,
+                    amount_fen=80_000,
+                    account=(county.new_card(), stranger),
+                )
+            ],
+        )
         self.protect(household)
         self.anomaly(
             "account_name_mismatch",
@@ -446,8 +566,12 @@ class Seeder:
             person = self.ranger("a payment to the dead", not_dibao=True)
             self.post_payment.append(("death", person, died_on))
             self.protect(person)
-            self.anomaly(f"paid_after_death.{kind}", ["paid_after_death"], [f"person:{person}"],
-                         f"a ranger paid for October whose death on {died_on} the register reported on {POST_PAYMENT_SNAPSHOT}")  # fmt: skip
+            self.anomaly(
+                f"paid_after_death.{kind}",
+                ["paid_after_death"],
+                [f"person:{person}"],
+                f"a ranger paid for October whose death on {died_on} the register reported on {POST_PAYMENT_SNAPSHOT}",
+            )
 
     def paid_after_exit(self) -> None:
         county = self.county
@@ -459,8 +583,13 @@ class Seeder:
         household = county.pick_households(mask, 1, "a payment after exit")[0]
         self.post_payment.append(("exit", household, dt.date(2026, 6, 15)))
         self.protect(household)
-        self.anomaly("paid_after_exit", ["paid_after_exit"], [f"household:{household}"],
-                     f"{household} exited on 2026-06-15 (reported on {POST_PAYMENT_SNAPSHOT}) and its pupil was paid education aid for October")  # fmt: skip
+        self.anomaly(
+            "paid_after_exit",
+            ["paid_after_exit"],
+            [f"household:{household}"],
+            f"{household} exited on 2026-06-15 (reported on {POST_PAYMENT_SNAPSHOT}) "
+            "and its pupil was paid education aid for October",
+        )
 
     def person_in_two_households(self) -> None:
         county = self.county
@@ -470,11 +599,27 @@ class Seeder:
             "a person paid through another household",
         )[0]
         other = county.pick_households(county.households["has_card"], 1, "the other household")[0]
-        self.write_list("care.csv", [self.list_row(1, programme="2026年10月残疾人护理补贴", fund="残疾人两项补贴资金", household=other, person=person,
-                                                   amount_fen=10_000, account=county.paid_account(person))])  # fmt: skip
+        self.write_list(
+            "care.csv",
+            [
+                self.list_row(
+                    1,
+                    programme="2026年10月残疾人护理补贴",
+                    fund="残疾人两项补贴资金",
+                    household=other,
+                    person=person,
+                    amount_fen=10_000,
+                    account=county.paid_account(person),
+                )
+            ],
+        )
         self.protect(person, other)
-        self.anomaly("person_in_two_households", ["person_in_two_households"], [f"person:{person}"],
-                     f"{person} of {county.people.at[person, 'household_id']} paid through household {other}")  # fmt: skip
+        self.anomaly(
+            "person_in_two_households",
+            ["person_in_two_households"],
+            [f"person:{person}"],
+            f"{person} of {county.people.at[person, 'household_id']} paid through household {other}",
+        )
 
     def above_norm(self) -> None:
         person = self.ranger("an amount far above the norm")
@@ -501,8 +646,11 @@ class Seeder:
         )
         household = county.pick_households(mask, 1, "a card shared inside one household")[0]
         self.protect(household, *households.at[household, "member_ids"])
-        self.near_miss("card_shared_in_household", [f"household:{household}", f"account:{households.at[household, 'account_no']}"],
-                       f"{household}: a pupil's education aid and the household's PV revenue both paid to the head's card")  # fmt: skip
+        self.near_miss(
+            "card_shared_in_household",
+            [f"household:{household}", f"account:{households.at[household, 'account_no']}"],
+            f"{household}: a pupil's education aid and the household's PV revenue both paid to the head's card",
+        )
 
     def death_after_payment(self) -> None:
         person = self.ranger("a death after the payment", not_dibao=True)
@@ -523,8 +671,11 @@ class Seeder:
         household = county.pick_households(mask, 1, "a prorated exit")[0]
         self.pre_run.append(("exit", household, dt.date(2026, 7, 10)))
         self.protect(household)
-        self.near_miss("prorated_exit", [f"household:{household}"],
-                       f"{household} exited on 2026-07-10 (reported before the runs); its 2026 dividend is prorated")  # fmt: skip
+        self.near_miss(
+            "prorated_exit",
+            [f"household:{household}"],
+            f"{household} exited on 2026-07-10 (reported before the runs); its 2026 dividend is prorated",
+        )
 
     def dated_move(self) -> None:
         county = self.county
@@ -536,8 +687,12 @@ class Seeder:
         target = county.pick_households(county.households["has_card"], 1, "a move's target")[0]
         self.pre_run.append(("move", person, target))
         self.protect(person, target, county.people.at[person, "household_id"])
-        self.near_miss("dated_move", [f"person:{person}"],
-                       f"pupil {person} moved to {target} in the snapshot of {PRE_RUN_SNAPSHOT}, after October's education aid was computed on the old household")  # fmt: skip
+        self.near_miss(
+            "dated_move",
+            [f"person:{person}"],
+            f"pupil {person} moved to {target} in the snapshot of {PRE_RUN_SNAPSHOT}, "
+            "after October's education aid was computed on the old household",
+        )
 
     def second_settlement_other_period(self) -> None:
         station = self.stations["late"]
@@ -548,8 +703,11 @@ class Seeder:
         self.books["late_settlement_runs"].append(
             {"file": relative, "station": station["asset_id"], "inputs": str(roster.relative_to(self.county.directory))}
         )
-        self.near_miss("second_settlement_other_period", [f"station:{station['asset_id']}"],
-                       f"{station['asset_id']}: a late 2024Q4 national subsidy allocated by a second run in October")  # fmt: skip
+        self.near_miss(
+            "second_settlement_other_period",
+            [f"station:{station['asset_id']}"],
+            f"{station['asset_id']}: a late 2024Q4 national subsidy allocated by a second run in October",
+        )
 
     def amount_just_above_threshold(self) -> None:
         households = self.county.pick_households(
