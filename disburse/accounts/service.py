@@ -167,7 +167,8 @@ def log_in(session: Session, name: str, password: str, now: dt.datetime | None =
         return LoginRefused("wrong account name or password")
     if row.locked_until is not None and row.locked_until > now:
         return LoginRefused(
-            f"account {row.name} is locked after {LOGIN_FAILURES_MAX} wrong passwords until {row.locked_until:%Y-%m-%d %H:%M} UTC"
+            f"account {row.name} is locked after {LOGIN_FAILURES_MAX} wrong passwords until "
+            f"{row.locked_until:%Y-%m-%d %H:%M} UTC"
         )
     if not verify_password(row.password_hash, password):
         row.failed_logins += 1
@@ -175,7 +176,8 @@ def log_in(session: Session, name: str, password: str, now: dt.datetime | None =
             row.locked_until = now + dt.timedelta(minutes=LOCKOUT_MINUTES)
             row.failed_logins = 0
             return LoginRefused(
-                f"wrong password {LOGIN_FAILURES_MAX} times in a row: account {row.name} is locked for {LOCKOUT_MINUTES} minutes"
+                f"wrong password {LOGIN_FAILURES_MAX} times in a row: account {row.name} is locked for "
+                f"{LOCKOUT_MINUTES} minutes"
             )
         return LoginRefused("wrong account name or password")
     if not row.active:
@@ -203,7 +205,8 @@ def authorise(session: Session, user: str | None, action: str) -> Account | None
     held = roles_of_text(row.roles)
     if not held & allowed:
         raise AccessRefused(
-            f"account {row.name} holds {roles_text(held)}; {action} needs one of {roles_text(allowed) or 'no role (nobody may)'}"
+            f"account {row.name} holds {roles_text(held)}; {action} needs one of "
+            f"{roles_text(allowed) or 'no role (nobody may)'}"
         )
     return _account(row)
 

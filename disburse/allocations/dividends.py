@@ -213,7 +213,8 @@ def _floors_excess_caps(
     if shortfall_fen:
         text = (
             f"pool {format_yuan(declared_fen)} cannot cover the floors {format_yuan(floors_total)}: every floor is "
-            f"paid and {format_yuan(shortfall_fen)} is owed by {rule.cooperative_id} (Dr {rule.accounts.floor_shortfall})"
+            f"paid and {format_yuan(shortfall_fen)} is owed by {rule.cooperative_id} (Dr "
+            f"{rule.accounts.floor_shortfall})"
         )
         parts.steps.append(Step(text, -shortfall_fen))
     else:

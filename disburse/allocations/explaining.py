@@ -100,7 +100,8 @@ def _claim_lines(row: dict) -> list[str]:
             f"    claimed {decimal_text(Fraction(units, 10_000))} kW over several holdings (kW × active days summed)"
         ]
     return [
-        f"    claimed {decimal_text(Fraction(units, 10_000))} kW × {days} active day(s) = {units * days:,} kW·day (×10⁴)"
+        f"    claimed {decimal_text(Fraction(units, 10_000))} kW × {days} active day(s) = {units * days:,} kW·day "
+        "(×10⁴)"
     ]
 
 

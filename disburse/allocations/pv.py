@@ -96,7 +96,8 @@ def _revenue(rule: PvRevenueRule, settlement: Mapping[str, object]) -> tuple[int
     revenue_fen = int(settlement["amount_fen"])  # type: ignore[call-overload]
     if revenue_fen < 0:
         raise AllocationError(
-            f"settlement of {format_yuan(revenue_fen)} is negative: a correction is allocated by reversing the original run"
+            f"settlement of {format_yuan(revenue_fen)} is negative: a correction is allocated by reversing the "
+            "original run"
         )
     period_start, period_end = service_period_bounds(str(settlement["service_period"]))
     revenue_type = settlement.get("revenue_type", "base")

@@ -384,8 +384,9 @@ def cancel_run(session: Session, run_id: int, user: str) -> str:
         return f"run {run_id} is already cancelled; nothing changed"
     if run.status in ("posted", "superseded", "reversed"):
         raise DisburseError(
-            f"run {run_id} is {run.status}; a posted run is corrected by reversing it (`disburse runs reverse {run_id}`) "
-            "and calculating a corrected run, or, for a dividend or subsidy, by a new run that posts the difference"
+            f"run {run_id} is {run.status}; a posted run is corrected by reversing it (`disburse runs reverse "
+            f"{run_id}`) and calculating a corrected run, or, for a dividend or subsidy, by a new run that posts the "
+            "difference"
         )
     run.status, run.cancelled_by, run.cancelled_at = "cancelled", user, utc_now()
     run.run_key = f"cancelled-{run_id}"
@@ -606,7 +607,8 @@ def post_run(session: Session, run_id: int, user: str, today: dt.date | None = N
         entry_count,
         posting_count,
         previous.id if previous else None,
-        f"run {run_id} posted ({what}): {entry_count} entries, {posting_count} postings in {run.paying_entity_code} {run.period}",
+        f"run {run_id} posted ({what}): {entry_count} entries, {posting_count} postings in {run.paying_entity_code} "
+        f"{run.period}",
         _payables(run, posted_lines, "difference_fen" if previous is not None else "amount_fen"),
     )
 

@@ -422,7 +422,8 @@ def _bills_usable(rule, bills, rows, found, households, people, period_end):  # 
 def _medical(rule: SubsidyRule, basis: MedicalTopUpBasis, households, people, period_start, period_end, inputs):
     if inputs is None:
         raise AllocationError(
-            "a medical top-up needs the hospital bills (证件号码, 医疗总费用, 医保报销金额, 个人自付金额); give them with --inputs"
+            "a medical top-up needs the hospital bills (证件号码, 医疗总费用, 医保报销金额, 个人自付金额); give them "
+            "with --inputs"
         )
     bills = inputs.reset_index(drop=True)
     rows, found, exclusions = _persons_lookup(bills["id_number"], people, households, period_end)

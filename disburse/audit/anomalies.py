@@ -42,10 +42,12 @@ NOTE_LENGTH_MAX = 2_000
 
 CHECKS: tuple[Check, ...] = (
     Check("A01", "money_idle", "资金闲置超期",
-          "应付到户的款项、已到账的电费结算或专项资金，超过规定天数（默认 365 天）仍未拨付。光伏收益不得在村级账户闲置。",
+          "应付到户的款项、已到账的电费结算或专项资金，超过规定天数（默认 365 天）仍未拨付。"
+          "光伏收益不得在村级账户闲置。",
           money.money_idle),
     Check("A02", "equal_split", "收益简单平均分配",
-          "光伏、分红等收益资金按户等额发放，而发放依据（份额、标准）并不相同或根本没有依据。光伏收益严禁简单平均分配。",
+          "光伏、分红等收益资金按户等额发放，而发放依据（份额、标准）并不相同或根本没有依据。"
+          "光伏收益严禁简单平均分配。",
           money.equal_split),
     Check("A03", "copied_list", "套用名单",
           "一份发放名单中成批的行（同一人或同一卡号、同一金额）与另一项目同期或以前的名单相同，名单系照抄而来。",
@@ -57,7 +59,8 @@ CHECKS: tuple[Check, ...] = (
           "配置为互斥的两个项目（如生态护林员与公益岗位）在同一期发给了同一人或同一户。",
           people.incompatible_programmes),
     Check("A06", "paid_twice", "重复发放",
-          "同一人或同一户、同一项目、同一所属期的待遇，在两次分配或两份名单中重复发放；更正后的分配与另一所属期的结算不算重复。",
+          "同一人或同一户、同一项目、同一所属期的待遇，在两次分配或两份名单中重复发放；"
+          "更正后的分配与另一所属期的结算不算重复。",
           people.paid_twice),
     Check("A07", "dividend_below_floor", "分红低于保底",
           "拨改股分红规则的保底比例低于合同约定；或合作社应补的保底差额超过规定天数仍未收回。",
@@ -93,7 +96,8 @@ CHECKS: tuple[Check, ...] = (
           "银行实际入账的户名既不是户主也不是受益人本人。",
           payments.account_name_mismatch),
     Check("A18", "above_norm", "金额异常偏高",
-          "按标准发放的项目中，个别金额超过该项目中位数若干倍且超过下限；按份额分配的光伏、分红和按票据报销的医疗补助不在此列。",
+          "按标准发放的项目中，个别金额超过该项目中位数若干倍且超过下限；按份额分配的光伏、"
+          "分红和按票据报销的医疗补助不在此列。",
           people.above_norm),
     Check("A19", "pv_household_share", "光伏收益到户比例过高",
           "村级光伏电站可分配收益直接分到户的比例超过上限；收益应主要用于公益岗位、小型公益事业和奖励补助。",
@@ -211,7 +215,10 @@ def review_finding(
         raise DisburseError(f"{finding_id} is not a current finding; `disburse audit anomalies --all` lists them")
     finding = shown.finding
     if shown.review is not None and shown.status == STATUS_REVIEWED and shown.review.disposition == disposition:
-        return f"{finding_id} was already reviewed {disposition} by {shown.review.reviewed_by} on this evidence; nothing changed"
+        return (
+            f"{finding_id} was already reviewed {disposition} by {shown.review.reviewed_by} on this evidence; "
+            "nothing changed"
+        )
     session.execute(
         insert(FindingReviewRow).values(
             finding_id=finding_id,

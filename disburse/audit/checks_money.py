@@ -80,7 +80,8 @@ def _idle_settlements(check: Check, facts: Facts, cutoff: dt.date, days: int) ->
                     f"settlement {row['id']}",
                     row["received_on"],
                     int(row["amount_fen"]),
-                    note=f"{row['station_id']} {row['service_period']} {row['revenue_type']} {row['kwh']} kWh, not allocated",
+                    note=f"{row['station_id']} {row['service_period']} {row['revenue_type']} {row['kwh']} kWh, not "
+                    "allocated",
                 )
             ],
             int(row["amount_fen"]),
@@ -99,8 +100,8 @@ def _idle_funds(check: Check, facts: Facts, config: AuditConfig, cutoff: dt.date
         f"p{i}": f"{code}.%" for i, code in enumerate(accounts)
     }
     postings = facts.frame(
-        "SELECT e.entity_id, p.account_code, coalesce(p.fund_source, '') AS fund_source, e.entry_date, e.id AS entry_id,"
-        f" e.memo, p.amount_fen FROM postings p JOIN journal_entries e ON e.id = p.entry_id WHERE {conditions}"
+        "SELECT e.entity_id, p.account_code, coalesce(p.fund_source, '') AS fund_source, e.entry_date, e.id AS "
+        f"entry_id, e.memo, p.amount_fen FROM postings p JOIN journal_entries e ON e.id = p.entry_id WHERE {conditions}"
         " ORDER BY e.entry_date, e.id",
         **parameters,
     )
@@ -166,8 +167,19 @@ def equal_split(check: Check, facts: Facts, config: AuditConfig) -> list[Finding
             continue
         if not _near_equal(group["amount_fen"], settings) or (share_based and _shares_equal(group, settings)):
             continue
-        findings.append(_equal_finding(check, ("run", run_id, component), str(run["rule_name"]), str(run["period"]),
-                                       str(run["fund_source"]), group, settings, share_based, line_evidence))  # fmt: skip
+        findings.append(
+            _equal_finding(
+                check,
+                ("run", run_id, component),
+                str(run["rule_name"]),
+                str(run["period"]),
+                str(run["fund_source"]),
+                group,
+                settings,
+                share_based,
+                line_evidence,
+            )
+        )
     manual = facts.payables[facts.payables["run_id"].isna() & (facts.payables["amount_fen"] > 0)]
     for (programme, period), group in manual.groupby(["programme", "period"], sort=True):
         fund = group["fund_source"].iloc[0]
@@ -216,7 +228,8 @@ def _equal_finding(check, keys, name, period, fund, group, settings, share_based
     return check.finding(
         "split",
         keys,
-        f"{name} {period}: {close} of {len(values)} payees get {yuan(median)} yuan each (±{yuan(settings.tolerance_fen)})",
+        f"{name} {period}: {close} of {len(values)} payees get {yuan(median)} yuan each "
+        f"(±{yuan(settings.tolerance_fen)})",
         f"a pool must not be handed out evenly (严禁简单平均分配): {why}",
         [f"programme:{name}", *sorted({s for row in group.to_dict("records") for s in payee_subjects(row)})],
         limited([to_evidence(row) for row in group.to_dict("records")]),
@@ -250,8 +263,8 @@ def dividend_below_floor(check: Check, facts: Facts, config: AuditConfig) -> lis
                 check.finding(
                     "floor",
                     (run["root_run_id"],),
-                    f"run {run['id']} ({run['rule_name']}) guarantees {float(rule_floor * 100):g}% a year on principal; "
-                    f"the contract guarantees {float(contract * 100):g}% ({len(holders)} household holders)",
+                    f"run {run['id']} ({run['rule_name']}) guarantees {float(rule_floor * 100):g}% a year on "
+                    f"principal; the contract guarantees {float(contract * 100):g}% ({len(holders)} household holders)",
                     "a 拨改股 holder must get at least the contract's floor (保底分红) for the holding period",
                     subjects,
                     limited([line_evidence(row) for row in holders.to_dict("records")]),
@@ -322,8 +335,16 @@ def settlement_mismatch(check: Check, facts: Facts, config: AuditConfig) -> list
         difference = distributed + extra_fen - (settled - deductions)
         if abs(difference) <= tolerance:
             continue
-        rows = [Evidence("settlement", f"settlement {s}", settlements.at[s, "received_on"], int(settlements.at[s, "amount_fen"]),
-                         note=f"{station} {settlements.at[s, 'service_period']} {settlements.at[s, 'revenue_type']}") for s in taken]  # fmt: skip
+        rows = [
+            Evidence(
+                "settlement",
+                f"settlement {s}",
+                settlements.at[s, "received_on"],
+                int(settlements.at[s, "amount_fen"]),
+                note=f"{station} {settlements.at[s, 'service_period']} {settlements.at[s, 'revenue_type']}",
+            )
+            for s in taken
+        ]
         rows += [
             payable_evidence(row, f"paid from {row['fund_source']} outside the runs")
             for row in extra.to_dict("records")
@@ -401,8 +422,10 @@ def pv_household_share(check: Check, facts: Facts, config: AuditConfig) -> list[
                 "run",
                 (run["root_run_id"],),
                 f"run {run['id']} ({run['rule_name']} {run['period']}) pays {share_bps // 100}.{share_bps % 100:02d}% "
-                f"of the distributable revenue ({yuan(households)} of {yuan(distributable)} yuan) to households, above {limit}%",
-                "village-station revenue goes mainly to public-welfare jobs, works and targeted grants (国开办发〔2017〕61号)",
+                f"of the distributable revenue ({yuan(households)} of {yuan(distributable)} yuan) to households, above "
+                f"{limit}%",
+                "village-station revenue goes mainly to public-welfare jobs, works and targeted grants "
+                "(国开办发〔2017〕61号)",
                 [f"station:{run['rule_subject']}", f"programme:{run['rule_name']}"],
                 [
                     Evidence(

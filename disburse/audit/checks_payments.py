@@ -81,10 +81,10 @@ def wages_clawed_back(check: Check, facts: Facts, config: AuditConfig) -> list[F
                 "transfer",
                 (row["payment_reference"], row["id"]),
                 f"{row['payment_reference']} paid a wage of {yuan(row['wage_fen'])} yuan ({row['programme']}) to "
-                f"{card(row['paid_account_no'])} on {row['paid_on']}; {int(days)} days later {yuan(row['amount_fen'])} yuan "
-                f"came from that account into {card(row['account_number'])}",
-                f"a wage moved back to the village or a cadre within {settings.days} days (within {settings.tolerance_percent}% "
-                "of the wage) was taken back from the worker",
+                f"{card(row['paid_account_no'])} on {row['paid_on']}; {int(days)} days later {yuan(row['amount_fen'])} "
+                f"yuan came from that account into {card(row['account_number'])}",
+                f"a wage moved back to the village or a cadre within {settings.days} days (within "
+                f"{settings.tolerance_percent}% of the wage) was taken back from the worker",
                 [*payee_subjects(row), f"account:{row['paid_account_no']}"],
                 [
                     payment_evidence({**row, "payment_fen": row["wage_fen"], "payment_status": "success"}),
@@ -144,9 +144,17 @@ def just_under_threshold(check: Check, facts: Facts, config: AuditConfig) -> lis
 def _under_finding(check, kind, who, threshold, lower, settings, cluster, amount_column) -> Finding:  # type: ignore[no-untyped-def]
     references = cluster["reference"].tolist()
     if kind == "batches":
-        rows = [Evidence("batch", row["batch_reference"], row["on"], int(row["total_fen"]),
-                         note=f"{row['instruction_count']} payments, {row['approvals_required']} approver(s), {row['programme_filter'] or ''}")
-                for row in cluster.to_dict("records")]  # fmt: skip
+        rows = [
+            Evidence(
+                "batch",
+                row["batch_reference"],
+                row["on"],
+                int(row["total_fen"]),
+                note=f"{row['instruction_count']} payments, {row['approvals_required']} approver(s), "
+                f"{row['programme_filter'] or ''}",
+            )
+            for row in cluster.to_dict("records")
+        ]
         subjects = [f"entity:{who}", *[f"batch:{r}" for r in references],
                     *[f"programme:{p}" for p in sorted(set(cluster["programme_filter"].dropna()))]]  # fmt: skip
     else:
@@ -156,8 +164,8 @@ def _under_finding(check, kind, who, threshold, lower, settings, cluster, amount
     return check.finding(
         kind,
         (who, threshold, references[0]),
-        f"{len(cluster)} {'batches of ' + who if kind == 'batches' else 'payments to ' + shown(who)} between {cluster['on'].min()} "
-        f"and {cluster['on'].max()} are each between {yuan(lower)} and {yuan(threshold)} yuan "
+        f"{len(cluster)} {'batches of ' + who if kind == 'batches' else 'payments to ' + shown(who)} between "
+        f"{cluster['on'].min()} and {cluster['on'].max()} are each between {yuan(lower)} and {yuan(threshold)} yuan "
         f"(just under the approval threshold {yuan(threshold)}), {yuan(total)} yuan in all",
         f"amounts kept within {settings.margin_percent}% under an approval threshold, {settings.count_min} or more "
         f"within {settings.window_days} days, look split to avoid the approval",
@@ -228,8 +236,14 @@ def _foreign_cards(facts: Facts, sent: pd.DataFrame) -> list[tuple[int, str]]:
     people = sent["payee_type"] == "person"
     beneficiary = {row: {household} for row, household in enumerate(sent["household_id"]) if isinstance(household, str)}
     if people.any():
-        wanted_people = pd.DataFrame({"row": np.flatnonzero(people), "id_number": sent.loc[people, "payee_id"].to_numpy(),
-                                      "start": sent.loc[people, "service_start"].to_numpy(), "end": np.array(ends, dtype=object)[people.to_numpy()]})  # fmt: skip
+        wanted_people = pd.DataFrame(
+            {
+                "row": np.flatnonzero(people),
+                "id_number": sent.loc[people, "payee_id"].to_numpy(),
+                "start": sent.loc[people, "service_start"].to_numpy(),
+                "end": np.array(ends, dtype=object)[people.to_numpy()],
+            }
+        )
         for row, household in facts.people_households(wanted_people).itertuples(index=False):
             beneficiary.setdefault(int(row), set()).add(household)
     pairs = pd.DataFrame(
@@ -239,10 +253,13 @@ def _foreign_cards(facts: Facts, sent: pd.DataFrame) -> list[tuple[int, str]]:
     inside = set(merged.merge(pairs, on=["row", "holder_household_id"])["row"])
     outside = merged[~merged["row"].isin(inside)].drop_duplicates("row", keep="last")
     return [
-        (int(holder["row"]), f"the card is registered to {holder['holder_name']} of household {holder['holder_household_id']}, "
-                             "outside the beneficiary's household")
+        (
+            int(holder["row"]),
+            f"the card is registered to {holder['holder_name']} of household {holder['holder_household_id']}, "
+            "outside the beneficiary's household",
+        )
         for holder in outside.to_dict("records")
-    ]  # fmt: skip
+    ]
 
 
 def _changed_before_large(facts: Facts, config: AuditConfig) -> list[tuple[str, str]]:
@@ -327,7 +344,8 @@ def shared_bank_account(check: Check, facts: Facts, config: AuditConfig) -> list
                 "account",
                 (account,),
                 f"account {card(account)} received {len(payments)} payments for {len(households)} households "
-                f"({', '.join(households[:5])}{' …' if len(households) > 5 else ''}), {yuan(int(payments['payment_fen'].sum()))} yuan",
+                f"({', '.join(households[:5])}{' …' if len(households) > 5 else ''}), "
+                f"{yuan(int(payments['payment_fen'].sum()))} yuan",
                 "a card belongs to one household: one card paid for several is held by someone else",
                 [f"account:{account}", *[f"household:{h}" for h in households]],
                 limited([payment_evidence(row) for row in payments.to_dict("records")]),
@@ -385,8 +403,8 @@ def account_name_mismatch(check: Check, facts: Facts, config: AuditConfig) -> li
             check.finding(
                 "payment",
                 (row["payment_reference"],),
-                f"{row['payment_reference']}: the bank paid account name {row['paid_account_name']}, not the register's "
-                f"{' or '.join(sorted(expected))}",
+                f"{row['payment_reference']}: the bank paid account name {row['paid_account_name']}, not the "
+                f"register's {' or '.join(sorted(expected))}",
                 "the name on the account paid is the head's (household benefits) or the beneficiary's",
                 [*payee_subjects(row), f"account:{row['paid_account_no']}"],
                 [payment_evidence(row)],

@@ -255,7 +255,8 @@ def incompatible_programmes(check: Check, facts: Facts, config: AuditConfig) -> 
                 check.finding(
                     kind,
                     (first, second, who, period),
-                    f"{shown(who)} is paid both {first} and {second} for {period} ({yuan(int(both['amount_fen'].sum()))} yuan in all)",
+                    f"{shown(who)} is paid both {first} and {second} for {period} "
+                    f"({yuan(int(both['amount_fen'].sum()))} yuan in all)",
                     f"{first} and {second} exclude each other (audit/config.yaml incompatible_programmes)",
                     [f"{kind}:{who}", *[f"programme:{p}" for p in sorted(set(both["programme"]))]],
                     limited([payable_evidence(row) for row in both.to_dict("records")]),
@@ -364,8 +365,14 @@ def _household_deaths(facts: Facts, rows: pd.DataFrame) -> list[object]:
     service period's end had died before the period began; None otherwise."""
     if rows.empty:
         return []
-    wanted = pd.DataFrame({"row": np.arange(len(rows)), "household_id": rows["household_id"].to_numpy(dtype=object),
-                           "on": rows["service_end"].to_numpy(dtype=object), "alive_on": [dt.date.min] * len(rows)})  # fmt: skip
+    wanted = pd.DataFrame(
+        {
+            "row": np.arange(len(rows)),
+            "household_id": rows["household_id"].to_numpy(dtype=object),
+            "on": rows["service_end"].to_numpy(dtype=object),
+            "alive_on": [dt.date.min] * len(rows),
+        }
+    )
     members = facts.household_members(wanted)
     members = members.assign(died_on=pd.to_datetime(members["id_number"].map(facts.people["died_on"])))
     per_row = members.groupby("row").agg(
@@ -455,8 +462,8 @@ def paid_after_exit(check: Check, facts: Facts, config: AuditConfig) -> list[Fin
             check.finding(
                 kind,
                 (row["household_id"], row["root_run_id"], row["benefit_period"], row["payee_id"]),
-                f"{row['payment_reference']} paid {yuan(row['amount_fen'])} yuan of {row['programme']} {row['benefit_period']} "
-                f"to {row['household_id']}, which {why}",
+                f"{row['payment_reference']} paid {yuan(row['amount_fen'])} yuan of {row['programme']} "
+                f"{row['benefit_period']} to {row['household_id']}, which {why}",
                 "a rule that stops on exit pays nothing for the time after the exit",
                 [*payee_subjects(row), f"programme:{row['programme']}"],
                 [
@@ -502,8 +509,9 @@ def person_in_two_households(check: Check, facts: Facts, config: AuditConfig) ->
                 check.finding(
                     "paid_through",
                     (row["payee_id"], row["household_id"], row["programme_key"], row["benefit_period"]),
-                    f"{row['payment_reference']}: {shown(row['payee_id'])} was paid {row['programme']} {row['benefit_period']} through "
-                    f"{row['household_id']}, but the register lists them in {', '.join(sorted(households)) or 'no household'}",
+                    f"{row['payment_reference']}: {shown(row['payee_id'])} was paid {row['programme']} "
+                    f"{row['benefit_period']} through {row['household_id']}, but the register lists them in "
+                    f"{', '.join(sorted(households)) or 'no household'}",
                     "a person belongs to one household; a payment through another needs a dated move",
                     [
                         f"person:{row['payee_id']}",
@@ -557,8 +565,14 @@ def above_norm(check: Check, facts: Facts, config: AuditConfig) -> list[Finding]
     people = np.ones(len(lines), dtype=np.int64)
     if per_person.any():
         counted = lines[per_person]
-        wanted = pd.DataFrame({"row": np.flatnonzero(per_person), "household_id": counted["household_id"].to_numpy(dtype=object),
-                               "on": counted["service_end"].to_numpy(dtype=object), "alive_on": counted["service_end"].to_numpy(dtype=object)})  # fmt: skip
+        wanted = pd.DataFrame(
+            {
+                "row": np.flatnonzero(per_person),
+                "household_id": counted["household_id"].to_numpy(dtype=object),
+                "on": counted["service_end"].to_numpy(dtype=object),
+                "alive_on": counted["service_end"].to_numpy(dtype=object),
+            }
+        )
         living = facts.household_members(wanted).groupby("row")["id_number"].nunique()
         people[np.flatnonzero(per_person)] = [max(1, int(living.get(row, 1))) for row in np.flatnonzero(per_person)]
     lines = lines.assign(norm_fen=lines["amount_fen"].to_numpy() // people, people=people)
@@ -568,10 +582,12 @@ def above_norm(check: Check, facts: Facts, config: AuditConfig) -> list[Finding]
         check.finding(
             "line",
             (row["run_id"], row["payee_id"], row["component"], row["benefit_period"]),
-            f"{shown(row['payee_id'])} gets {yuan(row['amount_fen'])} yuan of {row['programme_key']} {row['benefit_period']}"
+            f"{shown(row['payee_id'])} gets {yuan(row['amount_fen'])} yuan of {row['programme_key']} "
+            f"{row['benefit_period']}"
             + (f" ({yuan(row['norm_fen'])} per person)" if row["people"] > 1 else "")
             + f", over {settings.multiple} times the median {yuan(int(median))}",
-            f"a standard-based amount above {settings.multiple}× its programme's median and above {yuan(settings.floor_fen)} yuan",
+            f"a standard-based amount above {settings.multiple}× its programme's median and above "
+            f"{yuan(settings.floor_fen)} yuan",
             payee_subjects(row),
             [line_evidence(row)],
             int(row["amount_fen"]),

@@ -436,8 +436,8 @@ class Facts:
     def statement_lines(self) -> pd.DataFrame:
         lines = self.frame(
             "SELECT s.id, s.booked_on, s.txn_id, s.summary, s.counterparty_account, s.counterparty_name, s.amount_fen,"
-            " s.memo, a.account_number, a.entity_id FROM statement_lines s JOIN bank_accounts a ON a.id = s.bank_account_id"
-            " ORDER BY s.id"
+            " s.memo, a.account_number, a.entity_id FROM statement_lines s JOIN bank_accounts a ON a.id = "
+            "s.bank_account_id ORDER BY s.id"
         )
         lines["booked_on"] = dates(lines["booked_on"])
         return _int64(lines, "id", "amount_fen", "entity_id")
@@ -457,8 +457,8 @@ class Facts:
         """PV settlement rows and the run that allocated each (``run_id`` None while unallocated)."""
         settlements = self.frame(
             "SELECT s.id, s.station_id, s.service_period, s.kwh, s.revenue_type, s.amount_fen, s.received_on,"
-            " a.run_id, a.allocated_on FROM pv_settlements s LEFT JOIN settlement_allocations a ON a.settlement_id = s.id"
-            " ORDER BY s.id"
+            " a.run_id, a.allocated_on FROM pv_settlements s LEFT JOIN settlement_allocations a ON a.settlement_id = "
+            "s.id ORDER BY s.id"
         )
         settlements["received_on"] = dates(settlements["received_on"])
         settlements["allocated_on"] = dates(settlements["allocated_on"])

@@ -81,7 +81,8 @@ def score_lines(scores: dict[str, CheckScore]) -> list[str]:
     ]
     for result in scores.values():
         lines.append(
-            f"{result.check:<26} {len(result.planted):>7} {len(result.found):>5} {result.findings:>8} {result.true_findings:>4}"
-            f"  {share(result.recall):>6}  {share(result.precision):>9}  {', '.join(sorted(set(result.flagged_near_misses))) or '-'}"
+            f"{result.check:<26} {len(result.planted):>7} {len(result.found):>5} {result.findings:>8} "
+            f"{result.true_findings:>4}  {share(result.recall):>6}  {share(result.precision):>9}  "
+            f"{', '.join(sorted(set(result.flagged_near_misses))) or '-'}"
         )
     return lines

@@ -110,7 +110,8 @@ def runs_show(
         row = run_row(session, run)
         lines = run_lines(session, run)
     console.print(
-        f"run {row.id}: {escape(row.rule_name)} ({row.rule_kind}) for {row.period} in {row.paying_entity_code} — {row.status}"
+        f"run {row.id}: {escape(row.rule_name)} ({row.rule_kind}) for {row.period} in {row.paying_entity_code} — "
+        f"{row.status}"
     )
     console.print(
         f"calculated by {row.calculated_by} at {row.calculated_at:%Y-%m-%d %H:%M}"

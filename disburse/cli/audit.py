@@ -121,8 +121,14 @@ def audit_anomalies(
     table = Table("code", "check", "名称", "new", "changed", "reviewed")
     for item in report.checks:
         states = [shown.status for shown in report.findings[item.check_id]]
-        table.add_row(item.code, item.check_id, item.title_zh, f"{states.count('new'):,}", f"{states.count('changed'):,}",
-                      f"{states.count(STATUS_REVIEWED):,}")  # fmt: skip
+        table.add_row(
+            item.code,
+            item.check_id,
+            item.title_zh,
+            f"{states.count('new'):,}",
+            f"{states.count('changed'):,}",
+            f"{states.count(STATUS_REVIEWED):,}",
+        )
     console.print(table)
     for item in report.checks:
         listed = [shown for shown in report.findings[item.check_id] if show_all or shown.status != STATUS_REVIEWED]
@@ -133,7 +139,8 @@ def audit_anomalies(
             state = (
                 ""
                 if shown.status == "new"
-                else f" [{STATUS_NAMES_ZH[shown.status]}: {shown.review.disposition or '已复核'} by {shown.review.reviewed_by}]"
+                else f" [{STATUS_NAMES_ZH[shown.status]}: {shown.review.disposition or '已复核'} by "
+                f"{shown.review.reviewed_by}]"
             )  # type: ignore[union-attr]
             console.print(
                 f"  {shown.finding.finding_id}{escape(state)} {escape(shown.finding.summary)}", highlight=False
@@ -183,8 +190,15 @@ def audit_reviews(
         reviews = review_history(session, finding)
     table = Table("finding", "check", "处理意见", "note", "by", "when (UTC)", "evidence")
     for review in reviews:
-        table.add_row(review.finding_id, review.check, review.disposition or "(none)", escape(review.note), escape(review.reviewed_by),
-                      f"{review.reviewed_at:%Y-%m-%d %H:%M}", (review.evidence_digest or "")[:12])  # fmt: skip
+        table.add_row(
+            review.finding_id,
+            review.check,
+            review.disposition or "(none)",
+            escape(review.note),
+            escape(review.reviewed_by),
+            f"{review.reviewed_at:%Y-%m-%d %H:%M}",
+            (review.evidence_digest or "")[:12],
+        )
     console.print(table)
 
 

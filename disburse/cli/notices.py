@@ -130,6 +130,7 @@ def list_command(run: Optional[int] = typer.Option(None, "--run", help="only thi
             settled = f" — {settled_by}: {settle_reason}" if settled_by else ""
             console.print(
                 escape(
-                    f"objection {objection_id} to notice {notice.id}, household {household}: {status}; {reason}{settled}"
+                    f"objection {objection_id} to notice {notice.id}, household {household}: {status}; "
+                    f"{reason}{settled}"
                 )
             )

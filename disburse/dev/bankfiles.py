@@ -290,8 +290,8 @@ def _opening_balance(session: Session, account: BankAccountRef, start: dt.date) 
     else the books' balance of the 102.xx then (the two agree when nothing is outstanding)."""
     line = session.execute(
         text(
-            "SELECT balance_fen, booked_on FROM statement_lines WHERE bank_account_id = :account AND booked_on < :start "
-            "AND balance_fen IS NOT NULL ORDER BY booked_on DESC, id DESC LIMIT 1"
+            "SELECT balance_fen, booked_on FROM statement_lines WHERE bank_account_id = :account AND booked_on < "
+            ":start AND balance_fen IS NOT NULL ORDER BY booked_on DESC, id DESC LIMIT 1"
         ),
         {"account": account.id, "start": start},
     ).first()

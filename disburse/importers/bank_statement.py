@@ -317,7 +317,8 @@ def _typed_lines(raw: RawTable, layout: StatementLayout, file: str) -> _Typed:
                     None,
                     headers["balance"],
                     "",
-                    f"{int(masked.sum()):,} balances are masked by the bank; the running balance is not checked for those lines",
+                    f"{int(masked.sum()):,} balances are masked by the bank; the running balance is not checked for "
+                    "those lines",
                     "warning",
                 )
             )
@@ -397,7 +398,8 @@ def _split_amounts(
                 None,
                 None,
                 "",
-                f"neither {layout.columns['debit'][0]} (debit) nor {layout.columns['credit'][0]} (credit) is in the file",
+                f"neither {layout.columns['debit'][0]} (debit) nor {layout.columns['credit'][0]} (credit) is in the "
+                "file",
                 "error",
             )
         ]

@@ -373,8 +373,8 @@ def _check_written(session: Session, entry_ids: list[int], batch: EntryBatch) ->
     request balances and has the postings it declares."""
     written_entries, written_postings, unbalanced = session.execute(
         text(
-            "SELECT count(*), coalesce(sum(lines), 0), coalesce(sum(CASE WHEN total <> 0 OR lines < 2 THEN 1 ELSE 0 END), 0) "
-            "FROM (SELECT entry_id, count(*) AS lines, sum(amount_fen) AS total FROM postings "
+            "SELECT count(*), coalesce(sum(lines), 0), coalesce(sum(CASE WHEN total <> 0 OR lines < 2 THEN 1 ELSE 0 "
+            "END), 0) FROM (SELECT entry_id, count(*) AS lines, sum(amount_fen) AS total FROM postings "
             "WHERE entry_id BETWEEN :first AND :last GROUP BY entry_id) AS written"
         ),
         {"first": entry_ids[0], "last": entry_ids[-1]},

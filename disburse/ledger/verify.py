@@ -94,13 +94,15 @@ def verify_entity(
     for period, sequence, hash_at_close in closed_heads:
         if hash_at_close and hash_at_close != GENESIS_HASH and seen_hashes.get(hash_at_close) != sequence:
             problems.append(
-                f"{entity_code}: the head recorded when {period} was closed ({hash_at_close[:16]}…) is no longer in the chain"
+                f"{entity_code}: the head recorded when {period} was closed ({hash_at_close[:16]}…) is no longer in "
+                "the chain"
             )
         problems.extend(_posted_after_close(entity_code, batch, period, sequence or 0))
     for expected in expected_heads:
         if expected not in seen_hashes:
             problems.append(
-                f"{entity_code}: the expected head {expected[:16]}… is not in the chain; the books were rewritten since it was noted"
+                f"{entity_code}: the expected head {expected[:16]}… is not in the chain; the books were rewritten "
+                "since it was noted"
             )
     return ChainReport(
         entity_code=entity_code,

@@ -181,7 +181,8 @@ def payable_lines_of(session: Session, instruction_condition: str, parameters: d
             "FROM instruction_payables l JOIN payables p ON p.id = l.payable_id "
             "JOIN payment_instructions i ON i.id = l.instruction_id "
             f"WHERE {'l.active AND ' if active_only else ''}l.instruction_id IN "
-            f"(SELECT id FROM payment_instructions WHERE {instruction_condition}) ORDER BY l.instruction_id, l.payable_id"
+            f"(SELECT id FROM payment_instructions WHERE {instruction_condition}) ORDER BY l.instruction_id, "
+            "l.payable_id"
         ),
         parameters,
     )

@@ -71,7 +71,8 @@ def checked_account_number(value: str) -> tuple[str, tuple[str, ...]]:
     number = (value or "").strip()
     if not _ASCII_DIGITS.match(number):
         raise DisburseError(
-            f"account {masked(number)} has characters other than the digits 0-9; a bank account number has 8 to 30 digits"
+            f"account {masked(number)} has characters other than the digits 0-9; a bank account number has 8 to 30 "
+            "digits"
         )
     if not ACCOUNT_DIGITS_MIN <= len(number) <= ACCOUNT_DIGITS_MAX:
         raise DisburseError(
@@ -125,8 +126,9 @@ def check_not_anothers_card(
     if others and shared_with is None:
         raise DisburseError(
             f"account {masked(number)} is registered to household(s) {', '.join(sorted(others))}, not to "
-            f"{own_household or mask_payee(payee_id)}; a fix that points a household at another household's card is refused: "
-            "check the card at the counter, and if the two households really share it, give --shared-with HOUSEHOLD"
+            f"{own_household or mask_payee(payee_id)}; a fix that points a household at another household's card is "
+            "refused: check the card at the counter, and if the two households really share it, give --shared-with "
+            "HOUSEHOLD"
         )
     if others - {shared_with}:
         raise DisburseError(
@@ -285,8 +287,8 @@ def _unchanged_outcome(session: Session, proposal: _Proposal, old: Account, open
                 proposal.payee,
                 False,
                 0,
-                f"{pending.fix_reference} already proposes this fix for {mask_payee(proposal.payee)}, waiting for a checker "
-                "(payout approve-fix); nothing changed",
+                f"{pending.fix_reference} already proposes this fix for {mask_payee(proposal.payee)}, waiting for a "
+                "checker (payout approve-fix); nothing changed",
                 pending.fix_reference,
                 "proposed",
             )
@@ -379,8 +381,8 @@ def fix_account(
         proposal.payee,
         True,
         0,
-        f"{reference}: {mask_payee(proposal.payee)} {_described(old, proposal.new)}{shared}, proposed by {user}; it takes effect "
-        f"when someone other than {user} approves it (payout approve-fix {reference})",
+        f"{reference}: {mask_payee(proposal.payee)} {_described(old, proposal.new)}{shared}, proposed by {user}; it "
+        f"takes effect when someone other than {user} approves it (payout approve-fix {reference})",
         reference,
         "proposed",
         proposal.warnings,
@@ -443,8 +445,8 @@ def approve_fix(
         fix.payee_id,
         True,
         released,
-        f"{fix.fix_reference} approved by {user} (made by {fix.fixed_by}): {mask_payee(fix.payee_id)} {_described(old, new)}; "
-        f"{released} failed payment(s) can be paid again in the next batch",
+        f"{fix.fix_reference} approved by {user} (made by {fix.fixed_by}): {mask_payee(fix.payee_id)} "
+        f"{_described(old, new)}; {released} failed payment(s) can be paid again in the next batch",
         fix.fix_reference,
         "approved",
         warnings,

@@ -289,7 +289,8 @@ def object_to_notice(session: Session, notice_id: int, household_id: str, reason
     ).scalar_one()
     if not on_notice:
         raise DisburseError(
-            f"household {household_id} is not on notice {notice_id} (run {notice.run_id}, village {notice.village_code})"
+            f"household {household_id} is not on notice {notice_id} (run {notice.run_id}, village "
+            f"{notice.village_code})"
         )
     objection = NoticeObjectionRow(
         notice_id=notice_id,

@@ -153,7 +153,8 @@ def _payables_due(session: Session, entity_id: int, request: PrepareRequest) -> 
     if len(frame) > PAYABLES_PER_BATCH_MAX:
         raise DisburseError(
             f"{request.entity_code} has {len(frame):,} open payables; one batch takes at most "
-            f"{PAYABLES_PER_BATCH_MAX:,} (PAYABLES_PER_BATCH_MAX): prepare per programme (--programme) or period (--period)"
+            f"{PAYABLES_PER_BATCH_MAX:,} (PAYABLES_PER_BATCH_MAX): prepare per programme (--programme) or period "
+            "(--period)"
         )
     frame["amount_fen"] = frame["amount_fen"].astype(np.int64)
     frame["id"] = frame["id"].astype(np.int64)

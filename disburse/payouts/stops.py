@@ -64,7 +64,8 @@ def release_stop(session: Session, stop_id: int, reason: str, user: str) -> str:
         return f"stop {stop_id} was already released by {stop.released_by}; nothing changed"
     if user == stop.stopped_by:
         raise DisburseError(
-            f"{user} made stop {stop_id} and cannot release it: a checker other than its maker does (separation of duties)"
+            f"{user} made stop {stop_id} and cannot release it: a checker other than its maker does (separation of "
+            "duties)"
         )
     stop.status, stop.released_by, stop.released_at, stop.release_reason = "released", user, utc_now(), reason
     return f"stop {stop_id} released by {user}; payable {stop.payable_id} is due again"

@@ -128,7 +128,8 @@ class PaymentBatchRow(Base):
         # or approves it twice.
         CheckConstraint("first_approved_by IS NULL OR first_approved_by <> prepared_by", name="first_not_preparer"),
         CheckConstraint(
-            "second_approved_by IS NULL OR (second_approved_by <> prepared_by AND second_approved_by <> first_approved_by)",
+            "second_approved_by IS NULL OR (second_approved_by <> prepared_by AND second_approved_by <> "
+            "first_approved_by)",
             name="second_distinct",
         ),
         Index("ix_payment_batches_entity_id_status", "entity_id", "status"),

@@ -314,7 +314,8 @@ def _causes(
                     ids[match_id],
                     int(row["bank"]),
                     int(row["bank"] - row["book"]),
-                    f"candidate not yet confirmed or rejected: bank {int(row['bank'])} fen, book {int(row['book'])} fen",
+                    f"candidate not yet confirmed or rejected: bank {int(row['bank'])} fen, book {int(row['book'])} "
+                    "fen",
                 )
             )
     if unexplained_fen:

@@ -248,8 +248,8 @@ def statement_frame(session: Session, account: BankAccountRef, high: dt.date) ->
     columns = read_columns(
         session,
         (
-            "SELECT id AS line_id, booked_on, txn_id, summary, memo, counterparty_account, counterparty_name, amount_fen, "
-            "balance_fen FROM statement_lines WHERE bank_account_id = :account AND booked_on <= :high"
+            "SELECT id AS line_id, booked_on, txn_id, summary, memo, counterparty_account, counterparty_name, "
+            "amount_fen, balance_fen FROM statement_lines WHERE bank_account_id = :account AND booked_on <= :high"
         ),
         {"account": account.id, "high": high},
     )
@@ -403,8 +403,9 @@ def instructions_frame(
                 read_columns(
                     session,
                     (
-                        f"SELECT {INSTRUCTION_SELECT} FROM payment_instructions i JOIN payment_batches b ON b.id = i.batch_id "
-                        f"WHERE i.status <> 'cancelled' AND i.batch_id IN ({', '.join(str(value) for value in sorted(batch_ids))})"
+                        f"SELECT {INSTRUCTION_SELECT} FROM payment_instructions i JOIN payment_batches b ON b.id = "
+                        "i.batch_id WHERE i.status <> 'cancelled' AND i.batch_id IN "
+                        f"({', '.join(str(value) for value in sorted(batch_ids))})"
                     ),
                     {},
                 )
@@ -491,8 +492,8 @@ def book_balance(session: Session, account: BankAccountRef, end: dt.date) -> int
     # Postings first, as in book_frame.
     value = session.execute(
         text(
-            "SELECT coalesce(sum(p.amount_fen), 0) FROM postings p CROSS JOIN journal_entries e WHERE e.id = p.entry_id "
-            "AND p.account_code = :code AND e.entity_id = :entity AND e.entry_date <= :end"
+            "SELECT coalesce(sum(p.amount_fen), 0) FROM postings p CROSS JOIN journal_entries e WHERE e.id = "
+            "p.entry_id AND p.account_code = :code AND e.entity_id = :entity AND e.entry_date <= :end"
         ),
         {"code": account.ledger_account_code, "entity": account.entity_id, "end": end},
     ).scalar_one()
@@ -504,8 +505,8 @@ def bank_balance(session: Session, account: BankAccountRef, end: dt.date) -> Ban
     then the latest import, then the last line of that file in date order."""
     row = session.execute(
         text(
-            "SELECT id, booked_on, balance_fen FROM statement_lines WHERE bank_account_id = :account AND booked_on <= :end "
-            "ORDER BY booked_on DESC, import_id DESC, line_number DESC LIMIT 1"
+            "SELECT id, booked_on, balance_fen FROM statement_lines WHERE bank_account_id = :account AND booked_on <= "
+            ":end ORDER BY booked_on DESC, import_id DESC, line_number DESC LIMIT 1"
         ),
         {"account": account.id, "end": end},
     ).first()
@@ -534,9 +535,9 @@ def _decisions(session: Session, account: BankAccountRef) -> tuple[tuple[PriorMa
     confirmed = query_frame(
         session,
         (
-            "SELECT id, match_id, rule, decided_by, decided_at, statement_line_id, coalesce(posting_id, -instruction_id) "
-            "AS book_id, payment_reference FROM matches WHERE bank_account_id = :account AND status = 'confirmed' "
-            "ORDER BY id"
+            "SELECT id, match_id, rule, decided_by, decided_at, statement_line_id, coalesce(posting_id, "
+            "-instruction_id) AS book_id, payment_reference FROM matches WHERE bank_account_id = :account AND status = "
+            "'confirmed' ORDER BY id"
         ),
         {"account": account.id},
     )

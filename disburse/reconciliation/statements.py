@@ -157,7 +157,8 @@ def dedupe_keys(frame: pd.DataFrame) -> np.ndarray:
             keys.append(f"T|{txn_id}")
         else:
             keys.append(
-                f"K|{day}|{blank_text(time)}|{int(amount)}|{blank_text(balance)}|{blank_text(account) or blank_text(name)}"
+                f"K|{day}|{blank_text(time)}|{int(amount)}|{blank_text(balance)}|"
+                f"{blank_text(account) or blank_text(name)}"
             )
     series = pd.Series(keys, dtype=object)
     occurrence = series.groupby(series).cumcount().to_numpy()

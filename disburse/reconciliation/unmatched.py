@@ -279,8 +279,8 @@ def _remember_postings(
     """Which entry and posting each line was posted as (so it is never posted again)."""
     written = session.execute(
         text(
-            "SELECT e.id, e.source_reference, p.id AS posting_id FROM journal_entries e JOIN postings p ON p.entry_id = e.id "
-            "WHERE e.id BETWEEN :first AND :last AND p.account_code = :code"
+            "SELECT e.id, e.source_reference, p.id AS posting_id FROM journal_entries e JOIN postings p ON p.entry_id "
+            "= e.id WHERE e.id BETWEEN :first AND :last AND p.account_code = :code"
         ),
         {"first": entry_ids[0], "last": entry_ids[-1], "code": reference.ledger_account_code},
     ).all()

@@ -784,7 +784,8 @@ def _sort_settlement_rows(session: Session, file: Path, frame: pd.DataFrame) -> 
             reason = (
                 "the same settlement appears earlier in this file; posted once"
                 if in_file
-                else "already imported from another file (same station, period, revenue type and amount); not posted again"
+                else "already imported from another file (same station, period, revenue type and amount); not posted "
+                "again"
             )
             problems.append(_settlement_problem(file, frame, index, reason))
     late_rows = frame.iloc[late].reset_index(drop=True).assign(settlement_id=np.asarray(late_ids, dtype=np.int64))

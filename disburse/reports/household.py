@@ -176,7 +176,8 @@ def _household_values(session: Session, household_id: str, year: int | None) -> 
     ).scalar_one()
     held = session.execute(
         text(
-            "SELECT coalesce(-sum(amount_fen), 0) FROM postings WHERE household_id = :household AND account_code = '211.90'"
+            "SELECT coalesce(-sum(amount_fen), 0) FROM postings WHERE household_id = :household AND account_code = "
+            "'211.90'"
         ),
         parameters,
     ).scalar_one()

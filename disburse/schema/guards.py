@@ -170,7 +170,8 @@ PAYOUT_GUARDS = (
             Transition(
                 "first of two approvals (status stays prepared)",
                 ("first_approved_by", "first_approved_at", "approvals_required"),
-                f"OLD.status = 'prepared' AND NEW.status = 'prepared' AND OLD.first_approved_by IS NULL AND {NEVER_FEWER}",
+                "OLD.status = 'prepared' AND NEW.status = 'prepared' AND OLD.first_approved_by IS NULL AND "
+                f"{NEVER_FEWER}",
             ),
             moves(
                 ("prepared",),

@@ -63,7 +63,8 @@ class SecurityHeadersMiddleware:
 def _page(title: str, text: str) -> str:
     return (
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><link rel="stylesheet" href="/static/app.css">'
-        f'<title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p><p><a href="/">返回首页</a></p></main></body></html>'
+        f"<title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p><p><a "
+        'href="/">返回首页</a></p></main></body></html>'
     )
 
 

@@ -201,7 +201,8 @@ class _Cycle:
         self.step(
             (
                 "books",
-                f"chart seeded; bank account {BANK_NAME} {BANK_ACCOUNT} as 102.01; opening {format_yuan(OPENING_BALANCE_FEN)}",
+                f"chart seeded; bank account {BANK_NAME} {BANK_ACCOUNT} as 102.01; opening "
+                f"{format_yuan(OPENING_BALANCE_FEN)}",
             )
         )
 
@@ -303,7 +304,8 @@ class _Cycle:
         self.step(
             (
                 "batch",
-                f"{reference}: {prepared.instruction_count:,} payees, {format_yuan(prepared.total_fen)} yuan, exported as {EXPORT_PROFILE}",
+                f"{reference}: {prepared.instruction_count:,} payees, {format_yuan(prepared.total_fen)} yuan, exported "
+                f"as {EXPORT_PROFILE}",
             )
         )
 

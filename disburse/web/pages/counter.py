@@ -82,7 +82,8 @@ async def counter_search(ctx: Ctx) -> Response:
                 "head_name": item.head_name or "",
                 "village": f"{item.town}{item.village}",
                 "status": item.poverty_status if item.in_register else "已不在名册",
-                "matched": f"{item.matched_name or ''} {item.matched_relation or ''} {mask_identifier(item.matched_id_number) or ''}".strip(),
+                "matched": f"{item.matched_name or ''} {item.matched_relation or ''} "
+                f"{mask_identifier(item.matched_id_number) or ''}".strip(),
             }
             for item in found
         ],

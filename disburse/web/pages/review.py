@@ -84,7 +84,8 @@ async def run_approve(ctx: Ctx) -> Response:
         note(ctx, "runs approve", f"run={run_id}"),
         lambda session: approve_and_post_run(session, run_id, ctx.user),
         "/review",
-        lambda outcome: f"分配 {run_id} 已批准并记账：{outcome.entry_count:,} 张凭证、{outcome.posting_count:,} 条分录，应付款已生成，出纳可以编制批次。",
+        lambda outcome: f"分配 {run_id} 已批准并记账：{outcome.entry_count:,} 张凭证、{outcome.posting_count:,} "
+        "条分录，应付款已生成，出纳可以编制批次。",
     )
 
 

@@ -151,10 +151,14 @@ def documented_real(directory: Path) -> list[dict]:
         }
     )
     return [
-        {"check": "paid_after_exit", "subjects": [f"household:{household}"],
-         "what": f"a medical top-up for a member of {household}, which exited poverty (the rule's eligibility leaves it out; the engine pays it)"}
+        {
+            "check": "paid_after_exit",
+            "subjects": [f"household:{household}"],
+            "what": f"a medical top-up for a member of {household}, which exited poverty (the rule's eligibility "
+            "leaves it out; the engine pays it)",
+        }
         for household in exited
-    ]  # fmt: skip
+    ]
 
 
 def _households_and_people(people: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -76,7 +76,8 @@ def upgrade() -> None:
             name=op.f("ck_payment_batches_first_not_preparer"),
         ),
         sa.CheckConstraint(
-            "second_approved_by IS NULL OR (second_approved_by <> prepared_by AND second_approved_by <> first_approved_by)",
+            "second_approved_by IS NULL OR (second_approved_by <> prepared_by AND second_approved_by <> "
+            "first_approved_by)",
             name=op.f("ck_payment_batches_second_distinct"),
         ),
         sa.CheckConstraint("total_fen > 0", name=op.f("ck_payment_batches_positive_total")),
