@@ -105,7 +105,8 @@ def main() -> int:
     )
     within = elapsed <= SECONDS_TARGET and peak_bytes <= PEAK_MEMORY_TARGET_BYTES
     print(
-        f"target ≤ {SECONDS_TARGET} s and ≤ {PEAK_MEMORY_TARGET_BYTES / 1024**3:.0f} GB: {'met' if within else 'NOT met'}"
+        f"target ≤ {SECONDS_TARGET} s and ≤ {PEAK_MEMORY_TARGET_BYTES / 1024**3:.0f} GB: "
+        f"{'met' if within else 'NOT met'}"
     )
     return 0 if within else 1
 

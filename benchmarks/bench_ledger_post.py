@@ -139,7 +139,8 @@ def main() -> None:
             raw = raw_rate(batch, Path(directory))
             rate = engine_rate(f"sqlite:///{Path(directory) / 'books.db'}", batch)
             print(
-                f"{entry_count:>10,} {batch.posting_count:>10,} {'sqlite':>10} {rate:>12,.0f} {raw:>12,.0f} {raw / rate:>10.2f}"
+                f"{entry_count:>10,} {batch.posting_count:>10,} {'sqlite':>10} {rate:>12,.0f} {raw:>12,.0f} "
+                f"{raw / rate:>10.2f}"
             )
         url = postgres_url()
         if url:

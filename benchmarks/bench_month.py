@@ -142,7 +142,10 @@ class Month:
 def format_stage(stage: Stage) -> str:
     rate = f"{stage.rows / stage.seconds:>12,.0f} {stage.unit}/s" if stage.rows else ""
     rows = f"{stage.rows:>10,}" if stage.rows is not None else f"{'':>10}"
-    return f"{stage.name:<40} {stage.seconds:>8.2f} {stage.cpu_seconds:>7.2f} {stage.peak_bytes / 2**20:>8,.0f} {rows} {rate}"
+    return (
+        f"{stage.name:<40} {stage.seconds:>8.2f} {stage.cpu_seconds:>7.2f} {stage.peak_bytes / 2**20:>8,.0f} "
+        f"{rows} {rate}"
+    )
 
 
 def data_rows(path: Path) -> int:

@@ -247,7 +247,8 @@ def main() -> int:
     started = time.perf_counter()
     statement, book, instructions = county_month()
     print(
-        f"generated {len(statement):,} statement lines, {len(book):,} book items, {len(instructions):,} instructions in {time.perf_counter() - started:.1f} s; peak memory so far {peak_memory_bytes() / 1024**2:,.0f} MiB"
+        f"generated {len(statement):,} statement lines, {len(book):,} book items, {len(instructions):,} instructions "
+        f"in {time.perf_counter() - started:.1f} s; peak memory so far {peak_memory_bytes() / 1024**2:,.0f} MiB"
     )
 
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -264,19 +265,24 @@ def main() -> int:
     for (rule, status), count in matches.groupby(["rule", "status"]).size().items():
         print(f"  {rule:<20} {status:<10} {count:>9,}")
     print(
-        f"statement lines: matched {matched_lines:,}, candidate {candidate_lines:,}, bank-only {len(result.bank_only):,}"
+        f"statement lines: matched {matched_lines:,}, candidate {candidate_lines:,}, bank-only "
+        f"{len(result.bank_only):,}"
     )
     print(f"  bank-only by category: {result.bank_only['category'].value_counts().to_dict()}")
     print(
-        f"book items:      matched {matched_books:,}, candidate {candidate_books:,}, book-only {len(result.book_only):,}"
+        f"book items:      matched {matched_books:,}, candidate {candidate_books:,}, book-only "
+        f"{len(result.book_only):,}"
     )
     print(f"amount mismatches {len(result.amount_mismatches):,}, duplicate rows {len(result.duplicates):,}")
     table = adjusted_balance(int(book["amount_fen"].sum()), int(statement["amount_fen"].sum()), result)
     print(
-        f"adjusted balances: book {table.adjusted_book_balance_fen:,} fen, bank {table.adjusted_bank_balance_fen:,} fen, difference {table.difference_fen:,}"
+        f"adjusted balances: book {table.adjusted_book_balance_fen:,} fen, bank {table.adjusted_bank_balance_fen:,} "
+        f"fen, difference {table.difference_fen:,}"
     )
     print(
-        f"reconcile took {seconds:.1f} s (limit {SECONDS_MAX:.0f} s; {cpu_seconds:.1f} s of CPU, which another process's load on the machine changes less); peak memory {peak / 1024**2:,.0f} MiB (limit {MEMORY_BYTES_MAX / 1024**2:,.0f} MiB)"
+        f"reconcile took {seconds:.1f} s (limit {SECONDS_MAX:.0f} s; {cpu_seconds:.1f} s of CPU, which another "
+        f"process's load on the machine changes less); peak memory {peak / 1024**2:,.0f} MiB (limit "
+        f"{MEMORY_BYTES_MAX / 1024**2:,.0f} MiB)"
     )
     return 0 if seconds <= SECONDS_MAX and peak <= MEMORY_BYTES_MAX else 1
 

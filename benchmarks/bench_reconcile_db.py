@@ -148,9 +148,9 @@ def main() -> None:
             outcome = run_reconciliation(session, LEDGER_ACCOUNT, "2026-11", "bench")
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
         print(
-            f"{label}: {seconds:.1f} s ({cpu_seconds:.1f} s of CPU); {outcome.counts.statement_lines:,} lines x {outcome.counts.book_items:,} "
-            f"book items; {counts_text(outcome.counts)}; {outcome.added:,} matches stored, {outcome.removed:,} dropped; "
-            f"peak memory {peak_memory_bytes() / 1024**3:.2f} GB"
+            f"{label}: {seconds:.1f} s ({cpu_seconds:.1f} s of CPU); {outcome.counts.statement_lines:,} lines x "
+            f"{outcome.counts.book_items:,} book items; {counts_text(outcome.counts)}; {outcome.added:,} matches "
+            f"stored, {outcome.removed:,} dropped; peak memory {peak_memory_bytes() / 1024**3:.2f} GB"
         )
     engine.dispose()
     shutil.rmtree(directory)  # about 600 MB of books

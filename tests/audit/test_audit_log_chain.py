@@ -127,8 +127,8 @@ def test_issue16_item2_verify_names_the_row_a_tamper_broke(database_url, engine,
             session.execute(
                 text(
                     'INSERT INTO audit_log (id, command, arguments, "user", started_at, finished_at, outcome, '
-                    "exit_code, message, input_hashes, dry_run, previous_hash, row_hash) VALUES (1000, 'payout approve', "
-                    "'[]', 'clerk', :at, :at, 'ok', 0, '', '{}', false, :previous, :forged)"
+                    "exit_code, message, input_hashes, dry_run, previous_hash, row_hash) VALUES (1000, "
+                    "'payout approve', '[]', 'clerk', :at, :at, 'ok', 0, '', '{}', false, :previous, :forged)"
                 ),
                 {"at": first.started_at, "previous": first.row_hash, "forged": "f" * 64},
             )

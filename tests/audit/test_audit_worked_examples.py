@@ -158,7 +158,8 @@ def test_old_reviews_are_kept_by_the_migration_and_come_back_on_downgrade(empty_
         with engine.connect() as connection:
             rows = connection.execute(
                 text(
-                    "SELECT finding_id, check_name, disposition, note, evidence_digest, reviewed_by FROM audit_finding_reviews"
+                    "SELECT finding_id, check_name, disposition, note, evidence_digest, reviewed_by FROM "
+                    "audit_finding_reviews"
                 )
             ).all()
             dry = connection.execute(text("SELECT count(*) FROM audit_log WHERE dry_run")).scalar_one()

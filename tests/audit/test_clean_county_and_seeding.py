@@ -105,8 +105,19 @@ def test_generate_county_with_seed_anomalies_writes_the_manifest(tmp_path: Path)
 
     from disburse.dev.generator.seeding import DEFAULT_PLAN
 
-    done = run(f"sqlite:///{tmp_path / 'unused.db'}", "generate", "county", "--households", str(HOUSEHOLDS), "--seed", "2",
-               "--out", str(tmp_path / "c"), "--seed-anomalies", str(DEFAULT_PLAN))  # fmt: skip
+    done = run(
+        f"sqlite:///{tmp_path / 'unused.db'}",
+        "generate",
+        "county",
+        "--households",
+        str(HOUSEHOLDS),
+        "--seed",
+        "2",
+        "--out",
+        str(tmp_path / "c"),
+        "--seed-anomalies",
+        str(DEFAULT_PLAN),
+    )
     assert done.exit_code == 0, done.output
     assert "planted 28 anomalies and 9 near-misses" in done.stdout and (tmp_path / "c" / "anomalies.json").exists()
     messy = run(f"sqlite:///{tmp_path / 'unused.db'}", "generate", "county", "--households", "60", "--seed", "2",

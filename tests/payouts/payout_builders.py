@@ -126,8 +126,8 @@ def entry_count(session: Session) -> int:
 def instructions(session: Session, batch: str) -> list:
     return session.execute(
         text(
-            "SELECT i.payment_reference, i.payee_id, i.household_id, i.account_no, i.account_name, i.amount_fen, i.status, "
-            "i.failure_reason FROM payment_instructions i JOIN payment_batches b ON b.id = i.batch_id "
+            "SELECT i.payment_reference, i.payee_id, i.household_id, i.account_no, i.account_name, i.amount_fen, "
+            "i.status, i.failure_reason FROM payment_instructions i JOIN payment_batches b ON b.id = i.batch_id "
             "WHERE b.batch_reference = :batch ORDER BY i.id"
         ),
         {"batch": batch},

@@ -216,8 +216,8 @@ def test_issue11_item3_audit_trail_of_old_and_new_values(failed, database_url: s
         approve_fix(session, reference, "grace", card_holders=no_holders)
         row = session.execute(
             text(
-                "SELECT old_account_no, new_account_no, old_account_name, new_account_name, old_bank_name, new_bank_name, "
-                "fixed_by, checked_by, status, source FROM account_fixes WHERE fix_reference = :r"
+                "SELECT old_account_no, new_account_no, old_account_name, new_account_name, old_bank_name, "
+                "new_bank_name, fixed_by, checked_by, status, source FROM account_fixes WHERE fix_reference = :r"
             ),
             {"r": reference},
         ).one()

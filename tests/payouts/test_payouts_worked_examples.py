@@ -125,7 +125,8 @@ def test_the_database_refuses_a_second_active_claim(owed) -> None:  # type: igno
         with transaction(owed) as session:
             payable_id, instruction_id = session.execute(
                 text(
-                    "SELECT payable_id, instruction_id FROM instruction_payables WHERE active ORDER BY payable_id LIMIT 1"
+                    "SELECT payable_id, instruction_id FROM instruction_payables WHERE active ORDER BY payable_id "
+                    "LIMIT 1"
                 )
             ).one()
             other = session.execute(text("SELECT max(id) FROM payment_instructions")).scalar_one()
@@ -379,19 +380,19 @@ def test_the_real_register_lookup_reads_the_card_in_force(owed) -> None:  # type
     with transaction(owed) as session:
         session.execute(
             text(
-                "INSERT INTO register_imports (id, kind, file_name, file_sha256, as_of, row_count, warning_count, imported_by, "
-                "imported_at) VALUES (1, 'register', 'r.csv', :h, '2026-09-01', 1, 0, 't', '2026-09-01 00:00:00'), "
-                "(2, 'register', 'r2.csv', :h2, '2026-11-01', 1, 0, 't', '2026-11-01 00:00:00')"
+                "INSERT INTO register_imports (id, kind, file_name, file_sha256, as_of, row_count, warning_count, "
+                "imported_by, imported_at) VALUES (1, 'register', 'r.csv', :h, '2026-09-01', 1, 0, 't', "
+                "'2026-09-01 00:00:00'), (2, 'register', 'r2.csv', :h2, '2026-11-01', 1, 0, 't', '2026-11-01 00:00:00')"
             ),
             {"h": "a" * 64, "h2": "b" * 64},
         )
         for version_id, valid_from, valid_to, account in ((1, 1, 2, card(2)), (2, 2, None, card(222))):
             session.execute(
                 text(
-                    "INSERT INTO household_versions (id, household_id, valid_from_import, valid_to_import, village_code, "
-                    "county, town, village, household_type, poverty_status, head_name, bank_name, account_no, member_count) "
-                    "VALUES (:id, 'H002', :f, :t, '611002001001', '县', '镇', '村', '一般贫困户', '未脱贫', '张二', '农业银行', "
-                    ":a, 3)"
+                    "INSERT INTO household_versions (id, household_id, valid_from_import, valid_to_import, "
+                    "village_code, county, town, village, household_type, poverty_status, head_name, bank_name, "
+                    "account_no, member_count) VALUES (:id, 'H002', :f, :t, '611002001001', '县', '镇', '村', "
+                    "'一般贫困户', '未脱贫', '张二', '农业银行', :a, 3)"
                 ),
                 {"id": version_id, "f": valid_from, "t": valid_to, "a": account},
             )
@@ -508,8 +509,9 @@ def test_payables_take_the_bank_of_the_card_from_the_register(engine) -> None:  
     with transaction(engine) as session:
         session.execute(
             text(
-                "INSERT INTO register_imports (id, kind, file_name, file_sha256, as_of, row_count, warning_count, imported_by, "
-                "imported_at) VALUES (1, 'register', 'r.csv', :h, '2026-09-01', 1, 0, 't', '2026-09-01 00:00:00')"
+                "INSERT INTO register_imports (id, kind, file_name, file_sha256, as_of, row_count, warning_count, "
+                "imported_by, imported_at) VALUES (1, 'register', 'r.csv', :h, '2026-09-01', 1, 0, 't', "
+                "'2026-09-01 00:00:00')"
             ),
             {"h": "a" * 64},
         )
@@ -517,7 +519,8 @@ def test_payables_take_the_bank_of_the_card_from_the_register(engine) -> None:  
             text(
                 "INSERT INTO household_versions (household_id, valid_from_import, village_code, county, town, village, "
                 "household_type, poverty_status, head_name, bank_name, account_no, member_count) "
-                "VALUES ('H005', 1, '611002001001', '县', '镇', '村', '一般贫困户', '未脱贫', '李五', '中国农业银行', :a, 2)"
+                "VALUES ('H005', 1, '611002001001', '县', '镇', '村', '一般贫困户', '未脱贫', '李五', '中国农业银行', "
+                ":a, 2)"
             ),
             {"a": card(5)},
         )

@@ -121,8 +121,8 @@ def test_settlements_post_balanced_receivables(engine, county) -> None:
         sums = dict(
             connection.execute(
                 text(
-                    "SELECT p.account_code, sum(p.amount_fen) FROM postings p JOIN journal_entries e ON e.id = p.entry_id "
-                    "WHERE e.source_kind = 'pv_settlement' GROUP BY p.account_code"
+                    "SELECT p.account_code, sum(p.amount_fen) FROM postings p JOIN journal_entries e ON e.id = "
+                    "p.entry_id WHERE e.source_kind = 'pv_settlement' GROUP BY p.account_code"
                 )
             ).all()
         )

@@ -377,8 +377,8 @@ def closed_rows(county: County, period: str) -> list[tuple]:
     return county.sql(
         "SELECT e.id, e.period, e.entry_date, e.voucher_number, e.memo, e.source_kind, e.source_reference, "
         "e.reverses_entry_id, e.posting_count, e.entry_hash, p.id, p.line_number, p.account_code, p.amount_fen, "
-        "p.household_id, p.fund_source, p.payment_reference FROM journal_entries e JOIN postings p ON p.entry_id = e.id "
-        "WHERE e.period = :period ORDER BY p.id",
+        "p.household_id, p.fund_source, p.payment_reference FROM journal_entries e JOIN postings p ON p.entry_id = "
+        "e.id WHERE e.period = :period ORDER BY p.id",
         period=period,
     )
 

@@ -255,7 +255,8 @@ TAMPERS: dict[str, tuple[tuple[str, ...], Tamper, tuple[str, ...]]] = {
     "return line outcome": (
         ("return_lines",),
         sql(
-            "UPDATE return_lines SET outcome = CASE WHEN outcome = 'success' THEN 'failure' ELSE 'success' END, reason = '户名不符' WHERE source_row = (SELECT MIN(source_row) FROM return_lines)"
+            "UPDATE return_lines SET outcome = CASE WHEN outcome = 'success' THEN 'failure' ELSE 'success' END, "
+            "reason = '户名不符' WHERE source_row = (SELECT MIN(source_row) FROM return_lines)"
         ),
         ("return_lines return_file_id 1–1000",),
     ),
@@ -267,7 +268,8 @@ TAMPERS: dict[str, tuple[tuple[str, ...], Tamper, tuple[str, ...]]] = {
     "settlement allocation edited": (
         ("settlement_allocations",),
         sql(
-            "DELETE FROM settlement_allocations WHERE settlement_id = (SELECT MIN(settlement_id) FROM settlement_allocations)"
+            "DELETE FROM settlement_allocations WHERE settlement_id = (SELECT MIN(settlement_id) FROM "
+            "settlement_allocations)"
         ),
         ("settlement_allocations settlement_id 1–1000",),
     ),
