@@ -273,7 +273,8 @@ def fix_account_command(
     reason: str = typer.Option("", "--reason", help="why (logged)"),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
-    """Propose a new account (or a corrected name or bank) for a payee; it takes effect once another user approves it."""
+    """Propose a new account (or a corrected name or bank) for a payee; it takes effect once another user
+    approves it."""
     from disburse.payouts.service import fix_account
 
     with books(sign="card_fix", command="payout fix-account", user=user) as session:

@@ -152,7 +152,8 @@ def report_trial_balance(
     out: Optional[Path] = typer.Option(None, "--out", help=BOOK_OUT_HELP),
     user: Optional[str] = _printer_option(),
 ) -> None:
-    """科目余额表: 期初余额, 本期发生额, 本年累计发生额 and 期末余额 per account, each 借/贷, with totals that balance."""
+    """科目余额表: 期初余额, 本期发生额, 本年累计发生额 and 期末余额 per account, each 借/贷, with totals that
+    balance."""
     from disburse.reports.trial_balance import COLUMNS_ZH, trial_balance, write_trial_balance
 
     _refuse_suffix(out, BOOK_SUFFIXES, "科目余额表 is written as .pdf, .xlsx or .csv")
@@ -274,7 +275,8 @@ def report_household(
     with books() as session:
         statement = household_statement(session, household, year)
     console.print(
-        f"{statement.household_id} {statement.head_name} · {statement.village} · {statement.household_type} · {statement.poverty_status}"
+        f"{statement.household_id} {statement.head_name} · {statement.village} · {statement.household_type} · "
+        f"{statement.poverty_status}"
     )
     table = Table(
         "所属期", "项目", "资金来源", "对象", "状态", "金额(元)", "收款账号", "支付流水号", title="惠民资金明白卡"
@@ -320,9 +322,9 @@ def report_fund_trace(
     households = trace.households
     if len(households):
         console.print(
-            f"{households['household_id'].nunique():,} households reached: paid {yuan(int(households['paid_fen'].sum()))}, "
-            f"in transit {yuan(int(households['in_transit_fen'].sum()))}, in batch {yuan(int(households['in_batch_fen'].sum()))}, "
-            f"due {yuan(int(households['due_fen'].sum()))}"
+            f"{households['household_id'].nunique():,} households reached: paid "
+            f"{yuan(int(households['paid_fen'].sum()))}, in transit {yuan(int(households['in_transit_fen'].sum()))}, "
+            f"in batch {yuan(int(households['in_batch_fen'].sum()))}, due {yuan(int(households['due_fen'].sum()))}"
         )
     for what, left, right in trace.ties:
         console.print(f"{'ok' if left == right else 'MISMATCH'}: {what}: {yuan(left)} / {yuan(right)}")

@@ -105,8 +105,10 @@ def fund_trace(session: Session, fund: str) -> FundTrace:
         r"""
         SELECT p.household_id, p.payee_id,
                coalesce(sum(CASE WHEN p.status = 'open' THEN p.amount_fen END), 0) AS due_fen,
-               coalesce(sum(CASE WHEN p.status = 'claimed' AND i.status = 'pending' THEN p.amount_fen END), 0) AS in_batch_fen,
-               coalesce(sum(CASE WHEN p.status = 'claimed' AND i.status = 'exported' THEN p.amount_fen END), 0) AS in_transit_fen,
+               coalesce(sum(CASE WHEN p.status = 'claimed' AND i.status = 'pending' THEN p.amount_fen END), 0)
+                 AS in_batch_fen,
+               coalesce(sum(CASE WHEN p.status = 'claimed' AND i.status = 'exported' THEN p.amount_fen END), 0)
+                 AS in_transit_fen,
                coalesce(sum(CASE WHEN p.status = 'paid' THEN p.amount_fen END), 0) AS paid_fen,
                coalesce(sum(p.amount_fen), 0) AS total_fen
           FROM payables p

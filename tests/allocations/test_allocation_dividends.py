@@ -27,7 +27,8 @@ floor_rate: "5%"
 ceiling_rate: "8%"
 exit_handling: collective
 collective_id: "611002001001"
-accounts: {debit: "322", household: "211", collective: "113", floor_shortfall: "112", suspense: "211", cap_held_back: "113"}
+accounts: {debit: "322", household: "211", collective: "113", floor_shortfall: "112", suspense: "211",
+  cap_held_back: "113"}
 """
 
 

@@ -29,7 +29,8 @@ deductions:
   - {name: land_rent, fixed_per_year_yuan: "6000", account_code: "211", expense_account_code: "511"}
   - {name: insurance, percent_of_revenue: "0.5%", account_code: "211", expense_account_code: "511"}
 parts:
-  collective: {mode: percentage, percent: "20%", among_villages: by_claimed_kw, account_code: "113", debit_account_code: "322"}
+  collective: {mode: percentage, percent: "20%", among_villages: by_claimed_kw, account_code: "113",
+    debit_account_code: "322"}
   wages: {percent: "10%", account_code: "212", debit_account_code: "514", unused_account_code: "311"}
   households: {percent: "70%", account_code: "211", debit_account_code: "322"}
 """
@@ -188,8 +189,10 @@ def test_villages_equally_and_inactive_days_to_the_residual():
         text.split("deductions:")[0]
         + """deductions: []
 parts:
-  collective: {mode: percentage, percent: "30%", among_villages: equally, account_code: "113", debit_account_code: "322"}
-  households: {percent: "70%", account_code: "211", debit_account_code: "322", inactive_share: residual, residual_account_code: "311"}
+  collective: {mode: percentage, percent: "30%", among_villages: equally, account_code: "113",
+    debit_account_code: "322"}
+  households: {percent: "70%", account_code: "211", debit_account_code: "322", inactive_share: residual,
+    residual_account_code: "311"}
 """
     )
     rule = load_rule(text)

@@ -178,7 +178,8 @@ paying_entity: COUNTY
 fund_source: {STATION} 光伏扶贫收益
 {extra}parts:
   collective: {{mode: by_claimed_kw, account_code: "113", debit_account_code: "322.01"}}
-{wage_part}  households: {{percent: "{households_percent}", account_code: "211", debit_account_code: "322.01"{households_part}}}
+{wage_part}  households: {{percent: "{households_percent}", account_code: "211",
+    debit_account_code: "322.01"{households_part}}}
 """
     path = directory / f"pv-{abs(hash(text))}.yaml"
     path.write_text(text, encoding="utf-8")

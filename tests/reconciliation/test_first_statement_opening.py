@@ -7,7 +7,8 @@ Worked by hand, in fen. Books on 102.01: 10-30 a receipt of +100,000 (电费到�
 - In transit: the statement opens at 0 and shows +100,000 on 11-02 (balance 100,000), then a
   fee of −500 on 11-01. The receipt matches the 11-02 line; only the fee is bank-only.
 - In the opening: the statement opens at 100,000 (its first line, the fee on 11-01, leaves
-  99,500; the date window of 3 days reaches back to the receipt). The receipt is in that balance: no book-only item, and the 调节表 ties at 99,500 after the fee
+  99,500; the date window of 3 days reaches back to the receipt). The receipt is in that balance: no
+  book-only item, and the 调节表 ties at 99,500 after the fee
   (book 100,000 − 500 银行已付、企业未付 = bank 99,500).
 """
 
