@@ -399,9 +399,6 @@ class NoticeObjectionRow(Base):
     )
 
 
-STOP_STATUSES = ("stopped", "released")
-
-
 class PayableStopRow(Base):
     """A payable held back from every batch (停发) with a reason: prepare leaves it out while
     the stop is ``stopped``; only a checker other than the one who stopped it releases it."""
