@@ -14,3 +14,7 @@ from database_support import (  # noqa: F401  (pytest finds fixtures by name in 
 
 # In-process command tests want a defect's traceback, not the user's one-line message.
 os.environ.setdefault("DISBURSE_DEBUG", "1")
+# The tests assert on message ids (the English text in the code) unless they say otherwise: a
+# test of the Chinese a user sees sets the language itself (disburse.foundation.i18n.language,
+# or DISBURSE_LANG=zh for a command's process). The web application is Chinese whatever this says.
+os.environ.setdefault("DISBURSE_LANG", "en")

@@ -34,7 +34,9 @@ from disburse.cli import (
     users,
 )
 from disburse.cli.common import check_account, error_console, state
+from disburse.cli.language import LANGUAGE_HELP, LANGUAGE_OPTION, language_from_arguments, patch_click, translate_tree
 from disburse.foundation.errors import DisburseError, ImportRefused
+from disburse.foundation.i18n import set_language, tr, tr_noop
 from disburse.foundation.settings import database_url
 
 
@@ -77,6 +79,15 @@ def _write_defect_report(command: str, arguments: list[str], error: BaseExceptio
 class DisburseGroup(TyperGroup):
     """Maps every refusal to a message and exit code 1, in one place, and records every
     state-changing command (one that takes --user) in the audit log, whatever its outcome."""
+
+    def main(self, args=None, *rest, **options):  # type: ignore[no-untyped-def, override]
+        # The language must be known before Click parses anything: --help and usage errors are
+        # printed during parsing, before any callback runs.
+        arguments = list(sys.argv[1:] if args is None else args)
+        set_language(language_from_arguments(arguments))
+        patch_click()
+        translate_tree(self)
+        return super().main(arguments, *rest, **options)
 
     def invoke(self, ctx: typer.Context):  # type: ignore[no-untyped-def]
         arguments = [*getattr(ctx, "_protected_args", []), *ctx.args]
@@ -194,16 +205,25 @@ app = typer.Typer(
     cls=DisburseGroup,
     no_args_is_help=True,
     add_completion=False,
-    help="disburse: carries rural benefit money from its source to each household, in balanced books.",
+    help=tr_noop("disburse: carries rural benefit money from its source to each household, in balanced books."),
     rich_markup_mode=None,
 )
+
+
+def _language_option(value: Optional[str]) -> Optional[str]:
+    try:
+        set_language(value)
+    except ValueError:
+        raise typer.BadParameter(tr("choose zh or en, not {value!r}", value=value)) from None
+    return value
 
 
 @app.callback()
 def main_options(
     db: Optional[str] = typer.Option(
-        None, "--db", help="database URL or SQLite file; default DISBURSE_DB, else ./disburse.db"
+        None, "--db", help=tr_noop("database URL or SQLite file; default DISBURSE_DB, else ./disburse.db")
     ),
+    lang: Optional[str] = typer.Option(None, LANGUAGE_OPTION, help=LANGUAGE_HELP, callback=_language_option),
 ) -> None:
     state.database_url = database_url(db)
 

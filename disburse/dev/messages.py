@@ -1,0 +1,283 @@
+"""The message catalog's tools: extract every ``tr``/``trn``/``tr_noop`` id from the code and the
+templates, keep the Chinese catalog in step with them, compile it, and check it.
+
+    python -m disburse.dev.messages update [--also OTHER.po ...]   # add new ids, drop gone ones
+    python -m disburse.dev.messages compile                        # disburse.po -> disburse.mo
+    python -m disburse.dev.messages check                          # what CI runs
+    python -m disburse.dev.messages untranslated [cli/] > todo.json  # {id: ""} for every id to do
+    python -m disburse.dev.messages bypasses [payouts/]            # literals shown without tr()
+    python -m disburse.dev.messages fill done.json                 # set translations from {id: text}
+
+``update`` keeps every translation already made (and takes missing ones from ``--also`` catalogs,
+which is how two branches' catalogs are joined); a new id gets an empty translation, which
+``check`` refuses. The catalog is written sorted by id, without line numbers, so two changes to the
+code rarely touch the same lines of it.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import gettext
+import io
+import json
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from disburse.foundation.i18n import CATALOG_LOCALES, DOMAIN, LOCALE_DIRECTORY
+
+PACKAGE_DIRECTORY = LOCALE_DIRECTORY.parent
+KEYWORDS = {"tr": None, "trn": (1, 2), "tr_noop": None}
+METHOD_MAP = [("**/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
+HEADER_COMMENT = "# disburse: Simplified Chinese for every user-facing message (python -m disburse.dev.messages)."
+CATALOG_DATE = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
+PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)[^{}]*\}")
+
+
+def catalog_path(code: str = "zh", suffix: str = ".po") -> Path:
+    return LOCALE_DIRECTORY / CATALOG_LOCALES[code] / "LC_MESSAGES" / f"{DOMAIN}{suffix}"
+
+
+def extracted() -> dict[str | tuple[str, str], set[str]]:
+    """Every message id in the package (a plural as its (singular, plural) pair) and the files
+    that use it."""
+    from babel.messages.extract import extract_from_dir
+
+    found: dict[str | tuple[str, str], set[str]] = {}
+    options = {"**/templates/**.html": {"extensions": "jinja2.ext.do"}}
+    for filename, _line, message, _comments, _context in extract_from_dir(
+        PACKAGE_DIRECTORY, METHOD_MAP, options_map=options, keywords=KEYWORDS
+    ):
+        if "/migrations/" in filename.replace("\\", "/"):
+            continue
+        key = message if isinstance(message, str) else (message[0], message[1])
+        found.setdefault(key, set()).add(filename)
+    return found
+
+
+def _read(path: Path):  # type: ignore[no-untyped-def]
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as handle:
+        return read_po(handle, locale=CATALOG_LOCALES["zh"], domain=DOMAIN)
+
+
+def _translation(catalogs: Sequence[object], key: str | tuple[str, str]) -> object:
+    """The first non-empty translation of ``key`` among ``catalogs``."""
+    msgid = key if isinstance(key, str) else key[0]
+    for catalog in catalogs:
+        message = catalog.get(msgid)  # type: ignore[attr-defined]
+        if message is not None and message.string and not message.fuzzy:
+            string = message.string
+            if isinstance(string, (tuple, list)) and not all(string):
+                continue
+            return string
+    return "" if isinstance(key, str) else ("",)
+
+
+def update(also: Iterable[Path] = ()) -> tuple[int, int]:
+    """Rewrite the Chinese catalog from the code's ids; returns (ids, untranslated)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    path = catalog_path()
+    sources = [_read(path)] if path.exists() else []
+    sources += [_read(Path(other)) for other in also]
+    catalog = Catalog(
+        locale=CATALOG_LOCALES["zh"],
+        domain=DOMAIN,
+        header_comment=HEADER_COMMENT,
+        project="disburse",
+        version="1",
+        copyright_holder="disburse",
+        language_team="disburse",
+        last_translator="disburse",
+        # Fixed dates: a header that changed on every update would make two branches' catalogs
+        # conflict where nothing differs.
+        creation_date=CATALOG_DATE,
+        revision_date=CATALOG_DATE,
+        fuzzy=False,
+        charset="utf-8",
+    )
+    untranslated = 0
+    for key, files in sorted(extracted().items(), key=lambda item: str(item[0])):
+        string = _translation(sources, key)
+        untranslated += not string or (isinstance(string, tuple) and not all(string))
+        catalog.add(key, string, locations=[(name, None) for name in sorted(files)])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, sort_output=True, include_lineno=False, width=0, omit_header=False)
+    path.write_bytes(buffer.getvalue())
+    return len(catalog), untranslated
+
+
+def compile_catalog() -> Path:
+    """disburse.po → disburse.mo (translated messages only)."""
+    from babel.messages.mofile import write_mo
+
+    target = catalog_path(suffix=".mo")
+    buffer = io.BytesIO()
+    write_mo(buffer, _read(catalog_path()), use_fuzzy=False)
+    target.write_bytes(buffer.getvalue())
+    return target
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(PLACEHOLDER.findall(text))
+
+
+def problems() -> list[str]:
+    """Everything wrong with the catalog: an id without a translation, a translation whose
+    ``{placeholders}`` differ from its id's, an id no code uses any more, a stale .mo."""
+    path = catalog_path()
+    if not path.exists():
+        return [f"{path}: no catalog; run python -m disburse.dev.messages update"]
+    catalog, found, found_problems = _read(path), extracted(), []
+    ids = {key if isinstance(key, str) else key[0]: key for key in found}
+    for msgid, key in sorted(ids.items()):
+        message = catalog.get(msgid)
+        strings = [] if message is None else ([message.string] if isinstance(key, str) else list(message.string))
+        if message is None or message.fuzzy or not strings or not all(strings):
+            found_problems.append(f"untranslated: {msgid!r} ({', '.join(sorted(found[key]))})")
+            continue
+        originals = [key] if isinstance(key, str) else list(key)
+        wanted = set().union(*(_placeholders(text) for text in originals))
+        for string in strings:
+            # Chinese has one plural form: it may use the singular's or the plural's figures.
+            differs = _placeholders(string) != wanted if isinstance(key, str) else not _placeholders(string) <= wanted
+            if differs:
+                found_problems.append(f"placeholders differ: {msgid!r} -> {string!r}")
+    for message in catalog:
+        if message.id and (message.id if isinstance(message.id, str) else message.id[0]) not in ids:
+            found_problems.append(f"no code uses {message.id!r} any more; run update")
+    found_problems += _stale_mo(catalog)
+    return found_problems
+
+
+def _stale_mo(catalog: object) -> list[str]:
+    path = catalog_path(suffix=".mo")
+    if not path.exists():
+        return [f"{path}: not compiled; run python -m disburse.dev.messages compile"]
+    with path.open("rb") as handle:
+        compiled = gettext.GNUTranslations(handle)._catalog  # type: ignore[attr-defined]
+    for message in catalog:  # type: ignore[attr-defined]
+        if not message.id or not message.string:
+            continue
+        if isinstance(message.id, str):
+            if compiled.get(message.id) != message.string:
+                return [f"{path} is older than {catalog_path().name}; run python -m disburse.dev.messages compile"]
+        elif compiled.get((message.id[0], 0)) != message.string[0]:
+            return [f"{path} is older than {catalog_path().name}; run python -m disburse.dev.messages compile"]
+    return []
+
+
+def untranslated(prefix: str = "") -> dict[str, str]:
+    """{id: ""} for every id without a translation (a plural by its singular) used in a file
+    under ``prefix`` (a path inside the package, e.g. ``cli/`` or ``payouts/``)."""
+    todo = {}
+    for message in _read(catalog_path()):
+        strings = [message.string] if isinstance(message.string, str) else list(message.string)
+        used_there = any(location.startswith(prefix) for location, _line in message.locations)
+        if message.id and used_there and not all(strings):
+            todo[message.id if isinstance(message.id, str) else message.id[0]] = ""
+    return todo
+
+
+def fill(translations: dict[str, str]) -> int:
+    """Set the translation of each id in ``translations`` (unknown ids are refused); returns how
+    many were set. The catalog is then rewritten as ``update`` writes it."""
+    from babel.messages.pofile import write_po
+
+    path = catalog_path()
+    catalog = _read(path)
+    unknown = [key for key in translations if catalog.get(key) is None]
+    if unknown:
+        raise SystemExit(f"not in the catalog (run update first): {unknown[:5]}")
+    for key, text in translations.items():
+        message = catalog.get(key)
+        message.string = text if isinstance(message.id, str) else (text,)
+        message.flags.discard("fuzzy")
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, sort_output=True, include_lineno=False, width=0, omit_header=False)
+    path.write_bytes(buffer.getvalue())
+    return len(translations)
+
+
+# Calls that show their first argument (or the keyword named, or the reason at that position) to a
+# user as it is: a literal there bypasses the catalog.
+SHOWN_FIRST_ARGUMENT = {"DisburseError", "BadParameter", "echo", "print", "ImportRefused", "Exit"}
+SHOWN_KEYWORDS = {"help", "reason", "message", "short_help", "epilog"}
+REASON_POSITION = {"problems_at": 4, "ImportProblem": 4}
+EXEMPT_DIRECTORIES = ("schema/migrations", "dev/messages.py")
+MARKUP = re.compile(r"\[/?[a-z ]*\]")
+
+
+def _is_text_literal(node: ast.expr) -> bool:
+    """A string literal or f-string with a letter in it outside rich markup ("[bold red]")."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        parts = [node.value]
+    elif isinstance(node, ast.JoinedStr):
+        parts = [str(part.value) for part in node.values if isinstance(part, ast.Constant)]
+    else:
+        return False
+    return any(any(character.isalpha() for character in MARKUP.sub("", part)) for part in parts)
+
+
+def bypasses(prefix: str = "") -> list[str]:
+    """Every place under ``prefix`` (a path inside the package) where a user-facing text is
+    written as a literal instead of through ``tr``."""
+    found = []
+    for path in sorted(PACKAGE_DIRECTORY.rglob("*.py")):
+        relative = path.relative_to(PACKAGE_DIRECTORY).as_posix()
+        if relative.startswith(EXEMPT_DIRECTORIES) or not relative.startswith(prefix):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            function = node.func
+            name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", "")
+            if name in SHOWN_FIRST_ARGUMENT and node.args and _is_text_literal(node.args[0]):
+                found.append(f"{relative}:{node.lineno} {name}(...)")
+            position = REASON_POSITION.get(name)
+            if position is not None and len(node.args) > position and _is_text_literal(node.args[position]):
+                found.append(f"{relative}:{node.lineno} {name}(..., reason)")
+            for keyword in node.keywords:
+                if keyword.arg in SHOWN_KEYWORDS and _is_text_literal(keyword.value):
+                    found.append(f"{relative}:{node.lineno} {keyword.arg}=...")
+    return found
+
+
+def main(arguments: Sequence[str]) -> int:
+    command, rest = (arguments[0], list(arguments[1:])) if arguments else ("check", [])
+    if command == "update":
+        also = [Path(value) for flag, value in zip(rest[::2], rest[1::2]) if flag == "--also"]
+        total, missing = update(also)
+        print(f"{catalog_path()}: {total} messages, {missing} untranslated")
+        return 0
+    if command == "untranslated":
+        print(json.dumps(untranslated(rest[0] if rest else ""), ensure_ascii=False, indent=1))
+        return 0
+    if command == "fill":
+        print(f"{fill(json.loads(Path(rest[0]).read_text(encoding='utf-8')))} translations set")
+        return 0
+    if command == "compile":
+        print(f"wrote {compile_catalog()}")
+        return 0
+    if command == "bypasses":
+        found = bypasses(rest[0] if rest else "")
+        print("\n".join(found) + f"\n{len(found)} text(s) not through the catalog")
+        return 1 if found else 0
+    if command == "check":
+        found = problems()
+        for line in found:
+            print(line)
+        print(f"message catalog: {len(found)} problem(s)")
+        return 1 if found else 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
