@@ -15,9 +15,9 @@ import subprocess
 import pytest
 from cli_runner import CONSOLE_SCRIPT
 
-from disburse.cli.language import unmarked_help
+from disburse.cli.language import translate_click_message, unmarked_help
 from disburse.dev.messages import bypasses, problems
-from disburse.foundation.i18n import language, tr, trn
+from disburse.foundation.i18n import language, tr
 
 
 def test_the_catalog_translates_every_message_of_the_code() -> None:
@@ -43,8 +43,20 @@ def test_figures_stay_parameters_in_both_languages() -> None:
     assert english == "Invalid value for '--date': 2026-13-01"
     assert chinese == "'--date' 的值无效：2026-13-01"
     with language("zh"):
-        assert trn("Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})", 2,
-                   args="a b") == "多出了参数（a b）"  # fmt: skip
+        said = translate_click_message("Invalid value for '--date': Input should be a valid date, bad month")
+    assert said == "'--date' 的值无效：应为有效的日期"
+
+
+def test_a_usage_error_reads_in_chinese() -> None:
+    with language("zh"):
+        assert translate_click_message("No such command 'verifyy'. Did you mean 'verify'?") == (
+            "没有命令 'verifyy'。您是否要输入 'verify'？"
+        )
+        assert translate_click_message("Missing option '--user' (env var: 'DISBURSE_USER').") == (
+            "缺少选项 '--user'（或设置环境变量 'DISBURSE_USER'）。"
+        )
+    with language("en"):
+        assert translate_click_message("Missing argument 'FILE'.") == "Missing argument 'FILE'."
 
 
 def _help(*arguments: str, lang: str | None) -> str:

@@ -8,17 +8,15 @@ call, so they are translated on the built tree, just before it parses the argume
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-import click
-
 from disburse.foundation import i18n
-from disburse.foundation.i18n import tr_noop, trn
+from disburse.foundation.i18n import tr_noop
 
 LANGUAGE_OPTION = "--lang"
 LANGUAGE_HELP = tr_noop("language of messages and help: zh (Simplified Chinese, the default) or en")
 _ORIGINALS = "_disburse_help_ids"
-_CLICK_MODULES = ("core", "exceptions", "formatting", "decorators", "types", "parser", "termui")
 
 
 def language_from_arguments(arguments: Sequence[str]) -> str | None:
@@ -42,22 +40,118 @@ def _gettext(message: str) -> str:
     return i18n.tr(message)
 
 
-def _ngettext(singular: str, plural: str, count: int) -> str:
-    # Click formats the result itself; trn would format it too early.
-    return i18n._translations(i18n.current_language()).ngettext(singular, plural, count)
+# Typer carries its own copy of Click whose words are plain English literals; a refusal of the
+# command line (a usage error) is matched against their shapes and said again in the user's
+# language. Each pattern's groups are the message's parameters; a group named ``message`` is a
+# message in its turn (``Invalid value for '--date': <why>``).
+_CLICK_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.DOTALL), message_id)
+    for pattern, message_id in (
+        (r"Invalid value for (?P<param_hint>.+?): (?P<message>.*)",
+         tr_noop("Invalid value for {param_hint}: {message}")),
+        (r"No such command '(?P<name>.+)'\.", tr_noop("No such command {name!r}.")),
+        (r"Invalid value: (?P<message>.*)", tr_noop("Invalid value: {message}")),
+        (r"Missing argument (?P<param_hint>.+)\.", tr_noop("Missing argument {param_hint}.")),
+        (r"Missing option (?P<param_hint>.+) \(env var: (?P<var>.+)\)\.",
+         tr_noop("Missing option {param_hint} (or set the environment variable {var}).")),
+        (r"Missing option (?P<param_hint>.+)\.", tr_noop("Missing option {param_hint}.")),
+        (r"Input should be a valid (?P<label>\w+)\b.*", tr_noop("should be a valid {label}")),
+        (r"Missing parameter: (?P<param_name>.+)", tr_noop("Missing parameter: {param_name}")),
+        (r"No such option: (?P<name>\S+) \(Possible options: (?P<possibilities>.+)\)",
+         tr_noop("No such option: {name} (possible options: {possibilities})")),
+        (r"No such option: (?P<name>\S+)", tr_noop("No such option: {name}")),
+        (r"Got unexpected extra arguments? \((?P<args>.*)\)", tr_noop("Got unexpected extra argument(s) ({args})")),
+        (r"(?P<message>.+)\. Did you mean (?P<suggestions>.+)\?", tr_noop("{message}. Did you mean {suggestions}?")),
+        (r"Value (?P<value>.+) is not a valid (?P<label>[\w ]+)\.", tr_noop("{value} is not a valid {label}.")),
+        (r"(?P<value>.+) is not one of (?P<choices>.+)\.", tr_noop("{value} is not one of {choices}.")),
+        (r"(?P<value>.+) does not match the formats? (?P<formats>.+)\.",
+         tr_noop("{value} does not match the format {formats}.")),
+        (r"(?P<label>File|Directory|Path) (?P<filename>.+) does not exist\.",
+         tr_noop("{label} {filename} does not exist.")),
+        (r"(?P<label>File|Directory|Path) (?P<filename>.+) is a directory\.",
+         tr_noop("{label} {filename} is a directory.")),
+        (r"(?P<label>File|Directory|Path) (?P<filename>.+) is a file\.", tr_noop("{label} {filename} is a file.")),
+    )
+)  # fmt: skip
+# Words inside those messages: what was missing, what kind of value a label names.
+_CLICK_WORDS = {
+    "File": tr_noop("File"),
+    "Directory": tr_noop("Directory"),
+    "Path": tr_noop("Path"),
+    "integer": tr_noop("integer"),
+    "float": tr_noop("decimal number"),
+    "boolean": tr_noop("yes/no value"),
+    "number": tr_noop("decimal number"),
+    "date": tr_noop("date"),
+    "datetime": tr_noop("date and time"),
+}
+
+
+def translate_click_message(text: str) -> str:
+    """A message of Typer's Click in the current language (as it is when no shape matches)."""
+    for pattern, message_id in _CLICK_SHAPES:
+        found = pattern.fullmatch(text)
+        if found is None:
+            continue
+        parameters = found.groupdict()
+        if "message" in parameters:
+            # "No such command 'x'." ends its sentence; "Did you mean" starts the next one.
+            inner = translate_click_message(parameters["message"])
+            parameters["message"] = inner.rstrip("。.") if "Did you mean" in message_id else inner
+        for name in ("label",):
+            if name in parameters and parameters[name] in _CLICK_WORDS:
+                parameters[name] = i18n.tr(_CLICK_WORDS[parameters[name]])
+        return i18n.tr(message_id, **parameters)
+    return text
+
+
+def _show(self, file=None) -> None:  # type: ignore[no-untyped-def]
+    """``UsageError.show`` in the user's language: the usage line, the hint, the error."""
+    from typer._click._compat import get_text_stderr
+    from typer._click.utils import echo
+
+    file = file or get_text_stderr()
+    ctx = getattr(self, "ctx", None)
+    if ctx is not None:
+        hint = ""
+        if ctx.command.get_help_option(ctx) is not None:
+            command, option = ctx.command_path, ctx.help_option_names[0]
+            hint = i18n.tr("Try '{command} {option}' for help.", command=command, option=option) + "\n"
+        echo(f"{ctx.get_usage()}\n{hint}", file=file, color=ctx.color)
+    message = translate_click_message(self.format_message())
+    echo(i18n.tr("Error: {message}", message=message), file=file, color=getattr(self, "show_color", None))
 
 
 def patch_click() -> None:
-    """Click looks its words up through ``gettext`` bound at import; point them at our catalog."""
-    for name in _CLICK_MODULES:
-        module = getattr(click, name, None) or __import__(f"click.{name}", fromlist=["_"])
-        if hasattr(module, "_"):
-            module._ = _gettext  # type: ignore[attr-defined]
-        if hasattr(module, "ngettext"):
-            module.ngettext = _ngettext  # type: ignore[attr-defined]
+    """Point the words of Typer's Click (usage line, help option, usage errors) at our catalog.
+    Idempotent: a second call changes nothing."""
+    import typer.core
+    from typer._click import core, exceptions, formatting
+
+    if getattr(formatting.HelpFormatter.write_usage, "_disburse", False):
+        return
+    typer.core._ = _gettext  # type: ignore[attr-defined]
+    write_usage = formatting.HelpFormatter.write_usage
+
+    def translated_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:  # type: ignore[no-untyped-def]
+        write_usage(self, prog, args, i18n.tr("Usage:") + " " if prefix is None else prefix)
+
+    translated_usage._disburse = True  # type: ignore[attr-defined]
+    formatting.HelpFormatter.write_usage = translated_usage  # type: ignore[method-assign]
+    get_help_option = core.Command.get_help_option
+
+    def translated_help_option(self, ctx):  # type: ignore[no-untyped-def]
+        option = get_help_option(self, ctx)
+        if option is not None:
+            option.help = i18n.tr("Show this message and exit.")
+        return option
+
+    core.Command.get_help_option = translated_help_option  # type: ignore[method-assign]
+    exceptions.UsageError.show = _show  # type: ignore[method-assign]
+    exceptions.ClickException.show = _show  # type: ignore[method-assign]
 
 
-def translate_tree(command: click.Command) -> None:
+def translate_tree(command) -> None:  # type: ignore[no-untyped-def]
     """Every help text of ``command`` and below, in the current language (from its message id,
     kept on the object, so a second call in another language works too)."""
     ids = command.__dict__.setdefault(_ORIGINALS, (command.help, command.short_help, command.epilog))
@@ -95,9 +189,9 @@ def unmarked_help() -> list[str]:
     return found
 
 
-def _click_words() -> None:
-    """Click's words users see, marked here so the catalog holds them (never called)."""
-    _words = (
+def _click_words() -> tuple[str, ...]:
+    """The rest of Click's words users see, marked here so the catalog holds them."""
+    return (
         tr_noop("Usage:"),
         tr_noop("Options"),
         tr_noop("Commands"),
@@ -107,41 +201,9 @@ def _click_words() -> None:
         tr_noop("Error: {message}"),
         tr_noop("Try '{command} {option}' for help."),
         tr_noop("No such command {name!r}."),
-        tr_noop("No such option {name!r}."),
-        tr_noop("Missing argument"),
-        tr_noop("Missing option"),
-        tr_noop("Missing parameter"),
-        tr_noop("Missing {param_type}"),
-        tr_noop("Missing parameter: {param_name}"),
-        tr_noop("Invalid value: {message}"),
-        tr_noop("Invalid value for {param_hint}: {message}"),
         tr_noop("Missing command."),
         tr_noop("default: {default}"),
         tr_noop("required"),
-        tr_noop("'{value}' is not a valid {number_type}."),
-        tr_noop("{value!r} is not a valid {number_type}."),
-        tr_noop("{value} is not in the range {range}."),
-        tr_noop("{value!r} is not a valid boolean. Recognized values: {states}"),
-        tr_noop("{name} {filename!r} does not exist."),
-        tr_noop("{name} {filename!r} is a file."),
-        tr_noop("{name} {filename!r} is a directory."),
-        tr_noop("{name} {filename!r} is not readable."),
-        tr_noop("{name} {filename!r} is not writable."),
-        tr_noop("file"),
-        tr_noop("directory"),
-        tr_noop("path"),
-        tr_noop("Could not open file {filename!r}: {message}"),
-        tr_noop("Option {name!r} does not take a value."),
-        tr_noop("Do you want to continue?"),
-        tr_noop("Confirm the action without prompting."),
-        tr_noop("Repeat for confirmation"),
-        tr_noop("Error: The two entered values do not match."),
-        tr_noop("Choose from:\n\t{choices}"),
+        tr_noop("env var: {var}"),
+        tr_noop("(dynamic)"),
     )
-    del _words
-    trn("Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})", 1, args="")
-    trn("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)", 1, possibility="", possibilities="")
-    trn("Option {name!r} requires an argument.", "Option {name!r} requires {nargs} arguments.", 1, name="", nargs=1)
-    trn("{value!r} is not {choice}.", "{value!r} is not one of {choices}.", 1, value="", choice="", choices="")
-    trn("{value!r} does not match the format {format}.", "{value!r} does not match the formats {formats}.", 1,
-        value="", format="", formats="")  # fmt: skip
