@@ -49,7 +49,7 @@ _CLICK_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     for pattern, message_id in (
         (r"Invalid value for (?P<param_hint>.+?): (?P<message>.*)",
          tr_noop("Invalid value for {param_hint}: {message}")),
-        (r"No such command '(?P<name>.+)'\.", tr_noop("No such command {name!r}.")),
+        (r"No such command '(?P<name>.+)'\.?", tr_noop("No such command {name!r}.")),
         (r"Invalid value: (?P<message>.*)", tr_noop("Invalid value: {message}")),
         (r"Missing argument (?P<param_hint>.+)\.", tr_noop("Missing argument {param_hint}.")),
         (r"Missing option (?P<param_hint>.+) \(env var: (?P<var>.+)\)\.",
