@@ -148,20 +148,27 @@ def split_largest_remainder(pool_fen: int, weights: object, holder_ids: object) 
     # Σ remainders = leftover × total and every remainder < total, so 0 ≤ leftover < holders.
     assert 0 <= leftover_fen < holder_count, leftover_fen
     if leftover_fen:
-        if remainders.dtype == object:
-            order = np.argsort(remainders, kind="stable")
-            threshold = remainders[order[holder_count - leftover_fen]]
-        else:
-            threshold = np.partition(remainders, holder_count - leftover_fen)[holder_count - leftover_fen]
-        assert threshold > 0, "a zero remainder can never be among the largest"
-        above = np.flatnonzero(remainders > threshold)
-        tied = np.flatnonzero(remainders == threshold)
-        needed_from_tied = leftover_fen - above.size
-        assert 0 < needed_from_tied <= tied.size
-        shares[above] += 1
-        shares[_holder_order(ids, tied)[:needed_from_tied]] += 1
+        _leftover_to_largest(shares, remainders, ids, leftover_fen)
     assert int(shares.sum()) == pool_fen, "largest-remainder split must sum to the pool"
     return shares
+
+
+def _leftover_to_largest(shares: np.ndarray, remainders: np.ndarray, ids: np.ndarray, leftover_fen: int) -> None:
+    """Add one fen to each of the ``leftover_fen`` holders with the largest remainders, in place;
+    among equal remainders at the threshold the lowest holder ids win."""
+    holder_count = shares.size
+    if remainders.dtype == object:
+        order = np.argsort(remainders, kind="stable")
+        threshold = remainders[order[holder_count - leftover_fen]]
+    else:
+        threshold = np.partition(remainders, holder_count - leftover_fen)[holder_count - leftover_fen]
+    assert threshold > 0, "a zero remainder can never be among the largest"
+    above = np.flatnonzero(remainders > threshold)
+    tied = np.flatnonzero(remainders == threshold)
+    needed_from_tied = leftover_fen - above.size
+    assert 0 < needed_from_tied <= tied.size
+    shares[above] += 1
+    shares[_holder_order(ids, tied)[:needed_from_tied]] += 1
 
 
 def _rate_as_fraction(rate: int | Fraction) -> Fraction:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -275,6 +275,43 @@ def _typed_lines(raw: RawTable, layout: StatementLayout, file: str) -> _Typed:
     problems += found
     txn_ids = np.array([None if value is None or _ALL_ZEROS.match(value) else value for value in txn_ids], dtype=object)
 
+    amounts, amount_problems = _amounts(frame, layout, headers, source, raw.columns_found)
+    problems += amount_problems
+    invalid |= problem_rows(amount_problems)
+
+    balances, found = _balances(frame, layout, headers, source, problem_rows, file)
+    problems += found
+
+    texts, accounts, found = _texts_and_accounts(frame, headers, source, file, rows)
+    problems += found
+
+    typed = pd.DataFrame(
+        {
+            "line_number": np.arange(1, count + 1, dtype=np.int64),
+            "booked_on": pd.Series(dates, dtype="datetime64[s]"),
+            "booked_time": object_column(times),
+            "txn_id": object_column(txn_ids),
+            "summary": object_column(texts["summary"]),
+            "counterparty_account": object_column(accounts),
+            "counterparty_name": object_column(texts["counterparty_name"]),
+            "amount_fen": np.asarray(amounts, dtype=np.int64),
+            "balance_fen": pd.Series(balances, dtype="Int64"),
+            "memo": object_column(texts["memo"]),
+            "source_row": np.asarray(rows, dtype=np.int64),
+        }
+    )
+    return _Typed(typed, invalid, problems)
+
+
+def _amounts(
+    frame: pd.DataFrame,
+    layout: StatementLayout,
+    headers: Mapping[str, str],
+    source: Callable[[str], FieldSource],
+    columns_found: Mapping[str, str],
+) -> tuple[np.ndarray, list[ImportProblem]]:
+    """Signed amounts in fen, in whichever of the three ways the layout writes them: one signed
+    column, an unsigned column with a direction flag, or separate debit and credit columns."""
     amount_problems: list[ImportProblem] = []
     if layout.direction == "signed":
         amounts, found = parse_amounts_fen(frame["amount"], source("amount"), what=headers["amount"])
@@ -293,12 +330,24 @@ def _typed_lines(raw: RawTable, layout: StatementLayout, file: str) -> _Typed:
         )
         amounts = magnitude * signs.astype(np.int64)
     else:
-        amounts, found = _split_amounts(frame, layout, headers, source, raw.columns_found)
+        amounts, found = _split_amounts(frame, layout, headers, source, columns_found)
         amount_problems += found
-    problems += amount_problems
-    invalid |= problem_rows(amount_problems)
+    return amounts, amount_problems
 
+
+def _balances(
+    frame: pd.DataFrame,
+    layout: StatementLayout,
+    headers: Mapping[str, str],
+    source: Callable[[str], FieldSource],
+    problem_rows: Callable[[list[ImportProblem]], np.ndarray],
+    file: str,
+) -> tuple[pd.api.extensions.ExtensionArray, list[ImportProblem]]:
+    """The running balance of each line in fen, missing (NA) where the layout has no balance, the
+    bank masked it or it did not parse; masked balances are one warning, not a problem per line."""
+    count = len(frame)
     balances = pd.array([pd.NA] * count, dtype="Int64")
+    problems: list[ImportProblem] = []
     if "balance" in layout.columns:
         balance_cells = frame["balance"].to_numpy(dtype=object)
         masked = np.zeros(count, dtype=bool)
@@ -331,7 +380,19 @@ def _typed_lines(raw: RawTable, layout: StatementLayout, file: str) -> _Typed:
             )
         missing = _blank(balance_cells) | problem_rows(found)
         balances = pd.array(np.where(missing, None, values).tolist(), dtype="Int64")
+    return balances, problems
 
+
+def _texts_and_accounts(
+    frame: pd.DataFrame,
+    headers: Mapping[str, str],
+    source: Callable[[str], FieldSource],
+    file: str,
+    rows: np.ndarray,
+) -> tuple[dict[str, np.ndarray], np.ndarray, list[ImportProblem]]:
+    """The free-text columns and the counterparty account; a column the layout lacks is named by
+    its field name in any problem."""
+    problems: list[ImportProblem] = []
     texts = {}
     for name in ("summary", "counterparty_name", "memo"):
         values, found = parse_text(
@@ -348,23 +409,7 @@ def _typed_lines(raw: RawTable, layout: StatementLayout, file: str) -> _Typed:
         required=False,
     )
     problems += found
-
-    typed = pd.DataFrame(
-        {
-            "line_number": np.arange(1, count + 1, dtype=np.int64),
-            "booked_on": pd.Series(dates, dtype="datetime64[s]"),
-            "booked_time": object_column(times),
-            "txn_id": object_column(txn_ids),
-            "summary": object_column(texts["summary"]),
-            "counterparty_account": object_column(accounts),
-            "counterparty_name": object_column(texts["counterparty_name"]),
-            "amount_fen": np.asarray(amounts, dtype=np.int64),
-            "balance_fen": pd.Series(balances, dtype="Int64"),
-            "memo": object_column(texts["memo"]),
-            "source_row": np.asarray(rows, dtype=np.int64),
-        }
-    )
-    return _Typed(typed, invalid, problems)
+    return texts, accounts, problems
 
 
 def _split_amounts(

@@ -324,14 +324,7 @@ def _read_csv(path: str, spec: TableSpec) -> RawTable:
 
     # The separator is whichever one yields a header row: counting tabs would pick the tab for
     # ICBC's exports, whose comma-separated cells are padded with tabs.
-    candidates = []
-    for separator in SEPARATORS:
-        rows, lines_read = _prefix_rows(text, separator)
-        match, problem, score = _locate_header(rows, spec, path)
-        width = len(rows[match.row_index]) if match else 0
-        candidates.append((match is not None, score, width, separator, match, problem, lines_read))
-    candidates.sort(key=lambda candidate: candidate[:3], reverse=True)
-    _, _, _, separator, match, problem, lines_read = candidates[0]
+    separator, match, problem, lines_read = _separator_and_header(text, spec, path)
     if match is None:
         assert problem is not None
         return _empty_table(path, spec, [problem], encoding)
@@ -346,6 +339,40 @@ def _read_csv(path: str, spec: TableSpec) -> RawTable:
         data_bytes = text[offset:].encode("utf-8")
     del text, data
     read_width = max(match.positions.values()) + 1
+    raw, error = _read_delimited(data_bytes, separator, read_width)
+    if raw is None:
+        return _empty_table(
+            path, spec, [_file_problem(path, f"cannot read the file as delimited text: {error}")], encoding
+        )
+    del data_bytes
+    if len(raw) > IMPORT_ROWS_MAX:
+        reason = limit_message("IMPORT_ROWS_MAX", IMPORT_ROWS_MAX, f"file has more than {IMPORT_ROWS_MAX:,} data rows")
+        return _empty_table(path, spec, [_file_problem(path, reason)], encoding)
+
+    header_row = match.row_index + 1
+    row_numbers = np.arange(header_row + 1, header_row + 1 + len(raw), dtype=np.int64)
+    frame, kept_rows, problems = _spec_columns(raw, row_numbers, match, spec, path)
+    return RawTable(path, frame, kept_rows, dict(match.written), encoding, header_row, tuple(problems))
+
+
+def _separator_and_header(
+    text: str, spec: TableSpec, path: str
+) -> tuple[str, _HeaderMatch | None, ImportProblem | None, list[int]]:
+    """The separator whose reading finds a header (best score, then widest header row), its header
+    match or the problem of the best failed search, and the physical lines read per record."""
+    candidates = []
+    for separator in SEPARATORS:
+        rows, lines_read = _prefix_rows(text, separator)
+        match, problem, score = _locate_header(rows, spec, path)
+        width = len(rows[match.row_index]) if match else 0
+        candidates.append((match is not None, score, width, separator, match, problem, lines_read))
+    candidates.sort(key=lambda candidate: candidate[:3], reverse=True)
+    _, _, _, separator, match, problem, lines_read = candidates[0]
+    return separator, match, problem, lines_read
+
+
+def _read_delimited(data_bytes: bytes, separator: str, read_width: int) -> tuple[pd.DataFrame | None, Exception | None]:
+    """The data rows as a frame of ``read_width`` object columns, or None and the parser's error."""
     raw = None
     for use_columns in (True, False):
         # usecols lets rows be longer than the header (ICBC ends every row with a comma) but
@@ -373,17 +400,17 @@ def _read_csv(path: str, spec: TableSpec) -> RawTable:
             break
         except (pd.errors.ParserError, ValueError) as error:
             if not use_columns:
-                return _empty_table(
-                    path, spec, [_file_problem(path, f"cannot read the file as delimited text: {error}")], encoding
-                )
+                return None, error
     assert raw is not None
-    del data_bytes
-    if len(raw) > IMPORT_ROWS_MAX:
-        reason = limit_message("IMPORT_ROWS_MAX", IMPORT_ROWS_MAX, f"file has more than {IMPORT_ROWS_MAX:,} data rows")
-        return _empty_table(path, spec, [_file_problem(path, reason)], encoding)
+    return raw, None
 
-    header_row = match.row_index + 1
-    row_numbers = np.arange(header_row + 1, header_row + 1 + len(raw), dtype=np.int64)
+
+def _spec_columns(
+    raw: pd.DataFrame, row_numbers: np.ndarray, match: _HeaderMatch, spec: TableSpec, path: str
+) -> tuple[pd.DataFrame, np.ndarray, list[ImportProblem]]:
+    """The spec's columns of the data rows, stripped, blanks as None; a cell longer than
+    CELL_CHARS_MAX is a problem and becomes None. Returns the frame, its rows' numbers and the
+    problems (the header's first)."""
     keep = _data_row_mask_text(raw)
     columns: dict[str, np.ndarray] = {}
     problems: list[ImportProblem] = list(match.problems)
@@ -397,7 +424,7 @@ def _read_csv(path: str, spec: TableSpec) -> RawTable:
             values[too_long] = None
         columns[alias] = values
     frame = pd.DataFrame(columns, dtype=object) if columns else pd.DataFrame(index=range(int(keep.sum())))
-    return RawTable(path, frame, kept_rows, dict(match.written), encoding, header_row, tuple(problems))
+    return frame, kept_rows, problems
 
 
 def _data_row_mask_text(raw: pd.DataFrame) -> np.ndarray:

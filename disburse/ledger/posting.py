@@ -10,6 +10,7 @@ trigger checks them once more at commit).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,6 +87,15 @@ def batch_check_shape(batch: EntryBatch, context: PostContext) -> tuple[EntryBat
     """Entities, accounts, periods, dates, text lengths and limits of every entry. Each check
     runs over the distinct values (a bulk post repeats them), and looks for the first entry
     holding a bad value only when there is one."""
+    errors = _batch_limit_errors(batch)
+    errors += _period_errors(batch, context)
+    errors += _text_errors(batch)
+    errors += _account_and_dimension_errors(batch, context)
+    return batch, errors
+
+
+def _batch_limit_errors(batch: EntryBatch) -> list[LedgerError]:
+    """An empty batch, and entries or postings beyond the limits of one post and of one entry."""
     errors: list[LedgerError] = []
     if batch.entry_count == 0:
         errors.append(LedgerError("batch", "has no entries"))
@@ -104,7 +114,13 @@ def batch_check_shape(batch: EntryBatch, context: PostContext) -> tuple[EntryBat
                 batch.entry_source(index), f"has {counts[index]:,} postings; at most {POSTINGS_PER_ENTRY_MAX:,}"
             )
         )
+    return errors
 
+
+def _period_errors(batch: EntryBatch, context: PostContext) -> list[LedgerError]:
+    """Per distinct (entity, period, date): the entity exists, the period is valid and holds the
+    date, and the period is after the entity's last closed one."""
+    errors: list[LedgerError] = []
     for key in sorted(set(zip(batch.entity_code, batch.period, batch.entry_date)), key=str):
         entity_code, period, entry_date = key
         problems = []
@@ -124,7 +140,12 @@ def batch_check_shape(batch: EntryBatch, context: PostContext) -> tuple[EntryBat
         if problems:
             index = list(zip(batch.entity_code, batch.period, batch.entry_date)).index(key)
             errors.extend(LedgerError(batch.entry_source(index), problem, index) for problem in problems)
+    return errors
 
+
+def _text_errors(batch: EntryBatch) -> list[LedgerError]:
+    """Memos and source references within their lengths and free of control characters."""
+    errors: list[LedgerError] = []
     for name, values, limit in (
         ("memo", batch.memo, MEMO_LENGTH_MAX),
         ("source reference", batch.source_reference, SOURCE_REFERENCE_LENGTH_MAX),
@@ -138,7 +159,13 @@ def batch_check_shape(batch: EntryBatch, context: PostContext) -> tuple[EntryBat
             if any(character in value for character in FORBIDDEN_TEXT_CHARACTERS):
                 index = values.index(value)
                 errors.append(LedgerError(batch.entry_source(index), f"{name} contains a control character", index))
+    return errors
 
+
+def _account_and_dimension_errors(batch: EntryBatch, context: PostContext) -> list[LedgerError]:
+    """Accounts in the chart, and the posting dimensions (household, fund source, payment
+    reference) either absent or 1 to their limit characters of text."""
+    errors: list[LedgerError] = []
     entry_of_posting = batch.posting_entry_index
     for code in sorted(set(batch.account_code) - context.account_codes):
         index = int(entry_of_posting[batch.account_code.index(code)])
@@ -162,7 +189,7 @@ def batch_check_shape(batch: EntryBatch, context: PostContext) -> tuple[EntryBat
                 errors.append(
                     LedgerError(batch.entry_source(index), f"{name} {value!r} must be 1 to {limit} characters", index)
                 )
-    return batch, errors
+    return errors
 
 
 def load_post_context(session: Session, batch: EntryBatch) -> PostContext:
@@ -223,18 +250,9 @@ def post_entries(
     created_at = (now or dt.datetime.now(dt.timezone.utc)).replace(tzinfo=None)
 
     _lock_posting(session)
-    existing = session.execute(
-        select(
-            PostRequestRow.id, PostRequestRow.input_hash, PostRequestRow.first_entry_id, PostRequestRow.last_entry_id
-        ).where(PostRequestRow.idempotency_key == idempotency_key)
-    ).first()
-    if existing is not None:
-        if existing.input_hash != chain.input_hash(chain.entry_content_texts(batch)):
-            raise DisburseError(
-                f"{idempotency_key!r} was posted before with different content; "
-                "nothing was posted (a correction is a reversing entry)"
-            )
-        return PostResult(existing.id, tuple(range(existing.first_entry_id, existing.last_entry_id + 1)), created=False)
+    repeated = _repeated_post(session, batch, idempotency_key)
+    if repeated is not None:
+        return repeated
 
     context = load_post_context(session, batch)
     errors = check_entries(batch, context)
@@ -255,41 +273,14 @@ def post_entries(
 
     # The hashes are computed on another core, from here on, while this process lays out the
     # rows and writes each chunk of entries as its hashes arrive.
-    final: chain.HashChunk | None = None
     with produced_in_parallel(hash_chunks, parallel=entry_count >= PARALLEL_HASHING_ENTRIES_MIN) as chunks:
         first_id = session.execute(text("SELECT coalesce(max(id), 0) + 1 FROM journal_entries")).scalar_one()
         entry_ids = list(range(first_id, first_id + entry_count))
         # The input hash comes with the last chunk of hashes; the request row (which the entries
         # reference) is written now and given its hash then, in this same transaction.
-        request_id = session.execute(
-            insert(PostRequestRow)
-            .values(
-                idempotency_key=idempotency_key,
-                input_hash="",
-                entry_count=entry_count,
-                posting_count=batch.posting_count,
-                first_entry_id=entry_ids[0],
-                last_entry_id=entry_ids[-1],
-                created_by=user,
-                created_at=created_at,
-            )
-            .returning(PostRequestRow.id)
-        ).scalar_one()
+        request_id = _request_insert(session, batch, idempotency_key, entry_ids, user, created_at)
         entry_values, posting_values = _row_columns(session, batch, entry_ids, entity_ids, voucher_numbers, request_id)
-        posting_starts = batch.posting_starts.tolist()
-        for chunk in chunks:
-            if chunk.input_hash is not None:
-                final = chunk
-                continue
-            assert len(chunk.hashes) == chunk.end - chunk.start
-            low, high = posting_starts[chunk.start], posting_starts[chunk.end]
-            columns_insert(
-                session,
-                "journal_entries",
-                ENTRY_COLUMNS,
-                [column[chunk.start : chunk.end] for column in entry_values] + [chunk.hashes],
-            )
-            columns_insert(session, "postings", POSTING_COLUMNS, [column[low:high] for column in posting_values])
+        final = _chunks_write(session, chunks, batch, entry_values, posting_values)
     assert final is not None and final.heads is not None
     session.execute(
         PostRequestRow.__table__.update().where(PostRequestRow.id == request_id).values(input_hash=final.input_hash)
@@ -297,6 +288,77 @@ def post_entries(
     _move_chain_heads(session, chain_starts, final.heads, entries_per_entity)
     _check_written(session, entry_ids, batch)
     return PostResult(request_id, tuple(entry_ids), created=True)
+
+
+def _repeated_post(session: Session, batch: EntryBatch, idempotency_key: str) -> PostResult | None:
+    """The earlier post of a repeated key, if its input was the same; a repeated key with other
+    input is refused (a correction is a new entry, never a second post under the same key)."""
+    existing = session.execute(
+        select(
+            PostRequestRow.id, PostRequestRow.input_hash, PostRequestRow.first_entry_id, PostRequestRow.last_entry_id
+        ).where(PostRequestRow.idempotency_key == idempotency_key)
+    ).first()
+    if existing is not None:
+        if existing.input_hash != chain.input_hash(chain.entry_content_texts(batch)):
+            raise DisburseError(
+                f"{idempotency_key!r} was posted before with different content; "
+                "nothing was posted (a correction is a reversing entry)"
+            )
+        return PostResult(existing.id, tuple(range(existing.first_entry_id, existing.last_entry_id + 1)), created=False)
+    return None
+
+
+def _request_insert(
+    session: Session,
+    batch: EntryBatch,
+    idempotency_key: str,
+    entry_ids: list[int],
+    user: str,
+    created_at: dt.datetime,
+) -> int:
+    """Write the post request row; its input hash is blank until the last chunk of hashes gives it."""
+    entry_count = batch.entry_count
+    return session.execute(
+        insert(PostRequestRow)
+        .values(
+            idempotency_key=idempotency_key,
+            input_hash="",
+            entry_count=entry_count,
+            posting_count=batch.posting_count,
+            first_entry_id=entry_ids[0],
+            last_entry_id=entry_ids[-1],
+            created_by=user,
+            created_at=created_at,
+        )
+        .returning(PostRequestRow.id)
+    ).scalar_one()
+
+
+def _chunks_write(
+    session: Session,
+    chunks: Iterable[chain.HashChunk],
+    batch: EntryBatch,
+    entry_values: list[list],
+    posting_values: list[list],
+) -> chain.HashChunk | None:
+    """Write each chunk of entries (with its hashes) and their postings as the chunks arrive;
+    return the final chunk, which carries the input hash and the new chain heads."""
+    final: chain.HashChunk | None = None
+    posting_starts = batch.posting_starts.tolist()
+    for chunk in chunks:
+        if chunk.input_hash is not None:
+            final = chunk
+            continue
+        assert len(chunk.hashes) == chunk.end - chunk.start
+        low, high = posting_starts[chunk.start], posting_starts[chunk.end]
+        columns_insert(
+            session,
+            "journal_entries",
+            ENTRY_COLUMNS,
+            [column[chunk.start : chunk.end] for column in entry_values] + [chunk.hashes],
+        )
+        columns_insert(session, "postings", POSTING_COLUMNS, [column[low:high] for column in posting_values])
+    return final
 
 
 def _row_columns(

@@ -196,28 +196,15 @@ def adjusted_balance(
     item frames and totals are positive; pending candidates are in neither (see the module doc)
     but in ``pending``, signed. See ``AdjustedBalance`` for the fields.
     """
-    for name, value in (("book_balance_fen", book_balance_fen), ("bank_balance_fen", bank_balance_fen)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"{name} must be int fen, not {type(value).__name__}")
+    _balances_check(book_balance_fen, bank_balance_fen)
     cutoff = pd.Timestamp(as_of) if as_of is not None else None
     settled, unsettled = _settled_match_ids(result, cutoff)
     statement_pending, book_pending = _pending_rows(result, cutoff)
 
-    statement = result.statement_dispositions
-    book = result.book_dispositions
-    statement_in = (
-        np.ones(len(statement), dtype=bool) if cutoff is None else (statement["booked_on"] <= cutoff).to_numpy()
-    )
-    book_in = np.ones(len(book), dtype=bool) if cutoff is None else (book["entry_date"] <= cutoff).to_numpy()
-    statement_open = statement_in & ~_in_settled(statement, settled, unsettled) & ~statement_pending
-    book_open = book_in & ~_in_settled(book, settled, unsettled) & ~book_pending
-    statement_amounts = statement["amount_fen"].to_numpy(dtype=np.int64)
-    book_amounts = book["amount_fen"].to_numpy(dtype=np.int64)
-
-    bank_received = _items("statement", statement, "line_id", "booked_on", statement_open & (statement_amounts > 0))
-    bank_paid = _items("statement", statement, "line_id", "booked_on", statement_open & (statement_amounts < 0))
-    book_received = _items("book", book, "book_id", "entry_date", book_open & (book_amounts > 0))
-    book_paid = _items("book", book, "book_id", "entry_date", book_open & (book_amounts < 0))
+    statement_open, book_open = _open_items(result, cutoff, settled, unsettled, statement_pending, book_pending)
+    statement_amounts = result.statement_dispositions["amount_fen"].to_numpy(dtype=np.int64)
+    book_amounts = result.book_dispositions["amount_fen"].to_numpy(dtype=np.int64)
+    bank_received, bank_paid, book_received, book_paid = _outstanding_items(result, statement_open, book_open)
     adjusted_book = int(book_balance_fen) + _total(bank_received) - _total(bank_paid)
     adjusted_bank = int(bank_balance_fen) + _total(book_received) - _total(book_paid)
     difference = adjusted_book - adjusted_bank
@@ -259,6 +246,50 @@ def adjusted_balance(
         pending_book_fen=pending_book_fen,
         pending_difference_fen=pending_difference,
     )
+
+
+def _balances_check(book_balance_fen: object, bank_balance_fen: object) -> None:
+    """Both closing balances must be int fen: a float or a bool here is a programmer's error."""
+    for name, value in (("book_balance_fen", book_balance_fen), ("bank_balance_fen", bank_balance_fen)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be int fen, not {type(value).__name__}")
+
+
+def _open_items(
+    result: ReconciliationResult,
+    cutoff: pd.Timestamp | None,
+    settled: set[str],
+    unsettled: set[str],
+    statement_pending: np.ndarray,
+    book_pending: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The statement lines and book items outstanding on the cutoff: dated by then, in no match
+    settled by then and in no pending candidate."""
+    statement = result.statement_dispositions
+    book = result.book_dispositions
+    statement_in = (
+        np.ones(len(statement), dtype=bool) if cutoff is None else (statement["booked_on"] <= cutoff).to_numpy()
+    )
+    book_in = np.ones(len(book), dtype=bool) if cutoff is None else (book["entry_date"] <= cutoff).to_numpy()
+    statement_open = statement_in & ~_in_settled(statement, settled, unsettled) & ~statement_pending
+    book_open = book_in & ~_in_settled(book, settled, unsettled) & ~book_pending
+    return statement_open, book_open
+
+
+def _outstanding_items(
+    result: ReconciliationResult, statement_open: np.ndarray, book_open: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The four sections of the 调节表: received and paid by the bank, not in the books; received
+    and paid in the books, not by the bank."""
+    statement = result.statement_dispositions
+    book = result.book_dispositions
+    statement_amounts = statement["amount_fen"].to_numpy(dtype=np.int64)
+    book_amounts = book["amount_fen"].to_numpy(dtype=np.int64)
+    bank_received = _items("statement", statement, "line_id", "booked_on", statement_open & (statement_amounts > 0))
+    bank_paid = _items("statement", statement, "line_id", "booked_on", statement_open & (statement_amounts < 0))
+    book_received = _items("book", book, "book_id", "entry_date", book_open & (book_amounts > 0))
+    book_paid = _items("book", book, "book_id", "entry_date", book_open & (book_amounts < 0))
+    return bank_received, bank_paid, book_received, book_paid
 
 
 def _match_count(pending: pd.DataFrame) -> int:

@@ -315,6 +315,20 @@ def book_frame(session: Session, account: BankAccountRef, origin: dt.date, high:
     )
     returns = direct[direct["is_return"] & (direct["amount_fen"] < 0)]
     # The return file whose post wrote the entry says which instructions it paid.
+    payments = _return_payments(session, parameters)
+    frame = _returns_taken_apart(direct, returns, payments)
+    return _book(
+        frame["book_id"].to_numpy(dtype=np.int64),
+        frame["entry_date"].to_numpy().astype("datetime64[s]"),
+        frame["amount_fen"].to_numpy(dtype=np.int64),
+        frame["payment_reference"].to_numpy(dtype=object),
+        frame["memo"].to_numpy(dtype=object),
+    )
+
+
+def _return_payments(session: Session, parameters: dict[str, object]) -> pd.DataFrame:
+    """The successful payments of the entity's return files posted ``origin``..``high``, each a book
+    item of its own (book id −instruction id, amount negative: money out of the account)."""
     paid = read_columns(
         session,
         (
@@ -326,7 +340,7 @@ def book_frame(session: Session, account: BankAccountRef, origin: dt.date, high:
         ),
         parameters,
     )
-    payments = pd.DataFrame(
+    return pd.DataFrame(
         {
             "book_id": _integers(paid["book_id"]),
             "entry_id": _integers(paid["entry_id"]),
@@ -336,6 +350,10 @@ def book_frame(session: Session, account: BankAccountRef, origin: dt.date, high:
             "memo": _texts(paid["memo"]),
         }
     )
+
+
+def _returns_taken_apart(direct: pd.DataFrame, returns: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
+    """The book items with each return total that its payments add up to replaced by them."""
     returns_entries = set(returns["entry_id"].tolist())
     payments = payments[payments["entry_id"].isin(returns_entries)]
     # Take a return's total apart only when its payments add up to it exactly (and it is the
@@ -348,13 +366,7 @@ def book_frame(session: Session, account: BankAccountRef, origin: dt.date, high:
     payments = payments[payments["entry_id"].isin(fits)]
     direct = direct[~(direct["entry_id"].isin(fits) & direct["is_return"])]
     frame = pd.concat([direct.drop(columns=["is_return"]), payments], ignore_index=True)
-    return _book(
-        frame["book_id"].to_numpy(dtype=np.int64),
-        frame["entry_date"].to_numpy().astype("datetime64[s]"),
-        frame["amount_fen"].to_numpy(dtype=np.int64),
-        frame["payment_reference"].to_numpy(dtype=object),
-        frame["memo"].to_numpy(dtype=object),
-    )
+    return frame
 
 
 def _book(

@@ -255,80 +255,100 @@ def _matches_sheet(title: str, matches: pd.DataFrame) -> Sheet:
 def _left_over_sheets(title: str, result: ReconciliationResult) -> list[Sheet]:
     """银行有企业无, 企业有银行无, 金额不符 and 重复."""
     return [
-        Sheet(
-            "银行有企业无",
-            f"银行有、账簿无 {title}",
-            ("对账单行", "日期", "金额", "摘要", "附言", "对方账号", "对方户名", "类别"),
-            [
-                [
-                    int(row.line_id),
-                    _iso_day(row.booked_on),
-                    int(row.amount_fen),
-                    blank_text(row.summary),
-                    blank_text(row.memo),
-                    blank_text(mask_identifier(row.counterparty_account)),
-                    blank_text(row.counterparty_name),
-                    CATEGORY_NAMES_ZH.get(row.category, row.category),
-                ]
-                for row in result.bank_only.itertuples(index=False)
-            ],
-            (2,),
-        ),
-        Sheet(
-            "企业有银行无",
-            f"账簿有、银行无 {title}",
-            ("账簿分录行", "日期", "金额", "付款编号", "批次", "对方账号", "对方户名", "摘要"),
-            [
-                [
-                    int(row.book_id),
-                    _iso_day(row.entry_date),
-                    int(row.amount_fen),
-                    blank_text(row.payment_reference),
-                    blank_text(row.batch_reference),
-                    blank_text(mask_identifier(row.counterparty_account)),
-                    blank_text(row.counterparty_name),
-                    blank_text(row.memo),
-                ]
-                for row in result.book_only.itertuples(index=False)
-            ],
-            (2,),
-        ),
-        Sheet(
-            "金额不符",
-            f"金额不符 {title}",
-            ("匹配编号", "编号", "对账单行", "账簿分录行", "银行金额", "账簿金额", "差额"),
-            [
-                [
-                    row.match_id,
-                    blank_text(row.reference),
-                    _ids(row.statement_line_ids),
-                    _ids(row.book_ids),
-                    int(row.statement_amount_fen),
-                    int(row.book_amount_fen),
-                    int(row.difference_fen),
-                ]
-                for row in result.amount_mismatches.itertuples(index=False)
-            ],
-            (4, 5, 6),
-        ),
-        Sheet(
-            "重复",
-            f"疑似重复 {title}",
-            ("方", "编号", "重复依据", "原因", "日期", "金额"),
-            [
-                [
-                    "对账单" if row.side == "statement" else "账簿",
-                    int(row.item_id),
-                    _masked_key(blank_text(row.duplicate_key)),
-                    row.reason,
-                    _iso_day(row.item_date),
-                    int(row.amount_fen),
-                ]
-                for row in result.duplicates.itertuples(index=False)
-            ],
-            (5,),
-        ),
+        _bank_only_sheet(title, result),
+        _book_only_sheet(title, result),
+        _mismatch_sheet(title, result),
+        _duplicates_sheet(title, result),
     ]
+
+
+def _bank_only_sheet(title: str, result: ReconciliationResult) -> Sheet:
+    """银行有企业无: statement lines no book item accounts for."""
+    return Sheet(
+        "银行有企业无",
+        f"银行有、账簿无 {title}",
+        ("对账单行", "日期", "金额", "摘要", "附言", "对方账号", "对方户名", "类别"),
+        [
+            [
+                int(row.line_id),
+                _iso_day(row.booked_on),
+                int(row.amount_fen),
+                blank_text(row.summary),
+                blank_text(row.memo),
+                blank_text(mask_identifier(row.counterparty_account)),
+                blank_text(row.counterparty_name),
+                CATEGORY_NAMES_ZH.get(row.category, row.category),
+            ]
+            for row in result.bank_only.itertuples(index=False)
+        ],
+        (2,),
+    )
+
+
+def _book_only_sheet(title: str, result: ReconciliationResult) -> Sheet:
+    """企业有银行无: book items no statement line accounts for."""
+    return Sheet(
+        "企业有银行无",
+        f"账簿有、银行无 {title}",
+        ("账簿分录行", "日期", "金额", "付款编号", "批次", "对方账号", "对方户名", "摘要"),
+        [
+            [
+                int(row.book_id),
+                _iso_day(row.entry_date),
+                int(row.amount_fen),
+                blank_text(row.payment_reference),
+                blank_text(row.batch_reference),
+                blank_text(mask_identifier(row.counterparty_account)),
+                blank_text(row.counterparty_name),
+                blank_text(row.memo),
+            ]
+            for row in result.book_only.itertuples(index=False)
+        ],
+        (2,),
+    )
+
+
+def _mismatch_sheet(title: str, result: ReconciliationResult) -> Sheet:
+    """金额不符: matches joining different amounts."""
+    return Sheet(
+        "金额不符",
+        f"金额不符 {title}",
+        ("匹配编号", "编号", "对账单行", "账簿分录行", "银行金额", "账簿金额", "差额"),
+        [
+            [
+                row.match_id,
+                blank_text(row.reference),
+                _ids(row.statement_line_ids),
+                _ids(row.book_ids),
+                int(row.statement_amount_fen),
+                int(row.book_amount_fen),
+                int(row.difference_fen),
+            ]
+            for row in result.amount_mismatches.itertuples(index=False)
+        ],
+        (4, 5, 6),
+    )
+
+
+def _duplicates_sheet(title: str, result: ReconciliationResult) -> Sheet:
+    """重复: lines and items that look recorded twice."""
+    return Sheet(
+        "重复",
+        f"疑似重复 {title}",
+        ("方", "编号", "重复依据", "原因", "日期", "金额"),
+        [
+            [
+                "对账单" if row.side == "statement" else "账簿",
+                int(row.item_id),
+                _masked_key(blank_text(row.duplicate_key)),
+                row.reason,
+                _iso_day(row.item_date),
+                int(row.amount_fen),
+            ]
+            for row in result.duplicates.itertuples(index=False)
+        ],
+        (5,),
+    )
 
 
 def _masked_key(key: str) -> str:

@@ -140,35 +140,51 @@ def _insert_inline(session: Session, account_id: int, period: str, run_id: int, 
     count = len(columns["match_id"])
     if not count:
         return
-    books = columns["book_id"]
     if session.get_bind().dialect.name != "sqlite":
-        # PostgreSQL: COPY, every column spelled out.
-        amounts = columns["amount_fen"]
-        book_amounts = columns["book_amount_fen"]
-        bulk_insert(
-            session,
-            "matches",
-            INLINE_MATCH_COLUMNS,
-            list(
-                zip(
-                    columns["match_id"].tolist(),
-                    itertools.repeat(account_id),
-                    itertools.repeat(period),
-                    itertools.repeat(run_id),
-                    columns["rule"].tolist(),
-                    columns["score"].tolist(),
-                    columns["status"].tolist(),
-                    amounts.tolist(),
-                    book_amounts.tolist(),
-                    (amounts - book_amounts).tolist(),
-                    columns["statement_line_id"].tolist(),
-                    [book if book > 0 else None for book in books.tolist()],
-                    [-book if book < 0 else None for book in books.tolist()],
-                    columns["payment_reference"].tolist(),
-                )
-            ),
-        )
+        _insert_inline_copy(session, account_id, period, run_id, columns)
         return
+    _insert_inline_sqlite(session, account_id, period, run_id, columns)
+
+
+def _insert_inline_copy(
+    session: Session, account_id: int, period: str, run_id: int, columns: dict[str, np.ndarray]
+) -> None:
+    """The inline matches on PostgreSQL: COPY, every column spelled out (COPY's cost does not grow
+    with the number of bound values, so nothing is folded into the statement as on SQLite)."""
+    books = columns["book_id"]
+    amounts = columns["amount_fen"]
+    book_amounts = columns["book_amount_fen"]
+    bulk_insert(
+        session,
+        "matches",
+        INLINE_MATCH_COLUMNS,
+        list(
+            zip(
+                columns["match_id"].tolist(),
+                itertools.repeat(account_id),
+                itertools.repeat(period),
+                itertools.repeat(run_id),
+                columns["rule"].tolist(),
+                columns["score"].tolist(),
+                columns["status"].tolist(),
+                amounts.tolist(),
+                book_amounts.tolist(),
+                (amounts - book_amounts).tolist(),
+                columns["statement_line_id"].tolist(),
+                [book if book > 0 else None for book in books.tolist()],
+                [-book if book < 0 else None for book in books.tolist()],
+                columns["payment_reference"].tolist(),
+            )
+        ),
+    )
+
+
+def _insert_inline_sqlite(
+    session: Session, account_id: int, period: str, run_id: int, columns: dict[str, np.ndarray]
+) -> None:
+    """The inline matches on SQLite, one prepared statement per group of rows that share a shape."""
+    count = len(columns["match_id"])
+    books = columns["book_id"]
     # SQLite: what a group of rows shares (the run's account, period and id; the rule, score
     # and status; which book column is filled and whether there is a payment reference) is
     # written into the statement, and the difference computed there. The driver then binds 5

@@ -10,9 +10,11 @@ recognised at once and changes nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -34,6 +36,10 @@ from disburse.reconciliation.tables import (
     TXN_ID_LENGTH_MAX,
     StatementImportRow,
 )
+
+if TYPE_CHECKING:
+    # Only for the annotation: the importer is imported when a statement is read.
+    from disburse.importers.bank_statement import ParsedStatement
 
 # One statement file of one account; far above a county special account's year of lines.
 STATEMENT_IMPORT_LINES_MAX = 2_000_000
@@ -336,27 +342,9 @@ def import_statement(
     new = np.array([key not in known for key in keys.tolist()], dtype=bool)
     texts, clipped = _clipped(frame[new].reset_index(drop=True), name)
     warnings += clipped
-    dates = pd.Series(frame["booked_on"])
-    first_day = dates.min().date() if len(frame) else None
-    last_day = dates.max().date() if len(frame) else None
-    import_id = session.execute(
-        insert(StatementImportRow)
-        .values(
-            bank_account_id=reference.id,
-            file_name=file_name[-500:],
-            file_sha256=digest,
-            profile=parsed.profile,
-            encoding=(parsed.encoding or "")[:40] or None,
-            line_count=len(frame),
-            added_count=int(new.sum()),
-            known_count=int((~new).sum()),
-            warning_count=len(warnings),
-            first_booked_on=first_day,
-            last_booked_on=last_day,
-            imported_by=user,
-        )
-        .returning(StatementImportRow.id)
-    ).scalar_one()
+    import_id, first_day, last_day = _import_row_insert(
+        session, reference, file_name, digest, parsed, new, warnings, user
+    )
     added = frame[new].reset_index(drop=True)
     count = len(added)
     _insert_lines(session, reference, import_id, added, texts, keys[new])
@@ -383,3 +371,40 @@ def import_statement(
         message,
         import_id,
     )
+
+
+def _import_row_insert(
+    session: Session,
+    reference: BankAccountRef,
+    file_name: str,
+    digest: str,
+    parsed: ParsedStatement,
+    new: np.ndarray,
+    warnings: list[ImportProblem],
+    user: str,
+) -> tuple[int, dt.date | None, dt.date | None]:
+    """Record the import (its lines' dates, counts and warnings); return its id and the first and
+    last day the file covers (None for a file without lines)."""
+    frame = parsed.frame
+    dates = pd.Series(frame["booked_on"])
+    first_day = dates.min().date() if len(frame) else None
+    last_day = dates.max().date() if len(frame) else None
+    import_id = session.execute(
+        insert(StatementImportRow)
+        .values(
+            bank_account_id=reference.id,
+            file_name=file_name[-500:],
+            file_sha256=digest,
+            profile=parsed.profile,
+            encoding=(parsed.encoding or "")[:40] or None,
+            line_count=len(frame),
+            added_count=int(new.sum()),
+            known_count=int((~new).sum()),
+            warning_count=len(warnings),
+            first_booked_on=first_day,
+            last_booked_on=last_day,
+            imported_by=user,
+        )
+        .returning(StatementImportRow.id)
+    ).scalar_one()
+    return import_id, first_day, last_day

@@ -137,24 +137,42 @@ def parse_assets(path: str | os.PathLike[str]) -> tuple[tuple[Asset, ...], tuple
     try:
         parsed = _AssetsFile.model_validate(document)
     except ValidationError as error:
-        problems = []
-        for item in error.errors():
-            location = ".".join(str(part) for part in item["loc"])
-            reason = (
-                "unknown key (not allowed here)"
-                if item["type"] == "extra_forbidden"
-                else item["msg"].removeprefix("Value error, ")
-            )
-            problems.append(
-                _problem(
-                    file, location, item.get("input") if item["type"] != "extra_forbidden" else item["loc"][-1], reason
-                )
-            )
-        return (), tuple(problems), digest
+        return (), _validation_problems(file, error), digest
 
     problems: list[ImportProblem] = []
+    assets = _station_assets(parsed.stations)
+    _cooperative_assets(file, parsed.cooperatives, assets, problems)
+    seen: dict[str, int] = {}
+    for index, declared in enumerate(assets):
+        if declared.asset_id in seen:
+            problems.append(_problem(file, "asset_id", declared.asset_id, "asset id is declared twice"))
+        seen[declared.asset_id] = index
+    return tuple(assets), tuple(problems), digest
+
+
+def _validation_problems(file: str, error: ValidationError) -> tuple[ImportProblem, ...]:
+    """Pydantic's errors as problems naming their place in the file; an unknown key is named
+    itself (its value would not say which key is wrong)."""
+    problems = []
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"])
+        reason = (
+            "unknown key (not allowed here)"
+            if item["type"] == "extra_forbidden"
+            else item["msg"].removeprefix("Value error, ")
+        )
+        problems.append(
+            _problem(
+                file, location, item.get("input") if item["type"] != "extra_forbidden" else item["loc"][-1], reason
+            )
+        )
+    return tuple(problems)
+
+
+def _station_assets(stations: list[_Station]) -> list[Asset]:
+    """The declared stations as assets, capacities in whole watts."""
     assets: list[Asset] = []
-    for index, station in enumerate(parsed.stations):
+    for station in stations:
         assets.append(
             Asset(
                 asset_id=station.asset_id,
@@ -166,7 +184,16 @@ def parse_assets(path: str | os.PathLike[str]) -> tuple[tuple[Asset, ...], tuple
                 commissioned_on=station.commissioned_on,
             )
         )
-    for index, cooperative in enumerate(parsed.cooperatives):
+    return assets
+
+
+def _cooperative_assets(
+    file: str, cooperatives: list[_Cooperative], assets: list[Asset], problems: list[ImportProblem]
+) -> None:
+    """Append the declared cooperatives to ``assets`` and their problems to ``problems``: a bad credit
+    code is a warning, a principal the money rules refuse (``MoneyError``) an error that leaves the
+    cooperative out."""
+    for index, cooperative in enumerate(cooperatives):
         problem = credit_code_problem(cooperative.credit_code)
         if problem:
             problems.append(
@@ -198,9 +225,3 @@ def parse_assets(path: str | os.PathLike[str]) -> tuple[tuple[Asset, ...], tuple
                 paying_entity=cooperative.paying_entity,
             )
         )
-    seen: dict[str, int] = {}
-    for index, declared in enumerate(assets):
-        if declared.asset_id in seen:
-            problems.append(_problem(file, "asset_id", declared.asset_id, "asset id is declared twice"))
-        seen[declared.asset_id] = index
-    return tuple(assets), tuple(problems), digest

@@ -565,6 +565,34 @@ def load_assets(session: Session, path: str | os.PathLike[str], *, user: str) ->
         return _repeat_outcome("assets", file, digest, previous_import, False)
 
     existing = {item.asset_id: item for item in assets(session)}
+    _assets_conflicts_check(declared, existing)
+    added = [item for item in declared if item.asset_id not in existing]
+    entity_ids = _asset_entity_ids(session, added)
+    entity_warnings, cooperatives_added = _cooperative_entities_add(session, added, user)
+    import_id = _insert_import(session, "assets", file, digest, dt.date.today(), len(declared), len(warnings), user)
+    _asset_rows_insert(session, added, entity_ids, digest, user)
+    return ImportOutcome(
+        kind="assets",
+        file_name=file.name,
+        file_sha256=digest,
+        changed=bool(added),
+        dry_run=False,
+        import_id=import_id,
+        row_count=len(declared),
+        problems=warnings,
+        warnings=tuple(entity_warnings),
+        counts={
+            "assets_added": len(added),
+            "assets_unchanged": len(declared) - len(added),
+            "cooperative_entities_added": cooperatives_added,
+        },
+        message=(f"{len(added)} asset(s) declared from {file.name}, {len(declared) - len(added)} already declared"),
+    )
+
+
+def _assets_conflicts_check(declared: tuple[Asset, ...], existing: dict[str, Asset]) -> None:
+    """Refuse a file that redefines an asset already declared: shares and settlements were read
+    against the definition in the books."""
     conflicts = [
         f"{item.asset_id}: the file says {item}, the books say {existing[item.asset_id]}"
         for item in declared
@@ -575,7 +603,11 @@ def load_assets(session: Session, path: str | os.PathLike[str], *, user: str) ->
             "the assets file changes assets already declared (only adding assets is allowed); nothing was "
             "loaded:\n  " + "\n  ".join(conflicts)
         )
-    added = [item for item in declared if item.asset_id not in existing]
+
+
+def _asset_entity_ids(session: Session, added: list[Asset]) -> dict[str, int]:
+    """The entity ids of the owners and paying entities of the assets being added; refuse the file
+    if one does not exist (an asset's money must have books to go to)."""
     entity_codes = {item.owner_entity for item in added} | {item.paying_entity for item in added if item.paying_entity}
     entity_ids = dict(
         session.execute(select(EntityRow.code, EntityRow.id).where(EntityRow.code.in_(entity_codes))).all()
@@ -586,6 +618,12 @@ def load_assets(session: Session, path: str | os.PathLike[str], *, user: str) ->
             f"owner or paying entity {', '.join(missing)} does not exist; "
             "`disburse entities add` creates it; nothing was loaded"
         )
+    return entity_ids
+
+
+def _cooperative_entities_add(session: Session, added: list[Asset], user: str) -> tuple[list[str], int]:
+    """Make each added cooperative an entity (code = its credit code) unless one exists; return the
+    warnings of the entities added and how many were added."""
     entity_warnings = []
     cooperatives_added = 0
     for item in added:
@@ -595,7 +633,13 @@ def load_assets(session: Session, path: str | os.PathLike[str], *, user: str) ->
                 outcome = add_entity(session, item.credit_code, item.name, "cooperative", user)
                 entity_warnings.extend(outcome.warnings)
                 cooperatives_added += 1
-    import_id = _insert_import(session, "assets", file, digest, dt.date.today(), len(declared), len(warnings), user)
+    return entity_warnings, cooperatives_added
+
+
+def _asset_rows_insert(
+    session: Session, added: list[Asset], entity_ids: dict[str, int], digest: str, user: str
+) -> None:
+    """Insert the added assets in one statement, each stamped with the file it was declared in."""
     if added:
         session.execute(
             insert(AssetRow),
@@ -618,23 +662,6 @@ def load_assets(session: Session, path: str | os.PathLike[str], *, user: str) ->
                 for item in added
             ],
         )
-    return ImportOutcome(
-        kind="assets",
-        file_name=file.name,
-        file_sha256=digest,
-        changed=bool(added),
-        dry_run=False,
-        import_id=import_id,
-        row_count=len(declared),
-        problems=warnings,
-        warnings=tuple(entity_warnings),
-        counts={
-            "assets_added": len(added),
-            "assets_unchanged": len(declared) - len(added),
-            "cooperative_entities_added": cooperatives_added,
-        },
-        message=(f"{len(added)} asset(s) declared from {file.name}, {len(declared) - len(added)} already declared"),
-    )
 
 
 def _json_list(values: tuple[str, ...]) -> str:
@@ -667,17 +694,7 @@ def import_shares(
     if previous_import is not None:
         return _repeat_outcome("shares", file, digest, previous_import, dry_run)
     progress("reading and validating")
-    declared = assets(session)
-    # A village is known when it has books (an entity, created by a register import) or when a
-    # declared asset serves it: a station's village may have no registered household at all.
-    villages = set(session.scalars(select(EntityRow.code).where(EntityRow.kind == "village")).all())
-    villages.update(code for item in declared for code in item.village_codes)
-    context = ImportContext(
-        today=today,
-        known_household_ids=frozenset(session.scalars(select(HOUSEHOLD_TABLE.c.household_id).distinct()).all()),
-        known_village_codes=frozenset(villages),
-        known_asset_ids=frozenset(item.asset_id for item in declared),
-    )
+    context = _shares_context(session, today)
     parsed = parse_shares(file, context)
     if parsed.refused:
         raise ImportRefused(parsed.problems)
@@ -719,6 +736,22 @@ def import_shares(
             f"{as_of.isoformat()}"
         ),
         **base,
+    )
+
+
+def _shares_context(session: Session, today: dt.date) -> ImportContext:
+    """What a share register is checked against: the households the registry has held, the known
+    villages and the declared assets."""
+    declared = assets(session)
+    # A village is known when it has books (an entity, created by a register import) or when a
+    # declared asset serves it: a station's village may have no registered household at all.
+    villages = set(session.scalars(select(EntityRow.code).where(EntityRow.kind == "village")).all())
+    villages.update(code for item in declared for code in item.village_codes)
+    return ImportContext(
+        today=today,
+        known_household_ids=frozenset(session.scalars(select(HOUSEHOLD_TABLE.c.household_id).distinct()).all()),
+        known_village_codes=frozenset(villages),
+        known_asset_ids=frozenset(item.asset_id for item in declared),
     )
 
 

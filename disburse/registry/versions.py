@@ -145,6 +145,9 @@ def _date(value: object) -> dt.date:
     return pd.Timestamp(value).date()
 
 
+Event = tuple[str, str, str | None, dt.date, dict]
+
+
 def register_events(
     old_households: pd.DataFrame,
     new_households: pd.DataFrame,
@@ -158,7 +161,7 @@ def register_events(
     识别日期 for a new household), else on the snapshot's date ``as_of``. Returns a frame with
     ``kind, household_id, id_number, effective_on (date), details (JSON text)``.
     """
-    events: list[tuple[str, str, str | None, dt.date, dict]] = []
+    events: list[Event] = []
     old_household_ids = set(old_households["household_id"].tolist())
     new_household_ids = set(new_households["household_id"].tolist())
 
@@ -170,6 +173,46 @@ def register_events(
         suffixes=("_old", "_new"),
         indicator=True,
     )
+    split_households = _person_move_events(events, people, old_household_ids, new_household_ids, as_of)
+    joined = people[(people["_merge"] == "right_only") & people["household_id_new"].isin(old_household_ids)]
+    for row in joined.itertuples(index=False):
+        events.append(("joined", row.household_id_new, row.id_number, as_of, {"relation": row.relation}))
+    left = people[(people["_merge"] == "left_only") & people["household_id_old"].isin(new_household_ids)]
+    for row in left.itertuples(index=False):
+        events.append(("left", row.household_id_old, row.id_number, as_of, {}))
+
+    # Households: new, gone, exits, 返贫 and other status changes, type, card and head changes.
+    households = old_households.merge(
+        new_households, on="household_id", how="outer", suffixes=("_old", "_new"), indicator=True
+    )
+    _household_arrival_events(events, households, new_people, split_households, as_of)
+    kept = households[households["_merge"] == "both"]
+    _household_status_events(events, kept, as_of)
+    _household_field_events(events, kept, as_of)
+
+    events.sort(key=lambda event: (event[3], event[1], event[0], event[2] or ""))
+    return pd.DataFrame(
+        {
+            "kind": pd.Series([event[0] for event in events], dtype=object),
+            "household_id": pd.Series([event[1] for event in events], dtype=object),
+            "id_number": pd.Series([event[2] for event in events], dtype=object),
+            "effective_on": pd.Series([event[3] for event in events], dtype=object),
+            "details": pd.Series(
+                [json.dumps(event[4], ensure_ascii=False, sort_keys=True) for event in events], dtype=object
+            ),
+        }
+    )
+
+
+def _person_move_events(
+    events: list[Event],
+    people: pd.DataFrame,
+    old_household_ids: set,
+    new_household_ids: set,
+    as_of: dt.date,
+) -> set:
+    """Append the deaths, moves and splits among people on both registers; return the households
+    that split off (their arrival is the split, so no ``new_household`` event names them too)."""
     both = people["_merge"] == "both"
     died_old = as_datetimes(people["died_on_old"].to_numpy())
     died_new = as_datetimes(people["died_on_new"].to_numpy())
@@ -204,17 +247,18 @@ def register_events(
                 },
             )
         )
-    joined = people[(people["_merge"] == "right_only") & people["household_id_new"].isin(old_household_ids)]
-    for row in joined.itertuples(index=False):
-        events.append(("joined", row.household_id_new, row.id_number, as_of, {"relation": row.relation}))
-    left = people[(people["_merge"] == "left_only") & people["household_id_old"].isin(new_household_ids)]
-    for row in left.itertuples(index=False):
-        events.append(("left", row.household_id_old, row.id_number, as_of, {}))
+    return split_households
 
-    # Households: new, gone, exits, 返贫 and other status changes, type, card and head changes.
-    households = old_households.merge(
-        new_households, on="household_id", how="outer", suffixes=("_old", "_new"), indicator=True
-    )
+
+def _household_arrival_events(
+    events: list[Event],
+    households: pd.DataFrame,
+    new_people: pd.DataFrame,
+    split_households: set,
+    as_of: dt.date,
+) -> None:
+    """Append a ``new_household`` for each household the snapshot adds (other than split-offs) and
+    a ``left_register`` for each it no longer lists."""
     new_rows = households[households["_merge"] == "right_only"]
     for row in new_rows.itertuples(index=False):
         if row.household_id in split_households:
@@ -232,7 +276,12 @@ def register_events(
         )
     for row in households[households["_merge"] == "left_only"].itertuples(index=False):
         events.append(("left_register", row.household_id, None, as_of, {}))
-    kept = households[households["_merge"] == "both"]
+
+
+def _household_status_events(events: list[Event], kept: pd.DataFrame, as_of: dt.date) -> None:
+    """Append exits, 返贫 and other poverty-status changes of the households on both registers.
+
+    An exit to 已脱贫 is its own event, so it is not reported a second time as a status change."""
     exited_old = as_datetimes(kept["exited_on_old"].to_numpy())
     exited_new = as_datetimes(kept["exited_on_new"].to_numpy())
     exit_mask = ~np.isnat(exited_new) & (np.isnat(exited_old) | (exited_old != exited_new))
@@ -255,6 +304,10 @@ def register_events(
                 {"old": row.poverty_status_old, "new": row.poverty_status_new},
             )
         )
+
+
+def _household_field_events(events: list[Event], kept: pd.DataFrame, as_of: dt.date) -> None:
+    """Append the type, bank-card and head-of-household changes of the households on both registers."""
     for row in kept[(kept["household_type_old"] != kept["household_type_new"]).to_numpy()].itertuples(index=False):
         events.append(
             (
@@ -297,19 +350,6 @@ def register_events(
                 },
             )
         )
-
-    events.sort(key=lambda event: (event[3], event[1], event[0], event[2] or ""))
-    return pd.DataFrame(
-        {
-            "kind": pd.Series([event[0] for event in events], dtype=object),
-            "household_id": pd.Series([event[1] for event in events], dtype=object),
-            "id_number": pd.Series([event[2] for event in events], dtype=object),
-            "effective_on": pd.Series([event[3] for event in events], dtype=object),
-            "details": pd.Series(
-                [json.dumps(event[4], ensure_ascii=False, sort_keys=True) for event in events], dtype=object
-            ),
-        }
-    )
 
 
 def _iso(value: object) -> str | None:

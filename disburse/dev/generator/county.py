@@ -22,7 +22,7 @@ from disburse.dev.generator.model import (
     GeneratedCounty,
     Table,
 )
-from disburse.dev.generator.population import Geography, geography_generate, population_generate
+from disburse.dev.generator.population import Geography, Population, geography_generate, population_generate
 from disburse.dev.generator.register import RegisterCsvWriter, register_table
 from disburse.dev.generator.settlements import settlements_generate
 from disburse.dev.generator.subsidies import subsidies_generate
@@ -46,17 +46,7 @@ def generate_county(out_dir: Path, households: int, seed: int, messy: bool = Fal
     registers, share register, settlements and subsidy sheets are written the way users hand
     them over (GBK CSV, .xlsx with preamble and totals, …) with the same content.
     """
-    if isinstance(households, bool) or not isinstance(households, int):
-        raise TypeError(f"households must be an int, not {type(households).__name__}")
-    if not HOUSEHOLDS_MIN <= households <= HOUSEHOLDS_MAX:
-        raise ValueError(f"households must be between {HOUSEHOLDS_MIN:,} and {HOUSEHOLDS_MAX:,}, not {households:,}")
-    if messy and households > MESSY_HOUSEHOLDS_MAX:
-        raise ValueError(
-            f"a messy county has at most {MESSY_HOUSEHOLDS_MAX:,} households (one register is an .xlsx sheet), "
-            f"not {households:,}"
-        )
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, not {seed!r}")
+    _arguments_check(households, seed, messy)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     streams = _generators(seed)
@@ -76,21 +66,7 @@ def generate_county(out_dir: Path, households: int, seed: int, messy: bool = Fal
     subsidies = subsidies_generate(streams["subsidies"], population, history, last)
 
     writer = _Writer(out_dir, messy, streams["messy"])
-    register_paths = []
-    people = 0
-    fast_register = None if messy else RegisterCsvWriter(geography, population, history)
-    for number, snapshot in enumerate(history.snapshots):
-        stem = f"register_{snapshot.on.isoformat()}"
-        if fast_register is not None:
-            path = out_dir / f"{stem}.csv"
-            people = fast_register.write(path, snapshot)
-        else:
-            table = register_table(geography, population, history, snapshot)
-            # In the messy county the last snapshot is a spreadsheet, the others GBK CSV.
-            spreadsheet = number == len(history.snapshots) - 1
-            path = writer.write(stem, table, spreadsheet=spreadsheet, alternate_headers=REGISTER_ALTERNATE_HEADERS)
-            people = table.row_count
-        register_paths.append(path)
+    register_paths, people = _registers_write(out_dir, messy, writer, geography, population, history)
     assets_path = out_dir / "assets.yaml"
     assets_yaml_write(assets_path, geography, assets)
     shares_path = writer.write("shares", assets.shares, spreadsheet=True)
@@ -126,6 +102,43 @@ def generate_county(out_dir: Path, households: int, seed: int, messy: bool = Fal
         settlement_rows=settlements.row_count,
         events=len(history.events),
     )
+
+
+def _arguments_check(households: int, seed: int, messy: bool) -> None:
+    """Refuse a household count or seed the generator cannot honour, before anything is written."""
+    if isinstance(households, bool) or not isinstance(households, int):
+        raise TypeError(f"households must be an int, not {type(households).__name__}")
+    if not HOUSEHOLDS_MIN <= households <= HOUSEHOLDS_MAX:
+        raise ValueError(f"households must be between {HOUSEHOLDS_MIN:,} and {HOUSEHOLDS_MAX:,}, not {households:,}")
+    if messy and households > MESSY_HOUSEHOLDS_MAX:
+        raise ValueError(
+            f"a messy county has at most {MESSY_HOUSEHOLDS_MAX:,} households (one register is an .xlsx sheet), "
+            f"not {households:,}"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, not {seed!r}")
+
+
+def _registers_write(
+    out_dir: Path, messy: bool, writer: _Writer, geography: Geography, population: Population, history: History
+) -> tuple[list[Path], int]:
+    """Write one register file per snapshot; return their paths and the last register's row count."""
+    register_paths = []
+    people = 0
+    fast_register = None if messy else RegisterCsvWriter(geography, population, history)
+    for number, snapshot in enumerate(history.snapshots):
+        stem = f"register_{snapshot.on.isoformat()}"
+        if fast_register is not None:
+            path = out_dir / f"{stem}.csv"
+            people = fast_register.write(path, snapshot)
+        else:
+            table = register_table(geography, population, history, snapshot)
+            # In the messy county the last snapshot is a spreadsheet, the others GBK CSV.
+            spreadsheet = number == len(history.snapshots) - 1
+            path = writer.write(stem, table, spreadsheet=spreadsheet, alternate_headers=REGISTER_ALTERNATE_HEADERS)
+            people = table.row_count
+        register_paths.append(path)
+    return register_paths, people
 
 
 class _Writer:

@@ -123,39 +123,14 @@ def history_generate(
     transitions = len(snapshot_dates) - 1
     household_total = len(population.household_type) + split_count * transitions
 
-    def extended(values: np.ndarray, fill: object) -> np.ndarray:
-        grown = np.empty(household_total, dtype=values.dtype)
-        grown[: len(values)] = values
-        grown[len(values) :] = fill
-        return grown
-
-    village = extended(population.household_village, 0)
-    household_type = extended(population.household_type, 0)
-    enrolled = extended(population.household_enrolled, NOT_A_DATE)
+    village = _extended(population.household_village, 0, household_total)
+    household_type = _extended(population.household_type, 0, household_total)
+    enrolled = _extended(population.household_enrolled, NOT_A_DATE, household_total)
     created = np.full(household_total, NOT_A_DATE)
     exit_event_on = np.full(household_total, NOT_A_DATE)
     relapse_event_on = np.full(household_total, NOT_A_DATE)
 
-    present = np.zeros(household_total, dtype=bool)
-    present[:registered] = True
-    next_serial = np.zeros(geography.village_count, dtype=np.int64)
-    np.maximum.at(next_serial, village[:registered], population.household_serial[:registered])
-    next_serial += 1
-    state = _State(
-        present=present,
-        serial=extended(population.household_serial, 0),
-        status=extended(population.household_status, 0),
-        exited=extended(population.household_exited, NOT_A_DATE),
-        bank=extended(population.household_bank, 0),
-        account=extended(population.household_account, ""),
-        person_household=population.person_household.copy(),
-        person_slot=population.person_slot.copy(),
-        person_relation=population.person_relation.copy(),
-        person_died=np.full(len(population.person_household), NOT_A_DATE),
-        household_touched=np.zeros(household_total, dtype=bool),
-        person_touched=np.zeros(len(population.person_household), dtype=bool),
-        next_serial=next_serial,
-    )
+    state = _first_state(geography, population, village, household_total)
     context = _Context(
         rng=rng,
         geography=geography,
@@ -173,19 +148,8 @@ def history_generate(
         previous, current = snapshot_dates[transition], snapshot_dates[transition + 1]
         month = _Month(previous=previous, current=current)
         first_new = registered + transition * later
-        _enter_new_households(context, state, month, range(first_new, first_new + later))
-        for _ in range(split_count):
-            _split_household(context, state, month, split_next)
-            split_next += 1
-        for _ in range(max(1, registered // 20_000)):
-            _move_member(context, state, month)
-        people = int(state.present[state.person_household].sum())
-        _deaths(context, state, month, max(2, round(people * 0.0004)), late=False)
-        _deaths(context, state, month, max(1, round(people * 0.0001)), late=True)
-        not_exited = int((state.present & (state.status == words.STATUS_NOT_EXITED)).sum())
-        _exits(context, state, month, max(1, round(not_exited * 0.004)))
-        _relapses(context, state, month, max(1, round(registered * 0.0005)))
-        _card_changes(context, state, month, max(1, round(registered * 0.001)))
+        _month_events(context, state, month, registered, range(first_new, first_new + later), split_next, split_count)
+        split_next += split_count
         snapshots.append(state.freeze(current))
     return History(
         household_village=village,
@@ -197,6 +161,64 @@ def history_generate(
         snapshots=tuple(snapshots),
         events=tuple(state.events),
     )
+
+
+def _extended(values: np.ndarray, fill: object, household_total: int) -> np.ndarray:
+    """``values`` grown to every household the history can hold (split-offs included), ``fill`` after."""
+    grown = np.empty(household_total, dtype=values.dtype)
+    grown[: len(values)] = values
+    grown[len(values) :] = fill
+    return grown
+
+
+def _first_state(geography: Geography, population: Population, village: np.ndarray, household_total: int) -> _State:
+    """The register on the first snapshot date: the registered households present, the later ones
+    not yet; each village's next serial number follows its highest one in use."""
+    registered = population.registered_count
+    present = np.zeros(household_total, dtype=bool)
+    present[:registered] = True
+    next_serial = np.zeros(geography.village_count, dtype=np.int64)
+    np.maximum.at(next_serial, village[:registered], population.household_serial[:registered])
+    next_serial += 1
+    return _State(
+        present=present,
+        serial=_extended(population.household_serial, 0, household_total),
+        status=_extended(population.household_status, 0, household_total),
+        exited=_extended(population.household_exited, NOT_A_DATE, household_total),
+        bank=_extended(population.household_bank, 0, household_total),
+        account=_extended(population.household_account, "", household_total),
+        person_household=population.person_household.copy(),
+        person_slot=population.person_slot.copy(),
+        person_relation=population.person_relation.copy(),
+        person_died=np.full(len(population.person_household), NOT_A_DATE),
+        household_touched=np.zeros(household_total, dtype=bool),
+        person_touched=np.zeros(len(population.person_household), dtype=bool),
+        next_serial=next_serial,
+    )
+
+
+def _month_events(
+    context: _Context,
+    state: _State,
+    month: _Month,
+    registered: int,
+    new_households: range,
+    split_first: int,
+    split_count: int,
+) -> None:
+    """Apply one month's events to ``state``, in a fixed order (the random draws follow it)."""
+    _enter_new_households(context, state, month, new_households)
+    for split_next in range(split_first, split_first + split_count):
+        _split_household(context, state, month, split_next)
+    for _ in range(max(1, registered // 20_000)):
+        _move_member(context, state, month)
+    people = int(state.present[state.person_household].sum())
+    _deaths(context, state, month, max(2, round(people * 0.0004)), late=False)
+    _deaths(context, state, month, max(1, round(people * 0.0001)), late=True)
+    not_exited = int((state.present & (state.status == words.STATUS_NOT_EXITED)).sum())
+    _exits(context, state, month, max(1, round(not_exited * 0.004)))
+    _relapses(context, state, month, max(1, round(registered * 0.0005)))
+    _card_changes(context, state, month, max(1, round(registered * 0.001)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -214,6 +214,54 @@ def _people_generate(
     household = np.repeat(np.arange(household_count), size)
     starts = np.cumsum(size) - size
     slot = np.arange(count) - np.repeat(starts, size)
+
+    # The draws happen in this order, each step in whole arrays; changing the order changes
+    # every county a seed generates.
+    relation, age_of_head = _relations_draw(rng, size, household, slot)
+    is_male = _sexes_draw(rng, relation, household, household_count)
+    age = _ages_draw(rng, relation, age_of_head)
+    # A birth date such that the person is ``age`` whole years old on the reference date.
+    birth = reference - (age * 365 + age // 4 + rng.integers(1, 365, size=count)).astype("timedelta64[D]")
+    exact_age = _age_on(birth, reference)
+
+    names = _names_generate(rng, household, relation, is_male)
+    id_numbers = resident_ids(rng, geography.area_code, birth, is_male)
+    person_number = np.char.add(geography.area_code, np.char.zfill((np.arange(count) + 1).astype("U11"), 11))
+
+    school = _school_stages(rng, exact_age)
+    boarding_chance = np.array([0.0, 0.0, 0.12, 0.55, 0.85, 0.75, 0.6, 0.6])[school]
+    # 0 = not a pupil (blank), 1 = 是, 2 = 否.
+    boarding = np.where(school == 0, 0, np.where(rng.random(count) < boarding_chance, 1, 2))
+    health = np.where(
+        exact_age >= 60,
+        weighted_choice(rng, (0.64, 0.22, 0.06, 0.08), count),
+        weighted_choice(rng, (0.92, 0.04, 0.015, 0.025), count),
+    )
+    person_account, phone = _cards_and_phones_draw(rng, relation, exact_age)
+
+    return {
+        "person_household": household,
+        "person_slot": slot,
+        "person_relation": relation,
+        "person_sex": np.where(is_male, words.SEX_MALE, words.SEX_FEMALE),
+        "person_birth": birth,
+        "person_name": names,
+        "person_id_number": id_numbers,
+        "person_number": person_number,
+        "person_school": school,
+        "person_boarding": boarding,
+        "person_health": health,
+        "person_account": person_account,
+        "person_phone": phone,
+    }
+
+
+def _relations_draw(
+    rng: np.random.Generator, size: np.ndarray, household: np.ndarray, slot: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each person's relation to the head, and the head's age on every person's row."""
+    household_count = len(size)
+    count = int(size.sum())
     members = size[household]
 
     # Heads of rural households are mostly middle-aged or old; people living alone are older.
@@ -249,7 +297,14 @@ def _people_generate(
     relation = np.where(later & middle, middle_choice, relation)
     young_choice = np.where(last & (draw < 0.25), parent, np.where(draw > 0.98, words.RELATION_OTHER, child))
     relation = np.where(later & young, young_choice, relation)
+    return relation, age_of_head
 
+
+def _sexes_draw(
+    rng: np.random.Generator, relation: np.ndarray, household: np.ndarray, household_count: int
+) -> np.ndarray:
+    """Whether each person is male: fixed by a gendered relation, else drawn (heads mostly men)."""
+    count = len(relation)
     head_male = rng.random(household_count) < 0.82
     random_male = rng.random(count) < 0.5
     male_relations = np.array(
@@ -263,7 +318,12 @@ def _people_generate(
     is_male[np.isin(relation, female_relations)] = False
     is_male = np.where(relation == words.RELATION_HEAD, head_male[household], is_male)
     is_male = np.where(relation == words.RELATION_SPOUSE, ~head_male[household], is_male)
+    return is_male
 
+
+def _ages_draw(rng: np.random.Generator, relation: np.ndarray, age_of_head: np.ndarray) -> np.ndarray:
+    """Each person's age in whole years, from the head's age and the generation the relation names."""
+    count = len(relation)
     generation_gap = rng.integers(22, 37, size=count)
     age = np.select(
         [
@@ -292,25 +352,14 @@ def _people_generate(
         ],
         default=rng.integers(5, 80, size=count),
     )
-    age = np.clip(age, 0, 99)
-    # A birth date such that the person is ``age`` whole years old on the reference date.
-    birth = reference - (age * 365 + age // 4 + rng.integers(1, 365, size=count)).astype("timedelta64[D]")
-    exact_age = _age_on(birth, reference)
+    return np.clip(age, 0, 99)
 
-    names = _names_generate(rng, household, relation, is_male)
-    id_numbers = resident_ids(rng, geography.area_code, birth, is_male)
-    person_number = np.char.add(geography.area_code, np.char.zfill((np.arange(count) + 1).astype("U11"), 11))
 
-    school = _school_stages(rng, exact_age)
-    boarding_chance = np.array([0.0, 0.0, 0.12, 0.55, 0.85, 0.75, 0.6, 0.6])[school]
-    # 0 = not a pupil (blank), 1 = 是, 2 = 否.
-    boarding = np.where(school == 0, 0, np.where(rng.random(count) < boarding_chance, 1, 2))
-    health = np.where(
-        exact_age >= 60,
-        weighted_choice(rng, (0.64, 0.22, 0.06, 0.08), count),
-        weighted_choice(rng, (0.92, 0.04, 0.015, 0.025), count),
-    )
-
+def _cards_and_phones_draw(
+    rng: np.random.Generator, relation: np.ndarray, exact_age: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each person's own bank card and mobile number ("" for none): some adults, most heads."""
+    count = len(relation)
     adult = exact_age >= 18
     has_own_card = adult & (rng.random(count) < 0.3)
     own_bank = weighted_choice(rng, words.BANK_WEIGHTS, count)
@@ -324,22 +373,7 @@ def _people_generate(
     )
     phone = np.full(count, "", dtype="U11")
     phone[has_phone] = phone_numbers(rng, int(has_phone.sum()))
-
-    return {
-        "person_household": household,
-        "person_slot": slot,
-        "person_relation": relation,
-        "person_sex": np.where(is_male, words.SEX_MALE, words.SEX_FEMALE),
-        "person_birth": birth,
-        "person_name": names,
-        "person_id_number": id_numbers,
-        "person_number": person_number,
-        "person_school": school,
-        "person_boarding": boarding,
-        "person_health": health,
-        "person_account": person_account,
-        "person_phone": phone,
-    }
+    return person_account, phone
 
 
 def _calendar_parts(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
