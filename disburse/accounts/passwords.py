@@ -7,6 +7,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 
 PASSWORD_LENGTH_MIN = 8
 PASSWORD_LENGTH_MAX = 256
@@ -20,11 +21,19 @@ _DUMMY_HASH = _HASHER.hash("not a password anyone has")
 def password_problem(password: str) -> str | None:
     """Why ``password`` cannot be used, or None."""
     if len(password) < PASSWORD_LENGTH_MIN:
-        return f"a password needs at least {PASSWORD_LENGTH_MIN} characters, not {len(password)}"
+        return tr(
+            "a password needs at least {length_min} characters, not {length}",
+            length_min=PASSWORD_LENGTH_MIN,
+            length=len(password),
+        )
     if len(password) > PASSWORD_LENGTH_MAX:
-        return f"a password has at most {PASSWORD_LENGTH_MAX} characters, not {len(password)}"
+        return tr(
+            "a password has at most {length_max} characters, not {length}",
+            length_max=PASSWORD_LENGTH_MAX,
+            length=len(password),
+        )
     if password.strip() != password:
-        return "a password cannot start or end with a space"
+        return tr("a password cannot start or end with a space")
     return None
 
 

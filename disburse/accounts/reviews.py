@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from disburse.accounts.model import ReviewDecision
 from disburse.accounts.tables import REVIEW_DECISIONS, REVIEW_SUBJECT_KINDS, ReviewDecisionRow
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr, tr_noop
 
 COMMENT_LENGTH_MAX = 2_000
 RETURNED_SHOWN_MAX = 200
@@ -41,13 +42,22 @@ def record_decision(
     assert subject_kind in REVIEW_SUBJECT_KINDS and decision in REVIEW_DECISIONS
     comment = comment.strip()
     if decision == "returned" and not comment:
-        raise DisburseError("a returned run or batch needs a comment that tells its maker what to change")
+        raise DisburseError(tr("a returned run or batch needs a comment that tells its maker what to change"))
     if len(comment) > COMMENT_LENGTH_MAX:
-        raise DisburseError(f"a comment has at most {COMMENT_LENGTH_MAX:,} characters, not {len(comment):,}")
-    if decided_by == maker:
         raise DisburseError(
-            f"{subject_kind} {subject_reference} was made by {maker}; a different person must decide on it (four eyes)"
+            tr(
+                "a comment has at most {length_max:,} characters, not {length:,}",
+                length_max=COMMENT_LENGTH_MAX,
+                length=len(comment),
+            )
         )
+    if decided_by == maker:
+        message = (
+            tr_noop("run {reference} was made by {maker}; a different person must decide on it (four eyes)")
+            if subject_kind == "run"
+            else tr_noop("batch {reference} was made by {maker}; a different person must decide on it (four eyes)")
+        )
+        raise DisburseError(tr(message, reference=subject_reference, maker=maker))
     session.execute(
         insert(ReviewDecisionRow).values(
             subject_kind=subject_kind,

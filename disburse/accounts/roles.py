@@ -8,6 +8,29 @@ changes no money.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+
+from disburse.foundation.i18n import tr, tr_noop
+
+
+class CatalogNames(Mapping[str, str]):
+    """A table of code → English name (marked with ``tr_noop``) whose values are looked up in the
+    catalog when read, so ``names[code]`` is in the current language: a face can keep indexing
+    the table as it did when it held Chinese."""
+
+    def __init__(self, ids: dict[str, str]) -> None:
+        self.ids = ids
+
+    def __getitem__(self, code: str) -> str:
+        return tr(self.ids[code])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
 ROLE_MAKER = "经办"
 ROLE_CHECKER = "审核"
 ROLE_CASHIER = "出纳"
@@ -16,14 +39,17 @@ ROLE_AUDITOR = "审计"
 ROLE_ADMINISTRATOR = "管理员"
 ROLES = (ROLE_MAKER, ROLE_CHECKER, ROLE_CASHIER, ROLE_COUNTER, ROLE_AUDITOR, ROLE_ADMINISTRATOR)
 
-ROLE_DESCRIPTIONS = {
-    ROLE_MAKER: "导入名册与结算单、计算分配、编制批次",
-    ROLE_CHECKER: "审核（批准或退回）分配与批次",
-    ROLE_CASHIER: "银行文件、回盘文件、改卡后重新发放",
-    ROLE_COUNTER: "窗口查询农户兑付情况、打印明白卡",
-    ROLE_AUDITOR: "查阅一切、对账、记录复核意见，不动资金",
-    ROLE_ADMINISTRATOR: "账户与设置",
-}
+# The role names themselves are stored codes (the accounts' roles column) and stay Chinese.
+ROLE_DESCRIPTIONS = CatalogNames(
+    {
+        ROLE_MAKER: tr_noop("imports registers and settlements, calculates allocations, prepares batches"),
+        ROLE_CHECKER: tr_noop("reviews (approves or returns) allocations and batches"),
+        ROLE_CASHIER: tr_noop("bank files, return files, paying again after a card fix"),
+        ROLE_COUNTER: tr_noop("looks up a household's payouts at the counter, prints 明白卡"),
+        ROLE_AUDITOR: tr_noop("reads everything, reconciles, records review findings; moves no money"),
+        ROLE_ADMINISTRATOR: tr_noop("accounts and settings"),
+    }
+)
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     # changing the books' set-up and the accounts

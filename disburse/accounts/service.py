@@ -20,6 +20,7 @@ from disburse.accounts.roles import ROLE_ADMINISTRATOR, ROLES, roles_for, roles_
 from disburse.accounts.tables import UserAccountRow
 from disburse.foundation.actors import USER_LENGTH_MAX
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.foundation.orm import utc_now
 
 LOGIN_FAILURES_MAX = 5  # wrong passwords in a row before the account is locked
@@ -50,18 +51,30 @@ def accounts_exist(session: Session) -> bool:
 def _row(session: Session, name: str) -> UserAccountRow:
     row = session.scalar(select(UserAccountRow).where(UserAccountRow.name == name.strip()))
     if row is None:
-        raise DisburseError(f"there is no account named {name.strip()!r}; `disburse users list` shows the accounts")
+        raise DisburseError(
+            tr("there is no account named {name!r}; `disburse users list` shows the accounts", name=name.strip())
+        )
     return row
 
 
 def _checked_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > USER_LENGTH_MAX:
-        raise DisburseError(f"an account name has 1 to {USER_LENGTH_MAX} characters, not {len(name)}")
+        raise DisburseError(
+            tr(
+                "an account name has 1 to {length_max} characters, not {length}",
+                length_max=USER_LENGTH_MAX,
+                length=len(name),
+            )
+        )
     bad = sorted(set(name) & NAME_FORBIDDEN_CHARACTERS)
     if bad or any(character.isspace() for character in name):
         raise DisburseError(
-            f"an account name cannot contain spaces or any of {' '.join(sorted(NAME_FORBIDDEN_CHARACTERS))}: {name!r}"
+            tr(
+                "an account name cannot contain spaces or any of {characters}: {name!r}",
+                characters=" ".join(sorted(NAME_FORBIDDEN_CHARACTERS)),
+                name=name,
+            )
         )
     return name
 
@@ -70,9 +83,11 @@ def _checked_roles(roles: Iterable[str]) -> frozenset[str]:
     chosen = frozenset(role.strip() for role in roles if role.strip())
     unknown = sorted(chosen - set(ROLES))
     if unknown:
-        raise DisburseError(f"unknown role(s) {', '.join(unknown)}; the roles are {', '.join(ROLES)}")
+        raise DisburseError(
+            tr("unknown role(s) {unknown}; the roles are {roles}", unknown=", ".join(unknown), roles=", ".join(ROLES))
+        )
     if not chosen:
-        raise DisburseError(f"an account needs at least one role of {', '.join(ROLES)}")
+        raise DisburseError(tr("an account needs at least one role of {roles}", roles=", ".join(ROLES)))
     return chosen
 
 
@@ -82,9 +97,11 @@ def add_account(session: Session, name: str, roles: Iterable[str], password: str
     chosen = _checked_roles(roles)
     first = not accounts_exist(session)
     if first and ROLE_ADMINISTRATOR not in chosen:
-        raise DisburseError(f"the first account must hold {ROLE_ADMINISTRATOR}, so that it can add the others")
+        raise DisburseError(
+            tr("the first account must hold {role}, so that it can add the others", role=ROLE_ADMINISTRATOR)
+        )
     if session.scalar(select(UserAccountRow.id).where(UserAccountRow.name == name)) is not None:
-        raise DisburseError(f"an account named {name!r} already exists")
+        raise DisburseError(tr("an account named {name!r} already exists", name=name))
     password_hash = hash_password(password)
     session.execute(
         insert(UserAccountRow).values(
@@ -117,13 +134,23 @@ def set_active(session: Session, name: str, active: bool, by: str) -> str:
     """Disable (or enable again) an account; the last active 管理员 cannot be disabled."""
     row = _row(session, name)
     if row.active == active:
-        return f"account {row.name} is already {'active' if active else 'disabled'}; nothing changed"
+        if active:
+            return tr("account {name} is already active; nothing changed", name=row.name)
+        return tr("account {name} is already disabled; nothing changed", name=row.name)
     if not active and ROLE_ADMINISTRATOR in roles_of_text(row.roles) and _active_administrators(session) <= 1:
-        raise DisburseError(f"{row.name} is the last active {ROLE_ADMINISTRATOR}; add another before disabling it")
+        raise DisburseError(
+            tr(
+                "{name} is the last active {role}; add another before disabling it",
+                name=row.name,
+                role=ROLE_ADMINISTRATOR,
+            )
+        )
     row.active, row.changed_by, row.changed_at = active, by, utc_now()
     if active:
         row.failed_logins, row.locked_until = 0, None
-    return f"account {row.name} {'enabled' if active else 'disabled'} by {by}"
+    if active:
+        return tr("account {name} enabled by {user}", name=row.name, user=by)
+    return tr("account {name} disabled by {user}", name=row.name, user=by)
 
 
 def set_roles(session: Session, name: str, roles: Iterable[str], by: str) -> str:
@@ -131,9 +158,11 @@ def set_roles(session: Session, name: str, roles: Iterable[str], by: str) -> str
     chosen = _checked_roles(roles)
     losing_admin = ROLE_ADMINISTRATOR in roles_of_text(row.roles) and ROLE_ADMINISTRATOR not in chosen
     if losing_admin and row.active and _active_administrators(session) <= 1:
-        raise DisburseError(f"{row.name} is the last active {ROLE_ADMINISTRATOR}; it keeps that role")
+        raise DisburseError(
+            tr("{name} is the last active {role}; it keeps that role", name=row.name, role=ROLE_ADMINISTRATOR)
+        )
     row.roles, row.changed_by, row.changed_at = roles_text(chosen), by, utc_now()
-    return f"account {row.name} now holds {roles_text(chosen)}"
+    return tr("account {name} now holds {roles}", name=row.name, roles=roles_text(chosen))
 
 
 def reset_password(session: Session, name: str, password: str, by: str) -> str:
@@ -143,17 +172,17 @@ def reset_password(session: Session, name: str, password: str, by: str) -> str:
     row.failed_logins, row.locked_until = 0, None
     row.password_changed_at = row.changed_at = utc_now()
     row.changed_by = by
-    return f"the password of {row.name} was reset by {by}; its lock-out, if any, is lifted"
+    return tr("the password of {name} was reset by {user}; its lock-out, if any, is lifted", name=row.name, user=by)
 
 
 def change_own_password(session: Session, name: str, old_password: str, new_password: str) -> str:
     row = _row(session, name)
     if not verify_password(row.password_hash, old_password):
-        raise LoginRefused("the current password is wrong")
+        raise LoginRefused(tr("the current password is wrong"))
     row.password_hash = hash_password(new_password)
     row.password_changed_at = row.changed_at = utc_now()
     row.changed_by = row.name
-    return f"the password of {row.name} was changed"
+    return tr("the password of {name} was changed", name=row.name)
 
 
 def log_in(session: Session, name: str, password: str, now: dt.datetime | None = None) -> Account | LoginRefused:
@@ -164,11 +193,15 @@ def log_in(session: Session, name: str, password: str, now: dt.datetime | None =
     row = session.scalar(select(UserAccountRow).where(UserAccountRow.name == name.strip()))
     if row is None:
         verify_password(None, password)  # the same time as a wrong password
-        return LoginRefused("wrong account name or password")
+        return LoginRefused(tr("wrong account name or password"))
     if row.locked_until is not None and row.locked_until > now:
         return LoginRefused(
-            f"account {row.name} is locked after {LOGIN_FAILURES_MAX} wrong passwords until "
-            f"{row.locked_until:%Y-%m-%d %H:%M} UTC"
+            tr(
+                "account {name} is locked after {count} wrong passwords until {until:%Y-%m-%d %H:%M} UTC",
+                name=row.name,
+                count=LOGIN_FAILURES_MAX,
+                until=row.locked_until,
+            )
         )
     if not verify_password(row.password_hash, password):
         row.failed_logins += 1
@@ -176,12 +209,16 @@ def log_in(session: Session, name: str, password: str, now: dt.datetime | None =
             row.locked_until = now + dt.timedelta(minutes=LOCKOUT_MINUTES)
             row.failed_logins = 0
             return LoginRefused(
-                f"wrong password {LOGIN_FAILURES_MAX} times in a row: account {row.name} is locked for "
-                f"{LOCKOUT_MINUTES} minutes"
+                tr(
+                    "wrong password {count} times in a row: account {name} is locked for {minutes} minutes",
+                    count=LOGIN_FAILURES_MAX,
+                    name=row.name,
+                    minutes=LOCKOUT_MINUTES,
+                )
             )
-        return LoginRefused("wrong account name or password")
+        return LoginRefused(tr("wrong account name or password"))
     if not row.active:
-        return LoginRefused(f"account {row.name} is disabled")
+        return LoginRefused(tr("account {name} is disabled", name=row.name))
     row.failed_logins, row.locked_until, row.last_login_at = 0, None, now
     return _account(row)
 
@@ -195,18 +232,28 @@ def authorise(session: Session, user: str | None, action: str) -> Account | None
     allowed = roles_for(action)
     if not (user or "").strip():
         raise AccessRefused(
-            f"accounts are set up: name your account with --user (it needs one of {roles_text(allowed)})"
+            tr(
+                "accounts are set up: name your account with --user (it needs one of {roles})",
+                roles=roles_text(allowed),
+            )
         )
     row = session.scalar(select(UserAccountRow).where(UserAccountRow.name == user.strip()))
     if row is None:
-        raise AccessRefused(f"{user.strip()!r} is not an account; `disburse users list` shows the accounts")
+        raise AccessRefused(
+            tr("{name!r} is not an account; `disburse users list` shows the accounts", name=user.strip())
+        )
     if not row.active:
-        raise AccessRefused(f"account {row.name} is disabled")
+        raise AccessRefused(tr("account {name} is disabled", name=row.name))
     held = roles_of_text(row.roles)
     if not held & allowed:
         raise AccessRefused(
-            f"account {row.name} holds {roles_text(held)}; {action} needs one of "
-            f"{roles_text(allowed) or 'no role (nobody may)'}"
+            tr(
+                "account {name} holds {held}; {action} needs one of {allowed}",
+                name=row.name,
+                held=roles_text(held),
+                action=action,
+                allowed=roles_text(allowed) or tr("no role (nobody may)"),
+            )
         )
     return _account(row)
 

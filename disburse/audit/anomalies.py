@@ -36,71 +36,92 @@ from disburse.audit.model import (
 from disburse.audit.tables import FindingReviewRow
 from disburse.foundation.actors import require_user
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr, tr_noop
 
 FINDINGS_PER_CHECK_MAX = 10_000  # a check that finds more is reporting a systemic problem; the count says so
 NOTE_LENGTH_MAX = 2_000
 
 CHECKS: tuple[Check, ...] = (
     Check("A01", "money_idle", "资金闲置超期",
-          "应付到户的款项、已到账的电费结算或专项资金，超过规定天数（默认 365 天）仍未拨付。"
-          "光伏收益不得在村级账户闲置。",
+          tr_noop("Money owed to households, electricity settlements that have reached the bank, or earmarked funds "
+                  "still not paid out after the days allowed (365 by default). PV revenue must not sit idle in village "
+                  "accounts."),
           money.money_idle),
     Check("A02", "equal_split", "收益简单平均分配",
-          "光伏、分红等收益资金按户等额发放，而发放依据（份额、标准）并不相同或根本没有依据。"
-          "光伏收益严禁简单平均分配。",
+          tr_noop("PV, dividend and other revenue paid in equal amounts per household although the basis of payment "
+                  "(shares, standards) differs or there is none. PV revenue must never be split evenly."),
           money.equal_split),
     Check("A03", "copied_list", "套用名单",
-          "一份发放名单中成批的行（同一人或同一卡号、同一金额）与另一项目同期或以前的名单相同，名单系照抄而来。",
+          tr_noop("Rows of a payout list in bulk (the same person or card with the same amount) match another "
+                  "programme's list of the same or an earlier period: the list was copied."),
           people.copied_list),
     Check("A04", "too_many_in_household", "一户多人超员",
-          "按人发放的补助，一户领取的人数超过户籍登记的在世人口；或按人计算、发到户的金额所需人数超过在册人口。",
+          tr_noop("A per-person benefit paid to more people in one household than the register lists as living; or a "
+                  "per-person amount paid to the household that needs more people than the register lists."),
           people.too_many_in_household),
     Check("A05", "incompatible_programmes", "互斥项目重复享受",
-          "配置为互斥的两个项目（如生态护林员与公益岗位）在同一期发给了同一人或同一户。",
+          tr_noop("Two programmes configured as mutually exclusive (such as ecological forest ranger and public-welfare"
+                  " job) paid to the same person or household for the same period."),
           people.incompatible_programmes),
     Check("A06", "paid_twice", "重复发放",
-          "同一人或同一户、同一项目、同一所属期的待遇，在两次分配或两份名单中重复发放；"
-          "更正后的分配与另一所属期的结算不算重复。",
+          tr_noop("The same benefit of the same person or household, programme and service period paid in two "
+                  "allocations or two lists; a corrected allocation and the settlement of another service period are "
+                  "not duplicates."),
           people.paid_twice),
     Check("A07", "dividend_below_floor", "分红低于保底",
-          "拨改股分红规则的保底比例低于合同约定；或合作社应补的保底差额超过规定天数仍未收回。",
+          tr_noop("A 拨改股 dividend rule whose guaranteed floor is below the contract's; or a floor shortfall the "
+                  "cooperative owes still not recovered after the days allowed."),
           money.dividend_below_floor),
     Check("A08", "settlement_mismatch", "收益分配与结算不符",
-          "某电站某期分配出去的金额（含名单外另发的）不等于电费结算金额减去运维、租金、保险等扣除。",
+          tr_noop("What a station distributed for a period (including lists paid outside the runs) is not the "
+                  "electricity settlement minus the deductions for operation, rent, insurance and the like."),
           money.settlement_mismatch),
     Check("A09", "station_no_output", "无发电量仍分配收益",
-          "电站结算单上网电量为零，却有收益分配到户到村。",
+          tr_noop("The settlement shows no electricity fed into the grid, yet revenue was distributed to households and"
+                  " villages."),
           money.station_no_output),
     Check("A10", "wages_clawed_back", "公益岗位工资回流",
-          "公益岗位（护林员等）工资到账后若干天内，相同或相近金额从领取人的账户转入村集体或干部账户。",
+          tr_noop("Within days of a public-welfare job's wage (forest ranger and the like) reaching the worker, the "
+                  "same or a similar amount moves from the worker's account into a village collective's or a cadre's "
+                  "account."),
           payments.wages_clawed_back),
     Check("A11", "just_under_threshold", "化整为零规避审批",
-          "短时间内多个批次、或对同一收款人的多笔付款，金额都略低于审批限额。",
+          tr_noop("Several batches within a short time, or several payments to the same payee, each just under the "
+                  "approval limit."),
           payments.just_under_threshold),
     Check("A12", "payee_not_beneficiary", "收款人非受益人",
-          "实际收款的银行卡登记在户外他人名下；大额付款前不久刚更换银行卡；经改卡得到的账户又收取其他户的款项。",
+          tr_noop("The card actually paid is registered to someone outside the household; the card was changed shortly "
+                  "before a large payment; an account obtained by a card fix also receives other households' money."),
           payments.payee_not_beneficiary),
     Check("A13", "paid_after_death", "向已故人员发放",
-          "按付款日的户籍信息，受益人在所属期开始前已死亡仍获发放；所属期结束后、付款前死亡的另列一类。",
+          tr_noop("By the register as of the payment date, the beneficiary died before the service period began and was"
+                  " still paid; a death after the period ended but before the payment is listed as a kind of its own."),
           people.paid_after_death),
     Check("A14", "paid_after_exit", "退出后仍发放",
-          "脱贫即停发的项目，在退出之后的所属期仍发放；或期中退出而分配时尚未登记退出、未按比例折算。",
+          tr_noop("A programme that stops on exit from poverty still paid for service periods after the exit; or an "
+                  "exit in the middle of a period not yet recorded when the allocation was made, so it was not "
+                  "prorated."),
           people.paid_after_exit),
     Check("A15", "person_in_two_households", "一人多户",
-          "同一身份证号在同一期户籍中登记于两户；或按人发放的补助经由此人不属于的户发放（有日期的迁移除外）。",
+          tr_noop("The same resident ID registered in two households in the same period's register; or a per-person "
+                  "benefit paid through a household the person does not belong to (a dated move excepted)."),
           people.person_in_two_households),
     Check("A16", "shared_bank_account", "一卡多户",
-          "同一银行账户实际收取了两户及以上的款项（同一户内共用一卡不算）。",
+          tr_noop("The same bank account actually received money for two or more households (a card shared within one "
+                  "household does not count)."),
           payments.shared_bank_account),
     Check("A17", "account_name_mismatch", "户名不符",
-          "银行实际入账的户名既不是户主也不是受益人本人。",
+          tr_noop("The account name the bank actually credited is neither the head of household's nor the beneficiary's"
+                  " own."),
           payments.account_name_mismatch),
     Check("A18", "above_norm", "金额异常偏高",
-          "按标准发放的项目中，个别金额超过该项目中位数若干倍且超过下限；按份额分配的光伏、"
-          "分红和按票据报销的医疗补助不在此列。",
+          tr_noop("In a programme paid by standard, single amounts more than a number of times the programme's median "
+                  "and above a floor; PV, dividends shared by holdings and medical top-ups reimbursed by bills are not "
+                  "checked."),
           people.above_norm),
     Check("A19", "pv_household_share", "光伏收益到户比例过高",
-          "村级光伏电站可分配收益直接分到户的比例超过上限；收益应主要用于公益岗位、小型公益事业和奖励补助。",
+          tr_noop("The share of a village station's distributable revenue paid directly to households is above the "
+                  "limit; the revenue goes mainly to public-welfare jobs, small public works and rewards and grants."),
           money.pv_household_share),
 )  # fmt: skip
 CHECKS_BY_ID = {check.check_id: check for check in CHECKS}
@@ -111,7 +132,7 @@ def check_named(name: str) -> Check:
     """A check by its id (``paid_twice``) or code (``A06``)."""
     found = CHECKS_BY_ID.get(name) or CHECKS_BY_CODE.get(name.upper())
     if found is None:
-        raise DisburseError(f"no check {name!r}; the checks are {', '.join(CHECKS_BY_ID)}")
+        raise DisburseError(tr("no check {name!r}; the checks are {checks}", name=name, checks=", ".join(CHECKS_BY_ID)))
     return found
 
 
@@ -196,28 +217,47 @@ def review_finding(
     changes nothing; a new disposition or changed evidence adds a review to the history."""
     user = require_user(user)
     if disposition not in DISPOSITIONS:
-        raise DisburseError(f"disposition {disposition!r} must be one of {', '.join(DISPOSITIONS)}")
+        raise DisburseError(
+            tr(
+                "disposition {disposition!r} must be one of {dispositions}",
+                disposition=disposition,
+                dispositions=", ".join(DISPOSITIONS),
+            )
+        )
     note = (note or "").strip()
     if not note:
-        raise DisburseError("a review needs a note saying what was found and decided (--note)")
+        raise DisburseError(tr("a review needs a note saying what was found and decided (--note)"))
     if len(note) > NOTE_LENGTH_MAX:
-        raise DisburseError(f"the note is {len(note):,} characters; at most {NOTE_LENGTH_MAX:,}")
+        raise DisburseError(
+            tr(
+                "the note is {length:,} characters; at most {length_max:,}",
+                length=len(note),
+                length_max=NOTE_LENGTH_MAX,
+            )
+        )
     code = finding_id.split("-", 1)[0]
     if code not in CHECKS_BY_CODE:
         raise DisburseError(
-            f"{finding_id!r} is not a finding id (A01-… to A19-…); `disburse audit anomalies` lists them"
+            tr(
+                "{finding!r} is not a finding id (A01-… to A19-…); `disburse audit anomalies` lists them",
+                finding=finding_id,
+            )
         )
     report = run_checks(session, config=config, today=today, only=(code,))
     shown = next(
         (item for item in report.findings[CHECKS_BY_CODE[code].check_id] if item.finding.finding_id == finding_id), None
     )
     if shown is None:
-        raise DisburseError(f"{finding_id} is not a current finding; `disburse audit anomalies --all` lists them")
+        raise DisburseError(
+            tr("{finding} is not a current finding; `disburse audit anomalies --all` lists them", finding=finding_id)
+        )
     finding = shown.finding
     if shown.review is not None and shown.status == STATUS_REVIEWED and shown.review.disposition == disposition:
-        return (
-            f"{finding_id} was already reviewed {disposition} by {shown.review.reviewed_by} on this evidence; "
-            "nothing changed"
+        return tr(
+            "{finding} was already reviewed {disposition} by {user} on this evidence; nothing changed",
+            finding=finding_id,
+            disposition=disposition,
+            user=shown.review.reviewed_by,
         )
     session.execute(
         insert(FindingReviewRow).values(
@@ -230,8 +270,15 @@ def review_finding(
             reviewed_by=user,
         )
     )
-    again = " (the evidence changed since the last review)" if shown.status == STATUS_CHANGED else ""
-    return f"{finding_id} ({finding.check}) reviewed {disposition} by {user}{again}"
+    again = tr(" (the evidence changed since the last review)") if shown.status == STATUS_CHANGED else ""
+    return tr(
+        "{finding} ({check}) reviewed {disposition} by {user}{again}",
+        finding=finding_id,
+        check=finding.check,
+        disposition=disposition,
+        user=user,
+        again=again,
+    )
 
 
 def review_history(session: Session, finding_id: str | None = None) -> list[Review]:

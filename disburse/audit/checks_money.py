@@ -13,10 +13,19 @@ import pandas as pd
 
 from disburse.allocations.rules import CoopDividendRule
 from disburse.audit.config import AuditConfig
-from disburse.audit.evidence import limited, line_evidence, payable_evidence, payee_subjects, shown, yuan
+from disburse.audit.evidence import (
+    limited,
+    line_evidence,
+    payable_evidence,
+    payee_subjects,
+    shown,
+    status_name,
+    yuan,
+)
 from disburse.audit.facts import Facts
-from disburse.audit.model import Check, Evidence, Finding
+from disburse.audit.model import Check, Evidence, Finding, english_kept
 from disburse.foundation.dates import as_date_or_none
+from disburse.payouts.model import PAYABLE_STATUS_NAMES
 
 SHARE_BASED_KINDS = ("pv_revenue", "coop_dividend")
 DEDUCTION_SUFFIX = "_deduction"
@@ -48,9 +57,22 @@ def _idle_payables(check: Check, facts: Facts, cutoff: dt.date, days: int) -> li
             check.finding(
                 "payable",
                 (row["payable_id"],),
-                f"payable {row['payable_id']} ({shown(row['payee_id'])} {row['programme']} {row['benefit_period']}, "
-                f"{yuan(row['amount_fen'])} yuan) has been owed since {row['due_on']}, {idle_days} days, unpaid",
-                f"money owed to a beneficiary must be paid within {days} days; this payable is {row['status']}",
+                english_kept.tr(
+                    "payable {payable} ({payee} {programme} {period}, {amount} yuan) has been owed since {due}, "
+                    "{idle_days} days, unpaid",
+                    payable=row["payable_id"],
+                    payee=shown(row["payee_id"]),
+                    programme=row["programme"],
+                    period=row["benefit_period"],
+                    amount=yuan(row["amount_fen"]),
+                    due=row["due_on"],
+                    idle_days=idle_days,
+                ),
+                english_kept.tr(
+                    "money owed to a beneficiary must be paid within {days} days; this payable is {status}",
+                    days=days,
+                    status=status_name(row["status"], PAYABLE_STATUS_NAMES),
+                ),
                 [*payee_subjects(row), f"programme:{row['programme']}"],
                 [payable_evidence(row)],
                 int(row["amount_fen"]),
@@ -70,9 +92,20 @@ def _idle_settlements(check: Check, facts: Facts, cutoff: dt.date, days: int) ->
         check.finding(
             "settlement",
             (row["id"],),
-            f"settlement {row['id']} of {row['station_id']} ({row['service_period']} {row['revenue_type']}, "
-            f"{yuan(row['amount_fen'])} yuan) reached the bank on {row['received_on']} and is not distributed",
-            f"PV revenue must not sit idle: received more than {days} days ago and allocated by no posted run",
+            english_kept.tr(
+                "settlement {settlement} of {station} ({period} {revenue_type}, {amount} yuan) reached the bank on "
+                "{received} and is not distributed",
+                settlement=row["id"],
+                station=row["station_id"],
+                period=row["service_period"],
+                revenue_type=row["revenue_type"],
+                amount=yuan(row["amount_fen"]),
+                received=row["received_on"],
+            ),
+            english_kept.tr(
+                "PV revenue must not sit idle: received more than {days} days ago and allocated by no posted run",
+                days=days,
+            ),
             [f"station:{row['station_id']}", f"settlement:{row['id']}"],
             [
                 Evidence(
@@ -80,8 +113,13 @@ def _idle_settlements(check: Check, facts: Facts, cutoff: dt.date, days: int) ->
                     f"settlement {row['id']}",
                     row["received_on"],
                     int(row["amount_fen"]),
-                    note=f"{row['station_id']} {row['service_period']} {row['revenue_type']} {row['kwh']} kWh, not "
-                    "allocated",
+                    note=english_kept.tr(
+                        "{station} {period} {revenue_type} {kwh} kWh, not allocated",
+                        station=row["station_id"],
+                        period=row["service_period"],
+                        revenue_type=row["revenue_type"],
+                        kwh=row["kwh"],
+                    ),
                 )
             ],
             int(row["amount_fen"]),
@@ -127,7 +165,7 @@ def _idle_funds(check: Check, facts: Facts, config: AuditConfig, cutoff: dt.date
                 f"entry {int(row['entry_id'])}",
                 row["entry_date"],
                 int(amount),
-                note=f"{account} {fund}: {row['memo']} (unused)",
+                note=english_kept.tr("{account} {fund}: {memo} (unused)", account=account, fund=fund, memo=row["memo"]),
             )
             for row, amount in zip(credits[old].to_dict("records"), unused[old])
         ]
@@ -135,9 +173,19 @@ def _idle_funds(check: Check, facts: Facts, config: AuditConfig, cutoff: dt.date
             check.finding(
                 "fund",
                 (entity, account, fund),
-                f"{entity} {account} {fund or '(no fund source)'}: {yuan(idle_fen)} yuan credited before {cutoff} "
-                f"is still not paid out ({yuan(spent)} yuan paid out of the fund in all)",
-                f"funds must be paid out within {days} days of arriving; credits are used oldest first",
+                english_kept.tr(
+                    "{entity} {account} {fund}: {idle} yuan credited before {cutoff} is still not paid out ({spent} "
+                    "yuan paid out of the fund in all)",
+                    entity=entity,
+                    account=account,
+                    fund=fund or english_kept.tr("(no fund source)"),
+                    idle=yuan(idle_fen),
+                    cutoff=cutoff,
+                    spent=yuan(spent),
+                ),
+                english_kept.tr(
+                    "funds must be paid out within {days} days of arriving; credits are used oldest first", days=days
+                ),
                 [f"fund:{fund}", f"entity:{entity}"],
                 limited(rows),
                 idle_fen,
@@ -221,16 +269,23 @@ def _equal_finding(check, keys, name, period, fund, group, settings, share_based
     median = int(np.median(values))
     close = int((np.abs(values - median) <= settings.tolerance_fen).sum())
     why = (
-        "the amounts are equal while the payees' shares are not"
+        english_kept.tr("the amounts are equal while the payees' shares are not")
         if share_based
-        else f"pool money ({fund}) is paid as a flat amount per payee, not by any basis"
+        else english_kept.tr("pool money ({fund}) is paid as a flat amount per payee, not by any basis", fund=fund)
     )
     return check.finding(
         "split",
         keys,
-        f"{name} {period}: {close} of {len(values)} payees get {yuan(median)} yuan each "
-        f"(±{yuan(settings.tolerance_fen)})",
-        f"a pool must not be handed out evenly (严禁简单平均分配): {why}",
+        english_kept.tr(
+            "{name} {period}: {close} of {count} payees get {median} yuan each (±{tolerance})",
+            name=name,
+            period=period,
+            close=close,
+            count=len(values),
+            median=yuan(median),
+            tolerance=yuan(settings.tolerance_fen),
+        ),
+        english_kept.tr("a pool must not be handed out evenly (严禁简单平均分配): {why}", why=why),
         [f"programme:{name}", *sorted({s for row in group.to_dict("records") for s in payee_subjects(row)})],
         limited([to_evidence(row) for row in group.to_dict("records")]),
         int(values.sum()),
@@ -263,9 +318,18 @@ def dividend_below_floor(check: Check, facts: Facts, config: AuditConfig) -> lis
                 check.finding(
                     "floor",
                     (run["root_run_id"],),
-                    f"run {run['id']} ({run['rule_name']}) guarantees {float(rule_floor * 100):g}% a year on "
-                    f"principal; the contract guarantees {float(contract * 100):g}% ({len(holders)} household holders)",
-                    "a 拨改股 holder must get at least the contract's floor (保底分红) for the holding period",
+                    english_kept.tr(
+                        "run {run} ({rule}) guarantees {floor:g}% a year on principal; the contract guarantees "
+                        "{contract:g}% ({holders} household holders)",
+                        run=run["id"],
+                        rule=run["rule_name"],
+                        floor=float(rule_floor * 100),
+                        contract=float(contract * 100),
+                        holders=len(holders),
+                    ),
+                    english_kept.tr(
+                        "a 拨改股 holder must get at least the contract's floor (保底分红) for the holding period"
+                    ),
                     subjects,
                     limited([line_evidence(row) for row in holders.to_dict("records")]),
                     int(holders["amount_fen"].sum()),
@@ -294,11 +358,22 @@ def _unpaid_shortfall(check, facts, run, rule, lines, days, subjects) -> list[Fi
         check.finding(
             "shortfall",
             (run["root_run_id"],),
-            f"run {run['id']} ({run['rule_name']}): the cooperative owes a floor shortfall of {yuan(owed_fen)} yuan "
-            f"since {run['posted_on']}; {yuan(still_owed)} yuan is still receivable on {RECEIVABLES_ACCOUNT}",
-            f"a floor shortfall the cooperative owes must be paid within {days} days",
+            english_kept.tr(
+                "run {run} ({rule}): the cooperative owes a floor shortfall of {owed} yuan since {posted}; {still} "
+                "yuan is still receivable on {account}",
+                run=run["id"],
+                rule=run["rule_name"],
+                owed=yuan(owed_fen),
+                posted=run["posted_on"],
+                still=yuan(still_owed),
+                account=RECEIVABLES_ACCOUNT,
+            ),
+            english_kept.tr("a floor shortfall the cooperative owes must be paid within {days} days", days=days),
             subjects,
-            [line_evidence(row, "floor shortfall owed by the cooperative") for row in shortfall.to_dict("records")],
+            [
+                line_evidence(row, english_kept.tr("floor shortfall owed by the cooperative"))
+                for row in shortfall.to_dict("records")
+            ],
             still_owed,
         )
     ]
@@ -346,17 +421,29 @@ def settlement_mismatch(check: Check, facts: Facts, config: AuditConfig) -> list
             for s in taken
         ]
         rows += [
-            payable_evidence(row, f"paid from {row['fund_source']} outside the runs")
+            payable_evidence(row, english_kept.tr("paid from {fund} outside the runs", fund=row["fund_source"]))
             for row in extra.to_dict("records")
         ]
         findings.append(
             check.finding(
                 "station",
                 (station, period),
-                f"{station} {period}: distributed {yuan(distributed + extra_fen)} yuan "
-                f"(runs {yuan(distributed)} + lists {yuan(extra_fen)}), but settlements {yuan(settled)} − deductions "
-                f"{yuan(deductions)} = {yuan(settled - deductions)}; difference {yuan(difference)}",
-                "what is distributed for a station and period must equal its settlement minus the deductions",
+                english_kept.tr(
+                    "{station} {period}: distributed {distributed} yuan (runs {runs} + lists {lists}), but settlements "
+                    "{settled} − deductions {deductions} = {due}; difference {difference}",
+                    station=station,
+                    period=period,
+                    distributed=yuan(distributed + extra_fen),
+                    runs=yuan(distributed),
+                    lists=yuan(extra_fen),
+                    settled=yuan(settled),
+                    deductions=yuan(deductions),
+                    due=yuan(settled - deductions),
+                    difference=yuan(difference),
+                ),
+                english_kept.tr(
+                    "what is distributed for a station and period must equal its settlement minus the deductions"
+                ),
                 [f"station:{station}", *[f"programme:{p}" for p in sorted(set(extra["programme"]))]],
                 limited(rows),
                 difference,
@@ -383,10 +470,19 @@ def station_no_output(check: Check, facts: Facts, config: AuditConfig) -> list[F
             check.finding(
                 "settlement",
                 (row["id"],),
-                f"settlement {row['id']} of {row['station_id']} ({row['service_period']} {row['revenue_type']}) shows "
-                f"{row['kwh']} kWh yet {yuan(row['amount_fen'])} yuan, of which {yuan(int(paid['amount_fen'].sum()))} "
-                f"went to {paid['payee_id'].nunique()} payees",
-                "a station that produced nothing has no revenue to distribute",
+                english_kept.tr(
+                    "settlement {settlement} of {station} ({period} {revenue_type}) shows {kwh} kWh yet {amount} yuan, "
+                    "of which {paid} went to {payees} payees",
+                    settlement=row["id"],
+                    station=row["station_id"],
+                    period=row["service_period"],
+                    revenue_type=row["revenue_type"],
+                    kwh=row["kwh"],
+                    amount=yuan(row["amount_fen"]),
+                    paid=yuan(int(paid["amount_fen"].sum())),
+                    payees=paid["payee_id"].nunique(),
+                ),
+                english_kept.tr("a station that produced nothing has no revenue to distribute"),
                 [f"station:{row['station_id']}", f"settlement:{row['id']}"],
                 [
                     Evidence(
@@ -394,7 +490,7 @@ def station_no_output(check: Check, facts: Facts, config: AuditConfig) -> list[F
                         f"settlement {row['id']}",
                         row["received_on"],
                         int(row["amount_fen"]),
-                        note=f"{row['kwh']} kWh, allocated by run {row['run_id']}",
+                        note=english_kept.tr("{kwh} kWh, allocated by run {run}", kwh=row["kwh"], run=row["run_id"]),
                     )
                 ]  # fmt: skip
                 + limited([line_evidence(line) for line in paid.to_dict("records")]),
@@ -421,11 +517,22 @@ def pv_household_share(check: Check, facts: Facts, config: AuditConfig) -> list[
             check.finding(
                 "run",
                 (run["root_run_id"],),
-                f"run {run['id']} ({run['rule_name']} {run['period']}) pays {share_bps // 100}.{share_bps % 100:02d}% "
-                f"of the distributable revenue ({yuan(households)} of {yuan(distributable)} yuan) to households, above "
-                f"{limit}%",
-                "village-station revenue goes mainly to public-welfare jobs, works and targeted grants "
-                "(国开办发〔2017〕61号)",
+                english_kept.tr(
+                    "run {run} ({rule} {period}) pays {whole}.{part:02d}% of the distributable revenue ({households} "
+                    "of {distributable} yuan) to households, above {limit}%",
+                    run=run["id"],
+                    rule=run["rule_name"],
+                    period=run["period"],
+                    whole=share_bps // 100,
+                    part=share_bps % 100,
+                    households=yuan(households),
+                    distributable=yuan(distributable),
+                    limit=limit,
+                ),
+                english_kept.tr(
+                    "village-station revenue goes mainly to public-welfare jobs, works and targeted grants "
+                    "(国开办发〔2017〕61号)"
+                ),
                 [f"station:{run['rule_subject']}", f"programme:{run['rule_name']}"],
                 [
                     Evidence(
@@ -433,7 +540,9 @@ def pv_household_share(check: Check, facts: Facts, config: AuditConfig) -> list[
                         f"run {run['id']}",
                         run["posted_on"],
                         households,
-                        note=f"households part of {yuan(distributable)} distributable",
+                        note=english_kept.tr(
+                            "households part of {distributable} distributable", distributable=yuan(distributable)
+                        ),
                     )
                 ],
                 households,

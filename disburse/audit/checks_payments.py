@@ -21,7 +21,8 @@ from disburse.audit.evidence import (
     yuan,
 )
 from disburse.audit.facts import Facts
-from disburse.audit.model import Check, Evidence, Finding
+from disburse.audit.model import Check, Evidence, Finding, english_kept
+from disburse.foundation.i18n import tr_noop
 
 SENT_STATUSES = ("exported", "success")
 PAYMENT_REFERENCE = re.compile(r"PAY-\d{6}-\d{6}")
@@ -80,11 +81,24 @@ def wages_clawed_back(check: Check, facts: Facts, config: AuditConfig) -> list[F
             check.finding(
                 "transfer",
                 (row["payment_reference"], row["id"]),
-                f"{row['payment_reference']} paid a wage of {yuan(row['wage_fen'])} yuan ({row['programme']}) to "
-                f"{card(row['paid_account_no'])} on {row['paid_on']}; {int(days)} days later {yuan(row['amount_fen'])} "
-                f"yuan came from that account into {card(row['account_number'])}",
-                f"a wage moved back to the village or a cadre within {settings.days} days (within "
-                f"{settings.tolerance_percent}% of the wage) was taken back from the worker",
+                english_kept.tr(
+                    "{payment} paid a wage of {wage} yuan ({programme}) to {account} on {paid_on}; {days} days later "
+                    "{amount} yuan came from that account into {into}",
+                    payment=row["payment_reference"],
+                    wage=yuan(row["wage_fen"]),
+                    programme=row["programme"],
+                    account=card(row["paid_account_no"]),
+                    paid_on=row["paid_on"],
+                    days=int(days),
+                    amount=yuan(row["amount_fen"]),
+                    into=card(row["account_number"]),
+                ),
+                english_kept.tr(
+                    "a wage moved back to the village or a cadre within {days} days (within {tolerance}% of the "
+                    "wage) was taken back from the worker",
+                    days=settings.days,
+                    tolerance=settings.tolerance_percent,
+                ),
                 [*payee_subjects(row), f"account:{row['paid_account_no']}"],
                 [
                     payment_evidence({**row, "payment_fen": row["wage_fen"], "payment_status": "success"}),
@@ -150,8 +164,12 @@ def _under_finding(check, kind, who, threshold, lower, settings, cluster, amount
                 row["batch_reference"],
                 row["on"],
                 int(row["total_fen"]),
-                note=f"{row['instruction_count']} payments, {row['approvals_required']} approver(s), "
-                f"{row['programme_filter'] or ''}",
+                note=english_kept.tr(
+                    "{count} payments, {approvals} approver(s), {programme}",
+                    count=row["instruction_count"],
+                    approvals=row["approvals_required"],
+                    programme=row["programme_filter"] or "",
+                ),
             )
             for row in cluster.to_dict("records")
         ]
@@ -161,14 +179,37 @@ def _under_finding(check, kind, who, threshold, lower, settings, cluster, amount
         rows = [payment_evidence(row) for row in cluster.to_dict("records")]
         subjects = [*payee_subjects(cluster.iloc[0].to_dict()), f"payee:{who}"]
     total = int(cluster[amount_column].sum())
+    summary = (
+        tr_noop(
+            "{count} batches of {who} between {first} and {last} are each between {lower} and {threshold} yuan "
+            "(just under the approval threshold {threshold}), {total} yuan in all"
+        )
+        if kind == "batches"
+        else tr_noop(
+            "{count} payments to {who} between {first} and {last} are each between {lower} and {threshold} yuan "
+            "(just under the approval threshold {threshold}), {total} yuan in all"
+        )
+    )
     return check.finding(
         kind,
         (who, threshold, references[0]),
-        f"{len(cluster)} {'batches of ' + who if kind == 'batches' else 'payments to ' + shown(who)} between "
-        f"{cluster['on'].min()} and {cluster['on'].max()} are each between {yuan(lower)} and {yuan(threshold)} yuan "
-        f"(just under the approval threshold {yuan(threshold)}), {yuan(total)} yuan in all",
-        f"amounts kept within {settings.margin_percent}% under an approval threshold, {settings.count_min} or more "
-        f"within {settings.window_days} days, look split to avoid the approval",
+        english_kept.tr(
+            summary,
+            count=len(cluster),
+            who=who if kind == "batches" else shown(who),
+            first=cluster["on"].min(),
+            last=cluster["on"].max(),
+            lower=yuan(lower),
+            threshold=yuan(threshold),
+            total=yuan(total),
+        ),
+        english_kept.tr(
+            "amounts kept within {margin}% under an approval threshold, {count_min} or more within {days} days, "
+            "look split to avoid the approval",
+            margin=settings.margin_percent,
+            count_min=settings.count_min,
+            days=settings.window_days,
+        ),
         subjects,
         rows,
         total,
@@ -200,9 +241,16 @@ def payee_not_beneficiary(check: Check, facts: Facts, config: AuditConfig) -> li
             check.finding(
                 "payment",
                 (reference,),
-                f"{reference} paid {yuan(payment['amount_fen'])} yuan to {card(payment['paid_account_no'])} "
-                f"({payment['paid_account_name']}) for {shown(payment['payee_id'])}: {'; '.join(why)}",
-                "money goes to the beneficiary's own card or the head's, inside the household",
+                english_kept.tr(
+                    "{payment} paid {amount} yuan to {account} ({name}) for {payee}: {why}",
+                    payment=reference,
+                    amount=yuan(payment["amount_fen"]),
+                    account=card(payment["paid_account_no"]),
+                    name=payment["paid_account_name"],
+                    payee=shown(payment["payee_id"]),
+                    why="; ".join(why),
+                ),
+                english_kept.tr("money goes to the beneficiary's own card or the head's, inside the household"),
                 [*payee_subjects(payment), f"account:{payment['paid_account_no']}"],
                 [payment_evidence(payment), *[payable_evidence(row) for row in rows.to_dict("records")]],
                 int(payment["amount_fen"]),
@@ -255,8 +303,11 @@ def _foreign_cards(facts: Facts, sent: pd.DataFrame) -> list[tuple[int, str]]:
     return [
         (
             int(holder["row"]),
-            f"the card is registered to {holder['holder_name']} of household {holder['holder_household_id']}, "
-            "outside the beneficiary's household",
+            english_kept.tr(
+                "the card is registered to {name} of household {household}, outside the beneficiary's household",
+                name=holder["holder_name"],
+                household=holder["holder_household_id"],
+            ),
         )
         for holder in outside.to_dict("records")
     ]
@@ -280,7 +331,12 @@ def _changed_before_large(facts: Facts, config: AuditConfig) -> list[tuple[str, 
             found.append(
                 (
                     row["payment_reference"],
-                    f"a large payment {days:.0f} days after a card fix by {row['fixed_by']} ({row['reason']})",
+                    english_kept.tr(
+                        "a large payment {days:.0f} days after a card fix by {user} ({reason})",
+                        days=days,
+                        user=row["fixed_by"],
+                        reason=row["reason"],
+                    ),
                 )
             )
     events = facts.events[facts.events["kind"] == "card_change"]
@@ -296,7 +352,10 @@ def _changed_before_large(facts: Facts, config: AuditConfig) -> list[tuple[str, 
             days = (row["paid_on"] - row["effective_on"]).days if row["paid_on"] else -1
             if 0 <= days <= settings.card_change_days:
                 found.append(
-                    (row["payment_reference"], f"a large payment {days} days after the register changed the card")
+                    (
+                        row["payment_reference"],
+                        english_kept.tr("a large payment {days} days after the register changed the card", days=days),
+                    )
                 )
     return found
 
@@ -320,7 +379,11 @@ def _fixed_then_shared(facts: Facts, sent: pd.DataFrame) -> list[tuple[str, str]
             found.append(
                 (
                     reference,
-                    f"the card a fix gave {shown(fix['payee_id'])} also receives for {', '.join(other_households)}",
+                    english_kept.tr(
+                        "the card a fix gave {payee} also receives for {households}",
+                        payee=shown(fix["payee_id"]),
+                        households=", ".join(other_households),
+                    ),
                 )
             )
     return found
@@ -343,10 +406,15 @@ def shared_bank_account(check: Check, facts: Facts, config: AuditConfig) -> list
             check.finding(
                 "account",
                 (account,),
-                f"account {card(account)} received {len(payments)} payments for {len(households)} households "
-                f"({', '.join(households[:5])}{' …' if len(households) > 5 else ''}), "
-                f"{yuan(int(payments['payment_fen'].sum()))} yuan",
-                "a card belongs to one household: one card paid for several is held by someone else",
+                english_kept.tr(
+                    "account {account} received {count} payments for {households} households ({listed}), {amount} yuan",
+                    account=card(account),
+                    count=len(payments),
+                    households=len(households),
+                    listed=", ".join(households[:5]) + (" …" if len(households) > 5 else ""),
+                    amount=yuan(int(payments["payment_fen"].sum())),
+                ),
+                english_kept.tr("a card belongs to one household: one card paid for several is held by someone else"),
                 [f"account:{account}", *[f"household:{h}" for h in households]],
                 limited([payment_evidence(row) for row in payments.to_dict("records")]),
                 int(payments["payment_fen"].sum()),
@@ -403,9 +471,13 @@ def account_name_mismatch(check: Check, facts: Facts, config: AuditConfig) -> li
             check.finding(
                 "payment",
                 (row["payment_reference"],),
-                f"{row['payment_reference']}: the bank paid account name {row['paid_account_name']}, not the "
-                f"register's {' or '.join(sorted(expected))}",
-                "the name on the account paid is the head's (household benefits) or the beneficiary's",
+                english_kept.tr(
+                    "{payment}: the bank paid account name {name}, not the register's {expected}",
+                    payment=row["payment_reference"],
+                    name=row["paid_account_name"],
+                    expected=english_kept.tr(" or ").join(sorted(expected)),
+                ),
+                english_kept.tr("the name on the account paid is the head's (household benefits) or the beneficiary's"),
                 [*payee_subjects(row), f"account:{row['paid_account_no']}"],
                 [payment_evidence(row)],
                 int(row["amount_fen"]),

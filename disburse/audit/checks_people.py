@@ -23,7 +23,7 @@ from disburse.audit.evidence import (
     yuan,
 )
 from disburse.audit.facts import PV_WAGE_COMPONENT, Facts, in_force_at
-from disburse.audit.model import Check, Evidence, Finding
+from disburse.audit.model import Check, Evidence, Finding, english_kept
 
 PAYEE_TYPES = ("household", "person")
 STATUS_EXITED = "已脱贫"
@@ -112,9 +112,20 @@ def copied_list(check: Check, facts: Facts, config: AuditConfig) -> list[Finding
             check.finding(
                 "list",
                 (list_id, source_id),
-                f"{len(copied)} of the {size} rows of {name} ({group['period'].iloc[0]}) repeat {source} "
-                f"({group['period_source'].iloc[0]}): the same person or card with the same amount",
-                f"a list whose rows repeat another programme's list (at least {rows_min} rows) was copied from it",
+                english_kept.tr(
+                    "{copied} of the {size} rows of {name} ({period}) repeat {source} ({source_period}): the same "
+                    "person or card with the same amount",
+                    copied=len(copied),
+                    size=size,
+                    name=name,
+                    period=group["period"].iloc[0],
+                    source=source,
+                    source_period=group["period_source"].iloc[0],
+                ),
+                english_kept.tr(
+                    "a list whose rows repeat another programme's list (at least {rows_min} rows) was copied from it",
+                    rows_min=rows_min,
+                ),
                 [f"programme:{name}", *sorted({s for row in copied.to_dict("records") for s in payee_subjects(row)})],
                 limited([line_evidence_of_list(row, source) for row in copied.to_dict("records")]),
                 int(copied["amount_fen"].sum()),
@@ -135,7 +146,7 @@ def line_evidence_of_list(row: dict, source: str) -> Evidence:
         None,
         row.get("household_id"),
         person,
-        f"also in {source}",
+        english_kept.tr("also in {source}", source=source),
     )
 
 
@@ -168,9 +179,16 @@ def too_many_in_household(check: Check, facts: Facts, config: AuditConfig) -> li
                 check.finding(
                     "people",
                     (group["household_id"], group["programme_key"], group["benefit_period"]),
-                    f"{group['household_id']}: {group['paid']} people paid {group['programme_key']} "
-                    f"{group['benefit_period']}, but the register lists {group['members']} living member(s)",
-                    "a person-level benefit is paid to no more people than live in the household",
+                    english_kept.tr(
+                        "{household}: {paid} people paid {programme} {period}, but the register lists {members} "
+                        "living member(s)",
+                        household=group["household_id"],
+                        paid=group["paid"],
+                        programme=group["programme_key"],
+                        period=group["benefit_period"],
+                        members=group["members"],
+                    ),
+                    english_kept.tr("a person-level benefit is paid to no more people than live in the household"),
                     [
                         f"household:{group['household_id']}",
                         *[f"programme:{p}" for p in sorted(set(paid_rows["programme"]))],
@@ -208,10 +226,18 @@ def _counted_beyond_members(check: Check, facts: Facts, extra_min: int) -> list[
                 check.finding(
                     "counted",
                     (row["household_id"], row["programme_key"], row["benefit_period"]),
-                    f"{row['household_id']}: {yuan(row['amount_fen'])} yuan of {row['programme_key']} "
-                    f"{row['benefit_period']} needs at least {row['needed']} people at {yuan(top_fen)} yuan, "
-                    f"but {row['members']} live there",
-                    "a per-person amount paid to the household counts no more people than live there",
+                    english_kept.tr(
+                        "{household}: {amount} yuan of {programme} {period} needs at least {needed} people at {top} "
+                        "yuan, but {members} live there",
+                        household=row["household_id"],
+                        amount=yuan(row["amount_fen"]),
+                        programme=row["programme_key"],
+                        period=row["benefit_period"],
+                        needed=row["needed"],
+                        top=yuan(top_fen),
+                        members=row["members"],
+                    ),
+                    english_kept.tr("a per-person amount paid to the household counts no more people than live there"),
                     [f"household:{row['household_id']}"],
                     [line_evidence(row)],
                     int(row["amount_fen"]),
@@ -255,9 +281,19 @@ def incompatible_programmes(check: Check, facts: Facts, config: AuditConfig) -> 
                 check.finding(
                     kind,
                     (first, second, who, period),
-                    f"{shown(who)} is paid both {first} and {second} for {period} "
-                    f"({yuan(int(both['amount_fen'].sum()))} yuan in all)",
-                    f"{first} and {second} exclude each other (audit/config.yaml incompatible_programmes)",
+                    english_kept.tr(
+                        "{payee} is paid both {first} and {second} for {period} ({amount} yuan in all)",
+                        payee=shown(who),
+                        first=first,
+                        second=second,
+                        period=period,
+                        amount=yuan(int(both["amount_fen"].sum())),
+                    ),
+                    english_kept.tr(
+                        "{first} and {second} exclude each other (audit/config.yaml incompatible_programmes)",
+                        first=first,
+                        second=second,
+                    ),
                     [f"{kind}:{who}", *[f"programme:{p}" for p in sorted(set(both["programme"]))]],
                     limited([payable_evidence(row) for row in both.to_dict("records")]),
                     int(both["amount_fen"].sum()),
@@ -290,10 +326,17 @@ def paid_twice(check: Check, facts: Facts, config: AuditConfig) -> list[Finding]
             check.finding(
                 "benefit",
                 key,
-                f"{shown(payee_id)} is owed {programme_key} {period}{(' ' + revenue) if revenue else ''} "
-                f"{group['instance'].nunique()} times ({', '.join(sorted(set(group['instance'])))}), "
-                f"{yuan(int(group['amount_fen'].sum()))} yuan in all",
-                "one payee gets one benefit once per programme and service period",
+                english_kept.tr(
+                    "{payee} is owed {programme} {period}{revenue} {count} times ({instances}), {amount} yuan in all",
+                    payee=shown(payee_id),
+                    programme=programme_key,
+                    period=period,
+                    revenue=(" " + revenue) if revenue else "",
+                    count=group["instance"].nunique(),
+                    instances=", ".join(sorted(set(group["instance"]))),
+                    amount=yuan(int(group["amount_fen"].sum())),
+                ),
+                english_kept.tr("one payee gets one benefit once per programme and service period"),
                 [
                     *payee_subjects(group.iloc[0].to_dict()),
                     *[f"programme:{p}" for p in sorted(set(group["programme"]))],
@@ -326,14 +369,27 @@ def paid_after_death(check: Check, facts: Facts, config: AuditConfig) -> list[Fi
     for row in rows.to_dict("records"):
         died, start, end, paid_on = row["died_on"], row["service_start"], row["service_end"], row["paid_on"]
         if died < start:
-            kind, why = "period_after_death", f"died on {died}, before the service period began on {start}"
+            kind, why = (
+                "period_after_death",
+                english_kept.tr("died on {died}, before the service period began on {start}", died=died, start=start),
+            )
         elif paid_on is not None and end < died < paid_on:
             kind, why = (
                 "died_before_payment",
-                f"died on {died}, after the period ended on {end} but before the payment on {paid_on}",
+                english_kept.tr(
+                    "died on {died}, after the period ended on {end} but before the payment on {paid_on}",
+                    died=died,
+                    end=end,
+                    paid_on=paid_on,
+                ),
             )
         elif config.paid_after_death.death_in_period and start <= died <= end:
-            kind, why = "period_of_death", f"died on {died}, during the service period {start} to {end}"
+            kind, why = (
+                "period_of_death",
+                english_kept.tr(
+                    "died on {died}, during the service period {start} to {end}", died=died, start=start, end=end
+                ),
+            )
         else:
             continue
         who = row["payee_id"]
@@ -341,11 +397,20 @@ def paid_after_death(check: Check, facts: Facts, config: AuditConfig) -> list[Fi
             check.finding(
                 kind,
                 (row["payment_reference"], who, row["payable_id"]),
-                f"{row['payment_reference']} paid {yuan(row['amount_fen'])} yuan of {row['programme']} "
-                f"{row['benefit_period']} for {shown(who)}, who {why}",
-                "the dead are not paid for periods after their death"
+                english_kept.tr(
+                    "{payment} paid {amount} yuan of {programme} {period} for {payee}, who {why}",
+                    payment=row["payment_reference"],
+                    amount=yuan(row["amount_fen"]),
+                    programme=row["programme"],
+                    period=row["benefit_period"],
+                    payee=shown(who),
+                    why=why,
+                ),
+                english_kept.tr("the dead are not paid for periods after their death")
                 if kind == "period_after_death"
-                else "a payment that reaches a person after their death goes to the estate: it needs a decision",
+                else english_kept.tr(
+                    "a payment that reaches a person after their death goes to the estate: it needs a decision"
+                ),
                 [*payee_subjects(row), f"programme:{row['programme']}"],
                 [
                     payment_evidence(row),
@@ -445,15 +510,20 @@ def paid_after_exit(check: Check, facts: Facts, config: AuditConfig) -> list[Fin
             continue
         if exited < start or (config.paid_after_exit.exit_in_period and not prorates and exited <= end):
             when = (
-                f"before the service period began on {start}" if exited < start else f"during {row['benefit_period']}"
+                english_kept.tr("before the service period began on {start}", start=start)
+                if exited < start
+                else english_kept.tr("during {period}", period=row["benefit_period"])
             )
-            kind, why = "period_after_exit", f"exited on {exited}, {when}"
+            kind, why = "period_after_exit", english_kept.tr("exited on {exited}, {when}", exited=exited, when=when)
         elif prorates and start <= exited <= end and known_at > runs.at[int(row["run_id"]), "calculated_at"]:
             kind, why = (
                 "exit_not_prorated",
-                (
-                    f"exited on {exited}, during {row['benefit_period']}; the exit was recorded after run "
-                    f"{int(row['run_id'])} was calculated, so it was not prorated"
+                english_kept.tr(
+                    "exited on {exited}, during {period}; the exit was recorded after run {run} was calculated, so it "
+                    "was not prorated",
+                    exited=exited,
+                    period=row["benefit_period"],
+                    run=int(row["run_id"]),
                 ),
             )
         else:
@@ -462,9 +532,16 @@ def paid_after_exit(check: Check, facts: Facts, config: AuditConfig) -> list[Fin
             check.finding(
                 kind,
                 (row["household_id"], row["root_run_id"], row["benefit_period"], row["payee_id"]),
-                f"{row['payment_reference']} paid {yuan(row['amount_fen'])} yuan of {row['programme']} "
-                f"{row['benefit_period']} to {row['household_id']}, which {why}",
-                "a rule that stops on exit pays nothing for the time after the exit",
+                english_kept.tr(
+                    "{payment} paid {amount} yuan of {programme} {period} to {household}, which {why}",
+                    payment=row["payment_reference"],
+                    amount=yuan(row["amount_fen"]),
+                    programme=row["programme"],
+                    period=row["benefit_period"],
+                    household=row["household_id"],
+                    why=why,
+                ),
+                english_kept.tr("a rule that stops on exit pays nothing for the time after the exit"),
                 [*payee_subjects(row), f"programme:{row['programme']}"],
                 [
                     payment_evidence(row),
@@ -474,7 +551,9 @@ def paid_after_exit(check: Check, facts: Facts, config: AuditConfig) -> list[Fin
                         exited,
                         row["household_id"],
                         None,
-                        f"recorded by the snapshot of {households.at[row['household_id'], 'exit_known_on']}",
+                        english_kept.tr(
+                            "recorded by the snapshot of {day}", day=households.at[row["household_id"], "exit_known_on"]
+                        ),
                     ),
                 ],  # fmt: skip
                 int(row["amount_fen"]),
@@ -509,10 +588,17 @@ def person_in_two_households(check: Check, facts: Facts, config: AuditConfig) ->
                 check.finding(
                     "paid_through",
                     (row["payee_id"], row["household_id"], row["programme_key"], row["benefit_period"]),
-                    f"{row['payment_reference']}: {shown(row['payee_id'])} was paid {row['programme']} "
-                    f"{row['benefit_period']} through {row['household_id']}, but the register lists them in "
-                    f"{', '.join(sorted(households)) or 'no household'}",
-                    "a person belongs to one household; a payment through another needs a dated move",
+                    english_kept.tr(
+                        "{payment}: {payee} was paid {programme} {period} through {household}, but the register lists "
+                        "them in {households}",
+                        payment=row["payment_reference"],
+                        payee=shown(row["payee_id"]),
+                        programme=row["programme"],
+                        period=row["benefit_period"],
+                        household=row["household_id"],
+                        households=", ".join(sorted(households)) or english_kept.tr("no household"),
+                    ),
+                    english_kept.tr("a person belongs to one household; a payment through another needs a dated move"),
                     [
                         f"person:{row['payee_id']}",
                         f"household:{row['household_id']}",
@@ -538,8 +624,13 @@ def _listed_twice(check: Check, facts: Facts) -> list[Finding]:
             check.finding(
                 "listed_twice",
                 (id_number, *households),
-                f"{id_number} is listed in {' and '.join(households)} by the snapshot of {on}",
-                "a person appears in one household only",
+                english_kept.tr(
+                    "{person} is listed in {households} by the snapshot of {day}",
+                    person=id_number,
+                    households=english_kept.tr(" and ").join(households),
+                    day=on,
+                ),
+                english_kept.tr("a person appears in one household only"),
                 [f"person:{id_number}", *[f"household:{h}" for h in households]],
                 [register_evidence("person version", on, household, id_number) for household in households],
             )
@@ -582,12 +673,24 @@ def above_norm(check: Check, facts: Facts, config: AuditConfig) -> list[Finding]
         check.finding(
             "line",
             (row["run_id"], row["payee_id"], row["component"], row["benefit_period"]),
-            f"{shown(row['payee_id'])} gets {yuan(row['amount_fen'])} yuan of {row['programme_key']} "
-            f"{row['benefit_period']}"
-            + (f" ({yuan(row['norm_fen'])} per person)" if row["people"] > 1 else "")
-            + f", over {settings.multiple} times the median {yuan(int(median))}",
-            f"a standard-based amount above {settings.multiple}× its programme's median and above "
-            f"{yuan(settings.floor_fen)} yuan",
+            english_kept.tr(
+                "{payee} gets {amount} yuan of {programme} {period}{per_person}, over {multiple} times the median "
+                "{median}",
+                payee=shown(row["payee_id"]),
+                amount=yuan(row["amount_fen"]),
+                programme=row["programme_key"],
+                period=row["benefit_period"],
+                per_person=english_kept.tr(" ({amount} per person)", amount=yuan(row["norm_fen"]))
+                if row["people"] > 1
+                else "",
+                multiple=settings.multiple,
+                median=yuan(int(median)),
+            ),
+            english_kept.tr(
+                "a standard-based amount above {multiple}× its programme's median and above {floor} yuan",
+                multiple=settings.multiple,
+                floor=yuan(settings.floor_fen),
+            ),
             payee_subjects(row),
             [line_evidence(row)],
             int(row["amount_fen"]),

@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.foundation.money import fen_from_text
 from disburse.foundation.yaml_text import load_yaml
 
@@ -19,10 +20,10 @@ CONFIG_TEXT_CHARS_MAX = 100_000
 
 def _fen(value: object) -> int:
     if isinstance(value, float):
-        raise ValueError('write amounts as quoted yuan text, e.g. "1000.00"')
+        raise ValueError(tr('write amounts as quoted yuan text, e.g. "1000.00"'))
     fen = fen_from_text(str(value))
     if fen < 0:
-        raise ValueError(f"{value} must not be negative")
+        raise ValueError(tr("{value} must not be negative", value=value))
     return fen
 
 
@@ -30,10 +31,10 @@ def _percent(value: object) -> tuple[int, int]:
     """``"5%"`` or ``"0.5%"`` as a fraction (numerator, denominator)."""
     text = str(value).strip()
     if not text.endswith("%"):
-        raise ValueError(f'{value!r} must be a percentage such as "5%"')
+        raise ValueError(tr('{value!r} must be a percentage such as "5%"', value=value))
     fen = fen_from_text(text[:-1])  # hundredths of a percent
     if not 0 <= fen <= 10_000:
-        raise ValueError(f"{value!r} must be between 0% and 100%")
+        raise ValueError(tr("{value!r} must be between 0% and 100%", value=value))
     return fen, 10_000
 
 
@@ -72,7 +73,7 @@ class Incompatible(_Section):
     @classmethod
     def _few(cls, pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
         if len(pairs) > PROGRAMME_PAIRS_MAX:
-            raise ValueError(f"at most {PROGRAMME_PAIRS_MAX} pairs")
+            raise ValueError(tr("at most {count_max} pairs", count_max=PROGRAMME_PAIRS_MAX))
         return pairs
 
 
@@ -201,9 +202,17 @@ def load_config(path: str | Path | None = None) -> AuditConfig:
     try:
         text = source.read_text(encoding="utf-8")
     except OSError as error:
-        raise DisburseError(f"audit configuration {source} cannot be read: {error.strerror}") from None
+        raise DisburseError(
+            tr("audit configuration {path} cannot be read: {error}", path=source, error=error.strerror)
+        ) from None
     if len(text) > CONFIG_TEXT_CHARS_MAX:
-        raise DisburseError(f"audit configuration {source} is over {CONFIG_TEXT_CHARS_MAX:,} characters")
+        raise DisburseError(
+            tr(
+                "audit configuration {path} is over {length_max:,} characters",
+                path=source,
+                length_max=CONFIG_TEXT_CHARS_MAX,
+            )
+        )
     try:
         document = load_yaml(text) or {}
         config = AuditConfig.model_validate(document)
@@ -215,7 +224,9 @@ def load_config(path: str | Path | None = None) -> AuditConfig:
             [config.dividend_below_floor.floor_of(c) for c in config.dividend_below_floor.floors],
         )
     except yaml.YAMLError as error:
-        raise DisburseError(f"audit configuration {source} is not YAML: {error}") from None
+        raise DisburseError(tr("audit configuration {path} is not YAML: {error}", path=source, error=error)) from None
     except (ValidationError, ValueError) as error:
-        raise DisburseError(f"audit configuration {source} cannot be used: {error}") from None
+        raise DisburseError(
+            tr("audit configuration {path} cannot be used: {error}", path=source, error=error)
+        ) from None
     return config

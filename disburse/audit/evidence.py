@@ -6,17 +6,25 @@ import datetime as dt
 
 import pandas as pd
 
-from disburse.audit.model import Evidence
+from disburse.audit.model import Evidence, english_kept, said, said_stripped
 from disburse.foundation.dates import as_date_or_none
 from disburse.foundation.frames import text_or_none
 from disburse.foundation.masking import mask_identifier, mask_payee
 from disburse.foundation.money import format_yuan
+from disburse.payouts.model import INSTRUCTION_STATUS_NAMES, PAYABLE_STATUS_NAMES
 
 EVIDENCE_ROWS_MAX = 200  # a finding lists at most this many rows; its summary gives the full count
 
 
 def _text(value: object) -> str | None:
     return text_or_none(value)
+
+
+def status_name(status: object, names: dict[str, str] = INSTRUCTION_STATUS_NAMES) -> str:
+    """A payment's (or, with ``names``, a payable's) status as evidence shows it; its English
+    form is the stored code itself, as the evidence digest has always hashed it."""
+    code = str(status)
+    return said(names[code]) if code in names else code
 
 
 def payment_evidence(row: dict, note: str = "") -> Evidence:
@@ -32,7 +40,7 @@ def payment_evidence(row: dict, note: str = "") -> Evidence:
         _text(row.get("paid_account_name")),
         _text(row.get("payment_household_id", row.get("household_id"))),
         _text(person),
-        note or f"{status} in {row.get('batch_reference')}",
+        note or english_kept.tr("{status} in {batch}", status=status_name(status), batch=row.get("batch_reference")),
     )
 
 
@@ -49,7 +57,13 @@ def payable_evidence(row: dict, note: str = "") -> Evidence:
         _text(row.get("account_name")),
         _text(row.get("household_id")),
         _text(person),
-        note or f"{row.get('programme')} {row.get('benefit_period')} ({row.get('status')})",
+        note
+        or english_kept.tr(
+            "{programme} {period} ({status})",
+            programme=row.get("programme"),
+            period=row.get("benefit_period"),
+            status=status_name(row.get("status"), PAYABLE_STATUS_NAMES),
+        ),
     )
 
 
@@ -79,7 +93,15 @@ def statement_evidence(row: dict, note: str = "") -> Evidence:
         _text(row.get("counterparty_name")),
         None,
         None,
-        note or f"into {card(row.get('account_number'))}: {row.get('summary') or ''} {row.get('memo') or ''}".strip(),
+        note
+        or said_stripped(
+            english_kept.tr(
+                "into {account}: {summary} {memo}",
+                account=card(row.get("account_number")),
+                summary=row.get("summary") or "",
+                memo=row.get("memo") or "",
+            )
+        ),
     )
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from disburse.audit.tables import AuditLogRow, utc_now
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.files import file_sha256
+from disburse.foundation.i18n import tr
 from disburse.foundation.locks import AUDIT_LOG_LOCK, advisory_lock
 from disburse.foundation.masking import mask_identifier
 
@@ -170,14 +171,26 @@ def verify_audit_log(session: Session) -> tuple[int, str, list[str]]:
             fields = row._asdict()
             if row.previous_hash != expected_previous:
                 problems.append(
-                    f"audit_log id {row.id}: links to {str(row.previous_hash)[:12]}, but the row before it hashes to "
-                    f"{expected_previous[:12]} (a row before it was deleted, inserted or changed)"
+                    tr(
+                        "audit_log id {id}: links to {linked}, but the row before it hashes to {expected} (a row "
+                        "before it was deleted, inserted or changed)",
+                        id=row.id,
+                        linked=str(row.previous_hash)[:12],
+                        expected=expected_previous[:12],
+                    )
                 )
             recomputed = audit_row_hash(str(row.previous_hash or ""), fields)
             if recomputed != row.row_hash:
                 problems.append(
-                    f"audit_log id {row.id} ({row.command}, {row.user}, {_timestamp(row.started_at)}): its fields "
-                    f"no longer match its hash {str(row.row_hash)[:12]} (changed after it was written)"
+                    tr(
+                        "audit_log id {id} ({command}, {user}, {started}): its fields no longer match its hash "
+                        "{hash} (changed after it was written)",
+                        id=row.id,
+                        command=row.command,
+                        user=row.user,
+                        started=_timestamp(row.started_at),
+                        hash=str(row.row_hash)[:12],
+                    )
                 )
             expected_previous = str(row.row_hash)
         if len(rows) < VERIFY_PAGE_ROWS:
@@ -207,9 +220,11 @@ def audit_entries(
     with ``command`` (``payout`` or ``payout fix-account``), with ``outcome``, dry runs only
     (``dry_run=True``) or changes only (``False``)."""
     if not 1 <= limit <= ENTRIES_MAX:
-        raise DisburseError(f"--limit must be between 1 and {ENTRIES_MAX:,}, not {limit:,}")
+        raise DisburseError(
+            tr("--limit must be between 1 and {limit_max:,}, not {limit:,}", limit_max=ENTRIES_MAX, limit=limit)
+        )
     if since is not None and until is not None and until < since:
-        raise DisburseError(f"--until {until} is before --since {since}")
+        raise DisburseError(tr("--until {until} is before --since {since}", until=until, since=since))
     statement = select(AuditLogRow).order_by(AuditLogRow.id.desc()).limit(limit)
     if since is not None:
         statement = statement.where(AuditLogRow.started_at >= dt.datetime.combine(since, dt.time()))

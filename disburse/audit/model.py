@@ -14,9 +14,62 @@ import json
 from dataclasses import dataclass, field
 from typing import Callable
 
+from disburse.accounts.roles import CatalogNames
+from disburse.foundation.i18n import tr, tr_noop
+
+# Stored codes (a review's disposition column), Chinese as the auditors write them.
 DISPOSITIONS = ("属实", "不属实", "已整改")
 STATUS_NEW, STATUS_REVIEWED, STATUS_CHANGED = "new", "reviewed", "changed"
-STATUS_NAMES_ZH = {STATUS_NEW: "未复核", STATUS_REVIEWED: "已复核", STATUS_CHANGED: "证据已变化"}
+STATUS_NAMES = CatalogNames(
+    {
+        STATUS_NEW: tr_noop("not reviewed"),
+        STATUS_REVIEWED: tr_noop("reviewed"),
+        STATUS_CHANGED: tr_noop("evidence changed"),
+    }
+)
+# The faces' old name for the table (its values are in the current language now).
+STATUS_NAMES_ZH = STATUS_NAMES
+
+
+class Said(str):
+    """A text as it is shown (in the language of the moment it was made) that keeps its English
+    form too: a finding's evidence digest hashes the English, so it is the same in every
+    language and the same as the digests reviews stored before the texts were translated."""
+
+    english: str
+
+    def __new__(cls, shown: str, english: str) -> Said:
+        text = super().__new__(cls, shown)
+        text.english = english
+        return text
+
+
+def english(text: object) -> object:
+    """The English form of a ``Said`` text; any other value as it is."""
+    return getattr(text, "english", text)
+
+
+def said(message: str, /, **parameters: object) -> Said:
+    """``tr(message, **parameters)`` that remembers the English it stands for (the parameters'
+    own English forms filled in)."""
+    shown = tr(message, **parameters)
+    if not parameters:
+        return Said(shown, message)
+    return Said(shown, message.format(**{name: english(value) for name, value in parameters.items()}))
+
+
+def said_stripped(text: Said) -> Said:
+    return Said(str(text).strip(), str(english(text)).strip())
+
+
+class _EnglishKept:
+    """``english_kept.tr(message, **parameters)``: ``said`` under the name the catalog tools
+    extract (they find every ``tr(...)`` call, this one included), for the texts of findings."""
+
+    tr = staticmethod(said)
+
+
+english_kept = _EnglishKept()
 FINDING_ID_HEX_DIGITS = 16
 FINDING_ID_LENGTH_MAX = 40
 
@@ -36,17 +89,19 @@ class Evidence:
     person_id: str | None = None
     note: str = ""
 
-    def as_json(self) -> list[object]:
+    def as_json(self, in_english: bool = False) -> list[object]:
+        """The row as a list: as shown, or (``in_english``, for the digest) in English."""
+        form = english if in_english else str
         return [
             self.kind,
-            self.reference,
+            form(self.reference),
             self.on.isoformat() if self.on else None,
             self.amount_fen,
             self.account_no,
             self.name,
             self.household_id,
             self.person_id,
-            self.note,
+            form(self.note),
         ]
 
 
@@ -67,12 +122,15 @@ class Finding:
 
     @property
     def evidence_digest(self) -> str:
-        """SHA-256 of the evidence (rows, rule, amount): it changes when the evidence does."""
-        document = [self.kind, self.rule, self.amount_fen, sorted(row.as_json() for row in self.rows)]
+        """SHA-256 of the evidence (rows, rule, amount): it changes when the evidence does, not
+        with the language it is shown in (the English forms are hashed)."""
+        rows = sorted(row.as_json(in_english=True) for row in self.rows)
+        document = [self.kind, english(self.rule), self.amount_fen, rows]
         return hashlib.sha256(json.dumps(document, ensure_ascii=False, default=str).encode()).hexdigest()
 
     def evidence_json(self) -> str:
-        """The evidence as stored with a review (the full values: the database is not a report)."""
+        """The evidence as stored with a review, as the reviewer saw it (the full values: the
+        database is not a report)."""
         return json.dumps(
             {"summary": self.summary, "rule": self.rule, "amount_fen": self.amount_fen,
              "rows": [row.as_json() for row in self.rows]},
@@ -89,14 +147,24 @@ def finding_id(code: str, kind: str, keys: tuple[object, ...]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """A check: its code (``A06``), its id (``paid_twice``), its Chinese title and explanation,
-    the name of its section in audit/config.yaml, and the function that runs it."""
+    """A check: its code (``A06``), its id (``paid_twice``), its Chinese name (the name the
+    national audits gave the pattern, the auditors' own word, shown as it is in every language),
+    its explanation (a catalog id, marked with ``tr_noop``; ``shown_explanation`` is in the
+    current language), the name of its section in audit/config.yaml, and the function that runs
+    it."""
 
     code: str
     check_id: str
     title_zh: str
-    explanation_zh: str
+    explanation: str
     run: Callable[..., list[Finding]]
+
+    @property
+    def shown_explanation(self) -> str:
+        return tr(self.explanation)
+
+    # The faces' old name (the text was Chinese); in the current language now.
+    explanation_zh = shown_explanation
 
     def finding(
         self,

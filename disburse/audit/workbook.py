@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from disburse.audit.model import STATUS_CHANGED, STATUS_NAMES_ZH, STATUS_NEW, STATUS_REVIEWED, AnomalyReport
+from disburse.audit.model import STATUS_CHANGED, STATUS_NAMES, STATUS_NEW, STATUS_REVIEWED, AnomalyReport
 from disburse.foundation.masking import mask_identifier, mask_payee
 from disburse.foundation.workbook import Sheet, write_workbook
 
@@ -25,7 +25,7 @@ def summary_sheet(report: AnomalyReport) -> Sheet:
                 check.code,
                 check.check_id,
                 check.title_zh,
-                check.explanation_zh,
+                check.shown_explanation,
                 len(found),
                 states.count(STATUS_NEW),
                 states.count(STATUS_CHANGED),
@@ -58,7 +58,7 @@ def findings_sheet(report: AnomalyReport, include_reviewed: bool) -> Sheet:
                     finding.summary,
                     finding.rule,
                     finding.amount_fen if finding.amount_fen is not None else "",
-                    STATUS_NAMES_ZH[shown.status],
+                    STATUS_NAMES[shown.status],
                     (review.disposition or "") if review else "",
                     review.note if review else "",
                     review.reviewed_by if review else "",

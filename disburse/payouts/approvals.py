@@ -22,8 +22,10 @@ from disburse.allocations.runs import PostOutcome, approve_run, cancel_run, post
 from disburse.allocations.tables import AllocationExclusionRow, AllocationRunRow
 from disburse.foundation.actors import require_user
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.ledger.tables import EntityRow
-from disburse.payouts.model import BatchOutcome
+from disburse.payouts.model import BATCH_STATUS_NAMES, BatchOutcome
+from disburse.payouts.notices import RUN_STATUS_NAMES
 from disburse.payouts.payables import record_payables
 from disburse.payouts.service import approve_batch, batch_by_reference, cancel_batch
 from disburse.payouts.tables import BatchFileRow, PaymentBatchRow
@@ -85,10 +87,16 @@ def return_run(session: Session, run_id: int, user: str, comment: str) -> str:
     user = require_user(user)
     run = run_row(session, run_id)
     if run.status != "calculated":
-        raise DisburseError(f"run {run_id} is {run.status}; only a calculated run waiting for review can be returned")
+        raise DisburseError(
+            tr(
+                "run {run} is {status}; only a calculated run waiting for review can be returned",
+                run=run_id,
+                status=tr(RUN_STATUS_NAMES.get(run.status, run.status)),
+            )
+        )
     record_decision(session, "run", str(run_id), run.calculated_by, "returned", comment, user)
     cancel_run(session, run_id, user)
-    return f"run {run_id} returned to {run.calculated_by} by {user}"
+    return tr("run {run} returned to {maker} by {user}", run=run_id, maker=run.calculated_by, user=user)
 
 
 def approve_batch_reviewed(session: Session, reference: str, user: str) -> BatchOutcome:
@@ -109,11 +117,21 @@ def return_batch(session: Session, reference: str, user: str, comment: str) -> s
     batch = batch_by_reference(session, reference)
     if batch.status != "prepared":
         raise DisburseError(
-            f"batch {batch.batch_reference} is {batch.status}; only a batch waiting for review can be returned"
+            tr(
+                "batch {batch} is {status}; only a batch waiting for review can be returned",
+                batch=batch.batch_reference,
+                status=tr(BATCH_STATUS_NAMES.get(batch.status, batch.status)),
+            )
         )
     record_decision(session, "batch", batch.batch_reference, batch.prepared_by, "returned", comment, user)
     outcome = cancel_batch(session, batch.batch_reference, user)
-    return f"batch {batch.batch_reference} returned to {batch.prepared_by} by {user}; {outcome.message}"
+    return tr(
+        "batch {batch} returned to {maker} by {user}; {outcome}",
+        batch=batch.batch_reference,
+        maker=batch.prepared_by,
+        user=user,
+        outcome=outcome.message,
+    )
 
 
 def _previous_run(session: Session, run: AllocationRunRow) -> AllocationRunRow | None:
@@ -169,7 +187,7 @@ def _batch_item(session: Session, batch: PaymentBatchRow, entity_code: str) -> Q
     return QueueItem(
         "batch",
         batch.batch_reference,
-        batch.programme_filter or "全部项目",
+        batch.programme_filter or tr("all programmes"),
         batch.period_filter or batch.batch_reference.split("-")[1],
         entity_code,
         batch.prepared_by,

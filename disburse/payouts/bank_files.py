@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from disburse.foundation.i18n import tr
 from disburse.foundation.money import AMOUNT_FEN_MAX, FEN_PER_YUAN, yuan_decimal
 from disburse.payouts.bank_layout import BANK_FILE_ROWS_MAX, BATCH_FILES_MAX, BatchPaymentLayout, PaymentProfile
 
@@ -86,13 +87,14 @@ class BankFileError(ValueError):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__("cannot write the batch-payment file:\n" + "\n".join(problems))
+        super().__init__(tr("cannot write the batch-payment file:") + "\n" + "\n".join(problems))
 
 
 def _listed(what: str, references: Sequence[object]) -> str:
     shown = ", ".join(str(reference) for reference in references[:PROBLEMS_PER_KIND_MAX])
-    more = f" and {len(references) - PROBLEMS_PER_KIND_MAX:,} more" if len(references) > PROBLEMS_PER_KIND_MAX else ""
-    return f"{what}: {shown}{more}"
+    extra = len(references) - PROBLEMS_PER_KIND_MAX
+    more = tr(" and {count:,} more", count=extra) if extra > 0 else ""
+    return tr("{what}: {shown}{more}", what=what, shown=shown, more=more)
 
 
 def _text_column(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -139,12 +141,12 @@ class _Cells:
 def _amounts(instructions: pd.DataFrame) -> np.ndarray:
     missing = [name for name in INSTRUCTION_COLUMNS if name not in instructions.columns]
     if missing:
-        raise BankFileError([f"instructions lack the columns {', '.join(missing)}"])
+        raise BankFileError([tr("instructions lack the columns {columns}", columns=", ".join(missing))])
     amount_column = instructions["amount_fen"]
     if not pd.api.types.is_integer_dtype(amount_column.dtype) or isinstance(amount_column.dtype, pd.BooleanDtype):
-        raise BankFileError([f"amount_fen must be integer fen (int64), not {amount_column.dtype}"])
+        raise BankFileError([tr("amount_fen must be integer fen (int64), not {dtype}", dtype=amount_column.dtype)])
     if amount_column.isna().any():
-        raise BankFileError(["amount_fen has missing values"])
+        raise BankFileError([tr("amount_fen has missing values")])
     return amount_column.to_numpy(dtype=np.int64)
 
 
@@ -170,16 +172,16 @@ def _row_problems(texts: dict[str, np.ndarray], amounts: np.ndarray, layout: Bat
     found = [
         RowProblem(
             "amount_fen",
-            "amount_fen must be positive and at most AMOUNT_FEN_MAX",
+            tr("amount_fen must be positive and at most AMOUNT_FEN_MAX"),
             (amounts <= 0) | (amounts > AMOUNT_FEN_MAX),
         ),
-        RowProblem("account_no", "account_no must be 8-30 digits", ~good_account),
+        RowProblem("account_no", tr("account_no must be 8-30 digits"), ~good_account),
     ]
     if "account_name" in sources:
-        found.append(RowProblem("account_name", "account_name is blank", texts["account_name"] == ""))
+        found.append(RowProblem("account_name", tr("account_name is blank"), texts["account_name"] == ""))
     if sources & {"bank_name", "interbank_flag"}:
         found.append(
-            RowProblem("bank_name", "bank_name is blank (this bank's layout needs it)", texts["bank_name"] == "")
+            RowProblem("bank_name", tr("bank_name is blank (this bank's layout needs it)"), texts["bank_name"] == "")
         )
     if layout.file_type == "csv":
         for name in sorted(sources & {"account_no", "account_name", "bank_name"}):
@@ -187,7 +189,8 @@ def _row_problems(texts: dict[str, np.ndarray], amounts: np.ndarray, layout: Bat
             candidates = ~good_account if name == "account_no" else np.ones(len(amounts), dtype=bool)
             unencodable = np.zeros(len(amounts), dtype=bool)
             unencodable[candidates] = _unencodable(texts[name][candidates], layout.encoding)
-            found.append(RowProblem(name, f"{name} has characters {layout.encoding} cannot write", unencodable))
+            message = tr("{column} has characters {encoding} cannot write", column=name, encoding=layout.encoding)
+            found.append(RowProblem(name, message, unencodable))
     return [problem for problem in found if problem.rows.any()]
 
 
@@ -216,16 +219,19 @@ def _checked_cells(instructions: pd.DataFrame, layout: BatchPaymentLayout) -> _C
     problems = [_listed(problem.message, references[problem.rows]) for problem in _row_problems(texts, amounts, layout)]
     blank_reference = references == ""
     if blank_reference.any():
-        problems.append(f"{int(blank_reference.sum()):,} instructions have no payment_reference")
+        problems.append(tr("{count:,} instructions have no payment_reference", count=int(blank_reference.sum())))
     duplicated = pd.Series(references).duplicated(keep=False).to_numpy() & ~blank_reference
     if duplicated.any():
-        problems.append(_listed("payment_reference appears more than once", sorted(set(references[duplicated]))))
+        problems.append(_listed(tr("payment_reference appears more than once"), sorted(set(references[duplicated]))))
     if layout.memo_chars_max is not None:
         too_long = np.array([len(reference) > layout.memo_chars_max for reference in references], dtype=bool)
         if too_long.any():
             problems.append(
                 _listed(
-                    f"payment_reference is longer than the bank's memo ({layout.memo_chars_max} characters)",
+                    tr(
+                        "payment_reference is longer than the bank's memo ({chars_max} characters)",
+                        chars_max=layout.memo_chars_max,
+                    ),
                     references[too_long],
                 )
             )
@@ -479,14 +485,20 @@ def _file_totals(cells: _Cells, layout: BatchPaymentLayout) -> tuple[int, list[i
     spreadsheet cannot hold."""
     count = len(cells.amounts_fen)
     if count == 0:
-        raise BankFileError(["the batch has no payment instructions"])
+        raise BankFileError([tr("the batch has no payment instructions")])
     rows_per_file = min(layout.rows_per_file_max, BANK_FILE_ROWS_MAX)
     file_count = -(-count // rows_per_file)
     if file_count > BATCH_FILES_MAX:
         raise BankFileError(
             [
-                f"{count:,} payments at {rows_per_file:,} per file need {file_count:,} files; "
-                f"the limit BATCH_FILES_MAX is {BATCH_FILES_MAX}"
+                tr(
+                    "{count:,} payments at {rows_per_file:,} per file need {file_count:,} files; "
+                    "the limit BATCH_FILES_MAX is {files_max}",
+                    count=count,
+                    rows_per_file=rows_per_file,
+                    file_count=file_count,
+                    files_max=BATCH_FILES_MAX,
+                )
             ]
         )
     totals_fen = [
@@ -494,7 +506,15 @@ def _file_totals(cells: _Cells, layout: BatchPaymentLayout) -> tuple[int, list[i
     ]
     if max(totals_fen) > AMOUNT_FEN_MAX:
         # A spreadsheet keeps 15 significant digits; a larger control total would be changed.
-        raise BankFileError([f"a file's total {max(totals_fen):,} fen is over AMOUNT_FEN_MAX ({AMOUNT_FEN_MAX:,} fen)"])
+        raise BankFileError(
+            [
+                tr(
+                    "a file's total {total:,} fen is over AMOUNT_FEN_MAX ({amount_max:,} fen)",
+                    total=max(totals_fen),
+                    amount_max=AMOUNT_FEN_MAX,
+                )
+            ]
+        )
     return rows_per_file, totals_fen
 
 

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
+from disburse.foundation.i18n import tr
 from disburse.importers.bank_profiles import (
     BankProfile,
     LayoutModel,
@@ -62,7 +63,7 @@ class BatchColumn(LayoutModel):
     @model_validator(mode="after")
     def _text_only_for_constant(self) -> BatchColumn:
         if self.text and self.source != "constant":
-            raise ValueError("text is only for source constant")
+            raise ValueError(tr("text is only for source constant"))
         return self
 
 
@@ -75,7 +76,7 @@ class ControlCell(LayoutModel):
     @model_validator(mode="after")
     def _one_of(self) -> ControlCell:
         if (self.text is None) == (self.value is None):
-            raise ValueError("give exactly one of text and value")
+            raise ValueError(tr("give exactly one of text and value"))
         return self
 
 
@@ -109,12 +110,12 @@ class BatchPaymentLayout(LayoutModel):
         sources = [column.source for column in self.columns]
         for source in ("account_no", "amount"):
             if source not in sources:
-                raise ValueError(f"columns: a batch-payment file needs a column with source {source}")
+                raise ValueError(tr("columns: a batch-payment file needs a column with source {source}", source=source))
         headers = [normalise_header(column.header) for column in self.columns]
         if len(set(headers)) != len(headers):
-            raise ValueError("columns: two columns have the same header")
+            raise ValueError(tr("columns: two columns have the same header"))
         if "interbank_flag" in sources and not self.same_bank_names:
-            raise ValueError("same_bank_names: needed by the interbank_flag column")
+            raise ValueError(tr("same_bank_names: needed by the interbank_flag column"))
         return self
 
     def carries_reference(self) -> bool:
@@ -137,7 +138,7 @@ def payment_profile(profile: BankProfile) -> PaymentProfile:
     (paths as in the file, ``batch_payment.columns.1.source``), and names a profile without one."""
     if profile.batch_payment is None:
         raise ProfileError(
-            [(profile.source or profile.name, "batch_payment", "this profile describes no batch-payment file")]
+            [(profile.source or profile.name, "batch_payment", tr("this profile describes no batch-payment file"))]
         )
     try:
         return PaymentProfile.model_validate(

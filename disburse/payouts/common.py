@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from disburse.foundation.dates import period_of
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.foundation.locks import PAYOUTS_LOCK, advisory_lock
 from disburse.ledger.model import DIMENSION_LENGTH_MAX, EntryBatch
 from disburse.payouts.model import ENTRY_POSTINGS_MAX
@@ -50,7 +51,9 @@ def next_numbers(session: Session, kind: str, month: str, count: int) -> int:
 def batch_by_reference(session: Session, reference: str) -> PaymentBatchRow:
     batch = session.scalar(select(PaymentBatchRow).where(PaymentBatchRow.batch_reference == reference.strip()))
     if batch is None:
-        raise DisburseError(f"batch {reference!r} does not exist; `disburse payout prepare` makes batches")
+        raise DisburseError(
+            tr("batch {reference!r} does not exist; `disburse payout prepare` makes batches", reference=reference)
+        )
     return batch
 
 

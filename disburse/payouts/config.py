@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.foundation.money import fen_from_text
 from disburse.foundation.yaml_text import load_yaml
 
@@ -78,9 +79,13 @@ def load_payout_config(path: str | os.PathLike[str] | None = None) -> PayoutConf
         parsed = _ConfigFile.model_validate(document)
         threshold_fen = fen_from_text(str(parsed.second_approval_above_yuan))
     except (OSError, yaml.YAMLError, ValidationError, ValueError) as error:
-        raise DisburseError(f"payout configuration {chosen} cannot be used: {error}") from None
+        raise DisburseError(
+            tr("payout configuration {path} cannot be used: {error}", path=chosen, error=error)
+        ) from None
     if threshold_fen < 0:
-        raise DisburseError(f"payout configuration {chosen}: second_approval_above_yuan must not be negative")
+        raise DisburseError(
+            tr("payout configuration {path}: second_approval_above_yuan must not be negative", path=chosen)
+        )
     entities = {
         code.strip(): EntityPayoutSettings(settings.merge_programmes, settings.bank_profile)
         for code, settings in parsed.entities.items()

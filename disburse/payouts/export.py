@@ -27,6 +27,7 @@ from disburse.foundation.actors import require_user
 from disburse.foundation.bulk import bulk_insert
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.files import file_sha256
+from disburse.foundation.i18n import tr
 from disburse.foundation.money import format_yuan
 from disburse.ledger.chart import PAYMENTS_IN_TRANSIT
 from disburse.ledger.posting import post_entries
@@ -54,26 +55,40 @@ def _chosen_profile(batch: PaymentBatchRow, profile_name: str | None, profiles_d
     if batch.status == "prepared":
         needed = batch.approvals_required - (batch.first_approved_by is not None)
         raise DisburseError(
-            f"batch {batch.batch_reference} is not approved yet ({needed} approval(s) missing); "
-            "`disburse payout approve` by someone other than its preparer"
+            tr(
+                "batch {batch} is not approved yet ({count} approval(s) missing); "
+                "`disburse payout approve` by someone other than its preparer",
+                batch=batch.batch_reference,
+                count=needed,
+            )
         )
     if batch.status == "cancelled":
-        raise DisburseError(f"batch {batch.batch_reference} was cancelled; it cannot be exported")
+        raise DisburseError(tr("batch {batch} was cancelled; it cannot be exported", batch=batch.batch_reference))
     exported = batch.status in ("exported", "closed")
     if batch.bank_profile is not None and profile_name not in (None, batch.bank_profile):
         if exported:
             raise DisburseError(
-                f"batch {batch.batch_reference} was exported with the bank profile {batch.bank_profile}; "
-                f"export it again with --bank {batch.bank_profile}, never to a second bank"
+                tr(
+                    "batch {batch} was exported with the bank profile {profile}; export it again with --bank "
+                    "{profile}, never to a second bank",
+                    batch=batch.batch_reference,
+                    profile=batch.bank_profile,
+                )
             )
         raise DisburseError(
-            f"batch {batch.batch_reference} was prepared for the bank profile {batch.bank_profile} and checked "
-            f"against its file; export it with --bank {batch.bank_profile}, or cancel it and prepare it again "
-            f"with --bank {profile_name}"
+            tr(
+                "batch {batch} was prepared for the bank profile {profile} and checked against its file; export it "
+                "with --bank {profile}, or cancel it and prepare it again with --bank {named}",
+                batch=batch.batch_reference,
+                profile=batch.bank_profile,
+                named=profile_name,
+            )
         )
     chosen = profile_name or batch.bank_profile
     if chosen is None:
-        raise DisburseError(f"batch {batch.batch_reference} was prepared without a bank profile; name one with --bank")
+        raise DisburseError(
+            tr("batch {batch} was prepared without a bank profile; name one with --bank", batch=batch.batch_reference)
+        )
     return payment_profile_named(chosen, profiles_directory)
 
 
@@ -86,11 +101,17 @@ def _rendered(
         advice = (
             ""
             if batch.bank_profile is not None
-            else f"\n  cancel the batch (payout cancel {batch.batch_reference}) and prepare it again with "
-            f"--bank {profile.name}: the payments this file cannot carry are then kept out, each with the reason"
+            else "\n  "
+            + tr(
+                "cancel the batch (payout cancel {batch}) and prepare it again with --bank {profile}: the payments "
+                "this file cannot carry are then kept out, each with the reason",
+                batch=batch.batch_reference,
+                profile=profile.name,
+            )
         )
         raise DisburseError(
-            f"batch {batch.batch_reference} cannot be written for {profile.name}:\n  "
+            tr("batch {batch} cannot be written for {profile}:", batch=batch.batch_reference, profile=profile.name)
+            + "\n  "
             + "\n  ".join(error.problems)
             + advice
         ) from None
@@ -102,10 +123,15 @@ def _rendered(
 
 def _leftover_refusal(batch: PaymentBatchRow, path: Path) -> DisburseError:
     return DisburseError(
-        f"{path} already exists and batch {batch.batch_reference} did not record it (sha256 "
-        f"{file_sha256(path)[:16]}…, {path.stat().st_size:,} bytes): it may be left by an export that did not "
-        "finish, or be another batch's file. Do not upload it: move it out of the way (or choose another --out) "
-        "and export again"
+        tr(
+            "{path} already exists and batch {batch} did not record it (sha256 {sha256}…, {size:,} bytes): it may "
+            "be left by an export that did not finish, or be another batch's file. Do not upload it: move it out of "
+            "the way (or choose another --out) and export again",
+            path=path,
+            batch=batch.batch_reference,
+            sha256=file_sha256(path)[:16],
+            size=path.stat().st_size,
+        )
     )
 
 
@@ -119,7 +145,13 @@ def _removed_partials(batch: PaymentBatchRow, rendered: list[BatchFile]) -> tupl
             removed.append(path.name)
     if not removed:
         return ()
-    return (f"removed {len(removed)} temporary file(s) left by an export that did not finish: {', '.join(removed)}",)
+    return (
+        tr(
+            "removed {count} temporary file(s) left by an export that did not finish: {files}",
+            count=len(removed),
+            files=", ".join(removed),
+        ),
+    )
 
 
 def _exported_files(rendered: list[BatchFile]) -> tuple[ExportedFile, ...]:
@@ -163,17 +195,26 @@ def _export_again(
     ).all()
     if [(row.row_count, row.total_fen) for row in recorded] != [(f.row_count, f.total_fen) for f in rendered]:
         raise DisburseError(
-            f"batch {batch.batch_reference}: the files rendered now differ in count or total from those exported "
-            "before; nothing was written or posted"
+            tr(
+                "batch {batch}: the files rendered now differ in count or total from those exported before; nothing "
+                "was written or posted",
+                batch=batch.batch_reference,
+            )
         )
     differing = [(row, file) for row, file in zip(recorded, rendered) if row.sha256 != file.sha256]
     if differing:
         row, file = differing[0]
         raise DisburseError(
-            f"batch {batch.batch_reference}: file {row.file_number} rendered now (sha256 {file.sha256[:16]}…) differs "
-            f"from the one recorded at export (sha256 {row.sha256[:16]}…), though it holds the same payments; the "
-            f"bank profile {batch.bank_profile} may have changed since. Nothing was written: the recorded file is "
-            "the one the bank may have"
+            tr(
+                "batch {batch}: file {number} rendered now (sha256 {now}…) differs from the one recorded at export "
+                "(sha256 {then}…), though it holds the same payments; the bank profile {profile} may have changed "
+                "since. Nothing was written: the recorded file is the one the bank may have",
+                batch=batch.batch_reference,
+                number=row.file_number,
+                now=file.sha256[:16],
+                then=row.sha256[:16],
+                profile=batch.bank_profile,
+            )
         )
     missing = []
     for file in rendered:
@@ -186,9 +227,14 @@ def _export_again(
         batch.batch_reference,
         batch.status,
         False,
-        f"batch {batch.batch_reference} was already exported; its {len(rendered)} file(s) are byte for byte the ones "
-        f"recorded ({len(rendered) - len(missing)} already in place, {len(missing)} written again) and nothing was "
-        "posted",
+        tr(
+            "batch {batch} was already exported; its {count} file(s) are byte for byte the ones recorded ({kept} "
+            "already in place, {written} written again) and nothing was posted",
+            batch=batch.batch_reference,
+            count=len(rendered),
+            kept=len(rendered) - len(missing),
+            written=len(missing),
+        ),
         _exported_files(rendered),
         removed,
         publication,
@@ -272,7 +318,11 @@ def export_batch(
         publication: Publication = stage_files(session, batch.batch_reference, [(f.path, f.data) for f in rendered])
     except OSError as error:
         raise DisburseError(
-            f"the bank file cannot be written to {Path(out).parent}: {error.strerror or error}"
+            tr(
+                "the bank file cannot be written to {directory}: {error}",
+                directory=Path(out).parent,
+                error=error.strerror or error,
+            )
         ) from None
     batch.bank_profile = profile.name
     entry_count = _record_and_post(session, batch, instructions, rendered, today, user)
@@ -280,9 +330,18 @@ def export_batch(
         batch.batch_reference,
         "exported",
         True,
-        f"batch {batch.batch_reference} exported for {profile.bank}: {len(rendered)} file(s), "
-        f"{batch.instruction_count:,} payment(s), {format_yuan(batch.total_fen)} yuan posted Dr payables / "
-        f"Cr {PAYMENTS_IN_TRANSIT} on {today.isoformat()} ({entry_count} entries)",
+        tr(
+            "batch {batch} exported for {bank}: {files} file(s), {count:,} payment(s), {total} yuan posted Dr "
+            "payables / Cr {transit} on {day} ({entries} entries)",
+            batch=batch.batch_reference,
+            bank=profile.bank,
+            files=len(rendered),
+            count=batch.instruction_count,
+            total=format_yuan(batch.total_fen),
+            transit=PAYMENTS_IN_TRANSIT,
+            day=today.isoformat(),
+            entries=entry_count,
+        ),
         _exported_files(rendered),
         removed,
         publication,

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from disburse.foundation.actors import require_user
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.foundation.identifiers import card_number_problem
 from disburse.foundation.masking import mask_identifier, mask_payee
 from disburse.ledger.tables import EntityRow
@@ -61,7 +62,7 @@ class Account:
 
 
 def masked(number: str | None) -> str:
-    return mask_identifier(number) or "(none)"
+    return mask_identifier(number) or tr("(none)")
 
 
 # ------------------------------------------------------------------------------------ checks
@@ -71,15 +72,22 @@ def checked_account_number(value: str) -> tuple[str, tuple[str, ...]]:
     number = (value or "").strip()
     if not _ASCII_DIGITS.match(number):
         raise DisburseError(
-            f"account {masked(number)} has characters other than the digits 0-9; a bank account number has 8 to 30 "
-            "digits"
+            tr(
+                "account {account} has characters other than the digits 0-9; a bank account number has 8 to 30 digits",
+                account=masked(number),
+            )
         )
     if not ACCOUNT_DIGITS_MIN <= len(number) <= ACCOUNT_DIGITS_MAX:
         raise DisburseError(
-            f"account {masked(number)} has {len(number)} digits; a bank account number has 8 to 30 digits"
+            tr(
+                "account {account} has {digits} digits; a bank account number has 8 to 30 digits",
+                account=masked(number),
+                digits=len(number),
+            )
         )
     problem = card_number_problem(number)
-    return number, ((f"account {masked(number)}: {problem}",) if problem else ())
+    # Kept with the fix and shown to its checker: written in the maker's language.
+    return number, ((tr("account {account}: {problem}", account=masked(number), problem=problem),) if problem else ())
 
 
 def _checked_text(value: str | None, what: str, length_max: int) -> str | None:
@@ -87,9 +95,16 @@ def _checked_text(value: str | None, what: str, length_max: int) -> str | None:
         return None
     stripped = value.strip()
     if not stripped:
-        raise DisburseError(f"{what} is blank; leave the option out to keep the one on record")
+        raise DisburseError(tr("{option} is blank; leave the option out to keep the one on record", option=what))
     if len(stripped) > length_max:
-        raise DisburseError(f"{what} has {len(stripped)} characters; at most {length_max}")
+        raise DisburseError(
+            tr(
+                "{option} has {length} characters; at most {length_max}",
+                option=what,
+                length=len(stripped),
+                length_max=length_max,
+            )
+        )
     return stripped
 
 
@@ -125,20 +140,34 @@ def check_not_anothers_card(
     others = _other_households(session, number, payee_id, own_household, on, holders)
     if others and shared_with is None:
         raise DisburseError(
-            f"account {masked(number)} is registered to household(s) {', '.join(sorted(others))}, not to "
-            f"{own_household or mask_payee(payee_id)}; a fix that points a household at another household's card is "
-            "refused: check the card at the counter, and if the two households really share it, give --shared-with "
-            "HOUSEHOLD"
+            tr(
+                "account {account} is registered to household(s) {households}, not to {payee}; a fix that points a "
+                "household at another household's card is refused: check the card at the counter, and if the two "
+                "households really share it, give --shared-with HOUSEHOLD",
+                account=masked(number),
+                households=", ".join(sorted(others)),
+                payee=own_household or mask_payee(payee_id),
+            )
         )
     if others - {shared_with}:
         raise DisburseError(
-            f"account {masked(number)} is registered to household(s) {', '.join(sorted(others - {shared_with}))} "
-            f"besides {shared_with}; --shared-with names one household, so the fix is refused"
+            tr(
+                "account {account} is registered to household(s) {households} besides {shared}; --shared-with names "
+                "one household, so the fix is refused",
+                account=masked(number),
+                households=", ".join(sorted(others - {shared_with})),
+                shared=shared_with,
+            )
         )
     if shared_with is not None and not others:
         raise DisburseError(
-            f"--shared-with {shared_with}: neither the register in force on {on.isoformat()} nor an approved fix "
-            f"lists account {masked(number)} for {shared_with}; leave --shared-with out"
+            tr(
+                "--shared-with {shared}: neither the register in force on {day} nor an approved fix lists account "
+                "{account} for {shared}; leave --shared-with out",
+                shared=shared_with,
+                day=on.isoformat(),
+                account=masked(number),
+            )
         )
 
 
@@ -178,7 +207,10 @@ def _newest_payable(session: Session, payee: str):  # type: ignore[no-untyped-de
     ).first()
     if known is None:
         raise DisburseError(
-            f"{mask_payee(payee)} has no payables: give the household id or the resident ID a payment was for"
+            tr(
+                "{payee} has no payables: give the household id or the resident ID a payment was for",
+                payee=mask_payee(payee),
+            )
         )
     return known
 
@@ -215,22 +247,24 @@ def account_now(session: Session, payee: str, known, open_entries: list) -> Acco
 def fix_by_reference(session: Session, reference: str) -> AccountFixRow:
     fix = session.scalar(select(AccountFixRow).where(AccountFixRow.fix_reference == reference.strip()))
     if fix is None:
-        raise DisburseError(f"fix {reference!r} does not exist; `disburse payout fixes` lists the card fixes")
+        raise DisburseError(
+            tr("fix {reference!r} does not exist; `disburse payout fixes` lists the card fixes", reference=reference)
+        )
     return fix
 
 
 def _described(old: Account, new: Account) -> str:
     """``old → new`` of the number (masked), the name and the bank, naming only what changed."""
     parts = [
-        f"account {masked(old.number)} → {masked(new.number)}"
+        tr("account {old} → {new}", old=masked(old.number), new=masked(new.number))
         if old.number != new.number
-        else f"account {masked(new.number)}"
+        else tr("account {account}", account=masked(new.number))
     ]
     if new.name is not None and new.name != old.name:
-        parts.append(f"户名 {old.name or '(none)'} → {new.name}")
+        parts.append(tr("户名 {old} → {new}", old=old.name or tr("(none)"), new=new.name))
     if new.bank is not None and new.bank != old.bank:
-        parts.append(f"开户行 {old.bank or '(none)'} → {new.bank}")
-    return ", ".join(parts)
+        parts.append(tr("开户行 {old} → {new}", old=old.bank or tr("(none)"), new=new.bank))
+    return tr(", ").join(parts)
 
 
 # ------------------------------------------------------------------------------------ maker
@@ -254,9 +288,16 @@ def _checked_proposal(
     shared_with: str | None,
 ) -> _Proposal:
     number, warnings = checked_account_number(account_no)
-    reason = (reason or "").strip() or "card fixed at the counter"
+    # Stored as the fix's reason and shown as it is: written in the maker's language.
+    reason = (reason or "").strip() or tr("card fixed at the counter")
     if len(reason) > REASON_TEXT_LENGTH_MAX:
-        raise DisburseError(f"the reason is {len(reason)} characters; at most {REASON_TEXT_LENGTH_MAX}")
+        raise DisburseError(
+            tr(
+                "the reason is {length} characters; at most {length_max}",
+                length=len(reason),
+                length_max=REASON_TEXT_LENGTH_MAX,
+            )
+        )
     return _Proposal(
         payee.strip(),
         Account(
@@ -287,14 +328,22 @@ def _unchanged_outcome(session: Session, proposal: _Proposal, old: Account, open
                 proposal.payee,
                 False,
                 0,
-                f"{pending.fix_reference} already proposes this fix for {mask_payee(proposal.payee)}, waiting for a "
-                "checker (payout approve-fix); nothing changed",
+                tr(
+                    "{fix} already proposes this fix for {payee}, waiting for a checker (payout approve-fix); "
+                    "nothing changed",
+                    fix=pending.fix_reference,
+                    payee=mask_payee(proposal.payee),
+                ),
                 pending.fix_reference,
                 "proposed",
             )
         raise DisburseError(
-            f"{pending.fix_reference} for {mask_payee(proposal.payee)} is waiting for a checker; approve or reject it "
-            "(payout approve-fix / reject-fix) before proposing another fix"
+            tr(
+                "{fix} for {payee} is waiting for a checker; approve or reject it (payout approve-fix / reject-fix) "
+                "before proposing another fix",
+                fix=pending.fix_reference,
+                payee=mask_payee(proposal.payee),
+            )
         )
     in_force = new.number == old.number and new.name in (None, old.name) and new.bank in (None, old.bank)
     if in_force and not open_entries:
@@ -302,7 +351,11 @@ def _unchanged_outcome(session: Session, proposal: _Proposal, old: Account, open
             proposal.payee,
             False,
             0,
-            f"{mask_payee(proposal.payee)} already has account {masked(new.number)}; nothing changed",
+            tr(
+                "{payee} already has account {account}; nothing changed",
+                payee=mask_payee(proposal.payee),
+                account=masked(new.number),
+            ),
         )
     return None
 
@@ -363,8 +416,11 @@ def fix_account(
         return unchanged
     if proposal.new.number != old.number and proposal.new.bank is None:
         raise DisburseError(
-            f"a fix to a new account needs the account's bank (--bank-name): bank files such as CCB's name it (行名) "
-            f"and tell same-bank from interbank payments (跨行标识); {mask_payee(proposal.payee)} was not changed"
+            tr(
+                "a fix to a new account needs the account's bank (--bank-name): bank files such as CCB's name it "
+                "(行名) and tell same-bank from interbank payments (跨行标识); {payee} was not changed",
+                payee=mask_payee(proposal.payee),
+            )
         )
     check_not_anothers_card(
         session,
@@ -376,13 +432,24 @@ def fix_account(
         card_holders,
     )
     reference = _insert_proposal(session, proposal, known, old, user, today)
-    shared = f"; shared with household {proposal.shared_with}, as stated" if proposal.shared_with else ""
+    shared = (
+        tr("; shared with household {household}, as stated", household=proposal.shared_with)
+        if proposal.shared_with
+        else ""
+    )
     return FixOutcome(
         proposal.payee,
         True,
         0,
-        f"{reference}: {mask_payee(proposal.payee)} {_described(old, proposal.new)}{shared}, proposed by {user}; it "
-        f"takes effect when someone other than {user} approves it (payout approve-fix {reference})",
+        tr(
+            "{fix}: {payee} {change}{shared}, proposed by {user}; it takes effect when someone other than {user} "
+            "approves it (payout approve-fix {fix})",
+            fix=reference,
+            payee=mask_payee(proposal.payee),
+            change=_described(old, proposal.new),
+            shared=shared,
+            user=user,
+        ),
         reference,
         "proposed",
         proposal.warnings,
@@ -420,16 +487,22 @@ def approve_fix(
             fix.payee_id,
             False,
             0,
-            f"{fix.fix_reference} is already approved by {fix.checked_by}; nothing changed",
+            tr("{fix} is already approved by {user}; nothing changed", fix=fix.fix_reference, user=fix.checked_by),
             fix.fix_reference,
             "approved",
         )
     if fix.status == "rejected":
-        raise DisburseError(f"{fix.fix_reference} was rejected by {fix.checked_by}; it cannot be approved")
+        raise DisburseError(
+            tr("{fix} was rejected by {user}; it cannot be approved", fix=fix.fix_reference, user=fix.checked_by)
+        )
     if user == fix.fixed_by:
         raise DisburseError(
-            f"{user} made {fix.fix_reference} and cannot approve it: a card fix is approved by someone other than "
-            "its maker (separation of duties)"
+            tr(
+                "{user} made {fix} and cannot approve it: a card fix is approved by someone other than its maker "
+                "(separation of duties)",
+                user=user,
+                fix=fix.fix_reference,
+            )
         )
     check_not_anothers_card(
         session, fix.new_account_no, fix.payee_id, fix.household_id, fix.shared_with_household, today, card_holders
@@ -445,8 +518,16 @@ def approve_fix(
         fix.payee_id,
         True,
         released,
-        f"{fix.fix_reference} approved by {user} (made by {fix.fixed_by}): {mask_payee(fix.payee_id)} "
-        f"{_described(old, new)}; {released} failed payment(s) can be paid again in the next batch",
+        tr(
+            "{fix} approved by {user} (made by {maker}): {payee} {change}; {count} failed payment(s) can be paid "
+            "again in the next batch",
+            fix=fix.fix_reference,
+            user=user,
+            maker=fix.fixed_by,
+            payee=mask_payee(fix.payee_id),
+            change=_described(old, new),
+            count=released,
+        ),
         fix.fix_reference,
         "approved",
         warnings,
@@ -458,7 +539,12 @@ def reject_fix(session: Session, reference: str, user: str, reason: str) -> FixO
     user = require_user(user)
     reason = (reason or "").strip()
     if not reason or len(reason) > REASON_TEXT_LENGTH_MAX:
-        raise DisburseError(f"rejecting a fix needs a reason (--reason) of 1 to {REASON_TEXT_LENGTH_MAX} characters")
+        raise DisburseError(
+            tr(
+                "rejecting a fix needs a reason (--reason) of 1 to {length_max} characters",
+                length_max=REASON_TEXT_LENGTH_MAX,
+            )
+        )
     lock_payouts(session)
     fix = fix_by_reference(session, reference)
     if fix.status == "rejected":
@@ -466,21 +552,30 @@ def reject_fix(session: Session, reference: str, user: str, reason: str) -> FixO
             fix.payee_id,
             False,
             0,
-            f"{fix.fix_reference} is already rejected; nothing changed",
+            tr("{fix} is already rejected; nothing changed", fix=fix.fix_reference),
             fix.fix_reference,
             "rejected",
         )
     if fix.status == "approved":
         raise DisburseError(
-            f"{fix.fix_reference} was approved by {fix.checked_by} and is in force; a new fix (payout fix-account) "
-            "replaces it"
+            tr(
+                "{fix} was approved by {user} and is in force; a new fix (payout fix-account) replaces it",
+                fix=fix.fix_reference,
+                user=fix.checked_by,
+            )
         )
     fix.status, fix.checked_by, fix.checked_at, fix.check_note = "rejected", user, utc_now(), reason
     return FixOutcome(
         fix.payee_id,
         True,
         0,
-        f"{fix.fix_reference} rejected by {user}: {reason}; {mask_payee(fix.payee_id)}'s account is unchanged",
+        tr(
+            "{fix} rejected by {user}: {reason}; {payee}'s account is unchanged",
+            fix=fix.fix_reference,
+            user=user,
+            reason=reason,
+            payee=mask_payee(fix.payee_id),
+        ),
         fix.fix_reference,
         "rejected",
     )
@@ -613,7 +708,8 @@ def release_by_register(session: Session, entity_id: int, user: str, on: dt.date
                 new_bank_name=_present(newest["bank_name"]),
                 source="register",
                 status="approved",
-                reason=f"the register in force on {on.isoformat()} lists a new card",
+                # Stored as the fix's reason and shown as it is: written in the language of the prepare.
+                reason=tr("the register in force on {day} lists a new card", day=on.isoformat()),
                 fixed_by=user,
                 fixed_at=now,
                 checked_at=now,

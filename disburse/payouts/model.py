@@ -14,6 +14,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from disburse.foundation.i18n import tr_noop
+
 # Limits (TIGER_STYLE): each named, each asserted, each a clear refusal past it.
 PAYABLES_PER_RECORD_MAX = 5_000_000  # one run over a province's households and people
 PAYEES_PER_BATCH_MAX = 1_000_000  # one batch; a bank file split is the bank profile's business
@@ -31,6 +33,22 @@ PROGRAMMES_TEXT_LENGTH_MAX = 500
 FIX_REFERENCE_DIGITS = 4
 
 PAYEE_TYPES = ("household", "person")
+# The statuses of a batch and of a payment instruction as a message shows them (tr of the value).
+BATCH_STATUS_NAMES = {
+    "prepared": tr_noop("prepared"),
+    "approved": tr_noop("approved"),
+    "exported": tr_noop("exported"),
+    "closed": tr_noop("closed"),
+    "cancelled": tr_noop("cancelled"),
+}
+PAYABLE_STATUS_NAMES = {"open": tr_noop("open"), "claimed": tr_noop("claimed"), "paid": tr_noop("paid")}
+INSTRUCTION_STATUS_NAMES = {
+    "pending": tr_noop("pending"),
+    "exported": tr_noop("exported"),
+    "success": tr_noop("success"),
+    "failed": tr_noop("failed"),
+    "cancelled": tr_noop("cancelled"),
+}
 PAYABLE_COLUMNS = (
     "entity_code",
     "run_id",

@@ -10,8 +10,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from disburse.foundation.i18n import tr
 from disburse.foundation.money import format_yuan
-from disburse.payouts.model import PAYMENT_REFERENCE_PATTERN, PROGRAMMES_TEXT_LENGTH_MAX, NettingResult
+from disburse.payouts.model import (
+    INSTRUCTION_STATUS_NAMES,
+    PAYMENT_REFERENCE_PATTERN,
+    PROGRAMMES_TEXT_LENGTH_MAX,
+    NettingResult,
+)
 
 PAYEE_KEY = ["payee_type", "payee_id"]
 ACCOUNT_KEY = ["payee_type", "payee_id", "account_no"]
@@ -167,7 +173,7 @@ def _without_account(payables: pd.DataFrame) -> pd.DataFrame:
         .agg(household_id=("household_id", "first"), amount_fen=("amount_fen", "sum"), payable_count=("id", "size"))
         .reset_index()
         .assign(account_no=None, programme=None, period=None)
-        .assign(reason="no bank account on record; fix the card (payout fix-account)")
+        .assign(reason=tr("no bank account on record; fix the card (payout fix-account)"))
     )
 
 
@@ -225,7 +231,7 @@ def net_payables(payables: pd.DataFrame, *, merge_programmes: bool = False) -> N
         instructions = nets[positive].reset_index(drop=True)
         instructions.insert(0, "instruction_index", np.arange(len(instructions), dtype=np.int64))
         if (~positive).any():
-            kept_parts.append(nets[~positive].assign(reason="nets to 0 or less; kept for later"))
+            kept_parts.append(nets[~positive].assign(reason=tr("nets to 0 or less; kept for later")))
         # Group k (in key order) became instruction instruction_of_group[k], or -1 when kept.
         instruction_of_group = np.full(len(nets), -1, dtype=np.int64)
         instruction_of_group[positive] = np.arange(int(positive.sum()), dtype=np.int64)
@@ -279,10 +285,20 @@ class _Matching:
 def _mismatch_note(account_bad: bool, amount_bad: bool, line_account, line_amount, account, amount) -> str:  # type: ignore[no-untyped-def]
     parts = []
     if account_bad:
-        parts.append(f"account {line_account} differs from the instruction's {account}")
+        parts.append(
+            tr(
+                "account {line_account} differs from the instruction's {account}",
+                line_account=line_account,
+                account=account,
+            )
+        )
     if amount_bad:
         parts.append(
-            f"amount {format_yuan(int(line_amount))} differs from the instruction's {format_yuan(int(amount))}"
+            tr(
+                "amount {line_amount} differs from the instruction's {amount}",
+                line_amount=format_yuan(int(line_amount)),
+                amount=format_yuan(int(amount)),
+            )
         )
     return "; ".join(parts)
 
@@ -303,7 +319,7 @@ def _by_reference(result: pd.DataFrame, by_reference: pd.DataFrame, state: _Matc
     )
     positions = np.flatnonzero(has_reference)
     found = joined["id"].notna().to_numpy()
-    state.notes[positions[~found]] = "the payment reference is not one of ours"
+    state.notes[positions[~found]] = tr("the payment reference is not one of ours")
     state.instruction_ids[positions[found]] = joined["id"].to_numpy()[found].astype(np.int64)
     state.instruction_status[positions[found]] = joined["status"].to_numpy(dtype=object)[found]
     line_accounts = joined["account_no"].to_numpy(dtype=object)
@@ -347,9 +363,14 @@ def _by_account_and_amount(
         state.instruction_ids[paired["position"].to_numpy()] = paired["id"].to_numpy().astype(np.int64)
         state.instruction_status[paired["position"].to_numpy()] = paired["status"].to_numpy(dtype=object)
     unmatched_without = ~has_reference & (state.instruction_ids < 0)
-    state.notes[unmatched_without] = (
+    state.notes[unmatched_without] = tr(
         "no payment reference in the memo and no unsettled instruction with this account and amount"
     )
+
+
+def _status_name(status: object) -> str:
+    """An instruction's status as a note shows it."""
+    return tr(INSTRUCTION_STATUS_NAMES.get(str(status), str(status)))
 
 
 def _decided(result: pd.DataFrame, state: _Matching) -> None:
@@ -362,11 +383,15 @@ def _decided(result: pd.DataFrame, state: _Matching) -> None:
     not_exported = matched & ~duplicate & np.isin(status, ["pending", "cancelled"])
     applicable = matched & ~duplicate & (status == "exported")
     outcome[duplicate] = "duplicate"
-    notes[duplicate] = "an earlier line of this file answers the same instruction"
+    notes[duplicate] = tr("an earlier line of this file answers the same instruction")
     outcome[settled] = "already_settled"
-    notes[settled] = [f"the instruction is already {value}" for value in status[settled]]
+    notes[settled] = [
+        tr("the instruction is already {status}", status=_status_name(value)) for value in status[settled]
+    ]
     outcome[not_exported] = "unmatched"
-    notes[not_exported] = [f"the instruction is {value}, not exported" for value in status[not_exported]]
+    notes[not_exported] = [
+        tr("the instruction is {status}, not exported", status=_status_name(value)) for value in status[not_exported]
+    ]
     statuses = result["status"].to_numpy(dtype=object)
     outcome[applicable] = np.where(statuses[applicable] == "success", "success", "failure")
 

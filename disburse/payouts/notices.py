@@ -30,6 +30,7 @@ from disburse.allocations.runs import PAYABLE_PAYEE_TYPES, UNPAID_COMPONENTS
 from disburse.allocations.tables import AllocationRunRow
 from disburse.foundation.actors import require_user
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr, tr_noop
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.settings import hotline, notice_required_by_default
 from disburse.payouts.tables import (
@@ -42,6 +43,16 @@ from disburse.payouts.tables import (
 )
 
 NOTICEABLE_RUN_STATUSES = ("approved", "posted")
+# A run's and an objection's status as a message shows it (tr of the value).
+RUN_STATUS_NAMES = {
+    "calculated": tr_noop("calculated"),
+    "approved": tr_noop("approved"),
+    "posted": tr_noop("posted"),
+    "reversed": tr_noop("reversed"),
+    "superseded": tr_noop("superseded"),
+    "cancelled": tr_noop("cancelled"),
+}
+OBJECTION_STATUS_NAMES = {"open": tr_noop("open"), "dismissed": tr_noop("dismissed")}
 NOTICE_ROWS_MAX = 500_000  # households of one run's notices
 NOTICE_PROBLEMS_SHOWN_MAX = 10
 NOTICES_LISTED_MAX = 1_000
@@ -120,14 +131,16 @@ def notice_requirement(rule_text: str) -> NoticeRequirement:
     try:
         setting = NoticeSetting.model_validate(value)
     except ValidationError as error:  # the rule was validated when the run was made
-        raise DisburseError(f"the rule's notice key is not valid: {error.errors()[0]['msg']}") from None
+        raise DisburseError(
+            tr("the rule's notice key is not valid: {problem}", problem=error.errors()[0]["msg"])
+        ) from None
     return NoticeRequirement(setting.required, setting.days, setting.reason)
 
 
 def _run(session: Session, run_id: int) -> AllocationRunRow:
     run = session.get(AllocationRunRow, run_id)
     if run is None:
-        raise DisburseError(f"allocation run {run_id} does not exist; `disburse runs list` shows the runs")
+        raise DisburseError(tr("allocation run {run} does not exist; `disburse runs list` shows the runs", run=run_id))
     return run
 
 
@@ -155,7 +168,14 @@ def _roster_rows(session: Session, run_id: int) -> list:  # type: ignore[type-ar
         },
     ).all()
     if len(rows) > NOTICE_ROWS_MAX:
-        raise DisburseError(f"run {run_id} has {len(rows):,} households; a notice lists at most {NOTICE_ROWS_MAX:,}")
+        raise DisburseError(
+            tr(
+                "run {run} has {count:,} households; a notice lists at most {count_max:,}",
+                run=run_id,
+                count=len(rows),
+                count_max=NOTICE_ROWS_MAX,
+            )
+        )
     return rows
 
 
@@ -219,17 +239,34 @@ def create_notices(
     existing = _run_notices(session, run_id)
     if existing:
         first, last = existing[0].first_day, max(row.last_day for row in existing)
-        message = f"run {run_id} was noticed already ({first} to {last}, {len(existing)} village(s)); nothing changed"
+        message = tr(
+            "run {run} was noticed already ({first} to {last}, {count} village(s)); nothing changed",
+            run=run_id,
+            first=first,
+            last=last,
+            count=len(existing),
+        )
         return NoticeOutcome(run_id, False, _rosters(session, run, existing), message)
     if run.status not in NOTICEABLE_RUN_STATUSES:
         raise DisburseError(
-            f"run {run_id} is {run.status}: only an approved or posted run is publicly posted (公示)"
-            + ("; a reversed run's correction is a new run, noticed on its own" if run.status == "reversed" else "")
+            tr(
+                "run {run} is {status}: only an approved or posted run is publicly posted (公示)",
+                run=run_id,
+                status=tr(RUN_STATUS_NAMES.get(run.status, run.status)),
+            )
+            + (tr("; a reversed run's correction is a new run, noticed on its own") if run.status == "reversed" else "")
         )
     requirement = notice_requirement(run.rule_text)
     days = requirement.days if days is None else days
     if not NOTICE_DAYS_MIN <= days <= NOTICE_DAYS_MAX:
-        raise DisburseError(f"--days {days}: a notice runs for {NOTICE_DAYS_MIN} to {NOTICE_DAYS_MAX} days")
+        raise DisburseError(
+            tr(
+                "--days {days}: a notice runs for {days_min} to {days_max} days",
+                days=days,
+                days_min=NOTICE_DAYS_MIN,
+                days_max=NOTICE_DAYS_MAX,
+            )
+        )
     first = first_day or dt.date.today()
     last = first + dt.timedelta(days=days - 1)
     villages: dict[str, tuple[str | None, int, int]] = {}
@@ -238,7 +275,7 @@ def create_notices(
         name, count, total = villages.get(str(village_code or ""), (village_name, 0, 0))
         villages[str(village_code or "")] = (name or village_name, count + 1, total + int(amount))
     if not villages:
-        raise DisburseError(f"run {run_id} pays no household: there is no roster to post")
+        raise DisburseError(tr("run {run} pays no household: there is no roster to post", run=run_id))
     phone, now = hotline(), utc_now()
     for code, (name, count, total) in sorted(villages.items()):
         session.add(
@@ -257,9 +294,15 @@ def create_notices(
         )
     session.flush()
     notices = _run_notices(session, run_id)
-    message = (
-        f"run {run_id} noticed in {len(notices)} village(s) from {first} to {last} ({days} day(s)); "
-        f"a batch can be prepared from {last + dt.timedelta(days=1)} if no objection is open"
+    message = tr(
+        "run {run} noticed in {count} village(s) from {first} to {last} ({days} day(s)); "
+        "a batch can be prepared from {next_day} if no objection is open",
+        run=run_id,
+        count=len(notices),
+        first=first,
+        last=last,
+        days=days,
+        next_day=last + dt.timedelta(days=1),
     )
     return NoticeOutcome(run_id, True, _rosters(session, run, notices), message)
 
@@ -267,9 +310,15 @@ def create_notices(
 def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise DisburseError("a reason is required (--reason)")
+        raise DisburseError(tr("a reason is required (--reason)"))
     if len(reason) > REASON_LENGTH_MAX:
-        raise DisburseError(f"the reason has {len(reason)} characters; at most {REASON_LENGTH_MAX}")
+        raise DisburseError(
+            tr(
+                "the reason has {length} characters; at most {length_max}",
+                length=len(reason),
+                length_max=REASON_LENGTH_MAX,
+            )
+        )
     return reason
 
 
@@ -279,7 +328,9 @@ def object_to_notice(session: Session, notice_id: int, household_id: str, reason
     user, reason, household_id = require_user(user), _reason(reason), household_id.strip()
     notice = session.get(NoticeRow, notice_id)
     if notice is None:
-        raise DisburseError(f"notice {notice_id} does not exist; `disburse notice list` shows the notices")
+        raise DisburseError(
+            tr("notice {notice} does not exist; `disburse notice list` shows the notices", notice=notice_id)
+        )
     on_notice = session.execute(
         text(
             "SELECT count(*) FROM allocation_lines WHERE run_id = :run AND household_id = :household "
@@ -289,8 +340,13 @@ def object_to_notice(session: Session, notice_id: int, household_id: str, reason
     ).scalar_one()
     if not on_notice:
         raise DisburseError(
-            f"household {household_id} is not on notice {notice_id} (run {notice.run_id}, village "
-            f"{notice.village_code})"
+            tr(
+                "household {household} is not on notice {notice} (run {run}, village {village})",
+                household=household_id,
+                notice=notice_id,
+                run=notice.run_id,
+                village=notice.village_code,
+            )
         )
     objection = NoticeObjectionRow(
         notice_id=notice_id,
@@ -310,19 +366,36 @@ def dismiss_objection(session: Session, objection_id: int, reason: str, user: st
     user, reason = require_user(user), _reason(reason)
     objection = session.get(NoticeObjectionRow, objection_id)
     if objection is None:
-        raise DisburseError(f"objection {objection_id} does not exist; `disburse notice list` shows them")
+        raise DisburseError(
+            tr("objection {objection} does not exist; `disburse notice list` shows them", objection=objection_id)
+        )
     if objection.status != "open":
-        return f"objection {objection_id} was already {objection.status} by {objection.settled_by}; nothing changed"
+        return tr(
+            "objection {objection} was already {status} by {user}; nothing changed",
+            objection=objection_id,
+            status=tr(OBJECTION_STATUS_NAMES.get(objection.status, objection.status)),
+            user=objection.settled_by,
+        )
     notice = session.get(NoticeRow, objection.notice_id)
     assert notice is not None
     if user == notice.created_by:
         raise DisburseError(
-            f"{user} made notice {notice.id} and cannot dismiss an objection to it: a checker other than the "
-            "notice's maker settles it (separation of duties)"
+            tr(
+                "{user} made notice {notice} and cannot dismiss an objection to it: a checker other than the "
+                "notice's maker settles it (separation of duties)",
+                user=user,
+                notice=notice.id,
+            )
         )
     objection.status, objection.settled_by, objection.settled_at = "dismissed", user, utc_now()
     objection.settle_reason = reason
-    return f"objection {objection_id} to notice {notice.id} (household {objection.household_id}) dismissed by {user}"
+    return tr(
+        "objection {objection} to notice {notice} (household {household}) dismissed by {user}",
+        objection=objection_id,
+        notice=notice.id,
+        household=objection.household_id,
+        user=user,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,18 +425,30 @@ def _run_problems(session: Session, run: AllocationRunRow, requirement: NoticeRe
     notices = _run_notices(session, run.id)
     if not notices:
         return [
-            f"run {run.id} ({run.rule_name}) must be publicly posted (公示) for {requirement.days} day(s) before it is "
-            f"paid, and has no notice: `disburse notice create {run.id}`"
+            tr(
+                "run {run} ({rule}) must be publicly posted (公示) for {days} day(s) before it is paid, and has no "
+                "notice: `disburse notice create {run}`",
+                run=run.id,
+                rule=run.rule_name,
+                days=requirement.days,
+            )
         ]
     problems = []
     running = [notice for notice in notices if notice.last_day >= today]
     if running:
         last = max(notice.last_day for notice in running)
         names = ", ".join(f"{notice.id} ({notice.village_name or notice.village_code})" for notice in running[:5])
-        more = f" and {len(running) - 5} more" if len(running) > 5 else ""
+        more = tr(" and {count} more", count=len(running) - 5) if len(running) > 5 else ""
         problems.append(
-            f"run {run.id} ({run.rule_name}): notice {names}{more} runs until {last}; "
-            f"a batch can be prepared from {last + dt.timedelta(days=1)}"
+            tr(
+                "run {run} ({rule}): notice {notices}{more} runs until {last}; a batch can be prepared from {next_day}",
+                run=run.id,
+                rule=run.rule_name,
+                notices=names,
+                more=more,
+                last=last,
+                next_day=last + dt.timedelta(days=1),
+            )
         )
     open_objections = session.execute(
         select(NoticeObjectionRow.id, NoticeObjectionRow.notice_id, NoticeObjectionRow.household_id)
@@ -372,9 +457,15 @@ def _run_problems(session: Session, run: AllocationRunRow, requirement: NoticeRe
     ).all()
     for objection_id, notice_id, household in open_objections[:NOTICE_PROBLEMS_SHOWN_MAX]:
         problems.append(
-            f"run {run.id}: objection {objection_id} to notice {notice_id} (household {household}) is open: dismiss it "
-            f"(`disburse notice dismiss {objection_id} --reason …`, by a checker) or reverse the run and notice its "
-            "correction"
+            tr(
+                "run {run}: objection {objection} to notice {notice} (household {household}) is open: dismiss it "
+                "(`disburse notice dismiss {objection} --reason …`, by a checker) or reverse the run and notice its "
+                "correction",
+                run=run.id,
+                objection=objection_id,
+                notice=notice_id,
+                household=household,
+            )
         )
     return problems
 

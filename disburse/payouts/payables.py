@@ -15,6 +15,7 @@ from disburse.foundation.bulk import bulk_insert, plain_values
 from disburse.foundation.dates import iso
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.frames import stripped_texts
+from disburse.foundation.i18n import tr
 from disburse.foundation.money import format_yuan
 from disburse.ledger.tables import AccountRow, EntityRow
 from disburse.payouts.model import PAYABLE_COLUMNS, PAYABLES_PER_RECORD_MAX, PAYEE_TYPES
@@ -49,13 +50,19 @@ def record_payables(session: Session, frame: pd.DataFrame) -> int:
         return 0
     missing = [name for name in PAYABLE_COLUMNS if name not in frame.columns]
     if missing:
-        raise DisburseError(f"payables lack the columns {', '.join(missing)}")
+        raise DisburseError(tr("payables lack the columns {columns}", columns=", ".join(missing)))
     if len(frame) > PAYABLES_PER_RECORD_MAX:
         raise DisburseError(
-            f"{len(frame):,} payables at once; the limit PAYABLES_PER_RECORD_MAX is {PAYABLES_PER_RECORD_MAX:,}"
+            tr(
+                "{count:,} payables at once; the limit PAYABLES_PER_RECORD_MAX is {count_max:,}",
+                count=len(frame),
+                count_max=PAYABLES_PER_RECORD_MAX,
+            )
         )
     if not pd.api.types.is_integer_dtype(frame["amount_fen"].dtype):
-        raise DisburseError(f"payables' amount_fen must be integer fen, not {frame['amount_fen'].dtype}")
+        raise DisburseError(
+            tr("payables' amount_fen must be integer fen, not {dtype}", dtype=frame["amount_fen"].dtype)
+        )
     frame = frame[frame["amount_fen"].to_numpy() != 0]
     if len(frame) == 0:
         return 0
@@ -66,17 +73,26 @@ def record_payables(session: Session, frame: pd.DataFrame) -> int:
     unknown = [code for code in entity_codes if code not in entity_ids]
     if unknown or len(entity_codes) == 0:
         raise DisburseError(
-            f"payables name entities that do not exist: {', '.join(map(str, unknown)) or '(none given)'}"
+            tr(
+                "payables name entities that do not exist: {entities}",
+                entities=", ".join(map(str, unknown)) or tr("(none given)"),
+            )
         )
     payee_types = set(frame["payee_type"].unique().tolist())
     if not payee_types <= set(PAYEE_TYPES):
         raise DisburseError(
-            f"payee_type must be one of {', '.join(PAYEE_TYPES)}, not {sorted(payee_types - set(PAYEE_TYPES))}"
+            tr(
+                "payee_type must be one of {allowed}, not {given}",
+                allowed=", ".join(PAYEE_TYPES),
+                given=sorted(payee_types - set(PAYEE_TYPES)),
+            )
         )
     account_codes = set(frame["account_code"].unique().tolist())
     known_accounts = set(session.scalars(select(AccountRow.code).where(AccountRow.code.in_(sorted(account_codes)))))
     if account_codes - known_accounts:
-        raise DisburseError(f"payables name accounts not in the chart: {sorted(account_codes - known_accounts)}")
+        raise DisburseError(
+            tr("payables name accounts not in the chart: {accounts}", accounts=sorted(account_codes - known_accounts))
+        )
 
     count = len(frame)
     entity_column = [entity_ids[code] for code in stripped_texts(frame["entity_code"]).tolist()]
@@ -182,14 +198,16 @@ def _blocking_groups(rows) -> dict[tuple[str, str, str], list[int]]:  # type: ig
 
 
 def _blocking_text(state: str, batch: str, instruction_status: str, amounts: list[int]) -> str:
-    what = f"{len(amounts):,} ({format_yuan(sum(amounts))} yuan)"
+    what = tr("{count:,} ({amount} yuan)", count=len(amounts), amount=format_yuan(sum(amounts)))
     if state == "paid":
-        return f"{what} paid in batch {batch}"
+        return tr("{what} paid in batch {batch}", what=what, batch=batch)
     if instruction_status == "pending":
-        return (
-            f"{what} in batch {batch}, not sent to the bank yet (cancel it with `disburse payout cancel {batch}` first)"
+        return tr(
+            "{what} in batch {batch}, not sent to the bank yet (cancel it with `disburse payout cancel {batch}` first)",
+            what=what,
+            batch=batch,
         )
-    return f"{what} in batch {batch}, sent to the bank and waiting for its return file"
+    return tr("{what} in batch {batch}, sent to the bank and waiting for its return file", what=what, batch=batch)
 
 
 def _history(rows) -> tuple[tuple[int, str, int, tuple[tuple[str, str], ...]], ...]:  # type: ignore[no-untyped-def]
@@ -216,10 +234,14 @@ def withdraw_run_payables(session: Session, run_id: int) -> WithdrawnPayables:
         shown = [_blocking_text(*key, amounts) for key, amounts in sorted(groups.items())]
         more = len(shown) - WITHDRAW_REFUSALS_SHOWN_MAX
         raise DisburseError(
-            f"run {run_id} cannot be reversed: {count:,} of its payables are paid or in a batch: "
-            + "; ".join(shown[:WITHDRAW_REFUSALS_SHOWN_MAX])
-            + (f"; and {more} more batch(es)" if more > 0 else "")
-            + ". A payment that has gone out is not undone by reversing its run."
+            tr(
+                "run {run} cannot be reversed: {count:,} of its payables are paid or in a batch: {batches}{more}. "
+                "A payment that has gone out is not undone by reversing its run.",
+                run=run_id,
+                count=count,
+                batches="; ".join(shown[:WITHDRAW_REFUSALS_SHOWN_MAX]),
+                more=tr("; and {count} more batch(es)", count=more) if more > 0 else "",
+            )
         )
     count, total = session.execute(
         text("SELECT count(*), coalesce(sum(amount_fen), 0) FROM payables WHERE run_id = :run"), {"run": run_id}

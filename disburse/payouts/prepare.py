@@ -28,6 +28,7 @@ from disburse.foundation.actors import require_user
 from disburse.foundation.bulk import ANALYZE_ROWS_MIN, columns_insert, plain_values, refresh_statistics
 from disburse.foundation.dates import period_problem
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr, tr_noop
 from disburse.foundation.money import format_yuan
 from disburse.ledger.service import entity_by_code
 from disburse.payouts.bank_files import row_problems
@@ -57,11 +58,13 @@ from disburse.payouts.tables import (
     utc_now,
 )
 
-NO_PROFILE_WARNING = (
+NO_PROFILE_WARNING = tr_noop(
     "no bank profile was chosen (--bank, or bank_profile in payouts/config.yaml), so what the bank file needs "
     "is checked only at export, after approval"
 )
-HELD_REASON = "the last payment to this card failed; fix the card (payout fix-account, then approve-fix) or --force"
+HELD_REASON = tr_noop(
+    "the last payment to this card failed; fix the card (payout fix-account, then approve-fix) or --force"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,9 +155,13 @@ def _payables_due(session: Session, entity_id: int, request: PrepareRequest) -> 
     frame = query_objects(session, statement.order_by(table.c.id))
     if len(frame) > PAYABLES_PER_BATCH_MAX:
         raise DisburseError(
-            f"{request.entity_code} has {len(frame):,} open payables; one batch takes at most "
-            f"{PAYABLES_PER_BATCH_MAX:,} (PAYABLES_PER_BATCH_MAX): prepare per programme (--programme) or period "
-            "(--period)"
+            tr(
+                "{entity} has {count:,} open payables; one batch takes at most {count_max:,} (PAYABLES_PER_BATCH_MAX): "
+                "prepare per programme (--programme) or period (--period)",
+                entity=request.entity_code,
+                count=len(frame),
+                count_max=PAYABLES_PER_BATCH_MAX,
+            )
         )
     frame["amount_fen"] = frame["amount_fen"].astype(np.int64)
     frame["id"] = frame["id"].astype(np.int64)
@@ -205,7 +212,7 @@ def _hold_failed_cards(
             key[2],
             int(group["amount_fen"].sum()),
             len(group),
-            HELD_REASON,
+            tr(HELD_REASON),
         )
         for key, group in payables[held].groupby(keys, sort=True)
     ]
@@ -226,8 +233,11 @@ def _hold_stopped(session: Session, payables: pd.DataFrame) -> tuple[pd.DataFram
             row.account_no,
             int(row.amount_fen),
             1,
-            f"停发 (stop {stopped[int(row.id)][0]}): {stopped[int(row.id)][1]}; released only by a checker "
-            f"(`disburse payout release {stopped[int(row.id)][0]}`)",
+            tr(
+                "停发 (stop {stop}): {reason}; released only by a checker (`disburse payout release {stop}`)",
+                stop=stopped[int(row.id)][0],
+                reason=stopped[int(row.id)][1],
+            ),
             row.programme,
             row.period,
         )
@@ -248,7 +258,8 @@ def _keep_unwritable(netted: _Netted, profile: PaymentProfile | None) -> _Netted
     reasons = np.full(len(instructions), "", dtype=object)
     for problem in problems:
         reasons[problem.rows] = [
-            f"{reason}; {problem.message}" if reason else problem.message for reason in reasons[problem.rows]
+            tr("{first}; {then}", first=reason, then=problem.message) if reason else problem.message
+            for reason in reasons[problem.rows]
         ]
     bad = reasons != ""
     kept = [
@@ -259,8 +270,13 @@ def _keep_unwritable(netted: _Netted, profile: PaymentProfile | None) -> _Netted
             row.account_no,
             int(row.amount_fen),
             int(row.payable_count),
-            f"the {profile.name} bank file ({profile.bank}) cannot carry this payment: {reason}; correct the card "
-            "(payout fix-account with --name or --bank-name, then approve-fix)",
+            tr(
+                "the {profile} bank file ({bank}) cannot carry this payment: {reason}; correct the card "
+                "(payout fix-account with --name or --bank-name, then approve-fix)",
+                profile=profile.name,
+                bank=profile.bank,
+                reason=reason,
+            ),
             row.programmes,
             row.period,
         )
@@ -382,13 +398,19 @@ def _refuse_uncontrolled(session: Session, payables: pd.DataFrame, netted: _Nett
     problems = notice_problems(session, run_ids, request.today)
     if problems:
         raise DisburseError(
-            f"no batch for {request.entity_code} on {request.today}: "
-            + "; ".join(problems)
-            + ". Other programmes can be prepared on their own (--programme)"
+            tr(
+                "no batch for {entity} on {day}: {problems}. Other programmes can be prepared on their own "
+                "(--programme)",
+                entity=request.entity_code,
+                day=request.today,
+                problems="; ".join(problems),
+            )
         )
     problems = double_benefit_problems(session, paid)
     if problems:
-        raise DisburseError(f"no batch for {request.entity_code}: " + "; ".join(problems))
+        raise DisburseError(
+            tr("no batch for {entity}: {problems}", entity=request.entity_code, problems="; ".join(problems))
+        )
 
 
 def _netted(session: Session, entity_id: int, request: PrepareRequest) -> _Netted:
@@ -404,8 +426,12 @@ def _netted(session: Session, entity_id: int, request: PrepareRequest) -> _Nette
     )
     if len(netted.instructions) > PAYEES_PER_BATCH_MAX:
         raise DisburseError(
-            f"{len(netted.instructions):,} payments are due; one batch pays at most {PAYEES_PER_BATCH_MAX:,} "
-            "(PAYEES_PER_BATCH_MAX): prepare per programme (--programme) or period (--period)"
+            tr(
+                "{count:,} payments are due; one batch pays at most {count_max:,} (PAYEES_PER_BATCH_MAX): prepare "
+                "per programme (--programme) or period (--period)",
+                count=len(netted.instructions),
+                count_max=PAYEES_PER_BATCH_MAX,
+            )
         )
     if len(netted.instructions):
         _refuse_uncontrolled(session, payables, netted, request)
@@ -448,20 +474,28 @@ def prepare_batch(
     netted = _netted(session, entity.id, request)
     kept = tuple(netted.kept)
     profile_name = request.profile.name if request.profile is not None else None
-    warnings = () if profile_name else (NO_PROFILE_WARNING,)
+    warnings = () if profile_name else (tr(NO_PROFILE_WARNING),)
     if len(netted.instructions) == 0:
-        message = f"nothing new to pay for {entity_code}" + (
-            f" ({len(kept)} payment(s) kept for later)" if kept else ""
+        message = tr("nothing new to pay for {entity}", entity=entity_code) + (
+            tr(" ({count} payment(s) kept for later)", count=len(kept)) if kept else ""
         )
         return PrepareOutcome(None, 0, 0, 0, 0, kept, released, message, profile_name, warnings)
     batch_id, reference, approvals_required = _insert_batch(session, entity.id, request, netted)
     _claim(session, _insert_instructions(session, batch_id, entity.id, request, netted.instructions), netted.links)
     count, total_fen = len(netted.instructions), int(netted.instructions["amount_fen"].sum())
-    approvals = "one approver" if approvals_required == 1 else "two approvers (total above the threshold)"
-    bank = f" for the {profile_name} bank file" if profile_name else ""
-    message = (
-        f"batch {reference}{bank}: {count:,} payment(s) totalling {format_yuan(total_fen)} yuan from "
-        f"{len(netted.links):,} payable(s) of {entity_code}; needs {approvals} other than {request.user}"
+    approvals = tr("one approver") if approvals_required == 1 else tr("two approvers (total above the threshold)")
+    bank = tr(" for the {profile} bank file", profile=profile_name) if profile_name else ""
+    message = tr(
+        "batch {batch}{bank}: {count:,} payment(s) totalling {total} yuan from {payables:,} payable(s) of {entity}; "
+        "needs {approvals} other than {user}",
+        batch=reference,
+        bank=bank,
+        count=count,
+        total=format_yuan(total_fen),
+        payables=len(netted.links),
+        entity=entity_code,
+        approvals=approvals,
+        user=request.user,
     )
     return PrepareOutcome(
         reference,

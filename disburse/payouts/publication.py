@@ -24,6 +24,8 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from disburse.foundation.i18n import tr
+
 PARTIAL_SUFFIX = ".partial"
 FSYNC_THREADS = 8
 
@@ -62,8 +64,12 @@ class Publication:
                 _move_without_overwriting(temporary, final)
             except OSError as error:
                 self.problems.append(
-                    f"{final} could not be put in place ({error.strerror or error}); the batch records it, "
-                    f"so export it again to write the same bytes"
+                    tr(
+                        "{path} could not be put in place ({error}); the batch records it, so export it again to "
+                        "write the same bytes",
+                        path=final,
+                        error=error.strerror or error,
+                    )
                 )
                 continue
             self.published.append(final)

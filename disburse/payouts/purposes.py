@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.foundation.masking import mask_payee
 
 DEFAULT_PURPOSES_PATH = Path(__file__).with_name("purposes.yaml")
@@ -60,16 +61,25 @@ def load_purposes(path: str | Path | None = None) -> Purposes:
     try:
         parsed = _PurposesFile.model_validate(yaml.safe_load(chosen.read_text(encoding="utf-8")) or {})
     except (OSError, yaml.YAMLError) as error:
-        raise DisburseError(f"{chosen}: cannot read the purposes file: {error}") from None
+        raise DisburseError(tr("{path}: cannot read the purposes file: {error}", path=chosen, error=error)) from None
     except ValidationError as error:
         first = error.errors()[0]
-        raise DisburseError(f"{chosen}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        location = ".".join(map(str, first["loc"]))
+        raise DisburseError(
+            tr("{path}: {location}: {problem}", path=chosen, location=location, problem=first["msg"])
+        ) from None
     group_of: dict[str, str] = {}
     for group in parsed.groups:
         for programme in group.programmes:
             if group_of.get(programme, group.name) != group.name:
                 raise DisburseError(
-                    f"{chosen}: programme {programme!r} is in two purpose groups ({group_of[programme]}, {group.name})"
+                    tr(
+                        "{path}: programme {programme!r} is in two purpose groups ({first}, {second})",
+                        path=chosen,
+                        programme=programme,
+                        first=group_of[programme],
+                        second=group.name,
+                    )
                 )
             group_of[programme] = group.name
     return Purposes(group_of)
@@ -112,11 +122,14 @@ def _live_claims(session: Session) -> pd.DataFrame:
 
 def _shown(lines: list[str], what: str) -> str:
     more = len(lines) - CONFLICTS_SHOWN_MAX
-    return f"{what}: " + "; ".join(lines[:CONFLICTS_SHOWN_MAX]) + (f"; and {more:,} more" if more > 0 else "")
+    rest = tr("; and {count:,} more", count=more) if more > 0 else ""
+    return tr("{what}: {lines}{rest}", what=what, lines="; ".join(lines[:CONFLICTS_SHOWN_MAX]), rest=rest)
 
 
 def _payee(row) -> str:  # type: ignore[no-untyped-def]
-    return f"{'person' if row.payee_type == 'person' else 'household'} {mask_payee(row.payee_id)}"
+    if row.payee_type == "person":
+        return tr("person {payee}", payee=mask_payee(row.payee_id))
+    return tr("household {payee}", payee=mask_payee(row.payee_id))
 
 
 def double_benefit_problems(session: Session, due: pd.DataFrame, purposes: Purposes | None = None) -> list[str]:
@@ -135,12 +148,21 @@ def double_benefit_problems(session: Session, due: pd.DataFrame, purposes: Purpo
         live = _with_purpose(live, subjects, purposes)
         clash = due.drop_duplicates(KEY_COLUMNS).merge(live.drop_duplicates(KEY_COLUMNS), on=KEY_COLUMNS)
         lines = [
-            f"{_payee(row)} is already in live batch {row.batch_reference}, payment {row.payment_reference} "
-            f"({row.programme_y}, {row.period}); this prepare would pay it {row.programme_x} for {row.period} again"
+            tr(
+                "{payee} is already in live batch {batch}, payment {payment} ({programme}, {period}); this prepare "
+                "would pay it {again} for {period} again",
+                payee=_payee(row),
+                batch=row.batch_reference,
+                payment=row.payment_reference,
+                programme=row.programme_y,
+                period=row.period,
+                again=row.programme_x,
+            )
             for row in clash.sort_values(["batch_reference", "payment_reference"]).itertuples(index=False)
         ]
         if lines:
-            problems.append(_shown(lines, f"{len(lines):,} payee(s) would be paid twice for one purpose and period"))
+            what = tr("{count:,} payee(s) would be paid twice for one purpose and period", count=len(lines))
+            problems.append(_shown(lines, what))
     programmes = due.groupby(KEY_COLUMNS, sort=True)["programme"].nunique()
     twice = programmes[programmes > 1]
     if len(twice):
@@ -150,6 +172,15 @@ def double_benefit_problems(session: Session, due: pd.DataFrame, purposes: Purpo
                 set(due.loc[(due[KEY_COLUMNS] == pd.Series(key, index=KEY_COLUMNS)).all(axis=1), "programme"])
             )
             payee = _payee(pd.Series(key, index=KEY_COLUMNS))
-            lines.append(f"{payee} is owed {' and '.join(names)} for {key[3]}, one purpose (同类不得重复享受)")
-        problems.append(_shown(lines, f"{len(twice):,} payee(s) are owed two programmes of one purpose"))
+            lines.append(
+                tr(
+                    "{payee} is owed {programmes} for {period}, one purpose (同类不得重复享受)",
+                    payee=payee,
+                    programmes=tr(" and ").join(names),
+                    period=key[3],
+                )
+            )
+        problems.append(
+            _shown(lines, tr("{count:,} payee(s) are owed two programmes of one purpose", count=len(twice)))
+        )
     return problems

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from disburse.foundation.actors import require_user
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.foundation.money import format_yuan
 from disburse.payouts.common import (
     batch_by_reference,
@@ -29,7 +30,7 @@ from disburse.payouts.common import (
 from disburse.payouts.config import PayoutConfig, load_payout_config
 from disburse.payouts.export import export_batch
 from disburse.payouts.fixes import approve_fix, fix_account, fix_list, fix_log, reject_fix
-from disburse.payouts.model import BatchOutcome
+from disburse.payouts.model import BATCH_STATUS_NAMES, BatchOutcome
 from disburse.payouts.prepare import prepare_batch
 from disburse.payouts.tables import PaymentInstructionRow, utc_now
 
@@ -61,19 +62,31 @@ def approve_batch(session: Session, reference: str, user: str, config: PayoutCon
     batch = batch_by_reference(session, reference)
     if batch.status in ("cancelled",):
         raise DisburseError(
-            f"batch {batch.batch_reference} was cancelled by {batch.cancelled_by}; it cannot be approved"
+            tr(
+                "batch {batch} was cancelled by {user}; it cannot be approved",
+                batch=batch.batch_reference,
+                user=batch.cancelled_by,
+            )
         )
     if batch.status != "prepared":
         return BatchOutcome(
             batch.batch_reference,
             batch.status,
             False,
-            f"batch {batch.batch_reference} is already {batch.status}; nothing changed",
+            tr(
+                "batch {batch} is already {status}; nothing changed",
+                batch=batch.batch_reference,
+                status=tr(BATCH_STATUS_NAMES.get(batch.status, batch.status)),
+            ),
         )
     if user == batch.prepared_by:
         raise DisburseError(
-            f"{user} prepared batch {batch.batch_reference} and cannot approve it: a batch is approved by someone "
-            "other than its preparer (separation of duties)"
+            tr(
+                "{user} prepared batch {batch} and cannot approve it: a batch is approved by someone "
+                "other than its preparer (separation of duties)",
+                user=user,
+                batch=batch.batch_reference,
+            )
         )
     required = max(batch.approvals_required, config.approvals_required(batch.total_fen))
     now = utc_now()
@@ -85,23 +98,34 @@ def approve_batch(session: Session, reference: str, user: str, config: PayoutCon
                 batch.batch_reference,
                 "approved",
                 True,
-                f"batch {batch.batch_reference} approved by {user}; it can be exported",
+                tr("batch {batch} approved by {user}; it can be exported", batch=batch.batch_reference, user=user),
             )
         return BatchOutcome(
             batch.batch_reference,
             "prepared",
             True,
-            f"batch {batch.batch_reference} approved by {user} (1 of 2): its total {format_yuan(batch.total_fen)} yuan "
-            f"is above {format_yuan(config.second_approval_above_fen)} yuan, so a second approver other than "
-            f"{batch.prepared_by} and {user} is needed",
+            tr(
+                "batch {batch} approved by {user} (1 of 2): its total {total} yuan is above {threshold} yuan, so a "
+                "second approver other than {preparer} and {user} is needed",
+                batch=batch.batch_reference,
+                user=user,
+                total=format_yuan(batch.total_fen),
+                threshold=format_yuan(config.second_approval_above_fen),
+                preparer=batch.prepared_by,
+            ),
         )
     if user == batch.first_approved_by:
         return BatchOutcome(
             batch.batch_reference,
             "prepared",
             False,
-            f"{user} already approved batch {batch.batch_reference}; a second approver other than "
-            f"{batch.prepared_by} and {user} is needed; nothing changed",
+            tr(
+                "{user} already approved batch {batch}; a second approver other than {preparer} and {user} is "
+                "needed; nothing changed",
+                user=user,
+                batch=batch.batch_reference,
+                preparer=batch.prepared_by,
+            ),
         )
     batch.second_approved_by, batch.second_approved_at, batch.approvals_required = user, now, required
     batch.status = "approved"
@@ -109,7 +133,12 @@ def approve_batch(session: Session, reference: str, user: str, config: PayoutCon
         batch.batch_reference,
         "approved",
         True,
-        f"batch {batch.batch_reference} approved by {batch.first_approved_by} and {user}; it can be exported",
+        tr(
+            "batch {batch} approved by {first} and {user}; it can be exported",
+            batch=batch.batch_reference,
+            first=batch.first_approved_by,
+            user=user,
+        ),
     )
 
 
@@ -138,12 +167,19 @@ def cancel_batch(session: Session, reference: str, user: str) -> BatchOutcome:
     batch = batch_by_reference(session, reference)
     if batch.status == "cancelled":
         return BatchOutcome(
-            batch.batch_reference, "cancelled", False, f"batch {batch.batch_reference} is already cancelled"
+            batch.batch_reference,
+            "cancelled",
+            False,
+            tr("batch {batch} is already cancelled", batch=batch.batch_reference),
         )
     if batch.status not in ("prepared", "approved"):
         raise DisburseError(
-            f"batch {batch.batch_reference} is {batch.status}: its file went to the bank, so it cannot be cancelled; "
-            "the bank's return file settles each payment"
+            tr(
+                "batch {batch} is {status}: its file went to the bank, so it cannot be cancelled; "
+                "the bank's return file settles each payment",
+                batch=batch.batch_reference,
+                status=tr(BATCH_STATUS_NAMES.get(batch.status, batch.status)),
+            )
         )
     released = _release(session, "batch_id = :batch", {"batch": batch.id})
     session.execute(
@@ -154,5 +190,5 @@ def cancel_batch(session: Session, reference: str, user: str) -> BatchOutcome:
         batch.batch_reference,
         "cancelled",
         True,
-        f"batch {batch.batch_reference} cancelled; {released:,} payable(s) are open again",
+        tr("batch {batch} cancelled; {count:,} payable(s) are open again", batch=batch.batch_reference, count=released),
     )

@@ -24,6 +24,7 @@ from disburse.foundation.dates import iso, period_of
 from disburse.foundation.errors import DisburseError, ImportProblem, ImportRefused
 from disburse.foundation.files import file_sha256
 from disburse.foundation.frames import text_or_none as text_of
+from disburse.foundation.i18n import tr, tr_noop
 from disburse.foundation.money import format_yuan
 from disburse.ledger.chart import PAYMENTS_IN_TRANSIT
 from disburse.ledger.model import EntryBatch
@@ -48,6 +49,8 @@ from disburse.payouts.model import (
 from disburse.payouts.netting import match_return_lines, references_in
 from disburse.payouts.tables import ACCOUNT_NAME_LENGTH_MAX, ReturnFileRow, utc_now
 
+# The reason a failure is kept with when the bank's line gives none.
+NO_REASON = tr_noop("failed (the bank gave no reason)")
 INSTRUCTION_FIELDS = (
     "id",
     "payment_reference",
@@ -106,15 +109,22 @@ def _bank_account(session: Session, entity_id: int, entity_code: str, bank: str,
     ).all()
     if not accounts:
         raise DisburseError(
-            f"{entity_code} has no registered bank account, so a successful payment has no 102 sub-account to "
-            f"leave from; register it with `disburse entities add-bank-account {entity_code}` and apply the file again"
+            tr(
+                "{entity} has no registered bank account, so a successful payment has no 102 sub-account to leave "
+                "from; register it with `disburse entities add-bank-account {entity}` and apply the file again",
+                entity=entity_code,
+            )
         )
     if chosen is not None:
         named = [account for account in accounts if account.account_number == chosen]
         if not named:
             raise DisburseError(
-                f"{entity_code} has no bank account {chosen}; its accounts: "
-                + ", ".join(account.account_number for account in accounts)
+                tr(
+                    "{entity} has no bank account {account}; its accounts: {accounts}",
+                    entity=entity_code,
+                    account=chosen,
+                    accounts=", ".join(account.account_number for account in accounts),
+                )
             )
         return named[0].ledger_account_code
     if len(accounts) == 1:
@@ -123,8 +133,11 @@ def _bank_account(session: Session, entity_id: int, entity_code: str, bank: str,
     if len(at_bank) == 1:
         return at_bank[0].ledger_account_code
     raise DisburseError(
-        f"{entity_code} has {len(accounts)} bank accounts; name the one the batch was paid from "
-        "with --bank-account NUMBER"
+        tr(
+            "{entity} has {count} bank accounts; name the one the batch was paid from with --bank-account NUMBER",
+            entity=entity_code,
+            count=len(accounts),
+        )
     )
 
 
@@ -189,8 +202,13 @@ def _applied_before(session: Session, name: str, digest: str) -> ReturnOutcome |
         (),
         0,
         (),
-        f"{Path(name).name} was applied on {previous.applied_at:%Y-%m-%d %H:%M} by "
-        f"{previous.applied_by} (as {previous.file_name}); nothing changed",
+        tr(
+            "{file} was applied on {when:%Y-%m-%d %H:%M} by {user} (as {recorded}); nothing changed",
+            file=Path(name).name,
+            when=previous.applied_at,
+            user=previous.applied_by,
+            recorded=previous.file_name,
+        ),
     )
 
 
@@ -212,12 +230,16 @@ def _parsed_lines(name: str, profile_name: str | None, profiles_directory: str |
         raise ImportRefused(
             [
                 ImportProblem(
-                    name, None, None, f"{len(lines):,}", f"more than {RETURN_LINES_MAX:,} lines (RETURN_LINES_MAX)"
+                    name,
+                    None,
+                    None,
+                    f"{len(lines):,}",
+                    tr("more than {count_max:,} lines (RETURN_LINES_MAX)", count_max=RETURN_LINES_MAX),
                 )
             ]
         )
     if len(lines) == 0:
-        raise ImportRefused([ImportProblem(name, None, None, "", "the return file has no lines")])
+        raise ImportRefused([ImportProblem(name, None, None, "", tr("the return file has no lines"))])
     lines["amount_fen"] = lines["amount_fen"].astype(np.int64)
     return lines, profiles[profile_name].bank if profile_name in profiles else ""
 
@@ -266,7 +288,8 @@ def _applied_instructions(matched: pd.DataFrame, instructions: pd.DataFrame) -> 
     result = instructions.set_index("id").loc[applied_ids.to_numpy()].reset_index()
     result["outcome"] = applied["outcome"].to_numpy()
     result["reason"] = [
-        (str(reason)[:REASON_LENGTH_MAX] if reason is not None and not pd.isna(reason) else "失败(无原因)")
+        # Stored as the failure's reason and shown as it is: written in the language of the command.
+        (str(reason)[:REASON_LENGTH_MAX] if reason is not None and not pd.isna(reason) else tr(NO_REASON))
         if outcome == "failure"
         else None
         for reason, outcome in zip(applied["reason"].to_numpy(dtype=object), applied["outcome"].to_numpy())
@@ -500,13 +523,19 @@ def _return_outcome(
         ReportedLine(int(row.source_row), row.outcome, row.account_no, int(row.amount_fen), row.memo, row.note)
         for row in reported.head(REPORTED_LINES_SHOWN_MAX).itertuples(index=False)
     )
-    message = (
-        f"{Path(name).name}: {success_count:,} paid ({format_yuan(success_fen)} yuan), {failure_count:,} failed "
-        f"({format_yuan(failure_fen)} yuan, back to payables and on the fix-the-card list), {len(reported):,} reported "
-        f"and not applied; postings dated {on.isoformat()}"
+    message = tr(
+        "{file}: {paid:,} paid ({paid_amount} yuan), {failed:,} failed ({failed_amount} yuan, back to payables and "
+        "on the fix-the-card list), {reported:,} reported and not applied; postings dated {day}",
+        file=Path(name).name,
+        paid=success_count,
+        paid_amount=format_yuan(success_fen),
+        failed=failure_count,
+        failed_amount=format_yuan(failure_fen),
+        reported=len(reported),
+        day=on.isoformat(),
     )
     if closed:
-        message += f"; closed {', '.join(closed)}"
+        message += tr("; closed {batches}", batches=", ".join(closed))
     return ReturnOutcome(
         Path(name).name,
         digest,

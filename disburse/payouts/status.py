@@ -26,13 +26,14 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from disburse.foundation.dates import as_date_or_none
+from disburse.foundation.i18n import tr, tr_noop
 from disburse.payouts.model import HouseholdStatus, StatusLine
 
 STATUS_LINES_MAX = 10_000  # a household's whole payout history; far beyond years of monthly runs
 # The states a payable can be in now; "failed" is an attempt, not a state of money.
 PAYABLE_STATES = ("due", "held", "in_batch", "in_transit", "paid")
 FAILED = "failed"
-HELD_REASON = "上次发放失败，待改卡后重发"
+HELD_REASON = tr_noop("awaiting a card fix after a failed payment")
 # A PV run tags each line with the settlement row it shares out: "settlement 11 2025Q1 subsidy"
 # (allocations.runs builds it from the row's id, service period and revenue type).
 _SETTLEMENT_SOURCE = re.compile(r"^settlement \d+ (\d{4}(?:-\d{2}|Q[1-4])) ")
@@ -116,7 +117,7 @@ def _payable_lines(session: Session, household_id: str) -> list[StatusLine]:
     for row in session.execute(PAYABLES_QUERY, {"household": household_id, "limit": STATUS_LINES_MAX}):
         state = _payable_state(row)
         # The bank's reason is on the failed attempt's own line; this one says what happens next.
-        reason = HELD_REASON if state == "held" else None
+        reason = tr(HELD_REASON) if state == "held" else None
         lines.append(
             StatusLine(
                 state,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from disburse.foundation.actors import require_user
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.payouts.common import lock_payouts
 from disburse.payouts.tables import REASON_LENGTH_MAX, PayableRow, PayableStopRow, utc_now
 
@@ -16,9 +17,15 @@ from disburse.payouts.tables import REASON_LENGTH_MAX, PayableRow, PayableStopRo
 def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise DisburseError("a stop and its release each need a reason (--reason)")
+        raise DisburseError(tr("a stop and its release each need a reason (--reason)"))
     if len(reason) > REASON_LENGTH_MAX:
-        raise DisburseError(f"the reason has {len(reason)} characters; at most {REASON_LENGTH_MAX}")
+        raise DisburseError(
+            tr(
+                "the reason has {length} characters; at most {length_max}",
+                length=len(reason),
+                length_max=REASON_LENGTH_MAX,
+            )
+        )
     return reason
 
 
@@ -36,21 +43,38 @@ def stop_payable(session: Session, payable_id: int, reason: str, user: str) -> s
     lock_payouts(session)
     payable = session.get(PayableRow, payable_id)
     if payable is None:
-        raise DisburseError(f"payable {payable_id} does not exist")
+        raise DisburseError(tr("payable {payable} does not exist", payable=payable_id))
     existing = active_stop(session, payable_id)
     if existing is not None:
-        return f"payable {payable_id} is already stopped (stop {existing.id} by {existing.stopped_by}); nothing changed"
+        return tr(
+            "payable {payable} is already stopped (stop {stop} by {user}); nothing changed",
+            payable=payable_id,
+            stop=existing.id,
+            user=existing.stopped_by,
+        )
     if payable.status == "paid":
-        raise DisburseError(f"payable {payable_id} is paid: a payment that has gone out is not stopped")
+        raise DisburseError(
+            tr("payable {payable} is paid: a payment that has gone out is not stopped", payable=payable_id)
+        )
     if payable.status == "claimed":
         raise DisburseError(
-            f"payable {payable_id} is in a batch: cancel the batch first (`disburse payout cancel BATCH`), "
-            "then stop the line; a batch already sent to the bank is settled by its return file"
+            tr(
+                "payable {payable} is in a batch: cancel the batch first (`disburse payout cancel BATCH`), "
+                "then stop the line; a batch already sent to the bank is settled by its return file",
+                payable=payable_id,
+            )
         )
     stop = PayableStopRow(payable_id=payable_id, reason=reason, status="stopped", stopped_by=user, stopped_at=utc_now())
     session.add(stop)
     session.flush()
-    return f"payable {payable_id} ({payable.payee_id}, {payable.programme} {payable.period}) stopped as stop {stop.id}"
+    return tr(
+        "payable {payable} ({payee}, {programme} {period}) stopped as stop {stop}",
+        payable=payable_id,
+        payee=payable.payee_id,
+        programme=payable.programme,
+        period=payable.period,
+        stop=stop.id,
+    )
 
 
 def release_stop(session: Session, stop_id: int, reason: str, user: str) -> str:
@@ -59,16 +83,25 @@ def release_stop(session: Session, stop_id: int, reason: str, user: str) -> str:
     lock_payouts(session)
     stop = session.get(PayableStopRow, stop_id)
     if stop is None:
-        raise DisburseError(f"stop {stop_id} does not exist")
+        raise DisburseError(tr("stop {stop} does not exist", stop=stop_id))
     if stop.status != "stopped":
-        return f"stop {stop_id} was already released by {stop.released_by}; nothing changed"
+        return tr("stop {stop} was already released by {user}; nothing changed", stop=stop_id, user=stop.released_by)
     if user == stop.stopped_by:
         raise DisburseError(
-            f"{user} made stop {stop_id} and cannot release it: a checker other than its maker does (separation of "
-            "duties)"
+            tr(
+                "{user} made stop {stop} and cannot release it: a checker other than its maker does (separation of "
+                "duties)",
+                user=user,
+                stop=stop_id,
+            )
         )
     stop.status, stop.released_by, stop.released_at, stop.release_reason = "released", user, utc_now(), reason
-    return f"stop {stop_id} released by {user}; payable {stop.payable_id} is due again"
+    return tr(
+        "stop {stop} released by {user}; payable {payable} is due again",
+        stop=stop_id,
+        user=user,
+        payable=stop.payable_id,
+    )
 
 
 def stopped_payables(session: Session, payable_ids: list[int]) -> dict[int, tuple[int, str]]:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from disburse.audit.tables import AuditLogRow
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.foundation.locks import CHECKPOINT_LOCK, advisory_lock
 from disburse.foundation.orm import Base, utc_now
 from disburse.foundation.signing import SigningKey, key_load, public_key_fingerprint, sign, signature_valid
@@ -153,7 +154,14 @@ def table_digest(session: Session, table: str, columns: Sequence[str] | None = N
     chosen = tuple(columns) if columns is not None else tuple(column.name for column in schema_table.columns)
     row_total = session.execute(select(func.count()).select_from(schema_table)).scalar_one()
     if row_total > TABLE_ROWS_MAX:
-        raise DisburseError(f"{table} holds {row_total:,} rows, more than a checkpoint reads ({TABLE_ROWS_MAX:,})")
+        raise DisburseError(
+            tr(
+                "{table} holds {count:,} rows, more than a checkpoint reads ({count_max:,})",
+                table=table,
+                count=row_total,
+                count_max=TABLE_ROWS_MAX,
+            )
+        )
     # The first primary-key column leads the rendering, whatever the chosen columns, so blocks
     # are found from it.
     read = (order[0], *chosen)
@@ -256,7 +264,7 @@ def checkpoint_append(session: Session, trigger: str, command: str, user: str, k
     assert trigger in TRIGGERS, trigger
     key, reason = key_load(key_path)
     if key is None:
-        return CheckpointOutcome(False, note=f"no checkpoint was signed: {reason}")
+        return CheckpointOutcome(False, note=tr("no checkpoint was signed: {reason}", reason=reason))
     advisory_lock(session, CHECKPOINT_LOCK)
     session.flush()  # the digest reads through the driver: the command's own ORM changes first
     signing_key_register(session, key, user)
@@ -265,7 +273,7 @@ def checkpoint_append(session: Session, trigger: str, command: str, user: str, k
     ).first()
     sequence = (last.sequence if last else 0) + 1
     if sequence > CHECKPOINTS_MAX:
-        raise DisburseError(f"{CHECKPOINTS_MAX:,} checkpoints is the most one database holds")
+        raise DisburseError(tr("{count_max:,} checkpoints is the most one database holds", count_max=CHECKPOINTS_MAX))
     values = {
         "sequence": sequence,
         "created_at": utc_now(),
@@ -285,7 +293,9 @@ def checkpoint_append(session: Session, trigger: str, command: str, user: str, k
     values["signature"] = sign(key, signed_message(values["checkpoint_hash"]))
     session.execute(insert(CheckpointRow).values(**values))
     short = values["checkpoint_hash"][:SHORT_HASH_CHARS]
-    return CheckpointOutcome(True, sequence, short, f"checkpoint {sequence} signed ({short})")
+    return CheckpointOutcome(
+        True, sequence, short, tr("checkpoint {sequence} signed ({hash})", sequence=sequence, hash=short)
+    )
 
 
 def checkpoint_mark(session: Session) -> str:
@@ -318,7 +328,12 @@ def _check_keys(session: Session) -> tuple[dict[str, str], list[str]]:
         except ValueError:
             matches = False
         if not matches:
-            problems.append(f"signing_keys {fingerprint[:16]}…: the public key does not match its fingerprint")
+            problems.append(
+                tr(
+                    "signing_keys {fingerprint}…: the public key does not match its fingerprint",
+                    fingerprint=fingerprint[:16],
+                )
+            )
         else:
             keys[fingerprint] = public_hex
     return keys, problems
@@ -333,17 +348,28 @@ def _check_heads(sequence: int, heads_json: str, chains: dict[int, ChainReport],
         if entity in broken or position == 0:
             continue
         report = chains.get(entity)
-        code = report.entity_code if report else f"entity id {entity}"
+        code = report.entity_code if report else tr("entity id {entity}", entity=entity)
         hashes = report.recomputed_hashes if report else ()
         if position > len(hashes):
             problems.append(
-                f"journal {code}: checkpoint {sequence} recorded {position:,} entries, the journal holds "
-                f"{len(hashes):,}; entries were removed"
+                tr(
+                    "journal {entity}: checkpoint {sequence} recorded {position:,} entries, the journal holds "
+                    "{count:,}; entries were removed",
+                    entity=code,
+                    sequence=sequence,
+                    position=position,
+                    count=len(hashes),
+                )
             )
         elif hashes[position - 1] != head:
             problems.append(
-                f"journal {code}: the journal up to chain position {position:,} is not what checkpoint {sequence} "
-                "signed; entries were changed, removed or inserted and the chain re-hashed"
+                tr(
+                    "journal {entity}: the journal up to chain position {position:,} is not what checkpoint "
+                    "{sequence} signed; entries were changed, removed or inserted and the chain re-hashed",
+                    entity=code,
+                    position=position,
+                    sequence=sequence,
+                )
             )
         else:
             continue
@@ -357,7 +383,9 @@ def _compare_tables(session: Session, sequence: int, digest_json: str) -> list[s
     for table in sorted(recorded):
         then = TableDigest.from_json(recorded[table])
         if table not in Base.metadata.tables:
-            problems.append(f"{table}: in checkpoint {sequence}, no longer in the schema")
+            problems.append(
+                tr("{table}: in checkpoint {sequence}, no longer in the schema", table=table, sequence=sequence)
+            )
             continue
         now = table_digest(session, table, then.columns)
         if now.sha256 == then.sha256 and now.row_count == then.row_count:
@@ -368,13 +396,29 @@ def _compare_tables(session: Session, sequence: int, digest_json: str) -> list[s
         for block in differing[:DIFFERENCES_SHOWN_MAX]:
             rows_then = then.blocks.get(block, (0, ""))[0]
             rows_now = now.blocks.get(block, (0, ""))[0]
-            counts = f"{rows_then:,} rows then, {rows_now:,} now" if rows_then != rows_now else f"{rows_now:,} rows"
+            counts = (
+                tr("{then:,} rows then, {now:,} now", then=rows_then, now=rows_now)
+                if rows_then != rows_now
+                else tr("{now:,} rows", now=rows_now)
+            )
             problems.append(
-                f"{table} {_key_name(table)} {block_text(block)}: changed since checkpoint {sequence} ({counts})"
+                tr(
+                    "{table} {key} {block}: changed since checkpoint {sequence} ({counts})",
+                    table=table,
+                    key=_key_name(table),
+                    block=block_text(block),
+                    sequence=sequence,
+                    counts=counts,
+                )
             )
         if len(differing) > DIFFERENCES_SHOWN_MAX:
             problems.append(
-                f"{table}: {len(differing) - DIFFERENCES_SHOWN_MAX:,} more blocks changed since checkpoint {sequence}"
+                tr(
+                    "{table}: {count:,} more blocks changed since checkpoint {sequence}",
+                    table=table,
+                    count=len(differing) - DIFFERENCES_SHOWN_MAX,
+                    sequence=sequence,
+                )
             )
     return problems
 
@@ -399,8 +443,12 @@ def _check_audit_heads(session: Session) -> list[str]:
         part = chunk[start : start + 1_000]
         found.update(session.execute(select(AuditLogRow.row_hash).where(AuditLogRow.row_hash.in_(part))).scalars())
     return [
-        f"checkpoints sequence {sequence}: the audit log's head then ({head[:12]}) is no longer in audit_log; "
-        "its rows were changed or removed and the chain recomputed"
+        tr(
+            "checkpoints sequence {sequence}: the audit log's head then ({head}) is no longer in audit_log; "
+            "its rows were changed or removed and the chain recomputed",
+            sequence=sequence,
+            head=head[:12],
+        )
         for sequence, head in heads
         if head not in found
     ][:10]
@@ -420,19 +468,48 @@ def verify_checkpoints(session: Session, chains: Sequence[ChainReport], key_path
     rows = session.execute(select(CheckpointRow).order_by(CheckpointRow.sequence)).scalars()
     for row in rows.yield_per(1_000):
         count += 1
-        label = f"checkpoints sequence {row.sequence}"
+        sequence = row.sequence
         if row.sequence != expected_sequence:
-            problems.append(f"{label}: expected sequence {expected_sequence}; checkpoints were removed")
+            problems.append(
+                tr(
+                    "checkpoints sequence {sequence}: expected sequence {expected}; checkpoints were removed",
+                    sequence=sequence,
+                    expected=expected_sequence,
+                )
+            )
         if row.previous_hash != previous_hash:
-            problems.append(f"{label}: its previous hash is not the hash of the checkpoint before it")
+            problems.append(
+                tr(
+                    "checkpoints sequence {sequence}: its previous hash is not the hash of the checkpoint before it",
+                    sequence=sequence,
+                )
+            )
         recomputed = checkpoint_hash(row)
         if recomputed != row.checkpoint_hash:
-            problems.append(f"{label}: its content does not match its hash; it was changed after signing")
+            problems.append(
+                tr(
+                    "checkpoints sequence {sequence}: its content does not match its hash; it was changed after "
+                    "signing",
+                    sequence=sequence,
+                )
+            )
         public_hex = keys.get(row.key_fingerprint)
         if public_hex is None:
-            problems.append(f"{label}: signed by an unknown key {row.key_fingerprint[:16]}…")
+            problems.append(
+                tr(
+                    "checkpoints sequence {sequence}: signed by an unknown key {fingerprint}…",
+                    sequence=sequence,
+                    fingerprint=row.key_fingerprint[:16],
+                )
+            )
         elif not signature_valid(public_hex, signed_message(row.checkpoint_hash), row.signature):
-            problems.append(f"{label}: the signature is not valid; its hash was recomputed without the key")
+            problems.append(
+                tr(
+                    "checkpoints sequence {sequence}: the signature is not valid; its hash was recomputed without "
+                    "the key",
+                    sequence=sequence,
+                )
+            )
         used.add(row.key_fingerprint)
         problems.extend(_check_heads(row.sequence, row.chain_heads, by_entity, broken_entities))
         previous_hash, expected_sequence = row.checkpoint_hash, row.sequence + 1
@@ -440,18 +517,24 @@ def verify_checkpoints(session: Session, chains: Sequence[ChainReport], key_path
         session.expunge(row)
     warnings: list[str] = []
     if newest is None:
-        warnings.append("no checkpoints: nothing is signed yet (`disburse keys init`, then any post, signs one)")
+        warnings.append(tr("no checkpoints: nothing is signed yet (`disburse keys init`, then any post, signs one)"))
         return CheckpointReport(0, UNSIGNED_MARK, tuple(sorted(keys)), tuple(problems), tuple(warnings))
     problems.extend(_compare_tables(session, newest.sequence, newest.money_digest))
     problems.extend(_check_audit_heads(session))
     if key_path is not None:
         key, reason = key_load(key_path)
         if key is None:
-            warnings.append(f"the signing key was not compared: {reason}")
+            warnings.append(tr("the signing key was not compared: {reason}", reason=reason))
         elif key.fingerprint != newest.key_fingerprint:
             problems.append(
-                f"checkpoints sequence {newest.sequence}: signed by key {newest.key_fingerprint[:16]}…, not by the key "
-                f"in {key_path} ({key.fingerprint[:16]}…); the checkpoints were re-signed with another key"
+                tr(
+                    "checkpoints sequence {sequence}: signed by key {recorded}…, not by the key in {path} ({key}…); "
+                    "the checkpoints were re-signed with another key",
+                    sequence=newest.sequence,
+                    recorded=newest.key_fingerprint[:16],
+                    path=key_path,
+                    key=key.fingerprint[:16],
+                )
             )
     return CheckpointReport(
         count,

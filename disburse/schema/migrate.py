@@ -12,6 +12,7 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.ledger.chart import SEED_CHART
 from disburse.ledger.tables import AccountRow, EntityRow
 from disburse.schema import migrations
@@ -64,8 +65,12 @@ def migrate(engine: Engine, revision: str = "head", *, downgrade: bool = False) 
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
                         raise DisburseError(
-                            f"the migration would leave {len(broken):,} row(s) whose foreign keys "
-                            f"point nowhere (first: {tuple(broken[0])}); nothing was changed"
+                            tr(
+                                "the migration would leave {count:,} row(s) whose foreign keys point nowhere "
+                                "(first: {first}); nothing was changed",
+                                count=len(broken),
+                                first=tuple(broken[0]),
+                            )
                         )
         finally:
             if sqlite:
@@ -108,6 +113,10 @@ def require_current(engine: Engine) -> None:
     current = current_revision(engine)
     if current != head_revision():
         raise DisburseError(
-            f"the database at {engine.url.render_as_string(hide_password=True)} is at schema "
-            f"{current or 'none'}, not {head_revision()}; run `disburse init` first"
+            tr(
+                "the database at {url} is at schema {current}, not {head}; run `disburse init` first",
+                url=engine.url.render_as_string(hide_password=True),
+                current=current or tr("none"),
+                head=head_revision(),
+            )
         )

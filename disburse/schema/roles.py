@@ -22,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 DEFAULT_ROLES = ("disburse_owner", "disburse_app", "disburse_auditor")
@@ -37,9 +38,11 @@ class Roles:
         names = (self.owner, self.application, self.auditor)
         for name in names:
             if not ROLE_NAME.match(name):
-                raise DisburseError(f"role name {name!r} must be lower-case letters, digits and _ (at most 63)")
+                raise DisburseError(
+                    tr("role name {name!r} must be lower-case letters, digits and _ (at most 63)", name=name)
+                )
         if len(set(names)) != 3:
-            raise DisburseError("the owner, application and auditor roles must be three different roles")
+            raise DisburseError(tr("the owner, application and auditor roles must be three different roles"))
 
 
 def _create_missing(session: Session, role: str) -> bool:
@@ -78,10 +81,10 @@ def set_up_roles(session: Session, roles: Roles) -> list[str]:
     """Create the roles and give each what it may do; returns what was done, line by line."""
     if session.get_bind().dialect.name != "postgresql":
         raise DisburseError(
-            "database roles are a PostgreSQL matter; a SQLite file is protected by its file permissions"
+            tr("database roles are a PostgreSQL matter; a SQLite file is protected by its file permissions")
         )
     done = [
-        f"role {role} created"
+        tr("role {role} created", role=role)
         for role in (roles.owner, roles.application, roles.auditor)
         if _create_missing(session, role)
     ]
@@ -110,7 +113,12 @@ def set_up_roles(session: Session, roles: Roles) -> list[str]:
     for statement in statements:
         session.execute(text(statement))
     done.append(
-        f"{roles.owner} owns the schema ({len(_owned_objects(session))} tables); "
-        f"{roles.application} reads and writes rows; {roles.auditor} reads"
+        tr(
+            "{owner} owns the schema ({count} tables); {application} reads and writes rows; {auditor} reads",
+            owner=roles.owner,
+            count=len(_owned_objects(session)),
+            application=roles.application,
+            auditor=roles.auditor,
+        )
     )
     return done
