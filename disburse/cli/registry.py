@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 from disburse.cli.common import USER_HELP, books, console, error_console, show_warnings
 from disburse.foundation.errors import DisburseError, ImportProblem, ImportRefused, problems_summary
+from disburse.foundation.i18n import tr, tr_noop
 from disburse.foundation.masking import mask_details, mask_identifier
 from disburse.foundation.workbook import write_problems
 
@@ -38,10 +39,49 @@ DATE_FORMATS = ["%Y-%m-%d"]
 # Warnings listed on screen; the full list goes to --errors FILE.
 PROBLEMS_SHOWN_MAX = 20
 
-import_app = typer.Typer(no_args_is_help=True, help="Import registers, share registers and PV settlements.")
-assets_app = typer.Typer(no_args_is_help=True, help="Declared assets: PV stations and cooperatives.")
-registry_app = typer.Typer(no_args_is_help=True, help="The household register and its history.")
-generate_app = typer.Typer(no_args_is_help=True, help="Synthetic data for demos, tests and benchmarks.")
+import_app = typer.Typer(no_args_is_help=True, help=tr_noop("Import registers, share registers and PV settlements."))
+assets_app = typer.Typer(no_args_is_help=True, help=tr_noop("Declared assets: PV stations and cooperatives."))
+registry_app = typer.Typer(no_args_is_help=True, help=tr_noop("The household register and its history."))
+generate_app = typer.Typer(no_args_is_help=True, help=tr_noop("Synthetic data for demos, tests and benchmarks."))
+
+DRY_RUN_HELP = tr_noop("check and count, write nothing")
+ERRORS_HELP = tr_noop("write every problem to FILE.xlsx or FILE.csv")
+BANK_FILE_OUT_HELP = tr_noop("FILE.csv or FILE.xlsx")
+PROFILES_HELP = tr_noop("a directory of extra bank profiles (YAML)")
+# The names of an import's counts (registry.model.ImportOutcome.counts) as the table shows them;
+# a count without a name here is shown by its key.
+COUNT_NAMES = {
+    "people": tr_noop("people"),
+    "households": tr_noop("households"),
+    "households_unchanged": tr_noop("households unchanged"),
+    "household_versions_opened": tr_noop("household versions opened"),
+    "household_versions_closed": tr_noop("household versions closed"),
+    "person_versions_opened": tr_noop("person versions opened"),
+    "person_versions_closed": tr_noop("person versions closed"),
+    "events": tr_noop("events"),
+    "villages_added": tr_noop("villages added"),
+    "warnings_already_shown": tr_noop("warnings already shown"),
+    "assets_added": tr_noop("assets added"),
+    "assets_unchanged": tr_noop("assets unchanged"),
+    "cooperative_entities_added": tr_noop("cooperative entities added"),
+    "holdings": tr_noop("holdings"),
+    "assets": tr_noop("assets"),
+    "rows": tr_noop("rows"),
+    "posted": tr_noop("posted"),
+    "receipts": tr_noop("receipts"),
+    "late_receipts": tr_noop("late receipts"),
+    "duplicates": tr_noop("duplicates"),
+    "amount_fen": tr_noop("amount fen"),
+}
+VERSION_COLUMNS = (
+    tr_noop("from"),
+    tr_noop("to"),
+    tr_noop("status"),
+    tr_noop("type"),
+    tr_noop("head"),
+    tr_noop("card"),
+    tr_noop("members"),
+)
 
 
 def _day(value: Optional[dt.datetime]) -> Optional[dt.date]:
@@ -60,7 +100,7 @@ def _stages(stage_count: int) -> Iterator[Callable[[str], None]]:
         transient=True,
         disable=not console.is_terminal,
     ) as progress:
-        task = progress.add_task("starting", total=stage_count)
+        task = progress.add_task(tr("starting"), total=stage_count)
         started = [False]
 
         def advance(stage: str) -> None:
@@ -89,7 +129,7 @@ def _run_import(
     except ImportRefused as refused:
         if errors is not None:
             write_problems(refused.problems, errors)
-            error_console.print(f"every problem is listed in {escape(str(errors))}")
+            error_console.print(tr("every problem is listed in {file}", file=escape(str(errors))))
         raise
     if errors is not None:
         write_problems(outcome.problems, errors)
@@ -100,36 +140,42 @@ def _run_import(
 def _render_outcome(outcome: ImportOutcome, errors: Optional[Path]) -> None:
     show_warnings(list(outcome.warnings))
     if outcome.problems:
-        error_console.print(f"[yellow]{len(outcome.problems)} warning(s):[/yellow]")
+        warned = tr("{count} warning(s):", count=len(outcome.problems))
+        error_console.print(f"[yellow]{warned}[/yellow]")
         error_console.print(escape(problems_summary(outcome.problems, limit=PROBLEMS_SHOWN_MAX)), highlight=False)
         if errors is not None:
-            error_console.print(f"every warning is listed in {escape(str(errors))}")
+            error_console.print(tr("every warning is listed in {file}", file=escape(str(errors))))
     console.print(escape(outcome.message), highlight=False)
     if outcome.counts and (outcome.changed or outcome.dry_run):
-        table = Table("", "count")
+        table = Table("", tr("count"))
         for name, value in outcome.counts.items():
-            table.add_row(name.replace("_", " "), f"{value:,}")
+            shown = tr(COUNT_NAMES[name]) if name in COUNT_NAMES else name.replace("_", " ")
+            table.add_row(shown, f"{value:,}")
         console.print(table)
 
 
 # ------------------------------------------------------------------------------------ import
-@import_app.command("registry")
+@import_app.command("registry", help=tr_noop("Import a household register snapshot; its changes become dated events."))
 def import_registry(
-    file: Path = typer.Argument(..., help="建档立卡 register export (.csv, .xlsx or .xls), one row per person"),
-    as_of: Optional[dt.datetime] = typer.Option(
-        None, "--as-of", formats=DATE_FORMATS, help="the date of the snapshot (default today)"
+    file: Path = typer.Argument(
+        ..., help=tr_noop("建档立卡 register export (.csv, .xlsx or .xls), one row per person")
     ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="check and count, write nothing"),
-    errors: Optional[Path] = typer.Option(None, "--errors", help="write every problem to FILE.xlsx or FILE.csv"),
-    backfill: bool = typer.Option(False, "--backfill", help="allow a snapshot older than the newest one"),
+    as_of: Optional[dt.datetime] = typer.Option(
+        None, "--as-of", formats=DATE_FORMATS, help=tr_noop("the date of the snapshot (default today)")
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
+    errors: Optional[Path] = typer.Option(None, "--errors", help=ERRORS_HELP),
+    backfill: bool = typer.Option(False, "--backfill", help=tr_noop("allow a snapshot older than the newest one")),
     replace: bool = typer.Option(
-        False, "--replace", help="a corrected file for the newest snapshot's date: it supersedes that import"
+        False, "--replace", help=tr_noop("a corrected file for the newest snapshot's date: it supersedes that import")
     ),
     scope: Optional[str] = typer.Option(
-        None, "--scope", help="乡镇:NAME or 行政村:NAME: the file covers only that township or village"
+        None, "--scope", help=tr_noop("乡镇:NAME or 行政村:NAME: the file covers only that township or village")
     ),
     confirm_exits: Optional[int] = typer.Option(
-        None, "--confirm-exits", help="the number of households this snapshot removes, when that many really left"
+        None,
+        "--confirm-exits",
+        help=tr_noop("the number of households this snapshot removes, when that many really left"),
     ),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
@@ -155,14 +201,20 @@ def import_registry(
     )
 
 
-@import_app.command("shares")
+@import_app.command(
+    "shares",
+    help=tr_noop("Import a share register: who holds how many units of which asset, from when to when."),
+)
 def import_shares_command(
-    file: Path = typer.Argument(..., help="收益份额登记 share register (.csv, .xlsx or .xls)"),
+    file: Path = typer.Argument(..., help=tr_noop("收益份额登记 share register (.csv, .xlsx or .xls)")),
     as_of: Optional[dt.datetime] = typer.Option(
-        None, "--as-of", formats=DATE_FORMATS, help="the share register is in force from this date (default today)"
+        None,
+        "--as-of",
+        formats=DATE_FORMATS,
+        help=tr_noop("the share register is in force from this date (default today)"),
     ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="check and count, write nothing"),
-    errors: Optional[Path] = typer.Option(None, "--errors", help="write every problem to FILE.xlsx or FILE.csv"),
+    dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
+    errors: Optional[Path] = typer.Option(None, "--errors", help=ERRORS_HELP),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Import a share register: who holds how many units of which asset, from when to when."""
@@ -178,13 +230,22 @@ def import_shares_command(
     )
 
 
-@import_app.command("pv-settlement")
+@import_app.command(
+    "pv-settlement",
+    short_help=tr_noop("Import PV settlements: post the receivables and the money received."),
+    help=tr_noop(
+        "Import PV settlements: post each receivable (Dr 112 应收款 / Cr 501 经营收入) and, for a row "
+        "with a 到账日期, the money received (Dr 102 银行存款 / Cr 112)."
+    ),
+)
 def import_pv_settlement(
-    file: Path = typer.Argument(..., help="电费结算单 grid settlement file (.csv, .xlsx or .xls)"),
-    dry_run: bool = typer.Option(False, "--dry-run", help="check and count, post nothing"),
-    errors: Optional[Path] = typer.Option(None, "--errors", help="write every problem to FILE.xlsx or FILE.csv"),
+    file: Path = typer.Argument(..., help=tr_noop("电费结算单 grid settlement file (.csv, .xlsx or .xls)")),
+    dry_run: bool = typer.Option(False, "--dry-run", help=tr_noop("check and count, post nothing")),
+    errors: Optional[Path] = typer.Option(None, "--errors", help=ERRORS_HELP),
     bank_account: Optional[str] = typer.Option(
-        None, "--bank-account", help="the owner's bank account the money reached (default: its first registered one)"
+        None,
+        "--bank-account",
+        help=tr_noop("the owner's bank account the money reached (default: its first registered one)"),
     ),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
@@ -203,9 +264,11 @@ def import_pv_settlement(
 
 
 # ------------------------------------------------------------------------------------ assets
-@assets_app.command("load")
+@assets_app.command(
+    "load", help=tr_noop("Declare PV stations and cooperatives; loading the same file again changes nothing.")
+)
 def assets_load(
-    file: Path = typer.Argument(..., help="assets.yaml: stations and cooperatives"),
+    file: Path = typer.Argument(..., help=tr_noop("assets.yaml: stations and cooperatives")),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Declare PV stations and cooperatives; loading the same file again changes nothing."""
@@ -225,7 +288,7 @@ def assets_load(
     _render_outcome(outcome, None)
 
 
-@assets_app.command("list")
+@assets_app.command("list", help=tr_noop("List the declared assets."))
 def assets_list() -> None:
     """List the declared assets."""
     from disburse.foundation.money import format_yuan
@@ -233,7 +296,9 @@ def assets_list() -> None:
 
     with books() as session:
         declared = assets(session)
-    table = Table("项目编号", "kind", "name", "owner", "capacity kW / shares", "principal", "villages")
+    table = Table(
+        "项目编号", tr("kind"), tr("name"), tr("owner"), tr("capacity kW / shares"), tr("principal"), tr("villages")
+    )
     for item in declared:
         size = (
             f"{item.capacity_w / 1000:g}" if item.capacity_w is not None else f"{(item.share_count_e4 or 0) / 10_000:g}"
@@ -251,10 +316,10 @@ def assets_list() -> None:
 
 
 # ------------------------------------------------------------------------------------ registry
-@registry_app.command("show")
+@registry_app.command("show", help=tr_noop("One household as of a date, its members, and its whole history."))
 def registry_show(
-    household: str = typer.Argument(..., help="户编号"),
-    as_of: Optional[dt.datetime] = typer.Option(None, "--as-of", formats=DATE_FORMATS, help="default today"),
+    household: str = typer.Argument(..., help=tr_noop("户编号")),
+    as_of: Optional[dt.datetime] = typer.Option(None, "--as-of", formats=DATE_FORMATS, help=tr_noop("default today")),
 ) -> None:
     """One household as of a date, its members, and its whole history."""
     from disburse.registry.service import household_report
@@ -263,9 +328,12 @@ def registry_show(
     with books() as session:
         row, members, history = household_report(session, household, on)
     if row is None:
-        console.print(f"household {household} is not in the register as of {on.isoformat()}")
+        console.print(
+            tr("household {household} is not in the register as of {date}", household=household, date=on.isoformat())
+        )
     else:
-        table = Table("field", "value", title=f"户编号 {household} as of {on.isoformat()}")
+        title = tr("户编号 {household} as of {date}", household=household, date=on.isoformat())
+        table = Table(tr("field"), tr("value"), title=title)
         for name, value in row.items():
             shown = (
                 mask_identifier(str(value)) if value is not None and name in ("account_no", "head_id_number") else value
@@ -292,7 +360,7 @@ def registry_show(
                 )
             )
         console.print(people)
-    versions = Table("from", "to", "status", "type", "head", "card", "members", title="versions")
+    versions = Table(*(tr(name) for name in VERSION_COLUMNS), title=tr("versions"))
     for version in history.versions:
         values = version.values
         versions.add_row(
@@ -311,13 +379,21 @@ def registry_show(
             (event.effective_on, event.kind, event.household_id, event.id_number, event.details, event.snapshot_as_of)
             for event in history.events
         ],
-        "events",
+        tr("events"),
     )
 
 
-@registry_app.command("changes")
+@registry_app.command(
+    "changes",
+    help=tr_noop(
+        "Register events (new households, exits, 返贫, deaths, moves, splits, card changes …) "
+        "effective on or after a date."
+    ),
+)
 def registry_changes(
-    since: dt.datetime = typer.Option(..., "--since", formats=DATE_FORMATS, help="events effective on or after"),
+    since: dt.datetime = typer.Option(
+        ..., "--since", formats=DATE_FORMATS, help=tr_noop("events effective on or after")
+    ),
 ) -> None:
     """Register events (new households, exits, 返贫, deaths, moves, splits, card changes …)
     effective on or after a date."""
@@ -326,7 +402,7 @@ def registry_changes(
     with books() as session:
         frame = register_changes(session, since.date())
     if len(frame) == 0:
-        console.print(f"no register changes since {since.date().isoformat()}")
+        console.print(tr("no register changes since {date}", date=since.date().isoformat()))
         return
     _print_events(
         console,
@@ -334,12 +410,14 @@ def registry_changes(
             (row.effective_on, row.kind, row.household_id, row.id_number, json.loads(row.details), row.snapshot_as_of)
             for row in frame.itertuples(index=False)
         ],
-        f"{len(frame)} change(s) since {since.date().isoformat()}",
+        tr("{count} change(s) since {date}", count=len(frame), date=since.date().isoformat()),
     )
 
 
 def _print_events(console, events: list[tuple], title: str) -> None:  # type: ignore[no-untyped-def, type-arg]
-    table = Table("effective", "kind", "户编号", "证件号码", "details", "learnt in snapshot", title=title)
+    table = Table(
+        tr("effective"), tr("kind"), "户编号", "证件号码", tr("details"), tr("learnt in snapshot"), title=title
+    )
     for effective_on, kind, household_id, id_number, details, snapshot_as_of in events:
         text = ", ".join(f"{key}={value}" for key, value in mask_details(details).items())
         table.add_row(
@@ -354,24 +432,29 @@ def _print_events(console, events: list[tuple], title: str) -> None:  # type: ig
 
 
 # ------------------------------------------------------------------------------------ generate
-@generate_app.command("county")
+@generate_app.command(
+    "county",
+    help=tr_noop("Write a synthetic county: register snapshots, assets, shares, settlements, subsidy sheets."),
+)
 def generate_county_command(
-    households: int = typer.Option(..., "--households", help="households in the first snapshot"),
-    seed: int = typer.Option(..., "--seed", help="the same seed gives the same files"),
-    out: Path = typer.Option(..., "--out", help="directory to write into"),
-    messy: bool = typer.Option(False, "--messy", help="GBK CSV and .xlsx with preambles and padded cells"),
+    households: int = typer.Option(..., "--households", help=tr_noop("households in the first snapshot")),
+    seed: int = typer.Option(..., "--seed", help=tr_noop("the same seed gives the same files")),
+    out: Path = typer.Option(..., "--out", help=tr_noop("directory to write into")),
+    messy: bool = typer.Option(False, "--messy", help=tr_noop("GBK CSV and .xlsx with preambles and padded cells")),
     seed_anomalies: Optional[Path] = typer.Option(
         None,
         "--seed-anomalies",
-        help="plant the anomalies and near-misses this plan turns on (YAML; see docs/audit-checks.md) and write "
-        "anomalies.json; `disburse audit build-month OUT` then builds the month's books",
+        help=tr_noop(
+            "plant the anomalies and near-misses this plan turns on (YAML; see docs/audit-checks.md) and write "
+            "anomalies.json; `disburse audit build-month OUT` then builds the month's books"
+        ),
     ),
 ) -> None:
     """Write a synthetic county: register snapshots, assets, shares, settlements, subsidy sheets."""
     from disburse.dev.generator import generate_county
 
     if seed_anomalies is not None and messy:
-        raise DisburseError("--seed-anomalies plants into the clean files: leave out --messy")
+        raise DisburseError(tr("--seed-anomalies plants into the clean files: leave out --messy"))
     try:
         county = generate_county(out, households, seed, messy)
         if seed_anomalies is not None:
@@ -381,30 +464,48 @@ def generate_county_command(
     except (TypeError, ValueError) as error:  # the generator's refusal of its arguments
         raise DisburseError(str(error)) from None
     console.print(
-        f"wrote {len(county.paths())} files to {escape(str(out))}: {county.households:,} households, "
-        f"{county.people:,} people, {county.villages} villages, {county.stations} stations, "
-        f"{county.cooperatives} cooperatives, {county.events} events"
+        tr(
+            "wrote {files} files to {out}: {households:,} households, {people:,} people, {villages} villages, "
+            "{stations} stations, {cooperatives} cooperatives, {events} events",
+            files=len(county.paths()),
+            out=escape(str(out)),
+            households=county.households,
+            people=county.people,
+            villages=county.villages,
+            stations=county.stations,
+            cooperatives=county.cooperatives,
+            events=county.events,
+        )
     )
     for path in county.paths():
         console.print(f"  {escape(str(path))}", highlight=False)
     if seed_anomalies is not None:
         planted = json.loads(manifest.read_text(encoding="utf-8"))
         console.print(
-            f"planted {len(planted['anomalies'])} anomalies and {len(planted['near_misses'])} near-misses: "
-            f"{escape(str(manifest))}",
+            tr(
+                "planted {anomalies} anomalies and {near_misses} near-misses: {manifest}",
+                anomalies=len(planted["anomalies"]),
+                near_misses=len(planted["near_misses"]),
+                manifest=escape(str(manifest)),
+            ),
             highlight=False,
         )
 
 
 # Bank files for test and training databases (layouts: docs/bank-files.md).
-@generate_app.command("bank-return")
+@generate_app.command(
+    "bank-return",
+    help=tr_noop("Write the bank's return file (代发回盘) for an exported batch, in the bank's own layout."),
+)
 def generate_bank_return_command(
-    batch: str = typer.Argument(..., help="the exported batch, e.g. BATCH-202610-0001"),
-    bank: str = typer.Option(..., "--bank", help="bank profile whose return layout to write (e.g. ccb, icbc, generic)"),
-    fail: int = typer.Option(0, "--fail", help="how many payments the bank fails (户名不符, 账户已销户 …)"),
-    seed: int = typer.Option(1, "--seed", help="the same seed fails the same payments"),
-    out: Path = typer.Option(..., "--out", help="FILE.csv or FILE.xlsx"),
-    profiles: Optional[Path] = typer.Option(None, "--profiles", help="a directory of extra bank profiles (YAML)"),
+    batch: str = typer.Argument(..., help=tr_noop("the exported batch, e.g. BATCH-202610-0001")),
+    bank: str = typer.Option(
+        ..., "--bank", help=tr_noop("bank profile whose return layout to write (e.g. ccb, icbc, generic)")
+    ),
+    fail: int = typer.Option(0, "--fail", help=tr_noop("how many payments the bank fails (户名不符, 账户已销户 …)")),
+    seed: int = typer.Option(1, "--seed", help=tr_noop("the same seed fails the same payments")),
+    out: Path = typer.Option(..., "--out", help=BANK_FILE_OUT_HELP),
+    profiles: Optional[Path] = typer.Option(None, "--profiles", help=PROFILES_HELP),
 ) -> None:
     """Write the bank's return file (代发回盘) for an exported batch, in the bank's own layout."""
     from disburse.dev.bankfiles import write_bank_return
@@ -413,23 +514,27 @@ def generate_bank_return_command(
         outcome = write_bank_return(session, batch, bank, out, failures=fail, seed=seed, profiles_directory=profiles)
     console.print(escape(outcome.message), soft_wrap=True)
     for note in outcome.notes:
-        console.print(f"  failed: {escape(note)}", highlight=False)
+        console.print("  " + tr("failed: {note}", note=escape(note)), highlight=False)
 
 
-@generate_app.command("bank-statement")
+@generate_app.command(
+    "bank-statement", help=tr_noop("Write the bank's statement of an account for a period, consistent with the books.")
+)
 def generate_bank_statement_command(
-    account: str = typer.Option(..., "--account", help="the bank account: its number or its 102 sub-account code"),
-    period: str = typer.Option(..., "--period", help="YYYY-MM"),
+    account: str = typer.Option(
+        ..., "--account", help=tr_noop("the bank account: its number or its 102 sub-account code")
+    ),
+    period: str = typer.Option(..., "--period", help=tr_noop("YYYY-MM")),
     bank: Optional[str] = typer.Option(
-        None, "--bank", help="bank profile whose statement layout to write; default: the account's bank's"
+        None, "--bank", help=tr_noop("bank profile whose statement layout to write; default: the account's bank's")
     ),
     batch_lines: str = typer.Option(
-        "control", "--batch-lines", help="a batch as: control (debit all, refund failures), total, payee"
+        "control", "--batch-lines", help=tr_noop("a batch as: control (debit all, refund failures), total, payee")
     ),
-    late: bool = typer.Option(False, "--late", help="the books' last movement reaches the bank next period"),
-    seed: int = typer.Option(1, "--seed", help="the same seed gives the same transaction numbers"),
-    out: Path = typer.Option(..., "--out", help="FILE.csv or FILE.xlsx"),
-    profiles: Optional[Path] = typer.Option(None, "--profiles", help="a directory of extra bank profiles (YAML)"),
+    late: bool = typer.Option(False, "--late", help=tr_noop("the books' last movement reaches the bank next period")),
+    seed: int = typer.Option(1, "--seed", help=tr_noop("the same seed gives the same transaction numbers")),
+    out: Path = typer.Option(..., "--out", help=BANK_FILE_OUT_HELP),
+    profiles: Optional[Path] = typer.Option(None, "--profiles", help=PROFILES_HELP),
 ) -> None:
     """Write the bank's statement of an account for a period, consistent with the books."""
     from disburse.dev.bankfiles import write_bank_statement

@@ -9,18 +9,21 @@ import typer
 
 from disburse.cli.common import console, state
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr, tr_noop
 
 LOOPBACK = "127.0.0.1"
+# The command's help (the root app registers `serve` from its docstring, which says the same).
+SERVE_HELP = tr_noop("Start the web application (Chinese pages for 窗口, 经办, 审核, 出纳, 审计 and 管理员).")
 
 
 def serve(
-    host: str = typer.Option(LOOPBACK, "--host", help="address to listen on (0.0.0.0: every interface)"),
-    port: int = typer.Option(8000, "--port", help="TCP port"),
+    host: str = typer.Option(LOOPBACK, "--host", help=tr_noop("address to listen on (0.0.0.0: every interface)")),
+    port: int = typer.Option(8000, "--port", help=tr_noop("TCP port")),
     files: Optional[Path] = typer.Option(
-        None, "--files", help="where bank files, exports and uploads are kept; default ./disburse-files"
+        None, "--files", help=tr_noop("where bank files, exports and uploads are kept; default ./disburse-files")
     ),
-    upload_max_mb: int = typer.Option(512, "--upload-max-mb", help="the largest upload accepted, in MiB"),
-    idle_minutes: int = typer.Option(30, "--idle-minutes", help="a session ends after this many idle minutes"),
+    upload_max_mb: int = typer.Option(512, "--upload-max-mb", help=tr_noop("the largest upload accepted, in MiB")),
+    idle_minutes: int = typer.Option(30, "--idle-minutes", help=tr_noop("a session ends after this many idle minutes")),
 ) -> None:
     """Start the web application (Chinese pages for 窗口, 经办, 审核, 出纳, 审计 and 管理员)."""
     import uvicorn
@@ -31,7 +34,7 @@ def serve(
     from disburse.web.settings import WebSettings
 
     if not 1 <= port <= 65_535:
-        raise DisburseError(f"--port {port} is not a TCP port (1 to 65535)")
+        raise DisburseError(tr("--port {port} is not a TCP port (1 to 65535)", port=port))
     engine = make_engine(state.database_url)
     try:
         schema.require_current(engine)
@@ -44,7 +47,7 @@ def serve(
         idle_minutes=idle_minutes,
     )
     application = create_app(settings)
-    console.print(f"disburse web application on http://{host}:{port}/ (Ctrl+C stops it)")
+    console.print(tr("disburse web application on http://{host}:{port}/ (Ctrl+C stops it)", host=host, port=port))
     # One process: sessions, running jobs and rate limits live in its memory; threads serve
     # the pages while long work runs in the background.
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, workers=1)
