@@ -11,17 +11,18 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from disburse.cli.common import books, console
+from disburse.cli.common import NOTE_LABEL, books, console
+from disburse.foundation.i18n import tr, tr_noop
 from disburse.foundation.masking import mask_payee
 from disburse.foundation.money import format_yuan
 
 runs_app = typer.Typer(
-    no_args_is_help=True, help="Allocation runs: list, show, explain, approve, post, cancel, reverse, diff."
+    no_args_is_help=True, help=tr_noop("Allocation runs: list, show, explain, approve, post, cancel, reverse, diff.")
 )
 
 
 def _print_summary(summary: dict, notes: list[str] | tuple[str, ...]) -> None:
-    table = Table("figure", "yuan", title="summary")
+    table = Table(tr("figure"), tr("yuan"), title=tr("summary"))
     for key, value in summary.items():
         if key.endswith("_fen"):
             table.add_row(key.removesuffix("_fen"), format_yuan(int(value)))
@@ -29,24 +30,33 @@ def _print_summary(summary: dict, notes: list[str] | tuple[str, ...]) -> None:
             table.add_row(key, f"{int(value):,}")
     console.print(table)
     for note in notes:
-        console.print(f"note: {escape(note)}", highlight=False)
+        console.print(f"{tr(NOTE_LABEL)} {escape(note)}", highlight=False)
+
+
+ALLOCATE_HELP = tr_noop(
+    "Compute an allocation run (status calculated); the same rule, period and inputs give the same run."
+)
 
 
 def allocate(
-    rules: Path = typer.Argument(..., help="the rule file (YAML)"),
-    period: str = typer.Option(..., "--period", help="the month the run belongs to in the books, YYYY-MM"),
+    rules: Path = typer.Argument(..., help=tr_noop("the rule file (YAML)")),
+    period: str = typer.Option(..., "--period", help=tr_noop("the month the run belongs to in the books, YYYY-MM")),
     pool: Optional[str] = typer.Option(
-        None, "--pool", help="a cooperative's declared dividend pool in yuan (overrides the rule)"
+        None, "--pool", help=tr_noop("a cooperative's declared dividend pool in yuan (overrides the rule)")
     ),
-    inputs: Optional[Path] = typer.Option(None, "--inputs", help="roster, hospital bills or house-repair applications"),
-    dry_run: bool = typer.Option(False, "--dry-run", help="compute and show, store nothing"),
+    inputs: Optional[Path] = typer.Option(
+        None, "--inputs", help=tr_noop("roster, hospital bills or house-repair applications")
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help=tr_noop("compute and show, store nothing")),
     out: Optional[Path] = typer.Option(
-        None, "--out", help="write the payee lines, village summary and exclusions (.xlsx or .csv)"
+        None, "--out", help=tr_noop("write the payee lines, village summary and exclusions (.xlsx or .csv)")
     ),
     unmasked: bool = typer.Option(
-        False, "--unmasked", help="write full card and resident ID numbers (recorded in the audit log)"
+        False, "--unmasked", help=tr_noop("write full card and resident ID numbers (recorded in the audit log)")
     ),
-    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help="who calculates (recorded); or DISBURSE_USER"),
+    user: str = typer.Option(
+        ..., "--user", envvar="DISBURSE_USER", help=tr_noop("who calculates (recorded); or DISBURSE_USER")
+    ),
 ) -> None:
     """Compute an allocation run (status calculated); the same rule, period and inputs give the same run."""
     from disburse.allocations.export import write_run_export
@@ -56,22 +66,32 @@ def allocate(
         outcome = calculate_run(session, rules, period, user, pool_yuan=pool, inputs_path=inputs, dry_run=dry_run)
     summary = dict(outcome.result.summary)
     if outcome.run_id is None:
-        headline = f"dry run of {outcome.rule_name} for {period}: nothing stored"
+        headline = tr("dry run of {rule} for {period}: nothing stored", rule=outcome.rule_name, period=period)
     elif outcome.created:
-        headline = f"run {outcome.run_id} calculated: {outcome.rule_name} for {period}"
+        headline = tr(
+            "run {run} calculated: {rule} for {period}", run=outcome.run_id, rule=outcome.rule_name, period=period
+        )
     else:
-        headline = (
-            f"run {outcome.run_id} already exists for this rule, period and input ({outcome.status}); nothing changed"
+        headline = tr(
+            "run {run} already exists for this rule, period and input ({status}); nothing changed",
+            run=outcome.run_id,
+            status=outcome.status,
         )
     console.print(escape(headline))
     _print_summary(summary, outcome.notes)
-    console.print(f"{len(outcome.lines):,} lines, {len(outcome.result.exclusions):,} exclusions")
+    console.print(
+        tr(
+            "{lines:,} lines, {exclusions:,} exclusions",
+            lines=len(outcome.lines),
+            exclusions=len(outcome.result.exclusions),
+        )
+    )
     if out is not None:
         for path in write_run_export(out, outcome, unmasked):
-            console.print(f"written to {path}")
+            console.print(tr("written to {path}", path=path))
 
 
-@runs_app.command("list")
+@runs_app.command("list", help=tr_noop("List the allocation runs."))
 def runs_list() -> None:
     """List the allocation runs."""
     from disburse.allocations.runs import list_runs
@@ -79,7 +99,16 @@ def runs_list() -> None:
     with books() as session:
         runs = list_runs(session)
     table = Table(
-        "run", "status", "period", "rule", "entity", "pool", "payable", "lines", "calculated by", "approved by"
+        tr("run"),
+        tr("status"),
+        tr("period"),
+        tr("rule"),
+        tr("entity"),
+        tr("pool"),
+        tr("payable"),
+        tr("lines"),
+        tr("calculated by"),
+        tr("approved by"),
     )
     for run in runs:
         table.add_row(
@@ -97,10 +126,10 @@ def runs_list() -> None:
     console.print(table)
 
 
-@runs_app.command("show")
+@runs_app.command("show", help=tr_noop("Show a run: status, who did what, the summary and notes, the inputs."))
 def runs_show(
-    run: int = typer.Argument(..., help="run id"),
-    out: Optional[Path] = typer.Option(None, "--out", help="write its lines (.xlsx or .csv)"),
+    run: int = typer.Argument(..., help=tr_noop("run id")),
+    out: Optional[Path] = typer.Option(None, "--out", help=tr_noop("write its lines (.xlsx or .csv)")),
 ) -> None:
     """Show a run: status, who did what, the summary and notes, the inputs."""
     from disburse.allocations.export import LINE_HEADERS, line_rows
@@ -110,21 +139,21 @@ def runs_show(
         row = run_row(session, run)
         lines = run_lines(session, run)
     console.print(
-        f"run {row.id}: {escape(row.rule_name)} ({row.rule_kind}) for {row.period} in {row.paying_entity_code} — "
-        f"{row.status}"
+        tr(
+            "run {run}: {rule} ({kind}) for {period} in {entity} — {status}",
+            run=row.id,
+            rule=escape(row.rule_name),
+            kind=row.rule_kind,
+            period=row.period,
+            entity=row.paying_entity_code,
+            status=row.status,
+        )
     )
-    console.print(
-        f"calculated by {row.calculated_by} at {row.calculated_at:%Y-%m-%d %H:%M}"
-        + (f"; approved by {row.approved_by}" if row.approved_by else "")
-        + (f"; posted by {row.posted_by}" if row.posted_by else "")
-        + (f"; supersedes run {row.supersedes_run_id}" if row.supersedes_run_id else "")
-        + (f"; reversed by {row.reversed_by} at {row.reversed_at:%Y-%m-%d %H:%M}" if row.reversed_at else "")
-        + (f" ({escape(row.reversal_reason)})" if row.reversal_reason else "")
-    )
-    console.print(f"rule sha256 {row.rule_sha256}; inputs sha256 {row.inputs_sha256}")
+    console.print(_run_history(row))
+    console.print(tr("rule sha256 {rule}; inputs sha256 {inputs}", rule=row.rule_sha256, inputs=row.inputs_sha256))
     _print_summary(json.loads(row.summary_json), run_notes(row))
     by_component = lines.groupby("component")["amount_fen"].agg(["count", "sum"]).reset_index() if len(lines) else lines
-    components = Table("component", "lines", "yuan")
+    components = Table(tr("component"), tr("lines"), tr("yuan"))
     for item in by_component.to_dict("records"):
         components.add_row(item["component"], f"{int(item['count']):,}", format_yuan(int(item["sum"])))
     console.print(components)
@@ -138,12 +167,29 @@ def runs_show(
             rows=line_rows(lines, row.rule_name),
             money_columns=(6,),
         )
-        console.print(f"written to {out}")
+        console.print(tr("written to {path}", path=out))
 
 
-@runs_app.command("explain")
+def _run_history(row) -> str:  # type: ignore[no-untyped-def]
+    """Who calculated, approved, posted and reversed the run, and when."""
+    minute = "%Y-%m-%d %H:%M"
+    return (
+        tr("calculated by {user} at {at}", user=row.calculated_by, at=f"{row.calculated_at:{minute}}")
+        + (tr("; approved by {user}", user=row.approved_by) if row.approved_by else "")
+        + (tr("; posted by {user}", user=row.posted_by) if row.posted_by else "")
+        + (tr("; supersedes run {run}", run=row.supersedes_run_id) if row.supersedes_run_id else "")
+        + (
+            tr("; reversed by {user} at {at}", user=row.reversed_by, at=f"{row.reversed_at:{minute}}")
+            if row.reversed_at
+            else ""
+        )
+        + (f" ({escape(row.reversal_reason)})" if row.reversal_reason else "")
+    )
+
+
+@runs_app.command("explain", help=tr_noop("Every step from the pool to one household's amount, in words and numbers."))
 def runs_explain(
-    run: int = typer.Argument(..., help="run id"), household: str = typer.Argument(..., help="户编号")
+    run: int = typer.Argument(..., help=tr_noop("run id")), household: str = typer.Argument(..., help=tr_noop("户编号"))
 ) -> None:
     """Every step from the pool to one household's amount, in words and numbers."""
     from disburse.allocations.runs import explain_run
@@ -154,10 +200,14 @@ def runs_explain(
         console.print(escape(line), highlight=False)
 
 
-@runs_app.command("approve")
+@runs_app.command(
+    "approve", help=tr_noop("Approve a calculated run (a different person from the one who calculated it).")
+)
 def runs_approve(
-    run: int = typer.Argument(..., help="run id"),
-    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help="who approves: not the person who calculated"),
+    run: int = typer.Argument(..., help=tr_noop("run id")),
+    user: str = typer.Option(
+        ..., "--user", envvar="DISBURSE_USER", help=tr_noop("who approves: not the person who calculated")
+    ),
 ) -> None:
     """Approve a calculated run (a different person from the one who calculated it)."""
     from disburse.allocations.runs import approve_run
@@ -167,10 +217,15 @@ def runs_approve(
     console.print(message)
 
 
-@runs_app.command("post")
+@runs_app.command(
+    "post",
+    help=tr_noop(
+        "Post an approved run into the paying entity's books (only the difference when it supersedes a posted run)."
+    ),
+)
 def runs_post(
-    run: int = typer.Argument(..., help="run id"),
-    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help="who posts (recorded)"),
+    run: int = typer.Argument(..., help=tr_noop("run id")),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=tr_noop("who posts (recorded)")),
 ) -> None:
     """Post an approved run into the paying entity's books (only the difference when it supersedes a posted run)."""
     from disburse.payouts.approvals import post_run_and_payables
@@ -180,10 +235,10 @@ def runs_post(
     console.print(outcome.message)
 
 
-@runs_app.command("cancel")
+@runs_app.command("cancel", help=tr_noop("Cancel a run that is not posted."))
 def runs_cancel(
-    run: int = typer.Argument(..., help="run id"),
-    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help="who cancels (recorded)"),
+    run: int = typer.Argument(..., help=tr_noop("run id")),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=tr_noop("who cancels (recorded)")),
 ) -> None:
     """Cancel a run that is not posted."""
     from disburse.allocations.runs import cancel_run
@@ -193,11 +248,19 @@ def runs_cancel(
     console.print(message)
 
 
-@runs_app.command("reverse")
+@runs_app.command(
+    "reverse",
+    help=tr_noop(
+        "Reverse a posted run: one reversing entry set, its unpaid payables withdrawn, its settlement rows freed "
+        "for a corrected run. Refused when any of its payables is paid or in a batch."
+    ),
+    # The list of commands shows this; the Chinese of the whole help has no spaces to cut it at.
+    short_help=tr_noop("Reverse a posted run and withdraw its unpaid payables."),
+)
 def runs_reverse(
-    run: int = typer.Argument(..., help="run id of a posted run"),
-    reason: Optional[str] = typer.Option(None, "--reason", help="why the run is reversed (recorded)"),
-    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help="who reverses (recorded)"),
+    run: int = typer.Argument(..., help=tr_noop("run id of a posted run")),
+    reason: Optional[str] = typer.Option(None, "--reason", help=tr_noop("why the run is reversed (recorded)")),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=tr_noop("who reverses (recorded)")),
 ) -> None:
     """Reverse a posted run: one reversing entry set, its unpaid payables withdrawn, its settlement
     rows freed for a corrected run. Refused when any of its payables is paid or in a batch."""
@@ -211,20 +274,27 @@ def runs_reverse(
     console.print(escape(outcome.message))
     if withdrawn.count:
         console.print(
-            f"{withdrawn.count:,} unpaid payable(s) totalling {format_yuan(withdrawn.total_fen)} yuan withdrawn"
+            tr(
+                "{count:,} unpaid payable(s) totalling {total} yuan withdrawn",
+                count=withdrawn.count,
+                total=format_yuan(withdrawn.total_fen),
+            )
             + (
-                f" ({len(withdrawn.history):,} had a cancelled or failed payment, kept in the run's record)"
+                tr(
+                    " ({count:,} had a cancelled or failed payment, kept in the run's record)",
+                    count=len(withdrawn.history),
+                )
                 if withdrawn.history
                 else ""
             )
         )
 
 
-@runs_app.command("diff")
+@runs_app.command("diff", help=tr_noop("Per household and component: the old amount, the new one, and the difference."))
 def runs_diff(
-    old: int = typer.Argument(..., help="the earlier run"),
-    new: int = typer.Argument(..., help="the later run"),
-    out: Optional[Path] = typer.Option(None, "--out", help="write the differences (.xlsx or .csv)"),
+    old: int = typer.Argument(..., help=tr_noop("the earlier run")),
+    new: int = typer.Argument(..., help=tr_noop("the later run")),
+    out: Optional[Path] = typer.Option(None, "--out", help=tr_noop("write the differences (.xlsx or .csv)")),
 ) -> None:
     """Per household and component: the old amount, the new one, and the difference."""
     from disburse.allocations.runs import run_difference
@@ -232,7 +302,7 @@ def runs_diff(
 
     with books() as session:
         difference = run_difference(session, old, new)
-    table = Table("payee", "household", "component", "old", "new", "difference")
+    table = Table(tr("payee"), tr("household"), tr("component"), tr("old"), tr("new"), tr("difference"))
     for row in difference.to_dict("records"):
         table.add_row(
             mask_payee(row["payee_id"]),
@@ -244,13 +314,15 @@ def runs_diff(
         )
     console.print(table)
     total = int(difference["difference_fen"].sum()) if len(difference) else 0
-    console.print(f"{len(difference):,} changed line(s); net difference {format_yuan(total)} yuan")
+    console.print(
+        tr("{count:,} changed line(s); net difference {total} yuan", count=len(difference), total=format_yuan(total))
+    )
     if out is not None:
         from disburse.foundation.workbook import write_table
 
         write_table(
             out,
-            title=f"run {old} → run {new}",
+            title=tr("run {old} → run {new}", old=old, new=new),
             headers=("收款人", "户编号", "项目", "原金额", "新金额", "差额"),
             rows=[
                 [
@@ -265,4 +337,4 @@ def runs_diff(
             ],
             money_columns=(3, 4, 5),
         )
-        console.print(f"written to {out}")
+        console.print(tr("written to {path}", path=out))

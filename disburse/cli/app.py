@@ -33,7 +33,16 @@ from disburse.cli import (
     serve,
     users,
 )
-from disburse.cli.common import check_account, error_console, state
+from disburse.cli.common import (
+    DATABASE_ERROR_LABEL,
+    INTERNAL_ERROR_LABEL,
+    REFUSED_LABEL,
+    REFUSED_NOTHING_WRITTEN_LABEL,
+    WARNING_LABEL,
+    check_account,
+    error_console,
+    state,
+)
 from disburse.cli.language import LANGUAGE_HELP, LANGUAGE_OPTION, language_from_arguments, patch_click, translate_tree
 from disburse.foundation.errors import DisburseError, ImportRefused
 from disburse.foundation.i18n import set_language, tr, tr_noop
@@ -53,6 +62,7 @@ def _operational_reason(error: BaseException) -> str | None:
 # A defect (an exception that is neither a refusal nor a usage error) exits with EX_SOFTWARE.
 DEFECT_EXIT_CODE = 70
 DEBUG_ENVIRONMENT_VARIABLE = "DISBURSE_DEBUG"
+AUDIT_NOT_WRITTEN = tr_noop("the audit log could not be written")
 
 
 def _is_defect(error: BaseException) -> bool:
@@ -103,15 +113,16 @@ class DisburseGroup(TyperGroup):
             return super().invoke(ctx)
         except DisburseError as error:
             outcome, exit_code, message = "refused", 1, str(error)
-            error_console.print(f"[bold red]refused:[/bold red] {escape(str(error))}")
+            error_console.print(f"[bold red]{tr(REFUSED_LABEL)}[/bold red] {escape(str(error))}")
             raise typer.Exit(1) from None
         except ImportRefused as error:
             outcome, exit_code, message = "refused", 1, str(error)
-            error_console.print(f"[bold red]refused, nothing was written:[/bold red] {escape(str(error))}")
+            error_console.print(f"[bold red]{tr(REFUSED_NOTHING_WRITTEN_LABEL)}[/bold red] {escape(str(error))}")
             raise typer.Exit(1) from None
         except FileNotFoundError as error:
-            outcome, exit_code, message = "refused", 1, f"no such file: {error.filename}"
-            error_console.print(f"[bold red]refused:[/bold red] no such file: {escape(str(error.filename))}")
+            message = tr("no such file: {file}", file=error.filename)
+            outcome, exit_code = "refused", 1
+            error_console.print(f"[bold red]{tr(REFUSED_LABEL)}[/bold red] {escape(message)}")
             raise typer.Exit(1) from None
         except typer.Exit as exit_:
             outcome, exit_code = ("ok" if not exit_.exit_code else "refused"), exit_.exit_code or 0
@@ -120,16 +131,18 @@ class DisburseGroup(TyperGroup):
             reason = _operational_reason(error)
             if reason is not None:
                 outcome, exit_code, message = "failed", 1, reason
-                error_console.print(f"[bold red]database error:[/bold red] {escape(reason)}")
+                error_console.print(f"[bold red]{tr(DATABASE_ERROR_LABEL)}[/bold red] {escape(reason)}")
                 raise typer.Exit(1) from None
             if _is_defect(error):
                 outcome, exit_code, message = "failed", DEFECT_EXIT_CODE, f"{type(error).__name__}: {error}"
                 report = _write_defect_report(command_path, arguments, error)
-                error_console.print(
-                    f"[bold red]internal error[/bold red] (a defect of disburse, not of your input): "
-                    f"{escape(message)}. Nothing was written. The details are in {escape(str(report))}; "
-                    "please send that file to whoever supports disburse."
+                explained = tr(
+                    "(a defect of disburse, not of your input): {message}. Nothing was written. The details are "
+                    "in {report}; please send that file to whoever supports disburse.",
+                    message=message,
+                    report=str(report),
                 )
+                error_console.print(f"[bold red]{tr(INTERNAL_ERROR_LABEL)}[/bold red] {escape(explained)}")
                 raise typer.Exit(DEFECT_EXIT_CODE) from None
             exit_code = getattr(error, "exit_code", 1) or 1
             outcome, message = ("usage" if exit_code == 2 else "failed"), f"{type(error).__name__}: {error}"
@@ -196,7 +209,7 @@ def _record_audit(
                 input_hashes=file_hashes(arguments),
             )
     except DBAPIError:
-        error_console.print("[yellow]warning:[/yellow] the audit log could not be written")
+        error_console.print(f"[yellow]{tr(WARNING_LABEL)}[/yellow] {tr(AUDIT_NOT_WRITTEN)}")
     finally:
         engine.dispose()
 
@@ -228,30 +241,37 @@ def main_options(
     state.database_url = database_url(db)
 
 
-# Each command group lives in its own module; the root app only wires them in.
-app.command("init")(ledger.init)
-app.command("verify")(ledger.verify)
+# Each command group lives in its own module; the root app only wires them in. A command
+# registered here from a plain function gets its help from the catalog: the id is its docstring.
+app.command("init", help=ledger.INIT_HELP)(ledger.init)
+app.command("verify", help=ledger.VERIFY_HELP, short_help=ledger.VERIFY_SHORT_HELP)(ledger.verify)
 app.add_typer(ledger.entities_app, name="entities")
 app.add_typer(ledger.accounts_app, name="accounts")
 app.add_typer(ledger.journal_app, name="journal")
 app.add_typer(ledger.periods_app, name="periods")
 app.add_typer(registry.import_app, name="import")
-registry.import_app.command("bank-statement")(reconciliation.import_bank_statement_command)
+registry.import_app.command("bank-statement", help=reconciliation.IMPORT_BANK_STATEMENT_HELP)(
+    reconciliation.import_bank_statement_command
+)
 app.add_typer(registry.assets_app, name="assets")
 app.add_typer(registry.registry_app, name="registry")
 app.add_typer(registry.generate_app, name="generate")
-app.command("allocate")(allocations.allocate)
+app.command("allocate", help=allocations.ALLOCATE_HELP)(allocations.allocate)
 app.add_typer(allocations.runs_app, name="runs")
 app.add_typer(payouts.payout_app, name="payout")
 app.add_typer(notices.notice_app, name="notice")
 app.add_typer(reconciliation.reconcile_app, name="reconcile")
 app.add_typer(reports.report_app, name="report")
 app.add_typer(audit.audit_app, name="audit")
-app.command("demo")(demo.demo)
+app.command("demo", help=tr_noop("Run a whole monthly cycle on bundled example data in a fresh SQLite file."))(
+    demo.demo
+)
 app.add_typer(database.db_app, name="db")
 app.add_typer(users.users_app, name="users")
 app.add_typer(keys.keys_app, name="keys")
-app.command("serve")(serve.serve)
+app.command(
+    "serve", help=tr_noop("Start the web application (Chinese pages for 窗口, 经办, 审核, 出纳, 审计 and 管理员).")
+)(serve.serve)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Iterator
 from rich.console import Console
 from rich.markup import escape
 
+from disburse.foundation.i18n import tr, tr_noop
 from disburse.foundation.money import format_yuan
 
 if TYPE_CHECKING:
@@ -21,7 +22,16 @@ PIPED_WIDTH = 200
 console = Console() if sys.stdout.isatty() else Console(width=PIPED_WIDTH)
 error_console = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=PIPED_WIDTH)
 
-USER_HELP = "who is acting (recorded with every change); or set DISBURSE_USER"
+USER_HELP = tr_noop("who is acting (recorded with every change); or set DISBURSE_USER")
+# The labels in front of a printed line. Marked here, not written as tr('...') inside an f-string:
+# Babel does not look inside f-strings, so such an id would never reach the catalog.
+NOTE_LABEL = tr_noop("note:")
+WARNING_LABEL = tr_noop("warning:")
+REFUSED_LABEL = tr_noop("refused:")
+REFUSED_NOTHING_WRITTEN_LABEL = tr_noop("refused, nothing was written:")
+DATABASE_ERROR_LABEL = tr_noop("database error:")
+INTERNAL_ERROR_LABEL = tr_noop("internal error")
+BROKEN_LABEL = tr_noop("broken:")
 
 
 class State:
@@ -71,7 +81,8 @@ def books(sign: str | None = None, command: str = "", user: str = "") -> Iterato
     finally:
         engine.dispose()
     if outcome is not None and not outcome.signed:
-        error_console.print(f"[yellow]note:[/yellow] {escape(outcome.note)}", soft_wrap=True, highlight=False)
+        label = tr(NOTE_LABEL)
+        error_console.print(f"[yellow]{label}[/yellow] {escape(outcome.note)}", soft_wrap=True, highlight=False)
 
 
 def _record_in(session: Session, pending: tuple[str, list[str], object]) -> None:
@@ -95,7 +106,7 @@ def _record_in(session: Session, pending: tuple[str, list[str], object]) -> None
 
 def show_warnings(warnings: tuple[str, ...] | list[str]) -> None:
     for warning in warnings:
-        error_console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+        error_console.print(f"[yellow]{tr(WARNING_LABEL)}[/yellow] {escape(warning)}")
 
 
 def yuan(amount_fen: int) -> str:
@@ -168,7 +179,7 @@ COMMAND_ACTIONS: dict[str, str | None] = {
 }
 # Commands that take --user but change nothing unless a flag asks for personal numbers.
 CHECKED_ONLY_WITH = {"report household": "--unmasked"}
-ACCOUNTS_NOT_SET_UP = (
+ACCOUNTS_NOT_SET_UP = tr_noop(
     "accounts are not set up: --user is recorded as given and not checked; "
     "`disburse users add NAME --role 管理员` creates the first account"
 )
@@ -199,7 +210,7 @@ def check_account(url: str, command: str, arguments: list[str]) -> None:
                 return  # no schema (or none with accounts) yet: the command says `disburse init`
             if not exist:
                 if not command.startswith("users"):
-                    error_console.print(f"[yellow]note:[/yellow] {escape(ACCOUNTS_NOT_SET_UP)}")
+                    error_console.print(f"[yellow]{tr(NOTE_LABEL)}[/yellow] {escape(tr(ACCOUNTS_NOT_SET_UP))}")
                 return
             authorise(session, acting_user(arguments), action)
     finally:

@@ -9,10 +9,23 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from disburse.cli.common import USER_HELP, books, console, error_console, show_warnings, state, yuan
-
+from disburse.cli.common import (
+    BROKEN_LABEL,
+    USER_HELP,
+    WARNING_LABEL,
+    books,
+    console,
+    error_console,
+    show_warnings,
+    state,
+    yuan,
+)
+from disburse.foundation.i18n import tr, tr_noop
 
 # --------------------------------------------------------------------------------------- init
+INIT_HELP = tr_noop("Create or upgrade the schema and seed the chart of accounts; running it again is harmless.")
+
+
 def init() -> None:
     """Create or upgrade the schema and seed the chart of accounts; running it again is harmless."""
     from disburse.foundation.db import make_engine, transaction
@@ -29,23 +42,31 @@ def init() -> None:
     after = schema.head_revision()
     where = engine.url.render_as_string(hide_password=True)
     if before == after and not any(seeded.values()):
-        console.print(f"{where}: schema already at {after}; nothing to do")
+        console.print(tr("{where}: schema already at {after}; nothing to do", where=where, after=after))
     else:
         console.print(
-            f"{where}: schema {before or 'empty'} -> {after}; "
-            f"{seeded['accounts_added']} accounts and {seeded['county_added']} entity seeded"
+            tr(
+                "{where}: schema {before} -> {after}; {accounts} accounts and {county} entity seeded",
+                where=where,
+                before=before or tr("empty"),
+                after=after,
+                accounts=seeded["accounts_added"],
+                county=seeded["county_added"],
+            )
         )
 
 
 # ------------------------------------------------------------------------------------ entities
-entities_app = typer.Typer(no_args_is_help=True, help="Sets of books: county, villages, cooperatives.")
+entities_app = typer.Typer(no_args_is_help=True, help=tr_noop("Sets of books: county, villages, cooperatives."))
 
 
-@entities_app.command("add")
+@entities_app.command("add", help=tr_noop("Add an entity (a set of books)."))
 def entities_add(
-    code: str = typer.Argument(..., help="COUNTY-style code, 12-digit village code or 18-character credit code"),
-    name: str = typer.Option(..., "--name", help="the entity's name"),
-    kind: str = typer.Option(..., "--kind", help="county, village or cooperative"),
+    code: str = typer.Argument(
+        ..., help=tr_noop("COUNTY-style code, 12-digit village code or 18-character credit code")
+    ),
+    name: str = typer.Option(..., "--name", help=tr_noop("the entity's name")),
+    kind: str = typer.Option(..., "--kind", help=tr_noop("county, village or cooperative")),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Add an entity (a set of books)."""
@@ -57,10 +78,10 @@ def entities_add(
     console.print(outcome.message)
 
 
-@entities_app.command("rename")
+@entities_app.command("rename", help=tr_noop("Rename an entity (its code, which the books use, stays)."))
 def entities_rename(
-    code: str = typer.Argument(..., help="entity code (e.g. COUNTY)"),
-    name: str = typer.Option(..., "--name", help="the entity's new name, e.g. 商州区扶贫资金专户"),
+    code: str = typer.Argument(..., help=tr_noop("entity code (e.g. COUNTY)")),
+    name: str = typer.Option(..., "--name", help=tr_noop("the entity's new name, e.g. 商州区扶贫资金专户")),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Rename an entity (its code, which the books use, stays)."""
@@ -71,7 +92,7 @@ def entities_rename(
     console.print(escape(outcome.message))
 
 
-@entities_app.command("list")
+@entities_app.command("list", help=tr_noop("List the entities and their bank accounts."))
 def entities_list() -> None:
     """List the entities and their bank accounts."""
     from disburse.ledger.service import list_bank_accounts, list_entities
@@ -79,7 +100,7 @@ def entities_list() -> None:
     with books() as session:
         entities = list_entities(session)
         accounts = list_bank_accounts(session)
-    table = Table("code", "kind", "name", "bank accounts")
+    table = Table(tr("code"), tr("kind"), tr("name"), tr("bank accounts"))
     for entity in entities:
         held = [
             f"{a.bank_name} {a.account_number} ({a.ledger_account_code})" for a in accounts if a.entity_id == entity.id
@@ -88,14 +109,17 @@ def entities_list() -> None:
     console.print(table)
 
 
-@entities_app.command("add-bank-account")
+@entities_app.command(
+    "add-bank-account",
+    help=tr_noop("Register a bank account of an entity, with the 102 sub-account that holds its balance."),
+)
 def entities_add_bank_account(
-    entity: str = typer.Argument(..., help="entity code"),
-    bank: str = typer.Option(..., "--bank", help="bank name, e.g. 中国农业银行"),
-    account_number: str = typer.Option(..., "--account-number", help="the account number (digits)"),
-    account_name: Optional[str] = typer.Option(None, "--account-name", help="the account holder's name"),
+    entity: str = typer.Argument(..., help=tr_noop("entity code")),
+    bank: str = typer.Option(..., "--bank", help=tr_noop("bank name, e.g. 中国农业银行")),
+    account_number: str = typer.Option(..., "--account-number", help=tr_noop("the account number (digits)")),
+    account_name: Optional[str] = typer.Option(None, "--account-name", help=tr_noop("the account holder's name")),
     ledger_account: Optional[str] = typer.Option(
-        None, "--ledger-account", help="existing 102 sub-account; default: a new one is created"
+        None, "--ledger-account", help=tr_noop("existing 102 sub-account; default: a new one is created")
     ),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
@@ -108,25 +132,25 @@ def entities_add_bank_account(
 
 
 # ------------------------------------------------------------------------------------ accounts
-accounts_app = typer.Typer(no_args_is_help=True, help="The chart of accounts.")
+accounts_app = typer.Typer(no_args_is_help=True, help=tr_noop("The chart of accounts."))
 
 
-@accounts_app.command("list")
+@accounts_app.command("list", help=tr_noop("List the chart of accounts."))
 def accounts_list() -> None:
     """List the chart of accounts."""
     from disburse.ledger.service import list_accounts
 
     with books() as session:
         accounts = list_accounts(session)
-    table = Table("科目编码", "科目名称", "type")
+    table = Table("科目编码", "科目名称", tr("type"))
     for account in accounts:
         table.add_row(account.code, ("  " * account.code.count(".")) + account.name, account.account_type)
     console.print(table)
 
 
-@accounts_app.command("add")
+@accounts_app.command("add", help=tr_noop("Add accounts (sub-accounts like 211.01) from a file; all or nothing."))
 def accounts_add(
-    file: Path = typer.Argument(..., help="CSV or XLSX with 科目编码, 科目名称, 科目类型"),
+    file: Path = typer.Argument(..., help=tr_noop("CSV or XLSX with 科目编码, 科目名称, 科目类型")),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Add accounts (sub-accounts like 211.01) from a file; all or nothing."""
@@ -140,15 +164,21 @@ def accounts_add(
 
 
 # ------------------------------------------------------------------------------------- journal
-journal_app = typer.Typer(no_args_is_help=True, help="Journal entries (记账凭证).")
+journal_app = typer.Typer(no_args_is_help=True, help=tr_noop("Journal entries (记账凭证)."))
 
 
-@journal_app.command("post")
+@journal_app.command(
+    "post",
+    help=tr_noop(
+        "Submit manual vouchers from a file for review (every voucher or none); they post when a different "
+        "person approves them with `journal approve`."
+    ),
+)
 def journal_post(
     file: Path = typer.Argument(
-        ..., help="CSV or XLSX: 凭证号, 日期, 摘要, 科目编码, 借方金额, 贷方金额[, 户编号, 资金来源]"
+        ..., help=tr_noop("CSV or XLSX: 凭证号, 日期, 摘要, 科目编码, 借方金额, 贷方金额[, 户编号, 资金来源]")
     ),
-    entity: str = typer.Option(..., "--entity", help="entity code"),
+    entity: str = typer.Option(..., "--entity", help=tr_noop("entity code")),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Submit manual vouchers from a file for review (every voucher or none); they post when a
@@ -162,9 +192,11 @@ def journal_post(
     console.print(escape(outcome.message))
 
 
-@journal_app.command("approve")
+@journal_app.command(
+    "approve", help=tr_noop("Approve submitted vouchers (not by their maker): they post into the books.")
+)
 def journal_approve(
-    submission: int = typer.Argument(..., help="the 凭证批 number `journal post` gave"),
+    submission: int = typer.Argument(..., help=tr_noop("the 凭证批 number `journal post` gave")),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Approve submitted vouchers (not by their maker): they post into the books."""
@@ -175,10 +207,12 @@ def journal_approve(
     console.print(escape(outcome.message))
 
 
-@journal_app.command("return")
+@journal_app.command(
+    "return", help=tr_noop("Return submitted vouchers to their maker with a reason; nothing is posted.")
+)
 def journal_return(
-    submission: int = typer.Argument(..., help="the 凭证批 number"),
-    reason: str = typer.Option(..., "--reason", help="why, for the maker"),
+    submission: int = typer.Argument(..., help=tr_noop("the 凭证批 number")),
+    reason: str = typer.Option(..., "--reason", help=tr_noop("why, for the maker")),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Return submitted vouchers to their maker with a reason; nothing is posted."""
@@ -189,9 +223,11 @@ def journal_return(
     console.print(escape(outcome.message))
 
 
-@journal_app.command("pending")
+@journal_app.command(
+    "pending", help=tr_noop("Voucher submissions waiting for review (with --all: every one, and its outcome).")
+)
 def journal_pending(
-    every: bool = typer.Option(False, "--all", help="also the approved and returned ones"),
+    every: bool = typer.Option(False, "--all", help=tr_noop("also the approved and returned ones")),
 ) -> None:
     """Voucher submissions waiting for review (with --all: every one, and its outcome)."""
     from disburse.ledger.vouchers import list_submissions
@@ -199,10 +235,18 @@ def journal_pending(
     with books() as session:
         submissions = list_submissions(session, None if every else "submitted")
     if not submissions:
-        console.print("no voucher submissions waiting for review")
+        console.print(tr("no voucher submissions waiting for review"))
         return
     table = Table(
-        "凭证批", "entity", "file", "vouchers", "借方合计", "status", "submitted by", "reviewed by", "comment"
+        "凭证批",
+        tr("entity"),
+        tr("file"),
+        tr("vouchers"),
+        "借方合计",
+        tr("status"),
+        tr("submitted by"),
+        tr("reviewed by"),
+        tr("comment"),
     )
     for item in submissions:
         table.add_row(
@@ -219,10 +263,10 @@ def journal_pending(
     console.print(table)
 
 
-@journal_app.command("show")
+@journal_app.command("show", help=tr_noop("Show the vouchers of one entity's period."))
 def journal_show(
-    entity: str = typer.Option(..., "--entity", help="entity code"),
-    period: str = typer.Option(..., "--period", help="YYYY-MM"),
+    entity: str = typer.Option(..., "--entity", help=tr_noop("entity code")),
+    period: str = typer.Option(..., "--period", help=tr_noop("YYYY-MM")),
 ) -> None:
     """Show the vouchers of one entity's period."""
     from disburse.ledger.service import journal_entries
@@ -230,7 +274,7 @@ def journal_show(
     with books() as session:
         entries = journal_entries(session, entity, period)
     if not entries:
-        console.print(f"no entries in {entity} {period}")
+        console.print(tr("no entries in {entity} {period}", entity=entity, period=period))
         return
     table = Table("凭证号", "id", "日期", "摘要", "科目", "借方", "贷方", "户编号", "资金来源")
     for entry in entries:
@@ -250,9 +294,9 @@ def journal_show(
     console.print(table)
 
 
-@journal_app.command("reverse")
+@journal_app.command("reverse", help=tr_noop("Post the reversing entry of ENTRY (an entry can be reversed once)."))
 def journal_reverse(
-    entry: int = typer.Argument(..., help="the id of the entry to reverse (see `journal show`)"),
+    entry: int = typer.Argument(..., help=tr_noop("the id of the entry to reverse (see `journal show`)")),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Post the reversing entry of ENTRY (an entry can be reversed once)."""
@@ -260,17 +304,19 @@ def journal_reverse(
 
     with books(sign="post", command="journal reverse", user=user) as session:
         result = reverse_entry(session, entry, user)
-    console.print(f"entry {entry} reversed by entry {result.entry_ids[0]}")
+    console.print(tr("entry {entry} reversed by entry {reversal}", entry=entry, reversal=result.entry_ids[0]))
 
 
 # ------------------------------------------------------------------------------------- periods
-periods_app = typer.Typer(no_args_is_help=True, help="Accounting periods.")
+periods_app = typer.Typer(no_args_is_help=True, help=tr_noop("Accounting periods."))
 
 
-@periods_app.command("close")
+@periods_app.command(
+    "close", help=tr_noop("Close a period: no more posting into it; records the chain head at this point.")
+)
 def periods_close(
-    entity: str = typer.Argument(..., help="entity code"),
-    period: str = typer.Argument(..., help="YYYY-MM"),
+    entity: str = typer.Argument(..., help=tr_noop("entity code")),
+    period: str = typer.Argument(..., help=tr_noop("YYYY-MM")),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Close a period: no more posting into it; records the chain head at this point."""
@@ -282,8 +328,20 @@ def periods_close(
 
 
 # -------------------------------------------------------------------------------------- verify
+VERIFY_HELP = tr_noop(
+    "Recompute every hash chain and balance; name the first entry a change behind the engine's back has "
+    "broken; check every signed checkpoint (signature, chain, the journal heads it signed) and the money "
+    "tables against the newest one, naming table and id block; print each entity's head hash and the "
+    "newest checkpoint's short hash to note down."
+)
+# The list of commands shows this; the Chinese of the whole help has no spaces to cut it at.
+VERIFY_SHORT_HELP = tr_noop("Check every hash chain, balance and signed checkpoint.")
+
+
 def verify(
-    expect: list[str] = typer.Option([], "--expect", help="ENTITY=HASH: a head hash noted earlier (repeatable)"),
+    expect: list[str] = typer.Option(
+        [], "--expect", help=tr_noop("ENTITY=HASH: a head hash noted earlier (repeatable)")
+    ),
 ) -> None:
     """Recompute every hash chain and balance; name the first entry a change behind the engine's
     back has broken; check every signed checkpoint (signature, chain, the journal heads it
@@ -297,7 +355,7 @@ def verify(
     for item in expect:
         entity, separator, value = item.partition("=")
         if not separator or len(value.strip()) != 64:
-            raise typer.BadParameter(f"--expect takes ENTITY=HASH with a 64-character hash, not {item!r}")
+            raise typer.BadParameter(tr("--expect takes ENTITY=HASH with a 64-character hash, not {item!r}", item=item))
         expected.setdefault(entity.strip(), []).append(value.strip().lower())
     from disburse.audit.log import verify_audit_log
 
@@ -308,38 +366,44 @@ def verify(
     # Entities without entries (the village books a register import creates) have nothing to
     # verify and no head to note: they are counted, not listed.
     shown = [report for report in reports if report.entry_count or not report.intact]
-    table = Table("entity", "entries", "postings", "status")
+    table = Table(tr("entity"), tr("entries"), tr("postings"), tr("status"))
     broken = [report for report in reports if not report.intact]
     for report in shown:
         table.add_row(
             report.entity_code,
             f"{report.entry_count:,}",
             f"{report.posting_count:,}",
-            "ok" if report.intact else "BROKEN",
+            tr("ok") if report.intact else tr("BROKEN"),
         )
     console.print(table)
     if len(reports) > len(shown):
-        console.print(f"{len(reports) - len(shown):,} entities have no entries yet")
+        console.print(tr("{count:,} entities have no entries yet", count=len(reports) - len(shown)))
     # Plain lines, never wrapped, so an auditor can copy a head to pass to --expect later.
     for report in shown:
-        console.print(f"head {report.entity_code}={report.head_hash}", soft_wrap=True, highlight=False)
-    console.print(f"head audit_log={audit_head} ({audit_rows:,} rows)", soft_wrap=True, highlight=False)
+        console.print(
+            tr("head {entity}={hash}", entity=report.entity_code, hash=report.head_hash),
+            soft_wrap=True,
+            highlight=False,
+        )
     console.print(
-        f"checkpoints {signed.checkpoint_count:,}, newest {signed.head_short}"
-        + "".join(f", signed by key {fingerprint[:16]}…" for fingerprint in signed.fingerprints),
+        tr("head audit_log={head} ({rows:,} rows)", head=audit_head, rows=audit_rows), soft_wrap=True, highlight=False
+    )
+    console.print(
+        tr("checkpoints {count:,}, newest {newest}", count=signed.checkpoint_count, newest=signed.head_short)
+        + "".join(tr(", signed by key {key}…", key=fingerprint[:16]) for fingerprint in signed.fingerprints),
         soft_wrap=True,
         highlight=False,
     )
     for warning in signed.warnings:
-        error_console.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
+        error_console.print(f"[yellow]{tr(WARNING_LABEL)}[/yellow] {escape(warning)}", soft_wrap=True)
     for report in broken:
         for problem in report.problems:
-            error_console.print(f"[bold red]broken:[/bold red] {escape(problem)}", soft_wrap=True)
+            error_console.print(f"[bold red]{tr(BROKEN_LABEL)}[/bold red] {escape(problem)}", soft_wrap=True)
     for problem in [*audit_problems, *signed.problems]:
-        error_console.print(f"[bold red]broken:[/bold red] {escape(problem)}", soft_wrap=True)
+        error_console.print(f"[bold red]{tr(BROKEN_LABEL)}[/bold red] {escape(problem)}", soft_wrap=True)
     if broken or audit_problems or signed.problems:
         raise typer.Exit(1)
     console.print(
-        "every chain and every balance verified, the audit log's chain too"
-        + (", and every checkpoint and money table" if signed.checkpoint_count else "")
+        tr("every chain and every balance verified, the audit log's chain too")
+        + (tr(", and every checkpoint and money table") if signed.checkpoint_count else "")
     )

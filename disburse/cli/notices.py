@@ -13,11 +13,12 @@ from rich.table import Table
 
 from disburse.cli.common import USER_HELP, books, console
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr, tr_noop
 from disburse.foundation.money import format_yuan
 
 notice_app = typer.Typer(
     no_args_is_help=True,
-    help="公示 before payment: notice rosters per village, objections and their settlement.",
+    help=tr_noop("公示 before payment: notice rosters per village, objections and their settlement."),
 )
 
 
@@ -27,18 +28,25 @@ def _day(value: Optional[str], option: str) -> Optional[dt.date]:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise DisburseError(f"{option} {value!r} is not a date of the form YYYY-MM-DD") from None
+        raise DisburseError(
+            tr("{option} {value!r} is not a date of the form YYYY-MM-DD", option=option, value=value)
+        ) from None
 
 
-@notice_app.command("create")
+@notice_app.command(
+    "create",
+    help=tr_noop("Record the run's notice per village and write each village's roster (.xlsx and a printable .html)."),
+)
 def create(
-    run: int = typer.Argument(..., help="the approved or posted allocation run"),
+    run: int = typer.Argument(..., help=tr_noop("the approved or posted allocation run")),
     days: Optional[int] = typer.Option(
-        None, "--days", help="days the notice runs (at least 1; default: the rule's notice.days, else 7)"
+        None, "--days", help=tr_noop("days the notice runs (at least 1; default: the rule's notice.days, else 7)")
     ),
-    first_day: Optional[str] = typer.Option(None, "--from", help="the notice's first day, YYYY-MM-DD (default today)"),
-    out: Path = typer.Option(Path("notices"), "--out", help="the directory the rosters are written to"),
-    pdf: bool = typer.Option(False, "--pdf", help="also print each roster as a PDF"),
+    first_day: Optional[str] = typer.Option(
+        None, "--from", help=tr_noop("the notice's first day, YYYY-MM-DD (default today)")
+    ),
+    out: Path = typer.Option(Path("notices"), "--out", help=tr_noop("the directory the rosters are written to")),
+    pdf: bool = typer.Option(False, "--pdf", help=tr_noop("also print each roster as a PDF")),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Record the run's notice per village and write each village's roster (.xlsx and a printable .html)."""
@@ -48,25 +56,28 @@ def create(
     with books() as session:
         outcome = create_notices(session, run, user, days=days, first_day=_day(first_day, "--from"))
     written = write_notices(outcome.rosters, out, prepared_by=user, pdf=pdf)
-    table = Table("notice", "村", "户数", "合计 (yuan)", "公示期")
+    table = Table(tr("notice"), "村", "户数", tr("合计 (yuan)"), "公示期")
     for roster in outcome.rosters:
         table.add_row(
             str(roster.notice_id),
             escape(f"{roster.village_name or ''} {roster.village_code}".strip()),
             f"{len(roster.lines):,}",
             format_yuan(roster.total_fen),
-            f"{roster.first_day} to {roster.last_day}",
+            tr("{first} to {last}", first=roster.first_day, last=roster.last_day),
         )
     console.print(table)
-    console.print(f"{len(written)} file(s) written in {escape(str(out))}")
+    console.print(tr("{count} file(s) written in {directory}", count=len(written), directory=escape(str(out))))
     console.print(escape(outcome.message))
 
 
-@notice_app.command("object")
+@notice_app.command(
+    "object",
+    help=tr_noop("Record an objection (异议) to one household's line: the run is not paid while it is open."),
+)
 def object_command(
-    notice: int = typer.Argument(..., help="the notice (see `notice list`)"),
-    household: str = typer.Argument(..., help="the household objected to (户编号)"),
-    reason: str = typer.Option(..., "--reason", help="what the objection says"),
+    notice: int = typer.Argument(..., help=tr_noop("the notice (see `notice list`)")),
+    household: str = typer.Argument(..., help=tr_noop("the household objected to (户编号)")),
+    reason: str = typer.Option(..., "--reason", help=tr_noop("what the objection says")),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Record an objection (异议) to one household's line: the run is not paid while it is open."""
@@ -75,15 +86,22 @@ def object_command(
     with books() as session:
         objection_id = object_to_notice(session, notice, household, reason, user)
     console.print(
-        f"objection {objection_id} to notice {notice} (household {escape(household)}) recorded; the run is not "
-        "paid until it is dismissed or the run is reversed and its correction noticed"
+        tr(
+            "objection {objection} to notice {notice} (household {household}) recorded; the run is not paid until "
+            "it is dismissed or the run is reversed and its correction noticed",
+            objection=objection_id,
+            notice=notice,
+            household=escape(household),
+        )
     )
 
 
-@notice_app.command("dismiss")
+@notice_app.command(
+    "dismiss", help=tr_noop("Dismiss an objection with a reason (by someone other than the notice's maker).")
+)
 def dismiss(
-    objection: int = typer.Argument(..., help="the objection"),
-    reason: str = typer.Option(..., "--reason", help="why the objection does not hold"),
+    objection: int = typer.Argument(..., help=tr_noop("the objection")),
+    reason: str = typer.Option(..., "--reason", help=tr_noop("why the objection does not hold")),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Dismiss an objection with a reason (by someone other than the notice's maker)."""
@@ -94,8 +112,8 @@ def dismiss(
     console.print(escape(message))
 
 
-@notice_app.command("list")
-def list_command(run: Optional[int] = typer.Option(None, "--run", help="only this run's notices")) -> None:
+@notice_app.command("list", help=tr_noop("Notices with their periods, totals and objections."))
+def list_command(run: Optional[int] = typer.Option(None, "--run", help=tr_noop("only this run's notices"))) -> None:
     """Notices with their periods, totals and objections."""
     from disburse.payouts.notices import list_notices
 
@@ -109,9 +127,9 @@ def list_command(run: Optional[int] = typer.Option(None, "--run", help="only thi
             for listing in listings
         ]
     if not rows:
-        console.print("no notices" + (f" for run {run}" if run is not None else ""))
+        console.print(tr("no notices for run {run}", run=run) if run is not None else tr("no notices"))
         return
-    table = Table("notice", "run", "村", "户数", "合计 (yuan)", "公示期", "made by", "objections")
+    table = Table(tr("notice"), tr("run"), "村", "户数", tr("合计 (yuan)"), "公示期", tr("made by"), tr("objections"))
     for notice, objections in rows:
         open_count = sum(1 for objection in objections if objection[2] == "open")
         table.add_row(
@@ -120,9 +138,9 @@ def list_command(run: Optional[int] = typer.Option(None, "--run", help="only thi
             escape(f"{notice.village_name or ''} {notice.village_code}".strip()),
             f"{notice.household_count:,}",
             format_yuan(notice.total_fen),
-            f"{notice.first_day} to {notice.last_day}",
+            tr("{first} to {last}", first=notice.first_day, last=notice.last_day),
             escape(notice.created_by),
-            f"{len(objections)} ({open_count} open)" if objections else "",
+            tr("{count} ({open} open)", count=len(objections), open=open_count) if objections else "",
         )
     console.print(table)
     for notice, objections in rows:
@@ -130,7 +148,14 @@ def list_command(run: Optional[int] = typer.Option(None, "--run", help="only thi
             settled = f" — {settled_by}: {settle_reason}" if settled_by else ""
             console.print(
                 escape(
-                    f"objection {objection_id} to notice {notice.id}, household {household}: {status}; "
-                    f"{reason}{settled}"
+                    tr(
+                        "objection {objection} to notice {notice}, household {household}: {status}; {reason}{settled}",
+                        objection=objection_id,
+                        notice=notice.id,
+                        household=household,
+                        status=status,
+                        reason=reason,
+                        settled=settled,
+                    )
                 )
             )

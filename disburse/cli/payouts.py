@@ -14,23 +14,35 @@ from rich.table import Table
 
 from disburse.cli.common import USER_HELP, books, console, show_warnings
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import language, tr, tr_noop
 from disburse.foundation.masking import mask_identifier, mask_payee
 from disburse.foundation.money import format_yuan
 
 payout_app = typer.Typer(
     no_args_is_help=True,
-    help="Payouts: prepare and approve batches, export bank files, apply return files, fix cards.",
+    help=tr_noop("Payouts: prepare and approve batches, export bank files, apply return files, fix cards."),
 )
 
-STATE_NAMES_ZH = {
-    "due": "待付",
-    "held": "待改卡",
-    "in_batch": "已编批",
-    "in_transit": "在途",
-    "paid": "已付",
-    "failed": "失败",
+# A payout line's state, by its code. The counter's table (`payout status`) is a Chinese layout
+# (its headers are 状态, 项目, 期间 ...), so its states are shown in Chinese whatever the language.
+STATE_NAMES = {
+    "due": tr_noop("due"),
+    "held": tr_noop("held for a card fix"),
+    "in_batch": tr_noop("in a batch"),
+    "in_transit": tr_noop("in transit"),
+    "paid": tr_noop("paid"),
+    "failed": tr_noop("failed"),
 }
 KEPT_SHOWN_MAX = 50
+
+
+def _in_chinese(names: dict[str, str], code: str) -> str:
+    """The catalog's Chinese for ``names[code]`` (the code itself when it has no name), for the
+    Chinese layouts whose headers stay Chinese in every language."""
+    if code not in names:
+        return code
+    with language("zh"):
+        return tr(names[code])
 
 
 def _date(value: Optional[str]) -> Optional[dt.date]:
@@ -39,26 +51,41 @@ def _date(value: Optional[str]) -> Optional[dt.date]:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise DisburseError(f"--date {value!r} is not a date of the form YYYY-MM-DD") from None
+        raise DisburseError(tr("--date {value!r} is not a date of the form YYYY-MM-DD", value=value)) from None
 
 
-@payout_app.command("prepare")
+@payout_app.command(
+    "prepare",
+    help=tr_noop(
+        "Net the entity's unpaid payables into a new batch: one payment per programme and period per payee "
+        "account.\n\nRefused while a run it would pay is in its notice period (公示) or has an open objection, and "
+        "when a payee would be in two live batches for one purpose and period (同类不得重复享受)."
+    ),
+)
 def prepare(
-    entity: str = typer.Option(..., "--entity", help="the paying entity's code"),
-    programme: Optional[str] = typer.Option(None, "--programme", help="only payables of this programme (rule name)"),
-    period: Optional[str] = typer.Option(None, "--period", help="only payables of this period, YYYY-MM"),
+    entity: str = typer.Option(..., "--entity", help=tr_noop("the paying entity's code")),
+    programme: Optional[str] = typer.Option(
+        None, "--programme", help=tr_noop("only payables of this programme (rule name)")
+    ),
+    period: Optional[str] = typer.Option(None, "--period", help=tr_noop("only payables of this period, YYYY-MM")),
     force: bool = typer.Option(
-        False, "--force", help="also pay payees whose last payment failed and whose card is not fixed"
+        False, "--force", help=tr_noop("also pay payees whose last payment failed and whose card is not fixed")
     ),
     bank: Optional[str] = typer.Option(
         None,
         "--bank",
-        help="the bank profile whose file the batch is for (e.g. abc, ccb): what that file needs is checked now; "
-        "default: bank_profile in payouts/config.yaml",
+        help=tr_noop(
+            "the bank profile whose file the batch is for (e.g. abc, ccb): what that file needs is checked now; "
+            "default: bank_profile in payouts/config.yaml"
+        ),
     ),
-    profiles: Optional[Path] = typer.Option(None, "--profiles", help="a directory of extra bank profiles (YAML)"),
+    profiles: Optional[Path] = typer.Option(
+        None, "--profiles", help=tr_noop("a directory of extra bank profiles (YAML)")
+    ),
     date: Optional[str] = typer.Option(
-        None, "--date", help="the day of preparation, YYYY-MM-DD (default today): a notice must have ended before it"
+        None,
+        "--date",
+        help=tr_noop("the day of preparation, YYYY-MM-DD (default today): a notice must have ended before it"),
     ),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
@@ -81,16 +108,29 @@ def prepare(
             profiles_directory=str(profiles) if profiles else None,
         )
     if outcome.register_fixes:
-        console.print(f"{outcome.register_fixes} payee(s) released from the fix-the-card list by a register update")
+        console.print(
+            tr(
+                "{count} payee(s) released from the fix-the-card list by a register update",
+                count=outcome.register_fixes,
+            )
+        )
     if outcome.kept:
         _print_kept(outcome.kept)
     show_warnings(outcome.warnings)
     if outcome.batch_reference is not None:
-        bank_file = f" for the {outcome.bank_profile} bank file" if outcome.bank_profile else ""
+        bank_file = tr(" for the {bank} bank file", bank=outcome.bank_profile) if outcome.bank_profile else ""
         console.print(
-            f"batch {outcome.batch_reference}{bank_file}: {outcome.instruction_count:,} payment(s), "
-            f"{format_yuan(outcome.total_fen)} yuan from {outcome.payable_count:,} payable(s); needs "
-            f"{outcome.approvals_required} approver(s) other than {user}"
+            tr(
+                "batch {batch}{bank_file}: {payments:,} payment(s), {total} yuan from {payables:,} payable(s); "
+                "needs {approvers} approver(s) other than {user}",
+                batch=outcome.batch_reference,
+                bank_file=bank_file,
+                payments=outcome.instruction_count,
+                total=format_yuan(outcome.total_fen),
+                payables=outcome.payable_count,
+                approvers=outcome.approvals_required,
+                user=user,
+            )
         )
     else:
         console.print(escape(outcome.message))
@@ -98,15 +138,15 @@ def prepare(
 
 def _print_kept(kept_payees) -> None:  # type: ignore[no-untyped-def]
     table = Table(
-        "payee",
+        tr("payee"),
         "户编号",
-        "account",
+        tr("account"),
         "项目",
         "期间",
-        "amount (yuan)",
-        "payables",
-        "kept because",
-        title="kept for later",
+        tr("amount (yuan)"),
+        tr("payables"),
+        tr("kept because"),
+        title=tr("kept for later"),
     )
     for kept in kept_payees[:KEPT_SHOWN_MAX]:
         table.add_row(
@@ -121,13 +161,15 @@ def _print_kept(kept_payees) -> None:  # type: ignore[no-untyped-def]
         )
     console.print(table)
     if len(kept_payees) > KEPT_SHOWN_MAX:
-        console.print(f"… and {len(kept_payees) - KEPT_SHOWN_MAX:,} more kept for later")
+        console.print(tr("… and {count:,} more kept for later", count=len(kept_payees) - KEPT_SHOWN_MAX))
 
 
-@payout_app.command("stop")
+@payout_app.command(
+    "stop", help=tr_noop("Stop (停发) a line: it is kept out of every batch until a checker releases it.")
+)
 def stop(
-    line: int = typer.Argument(..., help="the payable (line owed) to hold back"),
-    reason: str = typer.Option(..., "--reason", help="why it is stopped (停发原因)"),
+    line: int = typer.Argument(..., help=tr_noop("the payable (line owed) to hold back")),
+    reason: str = typer.Option(..., "--reason", help=tr_noop("why it is stopped (停发原因)")),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Stop (停发) a line: it is kept out of every batch until a checker releases it."""
@@ -138,10 +180,12 @@ def stop(
     console.print(escape(message))
 
 
-@payout_app.command("release")
+@payout_app.command(
+    "release", help=tr_noop("Release a stop (by someone other than who stopped it): the line is due again.")
+)
 def release(
-    stop_id: int = typer.Argument(..., metavar="STOP", help="the stop to undo"),
-    reason: str = typer.Option(..., "--reason", help="why the line may be paid again"),
+    stop_id: int = typer.Argument(..., metavar="STOP", help=tr_noop("the stop to undo")),
+    reason: str = typer.Option(..., "--reason", help=tr_noop("why the line may be paid again")),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Release a stop (by someone other than who stopped it): the line is due again."""
@@ -152,9 +196,12 @@ def release(
     console.print(escape(message))
 
 
-@payout_app.command("approve")
+@payout_app.command(
+    "approve",
+    help=tr_noop("Approve a batch (not by its preparer; a second approver above the configured threshold)."),
+)
 def approve(
-    batch: str = typer.Argument(..., help="the batch reference, e.g. BATCH-202610-0001"),
+    batch: str = typer.Argument(..., help=tr_noop("the batch reference, e.g. BATCH-202610-0001")),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Approve a batch (not by its preparer; a second approver above the configured threshold)."""
@@ -165,9 +212,11 @@ def approve(
     console.print(escape(outcome.message))
 
 
-@payout_app.command("cancel")
+@payout_app.command(
+    "cancel", help=tr_noop("Cancel a batch that has not been exported: its payables become payable again.")
+)
 def cancel(
-    batch: str = typer.Argument(..., help="the batch reference"),
+    batch: str = typer.Argument(..., help=tr_noop("the batch reference")),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Cancel a batch that has not been exported: its payables become payable again."""
@@ -178,15 +227,25 @@ def cancel(
     console.print(escape(outcome.message))
 
 
-@payout_app.command("export")
-def export(
-    batch: str = typer.Argument(..., help="the batch reference"),
-    bank: Optional[str] = typer.Option(
-        None, "--bank", help="bank profile, e.g. abc, ccb, icbc, rural_credit, generic (default: the one prepared for)"
+@payout_app.command(
+    "export",
+    help=tr_noop(
+        "Write the approved batch's bank file(s) and post Dr payables / Cr 102.90 在途资金.\n\nThe files get their "
+        "names only once the database records them; exporting again writes the same bytes."
     ),
-    out: Path = typer.Option(..., "--out", help="the bank file to write (.csv or .xlsx as the bank wants)"),
-    profiles: Optional[Path] = typer.Option(None, "--profiles", help="a directory of extra bank profiles (YAML)"),
-    date: Optional[str] = typer.Option(None, "--date", help="the posting date, YYYY-MM-DD (default today)"),
+)
+def export(
+    batch: str = typer.Argument(..., help=tr_noop("the batch reference")),
+    bank: Optional[str] = typer.Option(
+        None,
+        "--bank",
+        help=tr_noop("bank profile, e.g. abc, ccb, icbc, rural_credit, generic (default: the one prepared for)"),
+    ),
+    out: Path = typer.Option(..., "--out", help=tr_noop("the bank file to write (.csv or .xlsx as the bank wants)")),
+    profiles: Optional[Path] = typer.Option(
+        None, "--profiles", help=tr_noop("a directory of extra bank profiles (YAML)")
+    ),
+    date: Optional[str] = typer.Option(None, "--date", help=tr_noop("the posting date, YYYY-MM-DD (default today)")),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Write the approved batch's bank file(s) and post Dr payables / Cr 102.90 在途资金.
@@ -201,7 +260,7 @@ def export(
     show_warnings(outcome.warnings)
     problems = list(getattr(outcome.publication, "problems", []))
     show_warnings(problems)
-    table = Table("file", "payments", "total (yuan)", "bytes", "sha256")
+    table = Table(tr("file"), tr("payments"), tr("total (yuan)"), tr("bytes"), "sha256")
     for file in outcome.files:
         table.add_row(
             escape(file.file_name),
@@ -216,23 +275,30 @@ def export(
         raise typer.Exit(1)
 
 
-@payout_app.command("returns")
+@payout_app.command(
+    "returns",
+    help=tr_noop("Apply a bank return file once: successes leave the bank account, failures are owed again."),
+)
 def returns(
-    file: Path = typer.Argument(..., help="the bank's return file (代发回盘)"),
-    bank: str = typer.Option(..., "--bank", help="bank profile of the file"),
-    date: Optional[str] = typer.Option(None, "--date", help="the date to post on, YYYY-MM-DD (default today)"),
-    batch: Optional[str] = typer.Option(None, "--batch", help="the batch lines without a payment reference belong to"),
-    bank_account: Optional[str] = typer.Option(
-        None, "--bank-account", help="the entity's bank account paid from, when it has several"
+    file: Path = typer.Argument(..., help=tr_noop("the bank's return file (代发回盘)")),
+    bank: str = typer.Option(..., "--bank", help=tr_noop("bank profile of the file")),
+    date: Optional[str] = typer.Option(None, "--date", help=tr_noop("the date to post on, YYYY-MM-DD (default today)")),
+    batch: Optional[str] = typer.Option(
+        None, "--batch", help=tr_noop("the batch lines without a payment reference belong to")
     ),
-    profiles: Optional[Path] = typer.Option(None, "--profiles", help="a directory of extra bank profiles (YAML)"),
+    bank_account: Optional[str] = typer.Option(
+        None, "--bank-account", help=tr_noop("the entity's bank account paid from, when it has several")
+    ),
+    profiles: Optional[Path] = typer.Option(
+        None, "--profiles", help=tr_noop("a directory of extra bank profiles (YAML)")
+    ),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Apply a bank return file once: successes leave the bank account, failures are owed again."""
     from disburse.payouts.settlement import apply_return_file
 
     if not file.exists():
-        raise DisburseError(f"no such file: {file}")
+        raise DisburseError(tr("no such file: {file}", file=file))
     with books(sign="post", command="payout returns", user=user) as session:
         outcome = apply_return_file(
             session,
@@ -245,7 +311,15 @@ def returns(
             profiles_directory=str(profiles) if profiles else None,
         )
     if outcome.reported:
-        table = Table("row", "reported as", "account", "amount (yuan)", "memo", "why", title="lines not applied")
+        table = Table(
+            tr("row"),
+            tr("reported as"),
+            tr("account"),
+            tr("amount (yuan)"),
+            tr("memo"),
+            tr("why"),
+            title=tr("lines not applied"),
+        )
         for line in outcome.reported:
             table.add_row(
                 str(line.source_row),
@@ -257,20 +331,36 @@ def returns(
             )
         console.print(table)
         if outcome.reported_count > len(outcome.reported):
-            console.print(f"… and {outcome.reported_count - len(outcome.reported):,} more lines not applied")
+            console.print(
+                tr("… and {count:,} more lines not applied", count=outcome.reported_count - len(outcome.reported))
+            )
     console.print(escape(outcome.message))
 
 
-@payout_app.command("fix-account")
-def fix_account_command(
-    payee: str = typer.Argument(..., help="the household id (or a person payee's resident ID)"),
-    account: str = typer.Argument(..., help="the account number (the same number to correct only 户名 or bank)"),
-    name: Optional[str] = typer.Option(None, "--name", help="the account holder's name (户名), when it changed"),
-    bank_name: Optional[str] = typer.Option(None, "--bank-name", help="the account's bank (needed for a new number)"),
-    shared_with: Optional[str] = typer.Option(
-        None, "--shared-with", help="the other household whose registered card this is, when the two share it"
+@payout_app.command(
+    "fix-account",
+    help=tr_noop(
+        "Propose a new account (or a corrected name or bank) for a payee; it takes effect once another user "
+        "approves it."
     ),
-    reason: str = typer.Option("", "--reason", help="why (logged)"),
+)
+def fix_account_command(
+    payee: str = typer.Argument(..., help=tr_noop("the household id (or a person payee's resident ID)")),
+    account: str = typer.Argument(
+        ..., help=tr_noop("the account number (the same number to correct only 户名 or bank)")
+    ),
+    name: Optional[str] = typer.Option(
+        None, "--name", help=tr_noop("the account holder's name (户名), when it changed")
+    ),
+    bank_name: Optional[str] = typer.Option(
+        None, "--bank-name", help=tr_noop("the account's bank (needed for a new number)")
+    ),
+    shared_with: Optional[str] = typer.Option(
+        None,
+        "--shared-with",
+        help=tr_noop("the other household whose registered card this is, when the two share it"),
+    ),
+    reason: str = typer.Option("", "--reason", help=tr_noop("why (logged)")),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Propose a new account (or a corrected name or bank) for a payee; it takes effect once another user
@@ -292,9 +382,11 @@ def fix_account_command(
     console.print(escape(outcome.message))
 
 
-@payout_app.command("approve-fix")
+@payout_app.command(
+    "approve-fix", help=tr_noop("Approve a card fix (not by its maker): the next batch pays into the fixed account.")
+)
 def approve_fix_command(
-    fix: str = typer.Argument(..., help="the fix reference, e.g. FIX-202611-0001 (payout fixes lists them)"),
+    fix: str = typer.Argument(..., help=tr_noop("the fix reference, e.g. FIX-202611-0001 (payout fixes lists them)")),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Approve a card fix (not by its maker): the next batch pays into the fixed account."""
@@ -302,14 +394,14 @@ def approve_fix_command(
 
     with books(sign="card_fix", command="payout approve-fix", user=user) as session:
         outcome = approve_fix(session, fix, user)
-    show_warnings(tuple(f"recorded with the fix: {warning}" for warning in outcome.warnings))
+    show_warnings(tuple(tr("recorded with the fix: {warning}", warning=warning) for warning in outcome.warnings))
     console.print(escape(outcome.message))
 
 
-@payout_app.command("reject-fix")
+@payout_app.command("reject-fix", help=tr_noop("Reject a proposed card fix: the payee's account stays as it is."))
 def reject_fix_command(
-    fix: str = typer.Argument(..., help="the fix reference"),
-    reason: str = typer.Option(..., "--reason", help="why the fix is rejected (logged)"),
+    fix: str = typer.Argument(..., help=tr_noop("the fix reference")),
+    reason: str = typer.Option(..., "--reason", help=tr_noop("why the fix is rejected (logged)")),
     user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
 ) -> None:
     """Reject a proposed card fix: the payee's account stays as it is."""
@@ -327,23 +419,33 @@ def _change(old: Optional[str], new: Optional[str]) -> str:
     return f"{old or '(无)'} → {new}"
 
 
-FIX_STATUS_NAMES_ZH = {"proposed": "待复核", "approved": "已生效", "rejected": "已退回"}
+# A card fix's status, by its code; shown in Chinese in the Chinese layout of `payout fixes`.
+FIX_STATUS_NAMES = {
+    "proposed": tr_noop("waiting for review"),
+    "approved": tr_noop("in effect"),
+    "rejected": tr_noop("returned"),
+}
 
 
-@payout_app.command("fixes")
+@payout_app.command(
+    "fixes",
+    help=tr_noop("The card fixes with old and new account (masked), 户名 and bank, maker and checker."),
+)
 def fixes_command(
-    payee: Optional[str] = typer.Option(None, "--payee", help="only this payee's fixes"),
-    status: Optional[str] = typer.Option(None, "--status", help="proposed, approved or rejected"),
+    payee: Optional[str] = typer.Option(None, "--payee", help=tr_noop("only this payee's fixes")),
+    status: Optional[str] = typer.Option(None, "--status", help=tr_noop("proposed, approved or rejected")),
 ) -> None:
     """The card fixes with old and new account (masked), 户名 and bank, maker and checker."""
     from disburse.payouts.service import fix_log
 
-    if status is not None and status not in FIX_STATUS_NAMES_ZH:
-        raise DisburseError(f"--status {status!r} is not one of {', '.join(FIX_STATUS_NAMES_ZH)}")
+    if status is not None and status not in FIX_STATUS_NAMES:
+        raise DisburseError(
+            tr("--status {status!r} is not one of {choices}", status=status, choices=", ".join(FIX_STATUS_NAMES))
+        )
     with books() as session:
         frame = fix_log(session, payee, status)
     if len(frame) == 0:
-        console.print("no card fixes recorded")
+        console.print(tr("no card fixes recorded"))
         return
     table = Table("编号", "收款人", "状态", "账号", "户名", "开户行", "经办 / 复核", "原因 / 提示", title="改卡记录")
     for row in frame.itertuples(index=False):
@@ -360,7 +462,7 @@ def fixes_command(
         table.add_row(
             row.fix_reference or "",
             mask_payee(row.payee_id, row.household_id),
-            FIX_STATUS_NAMES_ZH.get(row.status, row.status) + ("（名册）" if row.source == "register" else ""),
+            _in_chinese(FIX_STATUS_NAMES, row.status) + ("（名册）" if row.source == "register" else ""),
             _change(mask_identifier(row.old_account_no), mask_identifier(row.new_account_no)),
             escape(_change(row.old_account_name, row.new_account_name)),
             escape(_change(row.old_bank_name, row.new_bank_name)),
@@ -371,9 +473,11 @@ def fixes_command(
     console.print(table)
 
 
-@payout_app.command("fix-list")
+@payout_app.command(
+    "fix-list", help=tr_noop("The fix-the-card list: payees whose payment failed, waiting for a new account.")
+)
 def fix_list_command(
-    entity: Optional[str] = typer.Option(None, "--entity", help="only this entity's payees"),
+    entity: Optional[str] = typer.Option(None, "--entity", help=tr_noop("only this entity's payees")),
 ) -> None:
     """The fix-the-card list: payees whose payment failed, waiting for a new account."""
     from disburse.payouts.service import fix_list
@@ -381,11 +485,11 @@ def fix_list_command(
     with books() as session:
         frame = fix_list(session, entity)
     if len(frame) == 0:
-        console.print("the fix-the-card list is empty")
+        console.print(tr("the fix-the-card list is empty"))
         return
     table = Table(
-        "entity", "payee", "户编号", "户名", "failed account", "amount (yuan)", "reason", "failed on", "reference",
-        "fix waiting for a checker",
+        tr("entity"), tr("payee"), "户编号", "户名", tr("failed account"), tr("amount (yuan)"), tr("reason"),
+        tr("failed on"), tr("reference"), tr("fix waiting for a checker"),
     )  # fmt: skip
     for row in frame.itertuples(index=False):
         table.add_row(
@@ -403,9 +507,11 @@ def fix_list_command(
     console.print(table)
 
 
-@payout_app.command("status")
+@payout_app.command(
+    "status", help=tr_noop("For the counter: everything due, in transit, paid and failed for one household.")
+)
 def status(
-    household: str = typer.Option(..., "--household", help="the household id (户编号)"),
+    household: str = typer.Option(..., "--household", help=tr_noop("the household id (户编号)")),
 ) -> None:
     """For the counter: everything due, in transit, paid and failed for one household."""
     from disburse.payouts.status import household_status
@@ -413,7 +519,7 @@ def status(
     with books() as session:
         found = household_status(session, household)
     if not found.lines:
-        console.print(f"no payouts recorded for household {household}")
+        console.print(tr("no payouts recorded for household {household}", household=household))
         return
     table = Table(
         "状态",
@@ -432,7 +538,7 @@ def status(
     )
     for line in found.lines:
         table.add_row(
-            STATE_NAMES_ZH.get(line.state, line.state),
+            _in_chinese(STATE_NAMES, line.state),
             escape(line.programme),
             line.period,
             format_yuan(line.amount_fen),
@@ -448,6 +554,6 @@ def status(
     console.print(table)
     console.print(
         "  ".join(
-            f"{STATE_NAMES_ZH.get(state, state)} {format_yuan(amount)}" for state, amount in found.totals_fen.items()
+            f"{_in_chinese(STATE_NAMES, state)} {format_yuan(amount)}" for state, amount in found.totals_fen.items()
         )
     )
