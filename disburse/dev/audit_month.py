@@ -30,6 +30,7 @@ from disburse.dev.demo.cycle import collective_village_of
 from disburse.dev.generator.settlements import period_arrivals
 from disburse.foundation.db import make_engine, transaction
 from disburse.foundation.frames import query_frame
+from disburse.foundation.i18n import tr
 from disburse.foundation.money import format_yuan
 from disburse.ledger.model import EntryBatch, EntryDraft, PostingDraft
 
@@ -319,7 +320,7 @@ class _Month:
                     idempotency_key=f"month:journal:{number}",
                     user=CLERK,
                 )
-        self.step("books opened: county account, opening balance")
+        self.step(tr("books opened: county account, opening balance"))
 
     def import_registers(self) -> None:
         from disburse.registry import service as registry
@@ -350,7 +351,9 @@ class _Month:
                 registry.import_settlements(session, arrivals, user=CLERK, today=today)
             for name in self.plan.get("settlements_before_runs", []):
                 registry.import_settlements(session, self.path(name), user=CLERK, today=today)
-        self.step(f"registers, assets, shares and settlements imported ({len(self.registers)} snapshots)")
+        self.step(
+            tr("registers, assets, shares and settlements imported ({count} snapshots)", count=len(self.registers))
+        )
 
     # ------------------------------------------------------------------------------ runs
     def run_rule(self, rule: Path, period: str, inputs: Path | None = None) -> int:
@@ -363,7 +366,15 @@ class _Month:
             approve_run(session, outcome.run_id, APPROVER)
             posted = post_run(session, outcome.run_id, APPROVER, today=DATES.paid_on)
             record_payables(session, posted.payables)
-        self.step(f"run {outcome.run_id} {outcome.rule_name} {period}: {len(outcome.lines):,} lines")
+        self.step(
+            tr(
+                "run {run} {rule} {period}: {lines:,} lines",
+                run=outcome.run_id,
+                rule=outcome.rule_name,
+                period=period,
+                lines=len(outcome.lines),
+            )
+        )
         return int(outcome.run_id)
 
     def allocate(self) -> None:
@@ -412,7 +423,7 @@ class _Month:
 
         with transaction(self.engine) as session:
             registry.import_settlements(session, self.path(name), user=CLERK, today=DATES.paid_on)
-        self.step(f"settlements {name} imported")
+        self.step(tr("settlements {file} imported", file=name))
 
     def after_runs(self) -> None:
         """Late settlements with a second run, hand-made payable lists, card fixes."""
@@ -445,7 +456,7 @@ class _Month:
             if proposed.fix_reference is not None and proposed.status == "proposed":
                 with transaction(self.engine) as session:
                     approve_fix(session, proposed.fix_reference, APPROVER, today=DATES.paid_on)
-            self.step(f"card fixed for {fix['payee']}")
+            self.step(tr("card fixed for {payee}", payee=fix["payee"]))
 
     def record_list(self, listed: dict) -> None:
         """A hand-made list of payables (a 补发 or 临时救助 list) and the voucher that owes it:
@@ -481,7 +492,14 @@ class _Month:
                 user=CLERK,
             )
             record_payables(session, frame)
-        self.step(f"list {listed['file']}: {len(frame)} payables, {format_yuan(total)} yuan")
+        self.step(
+            tr(
+                "list {file}: {count} payables, {total} yuan",
+                file=listed["file"],
+                count=len(frame),
+                total=format_yuan(total),
+            )
+        )
 
     # ------------------------------------------------------------------------------ paying
     def pay(self, on: dt.date, *, programme: str | None = None, period: str | None = None) -> tuple[str, pd.DataFrame]:
@@ -512,7 +530,14 @@ class _Month:
             )
         instructions = instructions.merge(payees, on="id", how="left")
         self.books.batches.append(reference)
-        self.step(f"batch {reference}: {len(instructions):,} payments, {format_yuan(prepared.total_fen)} yuan")
+        self.step(
+            tr(
+                "batch {batch}: {count:,} payments, {total} yuan",
+                batch=reference,
+                count=len(instructions),
+                total=format_yuan(prepared.total_fen),
+            )
+        )
         return reference, instructions
 
     def answer(self, reference: str, instructions: pd.DataFrame, on: dt.date) -> pd.DataFrame:
@@ -525,7 +550,7 @@ class _Month:
         decided = write_return(instructions, path, failures)
         with transaction(self.engine) as session:
             outcome = apply_return_file(session, path, EXPORT_PROFILE, CENTRE, on=on)
-        self.step(f"return {reference}: {outcome.message}")
+        self.step(tr("return {batch}: {outcome}", batch=reference, outcome=outcome.message))
         return decided
 
     def pay_main_batch(self) -> None:
@@ -575,7 +600,7 @@ class _Month:
                     account_name=known["name"].iloc[0] if len(known) else statement["entity_name"],
                 )  # fmt: skip
                 import_statement(session, self.path(statement["file"]), statement["account"], CENTRE)
-            self.step(f"statement of {statement['entity_name']} imported")
+            self.step(tr("statement of {entity} imported", entity=statement["entity_name"]))
 
     def after_payment(self) -> None:
         from disburse.registry import service as registry
@@ -584,7 +609,7 @@ class _Month:
             as_of = dt.date.fromisoformat(Path(name).stem.split("_")[1])
             with transaction(self.engine) as session:
                 registry.import_register(session, self.path(name), user=CLERK, as_of=as_of, today=DATES.checks_on)
-            self.step(f"register {name} imported after the payment")
+            self.step(tr("register {file} imported after the payment", file=name))
 
 
 __all__ = ["DATES", "MonthBooks", "MonthDates", "build_month"]

@@ -32,6 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr, tr_noop
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.money import format_yuan
 from disburse.importers.bank_profiles import BankProfile, ProfileError, StatementLayout, load_profiles
@@ -58,6 +59,9 @@ DAYS_PER_INTEREST_YEAR = 360
 # A refund of a failed payment reaches the account this many days after the batch debit.
 REFUND_DELAY_DAYS = 1
 FILE_SUFFIXES = (".csv", ".xlsx")
+# What the refusals call a profile's layout and the file written with it (translated when shown).
+LAYOUT_NAMES = {"bank_return": tr_noop("return"), "statement": tr_noop("statement")}
+FILE_KINDS = {"bank_return": tr_noop("return file"), "statement": tr_noop("statement")}
 # ``--late`` holds back a movement of the period's last days only: one dated earlier would reach
 # the bank further from its book date than the matcher's default date window (3 days).
 LATE_DAYS_MAX = 3
@@ -103,13 +107,25 @@ def _profile_with(profiles: dict[str, BankProfile], name: str, layout: str) -> B
     """The profile ``name``, refused unless it has the ``layout`` (``bank_return``, ``statement``)."""
     profile = profiles.get(name)
     with_layout = sorted(key for key, value in profiles.items() if getattr(value, layout) is not None)
-    what = "return" if layout == "bank_return" else layout
+    what = tr(LAYOUT_NAMES[layout])
     if profile is None:
-        raise DisburseError(f"no bank profile {name!r}; profiles with a {what} layout: {', '.join(with_layout)}")
+        raise DisburseError(
+            tr(
+                "no bank profile {name!r}; profiles with a {what} layout: {profiles}",
+                name=name,
+                what=what,
+                profiles=", ".join(with_layout),
+            )
+        )
     if getattr(profile, layout) is None:
         raise DisburseError(
-            f"bank profile {name!r} ({profile.bank}) describes no {what} file; "
-            f"profiles with a {what} layout: {', '.join(with_layout)}"
+            tr(
+                "bank profile {name!r} ({bank}) describes no {what} file; profiles with a {what} layout: {profiles}",
+                name=name,
+                bank=profile.bank,
+                what=what,
+                profiles=", ".join(with_layout),
+            )
         )
     return profile
 
@@ -119,13 +135,29 @@ def _checked_out(out: Path, file_types: list[str], profile: str, what: str) -> P
     sends only .xls, which is read the same way and which this module cannot write)."""
     out = Path(out)
     suffix = out.suffix.lower()
+    what = tr(FILE_KINDS[what])
     if suffix not in FILE_SUFFIXES:
-        raise DisburseError(f"{out}: write the {what} as .csv or .xlsx, not {suffix or 'a file without a suffix'}")
+        raise DisburseError(
+            tr(
+                "{out}: write the {what} as .csv or .xlsx, not {suffix}",
+                out=out,
+                what=what,
+                suffix=suffix or tr("a file without a suffix"),
+            )
+        )
     writable = [kind for kind in ("csv", "xlsx") if kind in file_types] or ["xlsx"]
     if suffix[1:] not in writable:
         raise DisburseError(
-            f"{out}: the bank of profile {profile} sends its {what} as {', '.join(file_types)}, not {suffix[1:]}; "
-            f"choose --out FILE.{writable[0]}"
+            tr(
+                "{out}: the bank of profile {profile} sends its {what} as {types}, not {suffix}; "
+                "choose --out FILE.{writable}",
+                out=out,
+                profile=profile,
+                what=what,
+                types=", ".join(file_types),
+                suffix=suffix[1:],
+                writable=writable[0],
+            )
         )
     return out
 
@@ -162,8 +194,12 @@ def _unsettled_instructions(session: Session, batch_reference: str):  # type: ig
     batch = batch_by_reference(session, batch_reference)
     if batch.status not in ("exported", "closed"):
         raise DisburseError(
-            f"batch {batch.batch_reference} is {batch.status}, not exported: the bank answers only a file it "
-            "received (`disburse payout export` first)"
+            tr(
+                "batch {batch} is {status}, not exported: the bank answers only a file it received "
+                "(`disburse payout export` first)",
+                batch=batch.batch_reference,
+                status=batch.status,
+            )
         )
     instructions = batch_instructions(session, batch.id)
     statuses = dict(
@@ -174,7 +210,10 @@ def _unsettled_instructions(session: Session, batch_reference: str):  # type: ig
     waiting = instructions[instructions["id"].map(statuses).to_numpy() == "exported"].reset_index(drop=True)
     if waiting.empty:
         raise DisburseError(
-            f"every payment of batch {batch.batch_reference} already has its result; there is nothing to return"
+            tr(
+                "every payment of batch {batch} already has its result; there is nothing to return",
+                batch=batch.batch_reference,
+            )
         )
     return batch, waiting
 
@@ -209,11 +248,16 @@ def write_bank_return(
     profile = _profile_with(profiles, profile_name, "bank_return")
     layout = profile.bank_return
     assert layout is not None
-    out = _checked_out(out, layout.file_types, profile_name, "return file")
+    out = _checked_out(out, layout.file_types, profile_name, "bank_return")
     batch, waiting = _unsettled_instructions(session, batch_reference)
     if not 0 <= failures <= len(waiting):
         raise DisburseError(
-            f"--fail {failures}: batch {batch.batch_reference} has {len(waiting):,} payment(s) waiting for a result"
+            tr(
+                "--fail {failures}: batch {batch} has {count:,} payment(s) waiting for a result",
+                failures=failures,
+                batch=batch.batch_reference,
+                count=len(waiting),
+            )
         )
     random = np.random.default_rng(seed)
     failing = np.zeros(len(waiting), dtype=bool)
@@ -618,7 +662,9 @@ def statement_plan(
 ) -> StatementPlan:
     """The statement's lines for ``account`` and ``period`` (see the module doc), in order."""
     if batch_lines not in BATCH_LINE_STYLES:
-        raise DisburseError(f"--batch-lines {batch_lines!r}: one of {', '.join(BATCH_LINE_STYLES)}")
+        raise DisburseError(
+            tr("--batch-lines {value!r}: one of {choices}", value=batch_lines, choices=", ".join(BATCH_LINE_STYLES))
+        )
     profiles = profiles if profiles is not None else _profiles(None)
     dates = period_dates(period, 0)
     opening, source = _opening_balance(session, account, dates.start)
@@ -641,7 +687,13 @@ def statement_plan(
     interest = _interest_line(lines, opening, dates.start, dates.end)
     lines += [interest] if interest is not None else []
     if len(lines) > STATEMENT_LINES_MAX:
-        raise DisburseError(f"{len(lines):,} statement lines, more than STATEMENT_LINES_MAX {STATEMENT_LINES_MAX:,}")
+        raise DisburseError(
+            tr(
+                "{count:,} statement lines, more than STATEMENT_LINES_MAX {limit:,}",
+                count=len(lines),
+                limit=STATEMENT_LINES_MAX,
+            )
+        )
     return StatementPlan(account, period, opening, source, tuple(_sorted(lines)), tuple(held_back))
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from disburse.foundation.dates import period_problem
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.ledger.service import entity_by_code
 from disburse.ledger.tables import AccountRow, JournalEntryRow, PostingRow
 from disburse.registry.queries import newest_versions
@@ -91,11 +92,19 @@ def auxiliary_balance(
     if problem:
         raise DisburseError(problem)
     if dimension not in DIMENSIONS:
-        raise DisburseError(f"辅助核算 is by {' or '.join(DIMENSIONS)}, not {dimension!r}")
+        raise DisburseError(
+            tr(
+                "辅助核算 is by {dimensions}, not {dimension!r}",
+                dimensions=tr(" or ").join(DIMENSIONS),
+                dimension=dimension,
+            )
+        )
     entity = entity_by_code(session, entity_code)
     account = session.get(AccountRow, account_code)
     if account is None:
-        raise DisburseError(f"account {account_code!r} does not exist; `disburse accounts list` shows the chart")
+        raise DisburseError(
+            tr("account {account!r} does not exist; `disburse accounts list` shows the chart", account=account_code)
+        )
     key = PostingRow.household_id if dimension == HOUSEHOLD else PostingRow.fund_source
     amount = PostingRow.amount_fen
     in_period = JournalEntryRow.period == period

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from disburse.foundation.dates import as_date_or_none
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.frames import blank_text
+from disburse.foundation.i18n import tr
 from disburse.ledger.service import entity_by_code
 from disburse.reconciliation.model import AdjustedBalance
 from disburse.reconciliation.runs import compute
@@ -58,7 +59,14 @@ def reconciliation_statement(session: Session, account: str, period: str) -> Pri
     reference = bank_account_by_reference(session, account)
     inputs, _, balance, problem = compute(session, reference, period)
     if balance is None:
-        raise DisburseError(f"no 银行存款余额调节表 for {reference.describe()} {period}: {problem}")
+        raise DisburseError(
+            tr(
+                "no 银行存款余额调节表 for {account} {period}: {reason}",
+                account=reference.describe(),
+                period=period,
+                reason=problem,
+            )
+        )
     entity_name = entity_by_code(session, reference.entity_code).name
     return PrintedReconciliation(reference, entity_name, period, balance, inputs.statement, inputs.book)
 

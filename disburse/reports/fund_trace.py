@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from disburse.allocations.runs import COMPONENT_NAMES_ZH, PAYABLE_PAYEE_TYPES, UNPAID_COMPONENTS
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.frames import query_frame as _frame
+from disburse.foundation.i18n import tr
 from disburse.foundation.masking import mask_payee
 from disburse.foundation.workbook import Sheet, write_workbook
 
@@ -64,7 +65,7 @@ def run_payable_fen(runs: pd.DataFrame) -> int:
 def fund_trace(session: Session, fund: str) -> FundTrace:
     fund = fund.strip()
     if not fund or len(fund) > FUND_LENGTH_MAX:
-        raise DisburseError(f"a fund source of 1 to {FUND_LENGTH_MAX} characters is required")
+        raise DisburseError(tr("a fund source of 1 to {limit} characters is required", limit=FUND_LENGTH_MAX))
     like = fund.replace("%", r"\%").replace("_", r"\_") + " %"
     by_account = _frame(
         session,
@@ -121,7 +122,7 @@ def fund_trace(session: Session, fund: str) -> FundTrace:
         like=like,
     )
     if by_account.empty and settlements.empty and runs.empty:
-        raise DisburseError(f"no posting, settlement or run carries the fund source {fund!r}")
+        raise DisburseError(tr("no posting, settlement or run carries the fund source {fund!r}", fund=fund))
     settlements_fen = int(settlements["amount_fen"].sum()) if len(settlements) else 0
     unallocated_fen = int(settlements.loc[settlements["taken"] == 0, "amount_fen"].sum()) if len(settlements) else 0
     ties: list[tuple[str, int, int]] = []

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from disburse.foundation.dates import period_problem
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.ledger.chart import is_debit_normal
 from disburse.ledger.service import entity_by_code
 from disburse.ledger.tables import AccountRow, JournalEntryRow, PostingRow
@@ -92,7 +93,9 @@ def general_ledger(session: Session, entity_code: str, period: str, account_code
     entity = entity_by_code(session, entity_code)
     accounts = {row.code: row for row in session.scalars(select(AccountRow))}
     if account_code is not None and account_code not in accounts:
-        raise DisburseError(f"account {account_code!r} does not exist; `disburse accounts list` shows the chart")
+        raise DisburseError(
+            tr("account {account!r} does not exist; `disburse accounts list` shows the chart", account=account_code)
+        )
     chosen_top = account_code.split(".")[0] if account_code else None
     per_account: dict[str, dict[str, list[int]]] = {}
     for code, month, debit, credit in _sums(session, entity.id, period):
@@ -161,7 +164,13 @@ def general_ledger_book(
             )
         )
     if not tables:
-        raise DisburseError(f"{ledger.entity_code} has no postings up to {ledger.period}; there is no 总账 to print")
+        raise DisburseError(
+            tr(
+                "{entity} has no postings up to {period}; there is no 总账 to print",
+                entity=ledger.entity_code,
+                period=ledger.period,
+            )
+        )
     return Book(
         title="总账",
         entity_name=f"{ledger.entity_name}（{ledger.entity_code}）",

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from disburse.foundation.dates import as_date
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.money import format_capitals, format_yuan
 from disburse.foundation.workbook import Sheet, write_workbook
@@ -119,7 +120,7 @@ def _register_entry(session: Session, household_id: str, year: int | None, today
             households, people = registry.register_as_of(session, last_listed, household_ids=[household_id])
             match = households[households["household_id"] == household_id]
     if match.empty:
-        raise DisburseError(f"household {household_id} is not in the register")
+        raise DisburseError(tr("household {household} is not in the register", household=household_id))
     return match.iloc[0], people[people["household_id"] == household_id]
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from disburse.foundation.dates import as_date, period_problem
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.foundation.workbook import write_table
 from disburse.ledger.chart import is_debit_normal
 from disburse.ledger.model import voucher_label
@@ -303,7 +304,9 @@ def account_detail(
     entity = entity_by_code(session, entity_code)
     account = session.get(AccountRow, account_code)
     if account is None:
-        raise DisburseError(f"account {account_code!r} does not exist; `disburse accounts list` shows the chart")
+        raise DisburseError(
+            tr("account {account!r} does not exist; `disburse accounts list` shows the chart", account=account_code)
+        )
     chosen = DetailFilter(account_code, household_id, fund_source, include_sub_accounts, by_posting)
     conditions = _conditions(entity.id, chosen)
     opening_net_fen, period_debit_fen, period_credit_fen, year_debit_fen, year_credit_fen, posting_count = _totals(
@@ -311,8 +314,15 @@ def account_detail(
     )
     if posting_count > DETAIL_LINES_MAX:
         raise DisburseError(
-            f"{account_code} has {posting_count:,} postings in {entity_code} {period}, more than the "
-            f"{DETAIL_LINES_MAX:,} a 明细账 shows; filter by --household or --fund"
+            tr(
+                "{account} has {count:,} postings in {entity} {period}, more than the {limit:,} a 明细账 shows; "
+                "filter by --household or --fund",
+                account=account_code,
+                count=posting_count,
+                entity=entity_code,
+                period=period,
+                limit=DETAIL_LINES_MAX,
+            )
         )
     debit_normal = is_debit_normal(account.account_type)
     opening_balance_fen = (1 if debit_normal else -1) * opening_net_fen

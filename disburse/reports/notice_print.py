@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.payouts.notices import Roster
 from disburse.reports.printing import (
     CENTER,
@@ -71,11 +72,17 @@ def write_notices(
     with ``pdf``; laying out a PDF takes a second or so a village) in ``directory``; returns
     the files written."""
     if len(rosters) > NOTICE_FILES_MAX:
-        raise DisburseError(f"{len(rosters):,} villages; notices are written for at most {NOTICE_FILES_MAX:,}")
+        raise DisburseError(
+            tr(
+                "{count:,} villages; notices are written for at most {limit:,}",
+                count=len(rosters),
+                limit=NOTICE_FILES_MAX,
+            )
+        )
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     if pdf and pdf_problem() is not None:
-        raise DisburseError(f"the notices cannot be printed as PDF here: {pdf_problem()}")
+        raise DisburseError(tr("the notices cannot be printed as PDF here: {reason}", reason=pdf_problem()))
     suffixes = (".xlsx", ".html") + ((".pdf",) if pdf else ())
     written = []
     for roster in rosters:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr, tr_noop
 from disburse.foundation.money import format_yuan, yuan_decimal
 from disburse.foundation.workbook import neutralise
 
@@ -71,7 +72,7 @@ MONEY_FORMAT = "¥#,##0.00"
 # A book on paper is read, not searched: past this many rows print a filtered book instead.
 BOOK_ROWS_MAX = 200_000
 CJK_FONT_FAMILIES = '"Noto Serif CJK SC", "Noto Sans CJK SC", "Source Han Serif SC", "SimSun", "Songti SC", serif'
-FONT_PACKAGE_HINT = "install a Chinese font, e.g. `apt-get install fonts-noto-cjk`"
+FONT_PACKAGE_HINT = tr_noop("install a Chinese font, e.g. `apt-get install fonts-noto-cjk`")
 
 TEXT = "text"
 MONEY = "money"
@@ -396,8 +397,13 @@ def book_html(book: Book) -> str:
     rows = sum(len(table.rows) for table in book.tables)
     if rows > BOOK_ROWS_MAX:
         raise DisburseError(
-            f"{book.title} has {rows:,} rows, more than the {BOOK_ROWS_MAX:,} a printed book holds; "
-            "print it for one household, fund or account at a time"
+            tr(
+                "{book} has {rows:,} rows, more than the {limit:,} a printed book holds; "
+                "print it for one household, fund or account at a time",
+                book=book.title,
+                rows=rows,
+                limit=BOOK_ROWS_MAX,
+            )
         )
     width_mm = page_width_mm(book.landscape)
     body = [book_page_header(book), *(table_html(table, width_mm) for table in book.tables)]
@@ -419,16 +425,29 @@ def chinese_font_installed() -> bool | None:
 
 
 @functools.cache
-def pdf_problem() -> str | None:
-    """Why this machine cannot print a PDF (no Chinese font, or WeasyPrint's Pango libraries
-    missing), or None when it can. A fresh machine may lack both: xlsx books still work."""
+def _pdf_missing() -> tuple[str, str] | None:
+    """What this machine lacks to print a PDF: ("font", "") or ("pango", the loader's error)."""
     if not chinese_font_installed():
-        return f"no Chinese font is installed, so a PDF would print empty boxes; {FONT_PACKAGE_HINT}"
+        return "font", ""
     try:
         import weasyprint  # noqa: F401  (imported here: only a command that prints pays for it)
     except OSError as error:  # the Pango or HarfBuzz shared libraries are missing
-        return f"PDF printing needs Pango ({error}); e.g. `apt-get install libpango-1.0-0 libpangoft2-1.0-0`"
+        return "pango", str(error)
     return None
+
+
+def pdf_problem() -> str | None:
+    """Why this machine cannot print a PDF (no Chinese font, or WeasyPrint's Pango libraries
+    missing), or None when it can. A fresh machine may lack both: xlsx books still work. (The
+    check is cached, the words are not: they are in the language of whoever asks.)"""
+    missing = _pdf_missing()
+    if missing is None:
+        return None
+    if missing[0] == "font":
+        return tr("no Chinese font is installed, so a PDF would print empty boxes; {hint}", hint=tr(FONT_PACKAGE_HINT))
+    return tr(
+        "PDF printing needs Pango ({error}); e.g. `apt-get install libpango-1.0-0 libpangoft2-1.0-0`", error=missing[1]
+    )
 
 
 def render_pdf(document_html: str):  # type: ignore[no-untyped-def]
@@ -471,8 +490,16 @@ def _collect_text(box, parts: list[str]) -> None:  # type: ignore[no-untyped-def
 
 def refuse_suffix(path: Path, suffixes: Sequence[str], what: str) -> None:
     if Path(path).suffix.lower() not in suffixes:
-        shown = " or ".join(suffixes)
-        raise DisburseError(f"{path}: {what} is written as {shown}, not {Path(path).suffix or 'no extension'}")
+        shown = tr(" or ").join(suffixes)
+        raise DisburseError(
+            tr(
+                "{path}: {what} is written as {suffixes}, not {suffix}",
+                path=path,
+                what=what,
+                suffixes=shown,
+                suffix=Path(path).suffix or tr("no extension"),
+            )
+        )
 
 
 # ----------------------------------------------------------------------------------- xlsx
@@ -631,4 +658,11 @@ def write_book(book: Book, path: Path) -> PrintedFile:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(book_html(book), encoding="utf-8")
         return PrintedFile(path)
-    raise DisburseError(f"{path}: {book.title} is written as .pdf or .xlsx, not {suffix or 'no extension'}")
+    raise DisburseError(
+        tr(
+            "{path}: {book} is written as .pdf or .xlsx, not {suffix}",
+            path=path,
+            book=book.title,
+            suffix=suffix or tr("no extension"),
+        )
+    )

@@ -30,6 +30,7 @@ from typing import Iterable, Sequence
 from sqlalchemy.orm import Session
 
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.foundation.money import format_capitals, format_yuan, yuan_decimal
 from disburse.foundation.workbook import neutralise
 from disburse.registry.queries import newest_versions
@@ -425,7 +426,7 @@ def write_vouchers(vouchers: Sequence[PrintedVoucher], path: Path, setting: Vouc
     path = Path(path)
     suffix = path.suffix.lower()
     if not vouchers:
-        raise DisburseError("there are no vouchers to print")
+        raise DisburseError(tr("there are no vouchers to print"))
     if suffix == PDF_SUFFIX:
         written = write_pdf(vouchers_document_html(vouchers, setting), path)
         # Pages are cut here; a page the layout engine had to split would break 第 i/n 页.
@@ -437,7 +438,13 @@ def write_vouchers(vouchers: Sequence[PrintedVoucher], path: Path, setting: Vouc
         return PrintedFile(path)
     if suffix == XLSX_SUFFIX:
         return write_vouchers_xlsx(vouchers, path, setting)
-    raise DisburseError(f"{path}: vouchers are written as .pdf, .xlsx or .html, not {suffix or 'no extension'}")
+    raise DisburseError(
+        tr(
+            "{path}: vouchers are written as .pdf, .xlsx or .html, not {suffix}",
+            path=path,
+            suffix=suffix or tr("no extension"),
+        )
+    )
 
 
 def write_vouchers_xlsx(vouchers: Sequence[PrintedVoucher], path: Path, setting: VoucherPrint) -> PrintedFile:

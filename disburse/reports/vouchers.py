@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from disburse.foundation.dates import period_problem
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.ledger.model import PostedEntry, voucher_label
 from disburse.ledger.reading import IN_LIST_CHUNK, load_entries
 from disburse.ledger.service import entity_by_code
@@ -77,7 +78,7 @@ def voucher_number_of(text: str) -> int:
     """The number in a voucher label as users write it: ``记-0003``, ``记3``, ``0003`` or ``3``."""
     match = _VOUCHER_TEXT.match(text)
     if match is None or int(match.group(1)) == 0:
-        raise DisburseError(f"voucher {text!r} is not a voucher number like 记-0003")
+        raise DisburseError(tr("voucher {text!r} is not a voucher number like 记-0003", text=text))
     return int(match.group(1))
 
 
@@ -121,12 +122,12 @@ def vouchers_of(
         if problem:
             raise DisburseError(problem)
     if voucher is not None and entry_id is not None:
-        raise DisburseError("choose one voucher: --voucher or --entry, not both")
+        raise DisburseError(tr("choose one voucher: --voucher or --entry, not both"))
     conditions = [JournalEntryRow.entity_id == entity.id]
     if period is not None:
         conditions.append(JournalEntryRow.period == period)
     elif entry_id is None:
-        raise DisburseError("a period (--period YYYY-MM) is needed unless one entry is chosen with --entry")
+        raise DisburseError(tr("a period (--period YYYY-MM) is needed unless one entry is chosen with --entry"))
     if voucher is not None:
         conditions.append(JournalEntryRow.voucher_number == voucher_number_of(voucher))
     if entry_id is not None:
@@ -135,17 +136,23 @@ def vouchers_of(
         count = session.scalar(select(func.count()).select_from(JournalEntryRow).where(*conditions)) or 0
         if count > VOUCHERS_PER_FILE_MAX:
             raise DisburseError(
-                f"{entity_code} {period} has {count:,} vouchers, more than the {VOUCHERS_PER_FILE_MAX:,} "
-                "one file holds; print them with --voucher or --entry"
+                tr(
+                    "{entity} {period} has {count:,} vouchers, more than the {limit:,} one file holds; "
+                    "print them with --voucher or --entry",
+                    entity=entity_code,
+                    period=period,
+                    count=count,
+                    limit=VOUCHERS_PER_FILE_MAX,
+                )
             )
     entries = load_entries(session, conditions, order_by=(JournalEntryRow.period, JournalEntryRow.voucher_number))
     if not entries:
         where = f"{entity_code} {period}" if period else entity_code
         if voucher is not None:
-            raise DisburseError(f"{where} has no voucher {voucher}")
+            raise DisburseError(tr("{where} has no voucher {voucher}", where=where, voucher=voucher))
         if entry_id is not None:
-            raise DisburseError(f"{where} has no journal entry {entry_id}")
-        raise DisburseError(f"{where} has no vouchers")
+            raise DisburseError(tr("{where} has no journal entry {entry}", where=where, entry=entry_id))
+        raise DisburseError(tr("{where} has no vouchers", where=where))
     return _vouchers(session, entity, entries)
 
 

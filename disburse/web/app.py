@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from disburse.accounts.service import account_named
 from disburse.foundation.db import make_engine, read_transaction
+from disburse.foundation.i18n import language, tr
 from disburse.web import render
 from disburse.web.auditing import AuditWriter
 from disburse.web.base import WebState, log_defect
@@ -60,18 +61,34 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, with_headers)
 
 
+class LanguageMiddleware:
+    """Every request (and the jobs it starts) is served in the web application's language,
+    whatever DISBURSE_LANG the server's shell has."""
+
+    def __init__(self, app: ASGIApp, language_code: str) -> None:
+        self.app = app
+        self.language_code = language_code
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with language(self.language_code):
+            await self.app(scope, receive, send)
+
+
 def _page(title: str, text: str) -> str:
     return (
-        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><link rel="stylesheet" href="/static/app.css">'
-        f"<title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p><p><a "
-        'href="/">返回首页</a></p></main></body></html>'
+        f'<!doctype html><html lang="{render.html_language()}"><head><meta charset="utf-8">'
+        f'<link rel="stylesheet" href="/static/app.css"><title>{title}</title></head><body><main><h1>{title}</h1>'
+        f'<p>{text}</p><p><a href="/">{tr("Back to the home page")}</a></p></main></body></html>'
     )
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
     status = getattr(error, "status_code", 500)
-    texts = {404: ("页面不存在", "没有这个页面。"), 405: ("方法不允许", "这个页面不接受这种请求。")}
-    title, text = texts.get(status, ("请求有误", "请求无法处理。"))
+    texts = {
+        404: (tr("Page not found"), tr("There is no such page.")),
+        405: (tr("Method not allowed"), tr("This page does not accept this kind of request.")),
+    }
+    title, text = texts.get(status, (tr("Bad request"), tr("The request cannot be handled.")))
     return HTMLResponse(_page(title, text), status_code=status)
 
 
@@ -82,10 +99,16 @@ async def _too_large(request: Request, error: Exception) -> Response:
 async def _defect(request: Request, error: Exception) -> Response:
     # Never a stack trace on a page: the server's log has it.
     log_defect(f"{request.method} {request.url.path}")
-    return HTMLResponse(
-        _page("服务器内部错误", "请求没有完成，也没有写入任何内容；错误已记入服务器日志，请联系管理员。"),
-        status_code=500,
-    )
+    # This handler runs outside LanguageMiddleware (Starlette answers a defect outermost).
+    with language(request.app.state.web.settings.language):
+        page = _page(
+            tr("Internal server error"),
+            tr(
+                "The request did not finish and nothing was written; the error is in the server's log, "
+                "please contact the administrator."
+            ),
+        )
+    return HTMLResponse(page, status_code=500)
 
 
 def _account_checker(state_engine):  # type: ignore[no-untyped-def]
@@ -135,6 +158,7 @@ def create_app(settings: WebSettings) -> Starlette:
         routes=routes,
         middleware=[
             Middleware(SecurityHeadersMiddleware),
+            Middleware(LanguageMiddleware, language_code=settings.language),
             Middleware(BodyLimitMiddleware, limit_bytes=settings.upload_bytes_max),
         ],
         exception_handlers={HTTPException: _http_error, UploadTooLarge: _too_large, Exception: _defect},

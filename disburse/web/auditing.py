@@ -67,7 +67,8 @@ class AuditWriter:
         try:
             self._queue.put_nowait(note)
         except queue.Full:
-            print(f"disburse web: audit queue full; not recorded: {note}", file=sys.stderr)
+            # The server's log (for the administrator, English, not the catalog's).
+            sys.stderr.write(f"disburse web: audit queue full; not recorded: {note}\n")
 
     def flush(self) -> None:
         """Wait until every note put so far is written."""
@@ -95,4 +96,4 @@ class AuditWriter:
                 return
             except DBAPIError as error:
                 if attempt == WRITE_ATTEMPTS_MAX - 1:
-                    print(f"disburse web: audit note not written ({error}): {note}", file=sys.stderr)
+                    sys.stderr.write(f"disburse web: audit note not written ({error}): {note}\n")

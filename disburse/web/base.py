@@ -29,6 +29,7 @@ from disburse.accounts.roles import PERMISSIONS, may
 from disburse.foundation.db import read_transaction, transaction
 from disburse.foundation.errors import DisburseError, ImportRefused
 from disburse.foundation.files import file_sha256
+from disburse.foundation.i18n import tr, tr_noop
 from disburse.foundation.orm import utc_now
 from disburse.foundation.settings import signing_key_path
 from disburse.reports.printing import CHECKPOINT_MARK
@@ -55,12 +56,12 @@ TEXT_FIELD_LENGTH_MAX = 2_000
 
 # The sections of the site, in the menu's order: (path, label, action needed to see it).
 SECTIONS = (
-    ("/counter", "窗口查询", "counter.read"),
-    ("/work", "月度工作", "work.read"),
-    ("/review", "审核", "review.read"),
-    ("/cashier", "出纳", "cashier.read"),
-    ("/audit", "对账与审计", "audit.read"),
-    ("/admin", "账户管理", "accounts.read"),
+    ("/counter", tr_noop("Counter"), "counter.read"),
+    ("/work", tr_noop("Monthly work"), "work.read"),
+    ("/review", tr_noop("Review"), "review.read"),
+    ("/cashier", tr_noop("Cashier"), "cashier.read"),
+    ("/audit", tr_noop("Reconciliation and audit"), "audit.read"),
+    ("/admin", tr_noop("Accounts"), "accounts.read"),
 )
 
 
@@ -102,9 +103,16 @@ class Ctx:
         value = self.form.get(name) if self.form is not None else self.request.query_params.get(name)
         text = value.strip() if isinstance(value, str) else ""
         if required and not text:
-            raise FormRefused(f"请填写{label or name}。")
+            raise FormRefused(tr("Please fill in {field}.", field=label or name))
         if len(text) > length_max:
-            raise FormRefused(f"{label or name}最多 {length_max:,} 个字符，现在是 {len(text):,} 个。")
+            raise FormRefused(
+                tr(
+                    "{field} takes at most {length_max:,} characters; this has {length:,}.",
+                    field=label or name,
+                    length_max=length_max,
+                    length=len(text),
+                )
+            )
         return text
 
     def upload(self, name: str) -> object:
@@ -120,7 +128,9 @@ class Ctx:
 
 def render(ctx: Ctx, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
     session = ctx.session
-    sections = [(path, label) for path, label, action in SECTIONS if session is not None and may(session.roles, action)]
+    sections = [
+        (path, tr(label)) for path, label, action in SECTIONS if session is not None and may(session.roles, action)
+    ]
     form_token = session.form_token if session is not None else ctx.cookies.get("form_token", "")
     html = ctx.state.templates.get_template(template).render(
         session=session,
@@ -214,7 +224,12 @@ def guard(action: str | None) -> Callable[[Handler], Callable[[Request], Awaitab
             if action is not None and ctx.session is None:
                 if request.method == "GET":
                     return redirect("/login?next=" + quote(request.url.path))
-                return refusal_page(ctx, 401, "请先登录", "会话已结束或尚未登录；请重新登录后再提交。")
+                return refusal_page(
+                    ctx,
+                    401,
+                    tr("Please log in first"),
+                    tr("The session has ended or you have not logged in; log in again and then submit."),
+                )
             if action is not None and not ctx.may(action):
                 state.audit.put(
                     note(
@@ -223,10 +238,15 @@ def guard(action: str | None) -> Callable[[Handler], Callable[[Request], Awaitab
                         request.method,
                         request.url.path,
                         outcome="refused",
-                        message=f"403: needs {action}",
+                        message=tr("403: needs {action}", action=action),
                     )
                 )
-                return refusal_page(ctx, 403, "无权访问", "您的账户角色不能进行这项操作，此次访问已记录。")
+                return refusal_page(
+                    ctx,
+                    403,
+                    tr("Not allowed"),
+                    tr("The roles of your account may not do this; this attempt has been recorded."),
+                )
             if request.method == "POST" and not await _checked_form(request, ctx):
                 state.audit.put(
                     note(
@@ -235,16 +255,22 @@ def guard(action: str | None) -> Callable[[Handler], Callable[[Request], Awaitab
                         request.method,
                         request.url.path,
                         outcome="refused",
-                        message="403: bad form token",
+                        message=tr("403: bad form token"),
                     )
                 )
                 return refusal_page(
-                    ctx, 403, "表单已失效", "表单校验码不符（页面过期或来自别的网站）；请回到页面重新提交。"
+                    ctx,
+                    403,
+                    tr("The form has expired"),
+                    tr(
+                        "The form's check code does not match (the page is old or came from another site); "
+                        "go back to the page and submit again."
+                    ),
                 )
             try:
                 return await handler(ctx)
             except FormRefused as refused:
-                return refusal_page(ctx, 400, "请检查填写的内容", str(refused))
+                return refusal_page(ctx, 400, tr("Please check what you filled in"), str(refused))
 
         return endpoint
 
@@ -324,7 +350,8 @@ def refused_text(error: BaseException) -> str:
 
 
 def log_defect(where: str) -> None:
-    print(f"disburse web: {where}:\n{traceback.format_exc()}", file=sys.stderr)
+    # The server's log (for the administrator and the developers, English, not the catalog's).
+    sys.stderr.write(f"disburse web: {where}:\n{traceback.format_exc()}\n")
 
 
 def parse_date(text: str, label: str) -> dt.date | None:
@@ -333,10 +360,14 @@ def parse_date(text: str, label: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise FormRefused(f"{label}「{text}」不是 YYYY-MM-DD 格式的日期。") from None
+        raise FormRefused(
+            tr("{field} “{text}” is not a date of the form YYYY-MM-DD.", field=label, text=text)
+        ) from None
 
 
-def parse_period(text: str, label: str = "期间") -> str:
+def parse_period(text: str, label: str | None = None) -> str:
     if len(text) != 7 or text[4] != "-" or not (text[:4] + text[5:]).isdigit() or not 1 <= int(text[5:]) <= 12:
-        raise FormRefused(f"{label}「{text}」不是 YYYY-MM 格式的月份。")
+        raise FormRefused(
+            tr("{field} “{text}” is not a month of the form YYYY-MM.", field=label or tr("period"), text=text)
+        )
     return text

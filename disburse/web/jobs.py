@@ -20,11 +20,21 @@ from pathlib import Path
 from typing import Any, Callable
 
 from disburse.foundation.errors import DisburseError, ImportProblem, ImportRefused
+from disburse.foundation.i18n import current_language, language, tr, tr_noop
 
 QUEUED, RUNNING, DONE, REFUSED, FAILED = "queued", "running", "done", "refused", "failed"
-STATE_NAMES_ZH = {QUEUED: "排队中", RUNNING: "运行中", DONE: "已完成", REFUSED: "已拒绝", FAILED: "失败"}
+STATE_NAMES = {
+    QUEUED: tr_noop("queued"),
+    RUNNING: tr_noop("running"),
+    DONE: tr_noop("done"),
+    REFUSED: tr_noop("refused"),
+    FAILED: tr_noop("failed"),
+}
 JOB_WAIT_SECONDS = 1.5  # a quick job's result is shown at once, without a progress page
-FAILED_MESSAGE_ZH = "服务器内部错误：这项工作没有完成，也没有写入任何内容；错误已记入服务器日志，请联系管理员。"
+FAILED_MESSAGE = tr_noop(
+    "Internal server error: this job did not finish and nothing was written; the error is in the server's log, "
+    "please contact the administrator."
+)
 
 
 @dataclass
@@ -51,7 +61,9 @@ class Job:
 
     @property
     def state_zh(self) -> str:
-        return STATE_NAMES_ZH[self.state]
+        """The state's name in the language of the page asking (the key keeps its old name: the
+        pages' script reads it)."""
+        return tr(STATE_NAMES[self.state])
 
     @property
     def seconds(self) -> float:
@@ -96,7 +108,9 @@ class JobRunner:
         return job
 
     def start(self, job: Job, work: Callable[[Job], Any]) -> Job:
-        self._pool.submit(self._run, job, work)
+        # The pool's threads do not inherit the request's context: the job's stages and refusals
+        # are written in the language of the request that started it.
+        self._pool.submit(self._run, job, work, current_language())
         return job
 
     def get(self, job_id: str, owner: str) -> Job | None:
@@ -112,7 +126,11 @@ class JobRunner:
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _run(self, job: Job, work: Callable[[Job], Any]) -> None:
+    def _run(self, job: Job, work: Callable[[Job], Any], language_code: str) -> None:
+        with language(language_code):
+            self._run_in_language(job, work)
+
+    def _run_in_language(self, job: Job, work: Callable[[Job], Any]) -> None:
         job.state, job.started_at = RUNNING, time.time()
         try:
             job.result = work(job)
@@ -123,10 +141,11 @@ class JobRunner:
             job.state, job.message = REFUSED, str(error)
             job.problems = tuple(problem for problem in error.errors if isinstance(problem, ImportProblem))
         except FileNotFoundError as error:
-            job.state, job.message = REFUSED, f"no such file: {Path(str(error.filename)).name}"
+            job.state, job.message = REFUSED, tr("no such file: {name}", name=Path(str(error.filename)).name)
         except Exception:  # noqa: BLE001 - a defect: logged for the administrator, never shown
-            job.state, job.message = FAILED, FAILED_MESSAGE_ZH
-            print(f"disburse web: job {job.id} ({job.title}) failed:\n{traceback.format_exc()}", file=sys.stderr)
+            job.state, job.message = FAILED, tr(FAILED_MESSAGE)
+            # The server's log is for the administrator and the developers: English, not the catalog's.
+            sys.stderr.write(f"disburse web: job {job.id} ({job.title}) failed:\n{traceback.format_exc()}\n")
         finally:
             job.finished_at = time.time()
             job.done_event.set()

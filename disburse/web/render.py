@@ -8,12 +8,14 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from disburse.foundation.i18n import current_language, tr, trn
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.money import format_yuan
 
 TEMPLATES_DIRECTORY = Path(__file__).with_name("templates")
 STATIC_DIRECTORY = Path(__file__).with_name("static")
 BEIJING = dt.timezone(dt.timedelta(hours=8))
+HTML_LANGUAGES = {"zh": "zh-CN", "en": "en"}
 
 
 def yuan(amount_fen: object) -> str:
@@ -62,6 +64,11 @@ def count(value: object) -> str:
     return f"{int(value):,}" if value is not None else ""  # type: ignore[call-overload]
 
 
+def html_language() -> str:
+    """The page's ``lang`` attribute for the language it is served in."""
+    return HTML_LANGUAGES.get(current_language(), current_language())
+
+
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIRECTORY)),
@@ -76,4 +83,7 @@ def environment() -> Environment:
     env.filters.update(
         zh=zh, basename=basename, yuan=yuan, signed_yuan=signed_yuan, day=day, moment=moment, masked=masked, count=count
     )
+    # The templates' texts go through the catalog: {{ tr("English id") }}, translated in the
+    # language of the request rendering them (a context variable, so one environment serves all).
+    env.globals.update(tr=tr, trn=trn, html_language=html_language)
     return env

@@ -14,6 +14,8 @@ from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
+from disburse.web.render import html_language
 
 TABLE_SUFFIXES = (".csv", ".xlsx", ".xls", ".txt")
 RULE_SUFFIXES = (".yaml", ".yml")
@@ -31,7 +33,7 @@ class UploadTooLarge(Exception):
 
 
 class FormRefused(DisburseError):
-    """A form value the server refuses; the message is written for the page (Chinese)."""
+    """A form value the server refuses; the message is written for the page (through the catalog)."""
 
 
 def safe_file_name(name: str | None, suffixes: tuple[str, ...]) -> str:
@@ -40,9 +42,15 @@ def safe_file_name(name: str | None, suffixes: tuple[str, ...]) -> str:
     base = _UNSAFE.sub("_", base).lstrip(".")[-FILE_NAME_LENGTH_MAX:]
     suffix = Path(base).suffix.lower()
     if not base or not Path(base).stem:
-        raise FormRefused("请选择要上传的文件。")
+        raise FormRefused(tr("Please choose the file to upload."))
     if suffix not in suffixes:
-        raise FormRefused(f"文件 {base} 的类型不对：只接受 {'、'.join(suffixes)} 文件。")
+        raise FormRefused(
+            tr(
+                "File {name} is of the wrong type: only {suffixes} files are accepted.",
+                name=base,
+                suffixes=tr(", ").join(suffixes),
+            )
+        )
     return base
 
 
@@ -50,7 +58,7 @@ def save_upload(upload: object, directory: Path, suffixes: tuple[str, ...], limi
     """Copy an uploaded file into ``directory`` under its safe name; refuses a missing or empty
     file and one over ``limit_bytes``."""
     if not isinstance(upload, UploadFile) or not upload.filename:
-        raise FormRefused("请选择要上传的文件。")
+        raise FormRefused(tr("Please choose the file to upload."))
     name = safe_file_name(upload.filename, suffixes)
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / name
@@ -66,7 +74,7 @@ def save_upload(upload: object, directory: Path, suffixes: tuple[str, ...], limi
             out.write(chunk)
     if written == 0:
         target.unlink(missing_ok=True)
-        raise FormRefused(f"文件 {name} 是空的。")
+        raise FormRefused(tr("File {name} is empty.", name=name))
     return target
 
 
@@ -103,11 +111,17 @@ class BodyLimitMiddleware:
 
 
 def too_large_text(limit_bytes: int) -> str:
-    return f"上传的内容超过了 {limit_bytes // (1024 * 1024):,} MiB 的上限，没有接收；请拆分文件或联系管理员调整上限。"
+    return tr(
+        "The upload is over the limit of {limit:,} MiB and was not received; split the file or ask the "
+        "administrator to raise the limit.",
+        limit=limit_bytes // (1024 * 1024),
+    )
 
 
 def too_large_page(limit_bytes: int) -> str:
+    title = tr("File too large")
     return (
-        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>文件过大</title></head>'
-        f'<body><h1>文件过大</h1><p>{too_large_text(limit_bytes)}</p><p><a href="/">返回首页</a></p></body></html>'
+        f'<!doctype html><html lang="{html_language()}"><head><meta charset="utf-8">'
+        f"<title>{title}</title></head><body><h1>{title}</h1><p>{too_large_text(limit_bytes)}</p>"
+        f'<p><a href="/">{tr("Back to the home page")}</a></p></body></html>'
     )

@@ -21,6 +21,7 @@ import yaml
 from disburse.allocations.rules import EXAMPLES_DIRECTORY
 from disburse.foundation.dates import period_of
 from disburse.foundation.db import make_engine, transaction
+from disburse.foundation.i18n import tr
 from disburse.foundation.money import format_yuan
 from disburse.ledger.model import EntryBatch, EntryDraft, PostingDraft
 from disburse.schema import migrate as schema
@@ -166,14 +167,22 @@ class _Cycle:
     def generate(self, households: int) -> None:
         from disburse.dev.generator import generate_county
 
-        self.progress("generating a county")
+        self.progress(tr("generating a county"))
         county = self.county = generate_county(self.directory / "input", households, SEED)
         self.assets = yaml.safe_load(county.assets_path.read_text(encoding="utf-8"))
         self.step(
             (
-                "county",
-                f"{county.households:,} households, {county.people:,} people, {county.villages} villages, "
-                f"{county.stations} PV stations, {county.cooperatives} cooperatives (files in {county.out_dir})",
+                tr("county"),
+                tr(
+                    "{households:,} households, {people:,} people, {villages} villages, {stations} PV stations, "
+                    "{cooperatives} cooperatives (files in {directory})",
+                    households=county.households,
+                    people=county.people,
+                    villages=county.villages,
+                    stations=county.stations,
+                    cooperatives=county.cooperatives,
+                    directory=county.out_dir,
+                ),
             )
         )
 
@@ -181,7 +190,7 @@ class _Cycle:
         from disburse.ledger.posting import post_entries
         from disburse.ledger.service import add_bank_account
 
-        self.progress("creating the books")
+        self.progress(tr("creating the books"))
         schema.migrate(self.engine)
         month_start = self.today.replace(day=1)
         october_start = dt.date(2026, 10, 1) if month_start > dt.date(2026, 10, 1) else month_start
@@ -200,9 +209,13 @@ class _Cycle:
             post_entries(session, EntryBatch.from_drafts([opening]), idempotency_key="demo:opening", user=FINANCE_USER)
         self.step(
             (
-                "books",
-                f"chart seeded; bank account {BANK_NAME} {BANK_ACCOUNT} as 102.01; opening "
-                f"{format_yuan(OPENING_BALANCE_FEN)}",
+                tr("books"),
+                tr(
+                    "chart seeded; bank account {bank} {account} as 102.01; opening {opening}",
+                    bank=BANK_NAME,
+                    account=BANK_ACCOUNT,
+                    opening=format_yuan(OPENING_BALANCE_FEN),
+                ),
             )
         )
 
@@ -210,7 +223,7 @@ class _Cycle:
         from disburse.dev.generator.settlements import period_arrivals
         from disburse.registry import service as registry_service
 
-        self.progress("importing registers, assets, shares, settlements")
+        self.progress(tr("importing registers, assets, shares, settlements"))
         county, today = self.county, self.today
         # The October base-price settlement arrives at the month's end (the generated file
         # leaves it unpaid): money is shared out once received, October's wages with it.
@@ -230,7 +243,16 @@ class _Cycle:
             )
             if arrivals is not None and today > october_end:
                 registry_service.import_settlements(session, arrivals, user=FINANCE_USER, today=today)
-        self.step(("registers", f"{len(county.register_paths)} snapshots, assets, shares; {settled.message}"))
+        self.step(
+            (
+                tr("registers"),
+                tr(
+                    "{snapshots} snapshots, assets, shares; {settlements}",
+                    snapshots=len(county.register_paths),
+                    settlements=settled.message,
+                ),
+            )
+        )
 
     def _runs(self) -> list[tuple[Path, str, Path | None]]:
         """The month's rules: the first station's PV revenue, the first cooperative's dividend,
@@ -259,7 +281,7 @@ class _Cycle:
         from disburse.allocations.runs import approve_run, calculate_run, post_run
         from disburse.payouts.payables import record_payables
 
-        self.progress("allocating")
+        self.progress(tr("allocating"))
         for number, (rule, period, inputs) in enumerate(self._runs()):
             with transaction(self.engine) as session:
                 outcome = calculate_run(session, rule, period, FINANCE_USER, inputs_path=inputs)
@@ -269,9 +291,14 @@ class _Cycle:
                 record_payables(session, posted.payables)
             self.step(
                 (
-                    f"run {outcome.run_id}",
-                    f"{outcome.rule_name}: pool {format_yuan(outcome.result.pool_fen)}, "
-                    f"{len(outcome.lines):,} lines, {posted.entry_count} entries",
+                    tr("run {run}", run=outcome.run_id),
+                    tr(
+                        "{rule}: pool {pool}, {lines:,} lines, {entries} entries",
+                        rule=outcome.rule_name,
+                        pool=format_yuan(outcome.result.pool_fen),
+                        lines=len(outcome.lines),
+                        entries=posted.entry_count,
+                    ),
                 )
             )
             if number == 0:
@@ -287,7 +314,7 @@ class _Cycle:
             prepare_batch,
         )
 
-        self.progress("paying")
+        self.progress(tr("paying"))
         with transaction(self.engine) as session:
             prepared = prepare_batch(session, "COUNTY", CENTRE_USER, today=self.today)
         reference = self.reference = prepared.batch_reference
@@ -303,9 +330,14 @@ class _Cycle:
         self.summary.files.extend(Path(file.file_name) for file in exported.files)
         self.step(
             (
-                "batch",
-                f"{reference}: {prepared.instruction_count:,} payees, {format_yuan(prepared.total_fen)} yuan, exported "
-                f"as {EXPORT_PROFILE}",
+                tr("batch"),
+                tr(
+                    "{batch}: {payees:,} payees, {total} yuan, exported as {layout}",
+                    batch=reference,
+                    payees=prepared.instruction_count,
+                    total=format_yuan(prepared.total_fen),
+                    layout=EXPORT_PROFILE,
+                ),
             )
         )
 
@@ -314,13 +346,13 @@ class _Cycle:
         from disburse.importers.bank_profiles import profile_by_name
         from disburse.payouts.settlement import apply_return_file
 
-        self.progress("simulating the bank")
+        self.progress(tr("simulating the bank"))
         path = self.directory / "bank" / f"{self.reference}-回盘.csv"
         self.decided = bank.write_return_file(self.instructions, profile_by_name(EXPORT_PROFILE), path, 3, SEED)
         with transaction(self.engine) as session:
             returned = apply_return_file(session, path, EXPORT_PROFILE, CENTRE_USER, on=self.today)
         self.summary.files.append(path)
-        self.step(("bank return", returned.message))
+        self.step((tr("bank return"), returned.message))
 
     def _statement(self) -> tuple[Path, list[tuple[str, int]], int]:
         """The bank's statement of the month: the batch, its failures returned, the grid's
@@ -358,7 +390,7 @@ class _Cycle:
         from disburse.reconciliation.unmatched import post_unmatched
 
         statement_path, receipts, bank_closing = self._statement()
-        self.progress("reconciling")
+        self.progress(tr("reconciling"))
         month = self.month
         rules_path = _settlement_rules(receipts, self.rules_directory / "post-unmatched.yaml")
         with transaction(self.engine) as session:
@@ -375,15 +407,22 @@ class _Cycle:
         self.summary.files.extend(report.files)
         balance = report.balance
         self.step(
-            ("statement", f"{getattr(imported, 'message', 'imported')}; closing balance {format_yuan(bank_closing)}")
+            (
+                tr("statement"),
+                tr(
+                    "{imported}; closing balance {closing}",
+                    imported=getattr(imported, "message", "") or tr("imported"),
+                    closing=format_yuan(bank_closing),
+                ),
+            )
         )
         self.step(
-            ("reconciliation", f"{getattr(posted_unmatched, 'message', '')}; {getattr(reconciled, 'message', '')}")
+            (tr("reconciliation"), f"{getattr(posted_unmatched, 'message', '')}; {getattr(reconciled, 'message', '')}")
         )
         agreed = (
-            "adjusted balances agree"
+            tr("adjusted balances agree")
             if balance.agrees
-            else f"adjusted balances differ by {format_yuan(balance.difference_fen)}"
+            else tr("adjusted balances differ by {difference}", difference=format_yuan(balance.difference_fen))
         )
         self.step(("调节表", agreed))
 
@@ -394,7 +433,7 @@ class _Cycle:
         from disburse.reports.printing import pdf_problem
         from disburse.reports.trial_balance import trial_balance, write_trial_balance
 
-        self.progress("auditing and reporting")
+        self.progress(tr("auditing and reporting"))
         today, files = self.today, self.summary.files
         # A machine without a Chinese font (or WeasyPrint's libraries) gets the books as xlsx.
         unprintable = pdf_problem()
@@ -411,13 +450,15 @@ class _Cycle:
             card = household_statement(session, household, today=today)
             files.extend(self._month_books(session, household, suffixes))
             reports = verify_books(session)
-        self.step(("anomalies", counts or "none found"))
-        self.step(("trial balance", f"COUNTY 2026-10 balanced: {tb.balanced}"))
+        self.step((tr("anomalies"), counts or tr("none found")))
+        balanced = tr("balanced: True") if tb.balanced else tr("balanced: False")
+        self.step((tr("trial balance"), tr("COUNTY 2026-10 {balanced}", balanced=balanced)))
         if unprintable:
-            self.step(("books", f"written as xlsx only: {unprintable}"))
-        ties = "ties to the ledger" if card.ties_to_ledger else "does NOT tie to the ledger"
+            self.step((tr("books"), tr("written as xlsx only: {reason}", reason=unprintable)))
+        ties = tr("ties to the ledger") if card.ties_to_ledger else tr("does NOT tie to the ledger")
         self.step(("明白卡", f"{household}: {ties}"))
-        self.step(("verify", "every chain and balance intact" if all(r.intact for r in reports) else "BROKEN"))
+        intact = all(report.intact for report in reports)
+        self.step((tr("verify"), tr("every chain and balance intact") if intact else tr("BROKEN")))
 
     def _month_books(self, session, household: str, suffixes: tuple[str, ...]) -> list[Path]:  # type: ignore[no-untyped-def]
         """The month's books, each as PDF and xlsx, with the 明白卡 of the first household paid."""

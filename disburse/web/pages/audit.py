@@ -14,6 +14,7 @@ from starlette.routing import Route
 from disburse.audit.anomalies import review_finding, run_checks
 from disburse.audit.log import audit_entries, verify_audit_log
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.foundation.workbook import write_workbook
 from disburse.ledger.service import list_bank_accounts
 from disburse.ledger.verify import verify_books
@@ -50,7 +51,7 @@ async def audit(ctx: Ctx) -> Response:
     return render(
         ctx,
         "audit.html",
-        title="对账与审计",
+        title=tr("Reconciliation and audit"),
         accounts=accounts,
         jobs=ctx.state.jobs.of_owner(ctx.user),
         today=dt.date.today(),
@@ -58,14 +59,14 @@ async def audit(ctx: Ctx) -> Response:
 
 
 def _account_field(ctx: Ctx) -> str:
-    return ctx.field("account", required=True, label="银行账户", length_max=40)
+    return ctx.field("account", required=True, label=tr("bank account"), length_max=40)
 
 
 @guard("statement.import")
 async def statement(ctx: Ctx) -> Response:
     account = _account_field(ctx)
     profile = ctx.field("profile", length_max=40) or None
-    job = ctx.state.jobs.new(ctx.user, "导入银行对账单", "statement")
+    job = ctx.state.jobs.new(ctx.user, tr("Import a bank statement"), "statement")
     path = save_upload(
         ctx.upload("file"), job.workspace / "upload", TABLE_SUFFIXES, ctx.state.settings.upload_bytes_max
     )
@@ -75,7 +76,7 @@ async def statement(ctx: Ctx) -> Response:
     def work(job: Job):  # type: ignore[no-untyped-def]
         from disburse.web.pages.work import offer_problems
 
-        job.progress("正在读取对账单")
+        job.progress(tr("Reading the statement"))
         try:
             return change(
                 state, audit_note, lambda session: import_statement(session, path, account, user, profile_name=profile)
@@ -106,14 +107,14 @@ def _reconciled(session, account: str, period: str, user: str, workspace: Path, 
 @guard("reconcile.run")
 async def reconcile(ctx: Ctx) -> Response:
     account = _account_field(ctx)
-    period = parse_period(ctx.field("period", required=True, label="期间", length_max=7))
-    job = ctx.state.jobs.new(ctx.user, f"对账 {account} {period}", "reconciled")
+    period = parse_period(ctx.field("period", required=True, label=tr("period"), length_max=7))
+    job = ctx.state.jobs.new(ctx.user, tr("Reconcile {account} {period}", account=account, period=period), "reconciled")
     user, state = ctx.user, ctx.state
     job.context.update(account=account, period=period)
     audit_note = note(ctx, "reconcile", f"account={account}", f"period={period}")
 
     def work(job: Job):  # type: ignore[no-untyped-def]
-        job.progress("正在匹配对账单与账簿")
+        job.progress(tr("Matching the statement with the books"))
         return change(
             state, audit_note, lambda session: _reconciled(session, account, period, user, job.workspace, job)
         )
@@ -129,15 +130,15 @@ def _matches(session, account: str, period: str):  # type: ignore[no-untyped-def
 @guard("audit.read")
 async def matches(ctx: Ctx) -> Response:
     account = _account_field(ctx)
-    period = parse_period(ctx.field("period", required=True, label="期间", length_max=7))
+    period = parse_period(ctx.field("period", required=True, label=tr("period"), length_max=7))
     try:
         reference, rows = await in_thread(read, ctx.state, lambda session: _matches(session, account, period))
     except DisburseError as error:
-        return refusal_page(ctx, 404, "找不到这个账户", "没有这个银行账户。", detail=str(error))
+        return refusal_page(ctx, 404, tr("Account not found"), tr("There is no such bank account."), detail=str(error))
     return render(
         ctx,
         "matches.html",
-        title=f"匹配 {period}",
+        title=tr("Matches {period}", period=period),
         reference=reference,
         period=period,
         rows=rows,
@@ -150,7 +151,7 @@ async def decide(ctx: Ctx) -> Response:
     match_id = ctx.request.path_params["match_id"]
     decision = ctx.request.path_params["decision"]
     if len(match_id) != MATCH_ID_LENGTH or not match_id.startswith("M") or decision not in ("confirm", "reject"):
-        raise FormRefused("匹配编号不对。")
+        raise FormRefused(tr("The match number is not right."))
     function = confirm_match if decision == "confirm" else reject_match
     back = ctx.field("back", length_max=200)
     try:
@@ -161,12 +162,12 @@ async def decide(ctx: Ctx) -> Response:
             lambda session: function(session, match_id, ctx.user),
         )
     except DisburseError as error:
-        return refusal_page(ctx, 409, "不能这样处理", "没有做任何更改。", detail=str(error))
+        return refusal_page(ctx, 409, tr("This cannot be done"), tr("Nothing was changed."), detail=str(error))
     ctx.flash(
         "ok",
-        f"{match_id} 已{'确认' if decision == 'confirm' else '否决'}。"
+        (tr("{match} confirmed.", match=match_id) if decision == "confirm" else tr("{match} rejected.", match=match_id))
         if outcome.changed
-        else f"{match_id} 未变：{outcome.message}",
+        else tr("{match} unchanged: {reason}", match=match_id, reason=outcome.message),
     )
     return redirect(back if back.startswith("/audit") and not back.startswith("//") else "/audit")
 
@@ -175,12 +176,12 @@ async def decide(ctx: Ctx) -> Response:
 async def anomalies(ctx: Ctx) -> Response:
     period_text = ctx.field("period", length_max=7)
     period = parse_period(period_text) if period_text else None
-    job = ctx.state.jobs.new(ctx.user, f"异常检查 {period or '全部期间'}", "anomalies")
+    job = ctx.state.jobs.new(ctx.user, tr("Anomaly checks {period}", period=period or tr("all periods")), "anomalies")
     state = ctx.state
     job.context.update(period=period or "")
 
     def work(job: Job):  # type: ignore[no-untyped-def]
-        job.progress("正在运行各项异常检查")
+        job.progress(tr("Running the anomaly checks"))
         return read(state, lambda session: run_checks(session, period))
 
     return await run_job(ctx, job, work)
@@ -190,8 +191,8 @@ async def anomalies(ctx: Ctx) -> Response:
 async def review(ctx: Ctx) -> Response:
     finding = ctx.request.path_params["finding_id"]
     if len(finding) > 40 or not finding.startswith("F-"):
-        raise FormRefused("异常编号不对。")
-    text = ctx.field("note", required=True, label="复核意见")
+        raise FormRefused(tr("The finding number is not right."))
+    text = ctx.field("note", required=True, label=tr("the review note"))
     period = ctx.field("period", length_max=7) or None
     try:
         await in_thread(
@@ -201,8 +202,10 @@ async def review(ctx: Ctx) -> Response:
             lambda session: review_finding(session, finding, text, ctx.user, period=period),
         )
     except DisburseError as error:
-        return refusal_page(ctx, 409, "不能记录复核意见", "没有做任何更改。", detail=str(error))
-    ctx.flash("ok", f"{finding} 已记录复核意见，以后不再列出。")
+        return refusal_page(
+            ctx, 409, tr("The review note cannot be recorded"), tr("Nothing was changed."), detail=str(error)
+        )
+    ctx.flash("ok", tr("{finding}: review note recorded; it is not listed again.", finding=finding))
     return redirect("/audit")
 
 
@@ -214,17 +217,17 @@ async def trace(ctx: Ctx) -> Response:
         try:
             found = await in_thread(read, ctx.state, lambda session: fund_trace(session, fund))
         except DisburseError as error:
-            return refusal_page(ctx, 404, "无法追踪", "没有这个资金来源。", detail=str(error))
-    return render(ctx, "trace.html", title="资金追踪", fund=fund, trace=found)
+            return refusal_page(ctx, 404, tr("Cannot trace"), tr("There is no such fund."), detail=str(error))
+    return render(ctx, "trace.html", title=tr("Fund trace"), fund=fund, trace=found)
 
 
 @guard("audit.read")
 async def verify(ctx: Ctx) -> Response:
-    job = ctx.state.jobs.new(ctx.user, "校验账簿哈希链", "verified")
+    job = ctx.state.jobs.new(ctx.user, tr("Verify the books' hash chains"), "verified")
     state = ctx.state
 
     def work(job: Job):  # type: ignore[no-untyped-def]
-        job.progress("正在重算每个单位的哈希链与余额，以及审计日志的哈希链")
+        job.progress(tr("Recomputing every entity's hash chain and balances, and the audit log's hash chain"))
 
         def both(session):  # type: ignore[no-untyped-def]
             rows, head, problems = verify_audit_log(session)
@@ -243,13 +246,13 @@ async def verify(ctx: Ctx) -> Response:
 
 @guard("audit.read")
 async def log(ctx: Ctx) -> Response:
-    since = parse_date(ctx.field("since", length_max=10), "起始日期")
+    since = parse_date(ctx.field("since", length_max=10), tr("start date"))
     user = ctx.field("user", length_max=64) or None
     command = ctx.field("command", length_max=100)
     outcome = ctx.field("outcome", length_max=16)
     limit_text = ctx.field("limit", length_max=5) or "200"
     if not limit_text.isdigit() or not 1 <= int(limit_text) <= LOG_LIMIT_MAX:
-        raise FormRefused(f"条数应在 1 到 {LOG_LIMIT_MAX:,} 之间。")
+        raise FormRefused(tr("The number of rows is from 1 to {limit:,}.", limit=LOG_LIMIT_MAX))
     entries = await in_thread(
         read, ctx.state, lambda session: audit_entries(session, since=since, user=user, limit=LOG_LIMIT_MAX)
     )
@@ -261,7 +264,7 @@ async def log(ctx: Ctx) -> Response:
     return render(
         ctx,
         "log.html",
-        title="审计日志",
+        title=tr("Audit log"),
         entries=shown,
         since=since,
         user=user or "",

@@ -10,6 +10,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.ledger.service import list_entities
 from disburse.payouts.approvals import batch_files, recent_batches
 from disburse.payouts.bank_layout import load_payment_profiles
@@ -55,7 +56,7 @@ async def cashier(ctx: Ctx) -> Response:
     return render(
         ctx,
         "cashier.html",
-        title="出纳",
+        title=tr("Cashier"),
         profiles=_profiles(),
         jobs=ctx.state.jobs.of_owner(ctx.user),
         may_pay=ctx.may("batch.export"),
@@ -67,16 +68,16 @@ async def cashier(ctx: Ctx) -> Response:
 
 @guard("batch.prepare")
 async def prepare(ctx: Ctx) -> Response:
-    entity = ctx.field("entity", required=True, label="付款单位", length_max=40)
+    entity = ctx.field("entity", required=True, label=tr("paying entity"), length_max=40)
     programme = ctx.field("programme", length_max=200) or None
     period_text = ctx.field("period", length_max=7)
     period = parse_period(period_text) if period_text else None
-    job = ctx.state.jobs.new(ctx.user, f"编制批次 {entity}", "prepared")
+    job = ctx.state.jobs.new(ctx.user, tr("Prepare a batch for {entity}", entity=entity), "prepared")
     user, state = ctx.user, ctx.state
     audit = note(ctx, "payout prepare", f"entity={entity}", f"programme={programme or ''}", f"period={period or ''}")
 
     def work(job: Job):  # type: ignore[no-untyped-def]
-        job.progress("正在汇总应付款并编制批次")
+        job.progress(tr("Adding up the payables and preparing the batch"))
         return change(
             state, audit, lambda session: prepare_batch(session, entity, user, programme=programme, period=period)
         )
@@ -93,18 +94,18 @@ def _export_path(ctx: Ctx, reference: str, profile_name: str, file_type: str) ->
 @guard("batch.export")
 async def export(ctx: Ctx) -> Response:
     reference = _reference(ctx)
-    profile_name = ctx.field("profile", required=True, label="银行格式", length_max=40)
+    profile_name = ctx.field("profile", required=True, label=tr("bank layout"), length_max=40)
     profiles = _profiles()
     if profile_name not in profiles:
-        raise FormRefused(f"没有名为「{profile_name}」的银行格式。")
-    on = parse_date(ctx.field("date", length_max=10), "记账日期")
+        raise FormRefused(tr("There is no bank layout named “{profile}”.", profile=profile_name))
+    on = parse_date(ctx.field("date", length_max=10), tr("posting date"))
     out = _export_path(ctx, reference, profile_name, profiles[profile_name].batch_payment.file_type)  # type: ignore[attr-defined]
-    job = ctx.state.jobs.new(ctx.user, f"导出银行文件 {reference}", "exported")
+    job = ctx.state.jobs.new(ctx.user, tr("Export the bank file of {batch}", batch=reference), "exported")
     user, state = ctx.user, ctx.state
     audit = note(ctx, "payout export", f"batch={reference}", f"bank={profile_name}", f"date={on or ''}")
 
     def work(job: Job):  # type: ignore[no-untyped-def]
-        job.progress("正在写银行文件并记账")
+        job.progress(tr("Writing the bank file and posting"))
         outcome = change(
             state, audit, lambda session: export_batch(session, reference, profile_name, out, user, today=on)
         )
@@ -128,28 +129,42 @@ async def bank_file(ctx: Ctx) -> Response:
     try:
         files = await in_thread(read, ctx.state, lambda session: batch_files(session, reference))
     except DisburseError:
-        return refusal_page(ctx, 404, "找不到这个批次", f"没有批次 {reference}。")
+        return refusal_page(ctx, 404, tr("Batch not found"), tr("There is no batch {batch}.", batch=reference))
     root = ctx.state.settings.files_directory
     for file in files:
         path = Path(file.file_name).resolve()
         if str(file.file_number) == number and path.is_relative_to(root) and path.is_file():
             if await in_thread(file_sha256, path) != file.sha256:
                 return refusal_page(
-                    ctx, 409, "文件已被改动", f"{path.name} 与导出时记录的 SHA-256 不符，不予下载；请联系管理员。"
+                    ctx,
+                    409,
+                    tr("The file has been changed"),
+                    tr(
+                        "{file} does not match the SHA-256 recorded when it was exported and is not served; "
+                        "please contact the administrator.",
+                        file=path.name,
+                    ),
                 )
             ctx.state.audit.put(note(ctx, "payout download", f"batch={reference}", f"file={path.name}"))
             return FileResponse(path, filename=path.name)
     return refusal_page(
-        ctx, 404, "找不到文件", f"批次 {reference} 没有第 {number} 个银行文件（或文件不在本服务器的文件目录中）。"
+        ctx,
+        404,
+        tr("File not found"),
+        tr(
+            "Batch {batch} has no bank file number {number} (or the file is not in this server's files directory).",
+            batch=reference,
+            number=number,
+        ),
     )
 
 
 @guard("returns.apply")
 async def returns(ctx: Ctx) -> Response:
-    profile_name = ctx.field("profile", required=True, label="银行格式", length_max=40)
-    on = parse_date(ctx.field("date", length_max=10), "入账日期")
+    profile_name = ctx.field("profile", required=True, label=tr("bank layout"), length_max=40)
+    on = parse_date(ctx.field("date", length_max=10), tr("settlement date"))
     batch = ctx.field("batch", length_max=40) or None
-    job = ctx.state.jobs.new(ctx.user, "导入银行回盘", "returns")
+    job = ctx.state.jobs.new(ctx.user, tr("Import bank returns"), "returns")
     path = save_upload(
         ctx.upload("file"), job.workspace / "upload", TABLE_SUFFIXES, ctx.state.settings.upload_bytes_max
     )
@@ -161,7 +176,7 @@ async def returns(ctx: Ctx) -> Response:
     def work(job: Job):  # type: ignore[no-untyped-def]
         from disburse.web.pages.work import offer_problems
 
-        job.progress("正在读取回盘并记账")
+        job.progress(tr("Reading the return file and posting"))
         try:
             return change(
                 state, audit, lambda session: apply_return_file(session, path, profile_name, user, on=on, batch=batch)
@@ -176,11 +191,11 @@ async def returns(ctx: Ctx) -> Response:
 
 @guard("card.fix")
 async def fix(ctx: Ctx) -> Response:
-    payee = ctx.field("payee", required=True, label="户编号或身份证号", length_max=64)
-    account = ctx.field("account", required=True, label="新账号", length_max=ACCOUNT_TEXT_LENGTH_MAX)
+    payee = ctx.field("payee", required=True, label=tr("household number or resident ID"), length_max=64)
+    account = ctx.field("account", required=True, label=tr("new account number"), length_max=ACCOUNT_TEXT_LENGTH_MAX)
     name = ctx.field("name", length_max=100) or None
     bank_name = ctx.field("bank_name", length_max=100) or None
-    reason = ctx.field("reason", required=True, label="改卡原因", length_max=500)
+    reason = ctx.field("reason", required=True, label=tr("the reason for the new card"), length_max=500)
     try:
         outcome = await in_thread(
             change,
@@ -191,8 +206,15 @@ async def fix(ctx: Ctx) -> Response:
             ),
         )
     except DisburseError as error:
-        return refusal_page(ctx, 409, "改卡被拒绝", "没有做任何更改。", detail=str(error))
-    ctx.flash("ok", f"{payee} 的收款账户已更正，{outcome.resolved_count} 笔失败款项将随下一批次重新发放。")
+        return refusal_page(ctx, 409, tr("New card refused"), tr("Nothing was changed."), detail=str(error))
+    ctx.flash(
+        "ok",
+        tr(
+            "The account of {payee} is corrected; {count} failed payments go out again with the next batch.",
+            payee=payee,
+            count=outcome.resolved_count,
+        ),
+    )
     return redirect("/cashier")
 
 

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr, tr_noop
 from disburse.foundation.masking import mask_identifier
 from disburse.payouts.status import household_status
 from disburse.registry.counter import HOUSEHOLD_ID_SHAPE, household_profile, search_households
@@ -17,31 +18,39 @@ from disburse.reports.household import household_statement, statement_rows
 from disburse.web.base import Ctx, guard, in_thread, note, read, refusal_page, render
 from disburse.web.uploads import FormRefused
 
-STATE_NAMES_ZH = {
-    "due": "待发放",
-    "held": "待改卡",
-    "in_batch": "已编批",
-    "in_transit": "银行处理中",
-    "paid": "已到账",
-    "failed": "发放失败",
+# A payment's state and what happens next, as the counter tells a household (translated when shown).
+STATE_NAMES = {
+    "due": tr_noop("due"),
+    "held": tr_noop("held for a new card"),
+    "in_batch": tr_noop("in a batch"),
+    "in_transit": tr_noop("at the bank"),
+    "paid": tr_noop("paid"),
+    "failed": tr_noop("payment failed"),
 }
-NEXT_STEPS_ZH = {
-    "due": "已记入应付，将编入下一批次发放。",
-    "held": "上次发放失败，账户待更正；出纳改卡后随下一批次重新发放。",
-    "in_batch": "已编入批次，待审核后生成银行文件。",
-    "in_transit": "银行文件已发出，待银行回盘确认到账。",
-    "paid": "已到账，无需处理。",
-    "failed": "银行退回，款项仍记为应付；请户主核对一卡通账号，改卡后重新发放。",
+NEXT_STEPS = {
+    "due": tr_noop("Recorded as payable; it goes into the next batch."),
+    "held": tr_noop(
+        "The last payment failed and the account is to be corrected; once the cashier changes the card it is "
+        "paid again with the next batch."
+    ),
+    "in_batch": tr_noop("In a batch; the bank file is written once the batch is reviewed."),
+    "in_transit": tr_noop("The bank file has been sent; waiting for the bank's return file to confirm payment."),
+    "paid": tr_noop("Paid; nothing to do."),
+    "failed": tr_noop(
+        "Returned by the bank; the money is still payable. The head of household should check the card "
+        "account number; it is paid again after the card is changed."
+    ),
 }
 YEARS_BACK_MAX = 30
 
 
 def state_zh(state: str) -> str:
-    return STATE_NAMES_ZH.get(state, state)
+    """A payment state's name in the page's language (the code itself when it has none)."""
+    return tr(STATE_NAMES[state]) if state in STATE_NAMES else state
 
 
 def next_step_zh(state: str) -> str:
-    return NEXT_STEPS_ZH.get(state, "")
+    return tr(NEXT_STEPS[state]) if state in NEXT_STEPS else ""
 
 
 def _year(ctx: Ctx) -> int | None:
@@ -50,14 +59,21 @@ def _year(ctx: Ctx) -> int | None:
         return None
     this_year = dt.date.today().year
     if not text.isdigit() or not this_year - YEARS_BACK_MAX <= int(text) <= this_year + 1:
-        raise FormRefused(f"年度「{text}」不对：请填 {this_year - YEARS_BACK_MAX} 到 {this_year + 1} 之间的年份。")
+        raise FormRefused(
+            tr(
+                "Year “{text}” is not right: give a year from {first} to {last}.",
+                text=text,
+                first=this_year - YEARS_BACK_MAX,
+                last=this_year + 1,
+            )
+        )
     return int(text)
 
 
 def _household_id(ctx: Ctx) -> str:
     household_id = ctx.request.path_params["household_id"]
     if not HOUSEHOLD_ID_SHAPE.match(household_id):
-        raise FormRefused("户编号应为 16 位数字。")
+        raise FormRefused(tr("A household number is 16 digits."))
     return household_id
 
 
@@ -65,7 +81,7 @@ def _household_id(ctx: Ctx) -> str:
 async def counter(ctx: Ctx) -> Response:
     query = ctx.field("q", length_max=40)
     found = await in_thread(read, ctx.state, lambda session: search_households(session, query)) if query else []
-    return render(ctx, "counter.html", title="窗口查询", query=query, found=found)
+    return render(ctx, "counter.html", title=tr("Counter"), query=query, found=found)
 
 
 @guard("counter.read")
@@ -81,7 +97,7 @@ async def counter_search(ctx: Ctx) -> Response:
                 "household_id": item.household_id,
                 "head_name": item.head_name or "",
                 "village": f"{item.town}{item.village}",
-                "status": item.poverty_status if item.in_register else "已不在名册",
+                "status": item.poverty_status if item.in_register else tr("no longer in the register"),
                 "matched": f"{item.matched_name or ''} {item.matched_relation or ''} "
                 f"{mask_identifier(item.matched_id_number) or ''}".strip(),
             }
@@ -103,7 +119,9 @@ async def _household(ctx: Ctx, unmasked: bool) -> Response:
     year = _year(ctx)
     found = await in_thread(read, ctx.state, lambda session: _household_values(session, household_id))
     if found is None:
-        return refusal_page(ctx, 404, "查无此户", f"名册中没有户编号 {household_id}。")
+        return refusal_page(
+            ctx, 404, tr("No such household"), tr("The register has no household {household}.", household=household_id)
+        )
     profile, status = found
     lines = [line for line in status.lines if year is None or line.period.startswith(str(year))]
     totals: dict[str, int] = {}
@@ -113,7 +131,7 @@ async def _household(ctx: Ctx, unmasked: bool) -> Response:
     return render(
         ctx,
         "household.html",
-        title=f"户 {household_id}",
+        title=tr("Household {household}", household=household_id),
         profile=profile,
         lines=lines,
         totals=totals,
@@ -135,7 +153,7 @@ async def household(ctx: Ctx) -> Response:
 async def household_unmasked(ctx: Ctx) -> Response:
     """The same page with full resident IDs and card numbers, asked for by a button and logged."""
     household_id = _household_id(ctx)
-    reason = ctx.field("reason", required=True, label="查看完整号码的原因", length_max=200)
+    reason = ctx.field("reason", required=True, label=tr("the reason for seeing the full numbers"), length_max=200)
     ctx.state.audit.put(note(ctx, "counter unmask", f"household={household_id}", message=reason))
     return await _household(ctx, unmasked=True)
 
@@ -148,12 +166,18 @@ async def card(ctx: Ctx) -> Response:
     try:
         statement = await in_thread(read, ctx.state, lambda session: household_statement(session, household_id, year))
     except DisburseError as error:
-        return refusal_page(ctx, 404, "查无此户", f"没有户编号 {household_id} 的明白卡。", detail=str(error))
+        return refusal_page(
+            ctx,
+            404,
+            tr("No such household"),
+            tr("There is no statement card for household {household}.", household=household_id),
+            detail=str(error),
+        )
     ctx.state.audit.put(note(ctx, "counter card", f"household={household_id}", f"year={year or ''}"))
     return render(
         ctx,
         "card.html",
-        title=f"明白卡 {household_id}",
+        title=tr("Statement card {household}", household=household_id),
         statement=statement,
         rows=statement_rows(statement),
         state_zh=state_zh,

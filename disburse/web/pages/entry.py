@@ -10,6 +10,7 @@ from starlette.routing import Route
 from disburse.accounts.model import LoginRefused
 from disburse.accounts.service import change_own_password, log_in
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import language, tr
 from disburse.payouts.status import household_status
 from disburse.registry.counter import household_of_head, household_profile
 from disburse.web.base import (
@@ -54,13 +55,14 @@ def _safe_next(path: str) -> str:
 async def home(ctx: Ctx) -> Response:
     if ctx.session is None:
         return redirect("/login")
-    return render(ctx, "home.html", title="首页", jobs=ctx.state.jobs.of_owner(ctx.user))
+    return render(ctx, "home.html", title=tr("Home"), jobs=ctx.state.jobs.of_owner(ctx.user))
 
 
 @guard(None)
 async def login_page(ctx: Ctx) -> Response:
     visitor_form(ctx)
-    return render(ctx, "login.html", title="登录", next=_safe_next(ctx.request.query_params.get("next", "/")), error="")
+    target = _safe_next(ctx.request.query_params.get("next", "/"))
+    return render(ctx, "login.html", title=tr("Log in"), next=target, error="")
 
 
 @guard(None)
@@ -72,30 +74,42 @@ async def login(ctx: Ctx) -> Response:
     target = _safe_next(ctx.field("next", length_max=NEXT_PATH_LENGTH_MAX) or "/")
     if not ctx.state.login_limiter.allow(ctx.client()):
         ctx.state.audit.put(
-            note(ctx, "login", f"name={name}", outcome="refused", message="too many logins from this address")
+            note(ctx, "login", f"name={name}", outcome="refused", message=tr("too many logins from this address"))
         )
         return render(
-            ctx, "login.html", status_code=429, title="登录", next=target, error="此地址登录尝试过多，请稍后再试。"
+            ctx,
+            "login.html",
+            status_code=429,
+            title=tr("Log in"),
+            next=target,
+            error=tr("Too many login attempts from this address; try again later."),
         )
     attempt = await in_thread(
-        change, ctx.state, note(ctx, "login", f"name={name}"), lambda session: log_in(session, name, password)
+        change, ctx.state, note(ctx, "login", f"name={name}"), lambda session: _log_in(session, name, password)
     )
     if isinstance(attempt, LoginRefused):
         # The failure is counted (and logged) in the committed transaction; the page says less.
         text = str(attempt)
         shown = (
-            "账户已被锁定，请稍后再试或请管理员重置密码。"
+            tr("The account is locked; try again later or ask the administrator to reset the password.")
             if "locked" in text
-            else "账户已停用。"
+            else tr("The account is disabled.")
             if "disabled" in text
-            else "账户名或密码错误。"
+            else tr("Wrong account name or password.")
         )
-        return render(ctx, "login.html", status_code=401, title="登录", next=target, error=shown)
+        return render(ctx, "login.html", status_code=401, title=tr("Log in"), next=target, error=shown)
     account = attempt
     session, cookie = ctx.state.sessions.create(account.name, account.roles)
     response = redirect(target)
     response.set_cookie(SESSION_COOKIE, cookie, **cookie_options(ctx.state))
     return response
+
+
+def _log_in(session, name: str, password: str):  # type: ignore[no-untyped-def]
+    # The page tells a refusal by its English words (it shows its own, shorter ones, never the
+    # refusal itself), so the refusal is made in English whatever the page's language.
+    with language("en"):
+        return log_in(session, name, password)
 
 
 @guard(None)
@@ -112,7 +126,7 @@ async def logout(ctx: Ctx) -> Response:
 async def password_page(ctx: Ctx) -> Response:
     if ctx.session is None:
         return redirect("/login?next=/password")
-    return render(ctx, "password.html", title="修改密码", error="")
+    return render(ctx, "password.html", title=tr("Change password"), error="")
 
 
 @guard(None)
@@ -121,7 +135,13 @@ async def password_change(ctx: Ctx) -> Response:
         return redirect("/login")
     old, new, again = (ctx.form.get(name) or "" for name in ("old", "new", "again"))  # type: ignore[union-attr]
     if new != again:
-        return render(ctx, "password.html", status_code=400, title="修改密码", error="两次输入的新密码不一致。")
+        return render(
+            ctx,
+            "password.html",
+            status_code=400,
+            title=tr("Change password"),
+            error=tr("The two new passwords differ."),
+        )
     try:
         await in_thread(
             change,
@@ -130,10 +150,22 @@ async def password_change(ctx: Ctx) -> Response:
             lambda session: change_own_password(session, ctx.user, str(old), str(new)),
         )
     except LoginRefused:
-        return render(ctx, "password.html", status_code=400, title="修改密码", error="当前密码不对。")
+        return render(
+            ctx,
+            "password.html",
+            status_code=400,
+            title=tr("Change password"),
+            error=tr("The current password is wrong."),
+        )
     except DisburseError as error:
-        return render(ctx, "password.html", status_code=400, title="修改密码", error=f"新密码不可用：{error}")
-    ctx.flash("ok", "密码已修改。")
+        return render(
+            ctx,
+            "password.html",
+            status_code=400,
+            title=tr("Change password"),
+            error=tr("The new password cannot be used: {reason}", reason=error),
+        )
+    ctx.flash("ok", tr("Password changed."))
     return redirect("/")
 
 
@@ -144,7 +176,7 @@ async def job_page(ctx: Ctx) -> Response:
         return redirect("/login")
     job = ctx.state.jobs.get(ctx.request.path_params["job_id"], ctx.user)
     if job is None:
-        return refusal_page(ctx, 404, "找不到这项工作", "这项工作不存在，或不是您启动的。")
+        return refusal_page(ctx, 404, tr("Job not found"), tr("This job does not exist, or you did not start it."))
     return render(ctx, "job.html", title=job.title, job=job)
 
 
@@ -161,7 +193,7 @@ async def job_file(ctx: Ctx) -> Response:
     job = ctx.state.jobs.get(ctx.request.path_params["job_id"], ctx.user) if ctx.session is not None else None
     found = job.downloads.get(ctx.request.path_params["key"]) if job is not None else None
     if found is None or not found[0].is_file():
-        return refusal_page(ctx, 404, "找不到文件", "这个文件不存在，或不是您的。")
+        return refusal_page(ctx, 404, tr("File not found"), tr("This file does not exist, or is not yours."))
     path, file_name = found
     return FileResponse(path, filename=file_name)
 
@@ -170,7 +202,7 @@ async def job_file(ctx: Ctx) -> Response:
 @guard(None)
 async def public_page(ctx: Ctx) -> Response:
     visitor_form(ctx)
-    return render(ctx, "public.html", title="公开查询", found=None, error="", year=dt.date.today().year)
+    return render(ctx, "public.html", title=tr("Public lookup"), found=None, error="", year=dt.date.today().year)
 
 
 @guard(None)
@@ -181,25 +213,25 @@ async def public_lookup(ctx: Ctx) -> Response:
     name = ctx.field("name", length_max=100)
     number = ctx.field("id_number", length_max=18).upper()
     if not ctx.state.public_limiter.allow(ctx.client()):
-        ctx.state.audit.put(note(ctx, "public lookup", outcome="refused", message="rate limit"))
+        ctx.state.audit.put(note(ctx, "public lookup", outcome="refused", message=tr("rate limit")))
         return render(
             ctx,
             "public.html",
             status_code=429,
-            title="公开查询",
+            title=tr("Public lookup"),
             found=None,
             year=year,
-            error="查询过于频繁，请稍后再试。",
+            error=tr("Too many lookups; try again later."),
         )
     if not name or len(number) != 18:
         return render(
             ctx,
             "public.html",
             status_code=400,
-            title="公开查询",
+            title=tr("Public lookup"),
             found=None,
             year=year,
-            error="请填写户主姓名和 18 位身份证号。",
+            error=tr("Fill in the name of the head of household and the 18-character resident ID."),
         )
 
     def look(session):  # type: ignore[no-untyped-def]
@@ -211,24 +243,32 @@ async def public_lookup(ctx: Ctx) -> Response:
     found = await in_thread(read, ctx.state, look)
     # Logged with the number masked: the log says who asked what, not the number itself.
     ctx.state.audit.put(
-        note(ctx, "public lookup", f"id={number[:6]}********{number[-4:]}", message="found" if found else "not found")
+        note(
+            ctx,
+            "public lookup",
+            f"id={number[:6]}********{number[-4:]}",
+            message=tr("found") if found else tr("not found"),
+        )
     )
     if found is None:
         return render(
             ctx,
             "public.html",
             status_code=404,
-            title="公开查询",
+            title=tr("Public lookup"),
             found=None,
             year=year,
-            error="没有查到与该户主姓名和身份证号相符的户。请核对后再试，或到政策兑现中心窗口查询。",
+            error=tr(
+                "No household matches this head of household's name and resident ID. Check them and try again, "
+                "or ask at the counter of the policy payment centre."
+            ),
         )
     profile, status = found
     lines = [line for line in status.lines if line.period.startswith(str(year))]
     return render(
         ctx,
         "public.html",
-        title="公开查询",
+        title=tr("Public lookup"),
         found=profile,
         lines=lines,
         year=year,

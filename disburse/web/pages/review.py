@@ -13,6 +13,7 @@ from starlette.routing import Route
 from disburse.accounts.reviews import decisions_on, returned_to
 from disburse.allocations.runs import run_lines, run_row, village_summary
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.payouts.approvals import (
     approve_and_post_run,
     approve_batch_reviewed,
@@ -33,13 +34,15 @@ INSTRUCTIONS_SHOWN_MAX = 200
 @guard("review.read")
 async def queue(ctx: Ctx) -> Response:
     items, decided = await in_thread(read, ctx.state, lambda session: (review_queue(session), returned_to(session)))
-    return render(ctx, "review.html", title="审核", items=items, returned=decided, may_decide=ctx.may("run.review"))
+    return render(
+        ctx, "review.html", title=tr("Review"), items=items, returned=decided, may_decide=ctx.may("run.review")
+    )
 
 
 def _run_id(ctx: Ctx) -> int:
     text = ctx.request.path_params["run_id"]
     if not text.isdigit() or len(text) > 12:
-        raise FormRefused("分配编号应为数字。")
+        raise FormRefused(tr("A run number is a number."))
     return int(text)
 
 
@@ -63,15 +66,17 @@ async def run_page(ctx: Ctx) -> Response:
     try:
         details = await in_thread(read, ctx.state, lambda session: _run_details(session, run_id))
     except DisburseError:
-        return refusal_page(ctx, 404, "找不到这次分配", f"没有编号为 {run_id} 的分配。")
-    return render(ctx, "run.html", title=f"分配 {run_id}", may_decide=ctx.may("run.review"), **details)
+        return refusal_page(ctx, 404, tr("Run not found"), tr("There is no run {run}.", run=run_id))
+    return render(ctx, "run.html", title=tr("Run {run}", run=run_id), may_decide=ctx.may("run.review"), **details)
 
 
 async def _decide(ctx: Ctx, audit, work, back: str, done_text) -> Response:  # type: ignore[no-untyped-def]
     try:
         result = await in_thread(change, ctx.state, audit, work)
     except DisburseError as error:
-        return refusal_page(ctx, 409, "不能这样处理", "请求被拒绝，没有做任何更改。", detail=str(error))
+        return refusal_page(
+            ctx, 409, tr("This cannot be done"), tr("The request was refused; nothing was changed."), detail=str(error)
+        )
     ctx.flash("ok", done_text(result))
     return redirect(back)
 
@@ -84,28 +89,33 @@ async def run_approve(ctx: Ctx) -> Response:
         note(ctx, "runs approve", f"run={run_id}"),
         lambda session: approve_and_post_run(session, run_id, ctx.user),
         "/review",
-        lambda outcome: f"分配 {run_id} 已批准并记账：{outcome.entry_count:,} 张凭证、{outcome.posting_count:,} "
-        "条分录，应付款已生成，出纳可以编制批次。",
+        lambda outcome: tr(
+            "Run {run} approved and posted: {entries:,} vouchers, {postings:,} postings; the payables are "
+            "recorded and the cashier can prepare a batch.",
+            run=run_id,
+            entries=outcome.entry_count,
+            postings=outcome.posting_count,
+        ),
     )
 
 
 @guard("run.review")
 async def run_return(ctx: Ctx) -> Response:
     run_id = _run_id(ctx)
-    comment = ctx.field("comment", required=True, label="退回意见")
+    comment = ctx.field("comment", required=True, label=tr("the reason for returning"))
     return await _decide(
         ctx,
         note(ctx, "runs return", f"run={run_id}", message=comment),
         lambda session: return_run(session, run_id, ctx.user, comment),
         "/review",
-        lambda _message: f"分配 {run_id} 已退回经办人，退回意见已送达。",
+        lambda _message: tr("Run {run} returned to its maker with your comment.", run=run_id),
     )
 
 
 def _reference(ctx: Ctx) -> str:
     reference = ctx.request.path_params["reference"]
     if len(reference) > BATCH_REFERENCE_LENGTH_MAX or not reference.replace("-", "").isalnum():
-        raise FormRefused("批次号不对。")
+        raise FormRefused(tr("The batch number is not right."))
     return reference
 
 
@@ -132,8 +142,10 @@ async def batch_page(ctx: Ctx) -> Response:
     try:
         details = await in_thread(read, ctx.state, lambda session: _batch_details(session, reference))
     except DisburseError:
-        return refusal_page(ctx, 404, "找不到这个批次", f"没有批次 {reference}。")
-    return render(ctx, "batch.html", title=f"批次 {reference}", may_decide=ctx.may("batch.review"), **details)
+        return refusal_page(ctx, 404, tr("Batch not found"), tr("There is no batch {batch}.", batch=reference))
+    return render(
+        ctx, "batch.html", title=tr("Batch {batch}", batch=reference), may_decide=ctx.may("batch.review"), **details
+    )
 
 
 @guard("batch.review")
@@ -144,21 +156,24 @@ async def batch_approve(ctx: Ctx) -> Response:
         note(ctx, "payout approve", f"batch={reference}"),
         lambda session: approve_batch_reviewed(session, reference, ctx.user),
         "/review",
-        lambda outcome: f"批次 {reference} 已批准"
-        + ("，可以导出银行文件。" if outcome.status == "approved" else "（金额较大，还需另一位审核人批准）。"),
+        lambda outcome: (
+            tr("Batch {batch} approved; the bank file can be exported.", batch=reference)
+            if outcome.status == "approved"
+            else tr("Batch {batch} approved (a large batch: a second checker must approve it too).", batch=reference)
+        ),
     )
 
 
 @guard("batch.review")
 async def batch_return(ctx: Ctx) -> Response:
     reference = _reference(ctx)
-    comment = ctx.field("comment", required=True, label="退回意见")
+    comment = ctx.field("comment", required=True, label=tr("the reason for returning"))
     return await _decide(
         ctx,
         note(ctx, "payout return", f"batch={reference}", message=comment),
         lambda session: return_batch(session, reference, ctx.user, comment),
         "/review",
-        lambda _message: f"批次 {reference} 已退回，款项重新列为待发放。",
+        lambda _message: tr("Batch {batch} returned; its payments are due again.", batch=reference),
     )
 
 

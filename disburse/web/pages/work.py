@@ -15,6 +15,7 @@ from starlette.routing import Route
 from disburse.accounts.reviews import returned_to
 from disburse.allocations.export import write_run_export
 from disburse.allocations.runs import calculate_run, list_runs, run_row, village_summary
+from disburse.foundation.i18n import tr, tr_noop
 from disburse.foundation.workbook import write_problems
 from disburse.ledger.service import list_entities
 from disburse.web.base import (
@@ -33,21 +34,27 @@ from disburse.web.base import (
 from disburse.web.jobs import Job
 from disburse.web.uploads import RULE_SUFFIXES, TABLE_SUFFIXES, FormRefused, save_upload
 
-IMPORT_KINDS_ZH = {"register": "户籍名册", "shares": "收益份额登记", "settlement": "电费结算单", "vouchers": "记账凭证"}
-STAGES_ZH = {
-    "reading and validating": "正在读取并校验文件",
-    "comparing with the register in force": "正在与现行名册比对",
-    "writing": "正在写入",
-    "reading": "正在读取文件",
-    "validating": "正在校验",
-    "posting": "正在记账",
+IMPORT_KINDS = {
+    "register": tr_noop("household register"),
+    "shares": tr_noop("benefit share register"),
+    "settlement": tr_noop("electricity settlement"),
+    "vouchers": tr_noop("vouchers"),
+}
+# The importers report their stage by these names; the page shows them as a sentence.
+STAGES = {
+    "reading and validating": tr_noop("Reading and validating the file"),
+    "comparing with the register in force": tr_noop("Comparing with the register in force"),
+    "writing": tr_noop("Writing"),
+    "reading": tr_noop("Reading the file"),
+    "validating": tr_noop("Validating"),
+    "posting": tr_noop("Posting"),
 }
 RUNS_SHOWN_MAX = 50
 POOL_TEXT_LENGTH_MAX = 20
 
 
 def _progress_zh(job: Job):  # type: ignore[no-untyped-def]
-    return lambda stage: job.progress(STAGES_ZH.get(stage, stage))
+    return lambda stage: job.progress(tr(STAGES[stage]) if stage in STAGES else stage)
 
 
 def offer_problems(job: Job, problems) -> None:  # type: ignore[no-untyped-def]
@@ -79,7 +86,7 @@ async def work(ctx: Ctx) -> Response:
     return render(
         ctx,
         "work.html",
-        title="月度工作",
+        title=tr("Monthly work"),
         jobs=ctx.state.jobs.of_owner(ctx.user),
         resubmit=resubmit,
         today=dt.date.today(),
@@ -117,13 +124,14 @@ def _submit_vouchers(session, batch, file_name: str, file_hash: str, entity: str
 async def upload(ctx: Ctx) -> Response:
     """One upload form per kind of file; the import runs as a job."""
     kind = ctx.request.path_params["kind"]
-    if kind not in IMPORT_KINDS_ZH:
-        raise FormRefused("没有这种文件。")
-    as_of = parse_date(ctx.field("as_of", length_max=10), "名册日期")
+    if kind not in IMPORT_KINDS:
+        raise FormRefused(tr("There is no such kind of file."))
+    as_of = parse_date(ctx.field("as_of", length_max=10), tr("register date"))
     entity = ctx.field("entity", length_max=40)
     if kind == "vouchers" and not entity:
-        raise FormRefused("请选择记账单位。")
-    job = ctx.state.jobs.new(ctx.user, f"导入{IMPORT_KINDS_ZH[kind]}", "import")
+        raise FormRefused(tr("Please choose the entity to post to."))
+    kind_name = tr(IMPORT_KINDS[kind])
+    job = ctx.state.jobs.new(ctx.user, tr("Import the {kind}", kind=kind_name), "import")
     path = save_upload(
         ctx.upload("file"), job.workspace / "upload", TABLE_SUFFIXES, ctx.state.settings.upload_bytes_max
     )
@@ -131,16 +139,16 @@ async def upload(ctx: Ctx) -> Response:
     audit = note(
         ctx, f"import {kind}", f"file={path.name}", f"as_of={as_of or ''}", f"entity={entity}", inputs=hashes(path)
     )
-    job.context.update(kind_zh=IMPORT_KINDS_ZH[kind], file_name=path.name)
+    job.context.update(kind_zh=kind_name, file_name=path.name)
 
     def work(job: Job):  # type: ignore[no-untyped-def]
-        job.progress("正在读取并校验文件")
+        job.progress(tr("Reading and validating the file"))
         try:
             if kind == "vouchers":
                 from disburse.importers.journal import parse_vouchers
 
                 batch, file_hash = parse_vouchers(path, entity)
-                job.progress("正在提交审核")
+                job.progress(tr("Submitting for review"))
                 return change(
                     state, audit, lambda session: _submit_vouchers(session, batch, path.name, file_hash, entity, user)
                 )
@@ -168,10 +176,10 @@ async def preview(ctx: Ctx) -> Response:
     """Compute the run without storing it: totals by village, exclusions, a download."""
     from disburse.web.base import in_thread
 
-    period = parse_period(ctx.field("period", required=True, label="期间", length_max=7))
+    period = parse_period(ctx.field("period", required=True, label=tr("period"), length_max=7))
     pool = ctx.field("pool", length_max=POOL_TEXT_LENGTH_MAX) or None
     from_run = ctx.field("from_run", length_max=12)
-    job = ctx.state.jobs.new(ctx.user, f"分配预览 {period}", "allocation")
+    job = ctx.state.jobs.new(ctx.user, tr("Allocation preview {period}", period=period), "allocation")
     uploaded = ctx.upload("rule")
     if from_run.isdigit() and not getattr(uploaded, "filename", ""):
         rule = await in_thread(
@@ -199,14 +207,14 @@ async def preview(ctx: Ctx) -> Response:
     )
 
     def work(job: Job):  # type: ignore[no-untyped-def]
-        job.progress("正在计算分配（预览，不保存）")
+        job.progress(tr("Calculating the allocation (a preview, not saved)"))
         outcome = read(
             state,
             lambda session: calculate_run(
                 session, rule, period, user, pool_yuan=pool, inputs_path=inputs, dry_run=True
             ),
         )
-        job.progress("正在生成下载文件")
+        job.progress(tr("Writing the download"))
         for index, path in enumerate(write_run_export(job.workspace / f"分配预览-{period}.xlsx", outcome)):
             job.offer(f"export{index}", path, path.name)
         return {"outcome": outcome, "villages": village_summary(outcome.lines)}
@@ -217,19 +225,19 @@ async def preview(ctx: Ctx) -> Response:
 @guard("run.calculate")
 async def submit(ctx: Ctx) -> Response:
     """Store the previewed run (status calculated): it waits in the checker's queue."""
-    preview_job = ctx.state.jobs.get(ctx.field("job", required=True, label="预览", length_max=40), ctx.user)
+    preview_job = ctx.state.jobs.get(ctx.field("job", required=True, label=tr("preview"), length_max=40), ctx.user)
     if preview_job is None or preview_job.view != "allocation" or preview_job.state != "done":
-        raise FormRefused("找不到您的这次预览；请重新预览后再提交。")
+        raise FormRefused(tr("Your preview cannot be found; preview again, then submit."))
     values = preview_job.context
     rule, period, pool, inputs = values["rule"], values["period"], values["pool"] or None, values["inputs"]
-    job = ctx.state.jobs.new(ctx.user, f"提交审核 {period}", "submitted")
+    job = ctx.state.jobs.new(ctx.user, tr("Submit for review {period}", period=period), "submitted")
     user, state = ctx.user, ctx.state
     audit = note(
         ctx, "allocate", f"rule={rule.name}", f"period={period}", f"pool={pool or ''}", inputs=hashes(rule, inputs)
     )
 
     def work(job: Job):  # type: ignore[no-untyped-def]
-        job.progress("正在计算并保存分配")
+        job.progress(tr("Calculating and saving the allocation"))
         return change(
             state, audit, lambda session: calculate_run(session, rule, period, user, pool_yuan=pool, inputs_path=inputs)
         )

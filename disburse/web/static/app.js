@@ -33,7 +33,8 @@ function searchAsYouType(form) {
       }
       if (!found.length) {
         const entry = document.createElement("li");
-        entry.append(text("没有找到"));
+        // The page's language is the server's: the words come with the page (data-search-empty).
+        entry.append(text(results.dataset.searchEmpty || ""));
         list.append(entry);
       }
       results.replaceChildren(list);
