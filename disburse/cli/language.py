@@ -151,11 +151,25 @@ def patch_click() -> None:
     exceptions.ClickException.show = _show  # type: ignore[method-assign]
 
 
+SUMMARY_CHARACTERS_MAX = 40
+
+
+def _summary(help_text: str) -> str:
+    """The one-line summary of a command in a list: its first sentence. Click would cut it at a
+    space, and a Chinese sentence has none, so it would show only "..."."""
+    first = re.split(r"(?<=[。；.;])\s*|\n\n", help_text.strip(), maxsplit=1)[0].strip()
+    if len(first) <= SUMMARY_CHARACTERS_MAX:
+        return first
+    return first[: SUMMARY_CHARACTERS_MAX - 1] + "…"
+
+
 def translate_tree(command) -> None:  # type: ignore[no-untyped-def]
     """Every help text of ``command`` and below, in the current language (from its message id,
     kept on the object, so a second call in another language works too)."""
     ids = command.__dict__.setdefault(_ORIGINALS, (command.help, command.short_help, command.epilog))
     command.help, command.short_help, command.epilog = (i18n.tr(text) if text else text for text in ids)
+    if command.help and not command.short_help and i18n.current_language() != "en":
+        command.short_help = _summary(command.help)
     for parameter in command.params:
         original = parameter.__dict__.setdefault(_ORIGINALS, getattr(parameter, "help", None))
         if original:

@@ -225,6 +225,22 @@ def _is_text_literal(node: ast.expr) -> bool:
     return any(any(character.isalpha() for character in MARKUP.sub("", part)) for part in parts)
 
 
+def _catalog_calls_inside(node: ast.JoinedStr, relative: str) -> list[str]:
+    """A ``tr("...")`` inside an f-string's braces: Babel does not look there on Python 3.11, so
+    its id never reaches the catalog and the user sees the English."""
+    return [
+        f"{relative}:{inner.lineno} tr() inside an f-string (not extracted; compute it first)"
+        for value in node.values
+        if isinstance(value, ast.FormattedValue)
+        for inner in ast.walk(value.value)
+        if isinstance(inner, ast.Call)
+        and getattr(inner.func, "id", "") in KEYWORDS
+        # tr(CONSTANT) is fine: the constant's own tr_noop("...") is what is extracted.
+        and inner.args
+        and isinstance(inner.args[0], ast.Constant)
+    ]
+
+
 def bypasses(prefix: str = "") -> list[str]:
     """Every place under ``prefix`` (a path inside the package) where a user-facing text is
     written as a literal instead of through ``tr``."""
@@ -234,6 +250,8 @@ def bypasses(prefix: str = "") -> list[str]:
         if relative.startswith(EXEMPT_DIRECTORIES) or not relative.startswith(prefix):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.JoinedStr):
+                found += _catalog_calls_inside(node, relative)
             if not isinstance(node, ast.Call):
                 continue
             function = node.func

@@ -75,10 +75,11 @@ class LanguageMiddleware:
 
 
 def _page(title: str, text: str) -> str:
+    back = tr("Back to the home page")  # computed first: Babel does not look inside f-strings
     return (
         f'<!doctype html><html lang="{render.html_language()}"><head><meta charset="utf-8">'
         f'<link rel="stylesheet" href="/static/app.css"><title>{title}</title></head><body><main><h1>{title}</h1>'
-        f'<p>{text}</p><p><a href="/">{tr("Back to the home page")}</a></p></main></body></html>'
+        f'<p>{text}</p><p><a href="/">{back}</a></p></main></body></html>'
     )
 
 

@@ -120,8 +120,9 @@ def too_large_text(limit_bytes: int) -> str:
 
 def too_large_page(limit_bytes: int) -> str:
     title = tr("File too large")
+    back = tr("Back to the home page")  # computed first: Babel does not look inside f-strings
     return (
         f'<!doctype html><html lang="{html_language()}"><head><meta charset="utf-8">'
         f"<title>{title}</title></head><body><h1>{title}</h1><p>{too_large_text(limit_bytes)}</p>"
-        f'<p><a href="/">{tr("Back to the home page")}</a></p></body></html>'
+        f'<p><a href="/">{back}</a></p></body></html>'
     )
