@@ -36,6 +36,7 @@ import datetime
 import numpy as np
 import pandas as pd
 
+from disburse.foundation.i18n import tr
 from disburse.reconciliation.model import AdjustedBalance, ReconciliationResult
 
 ITEM_COLUMNS = ("side", "item_id", "item_date", "amount_fen", "status", "match_id")
@@ -325,7 +326,12 @@ def _causes(
                 (*match.statement_line_ids, *match.book_ids),
                 int(match.amount_fen),
                 int(match.difference_fen),
-                f"bank {int(match.amount_fen)} fen, book {int(match.book_amount_fen)} fen (rule {match.rule})",
+                tr(
+                    "bank {bank} fen, book {book} fen (rule {rule})",
+                    bank=int(match.amount_fen),
+                    book=int(match.book_amount_fen),
+                    rule=match.rule,
+                ),
             )
         )
     if len(pending):
@@ -345,8 +351,11 @@ def _causes(
                     ids[match_id],
                     int(row["bank"]),
                     int(row["bank"] - row["book"]),
-                    f"candidate not yet confirmed or rejected: bank {int(row['bank'])} fen, book {int(row['book'])} "
-                    "fen",
+                    tr(
+                        "candidate not yet confirmed or rejected: bank {bank} fen, book {book} fen",
+                        bank=int(row["bank"]),
+                        book=int(row["book"]),
+                    ),
                 )
             )
     if unexplained_fen:
@@ -358,9 +367,12 @@ def _causes(
                 (),
                 0,
                 -unexplained_fen,
-                f"{unexplained_fen} fen that no match explains: the book and the statement do not start from the "
-                "same balance (postings before the first statement line, lines or postings missing from one side, "
-                "or a line recorded twice, listed below)",
+                tr(
+                    "{amount} fen that no match explains: the book and the statement do not start from the "
+                    "same balance (postings before the first statement line, lines or postings missing from one "
+                    "side, or a line recorded twice, listed below)",
+                    amount=unexplained_fen,
+                ),
             )
         )
     duplicates = result.duplicates
