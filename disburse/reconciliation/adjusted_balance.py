@@ -306,6 +306,35 @@ def _differing(matches: pd.DataFrame, settled: set[str]) -> pd.DataFrame:
     ]
 
 
+def _pending_causes(pending: pd.DataFrame) -> list[tuple]:
+    """Pending candidates whose two sides differ in amount, one row each."""
+    rows: list[tuple] = []
+    bank = pending[pending["side"] == "statement"].groupby("match_id")["amount_fen"].sum()
+    book = pending[pending["side"] == "book"].groupby("match_id")["amount_fen"].sum()
+    sums = pd.DataFrame({"bank": bank, "book": book}).fillna(0).astype(np.int64)
+    sums = sums[sums["bank"] != sums["book"]]
+    # The items of the differing ones only (a few, against 300,000 pending matches).
+    differing_items = pending[pending["match_id"].isin(set(sums.index.tolist())).to_numpy()]
+    ids = {match_id: tuple(items["item_id"].tolist()) for match_id, items in differing_items.groupby("match_id")}
+    for match_id, row in sums.iterrows():
+        rows.append(
+            (
+                "pending_difference",
+                match_id,
+                "both",
+                ids[match_id],
+                int(row["bank"]),
+                int(row["bank"] - row["book"]),
+                tr(
+                    "candidate not yet confirmed or rejected: bank {bank} fen, book {book} fen",
+                    bank=int(row["bank"]),
+                    book=int(row["book"]),
+                ),
+            )
+        )
+    return rows
+
+
 def _causes(
     differing: pd.DataFrame,
     pending: pd.DataFrame,
@@ -335,29 +364,7 @@ def _causes(
             )
         )
     if len(pending):
-        bank = pending[pending["side"] == "statement"].groupby("match_id")["amount_fen"].sum()
-        book = pending[pending["side"] == "book"].groupby("match_id")["amount_fen"].sum()
-        sums = pd.DataFrame({"bank": bank, "book": book}).fillna(0).astype(np.int64)
-        sums = sums[sums["bank"] != sums["book"]]
-        # The items of the differing ones only (a few, against 300,000 pending matches).
-        differing_items = pending[pending["match_id"].isin(set(sums.index.tolist())).to_numpy()]
-        ids = {match_id: tuple(rows["item_id"].tolist()) for match_id, rows in differing_items.groupby("match_id")}
-        for match_id, row in sums.iterrows():
-            rows.append(
-                (
-                    "pending_difference",
-                    match_id,
-                    "both",
-                    ids[match_id],
-                    int(row["bank"]),
-                    int(row["bank"] - row["book"]),
-                    tr(
-                        "candidate not yet confirmed or rejected: bank {bank} fen, book {book} fen",
-                        bank=int(row["bank"]),
-                        book=int(row["book"]),
-                    ),
-                )
-            )
+        rows += _pending_causes(pending)
     if unexplained_fen:
         rows.append(
             (
