@@ -24,6 +24,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from disburse.foundation.i18n import tr
 from disburse.foundation.money import AMOUNT_FEN_MAX
 
 INT64_MAX = np.iinfo(np.int64).max
@@ -99,21 +100,25 @@ def split_largest_remainder(pool_fen: int, weights: object, holder_ids: object) 
         raise SplitError(f"pool_fen must be an int number of fen, not {type(pool_fen).__name__}")
     pool_fen = int(pool_fen)
     if abs(pool_fen) > AMOUNT_FEN_MAX:
-        raise SplitError(f"pool of {pool_fen} fen is larger than the limit of {AMOUNT_FEN_MAX} fen")
+        raise SplitError(
+            tr("pool of {pool} fen is larger than the limit of {limit} fen", pool=pool_fen, limit=AMOUNT_FEN_MAX)
+        )
     weight_array = _as_integer_weights(weights)
     holder_count = weight_array.size
     if holder_count > RUN_PAYEES_MAX:
-        raise SplitError(f"{holder_count:,} holders exceed RUN_PAYEES_MAX = {RUN_PAYEES_MAX:,}")
+        raise SplitError(
+            tr("{count:,} holders exceed RUN_PAYEES_MAX = {limit:,}", count=holder_count, limit=RUN_PAYEES_MAX)
+        )
     ids = np.asarray(holder_ids)
     if ids.shape != (holder_count,):
         raise SplitError(f"{ids.size} holder ids for {holder_count} weights")
     if holder_count == 0:
         if pool_fen != 0:
-            raise SplitError(f"cannot split {pool_fen} fen over no holders")
+            raise SplitError(tr("cannot split {pool} fen over no holders", pool=pool_fen))
         return np.zeros(0, dtype=np.int64)
     smallest_weight = int(weight_array.min())
     if smallest_weight < 0:
-        raise SplitError(f"weights must not be negative (found {smallest_weight})")
+        raise SplitError(tr("weights must not be negative (found {weight})", weight=smallest_weight))
     if pool_fen < 0:
         return -split_largest_remainder(-pool_fen, weight_array, ids)
 
@@ -133,7 +138,7 @@ def split_largest_remainder(pool_fen: int, weights: object, holder_ids: object) 
         exact_numerators = weight_array * pool_fen
     if total_weight == 0:
         if pool_fen != 0:
-            raise SplitError(f"cannot split {pool_fen} fen: every weight is zero")
+            raise SplitError(tr("cannot split {pool} fen: every weight is zero", pool=pool_fen))
         return np.zeros(holder_count, dtype=np.int64)
 
     if fits_int64:

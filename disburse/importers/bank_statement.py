@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from disburse.foundation.errors import PROBLEMS_PER_CHECK_MAX, ImportProblem, has_errors, problems_at
+from disburse.foundation.i18n import tr
 from disburse.foundation.money import format_yuan
 from disburse.importers.bank_profiles import (
     STATEMENT_FIELDS,
@@ -88,7 +89,7 @@ def detect_statement_profile(
     path: str | os.PathLike[str], profiles: Mapping[str, BankProfile]
 ) -> tuple[str | None, list[ImportProblem]]:
     """The profile whose statement layout fits the file's header best (see ``detect_profile``)."""
-    return detect_profile(path, profiles, "statement", "bank statement")
+    return detect_profile(path, profiles, "statement", tr("bank statement"))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -145,7 +146,7 @@ def _time_of(value: object, formats: Sequence[str]) -> tuple[str | None, str | N
         seconds = round(value * 86_400)  # an Excel time cell read as a fraction of a day
         return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}", None
     if not isinstance(value, str):
-        return None, "is not a time of day"
+        return None, tr("is not a time of day")
     text = value.strip()
     for pattern in formats:
         try:
@@ -157,11 +158,11 @@ def _time_of(value: object, formats: Sequence[str]) -> tuple[str | None, str | N
         text = whole.group(2)
     match = _TIME_TEXT.match(text)
     if not match:
-        return None, "is not a time of day (write 14:05:09 or 140509)"
+        return None, tr("is not a time of day (write 14:05:09 or 140509)")
     parts = match.groups()
     hour, minute, second = (parts[0], parts[1], parts[2] or "0") if parts[0] is not None else parts[3:6]
     if int(hour) > 23 or int(minute) > 59 or int(second) > 59:
-        return None, "is not a time of day"
+        return None, tr("is not a time of day")
     return f"{int(hour):02d}:{int(minute):02d}:{int(second):02d}", None
 
 
@@ -214,7 +215,7 @@ def _times(
     for index, value in enumerate(uniques):
         texts[index], reason = _time_of(value, formats)
         if reason is not None:
-            problems += source.problems(codes == index, values, f"{header} {reason}")
+            problems += source.problems(codes == index, values, tr("{column} {reason}", column=header, reason=reason))
     return texts[codes], problems
 
 
@@ -326,7 +327,11 @@ def _amounts(
         amount_problems += source("amount").problems(
             negative,
             frame["amount"].to_numpy(dtype=object),
-            f"{headers['amount']} is negative; with a {headers['direction']} column the amount is unsigned",
+            tr(
+                "{amount} is negative; with a {direction} column the amount is unsigned",
+                amount=headers["amount"],
+                direction=headers["direction"],
+            ),
         )
         amounts = magnitude * signs.astype(np.int64)
     else:
@@ -366,8 +371,10 @@ def _balances(
                     None,
                     headers["balance"],
                     "",
-                    f"{int(masked.sum()):,} balances are masked by the bank; the running balance is not checked for "
-                    "those lines",
+                    tr(
+                        "{count:,} balances are masked by the bank; the running balance is not checked for those lines",
+                        count=int(masked.sum()),
+                    ),
                     "warning",
                 )
             )
@@ -376,7 +383,9 @@ def _balances(
         if "balance" in layout.required_fields():
             # A masked balance is the bank's choice, not a blank cell to report.
             problems += source("balance").problems(
-                _blank(balance_cells) & ~masked, balance_cells, f"{headers['balance']} is required and is blank"
+                _blank(balance_cells) & ~masked,
+                balance_cells,
+                tr("{column} is required and is blank", column=headers["balance"]),
             )
         missing = _blank(balance_cells) | problem_rows(found)
         balances = pd.array(np.where(missing, None, values).tolist(), dtype="Int64")
@@ -434,7 +443,9 @@ def _split_amounts(
         parsed[name], found = parse_amounts_fen(cells, source(name), required=False, what=headers[name])
         problems += found
         problems += source(name).problems(
-            parsed[name] < 0, cells, f"{headers[name]} is negative; this column holds amounts without a sign"
+            parsed[name] < 0,
+            cells,
+            tr("{column} is negative; this column holds amounts without a sign", column=headers[name]),
         )
     if not present:
         return np.zeros(count, dtype=np.int64), [
@@ -443,16 +454,19 @@ def _split_amounts(
                 None,
                 None,
                 "",
-                f"neither {layout.columns['debit'][0]} (debit) nor {layout.columns['credit'][0]} (credit) is in the "
-                "file",
+                tr(
+                    "neither {debit} (debit) nor {credit} (credit) is in the file",
+                    debit=layout.columns["debit"][0],
+                    credit=layout.columns["credit"][0],
+                ),
                 "error",
             )
         ]
     both_blank = blank["debit"] & blank["credit"]
     both_set = (parsed["debit"] != 0) & (parsed["credit"] != 0)
-    shown = " and ".join(headers[name] for name in present)
+    shown = tr(" and ").join(headers[name] for name in present)
     problems += source(present[0]).problems(
-        both_blank, np.full(count, "", dtype=object), f"the line has no amount: {shown} blank"
+        both_blank, np.full(count, "", dtype=object), tr("the line has no amount: {columns} blank", columns=shown)
     )
     texts = (
         np.array(
@@ -463,7 +477,13 @@ def _split_amounts(
         else np.full(count, "", dtype=object)
     )
     problems += source(present[0]).problems(
-        both_set, texts, f"the line has both {headers['debit']} and {headers['credit']}; one line moves money one way"
+        both_set,
+        texts,
+        tr(
+            "the line has both {debit} and {credit}; one line moves money one way",
+            debit=headers["debit"],
+            credit=headers["credit"],
+        ),
     )
     return parsed["credit"] - parsed["debit"], problems
 
@@ -511,14 +531,23 @@ def check_running_balance(
         if breaks > PROBLEMS_PER_CHECK_MAX:
             continue
         row = int(rows[index + 1])
-        reason = (
-            f"line {row}: balance {format_yuan(after)} does not follow {format_yuan(before)} "
-            f"{_signed_text(amount)} = {format_yuan(before + amount)}; lines are missing?"
+        reason = tr(
+            "line {row}: balance {after} does not follow {before} {amount} = {expected}; lines are missing?",
+            row=row,
+            after=format_yuan(after),
+            before=format_yuan(before),
+            amount=_signed_text(amount),
+            expected=format_yuan(before + amount),
         )
         problems.append(ImportProblem(file, row, column, format_yuan(after), reason, severity))  # type: ignore[arg-type]
     if breaks > PROBLEMS_PER_CHECK_MAX:
         problems += problems_at(
-            file, column, [None], [""], f"{breaks - PROBLEMS_PER_CHECK_MAX:,} more balance breaks", severity
+            file,
+            column,
+            [None],
+            [""],
+            tr("{count:,} more balance breaks", count=breaks - PROBLEMS_PER_CHECK_MAX),
+            severity,
         )  # type: ignore[arg-type]
     return problems
 
@@ -563,7 +592,11 @@ def parse_bank_statement(
             return _empty(name, None, problems, None)
     if profile_name not in known or known[profile_name].statement is None:
         with_statements = ", ".join(sorted(key for key, value in known.items() if value.statement is not None))
-        reason = f"no bank profile {profile_name!r} with a statement layout; known: {with_statements}"
+        reason = tr(
+            "no bank profile {profile!r} with a statement layout; known: {known}",
+            profile=profile_name,
+            known=with_statements,
+        )
         return _empty(name, profile_name, [ImportProblem(name, None, None, profile_name, reason, "error")], None)
     layout = known[profile_name].statement
     assert layout is not None
@@ -580,7 +613,9 @@ def parse_bank_statement(
     severity = "error" if layout.balance_check == "refuse" else "warning"
     problems += check_running_balance(frame, invalid, name, balance_header, severity)
     if len(frame) == 0 and not has_errors(problems):
-        problems.append(ImportProblem(name, None, None, "", f"the file has a {STATEMENT_TITLE} header and no lines"))
+        problems.append(
+            ImportProblem(name, None, None, "", tr("the file has a {title} header and no lines", title=STATEMENT_TITLE))
+        )
     problems.sort(key=lambda problem: (problem.row is None, problem.row or 0))
     return ParsedStatement(
         frame[list(STATEMENT_COLUMNS)], profile_name, tuple(problems), raw.encoding, name, newest_first

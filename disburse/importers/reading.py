@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from disburse.foundation.errors import ImportProblem
+from disburse.foundation.i18n import tr
 from disburse.importers.limits import (
     CELL_CHARS_MAX,
     HEADER_SEARCH_ROWS,
@@ -180,24 +181,34 @@ def _locate_header(
                             index + 1,
                             str(cells[positions[0]]).strip(),
                             written,
-                            f"column {spec.column(alias).name_zh} ({alias}) appears {len(positions)} times: {written}; "
-                            "which one holds the values cannot be told, so the file is refused (delete or rename "
-                            "the extra column)",
+                            tr(
+                                "column {column} ({alias}) appears {count} times: {written}; which one holds the "
+                                "values cannot be told, so the file is refused (delete or rename the extra column)",
+                                column=spec.column(alias).name_zh,
+                                alias=alias,
+                                count=len(positions),
+                                written=written,
+                            ),
                         )
                     )
             positions = {alias: found[0] for alias, found in matches.items()}
             written = {alias: str(cells[position]).strip() for alias, position in positions.items()}
             return _HeaderMatch(index, positions, written, tuple(problems)), None, matched
     seen_cells = [str(cell).strip() for cell in rows[best_index]] if best_index >= 0 else []
-    seen = ", ".join(cell for cell in seen_cells if cell) or "(nothing)"
+    seen = ", ".join(cell for cell in seen_cells if cell) or tr("(nothing)")
     if best_index >= 0:
         matches, _ = _match_row(rows[best_index], spec)
     else:
         matches = {}
     missing = ", ".join(f"{spec.column(alias).name_zh} ({alias})" for alias in required if alias not in matches)
-    reason = (
-        f"no header row of a {spec.title} file in the first {HEADER_SEARCH_ROWS} rows: missing {missing}; "
-        f"the most header-like row (row {best_index + 1 if best_index >= 0 else '-'}) has: {seen}"
+    reason = tr(
+        "no header row of a {title} file in the first {rows} rows: missing {missing}; "
+        "the most header-like row (row {best}) has: {seen}",
+        title=spec.title,
+        rows=HEADER_SEARCH_ROWS,
+        missing=missing,
+        best=best_index + 1 if best_index >= 0 else "-",
+        seen=seen,
     )
     problem = ImportProblem(file, None, None, "", reason, "error")
     return None, problem, best_score[0]
@@ -235,9 +246,13 @@ def read_table(path: str | os.PathLike[str], spec: TableSpec) -> RawTable:
         with open(name, "rb") as handle:
             magic = handle.read(8)
     except OSError as error:
-        return _empty_table(name, spec, [_file_problem(name, f"cannot open the file: {error.strerror}")], None)
+        return _empty_table(
+            name, spec, [_file_problem(name, tr("cannot open the file: {reason}", reason=error.strerror))], None
+        )
     if size_bytes > IMPORT_FILE_BYTES_MAX:
-        reason = limit_message("IMPORT_FILE_BYTES_MAX", IMPORT_FILE_BYTES_MAX, f"file has {size_bytes:,} bytes")
+        reason = limit_message(
+            "IMPORT_FILE_BYTES_MAX", IMPORT_FILE_BYTES_MAX, tr("file has {size:,} bytes", size=size_bytes)
+        )
         return _empty_table(name, spec, [_file_problem(name, reason)], None)
     suffix = os.path.splitext(name)[1].lower()
     if magic.startswith(_ZIP_MAGIC) or (suffix == ".xlsx" and not magic):
@@ -245,7 +260,7 @@ def read_table(path: str | os.PathLike[str], spec: TableSpec) -> RawTable:
     if magic.startswith(_OLE_MAGIC):
         return _read_xls(name, spec)
     if suffix in (".xlsx", ".xls"):
-        reason = f"the file is named {suffix} but is not an Excel workbook"
+        reason = tr("the file is named {suffix} but is not an Excel workbook", suffix=suffix)
         # A "spreadsheet" saved as text by some exports: read it as delimited text.
         table = _read_csv(name, spec)
         if not table.readable:
@@ -269,23 +284,31 @@ def decode_text(data: bytes) -> tuple[str | None, str | None, str | None]:
         try:
             return data.decode("utf-16"), "utf-16", None
         except UnicodeDecodeError as error:
-            return None, None, f"not valid UTF-16 text: bad bytes at byte offset {error.start}"
+            return None, None, tr("not valid UTF-16 text: bad bytes at byte offset {offset}", offset=error.start)
     encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
     try:
         return data.decode(encoding), encoding, None
     except UnicodeDecodeError as utf8_error:
         if encoding == "utf-8-sig":
-            return None, None, f"starts with a UTF-8 BOM but is not UTF-8: bad byte at byte offset {utf8_error.start}"
+            return (
+                None,
+                None,
+                tr(
+                    "starts with a UTF-8 BOM but is not UTF-8: bad byte at byte offset {offset}",
+                    offset=utf8_error.start,
+                ),
+            )
         try:
             return data.decode("gb18030"), "gb18030", None
         except UnicodeDecodeError as gb_error:
             return (
                 None,
                 None,
-                (
-                    "the file is neither UTF-8 (first bad byte at byte offset "
-                    f"{utf8_error.start}) nor GBK/GB18030 (first bad byte at byte offset {gb_error.start}); "
-                    "save it again as UTF-8 or GBK text"
+                tr(
+                    "the file is neither UTF-8 (first bad byte at byte offset {utf8_offset}) nor GBK/GB18030 "
+                    "(first bad byte at byte offset {gb_offset}); save it again as UTF-8 or GBK text",
+                    utf8_offset=utf8_error.start,
+                    gb_offset=gb_error.start,
                 ),
             )
 
@@ -320,7 +343,7 @@ def _read_csv(path: str, spec: TableSpec) -> RawTable:
         data = handle.read()
     text, encoding, reason = decode_text(data)
     if text is None:
-        return _empty_table(path, spec, [_file_problem(path, reason or "cannot decode")], None)
+        return _empty_table(path, spec, [_file_problem(path, reason or tr("cannot decode"))], None)
 
     # The separator is whichever one yields a header row: counting tabs would pick the tab for
     # ICBC's exports, whose comma-separated cells are padded with tabs.
@@ -342,11 +365,16 @@ def _read_csv(path: str, spec: TableSpec) -> RawTable:
     raw, error = _read_delimited(data_bytes, separator, read_width)
     if raw is None:
         return _empty_table(
-            path, spec, [_file_problem(path, f"cannot read the file as delimited text: {error}")], encoding
+            path,
+            spec,
+            [_file_problem(path, tr("cannot read the file as delimited text: {error}", error=error))],
+            encoding,
         )
     del data_bytes
     if len(raw) > IMPORT_ROWS_MAX:
-        reason = limit_message("IMPORT_ROWS_MAX", IMPORT_ROWS_MAX, f"file has more than {IMPORT_ROWS_MAX:,} data rows")
+        reason = limit_message(
+            "IMPORT_ROWS_MAX", IMPORT_ROWS_MAX, tr("file has more than {limit:,} data rows", limit=IMPORT_ROWS_MAX)
+        )
         return _empty_table(path, spec, [_file_problem(path, reason)], encoding)
 
     header_row = match.row_index + 1
@@ -466,7 +494,7 @@ def _stripped(cells: np.ndarray) -> np.ndarray:
 
 
 def _too_long_problems(path: str, column: str, rows: np.ndarray, values: np.ndarray) -> list[ImportProblem]:
-    reason = limit_message("CELL_CHARS_MAX", CELL_CHARS_MAX, "cell is longer than the limit (a broken quote?)")
+    reason = limit_message("CELL_CHARS_MAX", CELL_CHARS_MAX, tr("cell is longer than the limit (a broken quote?)"))
     return [
         ImportProblem(path, int(row), column, str(value)[:80] + "…", reason, "error")
         for row, value in zip(rows, values)
@@ -504,7 +532,9 @@ def _table_from_rows(
                 continue
             if len(source_rows) >= IMPORT_ROWS_MAX:
                 reason = limit_message(
-                    "IMPORT_ROWS_MAX", IMPORT_ROWS_MAX, f"file has more than {IMPORT_ROWS_MAX:,} data rows"
+                    "IMPORT_ROWS_MAX",
+                    IMPORT_ROWS_MAX,
+                    tr("file has more than {limit:,} data rows", limit=IMPORT_ROWS_MAX),
                 )
                 return _empty_table(path, spec, [_file_problem(path, reason)], encoding)
             source_rows.append(row_number)
@@ -533,7 +563,7 @@ def _table_from_rows(
             tuple(problems),
         )
     assert first_problem is not None or not sheets
-    return _empty_table(path, spec, [first_problem or _file_problem(path, "the workbook has no sheets")], encoding)
+    return _empty_table(path, spec, [first_problem or _file_problem(path, tr("the workbook has no sheets"))], encoding)
 
 
 def _cell_text_or_value(value: object) -> object:
@@ -550,7 +580,9 @@ def _read_xlsx(path: str, spec: TableSpec) -> RawTable:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a damaged workbook
-        return _empty_table(path, spec, [_file_problem(path, f"cannot open the workbook: {error}")], None)
+        return _empty_table(
+            path, spec, [_file_problem(path, tr("cannot open the workbook: {error}", error=error))], None
+        )
     try:
         sheets = [(sheet.title, sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets]
         return _table_from_rows(path, spec, sheets, "xlsx")
@@ -589,6 +621,8 @@ def _read_xls(path: str, spec: TableSpec) -> RawTable:
     try:
         book = xlrd.open_workbook(path)
     except Exception as error:  # xlrd raises many types for a damaged workbook
-        return _empty_table(path, spec, [_file_problem(path, f"cannot open the workbook: {error}")], None)
+        return _empty_table(
+            path, spec, [_file_problem(path, tr("cannot open the workbook: {error}", error=error))], None
+        )
     sheets = [(sheet.name, _xls_rows(book, sheet)) for sheet in book.sheets()]
     return _table_from_rows(path, spec, sheets, "xls")

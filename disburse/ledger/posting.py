@@ -22,6 +22,7 @@ from disburse.foundation.actors import require_user
 from disburse.foundation.bulk import columns_insert
 from disburse.foundation.dates import period_of, period_problem
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.foundation.locks import POSTING_LOCK, advisory_lock
 from disburse.ledger import chain
 from disburse.ledger.model import (
@@ -98,20 +99,35 @@ def _batch_limit_errors(batch: EntryBatch) -> list[LedgerError]:
     """An empty batch, and entries or postings beyond the limits of one post and of one entry."""
     errors: list[LedgerError] = []
     if batch.entry_count == 0:
-        errors.append(LedgerError("batch", "has no entries"))
+        errors.append(LedgerError(tr("batch"), tr("has no entries")))
     if batch.entry_count > ENTRIES_PER_POST_MAX:
         errors.append(
-            LedgerError("batch", f"has {batch.entry_count:,} entries; at most {ENTRIES_PER_POST_MAX:,} per post")
+            LedgerError(
+                tr("batch"),
+                tr(
+                    "has {count:,} entries; at most {limit:,} per post",
+                    count=batch.entry_count,
+                    limit=ENTRIES_PER_POST_MAX,
+                ),
+            )
         )
     if batch.posting_count > POSTINGS_PER_POST_MAX:
         errors.append(
-            LedgerError("batch", f"has {batch.posting_count:,} postings; at most {POSTINGS_PER_POST_MAX:,} per post")
+            LedgerError(
+                tr("batch"),
+                tr(
+                    "has {count:,} postings; at most {limit:,} per post",
+                    count=batch.posting_count,
+                    limit=POSTINGS_PER_POST_MAX,
+                ),
+            )
         )
     counts = np.diff(batch.posting_starts)
     for index in np.flatnonzero(counts > POSTINGS_PER_ENTRY_MAX).tolist():
         errors.append(
             LedgerError(
-                batch.entry_source(index), f"has {counts[index]:,} postings; at most {POSTINGS_PER_ENTRY_MAX:,}"
+                batch.entry_source(index),
+                tr("has {count:,} postings; at most {limit:,}", count=int(counts[index]), limit=POSTINGS_PER_ENTRY_MAX),
             )
         )
     return errors
@@ -125,17 +141,22 @@ def _period_errors(batch: EntryBatch, context: PostContext) -> list[LedgerError]
         entity_code, period, entry_date = key
         problems = []
         if entity_code not in context.entity_ids:
-            problems.append(f"entity {entity_code!r} does not exist")
+            problems.append(tr("entity {entity!r} does not exist", entity=entity_code))
         problem = period_problem(period)
         if problem:
             problems.append(problem)
         elif not isinstance(entry_date, dt.date) or period_of(entry_date) != period:
-            problems.append(f"date {entry_date} is not in period {period}")
+            problems.append(tr("date {date} is not in period {period}", date=entry_date, period=period))
         closed = context.last_closed.get(entity_code)
         if closed is not None and not problem and period <= closed:
             problems.append(
-                f"is dated {entry_date}, in or before {closed}, the last closed period of {entity_code}; "
-                f"post it into an open period (after {closed})"
+                tr(
+                    "is dated {date}, in or before {closed}, the last closed period of {entity}; "
+                    "post it into an open period (after {closed})",
+                    date=entry_date,
+                    closed=closed,
+                    entity=entity_code,
+                )
             )
         if problems:
             index = list(zip(batch.entity_code, batch.period, batch.entry_date)).index(key)
@@ -147,18 +168,24 @@ def _text_errors(batch: EntryBatch) -> list[LedgerError]:
     """Memos and source references within their lengths and free of control characters."""
     errors: list[LedgerError] = []
     for name, values, limit in (
-        ("memo", batch.memo, MEMO_LENGTH_MAX),
-        ("source reference", batch.source_reference, SOURCE_REFERENCE_LENGTH_MAX),
+        (tr("memo"), batch.memo, MEMO_LENGTH_MAX),
+        (tr("source reference"), batch.source_reference, SOURCE_REFERENCE_LENGTH_MAX),
     ):
         for value in set(values):
             if len(value) > limit:
                 index = values.index(value)
                 errors.append(
-                    LedgerError(batch.entry_source(index), f"{name} is {len(value)} characters; at most {limit}", index)
+                    LedgerError(
+                        batch.entry_source(index),
+                        tr("{name} is {length} characters; at most {limit}", name=name, length=len(value), limit=limit),
+                        index,
+                    )
                 )
             if any(character in value for character in FORBIDDEN_TEXT_CHARACTERS):
                 index = values.index(value)
-                errors.append(LedgerError(batch.entry_source(index), f"{name} contains a control character", index))
+                errors.append(
+                    LedgerError(batch.entry_source(index), tr("{name} contains a control character", name=name), index)
+                )
     return errors
 
 
@@ -170,7 +197,9 @@ def _account_and_dimension_errors(batch: EntryBatch, context: PostContext) -> li
     for code in sorted(set(batch.account_code) - context.account_codes):
         index = int(entry_of_posting[batch.account_code.index(code)])
         errors.append(
-            LedgerError(batch.entry_source(index), f"account {code!r} is not in the chart of accounts", index)
+            LedgerError(
+                batch.entry_source(index), tr("account {code!r} is not in the chart of accounts", code=code), index
+            )
         )
     for name in ("household_id", "fund_source", "payment_reference"):
         limit = DIMENSION_LENGTH_MAX[name]
@@ -187,7 +216,11 @@ def _account_and_dimension_errors(batch: EntryBatch, context: PostContext) -> li
             if not isinstance(value, str) or len(value) > limit or value == "":
                 index = int(entry_of_posting[values.index(value)])
                 errors.append(
-                    LedgerError(batch.entry_source(index), f"{name} {value!r} must be 1 to {limit} characters", index)
+                    LedgerError(
+                        batch.entry_source(index),
+                        tr("{name} {value!r} must be 1 to {limit} characters", name=name, value=value, limit=limit),
+                        index,
+                    )
                 )
     return errors
 
@@ -215,8 +248,14 @@ def last_closed_periods(session: Session, entity_codes: list[str]) -> dict[str, 
 def refuse(errors: list[LedgerError], what: str = "entries") -> DisburseError:
     """A refusal listing the first problems; the full list travels with the error."""
     shown = "\n".join(f"  {error}" for error in errors[:ERRORS_SHOWN_MAX])
-    more = f"\n  … and {len(errors) - ERRORS_SHOWN_MAX:,} more" if len(errors) > ERRORS_SHOWN_MAX else ""
-    return DisburseError(f"{len(errors):,} problem(s); nothing was posted:\n{shown}{more}", errors)
+    more = (
+        "\n  " + tr("… and {count:,} more", count=len(errors) - ERRORS_SHOWN_MAX)
+        if len(errors) > ERRORS_SHOWN_MAX
+        else ""
+    )
+    return DisburseError(
+        tr("{count:,} problem(s); nothing was posted:", count=len(errors)) + f"\n{shown}{more}", errors
+    )
 
 
 def check_entries(batch: EntryBatch, context: PostContext) -> list[LedgerError]:
@@ -246,7 +285,7 @@ def post_entries(
     entries it posted before; a repeated key with different input is refused."""
     user = require_user(user)
     if not idempotency_key or len(idempotency_key) > IDEMPOTENCY_KEY_LENGTH_MAX:
-        raise DisburseError(f"idempotency key must be 1 to {IDEMPOTENCY_KEY_LENGTH_MAX} characters")
+        raise DisburseError(tr("idempotency key must be 1 to {limit} characters", limit=IDEMPOTENCY_KEY_LENGTH_MAX))
     created_at = (now or dt.datetime.now(dt.timezone.utc)).replace(tzinfo=None)
 
     _lock_posting(session)
@@ -301,8 +340,11 @@ def _repeated_post(session: Session, batch: EntryBatch, idempotency_key: str) ->
     if existing is not None:
         if existing.input_hash != chain.input_hash(chain.entry_content_texts(batch)):
             raise DisburseError(
-                f"{idempotency_key!r} was posted before with different content; "
-                "nothing was posted (a correction is a reversing entry)"
+                tr(
+                    "{key!r} was posted before with different content; "
+                    "nothing was posted (a correction is a reversing entry)",
+                    key=idempotency_key,
+                )
             )
         return PostResult(existing.id, tuple(range(existing.first_entry_id, existing.last_entry_id + 1)), created=False)
     return None

@@ -36,6 +36,7 @@ import datetime
 import numpy as np
 import pandas as pd
 
+from disburse.foundation.i18n import tr
 from disburse.reconciliation.model import AdjustedBalance, ReconciliationResult
 
 ITEM_COLUMNS = ("side", "item_id", "item_date", "amount_fen", "status", "match_id")
@@ -305,6 +306,35 @@ def _differing(matches: pd.DataFrame, settled: set[str]) -> pd.DataFrame:
     ]
 
 
+def _pending_causes(pending: pd.DataFrame) -> list[tuple]:
+    """Pending candidates whose two sides differ in amount, one row each."""
+    rows: list[tuple] = []
+    bank = pending[pending["side"] == "statement"].groupby("match_id")["amount_fen"].sum()
+    book = pending[pending["side"] == "book"].groupby("match_id")["amount_fen"].sum()
+    sums = pd.DataFrame({"bank": bank, "book": book}).fillna(0).astype(np.int64)
+    sums = sums[sums["bank"] != sums["book"]]
+    # The items of the differing ones only (a few, against 300,000 pending matches).
+    differing_items = pending[pending["match_id"].isin(set(sums.index.tolist())).to_numpy()]
+    ids = {match_id: tuple(items["item_id"].tolist()) for match_id, items in differing_items.groupby("match_id")}
+    for match_id, row in sums.iterrows():
+        rows.append(
+            (
+                "pending_difference",
+                match_id,
+                "both",
+                ids[match_id],
+                int(row["bank"]),
+                int(row["bank"] - row["book"]),
+                tr(
+                    "candidate not yet confirmed or rejected: bank {bank} fen, book {book} fen",
+                    bank=int(row["bank"]),
+                    book=int(row["book"]),
+                ),
+            )
+        )
+    return rows
+
+
 def _causes(
     differing: pd.DataFrame,
     pending: pd.DataFrame,
@@ -325,30 +355,16 @@ def _causes(
                 (*match.statement_line_ids, *match.book_ids),
                 int(match.amount_fen),
                 int(match.difference_fen),
-                f"bank {int(match.amount_fen)} fen, book {int(match.book_amount_fen)} fen (rule {match.rule})",
+                tr(
+                    "bank {bank} fen, book {book} fen (rule {rule})",
+                    bank=int(match.amount_fen),
+                    book=int(match.book_amount_fen),
+                    rule=match.rule,
+                ),
             )
         )
     if len(pending):
-        bank = pending[pending["side"] == "statement"].groupby("match_id")["amount_fen"].sum()
-        book = pending[pending["side"] == "book"].groupby("match_id")["amount_fen"].sum()
-        sums = pd.DataFrame({"bank": bank, "book": book}).fillna(0).astype(np.int64)
-        sums = sums[sums["bank"] != sums["book"]]
-        # The items of the differing ones only (a few, against 300,000 pending matches).
-        differing_items = pending[pending["match_id"].isin(set(sums.index.tolist())).to_numpy()]
-        ids = {match_id: tuple(rows["item_id"].tolist()) for match_id, rows in differing_items.groupby("match_id")}
-        for match_id, row in sums.iterrows():
-            rows.append(
-                (
-                    "pending_difference",
-                    match_id,
-                    "both",
-                    ids[match_id],
-                    int(row["bank"]),
-                    int(row["bank"] - row["book"]),
-                    f"candidate not yet confirmed or rejected: bank {int(row['bank'])} fen, book {int(row['book'])} "
-                    "fen",
-                )
-            )
+        rows += _pending_causes(pending)
     if unexplained_fen:
         rows.append(
             (
@@ -358,9 +374,12 @@ def _causes(
                 (),
                 0,
                 -unexplained_fen,
-                f"{unexplained_fen} fen that no match explains: the book and the statement do not start from the "
-                "same balance (postings before the first statement line, lines or postings missing from one side, "
-                "or a line recorded twice, listed below)",
+                tr(
+                    "{amount} fen that no match explains: the book and the statement do not start from the "
+                    "same balance (postings before the first statement line, lines or postings missing from one "
+                    "side, or a line recorded twice, listed below)",
+                    amount=unexplained_fen,
+                ),
             )
         )
     duplicates = result.duplicates

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from disburse.foundation.dates import period_problem
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.frames import query_frame
+from disburse.foundation.i18n import tr
 from disburse.reconciliation.model import (
     BOOK_COLUMNS,
     INSTRUCTION_COLUMNS,
@@ -527,8 +528,12 @@ def bank_balance(session: Session, account: BankAccountRef, end: dt.date) -> Ban
             None,
             None,
             None,
-            f"the statements of {account.account_number} have no line on or before "
-            f"{end}; import the statement covering the period end",
+            tr(
+                "the statements of {account} have no line on or before {end}; import the statement covering the "
+                "period end",
+                account=account.account_number,
+                end=end,
+            ),
         )
     booked_on = pd.Timestamp(row.booked_on).date()
     if row.balance_fen is None:
@@ -536,8 +541,13 @@ def bank_balance(session: Session, account: BankAccountRef, end: dt.date) -> Ban
             None,
             int(row.id),
             booked_on,
-            f"the bank gives no balance (masked or blank) on its last line "
-            f"on or before {end} (statement line {row.id} of {booked_on})",
+            tr(
+                "the bank gives no balance (masked or blank) on its last line on or before {end} "
+                "(statement line {line} of {booked_on})",
+                end=end,
+                line=row.id,
+                booked_on=booked_on,
+            ),
         )
     return BankBalance(int(row.balance_fen), int(row.id), booked_on, None)
 
@@ -632,8 +642,11 @@ def _book_origin(session: Session, account: BankAccountRef, window_days: int) ->
     ).first()
     if first is None:
         raise DisburseError(
-            f"no statement lines for {account.describe()}; import its statement first "
-            "(`disburse import bank-statement FILE --account ...`)"
+            tr(
+                "no statement lines for {account}; import its statement first "
+                "(`disburse import bank-statement FILE --account ...`)",
+                account=account.describe(),
+            )
         )
     first_day = pd.Timestamp(first.booked_on).date()
     if first.balance_fen is None:

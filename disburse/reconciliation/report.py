@@ -9,6 +9,7 @@ shows what a run would store now; it stores nothing. Amounts are int fen in mone
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from disburse.foundation.dates import as_date_or_none
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.frames import blank_text
+from disburse.foundation.i18n import language, tr, tr_noop
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.workbook import Sheet, write_workbook
 from disburse.reconciliation.model import AdjustedBalance, ReconciliationResult
@@ -27,26 +29,59 @@ from disburse.reconciliation.statements import BankAccountRef, bank_account_by_r
 # Descriptions of lines and items are looked up for at most this many of them; past it the
 # workbook lists ids and amounts only (a million-line run's report stays a report).
 TEXTS_ITEMS_MAX = 400_000
-CATEGORY_NAMES_ZH = {"fee": "手续费", "interest": "利息", "unknown": "未知"}
-RULE_NAMES_ZH = {
-    "confirmed": "人工确认",
-    "reference": "付款编号",
-    "amount_account": "金额+对方账号",
-    "batch_successful": "批次成功合计",
-    "batch_control_total": "批次总额(含退回)",
-    "batch_refund": "失败退回",
-    "many_to_one": "多笔合一",
-    "fuzzy_name": "户名相似(待确认)",
-    "amount_date": "金额+日期(待确认)",
-    "post_unmatched": "按规则入账",
+# The names of the codes, as catalog ids; the Chinese is in the catalog.
+CATEGORY_NAMES = {"fee": tr_noop("bank fee"), "interest": tr_noop("interest"), "unknown": tr_noop("unknown")}
+RULE_NAMES = {
+    "confirmed": tr_noop("confirmed by hand"),
+    "reference": tr_noop("payment reference"),
+    "amount_account": tr_noop("amount + counterparty account"),
+    "batch_successful": tr_noop("batch total of the successful payments"),
+    "batch_control_total": tr_noop("batch total (with the returned payments)"),
+    "batch_refund": tr_noop("failed payments returned"),
+    "many_to_one": tr_noop("many lines into one"),
+    "fuzzy_name": tr_noop("similar account name (to confirm)"),
+    "amount_date": tr_noop("amount + date (to confirm)"),
+    "post_unmatched": tr_noop("posted by a rule"),
 }
-STATUS_NAMES_ZH = {
-    "matched": "已匹配",
-    "candidate": "待确认",
-    "confirmed": "已确认",
-    "bank_only": "银行有企业无",
-    "book_only": "企业有银行无",
+STATUS_NAMES = {
+    "matched": tr_noop("matched"),
+    "candidate": tr_noop("to confirm"),
+    "confirmed": tr_noop("confirmed"),
+    "bank_only": tr_noop("in the bank, not in the books"),
+    "book_only": tr_noop("in the books, not in the bank"),
 }
+
+
+class TranslatedNames(Mapping[str, str]):
+    """A table of code names read through the catalog: in ``fixed_language`` if given, else in
+    the language of the moment (so one table serves every request of the web application)."""
+
+    def __init__(self, names: Mapping[str, str], fixed_language: str | None = None) -> None:
+        self._names = names
+        self._language = fixed_language
+
+    def __getitem__(self, code: str) -> str:
+        name = self._names[code]
+        if self._language is None:
+            return tr(name)
+        with language(self._language):
+            return tr(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+# The web pages show the names in the reader's language.
+RULE_NAMES_ZH = TranslatedNames(RULE_NAMES)
+STATUS_NAMES_ZH = TranslatedNames(STATUS_NAMES)
+CATEGORY_NAMES_ZH = TranslatedNames(CATEGORY_NAMES)
+# The workbook is the 银行存款余额调节表 book layout, Chinese like its headers in every language.
+_REPORT_RULE_NAMES = TranslatedNames(RULE_NAMES, "zh")
+_REPORT_STATUS_NAMES = TranslatedNames(STATUS_NAMES, "zh")
+_REPORT_CATEGORY_NAMES = TranslatedNames(CATEGORY_NAMES, "zh")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -131,7 +166,7 @@ def _pending_sheet_rows(
         rows.append(
             [
                 item.match_id,
-                RULE_NAMES_ZH.get(rule, rule),
+                _REPORT_RULE_NAMES.get(rule, rule),
                 int(score),
                 "对账单" if item.side == "statement" else "账簿",
                 int(item.item_id),
@@ -164,7 +199,7 @@ def _item_rows(items: pd.DataFrame, texts: dict[tuple[str, int], str]) -> list[l
             int(item.item_id),
             _iso_day(item.item_date),
             int(item.amount_fen),
-            STATUS_NAMES_ZH.get(item.status, item.status),
+            _REPORT_STATUS_NAMES.get(item.status, item.status),
             blank_text(item.match_id),
             texts.get((item.side, int(item.item_id)), ""),
         ]
@@ -236,9 +271,9 @@ def _matches_sheet(title: str, matches: pd.DataFrame) -> Sheet:
         [
             [
                 row.match_id,
-                RULE_NAMES_ZH.get(row.rule, row.rule),
+                _REPORT_RULE_NAMES.get(row.rule, row.rule),
                 int(row.score),
-                STATUS_NAMES_ZH.get(row.status, row.status),
+                _REPORT_STATUS_NAMES.get(row.status, row.status),
                 _ids(row.statement_line_ids),
                 _ids(row.book_ids),
                 _ids(row.instruction_references),
@@ -277,7 +312,7 @@ def _bank_only_sheet(title: str, result: ReconciliationResult) -> Sheet:
                 blank_text(row.memo),
                 blank_text(mask_identifier(row.counterparty_account)),
                 blank_text(row.counterparty_name),
-                CATEGORY_NAMES_ZH.get(row.category, row.category),
+                _REPORT_CATEGORY_NAMES.get(row.category, row.category),
             ]
             for row in result.bank_only.itertuples(index=False)
         ],
@@ -388,7 +423,14 @@ def write_report(session: Session, account: str | BankAccountRef, period: str, o
     reference = account if isinstance(account, BankAccountRef) else bank_account_by_reference(session, account)
     inputs, result, balance, problem = compute(session, reference, period)
     if balance is None:
-        raise DisburseError(f"no 银行存款余额调节表 for {reference.describe()} {period}: {problem}")
+        raise DisburseError(
+            tr(
+                "no 银行存款余额调节表 for {account} {period}: {problem}",
+                account=reference.describe(),
+                period=period,
+                problem=problem,
+            )
+        )
     sheets = report_sheets(reference, period, result, balance, inputs.statement, inputs.book)
     files = write_workbook(Path(out), sheets)
     return ReconciliationReport(reference, period, run_counts(inputs, result), balance, result, tuple(files))

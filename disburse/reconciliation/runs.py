@@ -27,6 +27,7 @@ from disburse.foundation.actors import require_user
 from disburse.foundation.bulk import bulk_insert
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.frames import object_array
+from disburse.foundation.i18n import tr
 from disburse.foundation.locks import RECONCILE_LOCK_CLASS, advisory_lock
 from disburse.reconciliation.adjusted_balance import adjusted_balance
 from disburse.reconciliation.frames import ReconciliationInputs, read_columns, reconciliation_inputs
@@ -458,10 +459,17 @@ def _lock(session: Session, account: BankAccountRef) -> None:
 
 
 def counts_text(counts: RunCounts) -> str:
-    return (
-        f"{counts.matched:,} matched, {counts.candidates:,} candidate(s), {counts.confirmed:,} confirmed, "
-        f"{counts.bank_only:,} bank-only, {counts.book_only:,} book-only, {counts.mismatches:,} amount mismatch(es), "
-        f"{counts.duplicates:,} duplicate(s)"
+    return tr(
+        "{matched:,} matched, {candidates:,} candidate(s), {confirmed:,} confirmed, "
+        "{bank_only:,} bank-only, {book_only:,} book-only, {mismatches:,} amount mismatch(es), "
+        "{duplicates:,} duplicate(s)",
+        matched=counts.matched,
+        candidates=counts.candidates,
+        confirmed=counts.confirmed,
+        bank_only=counts.bank_only,
+        book_only=counts.book_only,
+        mismatches=counts.mismatches,
+        duplicates=counts.duplicates,
     )
 
 
@@ -529,9 +537,16 @@ def _run(
         .returning(ReconciliationRunRow.id)
     ).scalar_one()
     added, removed = _store(session, inputs, result, run_id)
-    message = (
-        f"{reference.describe()} {period}: {counts.statement_lines:,} statement line(s), "
-        f"{counts.book_items:,} book item(s); {counts_text(counts)}; {added:,} match(es) new, {removed:,} dropped"
+    message = tr(
+        "{account} {period}: {lines:,} statement line(s), {items:,} book item(s); {counts}; "
+        "{added:,} match(es) new, {removed:,} dropped",
+        account=reference.describe(),
+        period=period,
+        lines=counts.statement_lines,
+        items=counts.book_items,
+        counts=counts_text(counts),
+        added=added,
+        removed=removed,
     )
     return RunOutcome(inputs, result, counts, balance, problem, run_id, added, removed, message)
 
@@ -559,33 +574,55 @@ def decide(session: Session, match_id: str, user: str, decision: str) -> Decisio
         .order_by(MatchRow.id)
     ).all()
     if not rows:
-        raise DisburseError(f"no match {match_id!r}; `disburse reconcile report` lists the matches and candidates")
+        raise DisburseError(
+            tr("no match {match!r}; `disburse reconcile report` lists the matches and candidates", match=match_id)
+        )
     statuses = {row.status for row in rows}
     periods = ", ".join(sorted({row.period for row in rows}))
     if decision in statuses:
         who = next(row.decided_by for row in rows if row.status == decision)
-        return DecisionOutcome(
-            match_id, decision, False, f"{match_id} is already {decision} (by {who}); nothing changed"
+        message = (
+            tr("{match} is already confirmed (by {who}); nothing changed", match=match_id, who=who)
+            if decision == "confirmed"
+            else tr("{match} is already rejected (by {who}); nothing changed", match=match_id, who=who)
         )
+        return DecisionOutcome(match_id, decision, False, message)
     opposite = "rejected" if decision == "confirmed" else "confirmed"
     if opposite in statuses:
         who = next(row.decided_by for row in rows if row.status == opposite)
-        raise DisburseError(f"{match_id} was {opposite} by {who}; a decision is not changed silently")
+        raise DisburseError(
+            tr("{match} was rejected by {who}; a decision is not changed silently", match=match_id, who=who)
+            if opposite == "rejected"
+            else tr("{match} was confirmed by {who}; a decision is not changed silently", match=match_id, who=who)
+        )
     allowed = ("candidate",) if decision == "confirmed" else ("candidate", "matched")
     if decision == "confirmed" and statuses == {"matched"}:
         return DecisionOutcome(
             match_id,
             "matched",
             False,
-            f"{match_id} is an automatic match (rule {rows[0].rule}), not a candidate; nothing to confirm",
+            tr(
+                "{match} is an automatic match (rule {rule}), not a candidate; nothing to confirm",
+                match=match_id,
+                rule=rows[0].rule,
+            ),
         )
     session.execute(
         update(MatchRow)
         .where(MatchRow.match_id == match_id, MatchRow.status.in_(allowed))
         .values(status=decision, decided_by=user, decided_at=utc_now())
     )
-    verb = "confirmed" if decision == "confirmed" else "rejected; it will not be proposed again"
-    return DecisionOutcome(match_id, decision, True, f"{match_id} ({rows[0].rule}, {periods}) {verb}")
+    message = (
+        tr("{match} ({rule}, {periods}) confirmed", match=match_id, rule=rows[0].rule, periods=periods)
+        if decision == "confirmed"
+        else tr(
+            "{match} ({rule}, {periods}) rejected; it will not be proposed again",
+            match=match_id,
+            rule=rows[0].rule,
+            periods=periods,
+        )
+    )
+    return DecisionOutcome(match_id, decision, True, message)
 
 
 def confirm_match(session: Session, match_id: str, user: str) -> DecisionOutcome:

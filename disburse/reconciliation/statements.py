@@ -26,6 +26,7 @@ from disburse.foundation.bulk import bulk_insert
 from disburse.foundation.errors import DisburseError, ImportProblem, ImportRefused
 from disburse.foundation.files import file_sha256
 from disburse.foundation.frames import blank_text
+from disburse.foundation.i18n import tr
 from disburse.ledger.tables import AccountRow, BankAccountRow, EntityRow
 from disburse.reconciliation.tables import (
     COUNTERPARTY_ACCOUNT_LENGTH_MAX,
@@ -121,10 +122,14 @@ def bank_account_by_reference(session: Session, reference: str) -> BankAccountRe
         known = session.execute(
             select(table.c.account_number, table.c.ledger_account_code).order_by(table.c.ledger_account_code)
         ).all()
-        listed = ", ".join(f"{row.account_number} ({row.ledger_account_code})" for row in known) or "none yet"
+        listed = ", ".join(f"{row.account_number} ({row.ledger_account_code})" for row in known) or tr("none yet")
         raise DisburseError(
-            f"no registered bank account {reference!r} (give its account number or its 102 "
-            f"sub-account code); registered: {listed}. `disburse entities add-bank-account` registers one"
+            tr(
+                "no registered bank account {reference!r} (give its account number or its 102 "
+                "sub-account code); registered: {listed}. `disburse entities add-bank-account` registers one",
+                reference=reference,
+                listed=listed,
+            )
         )
     row = rows[0]
     return BankAccountRef(
@@ -200,7 +205,11 @@ def _clipped(frame: pd.DataFrame, file: str) -> tuple[dict[str, list[object]], l
                     int(frame["source_row"].iat[long[0]]),
                     name,
                     values[long[0]] or "",
-                    f"{len(long):,} value(s) longer than {limit} characters are stored cut to {limit}",
+                    tr(
+                        "{count:,} value(s) longer than {limit} characters are stored cut to {limit}",
+                        count=len(long),
+                        limit=limit,
+                    ),
                     "warning",
                 )
             )
@@ -221,10 +230,15 @@ def _already_imported(
     ).scalar_one_or_none()
     if previous is None:
         return None
-    message = (
-        f"{file_name} was imported into {reference.describe()} on {previous.imported_at:%Y-%m-%d %H:%M} by "
-        f"{previous.imported_by} (profile {previous.profile}, {previous.added_count:,} new line(s)); "
-        "nothing changed"
+    message = tr(
+        "{file} was imported into {account} on {at} by {user} (profile {profile}, {added:,} new line(s)); "
+        "nothing changed",
+        file=file_name,
+        account=reference.describe(),
+        at=f"{previous.imported_at:%Y-%m-%d %H:%M}",
+        user=previous.imported_by,
+        profile=previous.profile,
+        added=previous.added_count,
     )
     return StatementImportOutcome(
         reference,
@@ -252,7 +266,9 @@ def _parsed(name: str, profile_name: str | None, profiles_directory: str | os.Pa
     except ProfileError as error:
         raise DisburseError(str(error)) from None
     if profile_name is not None and profile_name not in profiles:
-        raise DisburseError(f"no bank profile {profile_name!r}; known: {', '.join(sorted(profiles))}")
+        raise DisburseError(
+            tr("no bank profile {profile!r}; known: {known}", profile=profile_name, known=", ".join(sorted(profiles)))
+        )
     parsed = parse_bank_statement(name, profile_name, profiles)
     if parsed.refused:
         raise ImportRefused(parsed.problems)
@@ -265,8 +281,10 @@ def _parsed(name: str, profile_name: str | None, profiles_directory: str | os.Pa
                     None,
                     None,
                     f"{len(parsed.frame):,}",
-                    f"more than {STATEMENT_IMPORT_LINES_MAX:,} lines (STATEMENT_IMPORT_LINES_MAX); "
-                    "split the statement by date",
+                    tr(
+                        "more than {limit:,} lines (STATEMENT_IMPORT_LINES_MAX); split the statement by date",
+                        limit=STATEMENT_IMPORT_LINES_MAX,
+                    ),
                 )
             ]
         )
@@ -349,14 +367,22 @@ def import_statement(
     count = len(added)
     _insert_lines(session, reference, import_id, added, texts, keys[new])
     detected = profile_name is None
-    how = "detected from the header" if detected else "as given"
-    span = f"{first_day} to {last_day}" if first_day else "no lines"
-    message = (
-        f"{file_name}: bank profile {parsed.profile} ({how}); {len(frame):,} line(s) from {span}, "
-        f"{count:,} new, {len(frame) - count:,} already imported, into {reference.describe()}"
+    how = tr("detected from the header") if detected else tr("as given")
+    span = tr("{first} to {last}", first=first_day, last=last_day) if first_day else tr("no lines")
+    message = tr(
+        "{file}: bank profile {profile} ({how}); {lines:,} line(s) from {span}, "
+        "{new:,} new, {old:,} already imported, into {account}",
+        file=file_name,
+        profile=parsed.profile,
+        how=how,
+        lines=len(frame),
+        span=span,
+        new=count,
+        old=len(frame) - count,
+        account=reference.describe(),
     )
     if parsed.newest_first:
-        message += "; the file listed the newest lines first and was put in date order"
+        message += tr("; the file listed the newest lines first and was put in date order")
     return StatementImportOutcome(
         reference,
         file_name,

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from disburse.foundation.errors import ImportProblem
+from disburse.foundation.i18n import tr
 from disburse.foundation.identifiers import credit_code_problem, village_code_problem
 from disburse.foundation.money import MoneyError, fen_from_decimal
 from disburse.foundation.yaml_text import load_yaml
@@ -36,15 +37,19 @@ ASSET_ID_LENGTH_MAX = 64
 def _decimal(value: object, what: str, places: int) -> Decimal:
     """A non-negative decimal from a YAML string or integer with at most ``places`` decimals."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValueError(f'{what} must be a number written as text (e.g. "310"), not {type(value).__name__}')
+        raise ValueError(
+            tr('{what} must be a number written as text (e.g. "310"), not {type}', what=what, type=type(value).__name__)
+        )
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValueError(f"{what} {value!r} is not a number") from None
+        raise ValueError(tr("{what} {value!r} is not a number", what=what, value=value)) from None
     if not number.is_finite() or number < 0:
-        raise ValueError(f"{what} {value!r} must be a non-negative number")
+        raise ValueError(tr("{what} {value!r} must be a non-negative number", what=what, value=value))
     if number != number.quantize(Decimal(1).scaleb(-places)):
-        raise ValueError(f"{what} {value!r} has more than {places} decimal places")
+        raise ValueError(
+            tr("{what} {value!r} has more than {places} decimal places", what=what, value=value, places=places)
+        )
     return number
 
 
@@ -69,9 +74,9 @@ class _Station(BaseModel):
         for code in values:
             problem = village_code_problem(code)
             if problem:
-                raise ValueError(f"village code {code!r}: {problem}")
+                raise ValueError(tr("village code {code!r}: {problem}", code=code, problem=problem))
         if len(set(values)) != len(values):
-            raise ValueError("a village code is listed twice")
+            raise ValueError(tr("a village code is listed twice"))
         return values
 
 
@@ -123,7 +128,11 @@ def parse_assets(path: str | os.PathLike[str]) -> tuple[tuple[Asset, ...], tuple
                     file,
                     "",
                     len(data),
-                    f"file is {len(data):,} bytes; the limit ASSETS_FILE_BYTES_MAX is {ASSETS_FILE_BYTES_MAX:,}",
+                    tr(
+                        "file is {size:,} bytes; the limit ASSETS_FILE_BYTES_MAX is {limit:,}",
+                        size=len(data),
+                        limit=ASSETS_FILE_BYTES_MAX,
+                    ),
                 ),
             ),
             digest,
@@ -131,9 +140,9 @@ def parse_assets(path: str | os.PathLike[str]) -> tuple[tuple[Asset, ...], tuple
     try:
         document = load_yaml(data.decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as error:
-        return (), (_problem(file, "", "", f"not a UTF-8 YAML file: {error}"),), digest
+        return (), (_problem(file, "", "", tr("not a UTF-8 YAML file: {error}", error=error)),), digest
     if not isinstance(document, dict):
-        return (), (_problem(file, "", "", "an assets file is a mapping with stations: and cooperatives:"),), digest
+        return (), (_problem(file, "", "", tr("an assets file is a mapping with stations: and cooperatives:")),), digest
     try:
         parsed = _AssetsFile.model_validate(document)
     except ValidationError as error:
@@ -145,7 +154,7 @@ def parse_assets(path: str | os.PathLike[str]) -> tuple[tuple[Asset, ...], tuple
     seen: dict[str, int] = {}
     for index, declared in enumerate(assets):
         if declared.asset_id in seen:
-            problems.append(_problem(file, "asset_id", declared.asset_id, "asset id is declared twice"))
+            problems.append(_problem(file, "asset_id", declared.asset_id, tr("asset id is declared twice")))
         seen[declared.asset_id] = index
     return tuple(assets), tuple(problems), digest
 
@@ -157,7 +166,7 @@ def _validation_problems(file: str, error: ValidationError) -> tuple[ImportProbl
     for item in error.errors():
         location = ".".join(str(part) for part in item["loc"])
         reason = (
-            "unknown key (not allowed here)"
+            tr("unknown key (not allowed here)")
             if item["type"] == "extra_forbidden"
             else item["msg"].removeprefix("Value error, ")
         )
@@ -201,7 +210,7 @@ def _cooperative_assets(
                     file,
                     f"cooperatives.{index}.credit_code",
                     cooperative.credit_code,
-                    f"unified social credit code: {problem}",
+                    tr("unified social credit code: {problem}", problem=problem),
                     "warning",
                 )
             )

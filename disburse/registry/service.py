@@ -43,6 +43,7 @@ from disburse.foundation.dates import period_of
 from disburse.foundation.errors import DisburseError, ImportProblem, ImportRefused, problems_at
 from disburse.foundation.files import file_sha256
 from disburse.foundation.frames import statement_frame
+from disburse.foundation.i18n import tr
 from disburse.importers.common import ImportContext
 from disburse.importers.register import parse_register
 from disburse.importers.settlements import parse_settlements
@@ -107,8 +108,14 @@ def _repeat_outcome(kind: str, path: Path, digest: str, previous: RegisterImport
         changed=False,
         dry_run=dry_run,
         message=(
-            f"{path.name} was imported before (import {previous.id}, {previous.file_name}, as of "
-            f"{previous.as_of.isoformat()}, by {previous.imported_by}); nothing changed"
+            tr(
+                "{file} was imported before (import {id}, {previous_file}, as of {as_of}, by {user}); nothing changed",
+                file=path.name,
+                id=previous.id,
+                previous_file=previous.file_name,
+                as_of=previous.as_of.isoformat(),
+                user=previous.imported_by,
+            )
         ),
         import_id=previous.id,
         as_of=previous.as_of,
@@ -171,7 +178,7 @@ class RegisterScope:
     def parse(cls, text: str) -> "RegisterScope":
         kind, separator, name = text.partition(":")
         if not separator or kind.strip() not in SCOPE_COLUMNS or not name.strip():
-            raise DisburseError(f"--scope takes 乡镇:NAME or 行政村:NAME, not {text!r}")
+            raise DisburseError(tr("--scope takes 乡镇:NAME or 行政村:NAME, not {text!r}", text=text))
         return cls(SCOPE_COLUMNS[kind.strip()], name.strip())
 
     def describe(self) -> str:
@@ -205,7 +212,7 @@ def _parsed_register(file: Path, today: dt.date):  # type: ignore[no-untyped-def
     if parsed.refused:
         raise ImportRefused(parsed.problems)
     if len(parsed.frame) == 0:
-        reason = "the file has a header and no data rows; a register snapshot lists every household in its scope"
+        reason = tr("the file has a header and no data rows; a register snapshot lists every household in its scope")
         raise ImportRefused([ImportProblem(str(file), None, None, "", reason)])
     return parsed
 
@@ -242,15 +249,17 @@ def import_register(
     today = today or dt.date.today()
     as_of = as_of or today
     if as_of > today:
-        raise DisburseError(f"--as-of {as_of.isoformat()} is in the future (today is {today.isoformat()})")
+        raise DisburseError(
+            tr("--as-of {as_of} is in the future (today is {today})", as_of=as_of.isoformat(), today=today.isoformat())
+        )
     digest = file_sha256(file)
     previous_import = _previous_import(session, "register", digest)
     if previous_import is not None:
         return _repeat_outcome("register", file, digest, previous_import, dry_run)
     placement = _register_placement(session, as_of, backfill, replace)
-    progress("reading and validating")
+    progress(tr("reading and validating"))
     parsed = _parsed_register(file, today)
-    progress("comparing with the register in force")
+    progress(tr("comparing with the register in force"))
     diff = _diff_with_register_in_force(session, parsed.frame, as_of, placement, scope, str(file))
     _refuse_mass_removal(diff, scope, confirm_exits)
     warnings, repeated = _new_warnings(parsed.problems, diff.known_accounts)
@@ -266,12 +275,16 @@ def import_register(
         problems=warnings,
     )
     if dry_run:
-        message = (
-            f"dry run: {file.name} is valid ({len(parsed.frame):,} people, {len(diff.new_households):,} households, "
-            f"{len(warnings)} warning(s)); nothing was written"
+        message = tr(
+            "dry run: {file} is valid ({people:,} people, {households:,} households, "
+            "{warnings} warning(s)); nothing was written",
+            file=file.name,
+            people=len(parsed.frame),
+            households=len(diff.new_households),
+            warnings=len(warnings),
         )
         return ImportOutcome(changed=False, dry_run=True, message=message, **outcome_base)
-    progress("writing")
+    progress(tr("writing"))
     import_id = _insert_import(
         session, "register", file, digest, as_of, len(parsed.frame), len(warnings), user, replaces=placement.replaced
     )
@@ -297,24 +310,36 @@ def _register_placement(session: Session, as_of: dt.date, backfill: bool, replac
     if same_date is not None:
         if not replace:
             raise DisburseError(
-                f"a register snapshot as of {as_of.isoformat()} was already imported from {same_date.file_name} "
-                f"(import {same_date.id}); give this file its own --as-of date, or --replace it with this "
-                "corrected file"
+                tr(
+                    "a register snapshot as of {as_of} was already imported from {file} "
+                    "(import {id}); give this file its own --as-of date, or --replace it with this "
+                    "corrected file",
+                    as_of=as_of.isoformat(),
+                    file=same_date.file_name,
+                    id=same_date.id,
+                )
             )
         if as_of != newest:
             raise DisburseError(
-                f"only the newest snapshot ({newest.isoformat()}) can be replaced; {as_of.isoformat()} has later "
-                "snapshots built on it"
+                tr(
+                    "only the newest snapshot ({newest}) can be replaced; {as_of} has later snapshots built on it",
+                    newest=newest.isoformat(),
+                    as_of=as_of.isoformat(),
+                )
             )
         return _Placement(following=None, replaced=same_date)
     if replace:
-        raise DisburseError(f"--replace: no register snapshot as of {as_of.isoformat()} to replace")
+        raise DisburseError(tr("--replace: no register snapshot as of {as_of} to replace", as_of=as_of.isoformat()))
     if newest is None or as_of > newest:
         return _Placement(following=None, replaced=None)
     if not backfill:
         raise DisburseError(
-            f"the snapshot as of {as_of.isoformat()} is older than the newest imported one "
-            f"({newest.isoformat()}); use --backfill to insert it at its place in the history"
+            tr(
+                "the snapshot as of {as_of} is older than the newest imported one "
+                "({newest}); use --backfill to insert it at its place in the history",
+                as_of=as_of.isoformat(),
+                newest=newest.isoformat(),
+            )
         )
     following = session.scalar(
         select(RegisterImportRow)
@@ -353,10 +378,15 @@ def _diff_with_register_in_force(
     if placement.following is not None and (len(household_diff.vanished) or len(person_diff.vanished)):
         missing = [*household_diff.vanished[:5].tolist(), *person_diff.vanished[:5].tolist()]
         raise DisburseError(
-            f"a backfilled snapshot must list every household and person of the snapshot before it "
-            f"({previous.as_of.isoformat() if previous else '-'}); this one drops "
-            f"{len(household_diff.vanished)} household(s) and {len(person_diff.vanished)} person(s), e.g. "
-            f"{', '.join(missing)}; nothing was written"
+            tr(
+                "a backfilled snapshot must list every household and person of the snapshot before it "
+                "({previous}); this one drops {households} household(s) and {people} person(s), e.g. "
+                "{examples}; nothing was written",
+                previous=previous.as_of.isoformat() if previous else "-",
+                households=len(household_diff.vanished),
+                people=len(person_diff.vanished),
+                examples=", ".join(missing),
+            )
         )
     if previous is not None:
         events = register_events(old_households, new_households, old_people, new_people, as_of)
@@ -395,7 +425,7 @@ def _within_scope(
                 None,
                 rows,
                 frame.loc[outside, scope.column].tolist(),
-                f"the row lies outside the scope {scope.describe()} of this import",
+                tr("the row lies outside the scope {scope} of this import", scope=scope.describe()),
             )
         )
     in_scope = old_households[scope.column].to_numpy(dtype=object) == scope.name
@@ -415,8 +445,11 @@ def _refuse_mass_removal(diff: _SnapshotDiff, scope: RegisterScope | None, confi
     if confirm_exits is not None:
         if confirm_exits != len(removed):
             raise DisburseError(
-                f"--confirm-exits {confirm_exits}, but the snapshot removes {len(removed):,} household(s); "
-                "nothing was written"
+                tr(
+                    "--confirm-exits {confirm}, but the snapshot removes {removed:,} household(s); nothing was written",
+                    confirm=confirm_exits,
+                    removed=len(removed),
+                )
             )
         return
     if len(before) == 0:
@@ -431,13 +464,22 @@ def _refuse_mass_removal(diff: _SnapshotDiff, scope: RegisterScope | None, confi
     share_percent = 100 * len(removed) / len(before)
     if share_percent <= REMOVED_SHARE_MAX_PERCENT and not emptied:
         return
-    where = f" in {scope.describe()}" if scope is not None else ""
-    whole = f", among them every household of {', '.join(emptied[:5])}" if emptied else ""
+    where = tr(" in {scope}", scope=scope.describe()) if scope is not None else ""
+    whole = tr(", among them every household of {places}", places=", ".join(emptied[:5])) if emptied else ""
     raise DisburseError(
-        f"this snapshot would remove {len(removed):,} of the {len(before):,} households{where} "
-        f"({share_percent:.1f}%; more than {REMOVED_SHARE_MAX_PERCENT}% is refused){whole}; a partial file or one "
-        f"township's file would do this (import it with --scope 乡镇:NAME). If they really left the register, "
-        f"import again with --confirm-exits {len(removed)}; nothing was written"
+        tr(
+            "this snapshot would remove {removed:,} of the {before:,} households{where} "
+            "({share:.1f}%; more than {limit}% is refused){whole}; a partial file or one "
+            "township's file would do this (import it with --scope 乡镇:NAME). If they really left the register, "
+            "import again with --confirm-exits {count}; nothing was written",
+            removed=len(removed),
+            before=len(before),
+            where=where,
+            share=share_percent,
+            limit=REMOVED_SHARE_MAX_PERCENT,
+            whole=whole,
+            count=len(removed),
+        )
     )
 
 
@@ -508,12 +550,18 @@ def _imported_message(
 ) -> str:
     placed = ""
     if placement.following is not None:
-        placed = f" (backfilled before the snapshot as of {placement.following.as_of.isoformat()})"
+        placed = tr(" (backfilled before the snapshot as of {as_of})", as_of=placement.following.as_of.isoformat())
     elif placement.replaced is not None:
-        placed = f" (replacing import {placement.replaced.id}, {placement.replaced.file_name})"
-    return (
-        f"imported {file.name} as the register snapshot as of {as_of.isoformat()}{placed}: "
-        f"{len(frame):,} people in {len(diff.new_households):,} households; {len(diff.events)} event(s)"
+        placed = tr(" (replacing import {id}, {file})", id=placement.replaced.id, file=placement.replaced.file_name)
+    return tr(
+        "imported {file} as the register snapshot as of {as_of}{placed}: "
+        "{people:,} people in {households:,} households; {events} event(s)",
+        file=file.name,
+        as_of=as_of.isoformat(),
+        placed=placed,
+        people=len(frame),
+        households=len(diff.new_households),
+        events=len(diff.events),
     )
 
 
@@ -586,7 +634,12 @@ def load_assets(session: Session, path: str | os.PathLike[str], *, user: str) ->
             "assets_unchanged": len(declared) - len(added),
             "cooperative_entities_added": cooperatives_added,
         },
-        message=(f"{len(added)} asset(s) declared from {file.name}, {len(declared) - len(added)} already declared"),
+        message=tr(
+            "{added} asset(s) declared from {file}, {unchanged} already declared",
+            added=len(added),
+            file=file.name,
+            unchanged=len(declared) - len(added),
+        ),
     )
 
 
@@ -594,14 +647,20 @@ def _assets_conflicts_check(declared: tuple[Asset, ...], existing: dict[str, Ass
     """Refuse a file that redefines an asset already declared: shares and settlements were read
     against the definition in the books."""
     conflicts = [
-        f"{item.asset_id}: the file says {item}, the books say {existing[item.asset_id]}"
+        tr(
+            "{asset}: the file says {file}, the books say {books}",
+            asset=item.asset_id,
+            file=item,
+            books=existing[item.asset_id],
+        )
         for item in declared
         if item.asset_id in existing and existing[item.asset_id] != item
     ]
     if conflicts:
         raise DisburseError(
-            "the assets file changes assets already declared (only adding assets is allowed); nothing was "
-            "loaded:\n  " + "\n  ".join(conflicts)
+            tr("the assets file changes assets already declared (only adding assets is allowed); nothing was loaded:")
+            + "\n  "
+            + "\n  ".join(conflicts)
         )
 
 
@@ -615,8 +674,11 @@ def _asset_entity_ids(session: Session, added: list[Asset]) -> dict[str, int]:
     missing = sorted(entity_codes - set(entity_ids))
     if missing:
         raise DisburseError(
-            f"owner or paying entity {', '.join(missing)} does not exist; "
-            "`disburse entities add` creates it; nothing was loaded"
+            tr(
+                "owner or paying entity {entities} does not exist; `disburse entities add` creates it; "
+                "nothing was loaded",
+                entities=", ".join(missing),
+            )
         )
     return entity_ids
 
@@ -693,7 +755,7 @@ def import_shares(
     previous_import = _previous_import(session, "shares", digest)
     if previous_import is not None:
         return _repeat_outcome("shares", file, digest, previous_import, dry_run)
-    progress("reading and validating")
+    progress(tr("reading and validating"))
     context = _shares_context(session, today)
     parsed = parse_shares(file, context)
     if parsed.refused:
@@ -714,10 +776,14 @@ def import_shares(
         return ImportOutcome(
             changed=False,
             dry_run=True,
-            message=(f"dry run: {file.name} is valid ({len(frame):,} holdings); nothing was written"),
+            message=tr(
+                "dry run: {file} is valid ({holdings:,} holdings); nothing was written",
+                file=file.name,
+                holdings=len(frame),
+            ),
             **base,
         )
-    progress("writing")
+    progress(tr("writing"))
     import_id = _insert_import(session, "shares", file, digest, as_of, len(frame), len(warnings), user)
     frame_insert(
         session,
@@ -731,9 +797,12 @@ def import_shares(
         changed=True,
         dry_run=False,
         import_id=import_id,
-        message=(
-            f"imported {file.name}: {len(frame):,} holdings in {counts['assets']} asset(s), in force from "
-            f"{as_of.isoformat()}"
+        message=tr(
+            "imported {file}: {holdings:,} holdings in {assets} asset(s), in force from {as_of}",
+            file=file.name,
+            holdings=len(frame),
+            assets=counts["assets"],
+            as_of=as_of.isoformat(),
         ),
         **base,
     )
@@ -800,7 +869,7 @@ def _sort_settlement_rows(session: Session, file: Path, frame: pd.DataFrame) -> 
     new, late, late_ids = [], [], []
     for index, key in enumerate(zip(*(frame[name].tolist() for name in SETTLEMENT_KEY))):
         if key[3] == 0:
-            problems.append(_settlement_problem(file, frame, index, "amount is 0.00; nothing to post"))
+            problems.append(_settlement_problem(file, frame, index, tr("amount is 0.00; nothing to post")))
         elif key not in recorded:
             new.append(index)
             recorded[key] = [(-1, bool(received[index]))]  # a repeat later in this file is a duplicate
@@ -810,15 +879,20 @@ def _sort_settlement_rows(session: Session, file: Path, frame: pd.DataFrame) -> 
             recorded[key][position] = (settlement_id, True)
             late.append(index)
             late_ids.append(settlement_id)
-            reason = f"already imported as settlement {settlement_id} without a 到账日期: its receipt is posted now"
+            reason = tr(
+                "already imported as settlement {settlement} without a 到账日期: its receipt is posted now",
+                settlement=settlement_id,
+            )
             problems.append(_settlement_problem(file, frame, index, reason))
         else:
             in_file = recorded[key][0][0] == -1
             reason = (
-                "the same settlement appears earlier in this file; posted once"
+                tr("the same settlement appears earlier in this file; posted once")
                 if in_file
-                else "already imported from another file (same station, period, revenue type and amount); not posted "
-                "again"
+                else tr(
+                    "already imported from another file (same station, period, revenue type and amount); not posted "
+                    "again"
+                )
             )
             problems.append(_settlement_problem(file, frame, index, reason))
     late_rows = frame.iloc[late].reset_index(drop=True).assign(settlement_id=np.asarray(late_ids, dtype=np.int64))
@@ -843,18 +917,35 @@ def _receipt_accounts(
         ).all()
         if not registered:
             raise DisburseError(
-                f"{owner} has no registered bank account, so the receipt of {count} settlement row(s) with a 到账日期 "
-                f"cannot be booked (Dr 102 / Cr 112); register it with `disburse entities add-bank-account {owner}` "
-                "and import the file again"
+                tr(
+                    "{owner} has no registered bank account, so the receipt of {count} settlement row(s) with a "
+                    "到账日期 cannot be booked (Dr 102 / Cr 112); register it with "
+                    "`disburse entities add-bank-account {owner}` and import the file again",
+                    owner=owner,
+                    count=count,
+                )
             )
         numbers = ", ".join(row.account_number for row in registered)
         chosen = [row for row in registered if bank_account is None or row.account_number == bank_account]
         if not chosen:
-            raise DisburseError(f"{owner} has no bank account {bank_account}; its bank accounts are {numbers}")
+            raise DisburseError(
+                tr(
+                    "{owner} has no bank account {account}; its bank accounts are {numbers}",
+                    owner=owner,
+                    account=bank_account,
+                    numbers=numbers,
+                )
+            )
         if bank_account is None and len(registered) > 1:
-            reason = (
-                f"{owner} has {len(registered)} bank accounts ({numbers}); the receipts of {count} row(s) are booked "
-                f"to the first registered, {chosen[0].account_number} ({chosen[0].ledger_account_code})"
+            reason = tr(
+                "{owner} has {accounts} bank accounts ({numbers}); the receipts of {count} row(s) are booked "
+                "to the first registered, {first} ({code})",
+                owner=owner,
+                accounts=len(registered),
+                numbers=numbers,
+                count=count,
+                first=chosen[0].account_number,
+                code=chosen[0].ledger_account_code,
             )
             warnings.append(ImportProblem(str(file), None, None, owner, reason, "warning"))
         accounts[owner] = chosen[0].ledger_account_code
@@ -910,7 +1001,7 @@ def _settlement_drafts(
                 ),
                 source_kind=SETTLEMENT_SOURCE_KIND if kind == "receivable" else SETTLEMENT_RECEIPT_SOURCE_KIND,
                 source_reference=f"{file.name[-120:]} row {row.source_row}{settlement}",
-                label=f"{file.name} row {row.source_row}",
+                label=tr("{file} row {row}", file=file.name, row=row.source_row),
             )
         )
     return drafts
@@ -996,7 +1087,7 @@ def import_settlements(
     previous_import = _previous_import(session, "settlements", digest)
     if previous_import is not None:
         return _repeat_outcome("settlements", file, digest, previous_import, dry_run)
-    progress("reading and validating")
+    progress(tr("reading and validating"))
     stations = {item.asset_id: item for item in assets(session) if item.kind == "station"}
     parsed = parse_settlements(file, ImportContext(today=today, known_station_ids=frozenset(stations)))
     if parsed.refused:
@@ -1009,16 +1100,20 @@ def import_settlements(
     base = _settlement_outcome_base(file, digest, today, frame, sorted_rows, (*parsed.problems, *bank_warnings))
     receipts = base["counts"]["receipts"]
     if dry_run:
-        message = (
-            f"dry run: {file.name} is valid; {len(new)} of {len(frame)} row(s) would be posted, with {receipts} "
-            "receipt(s); nothing was written"
+        message = tr(
+            "dry run: {file} is valid; {new} of {rows} row(s) would be posted, with {receipts} "
+            "receipt(s); nothing was written",
+            file=file.name,
+            new=len(new),
+            rows=len(frame),
+            receipts=receipts,
         )
         return ImportOutcome(changed=False, dry_run=True, message=message, **base)
-    progress("posting receivables and receipts")
+    progress(tr("posting receivables and receipts"))
     entry_ids, receipts = _post_settlements(session, sorted_rows, owners, banks, file, digest, today, user)
     warning_count = sum(1 for problem in base["problems"] if problem.severity == "warning")
     import_id = _insert_import(session, "settlements", file, digest, today, len(frame), warning_count, user)
-    progress("writing")
+    progress(tr("writing"))
     frame_insert(
         session,
         PvSettlementRow.__tablename__,
@@ -1028,9 +1123,14 @@ def import_settlements(
         constants={"import_id": import_id},
     )
     _record_late_receipts(session, late)
-    message = (
-        f"imported {file.name}: {len(new)} receivable(s) posted, {receipts} receipt(s) posted "
-        f"({len(late)} of them for rows imported before), {sorted_rows.duplicates} duplicate(s) skipped"
+    message = tr(
+        "imported {file}: {new} receivable(s) posted, {receipts} receipt(s) posted "
+        "({late} of them for rows imported before), {duplicates} duplicate(s) skipped",
+        file=file.name,
+        new=len(new),
+        receipts=receipts,
+        late=len(late),
+        duplicates=sorted_rows.duplicates,
     )
     return ImportOutcome(
         changed=bool(entry_ids) or receipts > 0, dry_run=False, import_id=import_id, message=message, **base
