@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from disburse.foundation.dates import as_date
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import language, tr
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.money import format_capitals, format_yuan
 from disburse.foundation.workbook import Sheet, write_workbook
@@ -189,7 +189,18 @@ def household_statement(
     session: Session, household_id: str, year: int | None = None, today: dt.date | None = None
 ) -> HouseholdStatement:
     """The 明白卡 of ``household_id``: every payout line (of ``year``'s books, when given), the
-    totals by state each yuan once, the failed payments apart, and the tie to the ledger."""
+    totals by state each yuan once, the failed payments apart, and the tie to the ledger.
+
+    Always in Chinese: the card is handed to the household (it prints no English), so the reasons
+    the payouts stage words for it (a held line's 说明) are asked for in Chinese whatever the
+    operator's language."""
+    with language("zh"):
+        return _household_statement(session, household_id, year, today)
+
+
+def _household_statement(
+    session: Session, household_id: str, year: int | None, today: dt.date | None
+) -> HouseholdStatement:
     household_id = household_id.strip()
     head, members = _register_entry(session, household_id, year, today)
     names = dict(zip(members["id_number"], members["name"]))
