@@ -39,6 +39,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from disburse.foundation.errors import ImportProblem
+from disburse.foundation.i18n import tr, tr_noop
 from disburse.foundation.yaml_text import load_yaml
 from disburse.importers.limits import HEADER_SEARCH_ROWS
 from disburse.importers.reading import ColumnSpec, TableSpec, decode_text, normalise_header
@@ -369,7 +370,9 @@ def profile_by_name(
     try:
         return known[name]
     except KeyError:
-        raise KeyError(f"no bank profile named {name!r}; known: {', '.join(sorted(known))}") from None
+        raise KeyError(
+            tr("no bank profile named {name!r}; known: {known}", name=name, known=", ".join(sorted(known)))
+        ) from None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -378,6 +381,8 @@ def profile_by_name(
 # When several profiles fit a header equally well, the canonical layouts (whose English aliases
 # every profile shares) are the ones meant.
 CANONICAL_PROFILES = ("canonical", "generic")
+# What detect_profile's callers pass as ``what`` (translated where the message is built).
+DETECTED_FILE_KINDS = (tr_noop("bank statement"), tr_noop("bank return"))
 LayoutKind = Literal["statement", "bank_return"]
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -450,14 +455,14 @@ def file_header_rows(path: str) -> tuple[list[list[list[object]]], str | None]:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as error:
-        return [], f"cannot open the file: {error.strerror}"
+        return [], tr("cannot open the file: {error}", error=error.strerror)
     if data.startswith(_ZIP_MAGIC):
         import openpyxl
 
         try:
             workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as error:  # openpyxl raises many types for a damaged workbook
-            return [], f"cannot open the workbook: {error}"
+            return [], tr("cannot open the workbook: {error}", error=error)
         try:
             return [
                 [list(row) for row in itertools.islice(sheet.iter_rows(values_only=True), HEADER_SEARCH_ROWS)]
@@ -471,7 +476,7 @@ def file_header_rows(path: str) -> tuple[list[list[list[object]]], str | None]:
         try:
             book = xlrd.open_workbook(file_contents=data, on_demand=True)
         except Exception as error:  # xlrd raises many types for a damaged workbook
-            return [], f"cannot open the workbook: {error}"
+            return [], tr("cannot open the workbook: {error}", error=error)
         sheets = [book.sheet_by_index(index) for index in range(book.nsheets)]
         return [
             [sheet.row_values(row) for row in range(min(sheet.nrows, HEADER_SEARCH_ROWS))] for sheet in sheets
@@ -534,12 +539,24 @@ def detect_profile(
         canonical = [profile for profile in top if profile in CANONICAL_PROFILES]
         if canonical:
             return canonical[0], []
-        reason = f"the header fits several bank profiles equally well: {', '.join(top)}; name the bank's profile"
+        reason = tr(
+            "the header fits several bank profiles equally well: {profiles}; name the bank's profile",
+            profiles=", ".join(top),
+        )
         return None, [ImportProblem(name, ranked[0].row, None, "", reason, "error")]
-    found = ", ".join(str(cell).strip() for cell in header_like[1] if normalise_header(cell)) or "(nothing)"
-    hint = f"; closest: {closest.profile} (missing {', '.join(closest.missing)})" if closest is not None else ""
-    reason = (
-        f"unknown {what} layout: no bank profile's headers are all present in the first "
-        f"{HEADER_SEARCH_ROWS} rows; the most header-like row (row {header_like[0]}) has: {found}{hint}"
+    found = ", ".join(str(cell).strip() for cell in header_like[1] if normalise_header(cell)) or tr("(nothing)")
+    hint = (
+        tr("; closest: {profile} (missing {fields})", profile=closest.profile, fields=", ".join(closest.missing))
+        if closest is not None
+        else ""
+    )
+    reason = tr(
+        "unknown {what} layout: no bank profile's headers are all present in the first {rows} rows; "
+        "the most header-like row (row {row}) has: {found}{hint}",
+        what=tr(what),
+        rows=HEADER_SEARCH_ROWS,
+        row=header_like[0],
+        found=found,
+        hint=hint,
     )
     return None, [ImportProblem(name, None, None, "", reason, "error")]

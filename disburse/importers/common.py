@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from disburse.foundation.errors import ImportProblem, Severity, has_errors, problems_at
+from disburse.foundation.i18n import tr
 from disburse.foundation.money import format_yuan
 from disburse.importers.fields import FieldSource
 from disburse.importers.reading import RawTable, TableSpec
@@ -102,7 +103,11 @@ class CheckContext:
                     column,
                     [None],
                     [""],
-                    f"{len(indices) - PROBLEMS_PER_CHECK_MAX:,} more rows with problems like: {reason}",
+                    tr(
+                        "{count:,} more rows with problems like: {reason}",
+                        count=len(indices) - PROBLEMS_PER_CHECK_MAX,
+                        reason=reason,
+                    ),
                     severity,
                 )
                 break
@@ -162,7 +167,9 @@ def run_checks(
     if rows_required and len(frame) == 0 and not has_errors(problems):
         # A header and nothing under it is never a file someone meant to import: a register or
         # share register without rows would read as "everyone left".
-        problems.append(ImportProblem(path, None, None, "", f"the file has a {spec.title} header and no data rows"))
+        problems.append(
+            ImportProblem(path, None, None, "", tr("the file has a {title} header and no data rows", title=spec.title))
+        )
     problems.sort(key=lambda problem: (problem.row is None, problem.row or 0))
     missing = [name for name in columns if name not in frame.columns]
     assert not missing, f"checks did not produce {missing}"

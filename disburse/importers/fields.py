@@ -25,6 +25,7 @@ import pandas as pd
 
 from disburse.foundation import money
 from disburse.foundation.errors import ImportProblem, Severity, problems_at
+from disburse.foundation.i18n import tr, tr_noop
 
 # A date outside these years is a typo (0026-10-31, 20261-10-3) in any register or bank file.
 DATE_YEAR_MIN = 1900
@@ -105,7 +106,9 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _blank_problems(source: FieldSource, blank: np.ndarray, required: bool, what: str) -> list[ImportProblem]:
     if not required or not blank.any():
         return []
-    return source.problems(blank, np.full(len(blank), None, dtype=object), f"{what} is required and is blank")
+    return source.problems(
+        blank, np.full(len(blank), None, dtype=object), tr("{what} is required and is blank", what=tr(what))
+    )
 
 
 def _by_reason(
@@ -141,7 +144,7 @@ def _row_order(problems: list[ImportProblem]) -> list[ImportProblem]:
 def _date_of(value: object) -> tuple[dt.date | None, str | None]:
     """One distinct cell value as a date, or the reason it is not one."""
     if isinstance(value, bool):
-        return None, "is not a date"
+        return None, tr("is not a date")
     if isinstance(value, dt.datetime):
         candidate = value.date()
     elif isinstance(value, dt.date):
@@ -149,28 +152,30 @@ def _date_of(value: object) -> tuple[dt.date | None, str | None]:
     elif isinstance(value, str):
         match = _DATE_TEXT.match(value.strip())
         if not match:
-            return None, "is not a date (write 2026-10-31, 2026/10/31, 20261031 or 2026年10月31日)"
+            return None, tr("is not a date (write 2026-10-31, 2026/10/31, 20261031 or 2026年10月31日)")
         year = int(match.group(1))
         month_text = match.group(2) or match.group(4) or match.group(6)
         day_text = match.group(3) or match.group(5) or match.group(7)
         try:
             candidate = dt.date(year, int(month_text), int(day_text))
         except ValueError:
-            return None, "is not a calendar date"
+            return None, tr("is not a calendar date")
     elif isinstance(value, (int, np.integer)) and 10_000_000 <= int(value) <= 99_999_999:
         # A YYYYMMDD typed into a number cell is unambiguous; a bare serial (45000) is not.
         return _date_of(str(int(value)))
     elif isinstance(value, (int, float, np.integer, np.floating)):
-        return None, "is a number, not a date (format the cell as a date or write 2026-10-31)"
+        return None, tr("is a number, not a date (format the cell as a date or write 2026-10-31)")
     else:
-        return None, "is not a date"
+        return None, tr("is not a date")
     if not DATE_YEAR_MIN <= candidate.year <= DATE_YEAR_MAX:
-        return None, f"year {candidate.year} is outside {DATE_YEAR_MIN}-{DATE_YEAR_MAX}"
+        return None, tr(
+            "year {year} is outside {first}-{last}", year=candidate.year, first=DATE_YEAR_MIN, last=DATE_YEAR_MAX
+        )
     return candidate, None
 
 
 def parse_dates(
-    values: object, source: FieldSource, *, required: bool = False, what: str = "date"
+    values: object, source: FieldSource, *, required: bool = False, what: str = tr_noop("date")
 ) -> tuple[np.ndarray, list[ImportProblem]]:
     """Dates as ``datetime64[s]`` (NaT for blank or invalid).
 
@@ -187,7 +192,9 @@ def parse_dates(
             parsed[index] = np.datetime64(date, "s")
     result = parsed[codes]
     problems = _blank_problems(source, codes < 0, required, what)
-    problems += _by_reason(source, codes, [None if r is None else f"{what} {r}" for r in reasons], objects)
+    problems += _by_reason(
+        source, codes, [None if r is None else tr("{what} {reason}", what=tr(what), reason=r) for r in reasons], objects
+    )
     return result, _row_order(problems)
 
 
@@ -201,11 +208,11 @@ def _fen_of(value: object) -> tuple[int, str | None]:
     except money.MoneyError as error:
         return 0, str(error)
     except (TypeError, ValueError, ArithmeticError) as error:
-        return 0, f"amount {value!r} is not a number of yuan ({error})"
+        return 0, tr("amount {value!r} is not a number of yuan ({error})", value=value, error=error)
 
 
 def parse_amounts_fen(
-    values: object, source: FieldSource, *, required: bool = True, blank_fen: int = 0, what: str = "amount"
+    values: object, source: FieldSource, *, required: bool = True, blank_fen: int = 0, what: str = tr_noop("amount")
 ) -> tuple[np.ndarray, list[ImportProblem]]:
     """Yuan amounts as int64 fen; a blank is ``blank_fen`` (an error when ``required``).
 
@@ -236,10 +243,14 @@ def parse_amounts_fen(
     for index in np.flatnonzero(~fast):
         value = uniques[index]
         if isinstance(value, (dt.date, dt.datetime, bool, np.bool_)):
-            reasons[index] = f"{what} {value!s} is not a number of yuan"
+            reasons[index] = tr("{what} {value!s} is not a number of yuan", what=tr(what), value=value)
             continue
         if isinstance(value, str) and _SCIENTIFIC.match(value):
-            reasons[index] = f"{what} {value!r} is in scientific notation; write it in yuan with at most two decimals"
+            reasons[index] = tr(
+                "{what} {value!r} is in scientific notation; write it in yuan with at most two decimals",
+                what=tr(what),
+                value=value,
+            )
             continue
         amount, reason = _fen_of(value)
         fen[index] = amount
@@ -271,10 +282,10 @@ class IdentifierKind:
         assert self.characters != "resident_id" or self.width == 18
 
 
-RESIDENT_ID = IdentifierKind("resident ID", 18, "resident_id", uppercase=True)
-VILLAGE_CODE = IdentifierKind("village code", 12, "digits")
-ACCOUNT_NUMBER = IdentifierKind("bank account number", None, "digits")
-FREE_IDENTIFIER = IdentifierKind("identifier", None, "any")
+RESIDENT_ID = IdentifierKind(tr_noop("resident ID"), 18, "resident_id", uppercase=True)
+VILLAGE_CODE = IdentifierKind(tr_noop("village code"), 12, "digits")
+ACCOUNT_NUMBER = IdentifierKind(tr_noop("bank account number"), None, "digits")
+FREE_IDENTIFIER = IdentifierKind(tr_noop("identifier"), None, "any")
 
 # Text identifiers up to this length are checked as one fixed-width numpy array (C loops);
 # longer ones, which no identifier we know reaches, are checked one by one so a stray long
@@ -284,19 +295,22 @@ _VECTOR_IDENTIFIER_CHARS_MAX = 40
 
 def _number_cell_reason(value: object, kind: IdentifierKind) -> tuple[str | None, str | None]:
     if isinstance(value, (bool, np.bool_, dt.date, dt.datetime)):
-        return None, f"{kind.name} is a {type(value).__name__} cell, not text"
+        return None, tr("{name} is a {type} cell, not text", name=tr(kind.name), type=type(value).__name__)
     if not isinstance(value, (int, float, np.integer, np.floating)):
-        return None, f"{kind.name} is not text"
+        return None, tr("{name} is not text", name=tr(kind.name))
     if kind.width is not None:
-        return None, (
-            f"{kind.name} is a number cell; the spreadsheet may already have dropped leading zeros "
-            "or digits: format the column as text and export again"
+        return None, tr(
+            "{name} is a number cell; the spreadsheet may already have dropped leading zeros "
+            "or digits: format the column as text and export again",
+            name=tr(kind.name),
         )
     number = float(value)
     if not number.is_integer() or abs(number) >= 10**SPREADSHEET_DIGITS_MAX:
-        return None, (
-            f"{kind.name} is a number cell with more than {SPREADSHEET_DIGITS_MAX} digits or a fraction; "
-            "the spreadsheet has changed it: format the column as text and export again"
+        return None, tr(
+            "{name} is a number cell with more than {digits} digits or a fraction; "
+            "the spreadsheet has changed it: format the column as text and export again",
+            name=tr(kind.name),
+            digits=SPREADSHEET_DIGITS_MAX,
         )
     return str(int(value)), None
 
@@ -322,24 +336,31 @@ def _text_reasons(texts: list[str], kind: IdentifierKind) -> tuple[np.ndarray, n
     scientific = np.zeros(count, dtype=bool)
     for index in np.flatnonzero(maybe_scientific):
         scientific[index] = bool(_SCIENTIFIC.match(str(array[index])))
-    reasons[scientific] = (
-        f"{kind.name} is written in scientific notation, so digits are lost; format the column as text and export again"
+    name = tr(kind.name)
+    reasons[scientific] = tr(
+        "{name} is written in scientific notation, so digits are lost; format the column as text and export again",
+        name=name,
     )
     if kind.width is not None:
         wrong_width = ~scientific & (lengths != kind.width)
         for index in np.flatnonzero(wrong_width):
-            reasons[index] = f"{kind.name} has {lengths[index]} characters, not {kind.width} (a lost leading zero?)"
+            reasons[index] = tr(
+                "{name} has {length} characters, not {width} (a lost leading zero?)",
+                name=name,
+                length=lengths[index],
+                width=kind.width,
+            )
     else:
         wrong_width = np.zeros(count, dtype=bool)
     if kind.characters == "digits":
         bad = ~(digit | padding).all(axis=1)
-        reasons[~scientific & ~wrong_width & bad] = f"{kind.name} has characters other than the digits 0-9"
+        reasons[~scientific & ~wrong_width & bad] = tr("{name} has characters other than the digits 0-9", name=name)
     elif kind.characters == "resident_id":
         shaped = ~scientific & ~wrong_width
         bad = np.zeros(count, dtype=bool)
         if width >= 18:
             bad = ~(digit[:, :17].all(axis=1) & (digit[:, 17] | (codes[:, 17] == ord("X"))))
-        reasons[shaped & bad] = f"{kind.name} must be 17 digits and a check digit or X"
+        reasons[shaped & bad] = tr("{name} must be 17 digits and a check digit or X", name=name)
     good = np.array([reason is None for reason in reasons], dtype=bool)
     result[good] = array[good].astype(object)
     return result, reasons
@@ -370,11 +391,11 @@ def parse_identifiers(
         value = uniques[index]
         if isinstance(value, str):
             text_values, text_reasons = _text_reasons([value[: _VECTOR_IDENTIFIER_CHARS_MAX + 1]], kind)
-            texts[index], reasons[index] = None, text_reasons[0] or f"{kind.name} is too long"
+            texts[index], reasons[index] = None, text_reasons[0] or tr("{name} is too long", name=tr(kind.name))
         else:
             texts[index], reasons[index] = _number_cell_reason(value, kind)
     result = texts[codes]
-    problems = _blank_problems(source, codes < 0, required, kind.name)
+    problems = _blank_problems(source, codes < 0, required, kind.name)  # translated there
     problems += _by_reason(source, codes, list(reasons), objects)
     return result, _row_order(problems)
 
@@ -427,37 +448,37 @@ def luhn_valid(numbers: np.ndarray) -> np.ndarray:
 
 def _units_of(value: object) -> tuple[int, str | None]:
     if isinstance(value, (bool, np.bool_, dt.date, dt.datetime)):
-        return 0, "units is not a number"
+        return 0, tr("units is not a number")
     if isinstance(value, (int, np.integer)):
         decimal = Decimal(int(value))
     elif isinstance(value, (float, np.floating)):
         number = float(value)
         if not np.isfinite(number):
-            return 0, "units is not a finite number"
+            return 0, tr("units is not a finite number")
         # As for money: a float only within 1e-9 of a number with at most 4 decimals.
         rounded = money.float_as_decimal(number, UNITS_DECIMALS_MAX)
         if rounded is None:
-            return 0, f"units has more than {UNITS_DECIMALS_MAX} decimal places"
+            return 0, tr("units has more than {places} decimal places", places=UNITS_DECIMALS_MAX)
         decimal = rounded
     elif isinstance(value, str):
         match = _UNITS_TEXT.match(value.strip())
         if not match:
-            return 0, "units is not a number"
+            return 0, tr("units is not a number")
         if match.group(3) and len(match.group(3).rstrip("0")) > UNITS_DECIMALS_MAX:
-            return 0, f"units has more than {UNITS_DECIMALS_MAX} decimal places"
+            return 0, tr("units has more than {places} decimal places", places=UNITS_DECIMALS_MAX)
         try:
             decimal = Decimal(value.strip())
         except InvalidOperation:
-            return 0, "units is not a number"
+            return 0, tr("units is not a number")
     else:
-        return 0, "units is not a number"
+        return 0, tr("units is not a number")
     if decimal < 0:
-        return 0, "units is negative"
+        return 0, tr("units is negative")
     if decimal != decimal.quantize(Decimal(1).scaleb(-UNITS_DECIMALS_MAX)):
-        return 0, f"units has more than {UNITS_DECIMALS_MAX} decimal places"
+        return 0, tr("units has more than {places} decimal places", places=UNITS_DECIMALS_MAX)
     scaled = decimal * UNITS_SCALE
     if scaled >= 2**62:
-        return 0, "units is too large"
+        return 0, tr("units is too large")
     return int(scaled), None
 
 
@@ -472,36 +493,36 @@ def parse_units_e4(
     for index, value in enumerate(uniques):
         units[index], reason = _units_of(value)
         reasons.append(reason)
-    problems = _blank_problems(source, codes < 0, required, "units")
+    problems = _blank_problems(source, codes < 0, required, tr_noop("units"))
     problems += _by_reason(source, codes, reasons, objects)
     return units[codes], _row_order(problems)
 
 
 def _integer_of(value: object, minimum: int | None) -> tuple[int, str | None]:
     if isinstance(value, (bool, np.bool_, dt.date, dt.datetime)):
-        return 0, "is not a whole number"
+        return 0, tr_noop("{what} is not a whole number")
     if isinstance(value, (int, np.integer)):
         number = int(value)
     elif isinstance(value, (float, np.floating)):
         if not np.isfinite(value) or not float(value).is_integer():
-            return 0, "is not a whole number"
+            return 0, tr_noop("{what} is not a whole number")
         number = int(value)
     elif isinstance(value, str):
         match = _INTEGER_TEXT.match(value.strip())
         if not match:
-            return 0, "is not a whole number"
+            return 0, tr_noop("{what} is not a whole number")
         number = int(match.group(0).replace(",", ""))
     else:
-        return 0, "is not a whole number"
+        return 0, tr_noop("{what} is not a whole number")
     if abs(number) >= 2**62:
-        return 0, "is too large"
+        return 0, tr_noop("{what} is too large")
     if minimum is not None and number < minimum:
-        return 0, f"is less than {minimum}"
+        return 0, tr_noop("{what} is less than {minimum}")
     return number, None
 
 
 def parse_integers(
-    values: object, source: FieldSource, *, required: bool = True, minimum: int | None = 0, what: str = "value"
+    values: object, source: FieldSource, *, required: bool = True, minimum: int | None = 0, what: str = tr_noop("value")
 ) -> tuple[np.ndarray, list[ImportProblem]]:
     """Whole numbers (thousands separators allowed) as int64; below ``minimum`` is an error."""
     objects = _as_objects(values)
@@ -510,14 +531,14 @@ def parse_integers(
     reasons: list[str | None] = []
     for index, value in enumerate(uniques):
         numbers[index], reason = _integer_of(value, minimum)
-        reasons.append(None if reason is None else f"{what} {reason}")
+        reasons.append(None if reason is None else tr(reason, what=tr(what), minimum=minimum))
     problems = _blank_problems(source, codes < 0, required, what)
     problems += _by_reason(source, codes, reasons, objects)
     return numbers[codes], _row_order(problems)
 
 
 def _period_of(value: object) -> tuple[str | None, str | None]:
-    reason = "service period is not a month (2026-10) or a quarter (2026Q3)"
+    reason = tr("service period is not a month (2026-10) or a quarter (2026Q3)")
     if isinstance(value, dt.datetime) or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
         # Excel turns a typed 2026-10 into the date 2026-10-01; only a first-of-month date is a month.
         if value.day != 1:
@@ -551,7 +572,7 @@ def parse_service_periods(
     for index, value in enumerate(uniques):
         periods[index], reason = _period_of(value)
         reasons.append(reason)
-    problems = _blank_problems(source, codes < 0, required, "service period")
+    problems = _blank_problems(source, codes < 0, required, tr_noop("service period"))
     problems += _by_reason(source, codes, reasons, objects)
     return periods[codes], _row_order(problems)
 
@@ -562,7 +583,7 @@ def parse_enum(
     mapping: Mapping[str, object],
     *,
     required: bool = True,
-    what: str = "value",
+    what: str = tr_noop("value"),
     blank: object = None,
 ) -> tuple[np.ndarray, list[ImportProblem]]:
     """Values from a closed list, mapped through ``mapping`` (written text -> stored value).
@@ -583,14 +604,14 @@ def parse_enum(
             reasons.append(None)
         else:
             mapped[index] = blank
-            reasons.append(f"{what} is not one of: {accepted}")
+            reasons.append(tr("{what} is not one of: {accepted}", what=tr(what), accepted=accepted))
     problems = _blank_problems(source, codes < 0, required, what)
     problems += _by_reason(source, codes, reasons, objects)
     return mapped[codes], _row_order(problems)
 
 
 def parse_text(
-    values: object, source: FieldSource, *, required: bool = True, what: str = "value"
+    values: object, source: FieldSource, *, required: bool = True, what: str = tr_noop("value")
 ) -> tuple[np.ndarray, list[ImportProblem]]:
     """Free text (names, banks, memos): str as written, a number cell as its digits; blank is None."""
     objects = _as_objects(values)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from disburse.foundation.errors import ImportProblem, ImportRefused
 from disburse.foundation.files import file_sha256
+from disburse.foundation.i18n import tr
 from disburse.importers.common import CheckContext, ImportContext, ParsedFile, run_checks, typed_columns
 from disburse.importers.fields import FREE_IDENTIFIER, parse_amounts_fen, parse_dates, parse_identifiers, parse_text
 from disburse.importers.reading import ColumnSpec, TableSpec, read_table
@@ -80,13 +81,13 @@ def voucher_fields(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.DataF
     both = (debit != 0) & (credit != 0)
     neither = (debit == 0) & (credit == 0)
     problems += context.problems(
-        typed, both, "credit", typed["credit_fen"].to_numpy(), "a line has a debit or a credit, not both"
+        typed, both, "credit", typed["credit_fen"].to_numpy(), tr("a line has a debit or a credit, not both")
     )
     problems += context.problems(
-        typed, neither, "debit", typed["debit_fen"].to_numpy(), "a line needs a debit or a credit amount"
+        typed, neither, "debit", typed["debit_fen"].to_numpy(), tr("a line needs a debit or a credit amount")
     )
     negative = (debit < 0) | (credit < 0)
-    problems += context.problems(typed, negative, "debit", debit, "amounts are positive; put a credit in 贷方金额")
+    problems += context.problems(typed, negative, "debit", debit, tr("amounts are positive; put a credit in 贷方金额"))
     return typed, problems
 
 
@@ -98,7 +99,7 @@ def voucher_dates_agree(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.
     )
     mask = (distinct > 1).to_numpy()
     return frame, context.problems(
-        frame, mask, "date", dates.astype(str).to_numpy(), "lines of one voucher have different dates"
+        frame, mask, "date", dates.astype(str).to_numpy(), tr("lines of one voucher have different dates")
     )
 
 
@@ -116,7 +117,9 @@ def parse_vouchers(path: str | os.PathLike[str], entity_code: str) -> tuple[Entr
     if parsed.refused:
         raise ImportRefused(list(parsed.problems))
     if len(parsed.frame) == 0:
-        raise ImportRefused([ImportProblem(os.fspath(path), None, None, "", "the file has a header and no vouchers")])
+        raise ImportRefused(
+            [ImportProblem(os.fspath(path), None, None, "", tr("the file has a header and no vouchers"))]
+        )
     return _voucher_batch(parsed.frame, Path(path).name, entity_code), file_sha256(path)
 
 
@@ -178,7 +181,7 @@ def parse_accounts(path: str | os.PathLike[str]) -> list[Account]:
                     int(row),
                     raw.columns_found.get("code", "科目编码"),
                     code_text,
-                    "an account code is digits with dots between levels (211.01), written as text",
+                    tr("an account code is digits with dots between levels (211.01), written as text"),
                     "error",
                 )
             )
@@ -191,7 +194,7 @@ def parse_accounts(path: str | os.PathLike[str]) -> list[Account]:
                     int(row),
                     raw.columns_found.get("type", "科目类型"),
                     str(kind or ""),
-                    "科目类型 is one of 资产, 负债, 所有者权益, 成本, 收入, 费用 (or asset … expense)",
+                    tr("科目类型 is one of 资产, 负债, 所有者权益, 成本, 收入, 费用 (or asset … expense)"),
                     "error",
                 )
             )
@@ -199,13 +202,15 @@ def parse_accounts(path: str | os.PathLike[str]) -> list[Account]:
         if not title or not str(title).strip():
             problems.append(
                 ImportProblem(
-                    name, int(row), raw.columns_found.get("name", "科目名称"), "", "科目名称 is required", "error"
+                    name, int(row), raw.columns_found.get("name", "科目名称"), "", tr("科目名称 is required"), "error"
                 )
             )
             continue
         accounts.append(Account(code_text, str(title).strip(), account_type))
     if not accounts and not problems:
-        problems.append(ImportProblem(name, None, None, "", "the file has a 会计科目 header and no accounts", "error"))
+        problems.append(
+            ImportProblem(name, None, None, "", tr("the file has a 会计科目 header and no accounts"), "error")
+        )
     if any(problem.severity == "error" for problem in problems):
         raise ImportRefused(problems)
     return accounts

@@ -6,6 +6,8 @@ half-read: a truncated register would silently drop households.
 
 from __future__ import annotations
 
+from disburse.foundation.i18n import tr
+
 # A province registers a few million people (Guizhou once had over 6 million registered poor
 # people, most provinces 1-3 million); 5,000,000 rows covers one province's export in one file
 # while keeping a parse inside the memory of an ordinary office server.
@@ -34,4 +36,4 @@ class ImportLimitExceeded(Exception):
 
 def limit_message(limit_name: str, limit_value: int, actual: str) -> str:
     """The reason text for a file over a limit, naming the limit and its value."""
-    return f"{actual}; the limit {limit_name} is {limit_value:,}"
+    return tr("{actual}; the limit {name} is {value:,}", actual=actual, name=limit_name, value=limit_value)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from disburse.foundation.errors import ImportProblem
+from disburse.foundation.i18n import tr
 from disburse.importers.common import CheckContext, ImportContext, ParsedFile, run_checks, typed_columns
 from disburse.importers.fields import (
     FREE_IDENTIFIER,
@@ -101,11 +102,15 @@ def roster_fields(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.DataFr
     )
     days = typed["days_worked"].to_numpy(dtype=np.int64)
     problems += context.problems(
-        typed, days > DAYS_IN_A_MONTH_MAX, "days", days, f"more than {DAYS_IN_A_MONTH_MAX} days in a month"
+        typed,
+        days > DAYS_IN_A_MONTH_MAX,
+        "days",
+        days,
+        tr("more than {days} days in a month", days=DAYS_IN_A_MONTH_MAX),
     )
     # A negative rate would make a wage pool of less than nothing (a run owing the county).
     rates = typed["daily_rate_fen"].to_numpy(dtype=np.int64)
-    problems += context.problems(typed, rates < 0, "daily_rate", rates, "a daily rate cannot be negative")
+    problems += context.problems(typed, rates < 0, "daily_rate", rates, tr("a daily rate cannot be negative"))
     return typed, problems
 
 
@@ -134,10 +139,10 @@ def bills_fields(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.DataFra
     insurance = typed["insurance_paid_fen"].to_numpy(dtype=np.int64)
     own = typed["own_payment_fen"].to_numpy(dtype=np.int64)
     problems += context.problems(
-        typed, (total < 0) | (insurance < 0) | (own < 0), "total_cost", total, "amounts cannot be negative"
+        typed, (total < 0) | (insurance < 0) | (own < 0), "total_cost", total, tr("amounts cannot be negative")
     )
     problems += context.problems(
-        typed, own != total - insurance, "own_payment", own, "个人自付金额 must equal 医疗总费用 minus 医保报销金额"
+        typed, own != total - insurance, "own_payment", own, tr("个人自付金额 must equal 医疗总费用 minus 医保报销金额")
     )
     return typed, problems
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from disburse.foundation.errors import ImportProblem
+from disburse.foundation.i18n import tr
 from disburse.importers.common import (
     CheckContext,
     ImportContext,
@@ -192,11 +193,15 @@ def check_resident_ids(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.D
     bad_check, births, male = resident_id_checks(ids)
     present = np.array([value is not None for value in ids], dtype=bool)
     problems = context.problems(
-        frame, bad_check, "id_number", ids, "resident ID check character does not match (GB 11643); a typing mistake?"
+        frame,
+        bad_check,
+        "id_number",
+        ids,
+        tr("resident ID check character does not match (GB 11643); a typing mistake?"),
     )
     bad_birth = present & ~bad_check & np.isnat(births)
     problems += context.problems(
-        frame, bad_birth, "id_number", ids, "resident ID birth date (characters 7-14) is not a calendar date"
+        frame, bad_birth, "id_number", ids, tr("resident ID birth date (characters 7-14) is not a calendar date")
     )
     valid = present & ~bad_check & ~bad_birth
     frame = frame.copy()
@@ -205,7 +210,7 @@ def check_resident_ids(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.D
     sex = frame["sex"].to_numpy(dtype=object)
     disagrees = valid & (sex != None) & (sex != sex_from_id)  # noqa: E711 - elementwise None test
     problems += context.problems(
-        frame, disagrees, "sex", sex, "sex does not agree with the resident ID (17th digit odd = 男, even = 女)"
+        frame, disagrees, "sex", sex, tr("sex does not agree with the resident ID (17th digit odd = 男, even = 女)")
     )
     frame["sex"] = object_column(np.where((sex == None) & valid, sex_from_id, sex))  # noqa: E711
     return frame, problems
@@ -224,15 +229,19 @@ def check_heads(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.DataFram
         first_of_household & (heads_per_household == 0),
         "relation",
         households,
-        f"household has no {HEAD_OF_HOUSEHOLD} row (exactly one is required)",
+        tr("household has no {head} row (exactly one is required)", head=HEAD_OF_HOUSEHOLD),
     )
     extra_heads = is_head & (pd.Series(is_head).groupby(households).cumsum().to_numpy() > 1)
     if extra_heads.any():
         first_head_row = frame.loc[is_head].groupby("household_id")["source_row"].first()
         indices = np.flatnonzero(extra_heads)
         reasons = [
-            f"household {households[index]} has a second {HEAD_OF_HOUSEHOLD} "
-            f"(the first is on row {first_head_row[households[index]]})"
+            tr(
+                "household {household} has a second {head} (the first is on row {row})",
+                household=households[index],
+                head=HEAD_OF_HOUSEHOLD,
+                row=first_head_row[households[index]],
+            )
             for index in indices
         ]
         problems += context.problems_each(frame, indices, "relation", [HEAD_OF_HOUSEHOLD] * len(indices), reasons)
@@ -255,9 +264,22 @@ def check_duplicate_people(frame: pd.DataFrame, context: CheckContext) -> tuple[
         first_household, first_row = first_seen.loc[id_number, "household_id"], first_seen.loc[id_number, "source_row"]
         household = frame["household_id"].iat[index]
         if household != first_household:
-            reasons.append(f"the same person is in two households: {first_household} (row {first_row}) and {household}")
+            reasons.append(
+                tr(
+                    "the same person is in two households: {first} (row {row}) and {household}",
+                    first=first_household,
+                    row=first_row,
+                    household=household,
+                )
+            )
         else:
-            reasons.append(f"resident ID appears twice in household {household} (first on row {first_row})")
+            reasons.append(
+                tr(
+                    "resident ID appears twice in household {household} (first on row {row})",
+                    household=household,
+                    row=first_row,
+                )
+            )
     problems += context.problems_each(frame, indices, "id_number", ids.to_numpy(dtype=object)[indices], reasons)
     return frame, problems
 
@@ -274,35 +296,35 @@ def check_dates(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.DataFram
         ~np.isnat(died) & ~np.isnat(born) & (died < born),
         "died_on",
         died,
-        "date of death is before the birth date in the resident ID",
+        tr("date of death is before the birth date in the resident ID"),
     )
     problems += context.problems(
         frame,
         later_than(died, today),
         "died_on",
         died,
-        f"date of death is in the future (today is {today.isoformat()})",
+        tr("date of death is in the future (today is {today})", today=today.isoformat()),
     )
     problems += context.problems(
         frame,
         ~np.isnat(exited) & ~np.isnat(enrolled) & (exited < enrolled),
         "exited_on",
         exited,
-        "exit date is before the enrolment date (识别日期)",
+        tr("exit date is before the enrolment date (识别日期)"),
     )
     problems += context.problems(
         frame,
         later_than(enrolled, today),
         "enrolled_on",
         enrolled,
-        f"enrolment date is in the future (today is {today.isoformat()})",
+        tr("enrolment date is in the future (today is {today})", today=today.isoformat()),
     )
     problems += context.problems(
         frame,
         later_than(exited, today),
         "exited_on",
         exited,
-        f"exit date is in the future (today is {today.isoformat()})",
+        tr("exit date is in the future (today is {today})", today=today.isoformat()),
     )
     return frame, problems
 
@@ -318,7 +340,7 @@ def check_head_bank_accounts(frame: pd.DataFrame, context: CheckContext) -> tupl
             is_head & blank,
             alias,
             frame[alias].to_numpy(dtype=object),
-            f"{context.header(alias)} is required on the {HEAD_OF_HOUSEHOLD} row",
+            tr("{column} is required on the {head} row", column=context.header(alias), head=HEAD_OF_HOUSEHOLD),
         )
     for alias in ("account_no", "person_account_no"):
         numbers = frame[alias].to_numpy(dtype=object)
@@ -329,12 +351,12 @@ def check_head_bank_accounts(frame: pd.DataFrame, context: CheckContext) -> tupl
             card_shaped & ~luhn_valid(numbers),
             alias,
             numbers,
-            "bank card Luhn check digit does not match (a passbook account?)",
+            tr("bank card Luhn check digit does not match (a passbook account?)"),
             "warning",
         )
         other_length = ~np.isnan(lengths) & ~card_shaped
         problems += context.problems(
-            frame, other_length, alias, numbers, "not a 16-19 digit card number (a passbook account?)", "warning"
+            frame, other_length, alias, numbers, tr("not a 16-19 digit card number (a passbook account?)"), "warning"
         )
     return frame, problems
 
@@ -349,8 +371,11 @@ def check_household_villages(frame: pd.DataFrame, context: CheckContext) -> tupl
         differs = frame["household_id"].notna().to_numpy() & (values != None) & (first != None) & (values != first)  # noqa: E711
         indices = np.flatnonzero(differs)
         reasons = [
-            f"household {frame['household_id'].iat[index]} also has members in {first[index]}; "
-            "a household lives in one village"
+            tr(
+                "household {household} also has members in {village}; a household lives in one village",
+                household=frame["household_id"].iat[index],
+                village=first[index],
+            )
             for index in indices
         ]
         problems += context.problems_each(frame, indices, alias, values[indices], reasons)

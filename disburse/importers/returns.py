@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 from disburse.foundation.errors import ImportProblem
+from disburse.foundation.i18n import tr
 from disburse.importers.bank_profiles import BankProfile, ReturnLayout, detect_profile, load_profiles
 from disburse.importers.common import (
     Check,
@@ -99,13 +100,13 @@ def check_return_lines(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.D
         failure_without_reason,
         "reason",
         frame["reason"].to_numpy(dtype=object),
-        "failed payment has no failure reason",
+        tr("failed payment has no failure reason"),
         "warning",
     )
     amounts = frame["amount_fen"].to_numpy()
     not_positive = (amounts <= 0) & ~frame["_amount_invalid"].to_numpy(dtype=bool)
     problems += context.problems(
-        frame, not_positive, "amount", yuan_texts(amounts, not_positive), "a payment amount must be positive"
+        frame, not_positive, "amount", yuan_texts(amounts, not_positive), tr("a payment amount must be positive")
     )
     return frame, problems
 
@@ -141,7 +142,9 @@ def parse_bank_return(
     profile = known.get(profile_name)
     if profile is None or profile.bank_return is None:
         with_returns = ", ".join(sorted(key for key, value in known.items() if value.bank_return is not None))
-        reason = f"no bank profile {profile_name!r} with a return layout; known: {with_returns}"
+        reason = tr(
+            "no bank profile {profile!r} with a return layout; known: {known}", profile=profile_name, known=with_returns
+        )
         return ParsedFile(
             empty_frame(RETURN_COLUMNS), (ImportProblem(name, None, None, profile_name, reason, "error"),), None, name
         )

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from disburse.foundation.errors import ImportProblem
+from disburse.foundation.i18n import tr
 from disburse.importers.common import CheckContext, ImportContext, ParsedFile, later_than, run_checks, typed_columns
 from disburse.importers.fields import (
     FREE_IDENTIFIER,
@@ -66,8 +67,10 @@ def settlements_fields(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.D
         amounts[0] < 0,
         "amount",
         frame["amount"].to_numpy(dtype=object),
-        f"{context.header('amount')} is negative; a settlement amount is what the grid pays (a correction is a "
-        "manual voucher)",
+        tr(
+            "{column} is negative; a settlement amount is what the grid pays (a correction is a manual voucher)",
+            column=context.header("amount"),
+        ),
     )
     put(
         "received_on",
@@ -94,7 +97,7 @@ def check_settlement_references(frame: pd.DataFrame, context: CheckContext) -> t
         stations = frame["station_id"]
         mask = (stations.notna() & ~stations.isin(options.known_station_ids)).to_numpy()
         problems += context.problems(
-            frame, mask, "station_id", stations.to_numpy(dtype=object), "station is not a known 电站编号"
+            frame, mask, "station_id", stations.to_numpy(dtype=object), tr("station is not a known 电站编号")
         )
     periods = frame["service_period"].to_numpy(dtype=object)
     distinct = {period for period in periods if period is not None}
@@ -102,7 +105,11 @@ def check_settlement_references(frame: pd.DataFrame, context: CheckContext) -> t
     if future:
         mask = np.array([period in future for period in periods], dtype=bool)
         problems += context.problems(
-            frame, mask, "service_period", periods, f"service period is in the future (today is {today.isoformat()})"
+            frame,
+            mask,
+            "service_period",
+            periods,
+            tr("service period is in the future (today is {today})", today=today.isoformat()),
         )
     received = frame["received_on"].to_numpy(dtype="datetime64[s]")
     problems += context.problems(
@@ -110,7 +117,7 @@ def check_settlement_references(frame: pd.DataFrame, context: CheckContext) -> t
         later_than(received, today),
         "received_on",
         received,
-        f"received date is in the future (today is {today.isoformat()})",
+        tr("received date is in the future (today is {today})", today=today.isoformat()),
     )
     return frame, problems
 

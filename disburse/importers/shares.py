@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from disburse.foundation.errors import ImportProblem
+from disburse.foundation.i18n import tr
 from disburse.importers.common import (
     CheckContext,
     ImportContext,
@@ -106,11 +107,13 @@ def check_amounts_and_dates(frame: pd.DataFrame, context: CheckContext) -> tuple
     """Principal is not negative; a holding does not end before it starts."""
     principal = frame["principal_fen"].to_numpy()
     negative = principal < 0
-    problems = context.problems(frame, negative, "principal", yuan_texts(principal, negative), "principal is negative")
+    problems = context.problems(
+        frame, negative, "principal", yuan_texts(principal, negative), tr("principal is negative")
+    )
     start = frame["start_on"].to_numpy(dtype="datetime64[s]")
     end = frame["end_on"].to_numpy(dtype="datetime64[s]")
     problems += context.problems(
-        frame, ~np.isnat(start) & ~np.isnat(end) & (end < start), "end_on", end, "end date is before the start date"
+        frame, ~np.isnat(start) & ~np.isnat(end) & (end < start), "end_on", end, tr("end date is before the start date")
     )
     return frame, problems
 
@@ -137,7 +140,7 @@ def check_known_references(frame: pd.DataFrame, context: CheckContext) -> tuple[
             mask,
             "asset_id",
             assets.to_numpy(dtype=object),
-            "asset is not declared in the rules (unknown 项目编号)",
+            tr("asset is not declared in the rules (unknown 项目编号)"),
         )
     return frame, problems
 
@@ -174,8 +177,11 @@ def check_overlaps(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.DataF
                 indices.append(positions[rows[later]])
                 values.append(group["holder_id"].iat[later])
                 reasons.append(
-                    f"holding overlaps row {', '.join(map(str, earlier))} of the same holder in asset "
-                    f"{group['asset_id'].iat[later]} (date ranges intersect)"
+                    tr(
+                        "holding overlaps row {rows} of the same holder in asset {asset} (date ranges intersect)",
+                        rows=", ".join(map(str, earlier)),
+                        asset=group["asset_id"].iat[later],
+                    )
                 )
     return frame, context.problems_each(frame, indices, "holder_id", values, reasons)
 

@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from disburse.foundation.i18n import tr
 from disburse.foundation.money import format_yuan
 
 # Separators used in the canonical text that the hash chain covers; user text may not contain
@@ -39,7 +40,7 @@ class LedgerError:
     entry: Any = None
 
     def __str__(self) -> str:
-        return f"{self.source}: {self.message}"
+        return tr("{source}: {message}", source=self.source, message=self.message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +159,11 @@ class EntryBatch:
     def entry_source(self, index: int) -> str:
         """How an error names entry ``index``: its position and the user's own label."""
         label = self.label[index]
-        return f"entry {index + 1}" + (f" ({label})" if label else "")
+        return (
+            tr("entry {number} ({label})", number=index + 1, label=label)
+            if label
+            else tr("entry {number}", number=index + 1)
+        )
 
     @classmethod
     def from_drafts(cls, drafts: Sequence[EntryDraft]) -> "EntryBatch":
@@ -212,10 +217,14 @@ def entries_check_balanced(batch: EntryBatch, context: Any = None) -> tuple[Entr
         amounts = batch.amount_fen[start:end].tolist()
         source = batch.entry_source(index)
         if counts[index] < 2:
-            message = f"has {counts[index]} posting(s); an entry needs at least two"
+            message = tr("has {count} posting(s); an entry needs at least two", count=counts[index])
         elif zero_lines[index]:
-            message = f"has a posting of 0.00 ({arithmetic_text(amounts)}); postings are never zero"
+            message = tr("has a posting of 0.00 ({terms}); postings are never zero", terms=arithmetic_text(amounts))
         else:
-            message = f"postings sum to {format_yuan(int(sums[index]))}, not 0: {arithmetic_text(amounts)}"
+            message = tr(
+                "postings sum to {total}, not 0: {terms}",
+                total=format_yuan(int(sums[index])),
+                terms=arithmetic_text(amounts),
+            )
         errors.append(LedgerError(source, message, index))
     return batch, errors

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from disburse.foundation.actors import require_user
 from disburse.foundation.dates import next_period, period_of, period_problem
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.foundation.identifiers import credit_code_problem, village_code_problem
 from disburse.ledger.chart import ACCOUNT_TYPE_NAMES_ZH, ACCOUNT_TYPES, BANK_DEPOSITS, Account
 from disburse.ledger.model import (
@@ -49,7 +50,9 @@ class Outcome:
 def entity_by_code(session: Session, code: str) -> EntityRow:
     entity = session.scalar(select(EntityRow).where(EntityRow.code == code))
     if entity is None:
-        raise DisburseError(f"entity {code!r} does not exist; `disburse entities list` shows the known ones")
+        raise DisburseError(
+            tr("entity {code!r} does not exist; `disburse entities list` shows the known ones", code=code)
+        )
     return entity
 
 
@@ -60,28 +63,30 @@ def add_entity(session: Session, code: str, name: str, kind: str, user: str) -> 
     """Create an entity (a set of books). Adding the same entity again changes nothing."""
     code = code.strip()
     if kind not in ENTITY_KINDS:
-        raise DisburseError(f"kind {kind!r} is not one of {', '.join(ENTITY_KINDS)}")
+        raise DisburseError(tr("kind {kind!r} is not one of {kinds}", kind=kind, kinds=", ".join(ENTITY_KINDS)))
     warnings: list[str] = []
     if kind == "village":
         problem = village_code_problem(code)
         if problem:
-            raise DisburseError(f"village code {code!r}: {problem}")
+            raise DisburseError(tr("village code {code!r}: {problem}", code=code, problem=problem))
     elif kind == "cooperative":
         problem = credit_code_problem(code)
         if problem and len(code) != 18:
-            raise DisburseError(f"unified social credit code {code!r}: {problem}")
+            raise DisburseError(tr("unified social credit code {code!r}: {problem}", code=code, problem=problem))
         if problem:
             # Some early codes were issued with a wrong check character: warn, don't reject.
-            warnings.append(f"unified social credit code {code}: {problem}")
+            warnings.append(tr("unified social credit code {code}: {problem}", code=code, problem=problem))
     if not name.strip():
-        raise DisburseError("an entity needs a name (--name)")
+        raise DisburseError(tr("an entity needs a name (--name)"))
     existing = session.scalar(select(EntityRow).where(EntityRow.code == code))
     if existing is not None:
         if (existing.name, existing.kind) != (name, kind):
-            raise DisburseError(f"entity {code} already exists as {existing.kind} {existing.name!r}")
-        return Outcome(False, f"entity {code} already exists; nothing changed", tuple(warnings))
+            raise DisburseError(
+                tr("entity {code} already exists as {kind} {name!r}", code=code, kind=existing.kind, name=existing.name)
+            )
+        return Outcome(False, tr("entity {code} already exists; nothing changed", code=code), tuple(warnings))
     session.execute(insert(EntityRow).values(code=code, name=name, kind=kind, created_by=user))
-    return Outcome(True, f"entity {code} ({kind}) {name} added", tuple(warnings))
+    return Outcome(True, tr("entity {code} ({kind}) {name} added", code=code, kind=kind, name=name), tuple(warnings))
 
 
 def rename_entity(session: Session, code: str, name: str, user: str) -> Outcome:
@@ -90,12 +95,14 @@ def rename_entity(session: Session, code: str, name: str, user: str) -> Outcome:
     require_user(user)
     name = name.strip()
     if not name or len(name) > ENTITY_NAME_LENGTH_MAX:
-        raise DisburseError(f"an entity's name is 1 to {ENTITY_NAME_LENGTH_MAX} characters")
+        raise DisburseError(tr("an entity's name is 1 to {limit} characters", limit=ENTITY_NAME_LENGTH_MAX))
     entity = entity_by_code(session, code)
     if entity.name == name:
-        return Outcome(False, f"entity {code} is already named {name}; nothing changed")
+        return Outcome(False, tr("entity {code} is already named {name}; nothing changed", code=code, name=name))
     old, entity.name = entity.name, name
-    return Outcome(True, f"entity {code} renamed from {old} to {name} by {user}")
+    return Outcome(
+        True, tr("entity {code} renamed from {old} to {name} by {user}", code=code, old=old, name=name, user=user)
+    )
 
 
 def list_entities(session: Session) -> list[EntityRow]:
@@ -115,12 +122,19 @@ def add_bank_account(
     entity = entity_by_code(session, entity_code)
     account_number = account_number.strip()
     if not account_number.isdigit() or not 6 <= len(account_number) <= 40:
-        raise DisburseError(f"bank account number {account_number!r} must be 6 to 40 digits")
+        raise DisburseError(tr("bank account number {number!r} must be 6 to 40 digits", number=account_number))
     existing = session.scalar(select(BankAccountRow).where(BankAccountRow.account_number == account_number))
     if existing is not None:
         if existing.entity_id != entity.id:
-            raise DisburseError(f"bank account {account_number} already belongs to another entity")
-        return Outcome(False, f"bank account {account_number} is already registered as {existing.ledger_account_code}")
+            raise DisburseError(tr("bank account {number} already belongs to another entity", number=account_number))
+        return Outcome(
+            False,
+            tr(
+                "bank account {number} is already registered as {account}",
+                number=account_number,
+                account=existing.ledger_account_code,
+            ),
+        )
     if ledger_account_code is None:
         codes = session.scalars(select(AccountRow.code).where(AccountRow.parent_code == BANK_DEPOSITS)).all()
         # 102.90 and up are the engine's own sub-accounts (payments in transit).
@@ -140,7 +154,7 @@ def add_bank_account(
         account = session.get(AccountRow, ledger_account_code)
         if account is None or not ledger_account_code.startswith(BANK_DEPOSITS + "."):
             raise DisburseError(
-                f"ledger account {ledger_account_code!r} must be an existing sub-account of 102 银行存款"
+                tr("ledger account {code!r} must be an existing sub-account of 102 银行存款", code=ledger_account_code)
             )
     session.execute(
         insert(BankAccountRow).values(
@@ -152,7 +166,16 @@ def add_bank_account(
             created_by=user,
         )
     )
-    return Outcome(True, f"bank account {bank_name} {account_number} of {entity.code} added as {ledger_account_code}")
+    return Outcome(
+        True,
+        tr(
+            "bank account {bank} {number} of {entity} added as {account}",
+            bank=bank_name,
+            number=account_number,
+            entity=entity.code,
+            account=ledger_account_code,
+        ),
+    )
 
 
 def list_bank_accounts(session: Session) -> list[BankAccountRow]:
@@ -182,12 +205,19 @@ def add_accounts(session: Session, accounts: list[Account]) -> Outcome:
         row = existing.get(account.code)
         if row is not None:
             if (row.name, row.account_type) != (account.name, account.account_type):
-                problems.append(f"account {account.code} exists as {row.name} ({row.account_type})")
+                problems.append(
+                    tr(
+                        "account {code} exists as {name} ({type})",
+                        code=account.code,
+                        name=row.name,
+                        type=row.account_type,
+                    )
+                )
             continue
         parent = account.parent_code
         known_parents = set(existing) | {a.code for a in to_add}
         if parent is not None and parent not in known_parents:
-            problems.append(f"account {account.code}: parent {parent} does not exist")
+            problems.append(tr("account {code}: parent {parent} does not exist", code=account.code, parent=parent))
             continue
         if parent is not None:
             parent_type = (
@@ -197,12 +227,18 @@ def add_accounts(session: Session, accounts: list[Account]) -> Outcome:
             )
             if parent_type != account.account_type:
                 problems.append(
-                    f"account {account.code} is {account.account_type} but its parent {parent} is {parent_type}"
+                    tr(
+                        "account {code} is {type} but its parent {parent} is {parent_type}",
+                        code=account.code,
+                        type=account.account_type,
+                        parent=parent,
+                        parent_type=parent_type,
+                    )
                 )
                 continue
         to_add.append(account)
     if problems:
-        raise DisburseError("the accounts file was refused; nothing was added:\n  " + "\n  ".join(problems))
+        raise DisburseError(tr("the accounts file was refused; nothing was added:") + "\n  " + "\n  ".join(problems))
     if to_add:
         session.execute(
             insert(AccountRow),
@@ -211,7 +247,14 @@ def add_accounts(session: Session, accounts: list[Account]) -> Outcome:
                 for a in to_add
             ],
         )
-    return Outcome(bool(to_add), f"{len(to_add)} account(s) added, {len(accounts) - len(to_add)} already present")
+    return Outcome(
+        bool(to_add),
+        tr(
+            "{added} account(s) added, {present} already present",
+            added=len(to_add),
+            present=len(accounts) - len(to_add),
+        ),
+    )
 
 
 def journal_entries(session: Session, entity_code: str, period: str) -> list[PostedEntry]:
@@ -241,13 +284,19 @@ def reverse_entry(session: Session, entry_id: int, user: str, on_date: dt.date |
     period of ``on_date`` (default today). An entry can be reversed once."""
     found = load_entries(session, [JournalEntryRow.id == entry_id])
     if not found:
-        raise DisburseError(f"journal entry {entry_id} does not exist")
+        raise DisburseError(tr("journal entry {entry} does not exist", entry=entry_id))
     original = found[0]
     already = session.scalar(select(JournalEntryRow.id).where(JournalEntryRow.reverses_entry_id == entry_id))
     if already is not None:
         raise DisburseError(
-            f"entry {entry_id} ({original.period} {original.voucher}) was already reversed by entry {already}; "
-            "an entry can be reversed once"
+            tr(
+                "entry {entry} ({period} {voucher}) was already reversed by entry {reversal}; "
+                "an entry can be reversed once",
+                entry=entry_id,
+                period=original.period,
+                voucher=original.voucher,
+                reversal=already,
+            )
         )
     today = on_date or dt.date.today()
     last_closed = last_closed_periods(session, [original.entity_code]).get(original.entity_code)
@@ -283,18 +332,31 @@ def _require_close_in_order(session: Session, entity: EntityRow, period: str) ->
     if last is not None:
         if period < last:
             raise DisburseError(
-                f"{entity.code} {period} comes before {last}, which is already closed; closed periods never change"
+                tr(
+                    "{entity} {period} comes before {last}, which is already closed; closed periods never change",
+                    entity=entity.code,
+                    period=period,
+                    last=last,
+                )
             )
         if period != next_period(last):
             raise DisburseError(
-                f"{entity.code}: close {next_period(last)} first; periods close in order "
-                f"and the last closed period is {last}"
+                tr(
+                    "{entity}: close {next} first; periods close in order and the last closed period is {last}",
+                    entity=entity.code,
+                    next=next_period(last),
+                    last=last,
+                )
             )
         return
     first = session.scalar(select(func.min(JournalEntryRow.period)).where(JournalEntryRow.entity_id == entity.id))
     if first is not None and first < period:
         raise DisburseError(
-            f"{entity.code}: close {first} first; it is the first period with entries, and periods close in order"
+            tr(
+                "{entity}: close {first} first; it is the first period with entries, and periods close in order",
+                entity=entity.code,
+                first=first,
+            )
         )
 
 
@@ -306,7 +368,15 @@ def close_period(session: Session, entity_code: str, period: str, user: str) -> 
     entity = entity_by_code(session, entity_code)
     row = session.get(PeriodRow, (entity.id, period))
     if row is not None and row.status == "closed":
-        return Outcome(False, f"{entity_code} {period} is already closed (head {row.head_hash})")
+        return Outcome(
+            False,
+            tr(
+                "{entity} {period} is already closed (head {head})",
+                entity=entity_code,
+                period=period,
+                head=row.head_hash,
+            ),
+        )
     _require_close_in_order(session, entity, period)
     entries = load_entries(session, [JournalEntryRow.entity_id == entity.id, JournalEntryRow.period == period])
     _, errors = entries_check_balanced(batch_of_posted(entries))
@@ -328,4 +398,13 @@ def close_period(session: Session, entity_code: str, period: str, user: str) -> 
     else:
         for key, value in values.items():
             setattr(row, key, value)
-    return Outcome(True, f"{entity_code} {period} closed with {len(entries)} entries; chain head {head_hash}")
+    return Outcome(
+        True,
+        tr(
+            "{entity} {period} closed with {count} entries; chain head {head}",
+            entity=entity_code,
+            period=period,
+            count=len(entries),
+            head=head_hash,
+        ),
+    )

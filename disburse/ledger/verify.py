@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from disburse.foundation.i18n import tr
 from disburse.ledger import chain
 from disburse.ledger.model import entries_check_balanced
 from disburse.ledger.reading import load_chain
@@ -58,9 +59,15 @@ def verify_entity(
     for index, (entry_id, stored, computed) in enumerate(zip(columns.entry_ids, columns.entry_hashes, recomputed)):
         if stored != computed:
             problems.append(
-                f"{entity_code} entry id {entry_id} ({batch.label[index]}, chain position {index + 1}): its hash does "
-                "not match its content and its predecessor; it was changed, or an entry before it was removed or "
-                "inserted, after posting"
+                tr(
+                    "{entity} entry id {entry} ({label}, chain position {position}): its hash does not match its "
+                    "content and its predecessor; it was changed, or an entry before it was removed or inserted, "
+                    "after posting",
+                    entity=entity_code,
+                    entry=entry_id,
+                    label=batch.label[index],
+                    position=index + 1,
+                )
             )
             break
         seen_hashes[computed] = index + 1
@@ -70,8 +77,13 @@ def verify_entity(
     if mismatched.size:
         index = int(mismatched[0])
         problems.append(
-            f"{entity_code} {batch.entry_source(index)}: holds {actual_counts[index]} postings, "
-            f"{columns.declared_posting_counts[index]} were posted"
+            tr(
+                "{entity} {source}: holds {held} postings, {posted} were posted",
+                entity=entity_code,
+                source=batch.entry_source(index),
+                held=actual_counts[index],
+                posted=columns.declared_posting_counts[index],
+            )
         )
     _, balance_errors = entries_check_balanced(batch)
     if balance_errors:
@@ -83,8 +95,15 @@ def verify_entity(
     entry_total = len(columns.entry_ids)
     if not problems and (head_sequence != entry_total or head_hash != previous):
         problems.append(
-            f"{entity_code}: the chain head says {head_sequence} entries ending in {head_hash[:16]}…, "
-            f"the journal holds {entry_total} ending in {previous[:16]}…; entries were removed or added at the end"
+            tr(
+                "{entity}: the chain head says {head_count} entries ending in {head}…, the journal holds "
+                "{count} ending in {last}…; entries were removed or added at the end",
+                entity=entity_code,
+                head_count=head_sequence,
+                head=head_hash[:16],
+                count=entry_total,
+                last=previous[:16],
+            )
         )
     closed_heads = session.execute(
         select(PeriodRow.period, PeriodRow.head_sequence, PeriodRow.head_hash).where(
@@ -94,15 +113,23 @@ def verify_entity(
     for period, sequence, hash_at_close in closed_heads:
         if hash_at_close and hash_at_close != GENESIS_HASH and seen_hashes.get(hash_at_close) != sequence:
             problems.append(
-                f"{entity_code}: the head recorded when {period} was closed ({hash_at_close[:16]}…) is no longer in "
-                "the chain"
+                tr(
+                    "{entity}: the head recorded when {period} was closed ({head}…) is no longer in the chain",
+                    entity=entity_code,
+                    period=period,
+                    head=hash_at_close[:16],
+                )
             )
         problems.extend(_posted_after_close(entity_code, batch, period, sequence or 0))
     for expected in expected_heads:
         if expected not in seen_hashes:
             problems.append(
-                f"{entity_code}: the expected head {expected[:16]}… is not in the chain; the books were rewritten "
-                "since it was noted"
+                tr(
+                    "{entity}: the expected head {head}… is not in the chain; the books were rewritten "
+                    "since it was noted",
+                    entity=entity_code,
+                    head=expected[:16],
+                )
             )
     return ChainReport(
         entity_code=entity_code,
@@ -125,8 +152,15 @@ def _posted_after_close(entity_code: str, batch, period: str, sequence: int) -> 
         return []
     index = sequence + int(late[0])
     return [
-        f"{entity_code} {batch.entry_source(index)}: dated into {batch.period[index]}, but posted after {period} "
-        f"was closed ({late.size:,} such entries); closed periods never change"
+        tr(
+            "{entity} {source}: dated into {dated}, but posted after {period} was closed ({count:,} such entries); "
+            "closed periods never change",
+            entity=entity_code,
+            source=batch.entry_source(index),
+            dated=batch.period[index],
+            period=period,
+            count=late.size,
+        )
     ]
 
 
@@ -137,5 +171,5 @@ def verify_books(session: Session, expected: dict[str, list[str]] | None = None)
     known = {code for _, code in entities}
     reports = [verify_entity(session, entity_id, code, tuple(expected.get(code, ()))) for entity_id, code in entities]
     for code in sorted(set(expected) - known):
-        reports.append(ChainReport(code, 0, 0, 0, GENESIS_HASH, (f"{code}: no such entity",)))
+        reports.append(ChainReport(code, 0, 0, 0, GENESIS_HASH, (tr("{code}: no such entity", code=code),)))
     return reports

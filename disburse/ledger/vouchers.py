@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from disburse.foundation.actors import require_user
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.foundation.money import format_yuan
 from disburse.foundation.orm import utc_now
 from disburse.ledger.model import EntryBatch
@@ -106,11 +107,16 @@ def submit_vouchers(
         return SubmissionOutcome(
             earlier.id,
             False,
-            f"{file_name} was already submitted into {entity_code} as 凭证批 {earlier.id} "
-            f"({earlier.status}); nothing changed",
+            tr(
+                "{file} was already submitted into {entity} as 凭证批 {submission} ({status}); nothing changed",
+                file=file_name,
+                entity=entity_code,
+                submission=earlier.id,
+                status=earlier.status,
+            ),
         )
     if set(batch.entity_code) != {entity_code} or set(batch.source_kind) != {"manual"}:
-        raise DisburseError(f"a voucher submission holds manual entries of {entity_code} only")
+        raise DisburseError(tr("a voucher submission holds manual entries of {entity} only", entity=entity_code))
     errors = check_entries(batch, load_post_context(session, batch))
     if errors:
         raise refuse(errors)
@@ -132,9 +138,15 @@ def submit_vouchers(
     return SubmissionOutcome(
         row.id,
         True,
-        f"{file_name}: {batch.entry_count} voucher(s) with debits of {format_yuan(debit_total_fen)} "
-        f"submitted into {entity_code} as 凭证批 {row.id}; nothing is in the books until a different person "
-        f"approves it (`disburse journal approve {row.id}`)",
+        tr(
+            "{file}: {count} voucher(s) with debits of {debits} submitted into {entity} as 凭证批 {submission}; "
+            "nothing is in the books until a different person approves it (`disburse journal approve {submission}`)",
+            file=file_name,
+            count=batch.entry_count,
+            debits=format_yuan(debit_total_fen),
+            entity=entity_code,
+            submission=row.id,
+        ),
     )
 
 
@@ -142,15 +154,28 @@ def _pending(session: Session, submission_id: int, user: str, verb: str) -> Vouc
     row = session.get(VoucherSubmissionRow, submission_id, with_for_update=True)
     if row is None:
         raise DisburseError(
-            f"凭证批 {submission_id} does not exist; `disburse journal pending` lists the submitted ones"
+            tr(
+                "凭证批 {submission} does not exist; `disburse journal pending` lists the submitted ones",
+                submission=submission_id,
+            )
         )
     if row.status != "submitted":
         raise DisburseError(
-            f"凭证批 {submission_id} is {row.status} by {row.decided_by}; only a submitted one can be {verb}"
+            tr(
+                "凭证批 {submission} is {status} by {decider}; only a submitted one can be {verb}",
+                submission=submission_id,
+                status=row.status,
+                decider=row.decided_by,
+                verb=verb,
+            )
         )
     if row.submitted_by == user:
         raise DisburseError(
-            f"凭证批 {submission_id} was submitted by {user}; a different person must review it (four eyes)"
+            tr(
+                "凭证批 {submission} was submitted by {user}; a different person must review it (four eyes)",
+                submission=submission_id,
+                user=user,
+            )
         )
     return row
 
@@ -158,7 +183,7 @@ def _pending(session: Session, submission_id: int, user: str, verb: str) -> Vouc
 def approve_vouchers(session: Session, submission_id: int, user: str) -> SubmissionOutcome:
     """Post a submitted voucher file, checked again against the books as they are now."""
     user = require_user(user)
-    row = _pending(session, submission_id, user, "approved")
+    row = _pending(session, submission_id, user, tr("approved"))
     entity_code = session.scalar(select(EntityRow.code).where(EntityRow.id == row.entity_id))
     batch = batch_from_json(row.vouchers_json, entity_code)
     result = post_entries(session, batch, idempotency_key=f"journal:{entity_code}:{row.file_sha256}", user=user)
@@ -166,8 +191,14 @@ def approve_vouchers(session: Session, submission_id: int, user: str) -> Submiss
     return SubmissionOutcome(
         row.id,
         True,
-        f"凭证批 {row.id} ({row.file_name}) approved by {user}: {len(result.entry_ids)} voucher(s) "
-        f"posted into {entity_code}",
+        tr(
+            "凭证批 {submission} ({file}) approved by {user}: {count} voucher(s) posted into {entity}",
+            submission=row.id,
+            file=row.file_name,
+            user=user,
+            count=len(result.entry_ids),
+            entity=entity_code,
+        ),
     )
 
 
@@ -176,10 +207,21 @@ def return_vouchers(session: Session, submission_id: int, user: str, comment: st
     user = require_user(user)
     comment = (comment or "").strip()
     if not comment or len(comment) > COMMENT_LENGTH_MAX:
-        raise DisburseError(f"a returned submission needs a reason of 1 to {COMMENT_LENGTH_MAX} characters")
-    row = _pending(session, submission_id, user, "returned")
+        raise DisburseError(
+            tr("a returned submission needs a reason of 1 to {limit} characters", limit=COMMENT_LENGTH_MAX)
+        )
+    row = _pending(session, submission_id, user, tr("returned"))
     row.status, row.decided_by, row.decided_at, row.comment = "returned", user, utc_now(), comment
-    return SubmissionOutcome(row.id, True, f"凭证批 {row.id} returned to {row.submitted_by}: {comment}")
+    return SubmissionOutcome(
+        row.id,
+        True,
+        tr(
+            "凭证批 {submission} returned to {maker}: {comment}",
+            submission=row.id,
+            maker=row.submitted_by,
+            comment=comment,
+        ),
+    )
 
 
 def list_submissions(session: Session, status: str | None = None) -> list[Submission]:

@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session, aliased
 
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.frames import statement_frame
+from disburse.foundation.i18n import tr
 from disburse.importers.common import object_column
 from disburse.ledger.tables import EntityRow
 from disburse.registry.model import (
@@ -426,7 +427,9 @@ def asset(session: Session, asset_id: str) -> Asset:
     for found in assets(session):
         if found.asset_id == asset_id:
             return found
-    raise DisburseError(f"asset {asset_id!r} is not declared; `disburse assets load FILE` declares assets")
+    raise DisburseError(
+        tr("asset {asset!r} is not declared; `disburse assets load FILE` declares assets", asset=asset_id)
+    )
 
 
 # ------------------------------------------------------------------------------- history
@@ -448,7 +451,9 @@ def household_history(session: Session, household_id: str) -> HouseholdHistory:
         .all()
     )
     if not rows:
-        raise DisburseError(f"household {household_id!r} is not in any imported register snapshot")
+        raise DisburseError(
+            tr("household {household!r} is not in any imported register snapshot", household=household_id)
+        )
     people_rows = (
         session.execute(
             select(PERSON_TABLE, valid_from.as_of.label("from_as_of"), valid_to.as_of.label("to_as_of"))
