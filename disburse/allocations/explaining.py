@@ -16,6 +16,7 @@ import pandas as pd
 
 from disburse.allocations.model import AllocationResult, Step
 from disburse.allocations.split import decimal_text, percent_text
+from disburse.foundation.i18n import tr
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.money import format_yuan
 
@@ -52,12 +53,18 @@ def _share_lines(row: dict) -> list[str]:
     share = f"{numerator:,}/{denominator:,} (= {percent_text(Fraction(numerator, denominator))})"
     pool = _figure(row, "share_pool_fen")
     if pool is None:
-        return [f"    share {share}"]
+        return [tr("    share {share}", share=share)]
     amount = _figure(row, "pro_rata_fen")
     amount = int(row["amount_fen"]) if amount is None else amount
     return [
-        f"    share {share} of {format_yuan(pool)} = {_exact_yuan(pool * numerator, denominator)} yuan exactly; "
-        f"{format_yuan(amount)} after the largest-remainder rounding (a tie goes to the lower holder id)"
+        tr(
+            "    share {share} of {pool} = {exact} yuan exactly; {amount} after the largest-remainder rounding "
+            "(a tie goes to the lower holder id)",
+            share=share,
+            pool=format_yuan(pool),
+            exact=_exact_yuan(pool * numerator, denominator),
+            amount=format_yuan(amount),
+        )
     ]
 
 
@@ -68,24 +75,39 @@ def _dividend_lines(row: dict) -> list[str]:
     principal, days = _figure(row, "principal_fen"), _figure(row, "active_days")
     pro_rata = _figure(row, "pro_rata_fen") or 0
     stretch = (
-        "from each exited household's exit date"
+        tr("from each exited household's exit date")
         if row["component"] == "exit_reverted"
-        else f"over {days or 0} active day(s)"
+        else tr("over {days} active day(s)", days=days or 0)
     )
     text = [
-        f"    floor: {format_yuan(floor)} on principal {format_yuan(principal or 0)} {stretch} "
-        "(the floor rate a year, prorated, rounded half-up)"
+        tr(
+            "    floor: {floor} on principal {principal} {stretch} (the floor rate a year, prorated, rounded half-up)",
+            floor=format_yuan(floor),
+            principal=format_yuan(principal or 0),
+            stretch=stretch,
+        )
     ]
     text += _share_lines(row)
     total = floor + pro_rata
-    text.append(f"    floor + pro rata = {format_yuan(floor)} + {format_yuan(pro_rata)} = {format_yuan(total)}")
+    text.append(
+        tr(
+            "    floor + pro rata = {floor} + {pro_rata} = {total}",
+            floor=format_yuan(floor),
+            pro_rata=format_yuan(pro_rata),
+            total=format_yuan(total),
+        )
+    )
     cap = _figure(row, "cap_fen")
     if cap is not None:
         paid = int(row["amount_fen"])
         held = total - paid
         text.append(
-            f"    cap {format_yuan(cap)} (the ceiling rate a year on principal, prorated): paid {format_yuan(paid)}"
-            + (f", {format_yuan(held)} held back by the cap" if held else ", within the cap")
+            tr(
+                "    cap {cap} (the ceiling rate a year on principal, prorated): paid {paid}",
+                cap=format_yuan(cap),
+                paid=format_yuan(paid),
+            )
+            + (tr(", {held} held back by the cap", held=format_yuan(held)) if held else tr(", within the cap"))
         )
     return text
 
@@ -97,11 +119,18 @@ def _claim_lines(row: dict) -> list[str]:
         return []
     if days is None:
         return [
-            f"    claimed {decimal_text(Fraction(units, 10_000))} kW over several holdings (kW × active days summed)"
+            tr(
+                "    claimed {units} kW over several holdings (kW × active days summed)",
+                units=decimal_text(Fraction(units, 10_000)),
+            )
         ]
     return [
-        f"    claimed {decimal_text(Fraction(units, 10_000))} kW × {days} active day(s) = {units * days:,} kW·day "
-        "(×10⁴)"
+        tr(
+            "    claimed {units} kW × {days} active day(s) = {product:,} kW·day (×10⁴)",
+            units=decimal_text(Fraction(units, 10_000)),
+            days=days,
+            product=units * days,
+        )
     ]
 
 
@@ -110,19 +139,35 @@ def _wage_lines(row: dict) -> list[str]:
     if owed is None:
         return []
     unpaid = _figure(row, "unpaid_fen") or 0
-    return [f"    owed {format_yuan(owed)}, paid {format_yuan(int(row['amount_fen']))}, unpaid {format_yuan(unpaid)}"]
+    return [
+        tr(
+            "    owed {owed}, paid {paid}, unpaid {unpaid}",
+            owed=format_yuan(owed),
+            paid=format_yuan(int(row["amount_fen"])),
+            unpaid=format_yuan(unpaid),
+        )
+    ]
 
 
 def _line_text(holder_id: str, row: dict) -> list[str]:
-    head = f"  {holder_id} {row['component']}: {format_yuan(int(row['amount_fen']))} yuan"
+    head = tr(
+        "  {holder} {component}: {amount} yuan",
+        holder=holder_id,
+        component=row["component"],
+        amount=format_yuan(int(row["amount_fen"])),
+    )
     beneficiary = row.get("beneficiary_id")
     if _present(beneficiary) and beneficiary:
-        head += f" for {mask_identifier(str(beneficiary))}"
+        head += tr(" for {beneficiary}", beneficiary=mask_identifier(str(beneficiary)))
     if _present(row.get("account_no")) and row.get("account_no"):
-        head += f", to account {mask_identifier(str(row['account_no']))} {row.get('account_name') or ''}".rstrip()
+        head += tr(
+            ", to account {account} {name}",
+            account=mask_identifier(str(row["account_no"])),
+            name=row.get("account_name") or "",
+        ).rstrip()
     text = [head]
     if row.get("basis"):
-        text.append(f"    on {row['basis']}")
+        text.append(tr("    on {basis}", basis=row["basis"]))
     details = _dividend_lines(row) or (_claim_lines(row) + _share_lines(row))
     text += details + _wage_lines(row)
     if _present(row.get("note")) and row.get("note"):
@@ -132,7 +177,7 @@ def _line_text(holder_id: str, row: dict) -> list[str]:
 
 def _steps_on_path(steps: tuple[Step, ...], source: str | None, components: set[str]) -> list[str]:
     return [
-        f"  {step.text}: {format_yuan(step.amount_fen)} yuan"
+        tr("  {step}: {amount} yuan", step=step.text, amount=format_yuan(step.amount_fen))
         for step in steps
         if step.source_reference == source and (step.component is None or step.component in components)
     ]
@@ -144,7 +189,14 @@ def explain(result: AllocationResult, holder_id: str) -> list[str]:
     of person-level benefits and the account paid (both masked)."""
     lines = result.lines
     mine = lines[(lines["household_id"] == holder_id) | (lines["payee_id"] == holder_id)]
-    text = [f"{result.rule_name} ({result.rule_kind}): pool {format_yuan(result.pool_fen)} yuan"]
+    text = [
+        tr(
+            "{rule} ({kind}): pool {pool} yuan",
+            rule=result.rule_name,
+            kind=result.rule_kind,
+            pool=format_yuan(result.pool_fen),
+        )
+    ]
     sources = mine["source_reference"] if "source_reference" in mine.columns else pd.Series([None] * len(mine))
     sources = sources.astype(object).where(sources.notna(), None)
     shown: list[str | None] = list(dict.fromkeys(sources.tolist())) or [None]
@@ -158,10 +210,10 @@ def explain(result: AllocationResult, holder_id: str) -> list[str]:
             text += _line_text(holder_id, row)
     excluded = result.exclusions[result.exclusions["household_id"] == holder_id]
     for row in excluded.itertuples(index=False):
-        who = f" person {mask_identifier(row.id_number)}" if row.id_number else ""
-        text.append(f"  {holder_id}{who} excluded: {row.reason}")
+        who = tr(" person {person}", person=mask_identifier(row.id_number)) if row.id_number else ""
+        text.append(tr("  {holder}{who} excluded: {reason}", holder=holder_id, who=who, reason=row.reason))
     if mine.empty and excluded.empty:
-        text.append(f"  {holder_id}: no line and no exclusion in this allocation")
+        text.append(tr("  {holder}: no line and no exclusion in this allocation", holder=holder_id))
     return text
 
 

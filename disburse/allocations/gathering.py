@@ -51,6 +51,7 @@ from disburse.allocations.tables import SettlementAllocationRow
 from disburse.foundation.dates import period_bounds, period_problem
 from disburse.foundation.errors import DisburseError, ImportRefused
 from disburse.foundation.files import file_sha256
+from disburse.foundation.i18n import tr, tr_noop
 from disburse.foundation.money import fen_from_text, format_yuan
 from disburse.importers import programme_inputs
 from disburse.registry import queries as registry
@@ -83,6 +84,10 @@ def _refuse_file(parsed) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     return parsed.frame
 
 
+# The asset kinds _declared_asset names in its refusal (codes, translated where shown).
+ASSET_KIND_NAMES = (tr_noop("station"), tr_noop("cooperative"))
+
+
 # --- the rule against the register ----------------------------------------------------------------
 
 
@@ -90,13 +95,25 @@ def _declared_asset(session: Session, rule: PvRevenueRule | CoopDividendRule, as
     found = {item.asset_id: item for item in registry.assets(session)}.get(asset_id)
     if found is None or found.kind != kind:
         raise DisburseError(
-            f"{rule.name}: {asset_id} is not a declared {kind}; `disburse assets load FILE` declares it"
+            tr(
+                "{rule}: {asset} is not a declared {kind}; `disburse assets load FILE` declares it",
+                rule=rule.name,
+                asset=asset_id,
+                kind=tr(kind),
+            )
         )
     payers = {found.paying_entity or found.owner_entity, found.owner_entity}
     if rule.paying_entity not in payers:
         raise DisburseError(
-            f"{rule.name}: the rule pays from {rule.paying_entity}, but the register books {asset_id} in "
-            f"{' or '.join(sorted(payers))}; set paying_entity: {found.paying_entity or found.owner_entity}"
+            tr(
+                "{rule}: the rule pays from {payer}, but the register books {asset} in {books}; "
+                "set paying_entity: {entity}",
+                rule=rule.name,
+                payer=rule.paying_entity,
+                asset=asset_id,
+                books=tr(" or ").join(sorted(payers)),
+                entity=found.paying_entity or found.owner_entity,
+            )
         )
     return found
 
@@ -109,15 +126,23 @@ def station_capacity(session: Session, rule: PvRevenueRule, notes: list[str]) ->
     if rule.capacity_units_e4 is not None:
         if declared is not None and rule.capacity_units_e4 != declared:
             raise DisburseError(
-                f"{rule.name}: capacity_kw {decimal_text(rule.capacity_units_e4 / 10_000)} contradicts the register: "
-                f"{rule.station_id} is declared with {decimal_text(declared / 10_000)} kW; correct the rule "
-                "or leave capacity_kw out to use the register's"
+                tr(
+                    "{rule}: capacity_kw {capacity} contradicts the register: {station} is declared with "
+                    "{declared} kW; correct the rule or leave capacity_kw out to use the register's",
+                    rule=rule.name,
+                    capacity=decimal_text(rule.capacity_units_e4 / 10_000),
+                    station=rule.station_id,
+                    declared=decimal_text(declared / 10_000),
+                )
             )
         return rule.capacity_units_e4
     if declared is not None:
         notes.append(
-            f"capacity {decimal_text(declared / 10_000)} kW of {rule.station_id} taken from the register "
-            "(the rule states no capacity_kw)"
+            tr(
+                "capacity {capacity} kW of {station} taken from the register (the rule states no capacity_kw)",
+                capacity=decimal_text(declared / 10_000),
+                station=rule.station_id,
+            )
         )
     return declared
 
@@ -136,9 +161,14 @@ def _check_collective(session: Session, rule: CoopDividendRule, households: pd.D
         return
     if rule.collective_id not in _known_villages(session, rule, households):
         raise DisburseError(
-            f"{rule.name}: collective_id {rule.collective_id} is not a village the register knows (no household "
-            f"lives there, no collective holds shares of {rule.cooperative_id}, no station serves it); correct it, "
-            "or leave it out so that exited households' shares go back to their own village's collective"
+            tr(
+                "{rule}: collective_id {collective} is not a village the register knows (no household lives there, "
+                "no collective holds shares of {cooperative}, no station serves it); correct it, or leave it out so "
+                "that exited households' shares go back to their own village's collective",
+                rule=rule.name,
+                collective=rule.collective_id,
+                cooperative=rule.cooperative_id,
+            )
         )
 
 
@@ -152,7 +182,10 @@ def free_settlements(session: Session, rule: PvRevenueRule) -> pd.DataFrame:
     settlements = settlements[~settlements["id"].isin(taken)]
     if settlements.empty:
         raise DisburseError(
-            f"{rule.station_id} has no settlement rows that are not allocated yet; import a 电费结算单 first"
+            tr(
+                "{station} has no settlement rows that are not allocated yet; import a 电费结算单 first",
+                station=rule.station_id,
+            )
         )
     return settlements.sort_values(["service_period", "revenue_type", "id"]).reset_index(drop=True)
 
@@ -172,21 +205,36 @@ def received_rows(
     if len(waiting) and rule.allow_unreceived:
         summary["advance_fen"] = waiting_fen
         notes.append(
-            f"paid in advance (allow_unreceived: true): {len(waiting)} settlement row(s) totalling "
-            f"{format_yuan(waiting_fen)} have not arrived (no 到账日期): {names}"
+            tr(
+                "paid in advance (allow_unreceived: true): {count} settlement row(s) totalling {total} have not "
+                "arrived (no 到账日期): {names}",
+                count=len(waiting),
+                total=format_yuan(waiting_fen),
+                names=names,
+            )
         )
         return settlements
     if len(waiting):
         summary.update(settlements_not_received=len(waiting), not_received_fen=waiting_fen)
         notes.append(
-            f"not distributed: {len(waiting)} settlement row(s) totalling {format_yuan(waiting_fen)} have no "
-            f"到账日期 ({names}); they wait until the money arrives (or the rule says allow_unreceived: true)"
+            tr(
+                "not distributed: {count} settlement row(s) totalling {total} have no 到账日期 ({names}); they wait "
+                "until the money arrives (or the rule says allow_unreceived: true)",
+                count=len(waiting),
+                total=format_yuan(waiting_fen),
+                names=names,
+            )
         )
     chosen = settlements[arrived].reset_index(drop=True)
     if chosen.empty:
         raise DisburseError(
-            f"{rule.name}: no settlement row of {rule.station_id} that is not allocated yet has arrived (到账日期): "
-            f"{names}; money is distributed once received, unless the rule says allow_unreceived: true"
+            tr(
+                "{rule}: no settlement row of {station} that is not allocated yet has arrived (到账日期): {names}; "
+                "money is distributed once received, unless the rule says allow_unreceived: true",
+                rule=rule.name,
+                station=rule.station_id,
+                names=names,
+            )
         )
     return chosen
 
@@ -204,14 +252,21 @@ def _pv_roster(
     others = settlements[~own_period]
     if rule.parts.wages is None:
         if inputs_path is not None:
-            raise DisburseError(f"{rule.name}: a wage roster was given (--inputs) but the rule has no wages part")
+            raise DisburseError(
+                tr("{rule}: a wage roster was given (--inputs) but the rule has no wages part", rule=rule.name)
+            )
         return None
     if inputs_path is None:
         if own_period.any():
             raise DisburseError(
-                f"{rule.name}: the rule has a wages part (公益岗位) and the {period} settlement is allocated, but no "
-                "wage roster was given; give the month's attendance with --inputs (without it the whole wage part "
-                f"would go to account {rule.parts.wages.unused_account_code})"
+                tr(
+                    "{rule}: the rule has a wages part (公益岗位) and the {period} settlement is allocated, but no "
+                    "wage roster was given; give the month's attendance with --inputs (without it the whole wage "
+                    "part would go to account {account})",
+                    rule=rule.name,
+                    period=period,
+                    account=rule.parts.wages.unused_account_code,
+                )
             )
         roster = None
     else:
@@ -225,15 +280,25 @@ def _pv_roster(
             )
             summary["wage_roster_not_paid_fen"] = owed_fen
             notes.append(
-                f"the wage roster (--inputs, the {period} attendance, owing {format_yuan(owed_fen)}) was not paid: no "
-                f"settlement row for {period} is allocated by this run (service periods: {kinds}); pay it with the run "
-                f"that allocates the {period} settlement"
+                tr(
+                    "the wage roster (--inputs, the {period} attendance, owing {owed}) was not paid: no settlement "
+                    "row for {period} is allocated by this run (service periods: {kinds}); pay it with the run that "
+                    "allocates the {period} settlement",
+                    period=period,
+                    owed=format_yuan(owed_fen),
+                    kinds=kinds,
+                )
             )
             roster = None
     if len(others):
         notes.append(
-            f"the wage part of {len(others)} row(s) of other service periods is not paid to the {period} roster: it "
-            f"stays on account {rule.parts.wages.unused_account_code}"
+            tr(
+                "the wage part of {count} row(s) of other service periods is not paid to the {period} roster: it "
+                "stays on account {account}",
+                count=len(others),
+                period=period,
+                account=rule.parts.wages.unused_account_code,
+            )
         )
     return roster
 
@@ -308,7 +373,7 @@ def _allocate_rows(
             refused[index] = (row, str(error))
             continue
         except AllocationError as error:
-            raise DisburseError(f"{rule.name}, {_row_name(row)}: {error}") from None
+            raise DisburseError(tr("{rule}, {row}: {error}", rule=rule.name, row=_row_name(row), error=error)) from None
         results[index] = (_row_name(row), result)
     return [results[i] for i in sorted(results)], [refused[i] for i in sorted(refused)], newest[1]
 
@@ -321,10 +386,21 @@ def _note_refused(
     summary.update(settlements_refused=len(refused), refused_fen=int(sum(int(row["amount_fen"]) for row, _ in refused)))
     for row, reason in refused:
         notes.append(
-            f"{_row_name(row)} ({format_yuan(int(row['amount_fen']))}) not allocated: {reason}; it stays unallocated"
+            tr(
+                "{row} ({amount}) not allocated: {reason}; it stays unallocated",
+                row=_row_name(row),
+                amount=format_yuan(int(row["amount_fen"])),
+                reason=reason,
+            )
         )
         if roster is not None and str(row["service_period"]) == period:
-            notes.append(f"the wage roster for {period} was not used, because {_row_name(row)} was not allocated")
+            notes.append(
+                tr(
+                    "the wage roster for {period} was not used, because {row} was not allocated",
+                    period=period,
+                    row=_row_name(row),
+                )
+            )
 
 
 def _gather_pv(session: Session, rule: PvRevenueRule, period: str, inputs_path: Path | None) -> Gathered:
@@ -336,7 +412,13 @@ def _gather_pv(session: Session, rule: PvRevenueRule, period: str, inputs_path: 
     results, refused, newest_households = _allocate_rows(session, rule, settlements, period, roster, capacity)
     if not results:
         reasons = "; ".join(f"{_row_name(row)}: {reason}" for row, reason in refused[:REFUSALS_SHOWN_MAX])
-        raise DisburseError(f"{rule.name}: no settlement row could be allocated: {reasons}")
+        raise DisburseError(
+            tr(
+                "{rule}: no settlement row could be allocated: {reasons}",
+                rule=rule.name,
+                reasons=reasons,
+            )
+        )
     _note_refused(rule, refused, period, roster, summary, notes)
     combined = combine_results(results, rule.kind, rule.name)
     allocated = {int(result_row["id"]) for result_row in settlements.to_dict("records")} - {
@@ -373,7 +455,7 @@ def _gather_dividend(session: Session, rule: CoopDividendRule, pool_yuan: str | 
     try:
         result = allocate_dividend(rule, households, people, holdings, pool_fen)
     except AllocationError as error:
-        raise DisburseError(f"{rule.name}: {error}") from None
+        raise DisburseError(tr("{rule}: {error}", rule=rule.name, error=error)) from None
     declared = pool_fen if pool_fen is not None else rule.pool_fen
     return Gathered(result, {"pool_fen": declared, "from": str(start), "to": str(end)}, households)
 
@@ -398,7 +480,13 @@ def subsidy_inputs(rule: SubsidyRule, inputs_path: Path | None) -> pd.DataFrame 
     if isinstance(rule.basis, MedicalTopUpBasis):
         return _refuse_file(programme_inputs.parse_hospital_bills(inputs_path))
     if not rule.basis.input_list:
-        raise DisburseError(f"{rule.name}: the rule reads no input list, but --inputs {inputs_path} was given")
+        raise DisburseError(
+            tr(
+                "{rule}: the rule reads no input list, but --inputs {file} was given",
+                rule=rule.name,
+                file=inputs_path,
+            )
+        )
     return _refuse_file(programme_inputs.parse_repair_applications(inputs_path))
 
 
@@ -409,7 +497,7 @@ def _gather_subsidy(session: Session, rule: SubsidyRule, period: str, inputs_pat
     try:
         result = allocate_subsidy(rule, households, people, period_start, period_end, inputs)
     except AllocationError as error:
-        raise DisburseError(f"{rule.name}: {error}") from None
+        raise DisburseError(tr("{rule}: {error}", rule=rule.name, error=error)) from None
     return Gathered(result, {"inputs_sha256": file_sha256(inputs_path) if inputs_path else None}, households)
 
 
@@ -423,7 +511,13 @@ def gather(session: Session, rule: Rule, period: str, pool_yuan: str | None, inp
     if isinstance(rule, PvRevenueRule):
         return _gather_pv(session, rule, period, inputs_path)
     if inputs_path is not None and isinstance(rule, CoopDividendRule):
-        raise DisburseError(f"{rule.name}: a dividend reads no input list, but --inputs {inputs_path} was given")
+        raise DisburseError(
+            tr(
+                "{rule}: a dividend reads no input list, but --inputs {file} was given",
+                rule=rule.name,
+                file=inputs_path,
+            )
+        )
     if isinstance(rule, CoopDividendRule):
         return _gather_dividend(session, rule, pool_yuan)
     return _gather_subsidy(session, rule, period, inputs_path)

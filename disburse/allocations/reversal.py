@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from disburse.allocations.tables import AllocationRunRow, SettlementAllocationRow, utc_now
 from disburse.foundation.dates import as_date, period_of
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.ledger.model import EntryBatch
 from disburse.ledger.posting import post_entries
 from disburse.ledger.service import period_is_closed
@@ -119,13 +120,21 @@ def _refuse_status(session: Session, run: AllocationRunRow) -> None:
             .order_by(AllocationRunRow.id.desc())
         )
         raise DisburseError(
-            f"run {run.id} is superseded: run {later} posted its difference from it; reverse run {later} first, "
-            f"then run {run.id}"
+            tr(
+                "run {run} is superseded: run {later} posted its difference from it; reverse run {later} first, "
+                "then run {run}",
+                run=run.id,
+                later=later,
+            )
         )
     if run.status != "posted":
         raise DisburseError(
-            f"run {run.id} is {run.status}; only a posted run is reversed (a calculated or approved run is cancelled "
-            f"with `disburse runs cancel {run.id}`)"
+            tr(
+                "run {run} is {status}; only a posted run is reversed (a calculated or approved run is cancelled "
+                "with `disburse runs cancel {run}`)",
+                run=run.id,
+                status=run.status,
+            )
         )
 
 
@@ -143,9 +152,11 @@ def reverse_run(
     withdrawn (``WithdrawnPayables.as_record()``) as ``withdrawn`` for the run's record."""
     run = session.get(AllocationRunRow, run_id)
     if run is None:
-        raise DisburseError(f"allocation run {run_id} does not exist; `disburse runs list` shows the runs")
+        raise DisburseError(tr("allocation run {run} does not exist; `disburse runs list` shows the runs", run=run_id))
     if run.status == "reversed":
-        return ReverseOutcome(run_id, False, 0, 0, (), None, f"run {run_id} is already reversed; nothing changed")
+        return ReverseOutcome(
+            run_id, False, 0, 0, (), None, tr("run {run} is already reversed; nothing changed", run=run_id)
+        )
     _refuse_status(session, run)
     batch = _reversing_batch(session, run, today or dt.date.today())
     request_id = None
@@ -173,11 +184,16 @@ def reverse_run(
     session.execute(delete(SettlementAllocationRow).where(SettlementAllocationRow.run_id == run_id))
     entries = batch.entry_count if batch is not None else 0
     postings = batch.posting_count if batch is not None else 0
-    message = f"run {run_id} reversed: {entries} reversing entries, {postings} postings"
+    message = tr(
+        "run {run} reversed: {entries} reversing entries, {postings} postings",
+        run=run_id,
+        entries=entries,
+        postings=postings,
+    )
     if freed:
-        message += f"; settlement rows {', '.join(map(str, sorted(freed)))} are free for a corrected run"
+        message += tr("; settlement rows {rows} are free for a corrected run", rows=", ".join(map(str, sorted(freed))))
     if restored is not None:
-        message += f"; run {restored.id}, whose difference it posted, is in force again"
+        message += tr("; run {run}, whose difference it posted, is in force again", run=restored.id)
     return ReverseOutcome(run_id, True, entries, postings, freed, restored.id if restored else None, message)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from disburse.foundation.bulk import frame_insert
 from disburse.foundation.dates import period_of
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.frames import object_array, statement_frame, text_or_none
+from disburse.foundation.i18n import language, tr, tr_noop
 from disburse.ledger.model import EntryBatch
 from disburse.ledger.posting import post_entries
 from disburse.ledger.service import entity_by_code
@@ -71,23 +73,44 @@ LINE_TEXT_COLUMNS = (
     "beneficiary_id",
 )
 
-COMPONENT_NAMES_ZH = {
-    "household_share": "农户收益分配",
-    "collective_share": "村集体收益",
-    "public_welfare_wage": "公益岗位工资",
-    "wage_pool_unused": "公益岗位结余",
-    "om_deduction": "运维费",
-    "land_rent_deduction": "土地租金",
-    "insurance_deduction": "保险费",
-    "inactive_claims_residual": "未生效份额尾差",
-    "unclaimed_part": "无人可分份额",
-    "dividend": "拨改股分红",
-    "exit_reverted": "退出份额收回",
-    "floor_shortfall": "保底分红欠付",
-    "suspense_deceased": "已故持有人分红暂挂",
-    "cap_held_back": "封顶留存",
-    "benefit": "补助发放",
+COMPONENT_NAMES = {
+    "household_share": tr_noop("household income share"),
+    "collective_share": tr_noop("village collective income"),
+    "public_welfare_wage": tr_noop("public welfare job wages"),
+    "wage_pool_unused": tr_noop("unused public welfare wage pool"),
+    "om_deduction": tr_noop("operation and maintenance fee"),
+    "land_rent_deduction": tr_noop("land rent"),
+    "insurance_deduction": tr_noop("insurance premium"),
+    "inactive_claims_residual": tr_noop("rounding residue of inactive shares"),
+    "unclaimed_part": tr_noop("share with no one to receive it"),
+    "dividend": tr_noop("dividend from converted funds"),
+    "exit_reverted": tr_noop("shares taken back on exit"),
+    "floor_shortfall": tr_noop("guaranteed dividend owed"),
+    "suspense_deceased": tr_noop("dividend of deceased holders held in suspense"),
+    "cap_held_back": tr_noop("held back by the cap"),
+    "benefit": tr_noop("benefit payment"),
 }
+
+
+class TranslatedNames(Mapping[str, str]):
+    """A table of ``tr_noop`` names read in the current language at each lookup (the web and
+    the reports look component names up with ``.get(code, code)``)."""
+
+    def __init__(self, names: Mapping[str, str]) -> None:
+        self._names = names
+
+    def __getitem__(self, code: str) -> str:
+        return tr(self._names[code])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+# Kept under its old name: the component names in the current language (Chinese by default).
+COMPONENT_NAMES_ZH = TranslatedNames(COMPONENT_NAMES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +136,11 @@ def _rule(rule_path: Path) -> PvRevenueRule | CoopDividendRule | SubsidyRule:
         return load_rule(Path(rule_path))
     except RuleError as error:
         details = "; ".join(f"{path or '(file)'}: {message}" for path, message in error.problems) or str(error)
-        raise DisburseError(f"{rule_path}: the rule file was refused: {details}") from None
+        raise DisburseError(
+            tr("{file}: the rule file was refused: {details}", file=rule_path, details=details)
+        ) from None
     except FileNotFoundError:
-        raise DisburseError(f"{rule_path}: no such rule file") from None
+        raise DisburseError(tr("{file}: no such rule file", file=rule_path)) from None
 
 
 def _subject(rule: PvRevenueRule | CoopDividendRule | SubsidyRule) -> str:
@@ -356,7 +381,7 @@ def run_notes(run: AllocationRunRow) -> list[str]:
 def run_row(session: Session, run_id: int) -> AllocationRunRow:
     run = session.get(AllocationRunRow, run_id)
     if run is None:
-        raise DisburseError(f"allocation run {run_id} does not exist; `disburse runs list` shows the runs")
+        raise DisburseError(tr("allocation run {run} does not exist; `disburse runs list` shows the runs", run=run_id))
     return run
 
 
@@ -368,29 +393,41 @@ def approve_run(session: Session, run_id: int, user: str) -> str:
     """Approve a calculated run; the approver must not be the person who calculated it."""
     run = run_row(session, run_id)
     if run.status == "approved" and run.approved_by == user:
-        return f"run {run_id} was already approved by {user}; nothing changed"
+        return tr("run {run} was already approved by {user}; nothing changed", run=run_id, user=user)
     if run.status != "calculated":
-        raise DisburseError(f"run {run_id} is {run.status}; only a calculated run can be approved")
+        raise DisburseError(
+            tr("run {run} is {status}; only a calculated run can be approved", run=run_id, status=run.status)
+        )
     if run.calculated_by == user:
-        raise DisburseError(f"run {run_id} was calculated by {user}; a different person must approve it (four eyes)")
+        raise DisburseError(
+            tr(
+                "run {run} was calculated by {user}; a different person must approve it (four eyes)",
+                run=run_id,
+                user=user,
+            )
+        )
     run.status, run.approved_by, run.approved_at = "approved", user, utc_now()
-    return f"run {run_id} approved by {user}"
+    return tr("run {run} approved by {user}", run=run_id, user=user)
 
 
 def cancel_run(session: Session, run_id: int, user: str) -> str:
     """Cancel a run that is not posted; its key is freed so the same inputs can be computed again."""
     run = run_row(session, run_id)
     if run.status == "cancelled":
-        return f"run {run_id} is already cancelled; nothing changed"
+        return tr("run {run} is already cancelled; nothing changed", run=run_id)
     if run.status in ("posted", "superseded", "reversed"):
         raise DisburseError(
-            f"run {run_id} is {run.status}; a posted run is corrected by reversing it (`disburse runs reverse "
-            f"{run_id}`) and calculating a corrected run, or, for a dividend or subsidy, by a new run that posts the "
-            "difference"
+            tr(
+                "run {run} is {status}; a posted run is corrected by reversing it (`disburse runs reverse {run}`) "
+                "and calculating a corrected run, or, for a dividend or subsidy, by a new run that posts the "
+                "difference",
+                run=run_id,
+                status=run.status,
+            )
         )
     run.status, run.cancelled_by, run.cancelled_at = "cancelled", user, utc_now()
     run.run_key = f"cancelled-{run_id}"
-    return f"run {run_id} cancelled"
+    return tr("run {run} cancelled", run=run_id)
 
 
 RUN_LINE_COLUMNS = (
@@ -503,7 +540,10 @@ def _entries(
             chunk = group.iloc[start : start + ENTRY_LINES_MAX]
             index = len(entity_codes)
             entity_codes.append(entity)
-            name = COMPONENT_NAMES_ZH.get(component, component)
+            # A memo is book text, hashed into the chain and part of the post's identity: it is
+            # Chinese whatever language the poster reads, so posting twice is the same post.
+            with language("zh"):
+                name = COMPONENT_NAMES_ZH.get(component, component)
             memos.append(f"{memo_prefix}{run.rule_name} {name}{(' ' + village) if village else ''}"[:500])
             chunk_amounts = chunk[amount_column].astype("int64").tolist()
             total = sum(chunk_amounts)
@@ -556,13 +596,19 @@ def post_run(session: Session, run_id: int, user: str, today: dt.date | None = N
     run = run_row(session, run_id)
     if run.status == "posted":
         return PostOutcome(
-            run_id, False, 0, 0, run.supersedes_run_id, f"run {run_id} is already posted; nothing changed"
+            run_id, False, 0, 0, run.supersedes_run_id, tr("run {run} is already posted; nothing changed", run=run_id)
         )
     if run.status != "approved":
-        raise DisburseError(f"run {run_id} is {run.status}; it must be approved by a second person before posting")
+        raise DisburseError(
+            tr(
+                "run {run} is {status}; it must be approved by a second person before posting",
+                run=run_id,
+                status=run.status,
+            )
+        )
     date = _entry_date(run.period, today or dt.date.today())
     if period_of(date) != run.period:
-        raise DisburseError(f"run {run_id} belongs to {run.period}, which cannot be dated")
+        raise DisburseError(tr("run {run} belongs to {period}, which cannot be dated", run=run_id, period=run.period))
     previous = run_row(session, run.supersedes_run_id) if run.supersedes_run_id else None
     replaced = previous.id if previous is not None and previous.status == "reversed" else None
     if previous is not None and previous.status == "posted":
@@ -583,7 +629,11 @@ def post_run(session: Session, run_id: int, user: str, today: dt.date | None = N
         ).all()
         if taken:
             raise DisburseError(
-                f"run {run_id}: settlement rows {sorted(taken)} were allocated by another posted run; calculate again"
+                tr(
+                    "run {run}: settlement rows {rows} were allocated by another posted run; calculate again",
+                    run=run_id,
+                    rows=sorted(taken),
+                )
             )
         session.execute(
             insert(SettlementAllocationRow),
@@ -598,17 +648,24 @@ def post_run(session: Session, run_id: int, user: str, today: dt.date | None = N
         previous.status = "superseded"
     run.status, run.posted_by, run.posted_at, run.post_request_id = "posted", user, utc_now(), request_id
     posted_lines = lines
-    what = f"the difference from run {previous.id}" if previous is not None else "its lines"
+    what = tr("the difference from run {run}", run=previous.id) if previous is not None else tr("its lines")
     if replaced is not None:
-        what += f", replacing reversed run {replaced}"
+        what += tr(", replacing reversed run {run}", run=replaced)
     return PostOutcome(
         run_id,
         True,
         entry_count,
         posting_count,
         previous.id if previous else None,
-        f"run {run_id} posted ({what}): {entry_count} entries, {posting_count} postings in {run.paying_entity_code} "
-        f"{run.period}",
+        tr(
+            "run {run} posted ({what}): {entries} entries, {postings} postings in {entity} {period}",
+            run=run_id,
+            what=what,
+            entries=entry_count,
+            postings=posting_count,
+            entity=run.paying_entity_code,
+            period=run.period,
+        ),
         _payables(run, posted_lines, "difference_fen" if previous is not None else "amount_fen"),
     )
 
@@ -668,8 +725,16 @@ def explain_run(session: Session, run_id: int, household_id: str) -> list[str]:
         tuple(Step(step.text, step.amount_fen, step.component, step.source_reference) for step in steps),
         tuple(notes),
     )
-    text = [f"run {run_id} ({run.status}), period {run.period}, rule sha256 {run.rule_sha256[:12]}…"]
-    text += [f"  note: {note}" for note in notes]
+    text = [
+        tr(
+            "run {run} ({status}), period {period}, rule sha256 {sha}…",
+            run=run_id,
+            status=run.status,
+            period=run.period,
+            sha=run.rule_sha256[:12],
+        )
+    ]
+    text += [tr("  note: {note}", note=note) for note in notes]
     return text + explain(stored, household_id)
 
 
