@@ -7,6 +7,7 @@ require that a name was given and fits the columns that record it.
 from __future__ import annotations
 
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 
 USER_LENGTH_MAX = 64
 
@@ -15,5 +16,10 @@ def require_user(user: str | None) -> str:
     """The acting user's name, stripped; refused when blank or longer than the columns hold."""
     name = (user or "").strip()
     if not name or len(name) > USER_LENGTH_MAX:
-        raise DisburseError(f"a user name of 1 to {USER_LENGTH_MAX} characters is required (--user or DISBURSE_USER)")
+        raise DisburseError(
+            tr(
+                "a user name of 1 to {limit} characters is required (--user or DISBURSE_USER)",
+                limit=USER_LENGTH_MAX,
+            )
+        )
     return name

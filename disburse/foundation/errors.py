@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from disburse.foundation.i18n import tr
+
 # A file with the same mistake on every row (a column of numbers instead of text) would
 # otherwise produce millions of problem records; beyond this many per check and column the
 # importer reports one more problem that counts the rest.
@@ -117,7 +119,8 @@ def problems_at(
             ImportProblem(file, None if row is None else int(row), column, _value_text(value), reason, severity)
         )
     if extra:
-        problems.append(ImportProblem(file, None, column, "", f"{extra:,} more rows: {reason}", severity))
+        more = tr("{extra:,} more rows: {reason}", extra=extra, reason=reason)
+        problems.append(ImportProblem(file, None, column, "", more, severity))
     return problems
 
 

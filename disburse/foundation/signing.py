@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 
 KEY_FILE_MODE = 0o600
 # A PEM Ed25519 key is about 120 bytes; anything far larger is not a key file.
@@ -55,11 +56,16 @@ def key_create(path: Path) -> SigningKey:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, KEY_FILE_MODE)
     except FileExistsError:
         raise DisburseError(
-            f"{path} exists; a signing key is never overwritten (it signed the checkpoints verify checks). "
-            "Choose another --out, or move the old key away yourself"
+            tr(
+                "{path} exists; a signing key is never overwritten (it signed the checkpoints verify checks). "
+                "Choose another --out, or move the old key away yourself",
+                path=path,
+            )
         ) from None
     except OSError as error:
-        raise DisburseError(f"cannot create the key file {path}: {error.strerror}") from None
+        raise DisburseError(
+            tr("cannot create the key file {path}: {reason}", path=path, reason=error.strerror)
+        ) from None
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(pem)
     return _signing_key(private)

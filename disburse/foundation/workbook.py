@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from disburse.foundation.errors import DisburseError, ImportProblem
+from disburse.foundation.i18n import tr
 from disburse.foundation.money import yuan_decimal
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -64,7 +65,7 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> list[Path]:
             written.append(target)
         return written
     if path.suffix.lower() != ".xlsx":
-        raise DisburseError(f"{path}: exports are written as .xlsx or .csv, not {path.suffix or 'no extension'}")
+        raise DisburseError(_wrong_suffix(path, path.suffix))
     import xlsxwriter
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -103,7 +104,7 @@ def _write_sheet(worksheet, title, headers, rows, money, bold, money_format, pat
     for row in rows:
         count += 1
         if count > EXPORT_ROWS_MAX:
-            raise DisburseError(f"{path}: more than {EXPORT_ROWS_MAX:,} rows; split the export")
+            raise DisburseError(_too_many_rows(path))
         for column, cell in enumerate(_cells(row, money)):
             if cell is None:
                 continue
@@ -139,7 +140,7 @@ def write_table(
             for row in rows:
                 count += 1
                 if count > EXPORT_ROWS_MAX:
-                    raise DisburseError(f"{path}: more than {EXPORT_ROWS_MAX:,} rows; split the export")
+                    raise DisburseError(_too_many_rows(path))
                 writer.writerow(
                     [
                         ""
@@ -152,7 +153,7 @@ def write_table(
                 )
         return count
     if suffix != ".xlsx":
-        raise DisburseError(f"{path}: exports are written as .xlsx or .csv, not {suffix or 'no extension'}")
+        raise DisburseError(_wrong_suffix(path, suffix))
     import xlsxwriter  # imported here: most commands never write a workbook
 
     workbook = xlsxwriter.Workbook(
@@ -189,3 +190,13 @@ def write_problems(problems: Iterable[ImportProblem], path: str | os.PathLike[st
         for problem in problems
     )
     write_table(Path(path), title=None, headers=PROBLEM_REPORT_HEADERS, rows=rows, sheet_name="问题")
+
+
+def _wrong_suffix(path: Path, suffix: str) -> str:
+    if not suffix:
+        return tr("{path}: exports are written as .xlsx or .csv, not a file without an extension", path=path)
+    return tr("{path}: exports are written as .xlsx or .csv, not {suffix}", path=path, suffix=suffix)
+
+
+def _too_many_rows(path: Path) -> str:
+    return tr("{path}: more than {limit:,} rows; split the export", path=path, limit=EXPORT_ROWS_MAX)

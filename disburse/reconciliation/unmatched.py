@@ -42,6 +42,7 @@ from disburse.foundation.actors import require_user
 from disburse.foundation.bulk import bulk_insert
 from disburse.foundation.dates import iso, period_of
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.i18n import tr
 from disburse.foundation.money import format_yuan
 from disburse.foundation.yaml_text import load_yaml
 from disburse.ledger.model import EntryBatch
@@ -126,11 +127,18 @@ def load_rules(path: str | os.PathLike[str]) -> LoadedRules:
     name = os.fspath(path)
     data = Path(name).read_bytes()
     if len(data) > RULES_FILE_BYTES_MAX:
-        raise DisburseError(f"{name}: {len(data):,} bytes; a rules file is at most {RULES_FILE_BYTES_MAX:,}")
+        raise DisburseError(
+            tr(
+                "{name}: {size:,} bytes; a rules file is at most {limit:,}",
+                name=name,
+                size=len(data),
+                limit=RULES_FILE_BYTES_MAX,
+            )
+        )
     try:
         raw = load_yaml(data.decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as error:
-        raise DisburseError(f"{name}: not a UTF-8 YAML file: {error}") from None
+        raise DisburseError(tr("{name}: not a UTF-8 YAML file: {error}", name=name, error=error)) from None
     try:
         parsed = RulesFile.model_validate(raw)
     except ValidationError as error:
@@ -318,8 +326,12 @@ def post_unmatched(
     inputs, result, _, _ = compute(session, reference, period)
     if period_is_closed(session, reference.entity_id, period):
         raise DisburseError(
-            f"period {period} of {reference.entity_code} is closed; post the bank-only lines into "
-            "an open period (run post-unmatched with that period)"
+            tr(
+                "period {period} of {entity} is closed; post the bank-only lines into "
+                "an open period (run post-unmatched with that period)",
+                period=period,
+                entity=reference.entity_code,
+            )
         )
     lines = _bank_only_to_post(session, reference, result, inputs.dates.end)
     chosen = rules_choose(lines, loaded.rules)

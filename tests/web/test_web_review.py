@@ -84,7 +84,7 @@ def test_nobody_approves_their_own_run_or_batch(books, database_url: str) -> Non
     both = log_in(app, "both")
     run_id = _preview_and_submit(both, county)
     own = both.post(f"/review/runs/{run_id}/approve", data={"form_token": form_token(both, "/review")})
-    assert own.status_code == 409 and "a different person must approve it" in own.text
+    assert own.status_code == 409 and f"分配表 {run_id} 由 both 计算；须由另一人审核" in own.text
     assert (
         _count(database_url, f"SELECT count(*) FROM allocation_runs WHERE id = {run_id} AND status = 'calculated'") == 1
     )
