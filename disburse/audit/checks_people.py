@@ -477,6 +477,34 @@ def stops_on_exit(rule: object) -> bool:
     return bool(filters) and not _status_passes(filters, STATUS_EXITED)
 
 
+def _exit_finding_reason(
+    row: dict, config: AuditConfig, prorates: bool, known_and_calculated: tuple
+) -> tuple[str, str] | None:  # type: ignore[type-arg]
+    """The finding's kind and why for a payment to an exited household, or None when it is not one:
+    a period after the exit, or (``prorates``) an exit in the period recorded after the run."""
+    exited, start, end = row["exited_on"], row["service_start"], row["service_end"]
+    if exited < start or (config.paid_after_exit.exit_in_period and not prorates and exited <= end):
+        when = (
+            english_kept.tr("before the service period began on {start}", start=start)
+            if exited < start
+            else english_kept.tr("during {period}", period=row["benefit_period"])
+        )
+        return "period_after_exit", english_kept.tr("exited on {exited}, {when}", exited=exited, when=when)
+    known_at, calculated_at = known_and_calculated
+    if prorates and start <= exited <= end and known_at > calculated_at:
+        return (
+            "exit_not_prorated",
+            english_kept.tr(
+                "exited on {exited}, during {period}; the exit was recorded after run {run} was calculated, so it "
+                "was not prorated",
+                exited=exited,
+                period=row["benefit_period"],
+                run=int(row["run_id"]),
+            ),
+        )
+    return None
+
+
 def paid_after_exit(check: Check, facts: Facts, config: AuditConfig) -> list[Finding]:
     """A household paid by a rule that stops on exit, for a service period that began after its
     exit; or (PV and dividends, which prorate) for a period it exited in, when the exit was
@@ -499,7 +527,7 @@ def paid_after_exit(check: Check, facts: Facts, config: AuditConfig) -> list[Fin
     runs = facts.runs.set_index("id")
     findings = []
     for row in paid[paid["status_then"] != STATUS_RELAPSED].to_dict("records"):
-        exited, start, end = row["exited_on"], row["service_start"], row["service_end"]
+        exited, end = row["exited_on"], row["service_end"]
         rule = facts.rules.get(int(row["run_id"]))
         known_at = households.at[row["household_id"], "exit_known_at"]
         prorates = isinstance(rule, (PvRevenueRule, CoopDividendRule))
@@ -508,26 +536,11 @@ def paid_after_exit(check: Check, facts: Facts, config: AuditConfig) -> list[Fin
         status_now = STATUS_EXITED if row["status_then"] == "未脱贫" and exited <= end else row["status_then"]
         if not prorates and _status_passes(_exit_filters(rule), str(status_now)):
             continue
-        if exited < start or (config.paid_after_exit.exit_in_period and not prorates and exited <= end):
-            when = (
-                english_kept.tr("before the service period began on {start}", start=start)
-                if exited < start
-                else english_kept.tr("during {period}", period=row["benefit_period"])
-            )
-            kind, why = "period_after_exit", english_kept.tr("exited on {exited}, {when}", exited=exited, when=when)
-        elif prorates and start <= exited <= end and known_at > runs.at[int(row["run_id"]), "calculated_at"]:
-            kind, why = (
-                "exit_not_prorated",
-                english_kept.tr(
-                    "exited on {exited}, during {period}; the exit was recorded after run {run} was calculated, so it "
-                    "was not prorated",
-                    exited=exited,
-                    period=row["benefit_period"],
-                    run=int(row["run_id"]),
-                ),
-            )
-        else:
+        calculated_at = runs.at[int(row["run_id"]), "calculated_at"]
+        found = _exit_finding_reason(row, config, prorates, (known_at, calculated_at))
+        if found is None:
             continue
+        kind, why = found
         findings.append(
             check.finding(
                 kind,

@@ -43,19 +43,12 @@ class ChainReport:
         return not self.problems
 
 
-def verify_entity(
-    session: Session, entity_id: int, entity_code: str, expected_heads: tuple[str, ...] = ()
-) -> ChainReport:
-    """Recompute one entity's chain and balances; name the first entry that breaks."""
-    columns = load_chain(session, entity_id)
-    batch = columns.batch
-    problems: list[str] = []
-    contents = chain.entry_content_texts(batch)
-    recomputed = chain.chain_hashes(
-        GENESIS_HASH, contents, columns.voucher_numbers, 1, columns.created_by, columns.created_at
-    )
+def _walk_chain(entity_code: str, columns, recomputed, problems: list[str]) -> tuple[str, dict[str, int]]:  # type: ignore[no-untyped-def]
+    """The last hash that matches and every matching hash's position; the first entry whose stored
+    hash differs from the recomputed one is named in ``problems``, and the walk stops there."""
     previous = GENESIS_HASH
     seen_hashes: dict[str, int] = {}
+    batch = columns.batch
     for index, (entry_id, stored, computed) in enumerate(zip(columns.entry_ids, columns.entry_hashes, recomputed)):
         if stored != computed:
             problems.append(
@@ -72,6 +65,30 @@ def verify_entity(
             break
         seen_hashes[computed] = index + 1
         previous = computed
+    return previous, seen_hashes
+
+
+def _closed_head_gone(entity_code: str, period: str, hash_at_close: str) -> str:
+    return tr(
+        "{entity}: the head recorded when {period} was closed ({head}…) is no longer in the chain",
+        entity=entity_code,
+        period=period,
+        head=hash_at_close[:16],
+    )
+
+
+def verify_entity(
+    session: Session, entity_id: int, entity_code: str, expected_heads: tuple[str, ...] = ()
+) -> ChainReport:
+    """Recompute one entity's chain and balances; name the first entry that breaks."""
+    columns = load_chain(session, entity_id)
+    batch = columns.batch
+    problems: list[str] = []
+    contents = chain.entry_content_texts(batch)
+    recomputed = chain.chain_hashes(
+        GENESIS_HASH, contents, columns.voucher_numbers, 1, columns.created_by, columns.created_at
+    )
+    previous, seen_hashes = _walk_chain(entity_code, columns, recomputed, problems)
     actual_counts = np.diff(batch.posting_starts)
     mismatched = np.flatnonzero(actual_counts != np.asarray(columns.declared_posting_counts, dtype=np.int64))
     if mismatched.size:
@@ -112,14 +129,7 @@ def verify_entity(
     ).all()
     for period, sequence, hash_at_close in closed_heads:
         if hash_at_close and hash_at_close != GENESIS_HASH and seen_hashes.get(hash_at_close) != sequence:
-            problems.append(
-                tr(
-                    "{entity}: the head recorded when {period} was closed ({head}…) is no longer in the chain",
-                    entity=entity_code,
-                    period=period,
-                    head=hash_at_close[:16],
-                )
-            )
+            problems.append(_closed_head_gone(entity_code, period, hash_at_close))
         problems.extend(_posted_after_close(entity_code, batch, period, sequence or 0))
     for expected in expected_heads:
         if expected not in seen_hashes:

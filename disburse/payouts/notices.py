@@ -223,6 +223,16 @@ def _run_notices(session: Session, run_id: int) -> list[NoticeRow]:
     return list(session.scalars(select(NoticeRow).where(NoticeRow.run_id == run_id).order_by(NoticeRow.village_code)))
 
 
+def _village_totals(session: Session, run_id: int) -> dict[str, tuple[str | None, int, int]]:
+    """Per village code of the run's roster: its name, households and total fen."""
+    villages: dict[str, tuple[str | None, int, int]] = {}
+    for household, village_code, village_name, *_, amount, _, _, _, _ in _roster_rows(session, run_id):
+        del household
+        name, count, total = villages.get(str(village_code or ""), (village_name, 0, 0))
+        villages[str(village_code or "")] = (name or village_name, count + 1, total + int(amount))
+    return villages
+
+
 def create_notices(
     session: Session,
     run_id: int,
@@ -269,11 +279,7 @@ def create_notices(
         )
     first = first_day or dt.date.today()
     last = first + dt.timedelta(days=days - 1)
-    villages: dict[str, tuple[str | None, int, int]] = {}
-    for household, village_code, village_name, *_, amount, _, _, _, _ in _roster_rows(session, run_id):
-        del household
-        name, count, total = villages.get(str(village_code or ""), (village_name, 0, 0))
-        villages[str(village_code or "")] = (name or village_name, count + 1, total + int(amount))
+    villages = _village_totals(session, run_id)
     if not villages:
         raise DisburseError(tr("run {run} pays no household: there is no roster to post", run=run_id))
     phone, now = hotline(), utc_now()

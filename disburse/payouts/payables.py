@@ -41,13 +41,8 @@ INSERT_COLUMNS = (
 )
 
 
-def record_payables(session: Session, frame: pd.DataFrame) -> int:
-    """Store one payable per row of ``frame`` (columns in ``payouts.model.PAYABLE_COLUMNS``,
-    ``bank_name`` optional) with one bulk insert inside the caller's transaction; rows of 0 fen
-    owe nothing and are skipped. Returns the number stored. A run's line is stored once (the
-    database refuses a second copy of ``run_id, source_line``)."""
-    if len(frame) == 0:  # a run posted before, or one that owes nobody anything
-        return 0
+def _check_frame_shape(frame: pd.DataFrame) -> None:
+    """Refuse a frame without the payable columns, too large, or with amounts that are not integer fen."""
     missing = [name for name in PAYABLE_COLUMNS if name not in frame.columns]
     if missing:
         raise DisburseError(tr("payables lack the columns {columns}", columns=", ".join(missing)))
@@ -63,6 +58,16 @@ def record_payables(session: Session, frame: pd.DataFrame) -> int:
         raise DisburseError(
             tr("payables' amount_fen must be integer fen, not {dtype}", dtype=frame["amount_fen"].dtype)
         )
+
+
+def record_payables(session: Session, frame: pd.DataFrame) -> int:
+    """Store one payable per row of ``frame`` (columns in ``payouts.model.PAYABLE_COLUMNS``,
+    ``bank_name`` optional) with one bulk insert inside the caller's transaction; rows of 0 fen
+    owe nothing and are skipped. Returns the number stored. A run's line is stored once (the
+    database refuses a second copy of ``run_id, source_line``)."""
+    if len(frame) == 0:  # a run posted before, or one that owes nobody anything
+        return 0
+    _check_frame_shape(frame)
     frame = frame[frame["amount_fen"].to_numpy() != 0]
     if len(frame) == 0:
         return 0

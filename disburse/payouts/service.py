@@ -53,6 +53,34 @@ __all__ = [
 ]
 
 
+def _first_approval(batch, user: str, required: int, now, config: PayoutConfig) -> BatchOutcome:  # type: ignore[no-untyped-def]
+    """The first approval: it completes a batch that needs one approver; one above the threshold
+    now waits for a second."""
+    batch.first_approved_by, batch.first_approved_at, batch.approvals_required = user, now, required
+    if required == 1:
+        batch.status = "approved"
+        return BatchOutcome(
+            batch.batch_reference,
+            "approved",
+            True,
+            tr("batch {batch} approved by {user}; it can be exported", batch=batch.batch_reference, user=user),
+        )
+    return BatchOutcome(
+        batch.batch_reference,
+        "prepared",
+        True,
+        tr(
+            "batch {batch} approved by {user} (1 of 2): its total {total} yuan is above {threshold} yuan, so a "
+            "second approver other than {preparer} and {user} is needed",
+            batch=batch.batch_reference,
+            user=user,
+            total=format_yuan(batch.total_fen),
+            threshold=format_yuan(config.second_approval_above_fen),
+            preparer=batch.prepared_by,
+        ),
+    )
+
+
 def approve_batch(session: Session, reference: str, user: str, config: PayoutConfig | None = None) -> BatchOutcome:
     """Approve a prepared batch: by someone other than its preparer; a batch whose total is
     above the configured threshold needs a second approver, different from both."""
@@ -91,29 +119,7 @@ def approve_batch(session: Session, reference: str, user: str, config: PayoutCon
     required = max(batch.approvals_required, config.approvals_required(batch.total_fen))
     now = utc_now()
     if batch.first_approved_by is None:
-        batch.first_approved_by, batch.first_approved_at, batch.approvals_required = user, now, required
-        if required == 1:
-            batch.status = "approved"
-            return BatchOutcome(
-                batch.batch_reference,
-                "approved",
-                True,
-                tr("batch {batch} approved by {user}; it can be exported", batch=batch.batch_reference, user=user),
-            )
-        return BatchOutcome(
-            batch.batch_reference,
-            "prepared",
-            True,
-            tr(
-                "batch {batch} approved by {user} (1 of 2): its total {total} yuan is above {threshold} yuan, so a "
-                "second approver other than {preparer} and {user} is needed",
-                batch=batch.batch_reference,
-                user=user,
-                total=format_yuan(batch.total_fen),
-                threshold=format_yuan(config.second_approval_above_fen),
-                preparer=batch.prepared_by,
-            ),
-        )
+        return _first_approval(batch, user, required, now, config)
     if user == batch.first_approved_by:
         return BatchOutcome(
             batch.batch_reference,

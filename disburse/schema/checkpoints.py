@@ -454,6 +454,53 @@ def _check_audit_heads(session: Session) -> list[str]:
     ][:10]
 
 
+def _row_problems(row: CheckpointRow, expected_sequence: int, previous_hash: str, keys: dict[str, str]) -> list[str]:
+    """What is wrong with one checkpoint by itself: its place in the sequence, its link to the one
+    before, its hash, and its signature."""
+    problems: list[str] = []
+    sequence = row.sequence
+    if row.sequence != expected_sequence:
+        problems.append(
+            tr(
+                "checkpoints sequence {sequence}: expected sequence {expected}; checkpoints were removed",
+                sequence=sequence,
+                expected=expected_sequence,
+            )
+        )
+    if row.previous_hash != previous_hash:
+        problems.append(
+            tr(
+                "checkpoints sequence {sequence}: its previous hash is not the hash of the checkpoint before it",
+                sequence=sequence,
+            )
+        )
+    recomputed = checkpoint_hash(row)
+    if recomputed != row.checkpoint_hash:
+        problems.append(
+            tr(
+                "checkpoints sequence {sequence}: its content does not match its hash; it was changed after signing",
+                sequence=sequence,
+            )
+        )
+    public_hex = keys.get(row.key_fingerprint)
+    if public_hex is None:
+        problems.append(
+            tr(
+                "checkpoints sequence {sequence}: signed by an unknown key {fingerprint}…",
+                sequence=sequence,
+                fingerprint=row.key_fingerprint[:16],
+            )
+        )
+    elif not signature_valid(public_hex, signed_message(row.checkpoint_hash), row.signature):
+        problems.append(
+            tr(
+                "checkpoints sequence {sequence}: the signature is not valid; its hash was recomputed without the key",
+                sequence=sequence,
+            )
+        )
+    return problems
+
+
 def verify_checkpoints(session: Session, chains: Sequence[ChainReport], key_path: Path | None) -> CheckpointReport:
     """Check every checkpoint's hash, chain and signature, each one's journal heads against the
     recomputed journal, and the money tables against the newest checkpoint."""
@@ -468,48 +515,7 @@ def verify_checkpoints(session: Session, chains: Sequence[ChainReport], key_path
     rows = session.execute(select(CheckpointRow).order_by(CheckpointRow.sequence)).scalars()
     for row in rows.yield_per(1_000):
         count += 1
-        sequence = row.sequence
-        if row.sequence != expected_sequence:
-            problems.append(
-                tr(
-                    "checkpoints sequence {sequence}: expected sequence {expected}; checkpoints were removed",
-                    sequence=sequence,
-                    expected=expected_sequence,
-                )
-            )
-        if row.previous_hash != previous_hash:
-            problems.append(
-                tr(
-                    "checkpoints sequence {sequence}: its previous hash is not the hash of the checkpoint before it",
-                    sequence=sequence,
-                )
-            )
-        recomputed = checkpoint_hash(row)
-        if recomputed != row.checkpoint_hash:
-            problems.append(
-                tr(
-                    "checkpoints sequence {sequence}: its content does not match its hash; it was changed after "
-                    "signing",
-                    sequence=sequence,
-                )
-            )
-        public_hex = keys.get(row.key_fingerprint)
-        if public_hex is None:
-            problems.append(
-                tr(
-                    "checkpoints sequence {sequence}: signed by an unknown key {fingerprint}…",
-                    sequence=sequence,
-                    fingerprint=row.key_fingerprint[:16],
-                )
-            )
-        elif not signature_valid(public_hex, signed_message(row.checkpoint_hash), row.signature):
-            problems.append(
-                tr(
-                    "checkpoints sequence {sequence}: the signature is not valid; its hash was recomputed without "
-                    "the key",
-                    sequence=sequence,
-                )
-            )
+        problems.extend(_row_problems(row, expected_sequence, previous_hash, keys))
         used.add(row.key_fingerprint)
         problems.extend(_check_heads(row.sequence, row.chain_heads, by_entity, broken_entities))
         previous_hash, expected_sequence = row.checkpoint_hash, row.sequence + 1
