@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import tr, tr_noop
 
 # A file with the same mistake on every row (a column of numbers instead of text) would
 # otherwise produce millions of problem records; beyond this many per check and column the
@@ -22,6 +22,7 @@ PROBLEMS_PER_CHECK_MAX = 1_000
 
 Severity = Literal["error", "warning"]
 SEVERITIES: tuple[str, ...] = ("error", "warning")
+SEVERITY_NAMES = {"error": tr_noop("error"), "warning": tr_noop("warning")}
 
 
 class DisburseError(Exception):
@@ -81,16 +82,23 @@ def problems_summary(problems: Sequence[ImportProblem], limit: int = 20) -> str:
     """Counts by severity and by reason, then the first ``limit`` problems, one per line."""
     assert limit >= 0
     if not problems:
-        return "no problems"
+        return tr("no problems")
     by_severity = collections.Counter(problem.severity for problem in problems)
     by_reason = collections.Counter((problem.severity, problem.reason) for problem in problems)
-    lines = [", ".join(f"{by_severity[severity]} {severity}(s)" for severity in SEVERITIES if by_severity[severity])]
+    counts = [
+        tr("{count} {severity}(s)", count=by_severity[severity], severity=tr(SEVERITY_NAMES[severity]))
+        for severity in SEVERITIES
+        if by_severity[severity]
+    ]
+    lines = [", ".join(counts)]
     for (severity, reason), count in by_reason.most_common():
-        lines.append(f"  {count} x {severity}: {reason}")
+        lines.append(
+            tr("  {count} x {severity}: {reason}", count=count, severity=tr(SEVERITY_NAMES[severity]), reason=reason)
+        )
     for problem in problems[:limit]:
         lines.append(problem.describe())
     if len(problems) > limit:
-        lines.append(f"... and {len(problems) - limit} more")
+        lines.append(tr("... and {count} more", count=len(problems) - limit))
     return "\n".join(lines)
 
 
