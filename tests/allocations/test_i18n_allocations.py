@@ -19,4 +19,4 @@ def test_the_four_eyes_refusal_of_a_run_reads_in_chinese() -> None:
         said = tr(
             "run {run} was calculated by {user}; a different person must approve it (four eyes)", run=7, user="张会计"
         )
-    assert said == "运行 7 由 张会计 计算；须由另一人审核（双人复核：制单人与审核人不得为同一人）"
+    assert said == "分配表 7 由 张会计 计算；须由另一人审核（双人复核：制单人与审核人不得为同一人）"
