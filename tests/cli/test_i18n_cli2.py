@@ -66,7 +66,7 @@ def test_the_accounts_note_and_an_empty_counter_answer_in_chinese(database_url: 
                 lang=None)  # fmt: skip
     assert added.exit_code == 0, added.output
     said = added.stderr.replace("\n", "")
-    assert "提示：" in said and "尚未建立用户账号：--user 按所填内容记录，不作核验" in said
+    assert "注意：" in said and "尚未建立用户账号：--user 按所填内容记录，不作核验" in said
     nobody = run("--db", database_url, "payout", "status", "--household", "H404", lang="zh")
     assert nobody.exit_code == 0 and "户 H404 没有发放记录" in nobody.stdout
 
