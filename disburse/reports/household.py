@@ -194,15 +194,17 @@ def household_statement(
     Always in Chinese: the card is handed to the household (it prints no English), so the reasons
     the payouts stage words for it (a held line's 说明) are asked for in Chinese whatever the
     operator's language."""
+    household_id = household_id.strip()
+    # A household that is not in the register is refused in the operator's language.
+    entry = _register_entry(session, household_id, year, today)
     with language("zh"):
-        return _household_statement(session, household_id, year, today)
+        return _household_statement(session, household_id, year, today, entry)
 
 
 def _household_statement(
-    session: Session, household_id: str, year: int | None, today: dt.date | None
+    session: Session, household_id: str, year: int | None, today: dt.date | None, entry: tuple
 ) -> HouseholdStatement:
-    household_id = household_id.strip()
-    head, members = _register_entry(session, household_id, year, today)
+    head, members = entry
     names = dict(zip(members["id_number"], members["name"]))
     member_rows = tuple(
         (row["name"], row["relation"], row["id_number"], f"死亡 {row['died_on']}" if row["died_on"] else "")
