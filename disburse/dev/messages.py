@@ -207,11 +207,19 @@ def fill(translations: dict[str, str]) -> int:
 
 # Calls that show their first argument (or the keyword named, or the reason at that position) to a
 # user as it is: a literal there bypasses the catalog.
-SHOWN_FIRST_ARGUMENT = {"DisburseError", "BadParameter", "echo", "print", "ImportRefused", "Exit"}
-SHOWN_KEYWORDS = {"help", "reason", "message", "short_help", "epilog"}
+SHOWN_FIRST_ARGUMENT = {
+    "DisburseError", "BadParameter", "echo", "print", "ImportRefused", "Exit", "AllocationError", "RowRefused",
+    "RuleError", "SplitError", "MoneyError", "YamlRefused", "BankFileError", "AccessRefused", "LoginRefused",
+    "FormRefused", "Step",
+}  # fmt: skip
+SHOWN_KEYWORDS = {"help", "reason", "message", "short_help", "epilog", "basis", "note", "text"}
+# Names (variables, dictionary keys) whose text reaches a run's explanation or export as it is.
+SHOWN_NAMES = {"reason", "basis", "note", "text", "why", "held", "whole"}
 REASON_POSITION = {"problems_at": 4, "ImportProblem": 4}
 EXEMPT_DIRECTORIES = ("schema/migrations", "dev/messages.py")
 MARKUP = re.compile(r"\[/?[a-z ]*\]")
+HTML_TAG = re.compile(r"<[^>]*>")
+ENGLISH_WORDS = re.compile(r"[A-Za-z]{2,}[ :,]+[A-Za-z]{2,}")
 
 
 def _is_text_literal(node: ast.expr) -> bool:
@@ -223,6 +231,18 @@ def _is_text_literal(node: ast.expr) -> bool:
     else:
         return False
     return any(any(character.isalpha() for character in MARKUP.sub("", part)) for part in parts)
+
+
+def _is_english_literal(node: ast.expr) -> bool:
+    """A literal with English words in it outside HTML tags: a named text's tell (the fixed
+    Chinese of a printed book, ``f"{village} {count:,}户"``, is not one)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        parts = [node.value]
+    elif isinstance(node, ast.JoinedStr):
+        parts = [str(part.value) for part in node.values if isinstance(part, ast.Constant)]
+    else:
+        return False
+    return any(ENGLISH_WORDS.search(HTML_TAG.sub("", part)) for part in parts)
 
 
 def _catalog_calls_inside(node: ast.JoinedStr, relative: str) -> list[str]:
@@ -241,6 +261,26 @@ def _catalog_calls_inside(node: ast.JoinedStr, relative: str) -> list[str]:
     ]
 
 
+def _shown_names(node: ast.AST, relative: str) -> list[str]:
+    """``reason = "..."`` or ``{"basis": "..."}``: a literal given a name whose text is shown."""
+    pairs: list[tuple[str, ast.expr]] = []
+    if isinstance(node, ast.Assign):
+        pairs = [(target.id, node.value) for target in node.targets if isinstance(target, ast.Name)]
+    elif isinstance(node, ast.Dict):
+        pairs = [(key.value, value) for key, value in zip(node.keys, node.values, strict=True)
+                 if isinstance(key, ast.Constant) and isinstance(key.value, str)]  # fmt: skip
+    found = []
+    for name, value in pairs:
+        candidates = [value]
+        if isinstance(value, ast.Call) and getattr(value.func, "attr", "") == "where":
+            candidates = value.args[1:]  # np.where(mask, "text", "")
+        if isinstance(value, ast.IfExp):
+            candidates = [value.body, value.orelse]
+        if name in SHOWN_NAMES and any(_is_english_literal(candidate) for candidate in candidates):
+            found.append(f"{relative}:{node.lineno} {name} = ...")
+    return found
+
+
 def bypasses(prefix: str = "") -> list[str]:
     """Every place under ``prefix`` (a path inside the package) where a user-facing text is
     written as a literal instead of through ``tr``."""
@@ -252,6 +292,7 @@ def bypasses(prefix: str = "") -> list[str]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.JoinedStr):
                 found += _catalog_calls_inside(node, relative)
+            found += _shown_names(node, relative)
             if not isinstance(node, ast.Call):
                 continue
             function = node.func
