@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -38,7 +37,7 @@ from disburse.foundation.bulk import frame_insert
 from disburse.foundation.dates import period_of
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.frames import object_array, statement_frame, text_or_none
-from disburse.foundation.i18n import language, tr, tr_noop
+from disburse.foundation.i18n import TranslatedNames, language, tr, tr_noop
 from disburse.ledger.model import EntryBatch
 from disburse.ledger.posting import post_entries
 from disburse.ledger.service import entity_by_code
@@ -90,23 +89,6 @@ COMPONENT_NAMES = {
     "cap_held_back": tr_noop("held back by the cap"),
     "benefit": tr_noop("benefit payment"),
 }
-
-
-class TranslatedNames(Mapping[str, str]):
-    """A table of ``tr_noop`` names read in the current language at each lookup (the web and
-    the reports look component names up with ``.get(code, code)``)."""
-
-    def __init__(self, names: Mapping[str, str]) -> None:
-        self._names = names
-
-    def __getitem__(self, code: str) -> str:
-        return tr(self._names[code])
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names)
-
-    def __len__(self) -> int:
-        return len(self._names)
 
 
 # Kept under its old name: the component names in the current language (Chinese by default).

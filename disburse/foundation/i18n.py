@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import gettext
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -102,3 +102,26 @@ def tr_noop(message: str, /) -> str:
     """Marks a message for the catalog without translating it now: for a module-level constant
     (a command's help, a table of names) that is translated with ``tr`` where it is shown."""
     return message
+
+
+class TranslatedNames(Mapping[str, str]):
+    """A table of code names (``{"paid": tr_noop("paid to the account")}``) read through the
+    catalog at each lookup: in ``fixed_language`` if given (a printed book is Chinese in every
+    language), else in the language of the moment (one table serves every web request)."""
+
+    def __init__(self, names: Mapping[str, str], fixed_language: str | None = None) -> None:
+        self._names = names
+        self._language = fixed_language
+
+    def __getitem__(self, code: str) -> str:
+        name = self._names[code]
+        if self._language is None:
+            return tr(name)
+        with language(self._language):
+            return tr(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)

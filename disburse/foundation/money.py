@@ -12,6 +12,8 @@ import math
 import re
 from decimal import Decimal, InvalidOperation
 
+from disburse.foundation.i18n import tr
+
 FEN_PER_YUAN = 100
 # 10^13 yuan is far above any county's or province's budget; anything larger is a typo or a
 # corrupted cell, and it keeps every sum of a million amounts inside a signed 64-bit integer.
@@ -30,6 +32,10 @@ class MoneyError(ValueError):
     """A value that is not an acceptable amount of money; the message names the value."""
 
 
+def _too_large(shown: str) -> MoneyError:
+    return MoneyError(tr("amount {value} is larger than {limit} yuan", value=shown, limit=f"{AMOUNT_YUAN_MAX:,}"))
+
+
 def fen_from_decimal(value: Decimal) -> int:
     """Convert a Decimal number of yuan with at most two decimals into fen.
 
@@ -38,13 +44,13 @@ def fen_from_decimal(value: Decimal) -> int:
     if not isinstance(value, Decimal):
         raise TypeError(f"fen_from_decimal takes a Decimal, not {type(value).__name__}")
     if not value.is_finite():
-        raise MoneyError(f"amount {value!s} is not a finite number")
+        raise MoneyError(tr("amount {value} is not a finite number", value=str(value)))
     exponent = value.as_tuple().exponent
     assert isinstance(exponent, int)
     if exponent < -2 and value != value.quantize(Decimal("0.01")):
-        raise MoneyError(f"amount {value!s} has more than two decimal places")
+        raise MoneyError(tr("amount {value} has more than two decimal places", value=str(value)))
     if abs(value) > AMOUNT_YUAN_MAX:
-        raise MoneyError(f"amount {value!s} is larger than {AMOUNT_YUAN_MAX:,} yuan")
+        raise _too_large(str(value))
     fen = int(value * FEN_PER_YUAN)
     assert Decimal(fen) == value * FEN_PER_YUAN
     return fen
@@ -66,11 +72,11 @@ def fen_from_text(text: str) -> int:
         cleaned = cleaned[1:].strip()
     candidate = sign + cleaned
     if not candidate or not _AMOUNT_TEXT.match(candidate):
-        raise MoneyError(f"amount {text!r} is not a number of yuan")
+        raise MoneyError(tr("amount {value} is not a number of yuan", value=repr(text)))
     try:
         value = Decimal(candidate.replace(",", ""))
     except InvalidOperation as error:  # pragma: no cover - the pattern already guards this
-        raise MoneyError(f"amount {text!r} is not a number of yuan") from error
+        raise MoneyError(tr("amount {value} is not a number of yuan", value=repr(text))) from error
     return fen_from_decimal(value)
 
 
@@ -82,12 +88,12 @@ def fen_from_float(value: float) -> int:
     if isinstance(value, bool) or not isinstance(value, float):
         raise TypeError(f"fen_from_float takes a float, not {type(value).__name__}")
     if not math.isfinite(value):
-        raise MoneyError(f"amount {value!r} is not a finite number")
+        raise MoneyError(tr("amount {value} is not a finite number", value=repr(value)))
     if abs(value) > AMOUNT_YUAN_MAX:
-        raise MoneyError(f"amount {value!r} is larger than {AMOUNT_YUAN_MAX:,} yuan")
+        raise _too_large(repr(value))
     rounded = float_as_decimal(value, 2)
     if rounded is None or abs(float(rounded) - value) > FLOAT_TOLERANCE:
-        raise MoneyError(f"amount {value!r} has more than two decimal places")
+        raise MoneyError(tr("amount {value} has more than two decimal places", value=repr(value)))
     return fen_from_decimal(rounded)
 
 
@@ -103,7 +109,7 @@ def float_as_decimal(value: float, decimals: int) -> Decimal | None:
 def fen_from_value(value: object) -> int:
     """Parse any cell value that may hold an amount: str, int (yuan), Decimal or float."""
     if isinstance(value, bool):
-        raise MoneyError(f"amount {value!r} is not a number of yuan")
+        raise MoneyError(tr("amount {value} is not a number of yuan", value=repr(value)))
     if isinstance(value, str):
         return fen_from_text(value)
     if isinstance(value, int):
@@ -116,7 +122,7 @@ def fen_from_value(value: object) -> int:
     item = getattr(value, "item", None)
     if callable(item):
         return fen_from_value(item())
-    raise MoneyError(f"amount {value!r} is not a number of yuan")
+    raise MoneyError(tr("amount {value} is not a number of yuan", value=repr(value)))
 
 
 def yuan_decimal(amount_fen: int) -> Decimal:
@@ -179,7 +185,7 @@ def format_capitals(amount_fen: int) -> str:
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
         raise TypeError(f"format_capitals takes int fen, not {type(amount_fen).__name__}")
     if abs(amount_fen) > AMOUNT_FEN_MAX:
-        raise MoneyError(f"amount {format_yuan(amount_fen)} is larger than {AMOUNT_YUAN_MAX:,} yuan")
+        raise _too_large(format_yuan(amount_fen))
     sign = "负" if amount_fen < 0 else ""
     yuan, fen = divmod(abs(amount_fen), FEN_PER_YUAN)
     jiao, fen_digit = divmod(fen, 10)

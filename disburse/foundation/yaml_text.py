@@ -14,6 +14,8 @@ from __future__ import annotations
 import yaml
 from yaml.nodes import MappingNode, Node, SequenceNode
 
+from disburse.foundation.i18n import tr
+
 # A rule or an assets file of a large county stays well below these.
 YAML_VALUES_MAX = 200_000
 YAML_DEPTH_MAX = 64
@@ -26,8 +28,11 @@ class YamlRefused(yaml.YAMLError):
 def _expanded_size(node: Node, depth: int, sizes: dict[int, int]) -> int:
     if depth > YAML_DEPTH_MAX:
         raise YamlRefused(
-            f"nested more than {YAML_DEPTH_MAX} levels deep (line {node.start_mark.line + 1}); "
-            "an alias that contains itself never ends"
+            tr(
+                "nested more than {limit} levels deep (line {line}); an alias that contains itself never ends",
+                limit=YAML_DEPTH_MAX,
+                line=node.start_mark.line + 1,
+            )
         )
     known = sizes.get(id(node))
     if known is not None:
@@ -43,15 +48,23 @@ def _expanded_size(node: Node, depth: int, sizes: dict[int, int]) -> int:
             # is not ours to guess (a rule with two `percent:`).
             if isinstance(key.value, str) and key.value in seen:
                 raise YamlRefused(
-                    f"the key {key.value!r} appears twice in one mapping (line {key.start_mark.line + 1})"
+                    tr(
+                        "the key {key} appears twice in one mapping (line {line})",
+                        key=repr(key.value),
+                        line=key.start_mark.line + 1,
+                    )
                 )
             if isinstance(key.value, str):
                 seen.add(key.value)
             size += _expanded_size(key, depth + 1, sizes) + _expanded_size(value, depth + 1, sizes)
     if size > YAML_VALUES_MAX:
         raise YamlRefused(
-            f"more than {YAML_VALUES_MAX:,} values once its aliases are expanded (line {node.start_mark.line + 1}); "
-            "a file that small cannot mean that many"
+            tr(
+                "more than {limit} values once its aliases are expanded (line {line}); "
+                "a file that small cannot mean that many",
+                limit=f"{YAML_VALUES_MAX:,}",
+                line=node.start_mark.line + 1,
+            )
         )
     sizes[id(node)] = size
     return size

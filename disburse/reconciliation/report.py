@@ -9,7 +9,6 @@ shows what a run would store now; it stores nothing. Amounts are int fen in mone
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from sqlalchemy.orm import Session
 from disburse.foundation.dates import as_date_or_none
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.frames import blank_text
-from disburse.foundation.i18n import language, tr, tr_noop
+from disburse.foundation.i18n import TranslatedNames, tr, tr_noop
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.workbook import Sheet, write_workbook
 from disburse.reconciliation.model import AdjustedBalance, ReconciliationResult
@@ -50,28 +49,6 @@ STATUS_NAMES = {
     "bank_only": tr_noop("in the bank, not in the books"),
     "book_only": tr_noop("in the books, not in the bank"),
 }
-
-
-class TranslatedNames(Mapping[str, str]):
-    """A table of code names read through the catalog: in ``fixed_language`` if given, else in
-    the language of the moment (so one table serves every request of the web application)."""
-
-    def __init__(self, names: Mapping[str, str], fixed_language: str | None = None) -> None:
-        self._names = names
-        self._language = fixed_language
-
-    def __getitem__(self, code: str) -> str:
-        name = self._names[code]
-        if self._language is None:
-            return tr(name)
-        with language(self._language):
-            return tr(name)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names)
-
-    def __len__(self) -> int:
-        return len(self._names)
 
 
 # The web pages show the names in the reader's language.

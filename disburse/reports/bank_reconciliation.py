@@ -19,20 +19,24 @@ from sqlalchemy.orm import Session
 from disburse.foundation.dates import as_date_or_none
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.frames import blank_text
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import TranslatedNames, tr, tr_noop
 from disburse.ledger.service import entity_by_code
 from disburse.reconciliation.model import AdjustedBalance
 from disburse.reconciliation.runs import compute
 from disburse.reconciliation.statements import BankAccountRef, bank_account_by_reference
 from disburse.reports.printing import CENTER, MONEY, Book, Column, PrintedFile, Row, Table, period_text_zh, write_book
 
-STATUS_NAMES_ZH = {
-    "candidate": "待确认匹配",
-    "bank_only": "未匹配",
-    "book_only": "未匹配",
-    "matched": "下期到达",
-    "confirmed": "下期到达",
-}
+# The 调节表 is Chinese in every language.
+STATUS_NAMES_ZH = TranslatedNames(
+    {
+        "candidate": tr_noop("a match to confirm"),
+        "bank_only": tr_noop("not matched"),
+        "book_only": tr_noop("not matched"),
+        "matched": tr_noop("arrived the next period"),
+        "confirmed": tr_noop("arrived the next period"),
+    },
+    "zh",
+)
 KINDS = (
     ("加：银行已收、企业未收", "bank_received_book_not"),
     ("减：银行已付、企业未付", "bank_paid_book_not"),

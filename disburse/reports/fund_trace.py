@@ -22,13 +22,22 @@ from sqlalchemy.orm import Session
 from disburse.allocations.runs import COMPONENT_NAMES_ZH, PAYABLE_PAYEE_TYPES, UNPAID_COMPONENTS
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.frames import query_frame as _frame
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import TranslatedNames, tr, tr_noop
 from disburse.foundation.masking import mask_payee
 from disburse.foundation.workbook import Sheet, write_workbook
 
 FUND_LENGTH_MAX = 200
-RUN_STATUS_ZH = {"posted": "已记账", "superseded": "已被替代"}
-PAYEE_TYPES_ZH = {"household": "农户", "person": "个人", "collective": "村集体", "account": "科目"}
+# The trace workbook is Chinese like its headers in every language.
+RUN_STATUS_ZH = TranslatedNames({"posted": tr_noop("posted"), "superseded": tr_noop("superseded")}, "zh")
+PAYEE_TYPES_ZH = TranslatedNames(
+    {
+        "household": tr_noop("a household"),
+        "person": tr_noop("a person"),
+        "collective": tr_noop("a village collective"),
+        "account": tr_noop("an account"),
+    },
+    "zh",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from disburse.foundation.dates import as_date
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import language, tr
+from disburse.foundation.i18n import TranslatedNames, language, tr, tr_noop
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.money import format_capitals, format_yuan
 from disburse.foundation.workbook import Sheet, write_workbook
@@ -37,14 +37,17 @@ from disburse.payouts.status import FAILED, PAYABLE_STATES, household_status
 from disburse.registry import queries as registry
 from disburse.reports.printing import CENTER, MONEY, Book, Column, PrintedFile, Row, Table, date_text_zh, write_book
 
-STATE_NAMES_ZH = {
-    "due": "待发放",
-    "held": "待改卡",
-    "in_batch": "已编批",
-    "in_transit": "银行处理中",
-    "paid": "已到账",
-    "failed": "发放失败",
-}
+# The 明白卡 is built in Chinese; the CLI shows the same names in the operator's language.
+STATE_NAMES_ZH = TranslatedNames(
+    {
+        "due": tr_noop("awaiting payment"),
+        "held": tr_noop("awaiting a card fix"),
+        "in_batch": tr_noop("in a batch"),
+        "in_transit": tr_noop("at the bank"),
+        "paid": tr_noop("paid to the account"),
+        "failed": tr_noop("payment failed"),
+    }
+)
 # States whose amount is still owed on the payable accounts of the books.
 OUTSTANDING_STATES = ("due", "held", "in_batch")
 

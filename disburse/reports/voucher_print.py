@@ -30,7 +30,7 @@ from typing import Iterable, Sequence
 from sqlalchemy.orm import Session
 
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import TranslatedNames, tr, tr_noop
 from disburse.foundation.money import format_capitals, format_yuan, yuan_decimal
 from disburse.foundation.workbook import neutralise
 from disburse.registry.queries import newest_versions
@@ -62,15 +62,18 @@ ATTACHMENT_ROWS_PER_PAGE = 24
 UNREGISTERED_VILLAGE = "未登记村"
 ATTACHMENT_WIDTHS = (5, 12, 15, 8, 14, 22, 12, 12)  # per cent of the page width
 # 来源 of a voucher, by the kind of source that posted it.
-SOURCE_KINDS_ZH = {
-    "allocation_run": "分配运行",
-    "payout_export": "批量代发",
-    "payout_return": "代发回盘",
-    "pv_settlement": "电费结算",
-    "bank_unmatched": "银行未达账项入账",
-    "manual": "手工凭证",
-    "reversal": "冲销",
-}
+SOURCE_KINDS_ZH = TranslatedNames(
+    {
+        "allocation_run": tr_noop("allocation run"),
+        "payout_export": tr_noop("batch payment"),
+        "payout_return": tr_noop("bank return file"),
+        "pv_settlement": tr_noop("electricity settlement"),
+        "bank_unmatched": tr_noop("posting of a bank item not in the books"),
+        "manual": tr_noop("manual voucher"),
+        "reversal": tr_noop("reversal"),
+    },
+    "zh",
+)
 VOUCHER_SUFFIXES = (PDF_SUFFIX, XLSX_SUFFIX, *HTML_SUFFIXES)
 
 
