@@ -34,6 +34,7 @@ from disburse.foundation.errors import DisburseError, ImportProblem, ImportRefus
 from disburse.foundation.i18n import tr, tr_noop
 from disburse.foundation.masking import mask_details, mask_identifier
 from disburse.foundation.workbook import write_problems
+from disburse.registry.model import shown_count
 
 DATE_FORMATS = ["%Y-%m-%d"]
 # Warnings listed on screen; the full list goes to --errors FILE.
@@ -48,31 +49,6 @@ DRY_RUN_HELP = tr_noop("check and count, write nothing")
 ERRORS_HELP = tr_noop("write every problem to FILE.xlsx or FILE.csv")
 BANK_FILE_OUT_HELP = tr_noop("FILE.csv or FILE.xlsx")
 PROFILES_HELP = tr_noop("a directory of extra bank profiles (YAML)")
-# The names of an import's counts (registry.model.ImportOutcome.counts) as the table shows them;
-# a count without a name here is shown by its key.
-COUNT_NAMES = {
-    "people": tr_noop("people"),
-    "households": tr_noop("households"),
-    "households_unchanged": tr_noop("households unchanged"),
-    "household_versions_opened": tr_noop("household versions opened"),
-    "household_versions_closed": tr_noop("household versions closed"),
-    "person_versions_opened": tr_noop("person versions opened"),
-    "person_versions_closed": tr_noop("person versions closed"),
-    "events": tr_noop("events"),
-    "villages_added": tr_noop("villages added"),
-    "warnings_already_shown": tr_noop("warnings already shown"),
-    "assets_added": tr_noop("assets added"),
-    "assets_unchanged": tr_noop("assets unchanged"),
-    "cooperative_entities_added": tr_noop("cooperative entities added"),
-    "holdings": tr_noop("holdings"),
-    "assets": tr_noop("assets"),
-    "rows": tr_noop("rows"),
-    "posted": tr_noop("posted"),
-    "receipts": tr_noop("receipts"),
-    "late_receipts": tr_noop("late receipts"),
-    "duplicates": tr_noop("duplicates"),
-    "amount_fen": tr_noop("amount fen"),
-}
 VERSION_COLUMNS = (
     tr_noop("from"),
     tr_noop("to"),
@@ -149,8 +125,7 @@ def _render_outcome(outcome: ImportOutcome, errors: Optional[Path]) -> None:
     if outcome.counts and (outcome.changed or outcome.dry_run):
         table = Table("", tr("count"))
         for name, value in outcome.counts.items():
-            shown = tr(COUNT_NAMES[name]) if name in COUNT_NAMES else name.replace("_", " ")
-            table.add_row(shown, f"{value:,}")
+            table.add_row(*shown_count(name, value))
         console.print(table)
 
 

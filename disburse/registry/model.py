@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from disburse.foundation.errors import ImportProblem
+from disburse.foundation.i18n import TranslatedNames, tr_noop
+from disburse.foundation.money import format_yuan
 
 # Column sets of the stored versions; the order is the order of the tables' columns.
 HOUSEHOLD_VERSION_COLUMNS = (
@@ -180,3 +182,38 @@ class HouseholdHistory:
     household_id: str
     versions: tuple[HouseholdVersion, ...]
     events: tuple[RegisterEvent, ...]
+
+
+# The names of an import's counts (ImportOutcome.counts) for the CLI's table and the web page;
+# a count without a name here is shown by its key.
+COUNT_NAMES = TranslatedNames(
+    {
+        "people": tr_noop("people"),
+        "households": tr_noop("households"),
+        "households_unchanged": tr_noop("households unchanged"),
+        "household_versions_opened": tr_noop("household versions opened"),
+        "household_versions_closed": tr_noop("household versions closed"),
+        "person_versions_opened": tr_noop("person versions opened"),
+        "person_versions_closed": tr_noop("person versions closed"),
+        "events": tr_noop("register change events"),
+        "villages_added": tr_noop("village books opened"),
+        "warnings_already_shown": tr_noop("warnings already shown"),
+        "assets_added": tr_noop("assets added"),
+        "assets_unchanged": tr_noop("assets unchanged"),
+        "cooperative_entities_added": tr_noop("cooperative entities added"),
+        "holdings": tr_noop("share holdings"),
+        "assets": tr_noop("assets"),
+        "rows": tr_noop("settlement rows"),
+        "posted": tr_noop("posted"),
+        "receipts": tr_noop("receipts"),
+        "late_receipts": tr_noop("late receipts"),
+        "duplicates": tr_noop("duplicates (skipped)"),
+        "amount_fen": tr_noop("amount"),
+    }
+)
+
+
+def shown_count(name: str, value: int) -> tuple[str, str]:
+    """A count's name and value as a table shows them: ``*_fen`` counts are amounts, in yuan."""
+    label = COUNT_NAMES.get(name, name.replace("_", " "))
+    return label, format_yuan(int(value)) if name.endswith("_fen") else f"{int(value):,}"

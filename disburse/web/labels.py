@@ -8,24 +8,8 @@ from __future__ import annotations
 from disburse.allocations.runs import COMPONENT_NAMES_ZH
 from disburse.foundation.i18n import tr, tr_noop
 from disburse.reconciliation.report import RULE_NAMES_ZH, STATUS_NAMES_ZH
+from disburse.registry.model import COUNT_NAMES
 
-COUNT_NAMES = {
-    "people": tr_noop("people"),
-    "households": tr_noop("households"),
-    "households_unchanged": tr_noop("households unchanged"),
-    "household_versions_opened": tr_noop("household versions opened"),
-    "household_versions_closed": tr_noop("household versions closed"),
-    "person_versions_opened": tr_noop("person versions opened"),
-    "person_versions_closed": tr_noop("person versions closed"),
-    "events": tr_noop("register change events"),
-    "villages_added": tr_noop("village books opened"),
-    "holdings": tr_noop("share holdings"),
-    "assets": tr_noop("assets"),
-    "rows": tr_noop("settlement rows"),
-    "posted": tr_noop("posted"),
-    "duplicates": tr_noop("duplicates (skipped)"),
-    "amount_fen": tr_noop("amount"),
-}
 SUMMARY_NAMES = {
     "pool_fen": tr_noop("amount to allocate"),
     "deduction_om_fen": tr_noop("operation and maintenance deducted"),

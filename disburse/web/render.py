@@ -78,12 +78,13 @@ def environment() -> Environment:
         lstrip_blocks=True,
         auto_reload=False,
     )
-    from disburse.web.labels import zh  # the stages' tables, imported once the templates are wanted
+    from disburse.registry.model import shown_count  # the stages' tables, imported once the templates are wanted
+    from disburse.web.labels import zh
 
     env.filters.update(
         zh=zh, basename=basename, yuan=yuan, signed_yuan=signed_yuan, day=day, moment=moment, masked=masked, count=count
     )
     # The templates' texts go through the catalog: {{ tr("English id") }}, translated in the
     # language of the request rendering them (a context variable, so one environment serves all).
-    env.globals.update(tr=tr, trn=trn, html_language=html_language)
+    env.globals.update(tr=tr, trn=trn, html_language=html_language, shown_count=shown_count)
     return env
