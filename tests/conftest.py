@@ -18,3 +18,23 @@ os.environ.setdefault("DISBURSE_DEBUG", "1")
 # test of the Chinese a user sees sets the language itself (disburse.foundation.i18n.language,
 # or DISBURSE_LANG=zh for a command's process). The web application is Chinese whatever this says.
 os.environ.setdefault("DISBURSE_LANG", "en")
+
+# The few tests that take minutes start first: with `-n auto --dist worksteal` (the README's test
+# command) one worker runs the long one while the others take the rest of its queue, instead of
+# the suite waiting at its end for a scenario that started last.
+LONGEST_FIRST = (
+    "tests/scenario/",
+    "tests/web/test_web_browser.py::test_the_month_in_a_browser",
+    "tests/dev/demo/test_demo_cycle.py",
+    "tests/cli/test_cli_checkpoints.py",
+    "tests/payouts/test_export_crash_safety.py",
+)
+
+
+def _start_rank(nodeid: str) -> int:
+    ranks = [rank for rank, prefix in enumerate(LONGEST_FIRST) if nodeid.startswith(prefix)]
+    return ranks[0] if ranks else len(LONGEST_FIRST)
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    items.sort(key=lambda item: _start_rank(item.nodeid))  # stable: the rest keep their order

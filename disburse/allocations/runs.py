@@ -93,6 +93,17 @@ COMPONENT_NAMES = {
 
 # Kept under its old name: the component names in the current language (Chinese by default).
 COMPONENT_NAMES_ZH = TranslatedNames(COMPONENT_NAMES)
+# A run's status (allocations.tables.RUN_STATUSES) as the CLI and the pages show it.
+RUN_STATUS_NAMES = TranslatedNames(
+    {
+        "calculated": tr_noop("calculated, to be reviewed"),
+        "approved": tr_noop("approved"),
+        "posted": tr_noop("posted"),
+        "cancelled": tr_noop("cancelled"),
+        "superseded": tr_noop("superseded"),
+        "reversed": tr_noop("reversed"),
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

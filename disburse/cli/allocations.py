@@ -60,7 +60,7 @@ def allocate(
 ) -> None:
     """Compute an allocation run (status calculated); the same rule, period and inputs give the same run."""
     from disburse.allocations.export import write_run_export
-    from disburse.allocations.runs import calculate_run
+    from disburse.allocations.runs import RUN_STATUS_NAMES, calculate_run
 
     with books(sign=None if dry_run else "change", command="allocate", user=user) as session:
         outcome = calculate_run(session, rules, period, user, pool_yuan=pool, inputs_path=inputs, dry_run=dry_run)
@@ -75,7 +75,7 @@ def allocate(
         headline = tr(
             "run {run} already exists for this rule, period and input ({status}); nothing changed",
             run=outcome.run_id,
-            status=outcome.status,
+            status=RUN_STATUS_NAMES.get(outcome.status, outcome.status),
         )
     console.print(escape(headline))
     _print_summary(summary, outcome.notes)
@@ -94,7 +94,7 @@ def allocate(
 @runs_app.command("list", help=tr_noop("List the allocation runs."))
 def runs_list() -> None:
     """List the allocation runs."""
-    from disburse.allocations.runs import list_runs
+    from disburse.allocations.runs import RUN_STATUS_NAMES, list_runs
 
     with books() as session:
         runs = list_runs(session)
@@ -113,7 +113,7 @@ def runs_list() -> None:
     for run in runs:
         table.add_row(
             str(run.id),
-            run.status,
+            RUN_STATUS_NAMES.get(run.status, run.status),
             run.period,
             escape(run.rule_name),
             run.paying_entity_code,
@@ -133,7 +133,7 @@ def runs_show(
 ) -> None:
     """Show a run: status, who did what, the summary and notes, the inputs."""
     from disburse.allocations.export import LINE_HEADERS, line_rows
-    from disburse.allocations.runs import run_lines, run_notes, run_row
+    from disburse.allocations.runs import RUN_STATUS_NAMES, run_lines, run_notes, run_row
 
     with books() as session:
         row = run_row(session, run)
@@ -146,7 +146,7 @@ def runs_show(
             kind=row.rule_kind,
             period=row.period,
             entity=row.paying_entity_code,
-            status=row.status,
+            status=RUN_STATUS_NAMES.get(row.status, row.status),
         )
     )
     console.print(_run_history(row))

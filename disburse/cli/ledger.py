@@ -230,7 +230,7 @@ def journal_pending(
     every: bool = typer.Option(False, "--all", help=tr_noop("also the approved and returned ones")),
 ) -> None:
     """Voucher submissions waiting for review (with --all: every one, and its outcome)."""
-    from disburse.ledger.vouchers import list_submissions
+    from disburse.ledger.vouchers import SUBMISSION_STATUS_NAMES, list_submissions
 
     with books() as session:
         submissions = list_submissions(session, None if every else "submitted")
@@ -255,7 +255,7 @@ def journal_pending(
             escape(item.file_name),
             str(item.voucher_count),
             yuan(item.debit_total_fen),
-            item.status,
+            SUBMISSION_STATUS_NAMES.get(item.status, item.status),
             item.submitted_by,
             item.decided_by or "",
             escape(item.comment or ""),

@@ -115,7 +115,7 @@ def dismiss(
 @notice_app.command("list", help=tr_noop("Notices with their periods, totals and objections."))
 def list_command(run: Optional[int] = typer.Option(None, "--run", help=tr_noop("only this run's notices"))) -> None:
     """Notices with their periods, totals and objections."""
-    from disburse.payouts.notices import list_notices
+    from disburse.payouts.notices import OBJECTION_STATUS_NAMES, list_notices
 
     with books() as session:
         listings = list_notices(session, run)
@@ -153,7 +153,7 @@ def list_command(run: Optional[int] = typer.Option(None, "--run", help=tr_noop("
                         objection=objection_id,
                         notice=notice.id,
                         household=household,
-                        status=status,
+                        status=OBJECTION_STATUS_NAMES.get(status, status),
                         reason=reason,
                         settled=settled,
                     )

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from disburse.cli.common import USER_HELP, books, console, show_warnings
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import language, tr, tr_noop
+from disburse.foundation.i18n import TranslatedNames, tr, tr_noop
 from disburse.foundation.masking import mask_identifier, mask_payee
 from disburse.foundation.money import format_yuan
 
@@ -23,26 +23,7 @@ payout_app = typer.Typer(
     help=tr_noop("Payouts: prepare and approve batches, export bank files, apply return files, fix cards."),
 )
 
-# A payout line's state, by its code. The counter's table (`payout status`) is a Chinese layout
-# (its headers are 状态, 项目, 期间 ...), so its states are shown in Chinese whatever the language.
-STATE_NAMES = {
-    "due": tr_noop("due"),
-    "held": tr_noop("held for a card fix"),
-    "in_batch": tr_noop("in a batch"),
-    "in_transit": tr_noop("in transit"),
-    "paid": tr_noop("paid"),
-    "failed": tr_noop("failed"),
-}
 KEPT_SHOWN_MAX = 50
-
-
-def _in_chinese(names: dict[str, str], code: str) -> str:
-    """The catalog's Chinese for ``names[code]`` (the code itself when it has no name), for the
-    Chinese layouts whose headers stay Chinese in every language."""
-    if code not in names:
-        return code
-    with language("zh"):
-        return tr(names[code])
 
 
 def _date(value: Optional[str]) -> Optional[dt.date]:
@@ -420,11 +401,11 @@ def _change(old: Optional[str], new: Optional[str]) -> str:
 
 
 # A card fix's status, by its code; shown in Chinese in the Chinese layout of `payout fixes`.
-FIX_STATUS_NAMES = {
-    "proposed": tr_noop("waiting for review"),
-    "approved": tr_noop("in effect"),
-    "rejected": tr_noop("returned"),
-}
+# The 改卡 table's 状态 column is Chinese in every language, like its headers.
+FIX_STATUS_NAMES = TranslatedNames(
+    {"proposed": tr_noop("waiting for review"), "approved": tr_noop("in effect"), "rejected": tr_noop("returned")},
+    "zh",
+)
 
 
 @payout_app.command(
@@ -462,7 +443,7 @@ def fixes_command(
         table.add_row(
             row.fix_reference or "",
             mask_payee(row.payee_id, row.household_id),
-            _in_chinese(FIX_STATUS_NAMES, row.status) + ("（名册）" if row.source == "register" else ""),
+            FIX_STATUS_NAMES.get(row.status, row.status) + ("（名册）" if row.source == "register" else ""),
             _change(mask_identifier(row.old_account_no), mask_identifier(row.new_account_no)),
             escape(_change(row.old_account_name, row.new_account_name)),
             escape(_change(row.old_bank_name, row.new_bank_name)),
@@ -514,7 +495,10 @@ def status(
     household: str = typer.Option(..., "--household", help=tr_noop("the household id (户编号)")),
 ) -> None:
     """For the counter: everything due, in transit, paid and failed for one household."""
-    from disburse.payouts.status import household_status
+    from disburse.payouts.status import STATE_NAME_IDS, household_status
+
+    # The counter's table is a Chinese layout (状态, 项目, 期间 ...): its states are Chinese too.
+    state_names = TranslatedNames(STATE_NAME_IDS, "zh")
 
     with books() as session:
         found = household_status(session, household)
@@ -538,7 +522,7 @@ def status(
     )
     for line in found.lines:
         table.add_row(
-            _in_chinese(STATE_NAMES, line.state),
+            state_names.get(line.state, line.state),
             escape(line.programme),
             line.period,
             format_yuan(line.amount_fen),
@@ -554,6 +538,6 @@ def status(
     console.print(table)
     console.print(
         "  ".join(
-            f"{_in_chinese(STATE_NAMES, state)} {format_yuan(amount)}" for state, amount in found.totals_fen.items()
+            f"{state_names.get(state, state)} {format_yuan(amount)}" for state, amount in found.totals_fen.items()
         )
     )

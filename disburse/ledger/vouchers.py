@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from disburse.foundation.actors import require_user
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import TranslatedNames, tr, tr_noop
 from disburse.foundation.money import format_yuan
 from disburse.foundation.orm import utc_now
 from disburse.ledger.model import EntryBatch
@@ -29,6 +29,12 @@ from disburse.ledger.tables import EntityRow, VoucherSubmissionRow
 
 COMMENT_LENGTH_MAX = 500
 FILE_NAME_LENGTH_MAX = 500
+
+
+# A voucher submission's status as the CLI and the pages show it.
+SUBMISSION_STATUS_NAMES = TranslatedNames(
+    {"submitted": tr_noop("waiting for review"), "returned": tr_noop("returned"), "posted": tr_noop("posted")}
+)
 
 
 @dataclass(frozen=True, slots=True)

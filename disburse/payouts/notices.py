@@ -30,7 +30,7 @@ from disburse.allocations.runs import PAYABLE_PAYEE_TYPES, UNPAID_COMPONENTS
 from disburse.allocations.tables import AllocationRunRow
 from disburse.foundation.actors import require_user
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import tr, tr_noop
+from disburse.foundation.i18n import TranslatedNames, tr, tr_noop
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.settings import hotline, notice_required_by_default
 from disburse.payouts.tables import (
@@ -43,6 +43,8 @@ from disburse.payouts.tables import (
 )
 
 NOTICEABLE_RUN_STATUSES = ("approved", "posted")
+# An objection's status (payouts.tables.OBJECTION_STATUSES) as the CLI and the pages show it.
+OBJECTION_STATUS_NAMES = TranslatedNames({"open": tr_noop("awaiting a decision"), "dismissed": tr_noop("dismissed")})
 # A run's and an objection's status as a message shows it (tr of the value).
 RUN_STATUS_NAMES = {
     "calculated": tr_noop("calculated"),

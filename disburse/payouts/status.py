@@ -26,13 +26,23 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from disburse.foundation.dates import as_date_or_none
-from disburse.foundation.i18n import tr, tr_noop
+from disburse.foundation.i18n import TranslatedNames, tr, tr_noop
 from disburse.payouts.model import HouseholdStatus, StatusLine
 
 STATUS_LINES_MAX = 10_000  # a household's whole payout history; far beyond years of monthly runs
 # The states a payable can be in now; "failed" is an attempt, not a state of money.
 PAYABLE_STATES = ("due", "held", "in_batch", "in_transit", "paid")
 FAILED = "failed"
+# Each state's name, one table for the counter's page, `payout status` and the 明白卡.
+STATE_NAME_IDS = {
+    "due": tr_noop("awaiting payment"),
+    "held": tr_noop("awaiting a card fix"),
+    "in_batch": tr_noop("in a batch"),
+    "in_transit": tr_noop("at the bank"),
+    "paid": tr_noop("paid to the account"),
+    FAILED: tr_noop("payment failed"),
+}
+STATE_NAMES = TranslatedNames(STATE_NAME_IDS)  # in the language of the moment
 HELD_REASON = tr_noop("awaiting a card fix after a failed payment")
 # A PV run tags each line with the settlement row it shares out: "settlement 11 2025Q1 subsidy"
 # (allocations.runs builds it from the row's id, service period and revenue type).

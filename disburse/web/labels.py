@@ -5,8 +5,9 @@ status names) are used where they exist."""
 
 from __future__ import annotations
 
-from disburse.allocations.runs import COMPONENT_NAMES_ZH
+from disburse.allocations.runs import COMPONENT_NAMES_ZH, RUN_STATUS_NAMES
 from disburse.foundation.i18n import tr, tr_noop
+from disburse.payouts.model import BATCH_STATUS_NAMES
 from disburse.reconciliation.report import RULE_NAMES_ZH, STATUS_NAMES_ZH
 from disburse.registry.model import COUNT_NAMES
 
@@ -64,6 +65,8 @@ TABLES = {
     "return_outcome": RETURN_OUTCOMES,
     "match_rule": RULE_NAMES_ZH,
     "match_status": STATUS_NAMES_ZH,
+    "run_status": RUN_STATUS_NAMES,
+    "batch_status": BATCH_STATUS_NAMES,
 }
 
 

@@ -10,8 +10,8 @@ import subprocess
 import pytest
 from cli_runner import CONSOLE_SCRIPT, run
 
-from disburse.cli.registry import COUNT_NAMES
 from disburse.foundation.i18n import language, tr, trn
+from disburse.registry.model import shown_count
 
 
 def _flat(text: str) -> str:
@@ -73,15 +73,18 @@ def test_generating_a_messy_seeded_county_is_refused_in_chinese(database_url: st
 
 def test_the_counts_of_an_import_and_the_pages_written_read_in_chinese() -> None:
     with language("zh"):
-        assert tr(COUNT_NAMES["household_versions_opened"]) == "新开的户版本"
-        assert tr(COUNT_NAMES["warnings_already_shown"]) == "此前已提示过的警告"
+        assert shown_count("household_versions_opened", 1234) == ("新开的户版本", "1,234")
+        assert shown_count("warnings_already_shown", 2)[0] == "此前已提示过的警告"
+        # An amount among the counts is in yuan, not a number of fen.
+        assert shown_count("amount_fen", 123456)[1] == "1,234.56"
         assert tr("written to {path}", path="tb.pdf") + tr(" ({pages:,} page(s))", pages=1234) == (
             "已写到 tb.pdf（1,234 页）"
         )
         assert trn("{count:,} entry", "{count:,} entries", 2) == "2 条"
     with language("en"):
         # The ids are the English the command printed before the catalog.
-        assert tr(COUNT_NAMES["household_versions_opened"]) == "household versions opened"
+        assert shown_count("household_versions_opened", 1)[0] == "household versions opened"
+        assert shown_count("no_such_count", 3) == ("no such count", "3")
         assert trn("{count:,} entry", "{count:,} entries", 1) == "1 entry"
         assert trn("{count:,} entry", "{count:,} entries", 1_001) == "1,001 entries"
 

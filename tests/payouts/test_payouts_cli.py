@@ -79,7 +79,8 @@ def test_the_payout_cycle_through_the_commands(books: str, tmp_path: Path) -> No
     status = run(books, "status", "--household", "H002")
     assert "失败" in status.stdout and "待改卡" in status.stdout and "账户已销户" in status.stdout
     paid = run(books, "status", "--household", "H001")
-    assert "已付" in paid.stdout and "2026-11-20" in paid.stdout
+    # The same state names as the 明白卡: 已到账 (paid into the account).
+    assert "已到账" in paid.stdout and "2026-11-20" in paid.stdout
 
     held = run(books, "prepare", "--entity", "COUNTY")
     assert "nothing new to pay" in held.stdout and "fix the card" in held.stdout

@@ -12,21 +12,13 @@ from starlette.routing import Route
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.i18n import tr, tr_noop
 from disburse.foundation.masking import mask_identifier
-from disburse.payouts.status import household_status
+from disburse.payouts.status import STATE_NAMES, household_status
 from disburse.registry.counter import HOUSEHOLD_ID_SHAPE, household_profile, search_households
 from disburse.reports.household import household_statement, statement_rows
 from disburse.web.base import Ctx, guard, in_thread, note, read, refusal_page, render
 from disburse.web.uploads import FormRefused
 
 # A payment's state and what happens next, as the counter tells a household (translated when shown).
-STATE_NAMES = {
-    "due": tr_noop("due"),
-    "held": tr_noop("held for a new card"),
-    "in_batch": tr_noop("in a batch"),
-    "in_transit": tr_noop("at the bank"),
-    "paid": tr_noop("paid"),
-    "failed": tr_noop("payment failed"),
-}
 NEXT_STEPS = {
     "due": tr_noop("Recorded as payable; it goes into the next batch."),
     "held": tr_noop(
@@ -46,7 +38,7 @@ YEARS_BACK_MAX = 30
 
 def state_zh(state: str) -> str:
     """A payment state's name in the page's language (the code itself when it has none)."""
-    return tr(STATE_NAMES[state]) if state in STATE_NAMES else state
+    return STATE_NAMES.get(state, state)
 
 
 def next_step_zh(state: str) -> str:
