@@ -56,6 +56,7 @@ from disburse.allocations.split import (
     percent_text,
     split_largest_remainder,
 )
+from disburse.foundation.i18n import tr
 from disburse.foundation.money import format_yuan
 
 DIVIDEND_COMPONENT = "dividend"
@@ -72,9 +73,9 @@ def _rate_amounts_fen(principal_year: np.ndarray, rate) -> np.ndarray:  # type: 
 def _declared_pool(rule: CoopDividendRule, pool_fen: int | None) -> int:
     declared_fen = pool_fen if pool_fen is not None else rule.pool_fen
     if declared_fen is None:
-        raise AllocationError("no dividend pool: give pool_yuan in the rule or the pool at run time")
+        raise AllocationError(tr("no dividend pool: give pool_yuan in the rule or the pool at run time"))
     if int(declared_fen) < 0:
-        raise AllocationError(f"declared pool {format_yuan(int(declared_fen))} is negative")
+        raise AllocationError(tr("declared pool {pool} is negative", pool=format_yuan(int(declared_fen))))
     return int(declared_fen)
 
 
@@ -88,7 +89,9 @@ def _eligible_holdings(
     starts, ends = as_days(rows["start_on"]), as_days(rows["end_on"])
     rows = rows[(starts <= end_day) & (np.isnat(ends) | (ends >= start_day))].reset_index(drop=True)
     if len(rows) > RUN_PAYEES_MAX:
-        raise AllocationError(f"{len(rows):,} holdings exceed RUN_PAYEES_MAX = {RUN_PAYEES_MAX:,}")
+        raise AllocationError(
+            tr("{count} holdings exceed RUN_PAYEES_MAX = {limit}", count=f"{len(rows):,}", limit=f"{RUN_PAYEES_MAX:,}")
+        )
     is_household = (rows["holder_type"] == "household").to_numpy()
     holder_ids = rows["holder_id"].to_numpy(dtype=object)
     indexed = households.drop_duplicates("household_id").set_index("household_id")
@@ -96,7 +99,11 @@ def _eligible_holdings(
     keep = ~is_household | in_register
     exclusions = []
     if (~keep).any():
-        reason = f"holds shares in {rule.cooperative_id} but is not in the register as of {rule.period.end}"
+        reason = tr(
+            "holds shares in {cooperative} but is not in the register as of {date}",
+            cooperative=rule.cooperative_id,
+            date=rule.period.end,
+        )
         exclusions.append(exclusions_frame(holder_ids[~keep], None, reason))
     household_ids = rows["holder_id"].where(is_household & in_register)
     register_rows = indexed.reindex(household_ids.to_numpy()).reset_index(drop=True)
@@ -144,8 +151,11 @@ def _segments(
         if rule.collective_id is None:
             takers = register_rows["village_code"].to_numpy(dtype=object)[stopped]
             parts.notes.append(
-                f"{count} exited household(s)' shares went back to the collective of each household's own "
-                "village (the rule names no collective_id)"
+                tr(
+                    "{count} exited household(s)' shares went back to the collective of each household's own "
+                    "village (the rule names no collective_id)",
+                    count=count,
+                )
             )
         else:
             takers = np.full(count, rule.collective_id, dtype=object)
@@ -193,14 +203,17 @@ def _floors_excess_caps(
     floors_total = int(floors.sum())
     parts.steps.append(
         Step(
-            f"guaranteed floors: {percent_text(rule.floor_rate)} a year on principal, prorated, half-up per holder",
+            tr(
+                "guaranteed floors: {rate} a year on principal, prorated, half-up per holder",
+                rate=percent_text(rule.floor_rate),
+            ),
             floors_total,
         )
     )
     weights = grouped["weight"].to_numpy()
     excess_fen, shortfall_fen = max(declared_fen - floors_total, 0), max(floors_total - declared_fen, 0)
     if excess_fen and int(np.sum(weights)) == 0:
-        raise AllocationError(f"{rule.cooperative_id}: no active holder to share the pool")
+        raise AllocationError(tr("{cooperative}: no active holder to share the pool", cooperative=rule.cooperative_id))
     keys = grouped["tie_key"].to_numpy(dtype=object)
     pro_rata = split_largest_remainder(excess_fen, weights, keys) if len(grouped) else np.zeros(0, np.int64)
     totals = floors + pro_rata
@@ -211,18 +224,24 @@ def _floors_excess_caps(
         floors_fen=floors_total, excess_fen=excess_fen, shortfall_fen=shortfall_fen, cap_held_back_fen=held_back
     )
     if shortfall_fen:
-        text = (
-            f"pool {format_yuan(declared_fen)} cannot cover the floors {format_yuan(floors_total)}: every floor is "
-            f"paid and {format_yuan(shortfall_fen)} is owed by {rule.cooperative_id} (Dr "
-            f"{rule.accounts.floor_shortfall})"
+        text = tr(
+            "pool {pool} cannot cover the floors {floors}: every floor is paid and {shortfall} is owed by "
+            "{cooperative} (Dr {account})",
+            pool=format_yuan(declared_fen),
+            floors=format_yuan(floors_total),
+            shortfall=format_yuan(shortfall_fen),
+            cooperative=rule.cooperative_id,
+            account=rule.accounts.floor_shortfall,
         )
         parts.steps.append(Step(text, -shortfall_fen))
     else:
-        parts.steps.append(Step("above the floors, shared by shares × active days (largest remainder)", excess_fen))
+        text = tr("above the floors, shared by shares × active days (largest remainder)")
+        parts.steps.append(Step(text, excess_fen))
     if rule.ceiling_rate is not None:
-        text = (
-            f"each total capped at {percent_text(rule.ceiling_rate)} a year on principal; "
-            f"held back stays with {rule.cooperative_id}"
+        text = tr(
+            "each total capped at {rate} a year on principal; held back stays with {cooperative}",
+            rate=percent_text(rule.ceiling_rate),
+            cooperative=rule.cooperative_id,
         )
         parts.steps.append(Step(text, held_back))
     return {"floors": floors, "pro_rata": pro_rata, "totals": totals, "paid": paid, "caps": caps, "excess": excess_fen}
@@ -251,9 +270,16 @@ def _holder_lines(
     accounts = household_accounts(households, grouped["holder_id"])
     pays_card = is_household & ~deceased
     weights, caps, paid = grouped["weight"].to_numpy(), figures["caps"], figures["paid"]
-    ceiling = f", capped at {percent_text(rule.ceiling_rate)} a year" if rule.ceiling_rate is not None else ""
-    basis = f"floor {percent_text(rule.floor_rate)} a year on principal + pro rata by shares × active days{ceiling}"
-    held = np.where(figures["totals"] > paid, "capped at the ceiling", "")
+    floor_rate = percent_text(rule.floor_rate)
+    if rule.ceiling_rate is None:
+        basis = tr("floor {floor} a year on principal + pro rata by shares × active days", floor=floor_rate)
+    else:
+        basis = tr(
+            "floor {floor} a year on principal + pro rata by shares × active days, capped at {ceiling} a year",
+            floor=floor_rate,
+            ceiling=percent_text(rule.ceiling_rate),
+        )
+    held = np.where(figures["totals"] > paid, tr("capped at the ceiling"), "")
     return pd.DataFrame(
         {
             "payee_type": np.where(deceased, "account", np.where(is_household, "household", "collective")),
@@ -271,7 +297,7 @@ def _holder_lines(
             "share_numerator": weights,
             "share_denominator": int(np.sum(weights)) if len(weights) else 0,
             "share_pool_fen": figures["excess"],
-            "note": np.where(deceased, "sole member deceased: held in suspense", held),
+            "note": np.where(deceased, tr("sole member deceased: held in suspense"), held),
             "account_no": np.where(pays_card, accounts["account_no"].to_numpy(), None),
             "account_name": np.where(pays_card, accounts["account_name"].to_numpy(), None),
             "units_e4": grouped["units_e4"].to_numpy(dtype=np.int64),
@@ -296,8 +322,16 @@ def _pool_lines(rule: CoopDividendRule, declared_fen: int, parts: ResultParts) -
             "account_code": rule.accounts.floor_shortfall,
             "debit_account_code": rule.accounts.debit,
             "amount_fen": -shortfall_fen,
-            "basis": f"floors {format_yuan(floors_total)} − declared pool {format_yuan(declared_fen)}",
-            "note": f"owed by {rule.cooperative_id}: a debit on {rule.accounts.floor_shortfall} 应收款",
+            "basis": tr(
+                "floors {floors} − declared pool {pool}",
+                floors=format_yuan(floors_total),
+                pool=format_yuan(declared_fen),
+            ),
+            "note": tr(
+                "owed by {cooperative}: a debit on {account} 应收款",
+                cooperative=rule.cooperative_id,
+                account=rule.accounts.floor_shortfall,
+            ),
         }
         parts.lines.append(pd.DataFrame([line]))
     if held_back:
@@ -307,8 +341,8 @@ def _pool_lines(rule: CoopDividendRule, declared_fen: int, parts: ResultParts) -
             "account_code": rule.accounts.cap_held_back,
             "debit_account_code": rule.accounts.debit,
             "amount_fen": held_back,
-            "basis": "totals above the ceiling",
-            "note": f"stays with {rule.cooperative_id}: not paid out",
+            "basis": tr("totals above the ceiling"),
+            "note": tr("stays with {cooperative}: not paid out", cooperative=rule.cooperative_id),
         }
         parts.lines.append(pd.DataFrame([line]))
 
@@ -326,9 +360,14 @@ def allocate_dividend(
     Frames are those of docs/contracts.md as of the period's last day.
     """
     declared_fen = _declared_pool(rule, pool_fen)
-    period_text = f"{rule.period.start} to {rule.period.end}"
+    text = tr(
+        "{cooperative} declared pool for {start} to {end}",
+        cooperative=rule.cooperative_id,
+        start=rule.period.start,
+        end=rule.period.end,
+    )
     parts = ResultParts(
-        steps=[Step(f"{rule.cooperative_id} declared pool for {period_text}", declared_fen)],
+        steps=[Step(text, declared_fen)],
         summary={"pool_fen": declared_fen},
     )
     rows, register_rows, exclusions = _eligible_holdings(rule, households, people, holdings)
@@ -338,9 +377,9 @@ def allocate_dividend(
     deceased = _deceased_sole_holders(grouped, people, rule.period.end)
     paid = figures["paid"]
     if deceased.any():
-        reason = "the household's only member has died: dividend held in suspense for a decision"
+        reason = tr("the household's only member has died: dividend held in suspense for a decision")
         parts.exclusions.append(exclusions_frame(grouped["holder_id"].to_numpy()[deceased], None, reason))
-        text = "dividends of deceased sole holders held in suspense"
+        text = tr("dividends of deceased sole holders held in suspense")
         parts.steps.append(Step(text, int(paid[deceased].sum()), SUSPENSE_COMPONENT))
     parts.lines.append(_holder_lines(rule, grouped, figures, deceased, households))
     _pool_lines(rule, declared_fen, parts)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from disburse.allocations.rules import Filter
+from disburse.foundation.i18n import tr
 
 DAYS_PER_YEAR = 365
 MONTHS_PER_YEAR = 12
@@ -37,9 +38,11 @@ def service_period_bounds(service_period: str) -> tuple[datetime.date, datetime.
     elif match := _QUARTER_PERIOD.match(text):
         year, first_month, month_count = int(match[1]), 3 * int(match[2]) - 2, 3
     else:
-        raise AllocationError(f"service period {service_period!r} is not like 2026-10 or 2026Q3")
+        raise AllocationError(tr("service period {period} is not like 2026-10 or 2026Q3", period=repr(service_period)))
     if not 1 <= first_month <= 12:
-        raise AllocationError(f"service period {service_period!r} has no month {first_month}")
+        raise AllocationError(
+            tr("service period {period} has no month {month}", period=repr(service_period), month=first_month)
+        )
     start = datetime.date(year, first_month, 1)
     after_month = first_month + month_count
     after = datetime.date(year + (after_month - 1) // 12, (after_month - 1) % 12 + 1, 1)
@@ -188,18 +191,29 @@ def filters_failed(
         else:
             frame = views.get(scope)
             if frame is None:
-                raise AllocationError(f"filter {item.describe()}: no {scope} data for this rule")
+                raise AllocationError(
+                    tr("filter {filter}: no {scope} data for this rule", filter=item.describe(), scope=scope)
+                )
             if column not in frame.columns:
-                raise AllocationError(f"filter {item.describe()}: the {scope} data has no {column!r}")
+                raise AllocationError(
+                    tr(
+                        "filter {filter}: the {scope} data has no {column}",
+                        filter=item.describe(),
+                        scope=scope,
+                        column=repr(column),
+                    )
+                )
             holds = filter_mask(item, frame[column])
             shown = frame[column]
         newly_failed = undecided & ~holds
         if newly_failed.any():
             if shown is None:
-                reasons[newly_failed] = f"fails {item.describe()}"
+                reasons[newly_failed] = tr("fails {filter}", filter=item.describe())
             else:
                 actual = shown.to_numpy()[newly_failed]
-                reasons[newly_failed] = [f"fails {item.describe()} (is {value})" for value in actual]
+                # One lookup of the wording, filled in per candidate.
+                wording = tr("fails {filter} (is {value})")
+                reasons[newly_failed] = [wording.format(filter=item.describe(), value=value) for value in actual]
             undecided &= holds
     return pd.Series(reasons)
 
@@ -271,4 +285,6 @@ def roster_days(roster: pd.DataFrame) -> np.ndarray:
     for column in ROSTER_DAYS_COLUMNS:
         if column in roster.columns:
             return roster[column].to_numpy(dtype=np.int64)
-    raise AllocationError(f"the roster needs a days column: one of {', '.join(ROSTER_DAYS_COLUMNS)}")
+    raise AllocationError(
+        tr("the roster needs a days column: one of {columns}", columns=", ".join(ROSTER_DAYS_COLUMNS))
+    )

@@ -57,6 +57,7 @@ from disburse.allocations.frames import (
 from disburse.allocations.model import AllocationResult, ResultParts, Step
 from disburse.allocations.rules import PvRevenueRule
 from disburse.allocations.split import decimal_text, divide_half_up, percent_text, split_largest_remainder
+from disburse.foundation.i18n import tr, tr_noop
 from disburse.foundation.money import format_yuan
 
 ROSTER_ROWS_MAX = 100_000
@@ -70,6 +71,26 @@ UNCLAIMED_COMPONENT = "unclaimed_part"
 # whose key sorts after every holder id, so it loses every tie.
 RESIDUAL_TIE_KEY = "\U0010ffff"
 PART_COMPONENTS = {"collective": COLLECTIVE_COMPONENT, "wages": WAGE_COMPONENT, "households": HOUSEHOLD_COMPONENT}
+# Each part's step, read in the current language where it is shown (the part names are the
+# rule's keys, parts.collective …, so the English keeps them).
+PART_STEP_TEXTS = {
+    "collective": tr_noop("collective part: {rate} of the distributable amount (largest remainder over the parts)"),
+    "wages": tr_noop("wages part: {rate} of the distributable amount (largest remainder over the parts)"),
+    "households": tr_noop("households part: {rate} of the distributable amount (largest remainder over the parts)"),
+}
+HOLDERS_TOGETHER_STEP_TEXT = tr_noop(
+    "holders (households and collectives by claimed kW) part: {rate} of the distributable amount (largest "
+    "remainder over the parts)"
+)
+HOLDERS_TOGETHER_COLLECTIVE_STEP_TEXT = tr_noop(
+    "holders (households and collectives by claimed kW) part (collectives share in it)"
+)
+# "the {part} part" of a part nobody can take, by the part's key.
+PART_NAMES = {
+    "collective": tr_noop("the collective part"),
+    "wages": tr_noop("the wages part"),
+    "households": tr_noop("the households part"),
+}
 
 
 class RowRefused(AllocationError):
@@ -92,17 +113,30 @@ def _account_line(**values: object) -> pd.DataFrame:
 
 def _revenue(rule: PvRevenueRule, settlement: Mapping[str, object]) -> tuple[int, datetime.date, datetime.date, Step]:
     if settlement["station_id"] != rule.station_id:
-        raise AllocationError(f"settlement of {settlement['station_id']} given to a rule for {rule.station_id}")
+        raise AllocationError(
+            tr(
+                "settlement of {station} given to a rule for {rule_station}",
+                station=settlement["station_id"],
+                rule_station=rule.station_id,
+            )
+        )
     revenue_fen = int(settlement["amount_fen"])  # type: ignore[call-overload]
     if revenue_fen < 0:
         raise AllocationError(
-            f"settlement of {format_yuan(revenue_fen)} is negative: a correction is allocated by reversing the "
-            "original run"
+            tr(
+                "settlement of {amount} is negative: a correction is allocated by reversing the original run",
+                amount=format_yuan(revenue_fen),
+            )
         )
     period_start, period_end = service_period_bounds(str(settlement["service_period"]))
     revenue_type = settlement.get("revenue_type", "base")
-    text = (
-        f"{rule.station_id} {revenue_type} revenue for {settlement['service_period']} ({period_start} to {period_end})"
+    text = tr(
+        "{station} {revenue_type} revenue for {period} ({start} to {end})",
+        station=rule.station_id,
+        revenue_type=revenue_type,
+        period=settlement["service_period"],
+        start=period_start,
+        end=period_end,
     )
     return revenue_fen, period_start, period_end, Step(text, revenue_fen)
 
@@ -115,22 +149,30 @@ def _deduction_amount_fen(
     if deduction.percent_of_revenue is not None:
         rate = deduction.percent_of_revenue
         amount = divide_half_up(revenue_fen * rate.numerator, rate.denominator)
-        return int(amount), f"{percent_text(rate)} of revenue {format_yuan(revenue_fen)}"
+        return int(amount), tr("{rate} of revenue {revenue}", rate=percent_text(rate), revenue=format_yuan(revenue_fen))
     if deduction.per_watt_year_fen is not None:
         if not capacity_units_e4:
             raise AllocationError(
-                f"deduction {deduction.name} is per watt but no capacity is known for {rule.station_id}"
+                tr(
+                    "deduction {deduction} is per watt but no capacity is known for {station}",
+                    deduction=deduction.name,
+                    station=rule.station_id,
+                )
             )
         # fen per W per year × W (units_e4 / 10) × fraction of a year.
         exact = deduction.per_watt_year_fen * Fraction(capacity_units_e4, 10) * share
         amount = divide_half_up(exact.numerator, exact.denominator)
         price_yuan = decimal_text(Fraction(deduction.per_watt_year_fen) / 100, places_max=6)
         watts = decimal_text(Fraction(capacity_units_e4, 10), places_max=1)
-        return int(amount), f"{price_yuan} yuan/W/year × {watts} W × {share} year"
+        return int(amount), tr(
+            "{price} yuan/W/year × {watts} W × {share} year", price=price_yuan, watts=watts, share=share
+        )
     assert deduction.fixed_per_year_fen is not None
     exact = deduction.fixed_per_year_fen * share
     amount = divide_half_up(exact.numerator, exact.denominator)
-    return int(amount), f"{format_yuan(deduction.fixed_per_year_fen)} yuan/year × {share} year"
+    return int(amount), tr(
+        "{amount} yuan/year × {share} year", amount=format_yuan(deduction.fixed_per_year_fen), share=share
+    )
 
 
 def _deductions(
@@ -145,8 +187,17 @@ def _deductions(
         parts.summary[f"deduction_{deduction.name}_fen"] = taken_fen
         if asked_fen != taken_fen:
             parts.summary[f"deduction_{deduction.name}_uncovered_fen"] = asked_fen - taken_fen
-        note = "" if asked_fen == taken_fen else f"asked {format_yuan(asked_fen)}, only {format_yuan(taken_fen)} left"
-        parts.steps.append(Step(f"less {deduction.name} ({how}){'; ' + note if note else ''}", -taken_fen))
+        note = (
+            ""
+            if asked_fen == taken_fen
+            else tr("asked {asked}, only {taken} left", asked=format_yuan(asked_fen), taken=format_yuan(taken_fen))
+        )
+        text = (
+            tr("less {deduction} ({how}); {note}", deduction=deduction.name, how=how, note=note)
+            if note
+            else tr("less {deduction} ({how})", deduction=deduction.name, how=how)
+        )
+        parts.steps.append(Step(text, -taken_fen))
         if taken_fen:
             parts.lines.append(
                 _account_line(
@@ -162,7 +213,7 @@ def _deductions(
                 )
             )
     parts.summary["distributable_fen"] = remaining_fen
-    parts.steps.append(Step("distributable after deductions", remaining_fen))
+    parts.steps.append(Step(tr("distributable after deductions"), remaining_fen))
     return remaining_fen
 
 
@@ -186,11 +237,12 @@ def _part_amounts(rule: PvRevenueRule, distributable_fen: int, parts: ResultPart
     together = rule_parts.collective.mode == "by_claimed_kw"
     for name, rate in zip(names, rates):
         parts.summary[f"part_{name}_fen"] = part_fen[name]
-        label = "holders (households and collectives by claimed kW)" if name == "households" and together else name
-        text = f"{label} part: {percent_text(rate)} of the distributable amount (largest remainder over the parts)"
-        parts.steps.append(Step(text, part_fen[name], PART_COMPONENTS[name]))
-        if name == "households" and together:
-            parts.steps.append(Step(f"{label} part (collectives share in it)", part_fen[name], COLLECTIVE_COMPONENT))
+        holders_together = name == "households" and together
+        wording = HOLDERS_TOGETHER_STEP_TEXT if holders_together else PART_STEP_TEXTS[name]
+        parts.steps.append(Step(tr(wording, rate=percent_text(rate)), part_fen[name], PART_COMPONENTS[name]))
+        if holders_together:
+            text = tr(HOLDERS_TOGETHER_COLLECTIVE_STEP_TEXT)
+            parts.steps.append(Step(text, part_fen[name], COLLECTIVE_COMPONENT))
     return part_fen
 
 
@@ -223,7 +275,11 @@ def _holder_register_rows(
     unknown = is_household & (positions < 0)
     exclusions = []
     if unknown.any():
-        reason = f"holds a claim in {rule.station_id} but is not in the register as of {period_end}"
+        reason = tr(
+            "holds a claim in {station} but is not in the register as of {date}",
+            station=rule.station_id,
+            date=period_end,
+        )
         exclusions.append(exclusions_frame(station["holder_id"].to_numpy()[unknown], None, reason))
     station, positions, is_household = (
         station[~unknown].reset_index(drop=True),
@@ -270,7 +326,7 @@ def _eligible_and_active(
     _, _, active_days = active_ranges(station["start_on"], station["end_on"], exits, period_start, period_end)
     exited_before = keep & is_household & (active_days == 0)
     if exited_before.any():
-        reason = "exited before the service period: no active day in it"
+        reason = tr("exited before the service period: no active day in it")
         exclusions.append(exclusions_frame(holder_ids[exited_before], None, reason))
     return keep & (active_days > 0), active_days, exclusions
 
@@ -338,11 +394,17 @@ def _roster_owed(roster: pd.DataFrame | None) -> pd.DataFrame:
     """What the roster owes each person (days × daily rate, several rows summed), by id."""
     roster = roster if roster is not None else pd.DataFrame(columns=["id_number", "days_worked", "daily_rate_fen"])
     if len(roster) > ROSTER_ROWS_MAX:
-        raise AllocationError(f"roster of {len(roster):,} rows exceeds ROSTER_ROWS_MAX = {ROSTER_ROWS_MAX:,}")
+        raise AllocationError(
+            tr(
+                "roster of {rows} rows exceeds ROSTER_ROWS_MAX = {limit}",
+                rows=f"{len(roster):,}",
+                limit=f"{ROSTER_ROWS_MAX:,}",
+            )
+        )
     days = roster_days(roster)
     rates = roster["daily_rate_fen"].to_numpy(dtype=np.int64)
     if (days < 0).any() or (rates < 0).any():
-        raise AllocationError("roster: days worked and daily rates must not be negative")
+        raise AllocationError(tr("roster: days worked and daily rates must not be negative"))
     owed = pd.DataFrame(
         {"id_number": roster["id_number"].astype(object).to_numpy(), "owed_fen": days * rates, "days_worked": days}
     )
@@ -364,14 +426,12 @@ def _owed_in_register(
     exclusions = []
     if (~found).any():
         missing = owed[~found]
+        wording = tr("on the wage roster (owed {owed}) but not a living person in the register")
         exclusions.append(
             exclusions_frame(
                 np.full(len(missing), None, dtype=object),
                 missing["id_number"].to_numpy(),
-                [
-                    f"on the wage roster (owed {format_yuan(int(v))}) but not a living person in the register"
-                    for v in missing["owed_fen"]
-                ],
+                [wording.format(owed=format_yuan(int(v))) for v in missing["owed_fen"]],
             )
         )
     owed = owed[found].reset_index(drop=True)
@@ -382,12 +442,14 @@ def _wages_paid(wage_pool_fen: int, owed: pd.DataFrame) -> tuple[np.ndarray, Ste
     owed_fen = owed["owed_fen"].to_numpy(dtype=np.int64)
     owed_total = int(owed_fen.sum())
     if owed_total <= wage_pool_fen:
-        text = f"wage roster owes {format_yuan(owed_total)}; the wage part covers it"
+        text = tr("wage roster owes {owed}; the wage part covers it", owed=format_yuan(owed_total))
         return owed_fen, Step(text, owed_total, WAGE_COMPONENT), False
     paid = split_largest_remainder(wage_pool_fen, owed_fen, owed["id_number"].to_numpy())
-    text = (
-        f"wage roster owes {format_yuan(owed_total)} but the wage part is {format_yuan(wage_pool_fen)}: "
-        f"paid pro rata, {format_yuan(owed_total - wage_pool_fen)} unpaid and reported"
+    text = tr(
+        "wage roster owes {owed} but the wage part is {pool}: paid pro rata, {unpaid} unpaid and reported",
+        owed=format_yuan(owed_total),
+        pool=format_yuan(wage_pool_fen),
+        unpaid=format_yuan(owed_total - wage_pool_fen),
     )
     return paid, Step(text, wage_pool_fen, WAGE_COMPONENT), True
 
@@ -423,11 +485,11 @@ def _pay_wages(
                     "account_code": wages.account_code,
                     "debit_account_code": wages.debit_account_code,
                     "amount_fen": paid,
-                    "basis": "days worked × daily rate (公益岗位)",
+                    "basis": tr("days worked × daily rate (公益岗位)"),
                     "share_numerator": shares,
                     "share_denominator": int(owed_fen.sum()) if pro_rata else pd.NA,
                     "share_pool_fen": wage_pool_fen if pro_rata else pd.NA,
-                    "note": np.where(unpaid > 0, "the wage part could not cover the roster: see unpaid_fen", ""),
+                    "note": np.where(unpaid > 0, tr("the wage part could not cover the roster: see unpaid_fen"), ""),
                     "account_no": accounts["account_no"].to_numpy(),
                     "account_name": accounts["account_name"].to_numpy(),
                     "beneficiary_id": owed["id_number"].to_numpy(dtype=object),
@@ -448,11 +510,15 @@ def _pay_wages(
                 account_code=wages.unused_account_code,
                 debit_account_code=wages.debit_account_code,
                 amount_fen=unused,
-                basis="wage part not used by the roster",
-                note=f"stays in {rule.paying_entity}'s books on account {wages.unused_account_code}",
+                basis=tr("wage part not used by the roster"),
+                note=tr(
+                    "stays in {entity}'s books on account {account}",
+                    entity=rule.paying_entity,
+                    account=wages.unused_account_code,
+                ),
             )
         )
-        text = f"wage part left unused by the roster, kept on account {wages.unused_account_code}"
+        text = tr("wage part left unused by the roster, kept on account {account}", account=wages.unused_account_code)
         parts.steps.append(Step(text, unused, WAGE_UNUSED_COMPONENT))
     parts.summary.update(
         wages_owed_fen=int(owed_fen.sum()),
@@ -469,10 +535,17 @@ def _unclaimed(
     rule: PvRevenueRule, part: str, amount_fen: int, account: str | None, debit: str, why: str, parts: ResultParts
 ) -> None:
     """A part nobody can take: to the part's residual account, or this row is refused."""
+    the_part = tr(PART_NAMES[part])
     if account is None:
         raise RowRefused(
-            f"{why}, so the {part} part of {format_yuan(amount_fen)} has nobody to go to and the rule names no "
-            f"parts.{part}.residual_account_code"
+            tr(
+                "{why}, so {the_part} of {amount} has nobody to go to and the rule names no "
+                "parts.{part}.residual_account_code",
+                why=why,
+                the_part=the_part,
+                amount=format_yuan(amount_fen),
+                part=part,
+            )
         )
     parts.lines.append(
         _account_line(
@@ -483,11 +556,12 @@ def _unclaimed(
             account_code=account,
             debit_account_code=debit,
             amount_fen=amount_fen,
-            basis=f"the {part} part: {why}",
-            note=f"stays in {rule.paying_entity}'s books on account {account}",
+            basis=tr("{the_part}: {why}", the_part=the_part, why=why),
+            note=tr("stays in {entity}'s books on account {account}", entity=rule.paying_entity, account=account),
         )
     )
-    parts.steps.append(Step(f"{why}: the {part} part goes to account {account}", amount_fen, UNCLAIMED_COMPONENT))
+    text = tr("{why}: {the_part} goes to account {account}", why=why, the_part=the_part, account=account)
+    parts.steps.append(Step(text, amount_fen, UNCLAIMED_COMPONENT))
     parts.summary["unclaimed_fen"] = parts.summary.get("unclaimed_fen", 0) + amount_fen
 
 
@@ -499,7 +573,9 @@ def _collective_part(
     villages = holders[holders["holder_type"] == "collective"]
     if len(villages) == 0:
         if part_fen:
-            why = f"no village collective holds a claim in {rule.station_id} in {period}"
+            why = tr(
+                "no village collective holds a claim in {station} in {period}", station=rule.station_id, period=period
+            )
             _unclaimed(
                 rule,
                 "collective",
@@ -511,9 +587,9 @@ def _collective_part(
             )
         return
     if collective.among_villages == "equally":
-        weights, basis = np.ones(len(villages), dtype=np.int64), "equal share among the station's villages"
+        weights, basis = np.ones(len(villages), dtype=np.int64), tr("equal share among the station's villages")
     else:
-        weights, basis = villages["weight"].to_numpy(dtype=np.int64), "village's claimed kW × active days"
+        weights, basis = villages["weight"].to_numpy(dtype=np.int64), tr("village's claimed kW × active days")
     amounts = split_largest_remainder(part_fen, weights, villages["tie_key"].to_numpy())
     parts.lines.append(
         pd.DataFrame(
@@ -554,7 +630,7 @@ def _holder_lines(
                 is_household, parts.households.debit_account_code, parts.collective.debit_account_code
             ),
             "amount_fen": amounts,
-            "basis": "claimed kW × active days",
+            "basis": tr("claimed kW × active days"),
             "share_numerator": share_holders["weight"].to_numpy(dtype=np.int64),
             "share_denominator": denominator,
             "share_pool_fen": part_fen,
@@ -584,7 +660,7 @@ def _residual_line(rule: PvRevenueRule, residual_fen: int, residual_weight: int,
         account_code=households.residual_account_code,
         debit_account_code=households.debit_account_code,
         amount_fen=residual_fen,
-        basis="kW·days of claims not active or not eligible in the period",
+        basis=tr("kW·days of claims not active or not eligible in the period"),
         share_numerator=residual_weight,
         share_denominator=full_weight,
         note="",
@@ -613,7 +689,9 @@ def _holders_part(
     denominator = full if residual_mode else active_weight
     if (full if residual_mode else active_weight) == 0:
         if part_fen:
-            why = f"nobody eligible holds an active claim in {rule.station_id} in {period}"
+            why = tr(
+                "nobody eligible holds an active claim in {station} in {period}", station=rule.station_id, period=period
+            )
             households_part = rule_parts.households
             account, debit = households_part.residual_account_code, households_part.debit_account_code
             _unclaimed(rule, "households", part_fen, account, debit, why, parts)
@@ -626,14 +704,18 @@ def _holders_part(
         amounts, residual_fen = all_amounts[:-1], int(all_amounts[-1])
     else:
         amounts, residual_fen = split_largest_remainder(part_fen, weights, keys), 0
-    whole = "of the full claim; inactive days go to the residual" if residual_mode else "of the active claims"
-    text = f"split by claimed kW × active days over {denominator:,} kW·day (×10⁴) {whole}"
+    whole = tr("of the full claim; inactive days go to the residual") if residual_mode else tr("of the active claims")
+    text = tr(
+        "split by claimed kW × active days over {denominator} kW·day (×10⁴) {whole}",
+        denominator=f"{denominator:,}",
+        whole=whole,
+    )
     parts.steps.append(Step(text, part_fen, HOUSEHOLD_COMPONENT))
     if len(share_holders):
         parts.lines.append(_holder_lines(rule, share_holders, amounts, denominator, part_fen, households))
     if residual_fen:
         parts.lines.append(_residual_line(rule, residual_fen, full - active_weight, full))
-        text = "share of inactive or excluded claims, booked as residual"
+        text = tr("share of inactive or excluded claims, booked as residual")
         parts.steps.append(Step(text, residual_fen, RESIDUAL_COMPONENT))
     parts.summary["inactive_claims_residual_fen"] = residual_fen
     parts.summary["holders_paid"] = int((amounts > 0).sum())
@@ -661,7 +743,7 @@ def allocate_pv(
     revenue_fen, period_start, period_end, first = _revenue(rule, settlement)
     period = str(settlement["service_period"])
     if roster is not None and len(roster) and rule.parts.wages is None:
-        raise AllocationError("a wage roster was given but the rule has no wages part")
+        raise AllocationError(tr("a wage roster was given but the rule has no wages part"))
     parts = ResultParts(steps=[first], summary={"pool_fen": revenue_fen})
     capacity = rule.capacity_units_e4 or capacity_units_e4
     distributable_fen = _deductions(rule, revenue_fen, year_fraction(period_start, period_end), capacity, parts)

@@ -50,10 +50,10 @@ def _as_integer_weights(weights: object) -> np.ndarray:
             array = np.array([int(value) for value in weights], dtype=object)
         return array
     if isinstance(weights, np.ndarray) and weights.dtype.kind == "f":
-        raise SplitError("weights must be integers or Fractions, never floats")
+        raise SplitError(tr("weights must be integers or Fractions, never floats"))
     values = list(weights.tolist() if isinstance(weights, np.ndarray) else weights)
     if any(isinstance(value, (float, np.floating)) for value in values):
-        raise SplitError("weights must be integers or Fractions, never floats")
+        raise SplitError(tr("weights must be integers or Fractions, never floats"))
     if any(isinstance(value, Fraction) for value in values):
         denominator = math.lcm(*(Fraction(value).denominator for value in values)) if values else 1
         values = [int(Fraction(value) * denominator) for value in values]
@@ -82,7 +82,7 @@ def _holder_order(holder_ids: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         order = np.argsort(ids, kind="stable")
     ordered = ids[order]
     if ordered.size > 1 and bool(np.any(ordered[:-1] == ordered[1:])):
-        raise SplitError("holder ids must be unique: two holders tie with the same id")
+        raise SplitError(tr("holder ids must be unique: two holders tie with the same id"))
     return candidates[order]
 
 
@@ -97,7 +97,7 @@ def split_largest_remainder(pool_fen: int, weights: object, holder_ids: object) 
     The result always sums to ``pool_fen`` (asserted).
     """
     if isinstance(pool_fen, bool) or not isinstance(pool_fen, (int, np.integer)):
-        raise SplitError(f"pool_fen must be an int number of fen, not {type(pool_fen).__name__}")
+        raise SplitError(tr("pool_fen must be an int number of fen, not {kind}", kind=type(pool_fen).__name__))
     pool_fen = int(pool_fen)
     if abs(pool_fen) > AMOUNT_FEN_MAX:
         raise SplitError(
@@ -111,7 +111,7 @@ def split_largest_remainder(pool_fen: int, weights: object, holder_ids: object) 
         )
     ids = np.asarray(holder_ids)
     if ids.shape != (holder_count,):
-        raise SplitError(f"{ids.size} holder ids for {holder_count} weights")
+        raise SplitError(tr("{ids} holder ids for {weights} weights", ids=ids.size, weights=holder_count))
     if holder_count == 0:
         if pool_fen != 0:
             raise SplitError(tr("cannot split {pool} fen over no holders", pool=pool_fen))

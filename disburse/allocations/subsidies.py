@@ -48,10 +48,21 @@ from disburse.allocations.frames import (
 from disburse.allocations.model import AllocationResult, Step, result_build
 from disburse.allocations.rules import AttributeTableBasis, MedicalTopUpBasis, RosterBasis, SubsidyRule
 from disburse.allocations.split import RUN_PAYEES_MAX, divide_half_up, multiply_exact, percent_text
+from disburse.foundation.i18n import tr, tr_noop
 from disburse.foundation.money import format_yuan
 
 INPUT_ROWS_MAX = RUN_PAYEES_MAX
 BILL_COLUMNS = ("total_cost_fen", "own_payment_fen", "insurance_paid_fen")
+# An amount table's ``amount_per`` and ``counted_per`` as the basis and the step read them.
+AMOUNT_PER_TEXTS = {"year": tr_noop("per year"), "month": tr_noop("per month"), "once": tr_noop("per once")}
+TABLE_STEP_TEXTS = {
+    "household": tr_noop(
+        "{programme}: amount table per household, {per} × {factor} for {start} to {end}, rounded half-up per household"
+    ),
+    "person": tr_noop(
+        "{programme}: amount table per person, {per} × {factor} for {start} to {end}, rounded half-up per person"
+    ),
+}
 
 
 def _period_factor(amount_per: str, period_start: datetime.date, period_end: datetime.date) -> Fraction:
@@ -61,7 +72,7 @@ def _period_factor(amount_per: str, period_start: datetime.date, period_end: dat
 
 def _check_period(period_start: datetime.date, period_end: datetime.date) -> None:
     if period_end < period_start:
-        raise AllocationError(f"period end {period_end} is before its start {period_start}")
+        raise AllocationError(tr("period end {end} is before its start {start}", end=period_end, start=period_start))
 
 
 def _lines(
@@ -112,7 +123,7 @@ def _persons_lookup(
             exclusions_frame(
                 rows["household_id"].to_numpy()[missing],
                 id_numbers.to_numpy()[missing],
-                f"not in the register as of {period_end}",
+                tr("not in the register as of {date}", date=period_end),
             )
         )
     return rows, in_people & in_households, exclusions
@@ -177,19 +188,22 @@ def _table_candidates(
         return person_rows[["id_number", "household_id"]], person_rows, []
     if inputs is None:
         raise AllocationError(
-            "this rule reads an input list (input_list: true), such as the approved applications; give it with --inputs"
+            tr(
+                "this rule reads an input list (input_list: true), such as the approved applications; give it with "
+                "--inputs"
+            )
         )
     candidates = inputs.reset_index(drop=True)
     key = "id_number" if basis.counted_per == "person" else "household_id"
     if key not in candidates.columns:
-        raise AllocationError(f"the input list needs a {key} column")
+        raise AllocationError(tr("the input list needs a {key} column", key=key))
     if basis.counted_per == "person":
         person_rows, found, missing = _persons_lookup(candidates["id_number"], living, households, period_end)
         return candidates[found].reset_index(drop=True), person_rows[found].reset_index(drop=True), missing
     found = candidates["household_id"].isin(known).to_numpy()
     exclusions = []
     if (~found).any():
-        reason = f"not in the register as of {period_end}"
+        reason = tr("not in the register as of {date}", date=period_end)
         exclusions.append(exclusions_frame(candidates["household_id"].to_numpy()[~found], None, reason))
     return candidates[found].reset_index(drop=True), None, exclusions
 
@@ -202,11 +216,12 @@ def _table_amounts(
     amounts_fen = np.zeros(len(household_ids), dtype=np.int64)
     labels = np.full(len(household_ids), None, dtype=object)
     undecided = eligible.copy()
+    joiner = tr(" and ")
     for entry in basis.entries:
         reasons = filters_failed(entry.when, views, candidate_households=household_ids, people_living=living)
         holds = reasons.isna().to_numpy() & undecided
         amounts_fen[holds] = entry.amount_fen
-        labels[holds] = entry.label or " and ".join(item.describe() for item in entry.when)
+        labels[holds] = entry.label or joiner.join(item.describe() for item in entry.when)
         undecided &= ~holds
     return amounts_fen, labels, undecided
 
@@ -217,7 +232,9 @@ def _attribute_table(
     living = people_living_on(people, period_end)
     candidates, person_rows, exclusions = _table_candidates(rule, basis, households, living, period_end, inputs)
     if len(candidates) > INPUT_ROWS_MAX:
-        raise AllocationError(f"{len(candidates):,} candidates exceed {INPUT_ROWS_MAX:,}")
+        raise AllocationError(
+            tr("{count} candidates exceed {limit}", count=f"{len(candidates):,}", limit=f"{INPUT_ROWS_MAX:,}")
+        )
     household_ids = (person_rows if person_rows is not None else candidates)["household_id"].reset_index(drop=True)
     views = _views(households, household_ids, person_rows, candidates if basis.input_list else None)
     id_numbers = person_rows["id_number"].to_numpy(dtype=object) if person_rows is not None else None
@@ -230,7 +247,7 @@ def _attribute_table(
             exclusions_frame(
                 household_ids.to_numpy()[undecided],
                 id_numbers[undecided] if id_numbers is not None else None,
-                "no entry of the amount table matches",
+                tr("no entry of the amount table matches"),
             )
         )
     paid = eligible & ~undecided
@@ -238,16 +255,22 @@ def _attribute_table(
     amounts = np.asarray(
         divide_half_up(multiply_exact(amounts_fen, factor.numerator), factor.denominator), dtype=np.int64
     )
+    per = tr(AMOUNT_PER_TEXTS[basis.amount_per])
+    wording = tr("{label}: {amount} {per} × {factor}")
     basis_text = np.array(
         [
-            f"{label}: {format_yuan(int(amount))} per {basis.amount_per} × {factor}" if label else ""
+            wording.format(label=label, amount=format_yuan(int(amount)), per=per, factor=factor) if label else ""
             for label, amount in zip(labels[paid], amounts_fen[paid])
         ],
         dtype=object,
     )
-    text = (
-        f"{rule.programme}: amount table per {basis.counted_per}, per {basis.amount_per} × {factor} "
-        f"for {period_start} to {period_end}, rounded half-up per {basis.counted_per}"
+    text = tr(
+        TABLE_STEP_TEXTS[basis.counted_per],
+        programme=rule.programme,
+        per=per,
+        factor=factor,
+        start=period_start,
+        end=period_end,
     )
     steps = [Step(text, int(amounts[paid].sum()))]
     if basis.counted_per == "household":
@@ -267,7 +290,8 @@ def _household_table_lines(rule, households, household_ids: pd.Series, amounts, 
         .reset_index()
     )
     ids = grouped["household_id"].to_numpy(dtype=object)
-    notes = np.where(grouped["count"].to_numpy() > 1, [f"{count} entries" for count in grouped["count"]], "")
+    wording = tr("{count} entries")
+    notes = np.where(grouped["count"].to_numpy() > 1, [wording.format(count=count) for count in grouped["count"]], "")
     accounts = household_accounts(households, grouped["household_id"])
     return _lines(
         rule,
@@ -306,11 +330,12 @@ def _person_payments(rule, paid_to, rows, amounts, basis_text, notes, households
     )
     dead = ~np.isnat(died) & (died <= np.datetime64(period_end, "D"))
     if dead.any():
+        wording = tr("died on {day}: not paid, decide by hand")
         exclusions.append(
             exclusions_frame(
                 rows["household_id"].to_numpy()[dead],
                 rows["id_number"].to_numpy()[dead],
-                [f"died on {day}: not paid, decide by hand" for day in died[dead]],
+                [wording.format(day=day) for day in died[dead]],
             )
         )
     chosen = rows[~dead].reset_index(drop=True)
@@ -344,14 +369,14 @@ def _roster_rates(rule: SubsidyRule, basis: RosterBasis, roster: pd.DataFrame) -
     if basis.daily_rate_fen is not None:
         return np.full(len(roster), basis.daily_rate_fen, dtype=np.int64), np.zeros(len(roster), dtype=bool)
     raise AllocationError(
-        "no daily rate in the roster or the rule: give 日工资标准 in the roster or daily_rate_yuan in the rule"
+        tr("no daily rate in the roster or the rule: give 日工资标准 in the roster or daily_rate_yuan in the rule")
     )
 
 
 def _roster(rule: SubsidyRule, basis: RosterBasis, households, people, period_start, period_end, inputs):
     if inputs is None:
         raise AllocationError(
-            "a roster rule needs the attendance roster (证件号码, 出勤天数[, 日工资标准]); give it with --inputs"
+            tr("a roster rule needs the attendance roster (证件号码, 出勤天数[, 日工资标准]); give it with --inputs")
         )
     roster = inputs.reset_index(drop=True)
     period_days = (period_end - period_start).days + 1
@@ -361,8 +386,11 @@ def _roster(rule: SubsidyRule, basis: RosterBasis, households, people, period_st
     bad_days = (days < 0) | (days > period_days)
     problems = found & (bad_days | missing_rate)
     if problems.any():
+        wording = tr("{days} days on duty in a period of {period_days} days")
         reasons = np.where(
-            bad_days, [f"{value} days on duty in a period of {period_days} days" for value in days], "no daily rate"
+            bad_days,
+            [wording.format(days=value, period_days=period_days) for value in days],
+            tr("no daily rate"),
         )
         exclusions.append(
             exclusions_frame(
@@ -375,7 +403,8 @@ def _roster(rule: SubsidyRule, basis: RosterBasis, households, people, period_st
     usable, failed = _eligible(rule, views, rows["household_id"], ids, living, found & ~bad_days & ~missing_rate)
     exclusions += failed
     amounts = days * rates
-    basis_text = [f"{d} days × {format_yuan(int(r))} yuan/day" for d, r in zip(days[usable], rates[usable])]
+    wording = tr("{days} days × {rate} yuan/day")
+    basis_text = [wording.format(days=d, rate=format_yuan(int(r))) for d, r in zip(days[usable], rates[usable])]
     lines, dead = _person_payments(
         rule,
         basis.paid_to,
@@ -386,7 +415,12 @@ def _roster(rule: SubsidyRule, basis: RosterBasis, households, people, period_st
         households,
         period_end,
     )
-    text = f"{rule.programme}: days on duty × daily rate for {period_start} to {period_end}"
+    text = tr(
+        "{programme}: days on duty × daily rate for {start} to {end}",
+        programme=rule.programme,
+        start=period_start,
+        end=period_end,
+    )
     return lines, exclusions + dead, [Step(text, int(lines["amount_fen"].sum()))]
 
 
@@ -407,7 +441,7 @@ def _bills_usable(rule, bills, rows, found, households, people, period_end):  # 
             exclusions_frame(
                 rows["household_id"].to_numpy()[inconsistent],
                 bills["id_number"].to_numpy()[inconsistent],
-                "bill does not add up: own payment + insurance exceed the total cost",
+                tr("bill does not add up: own payment + insurance exceed the total cost"),
             )
         )
     views = _views(households, rows["household_id"], rows, bills)
@@ -422,8 +456,10 @@ def _bills_usable(rule, bills, rows, found, households, people, period_end):  # 
 def _medical(rule: SubsidyRule, basis: MedicalTopUpBasis, households, people, period_start, period_end, inputs):
     if inputs is None:
         raise AllocationError(
-            "a medical top-up needs the hospital bills (证件号码, 医疗总费用, 医保报销金额, 个人自付金额); give them "
-            "with --inputs"
+            tr(
+                "a medical top-up needs the hospital bills (证件号码, 医疗总费用, 医保报销金额, 个人自付金额); "
+                "give them with --inputs"
+            )
         )
     bills = inputs.reset_index(drop=True)
     rows, found, exclusions = _persons_lookup(bills["id_number"], people, households, period_end)
@@ -438,7 +474,7 @@ def _medical(rule: SubsidyRule, basis: MedicalTopUpBasis, households, people, pe
             exclusions_frame(
                 rows["household_id"].to_numpy()[within],
                 bills["id_number"].to_numpy()[within],
-                f"own payment already within {percent_text(cap)} of the total",
+                tr("own payment already within {cap} of the total", cap=percent_text(cap)),
             )
         )
     usable &= top_up > 0
@@ -463,9 +499,11 @@ def _medical(rule: SubsidyRule, basis: MedicalTopUpBasis, households, people, pe
         .reset_index()
     )
     lines = _medical_lines(rule, basis, grouped, people, households, period_end)
-    text = (
-        f"{rule.programme}: own payment above {percent_text(cap)} of each bill's total "
-        "(the allowed own share rounded down to the fen, so it never exceeds the cap)"
+    text = tr(
+        "{programme}: own payment above {cap} of each bill's total (the allowed own share rounded down to the fen, "
+        "so it never exceeds the cap)",
+        programme=rule.programme,
+        cap=percent_text(cap),
     )
     return lines, exclusions, [Step(text, int(grouped["amount_fen"].sum()))]
 
@@ -478,9 +516,12 @@ def _medical_lines(rule, basis, grouped: pd.DataFrame, people, households, perio
         .reindex(grouped["id_number"].to_numpy())
         .reset_index()
     )
+    wording, cap_text = (
+        tr("own payment {own} − allowed own share {allowed} (⌊{cap} × total {total}⌋)"),
+        percent_text(cap),
+    )
     basis_text = [
-        f"own payment {format_yuan(int(o))} − allowed own share {format_yuan(int(a))} "
-        f"(⌊{percent_text(cap)} × total {format_yuan(int(t))}⌋)"
+        wording.format(own=format_yuan(int(o)), allowed=format_yuan(int(a)), cap=cap_text, total=format_yuan(int(t)))
         for o, a, t in zip(grouped["own"], grouped["allowed"], grouped["total"])
     ]
     # A bill of a patient who has since died is still owed: it goes to the head's card.
@@ -493,9 +534,9 @@ def _medical_lines(rule, basis, grouped: pd.DataFrame, people, households, perio
     )
     heads = household_accounts(households, person_rows["household_id"])
     accounts.loc[dead, ["account_no", "account_name"]] = heads.loc[dead, ["account_no", "account_name"]].to_numpy()
+    alive_note, dead_note = tr("{count} bill(s)"), tr("{count} bill(s); patient deceased: paid to the head's card")
     notes = [
-        f"{count} bill(s)" + ("; patient deceased: paid to the head's card" if is_dead else "")
-        for count, is_dead in zip(grouped["bills"], dead)
+        (dead_note if is_dead else alive_note).format(count=count) for count, is_dead in zip(grouped["bills"], dead)
     ]
     ids = grouped["id_number"].to_numpy(dtype=object)
     return _lines(
@@ -529,7 +570,9 @@ def allocate_subsidy(
     """
     _check_period(period_start, period_end)
     if inputs is not None and len(inputs) > INPUT_ROWS_MAX:
-        raise AllocationError(f"{len(inputs):,} input rows exceed {INPUT_ROWS_MAX:,}")
+        raise AllocationError(
+            tr("{count} input rows exceed {limit}", count=f"{len(inputs):,}", limit=f"{INPUT_ROWS_MAX:,}")
+        )
     basis = rule.basis
     if isinstance(basis, AttributeTableBasis):
         lines, exclusions, steps = _attribute_table(rule, basis, households, people, period_start, period_end, inputs)
