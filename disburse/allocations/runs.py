@@ -201,7 +201,7 @@ def _previous_run(
             select(runs.id).where(*same, runs.period == period, runs.status == "posted").order_by(runs.id.desc())
         )
         if posted is not None:
-            return posted, f"supersedes posted run {posted}: only the difference from it is posted"
+            return posted, tr("supersedes posted run {run}: only the difference from it is posted", run=posted)
     reversed_runs = session.execute(
         select(runs.id, runs.period, runs.inputs_description, runs.reversed_at)
         .where(*same, runs.status == "reversed")
@@ -213,8 +213,13 @@ def _previous_run(
         if (isinstance(rule, PvRevenueRule) and taken & mine) or (
             not isinstance(rule, PvRevenueRule) and run_period == period
         ):
-            when = f" on {reversed_at:%Y-%m-%d}" if reversed_at else ""
-            return run_id, f"supersedes run {run_id}, reversed{when}: this run replaces it in full"
+            if reversed_at is None:
+                return run_id, tr("supersedes run {run}, reversed: this run replaces it in full", run=run_id)
+            return run_id, tr(
+                "supersedes run {run}, reversed on {day}: this run replaces it in full",
+                run=run_id,
+                day=f"{reversed_at:%Y-%m-%d}",
+            )
     return None, None
 
 

@@ -340,7 +340,9 @@ def _opening_balance(session: Session, account: BankAccountRef, start: dt.date) 
         {"account": account.id, "start": start},
     ).first()
     if line is not None:
-        return int(line.balance_fen), f"the balance of the imported statement line of {str(line.booked_on)[:10]}"
+        return int(line.balance_fen), tr(
+            "the balance of the imported statement line of {day}", day=str(line.booked_on)[:10]
+        )
     book = session.execute(
         text(
             "SELECT coalesce(sum(p.amount_fen), 0) FROM postings p JOIN journal_entries e ON e.id = p.entry_id "
@@ -348,7 +350,9 @@ def _opening_balance(session: Session, account: BankAccountRef, start: dt.date) 
         ),
         {"code": account.ledger_account_code, "entity": account.entity_id, "start": start},
     ).scalar_one()
-    return int(book), f"the books' balance of {account.ledger_account_code} (no statement imported before)"
+    return int(book), tr(
+        "the books' balance of {account} (no statement imported before)", account=account.ledger_account_code
+    )
 
 
 def _postings(session: Session, account: BankAccountRef, start: dt.date, end: dt.date) -> list:

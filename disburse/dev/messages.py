@@ -269,6 +269,9 @@ def _shown_names(node: ast.AST, relative: str) -> list[str]:
     elif isinstance(node, ast.Dict):
         pairs = [(key.value, value) for key, value in zip(node.keys, node.values, strict=True)
                  if isinstance(key, ast.Constant) and isinstance(key.value, str)]  # fmt: skip
+    if isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple):
+        # ``return None, "why not"``: a failure's reason handed back to be shown.
+        pairs = [("reason", element) for element in node.value.elts[1:]]
     found = []
     for name, value in pairs:
         candidates = [value]

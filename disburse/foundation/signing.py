@@ -77,19 +77,25 @@ def key_load(path: Path) -> tuple[SigningKey | None, str]:
     try:
         info = path.stat()
     except FileNotFoundError:
-        return None, f"no signing key file at {path} (`disburse keys init` creates one; DISBURSE_KEY_FILE names it)"
+        return None, tr(
+            "no signing key file at {path} (`disburse keys init` creates one; DISBURSE_KEY_FILE names it)", path=path
+        )
     except OSError as error:
-        return None, f"cannot read the signing key file {path}: {error.strerror}"
+        return None, tr("cannot read the signing key file {path}: {reason}", path=path, reason=error.strerror)
     if os.name == "posix" and info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        return None, f"the signing key file {path} is readable by others (mode {info.st_mode & 0o777:o}); chmod 600 it"
+        return None, tr(
+            "the signing key file {path} is readable by others (mode {mode}); chmod 600 it",
+            path=path,
+            mode=f"{info.st_mode & 0o777:o}",
+        )
     if info.st_size > KEY_FILE_BYTES_MAX:
-        return None, f"{path} is {info.st_size:,} bytes, not an Ed25519 key file"
+        return None, tr("{path} is {size} bytes, not an Ed25519 key file", path=path, size=f"{info.st_size:,}")
     try:
         private = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (OSError, ValueError, TypeError) as error:
-        return None, f"{path} is not a usable private key ({error})"
+        return None, tr("{path} is not a usable private key ({error})", path=path, error=error)
     if not isinstance(private, Ed25519PrivateKey):
-        return None, f"{path} holds a private key that is not Ed25519"
+        return None, tr("{path} holds a private key that is not Ed25519", path=path)
     return _signing_key(private), ""
 
 
