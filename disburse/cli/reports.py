@@ -356,7 +356,7 @@ def report_household(
     """明白卡: every benefit due, in a batch, in transit, paid or held for a card fix, each yuan once,
     with the failed payments listed apart, tied to the ledger."""
     from disburse.reports.household import (
-        STATE_NAMES,
+        STATE_NAMES_ZH,
         CardFooter,
         household_statement,
         statement_rows,
@@ -378,7 +378,7 @@ def report_household(
         table.add_row(*(escape(str(cell)) for cell in row[:5]), yuan(row[5]), *(escape(str(cell)) for cell in row[6:8]))
     console.print(table)
     for state, amount in statement.totals_fen.items():
-        console.print(f"{STATE_NAMES.get(state, state)}: {yuan(amount)}")
+        console.print(f"{STATE_NAMES_ZH.get(state, state)}: {yuan(amount)}")
     for failure in statement.failures:
         console.print(
             tr(

@@ -29,14 +29,16 @@ from sqlalchemy.orm import Session
 
 from disburse.foundation.dates import as_date
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import language, tr
+from disburse.foundation.i18n import TranslatedNames, language, tr
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.money import format_capitals, format_yuan
 from disburse.foundation.workbook import Sheet, write_workbook
-from disburse.payouts.status import FAILED, PAYABLE_STATES, STATE_NAMES, household_status
+from disburse.payouts.status import FAILED, PAYABLE_STATES, STATE_NAME_IDS, household_status
 from disburse.registry import queries as registry
 from disburse.reports.printing import CENTER, MONEY, Book, Column, PrintedFile, Row, Table, date_text_zh, write_book
 
+# The 明白卡 and the statement workbook are Chinese in every language, like their headers.
+STATE_NAMES_ZH = TranslatedNames(STATE_NAME_IDS, "zh")
 # States whose amount is still owed on the payable accounts of the books.
 OUTSTANDING_STATES = ("due", "held", "in_batch")
 
@@ -267,7 +269,7 @@ def statement_rows(statement: HouseholdStatement, unmasked: bool = False) -> lis
             line.programme,
             line.fund_source,
             line.member_name,
-            STATE_NAMES.get(line.state, line.state),
+            STATE_NAMES_ZH.get(line.state, line.state),
             line.amount_fen,
             mask_identifier(line.account_no, unmasked=unmasked) or "",
             line.payment_reference or "",
@@ -322,7 +324,7 @@ def _benefit_table(statement: HouseholdStatement, unmasked: bool) -> Table:
                 period_zh(line.period),
                 line.programme,
                 line.member_name,
-                STATE_NAMES.get(line.state, line.state),
+                STATE_NAMES_ZH.get(line.state, line.state),
                 line.amount_fen,
                 mask_identifier(line.account_no, unmasked=unmasked) or "",
                 str(line.settled_on or ""),
@@ -337,7 +339,7 @@ def _benefit_table(statement: HouseholdStatement, unmasked: bool) -> Table:
 
 def _summary_table(statement: HouseholdStatement) -> Table:
     rows = [
-        Row((STATE_NAMES[state], statement.totals_fen[state], format_capitals(statement.totals_fen[state])))
+        Row((STATE_NAMES_ZH[state], statement.totals_fen[state], format_capitals(statement.totals_fen[state])))
         for state in PAYABLE_STATES
         if statement.totals_fen.get(state)
     ]
@@ -436,7 +438,7 @@ def write_household_statement(
     if path.suffix.lower() != ".csv":
         written: PrintedFile = write_book(card_book(statement, footer, unmasked), path)
         return [written.path]
-    summary = [[STATE_NAMES.get(state, state), amount] for state, amount in statement.totals_fen.items()]
+    summary = [[STATE_NAMES_ZH.get(state, state), amount] for state, amount in statement.totals_fen.items()]
     summary.append(["账面应付余额", statement.ledger_outstanding_fen])
     summary.append(["与账簿核对", "一致" if statement.ties_to_ledger else "不一致"])
     members = [
