@@ -51,6 +51,7 @@ from pydantic import (
 
 from disburse.allocations.split import percent_text
 from disburse.foundation.money import MoneyError, fen_from_decimal, fen_from_text
+from disburse.foundation.validation import validation_problems
 from disburse.foundation.yaml_text import load_yaml
 
 # The example rules shipped with the package (one per rule kind).
@@ -566,25 +567,9 @@ Rule = Annotated[Union[PvRevenueRule, CoopDividendRule, SubsidyRule], Field(disc
 _RULE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Rule)
 
 
-def _problems_from_validation(error: ValidationError) -> list[tuple[str, str]]:
-    problems = []
-    for item in error.errors():
-        location = list(item["loc"])
-        # The discriminated union puts the tag first (("pv_revenue", "parts", ...)): drop it.
-        if location and location[0] in ("pv_revenue", "coop_dividend", "subsidy"):
-            location = location[1:]
-        location = [
-            str(part) for part in location
-            if part not in ("attribute_table", "roster", "medical_topup")
-        ]  # fmt: skip
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] in ("union_tag_invalid", "union_tag_not_found"):
-            # Point at the tag key itself: basis.type, not basis.
-            location.append(str(item.get("ctx", {}).get("discriminator", "")).strip("'"))
-        if item["type"] == "extra_forbidden":
-            message = "unknown key (not allowed here)"
-        problems.append((".".join(location), message))
-    return problems
+# The members' names pydantic puts in a location inside a discriminated union: a user's file
+# does not have them (("subsidy", "basis", "roster", "paid_to") is basis.paid_to).
+UNION_TAGS = ("pv_revenue", "coop_dividend", "subsidy", "attribute_table", "roster", "medical_topup")
 
 
 def load_rule(path_or_text: str | Path) -> PvRevenueRule | CoopDividendRule | SubsidyRule:
@@ -616,7 +601,7 @@ def load_rule(path_or_text: str | Path) -> PvRevenueRule | CoopDividendRule | Su
     try:
         rule = _RULE_ADAPTER.validate_python(document)
     except ValidationError as error:
-        raise RuleError(source, _problems_from_validation(error)) from None
+        raise RuleError(source, validation_problems(error, drop_tags=UNION_TAGS)) from None
     rule._text = text
     rule._sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return rule

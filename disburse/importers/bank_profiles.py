@@ -40,6 +40,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from disburse.foundation.errors import ImportProblem
 from disburse.foundation.i18n import tr, tr_noop
+from disburse.foundation.validation import validation_problems
 from disburse.foundation.yaml_text import load_yaml
 from disburse.importers.limits import HEADER_SEARCH_ROWS
 from disburse.importers.reading import ColumnSpec, TableSpec, decode_text, normalise_header
@@ -279,15 +280,9 @@ def check_codec(name: str) -> None:
         raise ValueError(f"unknown encoding {name!r}") from None
 
 
-def validation_problems(file: str, error: ValidationError) -> list[tuple[str, str, str]]:
-    problems = []
-    for item in error.errors():
-        path = ".".join(str(part) for part in item["loc"])
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "unknown key (not allowed here)"
-        problems.append((file, path, message))
-    return problems
+def profile_problems(file: str, error: ValidationError) -> list[tuple[str, str, str]]:
+    """Pydantic's refusal of a profile file as ``(file, path, message)`` problems."""
+    return [(file, path, message) for path, message in validation_problems(error)]
 
 
 def profile_from_text(text: str, name: str, file: str = "<text>") -> BankProfile:
@@ -317,7 +312,7 @@ def profile_from_text(text: str, name: str, file: str = "<text>") -> BankProfile
     try:
         return BankProfile.model_validate({**document, "name": name, "source": file})
     except ValidationError as error:
-        raise ProfileError(validation_problems(file, error)) from None
+        raise ProfileError(profile_problems(file, error)) from None
 
 
 def load_profile_file(path: str | os.PathLike[str]) -> BankProfile:
