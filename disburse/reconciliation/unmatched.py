@@ -89,11 +89,13 @@ class RuleCondition(_Model):
         lists = (self.summary_contains, self.memo_contains, self.counterparty_name_contains, self.counterparty_accounts)
         if not any(lists):
             raise ValueError(
-                "a rule needs at least one of summary_contains, memo_contains, "
-                "counterparty_name_contains, counterparty_accounts (a direction alone would post every line)"
+                tr(
+                    "a rule needs at least one of summary_contains, memo_contains, "
+                    "counterparty_name_contains, counterparty_accounts (a direction alone would post every line)"
+                )
             )
         if any(not value.strip() for values in lists for value in values):
-            raise ValueError("a condition's text may not be blank")
+            raise ValueError(tr("a condition's text may not be blank"))
         return self
 
 
@@ -262,17 +264,31 @@ def _checked_rules(session: Session, reference: BankAccountRef, rules_path: str 
     loaded = load_rules(rules_path)
     codes = set(session.scalars(select(AccountRow.code)).all())
     problems = [
-        f"rule {rule.name!r}: account {rule.account!r} is not in the chart of accounts"
+        tr(
+            "rule {rule}: account {account} is not in the chart of accounts",
+            rule=repr(rule.name),
+            account=repr(rule.account),
+        )
         for rule in loaded.rules
         if rule.account not in codes
     ]
     problems += [
-        f"rule {rule.name!r}: account {rule.account} is this bank account's own sub-account"
+        tr(
+            "rule {rule}: account {account} is this bank account's own sub-account",
+            rule=repr(rule.name),
+            account=rule.account,
+        )
         for rule in loaded.rules
         if rule.account == reference.ledger_account_code
     ]
     if problems:
-        raise DisburseError(f"{loaded.path}: the rules were refused; nothing was posted:\n  " + "\n  ".join(problems))
+        raise DisburseError(
+            tr(
+                "{path}: the rules were refused; nothing was posted:\n  {problems}",
+                path=loaded.path,
+                problems="\n  ".join(problems),
+            )
+        )
     return loaded
 
 
