@@ -9,6 +9,7 @@ Three checks keep it so: the catalog itself (every id of the code translated, th
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 
@@ -16,7 +17,7 @@ import pytest
 from cli_runner import CONSOLE_SCRIPT
 
 from disburse.cli.language import translate_click_message, unmarked_help
-from disburse.dev.messages import bypasses, problems
+from disburse.dev.messages import _problem_list_literals, _value_errors, bypasses, problems
 from disburse.foundation.i18n import language, tr
 
 
@@ -28,6 +29,34 @@ def test_the_catalog_translates_every_message_of_the_code() -> None:
 def test_no_user_facing_literal_bypasses_the_catalog() -> None:
     found = bypasses()
     assert not found, f"{len(found)} text(s) not through tr():\n" + "\n".join(found[:80])
+
+
+VALIDATORS = """
+from pydantic import BeforeValidator, model_validator
+def _names(value):
+    raise ValueError("not a list of names")
+Names = BeforeValidator(_names)
+class Layout:
+    @model_validator(mode="after")
+    def _check(self):
+        raise ValueError(f"columns: {self} is missing")
+def _internal(frame):
+    raise ValueError("frame lacks columns")
+"""
+
+
+def test_a_validators_value_error_and_a_problem_tuple_literal_are_bypasses() -> None:
+    tree = ast.parse(VALIDATORS)
+    # Outside the stages that show every ValueError only the validators' count.
+    assert _value_errors(tree, "payouts/layout.py") == [
+        "payouts/layout.py:4 ValueError(...)",
+        "payouts/layout.py:9 ValueError(...)",
+    ]
+    assert len(_value_errors(tree, "importers/layout.py")) == 3
+    call = ast.parse('ProfileError([(file, "", f"not valid YAML: {error}"), (file, "", why)])').body[0].value
+    assert _problem_list_literals(call, "ProfileError", "importers/x.py") == [
+        "importers/x.py:1 ProfileError([(..., message)])"
+    ]
 
 
 def test_every_command_and_option_help_is_in_the_catalog() -> None:

@@ -50,7 +50,9 @@ from pydantic import (
 )
 
 from disburse.allocations.split import percent_text
+from disburse.foundation.i18n import tr
 from disburse.foundation.money import MoneyError, fen_from_decimal, fen_from_text
+from disburse.foundation.validation import validation_problems
 from disburse.foundation.yaml_text import load_yaml
 
 # The example rules shipped with the package (one per rule kind).
@@ -83,7 +85,8 @@ class RuleError(ValueError):
     def __init__(self, source: str, problems: list[tuple[str, str]]):
         self.source = source
         self.problems = problems
-        lines = [f"{source}: {path or '(top)'}: {message}" for path, message in problems]
+        top = tr("(top)")
+        lines = [f"{source}: {path or top}: {message}" for path, message in problems]
         super().__init__("\n".join(lines))
 
 
@@ -92,18 +95,25 @@ class RuleError(ValueError):
 
 def _refuse_float(value: object, what: str) -> None:
     if isinstance(value, float):
-        raise ValueError(f'write {what} as a quoted string (e.g. "{value}"): {value!r} is a float')
+        raise ValueError(
+            tr(
+                'write {what} as a quoted string (e.g. "{value}"): {quoted} is a float',
+                what=what,
+                value=value,
+                quoted=repr(value),
+            )
+        )
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not {what}")
+        raise ValueError(tr("{value} is not {what}", value=repr(value), what=what))
 
 
 def _parse_rate(value: object) -> Fraction:
     """``"3%"`` → 3/100, ``"2.5%"`` → 1/40, ``"300 bps"`` → 3/100; a bare number is refused."""
     if isinstance(value, Fraction):
         return value
-    _refuse_float(value, "a rate")
+    _refuse_float(value, tr("a rate"))
     if not isinstance(value, str):
-        raise ValueError(f'write a rate as "3%" or "300 bps", not {value!r}')
+        raise ValueError(tr('write a rate as "3%" or "300 bps", not {value}', value=repr(value)))
     text = value.strip().replace(" ", "")
     try:
         if text.endswith("%"):
@@ -113,53 +123,53 @@ def _parse_rate(value: object) -> Fraction:
         else:
             raise ValueError
     except (ValueError, InvalidOperation):
-        raise ValueError(f'write a rate as "3%" or "300 bps", not {value!r}') from None
+        raise ValueError(tr('write a rate as "3%" or "300 bps", not {value}', value=repr(value))) from None
     if not 0 <= rate <= 1:
-        raise ValueError(f"rate {value!r} must lie between 0% and 100%")
+        raise ValueError(tr("rate {value} must lie between 0% and 100%", value=repr(value)))
     return rate
 
 
 def _parse_yuan(value: object) -> int:
     """A yuan amount (string or whole number) as int fen, through the money module."""
-    _refuse_float(value, "an amount of yuan")
+    _refuse_float(value, tr("an amount of yuan"))
     try:
         if isinstance(value, int):
             fen = fen_from_decimal(Decimal(value))
         elif isinstance(value, str):
             fen = fen_from_text(value)
         else:
-            raise ValueError(f"{value!r} is not an amount of yuan")
+            raise ValueError(tr("{value} is not an amount of yuan", value=repr(value)))
     except MoneyError as error:
         raise ValueError(str(error)) from None
     if fen < 0:
-        raise ValueError(f"amount {value!r} must not be negative")
+        raise ValueError(tr("amount {value} must not be negative", value=repr(value)))
     return fen
 
 
 def _parse_yuan_exact(value: object) -> Fraction:
     """A yuan price that may have more than two decimals (``"0.035"`` per W), as Fraction fen."""
-    _refuse_float(value, "a price in yuan")
+    _refuse_float(value, tr("a price in yuan"))
     if not isinstance(value, (str, int)):
-        raise ValueError(f"{value!r} is not a price in yuan")
+        raise ValueError(tr("{value} is not a price in yuan", value=repr(value)))
     try:
         decimal = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValueError(f"{value!r} is not a price in yuan") from None
+        raise ValueError(tr("{value} is not a price in yuan", value=repr(value))) from None
     if not decimal.is_finite() or decimal < 0 or decimal > 1000:
-        raise ValueError(f"price {value!r} must be between 0 and 1000 yuan")
+        raise ValueError(tr("price {value} must be between 0 and 1000 yuan", value=repr(value)))
     return Fraction(decimal) * 100
 
 
 def _parse_units(value: object) -> int:
     """kW or shares with at most 4 decimals, as integer ten-thousandths."""
-    _refuse_float(value, "a number of kW")
+    _refuse_float(value, tr("a number of kW"))
     try:
         decimal = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValueError(f"{value!r} is not a number") from None
+        raise ValueError(tr("{value} is not a number", value=repr(value))) from None
     scaled = decimal * 10_000
     if not decimal.is_finite() or scaled != scaled.to_integral_value() or decimal <= 0:
-        raise ValueError(f"{value!r} must be positive with at most 4 decimals")
+        raise ValueError(tr("{value} must be positive with at most 4 decimals", value=repr(value)))
     return int(scaled)
 
 
@@ -193,23 +203,24 @@ class Filter(StrictModel):
     def _check(self) -> "Filter":
         scope, _, column = self.field.partition(".")
         if scope not in FILTER_SCOPES or not column:
-            raise ValueError(f"field {self.field!r} must be one of {', '.join(s + '.<column>' for s in FILTER_SCOPES)}")
+            scopes = ", ".join(scope + ".<column>" for scope in FILTER_SCOPES)
+            raise ValueError(tr("field {field} must be one of {scopes}", field=repr(self.field), scopes=scopes))
         known = {"household": HOUSEHOLD_COLUMNS, "person": PERSON_COLUMNS,
                  "any_member": PERSON_COLUMNS}.get(scope)  # fmt: skip
         if known is not None and column not in known:
-            raise ValueError(f"field {self.field!r}: unknown column {column!r}")
+            raise ValueError(tr("field {field}: unknown column {column}", field=repr(self.field), column=repr(column)))
         if self.op in ("in", "not_in"):
             if not isinstance(self.value, list) or not self.value:
-                raise ValueError(f"op {self.op!r} needs a non-empty list as value")
+                raise ValueError(tr("op {op} needs a non-empty list as value", op=repr(self.op)))
         elif self.op in ("is_null", "not_null"):
             if self.value is not None:
-                raise ValueError(f"op {self.op!r} takes no value")
+                raise ValueError(tr("op {op} takes no value", op=repr(self.op)))
         elif self.value is None or isinstance(self.value, (list, dict)):
-            raise ValueError(f"op {self.op!r} needs one value")
+            raise ValueError(tr("op {op} needs one value", op=repr(self.op)))
         if isinstance(self.value, float) or (
             isinstance(self.value, list) and any(isinstance(item, float) for item in self.value)
         ):
-            raise ValueError("write numbers in filters as whole numbers or quoted strings")
+            raise ValueError(tr("write numbers in filters as whole numbers or quoted strings"))
         return self
 
     def describe(self) -> str:
@@ -228,8 +239,12 @@ def _refuse_scopes(filters: list[Filter], allowed: tuple[str, ...], what: str) -
         scope = item.field.partition(".")[0]
         if scope not in allowed:
             raise ValueError(
-                f"eligibility field {item.field!r}: {what} can test only "
-                + ", ".join(f"{name}.<column>" for name in allowed)
+                tr(
+                    "eligibility field {field}: {what} can test only {scopes}",
+                    field=repr(item.field),
+                    what=what,
+                    scopes=", ".join(f"{name}.<column>" for name in allowed),
+                )
             )
 
 
@@ -252,7 +267,7 @@ class NoticeSetting(StrictModel):
     @model_validator(mode="after")
     def _check(self) -> "NoticeSetting":
         if not self.required and self.reason is None:
-            raise ValueError("a rule that needs no notice (required: false) says why in reason")
+            raise ValueError(tr("a rule that needs no notice (required: false) says why in reason"))
         return self
 
 
@@ -309,7 +324,7 @@ class PvDeduction(StrictModel):
             if getattr(self, key) is not None
         ]
         if len(given) != 1:
-            raise ValueError("give exactly one of per_watt_year_yuan, fixed_per_year_yuan, percent_of_revenue")
+            raise ValueError(tr("give exactly one of per_watt_year_yuan, fixed_per_year_yuan, percent_of_revenue"))
         return self
 
 
@@ -335,9 +350,9 @@ class PvCollectivePart(StrictModel):
     @model_validator(mode="after")
     def _percent_matches_mode(self) -> "PvCollectivePart":
         if self.mode == "percentage" and self.percent is None:
-            raise ValueError("mode percentage needs percent")
+            raise ValueError(tr("mode percentage needs percent"))
         if self.mode == "by_claimed_kw" and self.percent is not None:
-            raise ValueError("mode by_claimed_kw takes no percent: it shares in the kW split")
+            raise ValueError(tr("mode by_claimed_kw takes no percent: it shares in the kW split"))
         return self
 
 
@@ -371,7 +386,7 @@ class PvHouseholdPart(StrictModel):
     @model_validator(mode="after")
     def _residual_account(self) -> "PvHouseholdPart":
         if self.inactive_share == "residual" and self.residual_account_code is None:
-            raise ValueError("inactive_share residual needs residual_account_code")
+            raise ValueError(tr("inactive_share residual needs residual_account_code"))
         return self
 
 
@@ -388,7 +403,7 @@ class PvParts(StrictModel):
         total += self.wages.percent if self.wages else 0
         total += self.collective.percent if self.collective.mode == "percentage" else 0
         if total != 1:
-            raise ValueError(f"the parts' percentages sum to {percent_text(total)}, not 100%")
+            raise ValueError(tr("the parts' percentages sum to {total}, not 100%", total=percent_text(total)))
         return self
 
 
@@ -414,8 +429,8 @@ class PvRevenueRule(RuleBase):
     def _check(self) -> "PvRevenueRule":
         names = [deduction.name for deduction in self.deductions]
         if len(names) != len(set(names)):
-            raise ValueError(f"deduction names must be unique: {names}")
-        _refuse_scopes(self.eligibility, HOLDER_FILTER_SCOPES, "a PV rule (its holders are households)")
+            raise ValueError(tr("deduction names must be unique: {names}", names=names))
+        _refuse_scopes(self.eligibility, HOLDER_FILTER_SCOPES, tr("a PV rule (its holders are households)"))
         return self
 
 
@@ -431,9 +446,9 @@ class DividendPeriod(StrictModel):
     @model_validator(mode="after")
     def _ordered(self) -> "DividendPeriod":
         if self.end < self.start:
-            raise ValueError(f"period end {self.end} is before start {self.start}")
+            raise ValueError(tr("period end {end} is before start {start}", end=self.end, start=self.start))
         if (self.end - self.start).days > 366 * 5:
-            raise ValueError("a dividend period longer than five years is a typo")
+            raise ValueError(tr("a dividend period longer than five years is a typo"))
         return self
 
 
@@ -467,8 +482,8 @@ class CoopDividendRule(RuleBase):
     @model_validator(mode="after")
     def _check(self) -> "CoopDividendRule":
         if self.ceiling_rate is not None and self.ceiling_rate < self.floor_rate:
-            raise ValueError("ceiling_rate must not be below floor_rate")
-        _refuse_scopes(self.eligibility, HOLDER_FILTER_SCOPES, "a dividend rule (its holders are households)")
+            raise ValueError(tr("ceiling_rate must not be below floor_rate"))
+        _refuse_scopes(self.eligibility, HOLDER_FILTER_SCOPES, tr("a dividend rule (its holders are households)"))
         return self
 
 
@@ -505,14 +520,14 @@ class AttributeTableBasis(StrictModel):
     @model_validator(mode="after")
     def _check(self) -> "AttributeTableBasis":
         if self.counted_per == "household" and self.paid_to == "person":
-            raise ValueError("a per-household amount is paid to the household, not a person")
+            raise ValueError(tr("a per-household amount is paid to the household, not a person"))
         uses_input = any(item.field.startswith("input.") for entry in self.entries for item in entry.when)
         if uses_input and not self.input_list:
-            raise ValueError("entries use input.<column> fields: set input_list: true")
+            raise ValueError(tr("entries use input.<column> fields: set input_list: true"))
         if self.counted_per == "household" and any(
             item.field.startswith("person.") for entry in self.entries for item in entry.when
         ):
-            raise ValueError("a per-household table cannot test person.<column>; use any_member")
+            raise ValueError(tr("a per-household table cannot test person.<column>; use any_member"))
         return self
 
 
@@ -556,7 +571,7 @@ class SubsidyRule(RuleBase):
         scopes = FILTER_SCOPES if has_input else tuple(s for s in FILTER_SCOPES if s != "input")
         if isinstance(basis, AttributeTableBasis) and basis.counted_per == "household":
             scopes = tuple(s for s in scopes if s != "person")
-        what = "this subsidy rule (no input list, or counted per household)"
+        what = tr("this subsidy rule (no input list, or counted per household)")
         _refuse_scopes(self.eligibility, scopes, what)
         _refuse_scopes(self.population, scopes, what)
         return self
@@ -566,25 +581,9 @@ Rule = Annotated[Union[PvRevenueRule, CoopDividendRule, SubsidyRule], Field(disc
 _RULE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Rule)
 
 
-def _problems_from_validation(error: ValidationError) -> list[tuple[str, str]]:
-    problems = []
-    for item in error.errors():
-        location = list(item["loc"])
-        # The discriminated union puts the tag first (("pv_revenue", "parts", ...)): drop it.
-        if location and location[0] in ("pv_revenue", "coop_dividend", "subsidy"):
-            location = location[1:]
-        location = [
-            str(part) for part in location
-            if part not in ("attribute_table", "roster", "medical_topup")
-        ]  # fmt: skip
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] in ("union_tag_invalid", "union_tag_not_found"):
-            # Point at the tag key itself: basis.type, not basis.
-            location.append(str(item.get("ctx", {}).get("discriminator", "")).strip("'"))
-        if item["type"] == "extra_forbidden":
-            message = "unknown key (not allowed here)"
-        problems.append((".".join(location), message))
-    return problems
+# The members' names pydantic puts in a location inside a discriminated union: a user's file
+# does not have them (("subsidy", "basis", "roster", "paid_to") is basis.paid_to).
+UNION_TAGS = ("pv_revenue", "coop_dividend", "subsidy", "attribute_table", "roster", "medical_topup")
 
 
 def load_rule(path_or_text: str | Path) -> PvRevenueRule | CoopDividendRule | SubsidyRule:
@@ -600,23 +599,25 @@ def load_rule(path_or_text: str | Path) -> PvRevenueRule | CoopDividendRule | Su
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            raise RuleError(source, [("", f"cannot read the rule file: {error}")]) from None
+            raise RuleError(source, [("", tr("cannot read the rule file: {error}", error=error))]) from None
     else:
         text = path_or_text
     if len(text) > RULE_TEXT_CHARS_MAX:
-        raise RuleError(source, [("", f"rule text longer than {RULE_TEXT_CHARS_MAX} characters")])
+        raise RuleError(
+            source, [("", tr("rule text longer than {length_max} characters", length_max=RULE_TEXT_CHARS_MAX))]
+        )
     try:
         document = load_yaml(text)
     except yaml.YAMLError as error:
-        raise RuleError(source, [("", f"not valid YAML: {error}")]) from None
+        raise RuleError(source, [("", tr("not valid YAML: {error}", error=error))]) from None
     if not isinstance(document, dict):
-        raise RuleError(source, [("", "a rule file is a mapping of keys to values")])
+        raise RuleError(source, [("", tr("a rule file is a mapping of keys to values"))])
     if "kind" not in document:
-        raise RuleError(source, [("kind", "missing: one of pv_revenue, coop_dividend, subsidy")])
+        raise RuleError(source, [("kind", tr("missing: one of pv_revenue, coop_dividend, subsidy"))])
     try:
         rule = _RULE_ADAPTER.validate_python(document)
     except ValidationError as error:
-        raise RuleError(source, _problems_from_validation(error)) from None
+        raise RuleError(source, validation_problems(error, drop_tags=UNION_TAGS)) from None
     rule._text = text
     rule._sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return rule

@@ -216,6 +216,22 @@ SHOWN_KEYWORDS = {"help", "reason", "message", "short_help", "epilog", "basis", 
 # Names (variables, dictionary keys) whose text reaches a run's explanation or export as it is.
 SHOWN_NAMES = {"reason", "basis", "note", "text", "why", "held", "whole"}
 REASON_POSITION = {"problems_at": 4, "ImportProblem": 4}
+# Calls whose argument at this position is a list of problem tuples, each ending in its message:
+# ``ProfileError([(file, path, "...")])``, ``RuleError(source, [(path, "...")])``.
+PROBLEM_LIST_POSITION = {"ProfileError": 0, "RuleError": 1}
+# A ValueError's text reaches the user when pydantic refuses a configuration file (the message of
+# a validator's ValueError is the problem shown) or a stage turns it into a refusal: every
+# ValueError literal under these stages, and in any pydantic validator, bypasses the catalog.
+VALUE_ERROR_DIRECTORIES = ("allocations/", "importers/", "reconciliation/", "audit/", "registry/")
+PYDANTIC_VALIDATOR_DECORATORS = {"field_validator", "model_validator", "validator", "root_validator"}
+PYDANTIC_VALIDATOR_WRAPPERS = {"BeforeValidator", "AfterValidator", "PlainValidator", "WrapValidator"}
+# Developer-only ValueErrors in those stages: argument checks of internal helpers that no user
+# input reaches (the CLI checks --show and the data frames are built by the code).
+DEVELOPER_VALUE_ERRORS = (
+    "reconciliation/matching/__init__.py",  # the matcher's frames, built by reconciliation.frames
+    "reconciliation/match_ids.py",  # match ids read back from the database
+    "reconciliation/pending.py",  # the CLI refuses a bad --show before calling it
+)
 EXEMPT_DIRECTORIES = ("schema/migrations", "dev/messages.py")
 MARKUP = re.compile(r"\[/?[a-z ]*\]")
 HTML_TAG = re.compile(r"<[^>]*>")
@@ -223,7 +239,10 @@ ENGLISH_WORDS = re.compile(r"[A-Za-z]{2,}[ :,]+[A-Za-z]{2,}")
 
 
 def _is_text_literal(node: ast.expr) -> bool:
-    """A string literal or f-string with a letter in it outside rich markup ("[bold red]")."""
+    """A string literal or f-string with a letter in it outside rich markup ("[bold red]"), or a
+    sum with one in it (``f"{name}: refused:\\n" + "\\n".join(problems)``)."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _is_text_literal(node.left) or _is_text_literal(node.right)
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         parts = [node.value]
     elif isinstance(node, ast.JoinedStr):
@@ -284,6 +303,64 @@ def _shown_names(node: ast.AST, relative: str) -> list[str]:
     return found
 
 
+def _problem_list_literals(node: ast.Call, name: str, relative: str) -> list[str]:
+    """``ProfileError([(file, "", "...")])``: a problem tuple whose message is a literal."""
+    position = PROBLEM_LIST_POSITION.get(name)
+    if position is None or len(node.args) <= position or not isinstance(node.args[position], (ast.List, ast.Tuple)):
+        return []
+    return [
+        f"{relative}:{node.lineno} {name}([(..., message)])"
+        for element in node.args[position].elts
+        if isinstance(element, ast.Tuple) and element.elts and _is_text_literal(element.elts[-1])
+    ]
+
+
+def _value_error_literals(node: ast.AST) -> list[int]:
+    """The lines of ``ValueError("...")`` (or an f-string) under ``node``."""
+    return [
+        inner.lineno
+        for inner in ast.walk(node)
+        if isinstance(inner, ast.Call)
+        and getattr(inner.func, "id", "") == "ValueError"
+        and inner.args
+        and _is_text_literal(inner.args[0])
+    ]
+
+
+def _validator_functions(tree: ast.Module) -> list[ast.FunctionDef]:
+    """The module's pydantic validators: decorated methods and functions wrapped in
+    ``BeforeValidator(f)`` and its kin."""
+    wrapped = {
+        argument.id
+        for call in ast.walk(tree)
+        if isinstance(call, ast.Call) and getattr(call.func, "id", "") in PYDANTIC_VALIDATOR_WRAPPERS
+        for argument in call.args
+        if isinstance(argument, ast.Name)
+    }
+    functions = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)]
+    return [
+        function
+        for function in functions
+        if function.name in wrapped
+        or any(
+            getattr(decorator.func if isinstance(decorator, ast.Call) else decorator, "id", "")
+            in PYDANTIC_VALIDATOR_DECORATORS
+            for decorator in function.decorator_list
+        )
+    ]
+
+
+def _value_errors(tree: ast.Module, relative: str) -> list[str]:
+    """ValueError literals a user sees: anywhere in a stage that shows them, else in validators."""
+    if relative.startswith(DEVELOPER_VALUE_ERRORS):
+        return []
+    if relative.startswith(VALUE_ERROR_DIRECTORIES):
+        lines = set(_value_error_literals(tree))
+    else:
+        lines = {line for function in _validator_functions(tree) for line in _value_error_literals(function)}
+    return [f"{relative}:{line} ValueError(...)" for line in sorted(lines)]
+
+
 def bypasses(prefix: str = "") -> list[str]:
     """Every place under ``prefix`` (a path inside the package) where a user-facing text is
     written as a literal instead of through ``tr``."""
@@ -292,7 +369,9 @@ def bypasses(prefix: str = "") -> list[str]:
         relative = path.relative_to(PACKAGE_DIRECTORY).as_posix()
         if relative.startswith(EXEMPT_DIRECTORIES) or not relative.startswith(prefix):
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found += _value_errors(tree, relative)
+        for node in ast.walk(tree):
             if isinstance(node, ast.JoinedStr):
                 found += _catalog_calls_inside(node, relative)
             found += _shown_names(node, relative)
@@ -302,6 +381,7 @@ def bypasses(prefix: str = "") -> list[str]:
             name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", "")
             if name in SHOWN_FIRST_ARGUMENT and node.args and _is_text_literal(node.args[0]):
                 found.append(f"{relative}:{node.lineno} {name}(...)")
+            found += _problem_list_literals(node, name, relative)
             position = REASON_POSITION.get(name)
             if position is not None and len(node.args) > position and _is_text_literal(node.args[position]):
                 found.append(f"{relative}:{node.lineno} {name}(..., reason)")

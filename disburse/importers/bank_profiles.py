@@ -40,6 +40,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from disburse.foundation.errors import ImportProblem
 from disburse.foundation.i18n import tr, tr_noop
+from disburse.foundation.validation import validation_problems
 from disburse.foundation.yaml_text import load_yaml
 from disburse.importers.limits import HEADER_SEARCH_ROWS
 from disburse.importers.reading import ColumnSpec, TableSpec, decode_text, normalise_header
@@ -76,8 +77,9 @@ class ProfileError(Exception):
 
     def __init__(self, problems: list[tuple[str, str, str]]) -> None:
         self.problems = problems
-        lines = [f"{file}: {path or '(top)'}: {message}" for file, path, message in problems]
-        super().__init__("invalid bank profile:\n" + "\n".join(lines))
+        top = tr("(top)")
+        lines = [f"{file}: {path or top}: {message}" for file, path, message in problems]
+        super().__init__(tr("invalid bank profile:\n{problems}", problems="\n".join(lines)))
 
 
 def _names(value: object) -> object:
@@ -104,10 +106,18 @@ def _check_header_uniqueness(columns: Mapping[str, list[str]], other_headers: li
             key = normalise_header(name)
             owner = seen.setdefault(key, field_name)
             if owner != field_name:
-                raise ValueError(f"header {name!r} names both {owner} and {field_name}")
+                raise ValueError(
+                    tr("header {name} names both {owner} and {field}", name=repr(name), owner=owner, field=field_name)
+                )
     for name in other_headers:
         if normalise_header(name) in seen:
-            raise ValueError(f"other_headers: {name!r} is already the header of {seen[normalise_header(name)]}")
+            raise ValueError(
+                tr(
+                    "other_headers: {name} is already the header of {field}",
+                    name=repr(name),
+                    field=seen[normalise_header(name)],
+                )
+            )
 
 
 class StatementLayout(LayoutModel):
@@ -152,7 +162,13 @@ class StatementLayout(LayoutModel):
         needed = {"signed": ("amount",), "split": ("debit", "credit"), "flag": ("amount", "direction")}[self.direction]
         missing = [name for name in ("date", *needed) if name not in self.columns]
         if missing:
-            raise ValueError(f"columns: direction {self.direction} needs columns {', '.join(missing)}")
+            raise ValueError(
+                tr(
+                    "columns: direction {direction} needs columns {columns}",
+                    direction=self.direction,
+                    columns=", ".join(missing),
+                )
+            )
         unused = {
             "signed": ("debit", "credit", "direction"),
             "split": ("amount", "direction"),
@@ -160,20 +176,28 @@ class StatementLayout(LayoutModel):
         }[self.direction]
         extra = [name for name in unused if name in self.columns]
         if extra:
-            raise ValueError(f"columns: direction {self.direction} does not use {', '.join(extra)}")
+            raise ValueError(
+                tr(
+                    "columns: direction {direction} does not use {columns}",
+                    direction=self.direction,
+                    columns=", ".join(extra),
+                )
+            )
         for name in self.required or ():
             if name not in self.columns:
-                raise ValueError(f"required: {name} is not one of the columns")
+                raise ValueError(tr("required: {field} is not one of the columns", field=name))
         if self.balance_check == "refuse" and "balance" not in self.columns:
-            raise ValueError("balance_check refuse needs a balance column")
+            raise ValueError(tr("balance_check refuse needs a balance column"))
         for pattern in (self.masked_balance_pattern, self.none_pattern):
             if pattern is not None:
                 try:
                     re.compile(pattern)
                 except re.error as error:
-                    raise ValueError(f"{pattern!r} is not a regular expression: {error}") from None
+                    raise ValueError(
+                        tr("{pattern} is not a regular expression: {error}", pattern=repr(pattern), error=error)
+                    ) from None
         if set(self.debit_flags) & set(self.credit_flags):
-            raise ValueError("a flag cannot mean both debit and credit")
+            raise ValueError(tr("a flag cannot mean both debit and credit"))
         for name in self.encodings:
             check_codec(name)
         _check_header_uniqueness(self.columns, self.other_headers)
@@ -219,15 +243,15 @@ class ReturnLayout(LayoutModel):
         # the checks name each column by its header.
         missing = [name for name in RETURN_FIELDS if name not in self.columns]
         if missing:
-            raise ValueError(f"columns: headers are needed for {', '.join(missing)}")
+            raise ValueError(tr("columns: headers are needed for {fields}", fields=", ".join(missing)))
         for name in ("account_no", "amount", "status"):
             if name not in self.required:
-                raise ValueError(f"required: {name} is always required")
+                raise ValueError(tr("required: {field} is always required", field=name))
         for name in self.required:
             if name not in self.columns:
-                raise ValueError(f"required: {name} is not one of the columns")
+                raise ValueError(tr("required: {field} is not one of the columns", field=name))
         if set(self.success_values) & set(self.failure_values):
-            raise ValueError("a status word cannot mean both success and failure")
+            raise ValueError(tr("a status word cannot mean both success and failure"))
         for name in self.encodings:
             check_codec(name)
         _check_header_uniqueness(self.columns, self.other_headers)
@@ -268,7 +292,7 @@ class BankProfile(LayoutModel):
     @model_validator(mode="after")
     def _has_a_layout(self) -> BankProfile:
         if self.statement is None and self.batch_payment is None and self.bank_return is None:
-            raise ValueError("a profile needs at least one of statement, batch_payment, return")
+            raise ValueError(tr("a profile needs at least one of statement, batch_payment, return"))
         return self
 
 
@@ -276,48 +300,47 @@ def check_codec(name: str) -> None:
     try:
         codecs.lookup(name)
     except LookupError:
-        raise ValueError(f"unknown encoding {name!r}") from None
+        raise ValueError(tr("unknown encoding {name}", name=repr(name))) from None
 
 
-def validation_problems(file: str, error: ValidationError) -> list[tuple[str, str, str]]:
-    problems = []
-    for item in error.errors():
-        path = ".".join(str(part) for part in item["loc"])
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "unknown key (not allowed here)"
-        problems.append((file, path, message))
-    return problems
+def profile_problems(file: str, error: ValidationError) -> list[tuple[str, str, str]]:
+    """Pydantic's refusal of a profile file as ``(file, path, message)`` problems."""
+    return [(file, path, message) for path, message in validation_problems(error)]
 
 
 def profile_from_text(text: str, name: str, file: str = "<text>") -> BankProfile:
     """Validate one profile from its YAML text; raises ``ProfileError`` listing every problem."""
     if not _PROFILE_NAME.match(name):
+        why = tr(
+            "profile name {name} must be lower-case letters, digits and _ (the file name without .yaml)",
+            name=repr(name),
+        )
+        raise ProfileError([(file, "", why)])
+    if len(text) > PROFILE_TEXT_CHARS_MAX:
         raise ProfileError(
             [
                 (
                     file,
                     "",
-                    f"profile name {name!r} must be lower-case letters, digits and _ (the file name without .yaml)",
+                    tr(
+                        "longer than {length_max:,} characters; the limit PROFILE_TEXT_CHARS_MAX",
+                        length_max=PROFILE_TEXT_CHARS_MAX,
+                    ),
                 )
             ]
-        )
-    if len(text) > PROFILE_TEXT_CHARS_MAX:
-        raise ProfileError(
-            [(file, "", f"longer than {PROFILE_TEXT_CHARS_MAX:,} characters; the limit PROFILE_TEXT_CHARS_MAX")]
         )
     try:
         document = load_yaml(text)
     except yaml.YAMLError as error:
-        raise ProfileError([(file, "", f"not valid YAML: {error}")]) from None
+        raise ProfileError([(file, "", tr("not valid YAML: {error}", error=error))]) from None
     if not isinstance(document, dict):
-        raise ProfileError([(file, "", "a profile is a mapping of keys to values")])
+        raise ProfileError([(file, "", tr("a profile is a mapping of keys to values"))])
     if "name" in document:
-        raise ProfileError([(file, "name", "unknown key (the profile's name is the file name)")])
+        raise ProfileError([(file, "name", tr("unknown key (the profile's name is the file name)"))])
     try:
         return BankProfile.model_validate({**document, "name": name, "source": file})
     except ValidationError as error:
-        raise ProfileError(validation_problems(file, error)) from None
+        raise ProfileError(profile_problems(file, error)) from None
 
 
 def load_profile_file(path: str | os.PathLike[str]) -> BankProfile:
@@ -326,7 +349,7 @@ def load_profile_file(path: str | os.PathLike[str]) -> BankProfile:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ProfileError([(str(path), "", f"cannot read the profile: {error}")]) from None
+        raise ProfileError([(str(path), "", tr("cannot read the profile: {error}", error=error))]) from None
     return profile_from_text(text, path.stem, str(path))
 
 
@@ -334,10 +357,12 @@ def _load_directory(directory: Path) -> tuple[dict[str, BankProfile], list[tuple
     profiles: dict[str, BankProfile] = {}
     problems: list[tuple[str, str, str]] = []
     if not directory.is_dir():
-        return profiles, [(str(directory), "", "is not a directory")]
+        return profiles, [(str(directory), "", tr("is not a directory"))]
     for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
         if path.stem in profiles:
-            problems.append((str(path), "", f"a second profile named {path.stem} in {directory}"))
+            problems.append(
+                (str(path), "", tr("a second profile named {name} in {directory}", name=path.stem, directory=directory))
+            )
             continue
         try:
             profiles[path.stem] = load_profile_file(path)

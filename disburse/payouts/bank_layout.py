@@ -19,7 +19,7 @@ from disburse.importers.bank_profiles import (
     ProfileError,
     check_codec,
     load_profiles,
-    validation_problems,
+    profile_problems,
 )
 from disburse.importers.reading import normalise_header
 
@@ -145,7 +145,7 @@ def payment_profile(profile: BankProfile) -> PaymentProfile:
             {"name": profile.name, "bank": profile.bank, "batch_payment": profile.batch_payment}
         )
     except ValidationError as error:
-        raise ProfileError(validation_problems(profile.source or profile.name, error)) from None
+        raise ProfileError(profile_problems(profile.source or profile.name, error)) from None
 
 
 def load_payment_profiles(extra_directory: str | os.PathLike[str] | None = None) -> dict[str, PaymentProfile]:

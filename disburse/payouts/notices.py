@@ -33,6 +33,7 @@ from disburse.foundation.errors import DisburseError
 from disburse.foundation.i18n import TranslatedNames, tr, tr_noop
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.settings import hotline, notice_required_by_default
+from disburse.foundation.validation import problem_message
 from disburse.payouts.tables import (
     NOTICE_DAYS_MAX,
     NOTICE_DAYS_MIN,
@@ -134,7 +135,7 @@ def notice_requirement(rule_text: str) -> NoticeRequirement:
         setting = NoticeSetting.model_validate(value)
     except ValidationError as error:  # the rule was validated when the run was made
         raise DisburseError(
-            tr("the rule's notice key is not valid: {problem}", problem=error.errors()[0]["msg"])
+            tr("the rule's notice key is not valid: {problem}", problem=problem_message(error.errors()[0]))
         ) from None
     return NoticeRequirement(setting.required, setting.days, setting.reason)
 

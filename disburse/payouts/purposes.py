@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.i18n import tr
 from disburse.foundation.masking import mask_payee
+from disburse.foundation.validation import validation_problems
 
 DEFAULT_PURPOSES_PATH = Path(__file__).with_name("purposes.yaml")
 PURPOSES_ENVIRONMENT_VARIABLE = "DISBURSE_PURPOSES_CONFIG"
@@ -63,10 +64,9 @@ def load_purposes(path: str | Path | None = None) -> Purposes:
     except (OSError, yaml.YAMLError) as error:
         raise DisburseError(tr("{path}: cannot read the purposes file: {error}", path=chosen, error=error)) from None
     except ValidationError as error:
-        first = error.errors()[0]
-        location = ".".join(map(str, first["loc"]))
+        location, problem = validation_problems(error)[0]
         raise DisburseError(
-            tr("{path}: {location}: {problem}", path=chosen, location=location, problem=first["msg"])
+            tr("{path}: {location}: {problem}", path=chosen, location=location, problem=problem)
         ) from None
     group_of: dict[str, str] = {}
     for group in parsed.groups:

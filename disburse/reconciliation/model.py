@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from disburse.foundation.i18n import tr
+
 # Input frames ---------------------------------------------------------------------------------
 STATEMENT_COLUMNS = (
     "line_id",
@@ -168,26 +170,50 @@ class MatchSettings:
 
     def __post_init__(self) -> None:
         if not 0 <= self.date_window_days <= DATE_WINDOW_DAYS_MAX:
-            raise ValueError(f"date window {self.date_window_days} days is outside 0..{DATE_WINDOW_DAYS_MAX}")
+            raise ValueError(
+                tr(
+                    "date window {days} days is outside 0..{days_max}",
+                    days=self.date_window_days,
+                    days_max=DATE_WINDOW_DAYS_MAX,
+                )
+            )
         if not 0 <= self.refund_window_days <= 4 * DATE_WINDOW_DAYS_MAX:
-            raise ValueError(f"refund window {self.refund_window_days} days is outside 0..{4 * DATE_WINDOW_DAYS_MAX}")
+            raise ValueError(
+                tr(
+                    "refund window {days} days is outside 0..{days_max}",
+                    days=self.refund_window_days,
+                    days_max=4 * DATE_WINDOW_DAYS_MAX,
+                )
+            )
         if not 0 <= self.amount_tolerance_fen <= AMOUNT_TOLERANCE_FEN_MAX:
             raise ValueError(
-                f"amount tolerance {self.amount_tolerance_fen} fen is outside 0..{AMOUNT_TOLERANCE_FEN_MAX}"
+                tr(
+                    "amount tolerance {fen} fen is outside 0..{fen_max}",
+                    fen=self.amount_tolerance_fen,
+                    fen_max=AMOUNT_TOLERANCE_FEN_MAX,
+                )
             )
         if not 0 <= self.amount_tolerance_bps <= AMOUNT_TOLERANCE_BPS_MAX:
             raise ValueError(
-                f"amount tolerance {self.amount_tolerance_bps} bps is outside 0..{AMOUNT_TOLERANCE_BPS_MAX}"
+                tr(
+                    "amount tolerance {bps} bps is outside 0..{bps_max}",
+                    bps=self.amount_tolerance_bps,
+                    bps_max=AMOUNT_TOLERANCE_BPS_MAX,
+                )
             )
         if not 0 <= self.name_similarity_min_percent <= 100:
-            raise ValueError(f"name similarity {self.name_similarity_min_percent}% is outside 0..100")
+            raise ValueError(
+                tr("name similarity {percent}% is outside 0..100", percent=self.name_similarity_min_percent)
+            )
         # The search of strategy 4 tries every combination of up to ``many_to_one_lines_max``
         # lines among ``many_to_one_candidates_max``: C(16, 4) = 1820 sums per book item is the
         # most we allow, so one odd account cannot stall a run.
         if not 2 <= self.many_to_one_lines_max <= 4:
-            raise ValueError(f"many-to-one lines {self.many_to_one_lines_max} is outside 2..4")
+            raise ValueError(tr("many-to-one lines {lines} is outside 2..4", lines=self.many_to_one_lines_max))
         if not 2 <= self.many_to_one_candidates_max <= 16:
-            raise ValueError(f"many-to-one candidates {self.many_to_one_candidates_max} is outside 2..16")
+            raise ValueError(
+                tr("many-to-one candidates {candidates} is outside 2..16", candidates=self.many_to_one_candidates_max)
+            )
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -44,6 +44,7 @@ from disburse.foundation.dates import iso, period_of
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.i18n import tr
 from disburse.foundation.money import format_yuan
+from disburse.foundation.validation import validation_problems
 from disburse.foundation.yaml_text import load_yaml
 from disburse.ledger.model import EntryBatch
 from disburse.ledger.posting import post_entries
@@ -88,11 +89,13 @@ class RuleCondition(_Model):
         lists = (self.summary_contains, self.memo_contains, self.counterparty_name_contains, self.counterparty_accounts)
         if not any(lists):
             raise ValueError(
-                "a rule needs at least one of summary_contains, memo_contains, "
-                "counterparty_name_contains, counterparty_accounts (a direction alone would post every line)"
+                tr(
+                    "a rule needs at least one of summary_contains, memo_contains, "
+                    "counterparty_name_contains, counterparty_accounts (a direction alone would post every line)"
+                )
             )
         if any(not value.strip() for values in lists for value in values):
-            raise ValueError("a condition's text may not be blank")
+            raise ValueError(tr("a condition's text may not be blank"))
         return self
 
 
@@ -142,11 +145,11 @@ def load_rules(path: str | os.PathLike[str]) -> LoadedRules:
     try:
         parsed = RulesFile.model_validate(raw)
     except ValidationError as error:
-        problems = [
-            f"{'.'.join(str(part) for part in problem['loc']) or '(top)'}: {problem['msg']}"
-            for problem in error.errors()
-        ]
-        raise DisburseError(f"{name}: the rules file was refused:\n  " + "\n  ".join(problems)) from None
+        top = tr("(top)")
+        problems = [f"{place or top}: {message}" for place, message in validation_problems(error)]
+        raise DisburseError(
+            tr("{name}: the rules file was refused:\n  {problems}", name=name, problems="\n  ".join(problems))
+        ) from None
     return LoadedRules(tuple(parsed.rules), hashlib.sha256(data).hexdigest(), name)
 
 
@@ -261,17 +264,31 @@ def _checked_rules(session: Session, reference: BankAccountRef, rules_path: str 
     loaded = load_rules(rules_path)
     codes = set(session.scalars(select(AccountRow.code)).all())
     problems = [
-        f"rule {rule.name!r}: account {rule.account!r} is not in the chart of accounts"
+        tr(
+            "rule {rule}: account {account} is not in the chart of accounts",
+            rule=repr(rule.name),
+            account=repr(rule.account),
+        )
         for rule in loaded.rules
         if rule.account not in codes
     ]
     problems += [
-        f"rule {rule.name!r}: account {rule.account} is this bank account's own sub-account"
+        tr(
+            "rule {rule}: account {account} is this bank account's own sub-account",
+            rule=repr(rule.name),
+            account=rule.account,
+        )
         for rule in loaded.rules
         if rule.account == reference.ledger_account_code
     ]
     if problems:
-        raise DisburseError(f"{loaded.path}: the rules were refused; nothing was posted:\n  " + "\n  ".join(problems))
+        raise DisburseError(
+            tr(
+                "{path}: the rules were refused; nothing was posted:\n  {problems}",
+                path=loaded.path,
+                problems="\n  ".join(problems),
+            )
+        )
     return loaded
 
 

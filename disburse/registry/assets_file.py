@@ -22,6 +22,7 @@ from disburse.foundation.errors import ImportProblem
 from disburse.foundation.i18n import tr
 from disburse.foundation.identifiers import credit_code_problem, village_code_problem
 from disburse.foundation.money import MoneyError, fen_from_decimal
+from disburse.foundation.validation import validation_problems
 from disburse.foundation.yaml_text import load_yaml
 from disburse.registry.model import Asset
 
@@ -162,20 +163,10 @@ def parse_assets(path: str | os.PathLike[str]) -> tuple[tuple[Asset, ...], tuple
 def _validation_problems(file: str, error: ValidationError) -> tuple[ImportProblem, ...]:
     """Pydantic's errors as problems naming their place in the file; an unknown key is named
     itself (its value would not say which key is wrong)."""
-    problems = []
-    for item in error.errors():
-        location = ".".join(str(part) for part in item["loc"])
-        reason = (
-            tr("unknown key (not allowed here)")
-            if item["type"] == "extra_forbidden"
-            else item["msg"].removeprefix("Value error, ")
-        )
-        problems.append(
-            _problem(
-                file, location, item.get("input") if item["type"] != "extra_forbidden" else item["loc"][-1], reason
-            )
-        )
-    return tuple(problems)
+    return tuple(
+        _problem(file, location, item["loc"][-1] if item["type"] == "extra_forbidden" else item.get("input"), reason)
+        for item, (location, reason) in zip(error.errors(), validation_problems(error), strict=True)
+    )
 
 
 def _station_assets(stations: list[_Station]) -> list[Asset]:

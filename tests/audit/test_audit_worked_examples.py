@@ -135,7 +135,7 @@ def test_the_shipped_thresholds_are_the_defaults_and_a_broken_file_is_refused(tm
         ("money_idle: {days: 0}\n", "money_idle"),
         ("unknown_check: {}\n", "unknown_check"),
         ("dividend_below_floor: {floor_percent: five}\n", "percentage"),
-        ("above_norm: {floor_yuan: 1000.5}\n", "valid string"),
+        ("above_norm: {floor_yuan: 1000.5}\n", "above_norm.floor_yuan: should be text"),
         ("money_idle: [\n", "not YAML"),
     ):
         broken.write_text(content, encoding="utf-8")

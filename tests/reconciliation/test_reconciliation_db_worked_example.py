@@ -342,7 +342,7 @@ def test_post_unmatched_refuses_an_unknown_account_and_a_closed_period(books, tm
         "rules:\n  - name: x\n    when: {summary_contains: [手续费]}\n    account: '513'\n    colour: red\n",
         encoding="utf-8",
     )
-    with pytest.raises(DisburseError, match="rules.0.colour: Extra inputs are not permitted"):
+    with pytest.raises(DisburseError, match=r"rules.0.colour: unknown key \(not allowed here\)"):
         with transaction(books) as session:
             post_unmatched(session, LEDGER_ACCOUNT, PERIOD, rules, "erin")
     rules.write_text(RULES, encoding="utf-8")
