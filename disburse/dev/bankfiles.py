@@ -297,10 +297,16 @@ def write_bank_return(
         )
         if fail
     ]
-    message = (
-        f"wrote {out}: the {profile.bank} return ({profile_name}) for batch {batch.batch_reference}, "
-        f"{len(waiting):,} line(s), {len(waiting) - failures:,} paid and {failures:,} failed; apply it with "
-        f"`disburse payout returns {out} --bank {profile_name}`"
+    message = tr(
+        "wrote {out}: the {bank} return ({profile}) for batch {batch}, {lines} line(s), {paid} paid and "
+        "{failed} failed; apply it with `disburse payout returns {out} --bank {profile}`",
+        out=out,
+        bank=profile.bank,
+        profile=profile_name,
+        batch=batch.batch_reference,
+        lines=f"{len(waiting):,}",
+        paid=f"{len(waiting) - failures:,}",
+        failed=f"{failures:,}",
     )
     return BankFileOutcome(out, profile_name, len(waiting), message, tuple(failed))
 
@@ -732,18 +738,35 @@ def write_bank_statement(
     notes = [f"opening balance {format_yuan(plan.opening_fen)}: {plan.opening_source}"]
     if late and not plan.held_back:
         notes.append(
-            f"--late: the books record no movement in the last {LATE_DAYS_MAX} days of {period}, so nothing is "
-            "held back for the cut-off"
+            tr(
+                "--late: the books record no movement in the last {days} days of {period}, so nothing is "
+                "held back for the cut-off",
+                days=LATE_DAYS_MAX,
+                period=period,
+            )
         )
     if plan.held_back:
         held = plan.held_back[0]
         notes.append(
-            f"held back for the cut-off: {held.summary} {format_yuan(sum(line.amount_fen for line in plan.held_back))} "
-            f"of {held.booked_on.isoformat()} ({len(plan.held_back)} line(s)); the next period's statement shows it"
+            tr(
+                "held back for the cut-off: {summary} {amount} of {day} ({count} line(s)); the next period's "
+                "statement shows it",
+                summary=held.summary,
+                amount=format_yuan(sum(line.amount_fen for line in plan.held_back)),
+                day=held.booked_on.isoformat(),
+                count=len(plan.held_back),
+            )
         )
-    message = (
-        f"wrote {out}: the {profile.bank} statement ({profile.name}) of {reference.describe()} for {period}, "
-        f"{len(plan.lines):,} line(s), closing balance {format_yuan(plan.closing_fen)}; import it with "
-        f"`disburse import bank-statement {out} --account {reference.account_number} --bank {profile.name}`"
+    message = tr(
+        "wrote {out}: the {bank} statement ({profile}) of {account} for {period}, {lines} line(s), closing "
+        "balance {closing}; import it with `disburse import bank-statement {out} --account {number} --bank {profile}`",
+        out=out,
+        bank=profile.bank,
+        profile=profile.name,
+        account=reference.describe(),
+        period=period,
+        lines=f"{len(plan.lines):,}",
+        closing=format_yuan(plan.closing_fen),
+        number=reference.account_number,
     )
     return BankFileOutcome(out, profile.name, len(plan.lines), message, tuple(notes))

@@ -214,7 +214,7 @@ SHOWN_FIRST_ARGUMENT = {
 }  # fmt: skip
 SHOWN_KEYWORDS = {"help", "reason", "message", "short_help", "epilog", "basis", "note", "text"}
 # Names (variables, dictionary keys) whose text reaches a run's explanation or export as it is.
-SHOWN_NAMES = {"reason", "basis", "note", "text", "why", "held", "whole"}
+SHOWN_NAMES = {"reason", "basis", "note", "text", "why", "held", "whole", "message", "shown"}
 REASON_POSITION = {"problems_at": 4, "ImportProblem": 4}
 # Calls whose argument at this position is a list of problem tuples, each ending in its message:
 # ``ProfileError([(file, path, "...")])``, ``RuleError(source, [(path, "...")])``.
@@ -288,6 +288,12 @@ def _shown_names(node: ast.AST, relative: str) -> list[str]:
     elif isinstance(node, ast.Dict):
         pairs = [(key.value, value) for key, value in zip(node.keys, node.values, strict=True)
                  if isinstance(key, ast.Constant) and isinstance(key.value, str)]  # fmt: skip
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append":
+        # ``notes.append("...")``: a note or warning a command prints.
+        owner = node.func.value
+        owner_name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+        if owner_name in ("notes", "warnings") and node.args:
+            pairs = [("note", node.args[0])]
     if isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple):
         # ``return None, "why not"``: a failure's reason handed back to be shown.
         pairs = [("reason", element) for element in node.value.elts[1:]]

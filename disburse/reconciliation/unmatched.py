@@ -357,9 +357,16 @@ def post_unmatched(
     chosen = chosen[chosen >= 0]
     if taken.empty:
         message = (
-            f"{reference.describe()} {period}: nothing to post; {len(left_over):,} bank-only line(s) match no rule"
+            tr(
+                "{account} {period}: nothing to post; {count} bank-only line(s) match no rule",
+                account=reference.describe(),
+                period=period,
+                count=f"{len(left_over):,}",
+            )
             if len(left_over)
-            else f"{reference.describe()} {period}: nothing to post; no bank-only lines"
+            else tr(
+                "{account} {period}: nothing to post; no bank-only lines", account=reference.describe(), period=period
+            )
         )
         return PostUnmatchedOutcome((), (), left_over, None, False, message)
     assert all(
@@ -380,13 +387,24 @@ def post_unmatched(
         totals[0] += 1
         totals[1] += int(amount)
     run = run_reconciliation(session, reference, period, user)
-    shown = "; ".join(
-        f"{name}: {lines_} line(s), {'+' if amount > 0 else ''}{format_yuan(amount)} yuan"
+    shown = tr("; ").join(
+        tr(
+            "{rule}: {count} line(s), {amount} yuan",
+            rule=name,
+            count=lines_,
+            amount=("+" if amount > 0 else "") + format_yuan(amount),
+        )
         for name, (lines_, amount) in summary.items()
     )
-    message = (
-        f"{reference.describe()} {period}: posted {len(line_ids):,} bank-only line(s) in {len(entry_ids):,} "
-        f"entries ({shown}); {len(left_over):,} line(s) match no rule"
+    message = tr(
+        "{account} {period}: posted {lines} bank-only line(s) in {entries} entries ({shown}); "
+        "{left} line(s) match no rule",
+        account=reference.describe(),
+        period=period,
+        lines=f"{len(line_ids):,}",
+        entries=f"{len(entry_ids):,}",
+        shown=shown,
+        left=f"{len(left_over):,}",
     )
     return PostUnmatchedOutcome(
         tuple((name, values[0], values[1]) for name, values in summary.items()),
