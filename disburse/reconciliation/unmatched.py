@@ -331,6 +331,31 @@ def _remember_postings(
     )
 
 
+def _posted_message(
+    account: str, period: str, summary: dict[str, list[int]], lines: int, entries: int, left: int
+) -> str:
+    """What post_unmatched did: lines and entries by rule, and the lines no rule takes."""
+    shown = tr("; ").join(
+        tr(
+            "{rule}: {count} line(s), {amount} yuan",
+            rule=name,
+            count=count,
+            amount=("+" if amount > 0 else "") + format_yuan(amount),
+        )
+        for name, (count, amount) in summary.items()
+    )
+    return tr(
+        "{account} {period}: posted {lines} bank-only line(s) in {entries} entries ({shown}); "
+        "{left} line(s) match no rule",
+        account=account,
+        period=period,
+        lines=f"{lines:,}",
+        entries=f"{entries:,}",
+        shown=shown,
+        left=f"{left:,}",
+    )
+
+
 def post_unmatched(
     session: Session, account: str | BankAccountRef, period: str, rules_path: str | os.PathLike[str], user: str
 ) -> PostUnmatchedOutcome:
@@ -387,25 +412,7 @@ def post_unmatched(
         totals[0] += 1
         totals[1] += int(amount)
     run = run_reconciliation(session, reference, period, user)
-    shown = tr("; ").join(
-        tr(
-            "{rule}: {count} line(s), {amount} yuan",
-            rule=name,
-            count=lines_,
-            amount=("+" if amount > 0 else "") + format_yuan(amount),
-        )
-        for name, (lines_, amount) in summary.items()
-    )
-    message = tr(
-        "{account} {period}: posted {lines} bank-only line(s) in {entries} entries ({shown}); "
-        "{left} line(s) match no rule",
-        account=reference.describe(),
-        period=period,
-        lines=f"{len(line_ids):,}",
-        entries=f"{len(entry_ids):,}",
-        shown=shown,
-        left=f"{len(left_over):,}",
-    )
+    message = _posted_message(reference.describe(), period, summary, len(line_ids), len(entry_ids), len(left_over))
     return PostUnmatchedOutcome(
         tuple((name, values[0], values[1]) for name, values in summary.items()),
         tuple(entry_ids),

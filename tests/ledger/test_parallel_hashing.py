@@ -29,6 +29,7 @@ def _forking(request):  # type: ignore[no-untyped-def]
     if not fork_available() and request.function is not test_the_forking_tests_in_a_process_of_one_thread:
         pytest.skip("no fork here (no os.fork, or other threads running): hashing runs in one process")
 
+
 VILLAGE = "611002001001"
 POSTED_AT = dt.datetime(2026, 10, 31, 9, 30)
 
@@ -229,9 +230,10 @@ def test_the_forking_tests_in_a_process_of_one_thread() -> None:
     if not hasattr(os, "fork"):
         pytest.skip("no fork on this platform: hashing runs in one process")
     ran = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider", __file__,
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:xdist", "-p", "no:cacheprovider", __file__,
          "-k", "not in_a_process_of_one_thread"],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert ran.returncode == 0, ran.stdout[-4000:] + ran.stderr[-2000:]
-    assert " passed" in ran.stdout and " skipped" not in ran.stdout, ran.stdout[-2000:]
+    # Skips for want of PostgreSQL are fine; a skip for want of fork would mean nothing was tested.
+    assert " passed" in ran.stdout and "no fork here" not in ran.stdout, ran.stdout[-2000:]
