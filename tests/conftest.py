@@ -38,3 +38,11 @@ def _start_rank(nodeid: str) -> int:
 
 def pytest_collection_modifyitems(items: list) -> None:
     items.sort(key=lambda item: _start_rank(item.nodeid))  # stable: the rest keep their order
+
+
+def pytest_xdist_auto_num_workers(config) -> int | None:  # type: ignore[no-untyped-def]
+    """`-n auto`: one worker more than the cores. Much of the suite waits on a command's process or
+    on PostgreSQL, so a worker per core leaves a core idle about a quarter of the time."""
+    if config.option.numprocesses != "auto":
+        return None
+    return (os.cpu_count() or 1) + 1
