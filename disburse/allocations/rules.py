@@ -52,7 +52,7 @@ from pydantic import (
 from disburse.allocations.split import percent_text
 from disburse.foundation.i18n import tr
 from disburse.foundation.money import MoneyError, fen_from_decimal, fen_from_text
-from disburse.foundation.validation import validation_problems
+from disburse.foundation.validation import problem_lines, validation_problems
 from disburse.foundation.yaml_text import load_yaml
 
 # The example rules shipped with the package (one per rule kind).
@@ -85,8 +85,7 @@ class RuleError(ValueError):
     def __init__(self, source: str, problems: list[tuple[str, str]]):
         self.source = source
         self.problems = problems
-        top = tr("(top)")
-        lines = [f"{source}: {path or top}: {message}" for path, message in problems]
+        lines = [f"{source}: {line}" for line in problem_lines(problems)]
         super().__init__("\n".join(lines))
 
 

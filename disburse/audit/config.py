@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.i18n import tr
 from disburse.foundation.money import fen_from_text
-from disburse.foundation.validation import validation_problems
+from disburse.foundation.validation import problem_lines, validation_problems
 from disburse.foundation.yaml_text import load_yaml
 
 CONFIG_PATH = Path(__file__).with_name("config.yaml")
@@ -227,8 +227,7 @@ def load_config(path: str | Path | None = None) -> AuditConfig:
     except yaml.YAMLError as error:
         raise DisburseError(tr("audit configuration {path} is not YAML: {error}", path=source, error=error)) from None
     except ValidationError as error:
-        top = tr("(top)")
-        problems = "; ".join(f"{place or top}: {message}" for place, message in validation_problems(error))
+        problems = "; ".join(problem_lines(validation_problems(error)))
         raise DisburseError(
             tr("audit configuration {path} cannot be used: {error}", path=source, error=problems)
         ) from None

@@ -495,10 +495,9 @@ def status(
     household: str = typer.Option(..., "--household", help=tr_noop("the household id (户编号)")),
 ) -> None:
     """For the counter: everything due, in transit, paid and failed for one household."""
-    from disburse.payouts.status import STATE_NAME_IDS, household_status
-
     # The counter's table is a Chinese layout (状态, 项目, 期间 ...): its states are Chinese too.
-    state_names = TranslatedNames(STATE_NAME_IDS, "zh")
+    from disburse.payouts.status import STATE_NAMES_ZH as state_names
+    from disburse.payouts.status import household_status
 
     with books() as session:
         found = household_status(session, household)

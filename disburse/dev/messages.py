@@ -243,25 +243,22 @@ def _is_text_literal(node: ast.expr) -> bool:
     sum with one in it (``f"{name}: refused:\\n" + "\\n".join(problems)``)."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         return _is_text_literal(node.left) or _is_text_literal(node.right)
+    return any(any(character.isalpha() for character in MARKUP.sub("", part)) for part in _literal_parts(node))
+
+
+def _literal_parts(node: ast.expr) -> list[str]:
+    """The literal text of a string or f-string (none for anything else)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        parts = [node.value]
-    elif isinstance(node, ast.JoinedStr):
-        parts = [str(part.value) for part in node.values if isinstance(part, ast.Constant)]
-    else:
-        return False
-    return any(any(character.isalpha() for character in MARKUP.sub("", part)) for part in parts)
+        return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        return [str(part.value) for part in node.values if isinstance(part, ast.Constant)]
+    return []
 
 
 def _is_english_literal(node: ast.expr) -> bool:
     """A literal with English words in it outside HTML tags: a named text's tell (the fixed
     Chinese of a printed book, ``f"{village} {count:,}户"``, is not one)."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        parts = [node.value]
-    elif isinstance(node, ast.JoinedStr):
-        parts = [str(part.value) for part in node.values if isinstance(part, ast.Constant)]
-    else:
-        return False
-    return any(ENGLISH_WORDS.search(HTML_TAG.sub("", part)) for part in parts)
+    return any(ENGLISH_WORDS.search(HTML_TAG.sub("", part)) for part in _literal_parts(node))
 
 
 def _catalog_calls_inside(node: ast.JoinedStr, relative: str) -> list[str]:

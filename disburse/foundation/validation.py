@@ -16,7 +16,7 @@ placed on the tag key itself (``basis.type``, not ``basis``).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -95,6 +95,12 @@ def validation_problems(error: ValidationError, drop_tags: Collection[str] = ())
     """``(dotted place, message in the current language)`` for each of ``error``'s problems, in
     pydantic's order; location parts in ``drop_tags`` (a union member's name) are left out."""
     return [(_place(item, drop_tags), problem_message(item)) for item in error.errors()]
+
+
+def problem_lines(problems: Iterable[tuple[str, str]]) -> list[str]:
+    """``place: message`` for each problem; the document itself is ``(top)``."""
+    top = tr("(top)")
+    return [f"{place or top}: {message}" for place, message in problems]
 
 
 def _place(item: Mapping[str, Any], drop_tags: Collection[str]) -> str:

@@ -40,7 +40,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from disburse.foundation.errors import ImportProblem
 from disburse.foundation.i18n import tr, tr_noop
-from disburse.foundation.validation import validation_problems
+from disburse.foundation.validation import problem_lines, validation_problems
 from disburse.foundation.yaml_text import load_yaml
 from disburse.importers.limits import HEADER_SEARCH_ROWS
 from disburse.importers.reading import ColumnSpec, TableSpec, decode_text, normalise_header
@@ -77,8 +77,8 @@ class ProfileError(Exception):
 
     def __init__(self, problems: list[tuple[str, str, str]]) -> None:
         self.problems = problems
-        top = tr("(top)")
-        lines = [f"{file}: {path or top}: {message}" for file, path, message in problems]
+        places = problem_lines((path, message) for _, path, message in problems)
+        lines = [f"{file}: {line}" for (file, _, _), line in zip(problems, places, strict=True)]
         super().__init__(tr("invalid bank profile:\n{problems}", problems="\n".join(lines)))
 
 

@@ -43,6 +43,8 @@ STATE_NAME_IDS = {
     FAILED: tr_noop("payment failed"),
 }
 STATE_NAMES = TranslatedNames(STATE_NAME_IDS)  # in the language of the moment
+# The 明白卡, the statement workbook and `payout status` are Chinese layouts in every language.
+STATE_NAMES_ZH = TranslatedNames(STATE_NAME_IDS, "zh")
 HELD_REASON = tr_noop("awaiting a card fix after a failed payment")
 # A PV run tags each line with the settlement row it shares out: "settlement 11 2025Q1 subsidy"
 # (allocations.runs builds it from the row's id, service period and revenue type).

@@ -44,7 +44,7 @@ from disburse.foundation.dates import iso, period_of
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.i18n import tr
 from disburse.foundation.money import format_yuan
-from disburse.foundation.validation import validation_problems
+from disburse.foundation.validation import problem_lines, validation_problems
 from disburse.foundation.yaml_text import load_yaml
 from disburse.ledger.model import EntryBatch
 from disburse.ledger.posting import post_entries
@@ -145,8 +145,7 @@ def load_rules(path: str | os.PathLike[str]) -> LoadedRules:
     try:
         parsed = RulesFile.model_validate(raw)
     except ValidationError as error:
-        top = tr("(top)")
-        problems = [f"{place or top}: {message}" for place, message in validation_problems(error)]
+        problems = problem_lines(validation_problems(error))
         raise DisburseError(
             tr("{name}: the rules file was refused:\n  {problems}", name=name, problems="\n  ".join(problems))
         ) from None

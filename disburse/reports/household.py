@@ -29,16 +29,14 @@ from sqlalchemy.orm import Session
 
 from disburse.foundation.dates import as_date
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import TranslatedNames, language, tr
+from disburse.foundation.i18n import language, tr
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.money import format_capitals, format_yuan
 from disburse.foundation.workbook import Sheet, write_workbook
-from disburse.payouts.status import FAILED, PAYABLE_STATES, STATE_NAME_IDS, household_status
+from disburse.payouts.status import FAILED, PAYABLE_STATES, STATE_NAMES_ZH, household_status
 from disburse.registry import queries as registry
 from disburse.reports.printing import CENTER, MONEY, Book, Column, PrintedFile, Row, Table, date_text_zh, write_book
 
-# The 明白卡 and the statement workbook are Chinese in every language, like their headers.
-STATE_NAMES_ZH = TranslatedNames(STATE_NAME_IDS, "zh")
 # States whose amount is still owed on the payable accounts of the books.
 OUTSTANDING_STATES = ("due", "held", "in_batch")
 

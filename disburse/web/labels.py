@@ -6,55 +6,57 @@ status names) are used where they exist."""
 from __future__ import annotations
 
 from disburse.allocations.runs import COMPONENT_NAMES_ZH, RUN_STATUS_NAMES
-from disburse.foundation.i18n import tr, tr_noop
+from disburse.foundation.i18n import TranslatedNames, tr_noop
 from disburse.payouts.model import BATCH_STATUS_NAMES
 from disburse.reconciliation.report import RULE_NAMES_ZH, STATUS_NAMES_ZH
 from disburse.registry.model import COUNT_NAMES
 
-SUMMARY_NAMES = {
-    "pool_fen": tr_noop("amount to allocate"),
-    "deduction_om_fen": tr_noop("operation and maintenance deducted"),
-    "deduction_land_rent_fen": tr_noop("land rent deducted"),
-    "deduction_insurance_fen": tr_noop("insurance deducted"),
-    "distributable_fen": tr_noop("distributable income"),
-    "part_collective_fen": tr_noop("village collective part"),
-    "part_wages_fen": tr_noop("public-welfare jobs part"),
-    "part_households_fen": tr_noop("households part"),
-    "wages_owed_fen": tr_noop("public-welfare wages owed"),
-    "wages_paid_fen": tr_noop("public-welfare wages paid"),
-    "unpaid_wages_fen": tr_noop("wages unpaid"),
-    "wage_pool_unused_fen": tr_noop("public-welfare jobs pool left over"),
-    "residual_fen": tr_noop("rounding remainder"),
-    "inactive_claims_residual_fen": tr_noop("remainder of shares not in force"),
-    "holders_paid": tr_noop("households paid"),
-    "payees": tr_noop("payees (people or households)"),
-    "excluded": tr_noop("left out"),
-    "suspense_deceased_fen": tr_noop("held for deceased holders"),
-    "exit_reverted_fen": tr_noop("shares taken back on exit"),
-}
-CHECK_NAMES = {
-    "paid_after_death": tr_noop("paid after death"),
-    "person_in_two_households": tr_noop("one person in two households"),
-    "shared_bank_account": tr_noop("one account shared by several households"),
-    "account_name_mismatch": tr_noop("account name differs from the head of household"),
-    "paid_twice": tr_noop("paid twice"),
-    "paid_after_exit": tr_noop("paid after leaving the register"),
-    "above_norm": tr_noop("above the norm"),
-    "idle_payables": tr_noop("payables unpaid for long"),
-    "pv_household_share": tr_noop("unusual households' share of PV income"),
-}
-RETURN_OUTCOMES = {
-    "success": tr_noop("success"),
-    "failure": tr_noop("failure"),
-    "unmatched": tr_noop("no payment found"),
-    "already_settled": tr_noop("already settled"),
-    "mismatch": tr_noop("amount differs"),
-    "duplicate": tr_noop("duplicate line"),
-}
-
-
-def name_of(names: dict[str, str], code: object) -> str:
-    return names.get(str(code), str(code))
+SUMMARY_NAMES = TranslatedNames(
+    {
+        "pool_fen": tr_noop("amount to allocate"),
+        "deduction_om_fen": tr_noop("operation and maintenance deducted"),
+        "deduction_land_rent_fen": tr_noop("land rent deducted"),
+        "deduction_insurance_fen": tr_noop("insurance deducted"),
+        "distributable_fen": tr_noop("distributable income"),
+        "part_collective_fen": tr_noop("village collective part"),
+        "part_wages_fen": tr_noop("public-welfare jobs part"),
+        "part_households_fen": tr_noop("households part"),
+        "wages_owed_fen": tr_noop("public-welfare wages owed"),
+        "wages_paid_fen": tr_noop("public-welfare wages paid"),
+        "unpaid_wages_fen": tr_noop("wages unpaid"),
+        "wage_pool_unused_fen": tr_noop("public-welfare jobs pool left over"),
+        "residual_fen": tr_noop("rounding remainder"),
+        "inactive_claims_residual_fen": tr_noop("remainder of shares not in force"),
+        "holders_paid": tr_noop("households paid"),
+        "payees": tr_noop("payees (people or households)"),
+        "excluded": tr_noop("left out"),
+        "suspense_deceased_fen": tr_noop("held for deceased holders"),
+        "exit_reverted_fen": tr_noop("shares taken back on exit"),
+    }
+)
+CHECK_NAMES = TranslatedNames(
+    {
+        "paid_after_death": tr_noop("paid after death"),
+        "person_in_two_households": tr_noop("one person in two households"),
+        "shared_bank_account": tr_noop("one account shared by several households"),
+        "account_name_mismatch": tr_noop("account name differs from the head of household"),
+        "paid_twice": tr_noop("paid twice"),
+        "paid_after_exit": tr_noop("paid after leaving the register"),
+        "above_norm": tr_noop("above the norm"),
+        "idle_payables": tr_noop("payables unpaid for long"),
+        "pv_household_share": tr_noop("unusual households' share of PV income"),
+    }
+)
+RETURN_OUTCOMES = TranslatedNames(
+    {
+        "success": tr_noop("success"),
+        "failure": tr_noop("failure"),
+        "unmatched": tr_noop("no payment found"),
+        "already_settled": tr_noop("already settled"),
+        "mismatch": tr_noop("amount differs"),
+        "duplicate": tr_noop("duplicate line"),
+    }
+)
 
 
 TABLES = {
@@ -66,13 +68,10 @@ TABLES = {
     "match_rule": RULE_NAMES_ZH,
     "match_status": STATUS_NAMES_ZH,
     "run_status": RUN_STATUS_NAMES,
-    "batch_status": BATCH_STATUS_NAMES,
+    "batch_status": TranslatedNames(BATCH_STATUS_NAMES),
 }
 
 
 def zh(code: object, table: str) -> str:
     """A code's name from ``TABLES[table]`` in the page's language, or the code itself."""
-    names = TABLES[table]
-    # tr() of a name the catalog does not hold is that name: the stages' tables, Chinese until
-    # they are marked for the catalog too, show as they are, and translate once they are.
-    return tr(names[str(code)]) if str(code) in names else str(code)
+    return TABLES[table].get(str(code), str(code))
