@@ -14,13 +14,16 @@ from __future__ import annotations
 import itertools
 import sqlite3
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from disburse.foundation.dates import iso_dates
+
+if TYPE_CHECKING:  # frames arrive built: the bulk insert never needs pandas itself
+    import pandas as pd
 
 # SQLite: rows go in as INSERT ... VALUES (...), (...), ... statements of this many rows each.
 # Each execution of a statement costs a reset, a bind loop and a step; spreading that over many

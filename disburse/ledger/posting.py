@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
@@ -298,6 +297,8 @@ def post_entries(
     if errors:
         raise refuse(errors)
 
+    import pandas as pd  # here, not at the top: the ledger's read-only commands never need pandas
+
     codes, distinct_codes = pd.factorize(pd.Series(batch.entity_code, dtype=object))
     distinct_ids = [context.entity_ids[code] for code in distinct_codes]
     entity_ids = np.asarray(distinct_ids, dtype=np.int64)[codes].tolist()
@@ -547,6 +548,8 @@ def _assign_voucher_numbers(session: Session, batch: EntryBatch, entity_ids: lis
         return list(range(start_number + 1, start_number + batch.entry_count + 1))
     # Number each entry within its (entity, period) group by date, then batch order: a stable
     # sort by group and date rank, each entry's rank in its group's run, then back to batch order.
+    import pandas as pd
+
     period_codes, periods = pd.factorize(pd.Series(batch.period, dtype=object), sort=False)
     entity_codes, entities = pd.factorize(pd.Series(entity_ids, dtype=np.int64), sort=False)
     date_ranks, _ = pd.factorize(pd.Series(batch.entry_date, dtype=object), sort=True)

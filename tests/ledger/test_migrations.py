@@ -46,3 +46,24 @@ def test_migrations_match_the_models(empty_database_url: str) -> None:
         assert differences == []
     finally:
         engine.dispose()
+
+
+def test_the_head_read_from_the_files_is_alembics_head() -> None:
+    # `head_revision` reads the revision files' lines so that no command imports Alembic at
+    # start-up; Alembic's own reading of the same directory is the reference.
+    from alembic.script import ScriptDirectory
+
+    assert schema.head_revision() == ScriptDirectory.from_config(schema.alembic_config()).get_current_head()
+
+
+def test_the_version_read_without_alembic_is_alembics(empty_database_url: str) -> None:
+    from alembic.runtime.migration import MigrationContext
+
+    engine = make_engine(empty_database_url)
+    try:
+        schema.migrate(engine, "0006")
+        with engine.connect() as connection:
+            assert MigrationContext.configure(connection).get_current_revision() == "0006"
+        assert schema.current_revision(engine) == "0006"
+    finally:
+        engine.dispose()
