@@ -183,3 +183,19 @@ def test_an_audit_configuration_is_refused_in_chinese(tmp_path: Path) -> None:
     assert str(refused.value) == (
         f"审计配置 {config} 无法使用：money_idle.days: 应不小于 1; equal_split.lines_min: 应为整数"
     )
+
+
+def test_foundation_problems_read_in_both_languages() -> None:
+    # The identifier and period checks hand back texts that refusals and warnings show whole.
+    from disburse.foundation.dates import period_problem
+    from disburse.foundation.i18n import language
+    from disburse.foundation.identifiers import card_number_problem, resident_id_problem
+
+    with language("zh"):
+        assert period_problem("2026-13") == "期间 '2026-13' 的格式应为 YYYY-MM（例如 2026-11）"
+        # GB 11643-1999's own worked example is 11010519491231002X: a final 1 is wrong.
+        assert resident_id_problem("110105194912310021") == "校验码为 1，应为 X"
+        assert card_number_problem("62220200000000000a") == "银行账号只能由数字组成"
+    with language("en"):
+        assert period_problem("2026-13") == "period '2026-13' is not of the form YYYY-MM (e.g. 2026-11)"
+        assert resident_id_problem("110105194912310021") == "check character is 1, expected X"

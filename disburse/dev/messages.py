@@ -364,6 +364,22 @@ def _value_errors(tree: ast.Module, relative: str) -> list[str]:
     return [f"{relative}:{line} ValueError(...)" for line in sorted(lines)]
 
 
+# A function named for what it hands back to be shown (``period_problem`` -> "period ... is not
+# of the form YYYY-MM"): a literal it returns is a user-facing text.
+SHOWN_RETURN_SUFFIXES = ("_problem", "_problems", "_reason", "_message", "_note", "_text")
+
+
+def _shown_returns(tree: ast.Module, relative: str) -> list[str]:
+    """``return "..."`` in a function whose name says its result is shown."""
+    return [
+        f"{relative}:{node.lineno} return ... in {function.name}()"
+        for function in ast.walk(tree)
+        if isinstance(function, ast.FunctionDef) and function.name.endswith(SHOWN_RETURN_SUFFIXES)
+        for node in ast.walk(function)
+        if isinstance(node, ast.Return) and node.value is not None and _is_english_literal(node.value)
+    ]
+
+
 def bypasses(prefix: str = "") -> list[str]:
     """Every place under ``prefix`` (a path inside the package) where a user-facing text is
     written as a literal instead of through ``tr``."""
@@ -373,7 +389,7 @@ def bypasses(prefix: str = "") -> list[str]:
         if relative.startswith(EXEMPT_DIRECTORIES) or not relative.startswith(prefix):
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        found += _value_errors(tree, relative)
+        found += _value_errors(tree, relative) + _shown_returns(tree, relative)
         for node in ast.walk(tree):
             if isinstance(node, ast.JoinedStr):
                 found += _catalog_calls_inside(node, relative)

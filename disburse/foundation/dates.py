@@ -14,6 +14,8 @@ import sys
 
 import numpy as np
 
+from disburse.foundation.i18n import tr
+
 PERIOD_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
@@ -64,7 +66,7 @@ def period_of(date: dt.date) -> str:
 def period_problem(period: str) -> str | None:
     """None for a well-formed period YYYY-MM."""
     if not isinstance(period, str) or not PERIOD_PATTERN.match(period):
-        return f"period {period!r} is not of the form YYYY-MM"
+        return tr("period {period} is not of the form YYYY-MM (e.g. 2026-11)", period=repr(period))
     return None
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from disburse.foundation.i18n import tr
+
 RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 RESIDENT_ID_CHECK = "10X98765432"
 _RESIDENT_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
@@ -33,11 +35,15 @@ def resident_id_check_character(first_seventeen: str) -> str:
 def resident_id_problem(value: str) -> str | None:
     """None when ``value`` is a well-formed resident ID with a valid date and check character."""
     if not _RESIDENT_ID_SHAPE.match(value):
-        return "a resident ID has 17 digits and a check digit or X (18 characters)"
+        return tr("a resident ID has 17 digits and a check digit or X (18 characters)")
     if resident_id_check_character(value[:17]) != value[17]:
-        return f"check character is {value[17]}, expected {resident_id_check_character(value[:17])}"
+        return tr(
+            "check character is {found}, expected {expected}",
+            found=value[17],
+            expected=resident_id_check_character(value[:17]),
+        )
     if resident_id_birth_date(value) is None:
-        return f"birth date {value[6:14]} is not a calendar date"
+        return tr("birth date {digits} is not a calendar date", digits=value[6:14])
     return None
 
 
@@ -68,17 +74,17 @@ def credit_code_problem(value: str) -> str | None:
     """None for a valid unified social credit code. Callers treat a problem as a warning:
     some early codes were issued with a wrong check character."""
     if not _CREDIT_CODE_SHAPE.match(value):
-        return "a unified social credit code has 18 characters from 0-9 and A-Y without I, O, S, V, Z"
+        return tr("a unified social credit code has 18 characters from 0-9 and A-Y without I, O, S, V, Z")
     expected = credit_code_check_character(value[:17])
     if expected != value[17]:
-        return f"check character is {value[17]}, expected {expected}"
+        return tr("check character is {found}, expected {expected}", found=value[17], expected=expected)
     return None
 
 
 def village_code_problem(value: str) -> str | None:
     """None for a 12-digit statistical village code (province 2, city 2, county 2, town 3, village 3)."""
     if not _VILLAGE_CODE_SHAPE.match(value):
-        return "a village code has exactly 12 digits"
+        return tr("a village code has exactly 12 digits")
     return None
 
 
@@ -99,9 +105,9 @@ def card_number_problem(value: str) -> str | None:
     """None for a 16-19 digit card number with a valid Luhn digit. Callers treat a Luhn failure
     as a warning: many rural accounts and passbooks are not Luhn numbers."""
     if not value.isdigit():
-        return "a bank account number has only digits"
+        return tr("a bank account number has only digits")
     if not _CARD_SHAPE.match(value):
-        return "not a 16-19 digit card number (a passbook account?)"
+        return tr("not a 16-19 digit card number (a passbook account?)")
     if luhn_check_digit(value[:-1]) != value[-1]:
-        return "Luhn check digit does not match (a passbook account?)"
+        return tr("Luhn check digit does not match (a passbook account?)")
     return None
