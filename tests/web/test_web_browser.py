@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import socket
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from web_support import BANK_ACCOUNT, OPENING_FEN, PASSWORD, make_county, set_up_books, web_app, write_return_file
+from web_support import (
+    BANK_ACCOUNT,
+    OPENING_FEN,
+    PASSWORD,
+    free_port,
+    make_county,
+    set_up_books,
+    web_app,
+    write_return_file,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -36,19 +44,13 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Server:
     """The application under uvicorn in a thread of this process, on a loopback port."""
 
     def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
         import uvicorn
 
-        self.port = _free_port()
+        self.port = free_port()
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+from web_support import free_port
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "disburse"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_serve_starts_on_the_cli_database(database_url: str, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [str(CONSOLE_SCRIPT), "--db", database_url, "serve", "--port", str(port), "--files", str(tmp_path / "files")],
         stdout=subprocess.PIPE,
@@ -48,7 +42,7 @@ def test_serve_starts_on_the_cli_database(database_url: str, tmp_path: Path) -> 
 
 def test_serve_refuses_a_database_without_the_schema(tmp_path: Path) -> None:
     completed = subprocess.run(
-        [str(CONSOLE_SCRIPT), "--db", str(tmp_path / "empty.db"), "serve", "--port", str(_free_port())],
+        [str(CONSOLE_SCRIPT), "--db", str(tmp_path / "empty.db"), "serve", "--port", str(free_port())],
         capture_output=True,
         text=True,
         timeout=60,

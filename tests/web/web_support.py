@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,14 @@ from disburse.ledger.service import add_bank_account
 from disburse.registry import service as registry_service
 from disburse.web.app import create_app
 from disburse.web.settings import WebSettings
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (the OS picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
 
 PASSWORD = "correct-horse-9"
 ACCOUNTS = {
