@@ -52,6 +52,8 @@ def test_the_notices_page_shows_periods_objections_and_the_refusal(
         assert "罗口村" in shown and "东村" in shown and "¥200.00" in shown and "¥50.00" in shown
         assert f"{today.isoformat()}" in shown and last.isoformat() in shown and "0914-12317" in shown
         assert "李一已外出务工" in shown and "clerk" in shown
+        # An open objection awaits a decision (待处理); it is not a payable's 待发放.
+        assert "待处理" in shown and "待发放" not in shown
         # The refusal payout prepare would give today: the period and the open objection.
         assert (today + dt.timedelta(days=7)).isoformat() in shown
         assert f"({H2})" in shown or H2 in shown

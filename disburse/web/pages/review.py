@@ -85,7 +85,7 @@ def _notice_details(session, run_id: int, today: dt.date):  # type: ignore[no-un
                 "notice": listing.notice,
                 "running": listing.notice.last_day >= today,
                 "objections": [
-                    {"row": row, "status": tr(OBJECTION_STATUS_NAMES.get(row.status, row.status))}
+                    {"row": row, "status": OBJECTION_STATUS_NAMES.get(row.status, row.status)}
                     for row in listing.objections
                 ],
             }
