@@ -271,7 +271,7 @@ def tie_problems(station: StationYear) -> list[str]:
 
 
 def _village_rows(session: Session, run_ids: list[int]) -> dict[tuple[str, str], VillageShare]:
-    """Per (station's run set key, village): what the village and its households got."""
+    """Per (station, village): what the village, its public-welfare workers and its households got."""
     where, parameters = _in_list("r", run_ids)
     rows = session.execute(
         text(
