@@ -159,3 +159,50 @@ def list_command(run: Optional[int] = typer.Option(None, "--run", help=tr_noop("
                     )
                 )
             )
+
+
+@notice_app.command(
+    "create-annual",
+    help=tr_noop(
+        "Write each village's annual PV revenue notice (output, income, each deduction, the split) for a year, "
+        "from the PV runs posted for its periods (.xlsx and a printable .html)."
+    ),
+)
+def create_annual(
+    year: int = typer.Option(..., "--year", help=tr_noop("the year, e.g. 2026")),
+    village: Optional[str] = typer.Option(None, "--village", help=tr_noop("only this village (村代码)")),
+    days: int = typer.Option(7, "--days", help=tr_noop("days the notice runs (at least 1)")),
+    first_day: Optional[str] = typer.Option(
+        None, "--from", help=tr_noop("the notice's first day, YYYY-MM-DD (default today)")
+    ),
+    out: Path = typer.Option(Path("notices"), "--out", help=tr_noop("the directory the notices are written to")),
+    pdf: bool = typer.Option(False, "--pdf", help=tr_noop("also print each notice as a PDF")),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=USER_HELP),
+) -> None:
+    """Write each village's annual PV revenue notice for a year."""
+    from disburse.payouts.annual_pv import annual_pv_notices
+    from disburse.reports.notice_print import write_annual_pv_notices
+
+    with books() as session:
+        notices = annual_pv_notices(
+            session, year, village=village.strip() if village else None, first_day=_day(first_day, "--from"), days=days
+        )
+    written = write_annual_pv_notices(notices, out, prepared_by=user, pdf=pdf)
+    table = Table("村", tr("stations"), tr("income (yuan)"), tr("to the village (yuan)"), "户数", "公示期")
+    for notice in notices:
+        table.add_row(
+            escape(f"{notice.village_name} {notice.village_code}"),
+            escape(", ".join(station.station_id for station, _ in notice.stations)),
+            format_yuan(sum(station.income_fen for station, _ in notice.stations)),
+            format_yuan(notice.village_total_fen),
+            f"{len(notice.households):,}",
+            tr("{first} to {last}", first=notice.first_day, last=notice.last_day),
+        )
+    console.print(table)
+    console.print(
+        tr(
+            "the figures tie to the ledger: each station's income to its settlements' receivable entries, its "
+            "deductions and parts to the runs' entries"
+        )
+    )
+    console.print(tr("{count} file(s) written in {directory}", count=len(written), directory=escape(str(out))))

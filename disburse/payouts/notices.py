@@ -55,7 +55,6 @@ RUN_STATUS_NAMES = {
     "superseded": tr_noop("superseded"),
     "cancelled": tr_noop("cancelled"),
 }
-OBJECTION_STATUS_NAMES = {"open": tr_noop("open"), "dismissed": tr_noop("dismissed")}
 NOTICE_ROWS_MAX = 500_000  # households of one run's notices
 NOTICE_PROBLEMS_SHOWN_MAX = 10
 NOTICES_LISTED_MAX = 1_000
@@ -382,7 +381,7 @@ def dismiss_objection(session: Session, objection_id: int, reason: str, user: st
         return tr(
             "objection {objection} was already {status} by {user}; nothing changed",
             objection=objection_id,
-            status=tr(OBJECTION_STATUS_NAMES.get(objection.status, objection.status)),
+            status=OBJECTION_STATUS_NAMES.get(objection.status, objection.status),
             user=objection.settled_by,
         )
     notice = session.get(NoticeRow, objection.notice_id)

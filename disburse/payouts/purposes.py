@@ -163,8 +163,14 @@ def double_benefit_problems(session: Session, due: pd.DataFrame, purposes: Purpo
         if lines:
             what = tr("{count:,} payee(s) would be paid twice for one purpose and period", count=len(lines))
             problems.append(_shown(lines, what))
-    programmes = due.groupby(KEY_COLUMNS, sort=True)["programme"].nunique()
-    twice = programmes[programmes > 1]
+    # A payee can be owed two programmes of one purpose only when some purpose has two
+    # programmes here; asking that of the few (purpose, programme) pairs first spares grouping
+    # every payee (a second of a 300,000-payee prepare) in the usual batch.
+    pairs = due[["purpose", "programme"]].drop_duplicates()
+    twice = pd.Series(dtype="int64")
+    if pairs["purpose"].duplicated().any():
+        programmes = due.groupby(KEY_COLUMNS, sort=True)["programme"].nunique()
+        twice = programmes[programmes > 1]
     if len(twice):
         lines = []
         for key in twice.index[: CONFLICTS_SHOWN_MAX + 1]:

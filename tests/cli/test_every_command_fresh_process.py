@@ -63,6 +63,7 @@ COMMANDS: dict[str, list[str]] = {
     "journal reverse": ["1"],
     "journal show": ["--entity", "COUNTY", "--period", "2026-10"],
     "notice create": ["1", "--out", "{tmp}/notices"],
+    "notice create-annual": ["--year", "2026", "--out", "{tmp}/notices"],
     "notice dismiss": ["1", "--reason", "核实无误"],
     "notice list": [],
     "notice object": ["1", HOUSEHOLD, "--reason", "家庭人数有误"],

@@ -11,9 +11,11 @@ not hold both programmes for one payee either; 生活补贴 alone goes (60.00).
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 from pathlib import Path
 
+import pytest
 from cli_runner import CONSOLE_SCRIPT, run
 from payout_builders import card, owe
 from sqlalchemy import text
@@ -132,3 +134,67 @@ def test_eight_prepares_at_once_never_put_a_payee_in_two_live_batches(
         ).scalar_one()
         batches = session.execute(text("SELECT count(*) FROM payment_batches")).scalar_one()
     assert (twice, batches) == (0, 1)
+
+
+def _owing(households: list[int]) -> list[dict]:
+    return [{"household_id": f"H{n:05d}", "amount_fen": 100 + n, "account_no": card(n)} for n in households]
+
+
+@pytest.mark.parametrize("seed", [1])
+def test_eight_prepares_of_two_purposes_with_overlapping_and_disjoint_payees(
+    engine, database_url: str, tmp_path: Path, seed: int
+) -> None:  # type: ignore[no-untyped-def]
+    """Two purposes of four programmes each. In each purpose three programmes owe random 60 of
+    households 0-99 (any two such sets share a household: 60 + 60 > 100) and the fourth owes
+    households of its own (100-119, 120-139). Whatever order the eight processes take, each
+    purpose makes exactly two batches (the first of the three overlapping ones, and the
+    disjoint one), the other two are refused, and no payee is ever in two live batches of one
+    purpose and period; a household in both purposes may be in one batch of each."""
+    rng = random.Random(seed)
+    groups = {"甲类": [f"甲{n}" for n in range(4)], "乙类": [f"乙{n}" for n in range(4)]}
+    path = tmp_path / "purposes.yaml"
+    path.write_text(
+        "groups:\n" + "".join(f"  - name: {g}\n    programmes: [{', '.join(p)}]\n" for g, p in groups.items()),
+        encoding="utf-8",
+    )
+    purpose_of = {programme: group for group, programmes in groups.items() for programme in programmes}
+    with transaction(engine) as session:
+        for offset, programmes in zip((100, 120), groups.values()):
+            for programme in programmes[:3]:
+                owe(session, _owing(sorted(rng.sample(range(100), 60))), programme=programme, key=programme)
+            owe(session, _owing(list(range(offset, offset + 20))), programme=programmes[3], key=programmes[3])
+    engine.dispose()
+    environment = {**os.environ, "DISBURSE_PURPOSES_CONFIG": str(path), "DISBURSE_USER": "carol"}
+    names = [name for programmes in groups.values() for name in programmes]
+    rng.shuffle(names)
+    processes = {
+        name: subprocess.Popen(
+            [str(CONSOLE_SCRIPT), "--db", database_url, "payout", "prepare", "--entity", "COUNTY", "--programme", name],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environment,
+        )
+        for name in names
+    }
+    outcomes = {name: (process.wait(timeout=300), *process.communicate()) for name, process in processes.items()}
+    assert not [o for o in outcomes.values() if "Traceback" in o[1] + o[2]], outcomes
+    made = {name for name, outcome in outcomes.items() if outcome[0] == 0}
+    assert {name for name, outcome in outcomes.items() if outcome[0] == 1} == set(names) - made, outcomes
+    for programmes in groups.values():
+        assert programmes[3] in made and len(made & set(programmes[:3])) == 1, outcomes
+    with transaction(engine) as session:
+        live = session.execute(
+            text(
+                "SELECT p.payee_id, p.period, p.programme, b.id FROM payables p "
+                "JOIN instruction_payables l ON l.payable_id = p.id AND l.active "
+                "JOIN payment_instructions i ON i.id = l.instruction_id "
+                "JOIN payment_batches b ON b.id = i.batch_id "
+                "WHERE b.status IN ('prepared', 'approved', 'exported')"
+            )
+        ).all()
+    batches: dict[tuple[str, str, str], set[int]] = {}
+    for payee, period, programme, batch in live:
+        batches.setdefault((payee, period, purpose_of[programme]), set()).add(batch)
+    assert all(len(ids) == 1 for ids in batches.values())
+    assert len({batch for *_, batch in live}) == 4

@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "allocations"))
-from cli_runner import run  # noqa: E402
+from cli_runner import run, run_script  # noqa: E402
 from tiny_county import H1, H2, H3, VILLAGE_1, VILLAGE_2, import_tiny_county, write_files  # noqa: E402
 
 from disburse.payouts.notices import mask_name, notice_requirement  # noqa: E402
@@ -39,14 +39,14 @@ basis:
 """
 
 
-def posted_run(database_url: str, tmp_path: Path, notice: str = "notice: {days: 7}\n") -> None:
+def posted_run(database_url: str, tmp_path: Path, notice: str = "notice: {days: 7}\n", command=run) -> None:  # type: ignore[no-untyped-def]
     """Run 1 of the rule, approved and posted by bob (alice made it)."""
     import_tiny_county(database_url, write_files(tmp_path / "county"))
     rule = tmp_path / "rule.yaml"
     rule.write_text(RULE.format(notice=notice), encoding="utf-8")
-    assert run(database_url, "allocate", str(rule), "--period", "2026-10").exit_code == 0
-    assert run(database_url, "runs", "approve", "1", user="bob").exit_code == 0
-    assert run(database_url, "runs", "post", "1", user="bob").exit_code == 0
+    assert command(database_url, "allocate", str(rule), "--period", "2026-10").exit_code == 0
+    assert command(database_url, "runs", "approve", "1", user="bob").exit_code == 0
+    assert command(database_url, "runs", "post", "1", user="bob").exit_code == 0
 
 
 def said(ran) -> str:  # type: ignore[no-untyped-def]
@@ -151,3 +151,21 @@ def test_a_notice_runs_at_least_one_day(database_url: str, tmp_path: Path, days:
     posted_run(database_url, tmp_path)
     refused = run(database_url, "notice", "create", "1", "--days", days, "--out", str(tmp_path / "gs"))
     assert refused.exit_code == 1 and "a notice runs for 1 to 60 days" in said(refused)
+
+
+def test_in_fresh_processes_a_running_notice_blocks_and_a_day_later_does_not(database_url: str, tmp_path: Path) -> None:
+    """The same worked example, each step the installed `disburse` in a process of its own, in
+    Chinese as a user reads it: on 2026-11-07 (the last day) refused, on 2026-11-08 250.00 paid."""
+    posted_run(database_url, tmp_path, command=run_script)
+    created = run_script(database_url, "notice", "create", "1", "--from", "2026-11-01", "--out", str(tmp_path / "gs"))
+    assert created.exit_code == 0, created.output
+
+    def prepare_on(day: str):  # type: ignore[no-untyped-def]
+        return run_script(database_url, "payout", "prepare", "--entity", "COUNTY", "--date", day, user="carol")
+
+    on_last_day = prepare_on("2026-11-07")
+    assert on_last_day.exit_code == 1 and "Traceback" not in on_last_day.output
+    assert "2026-11-07" in said(on_last_day) and "2026-11-08" in said(on_last_day), on_last_day.output
+    a_day_later = prepare_on("2026-11-08")
+    assert a_day_later.exit_code == 0, a_day_later.output
+    assert "250.00" in said(a_day_later)

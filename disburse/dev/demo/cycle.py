@@ -40,6 +40,9 @@ OPENING_BALANCE_FEN = 500_000_000  # 5,000,000.00 yuan of county special funds a
 EXAMPLES = EXAMPLES_DIRECTORY
 EXPORT_PROFILE = "generic"
 HOTLINE = "0914-12317"  # 监督电话 printed on the demo's 明白卡 (an example number)
+# The demo's runs are publicly posted (公示) for this many days; the notices start that many
+# days before the demo's day, so the batch is prepared the day after the last one.
+NOTICE_DAYS = 7
 
 
 @dataclass
@@ -56,6 +59,13 @@ class DemoSummary:
 def rule_for_station(template: Path, station: dict, out: Path) -> Path:
     """An example PV rule pointed at a generated station (its capacity comes from the register)."""
     out.write_text(template.read_text(encoding="utf-8").replace("PV-611002-001", station["asset_id"]), encoding="utf-8")
+    return out
+
+
+def with_notice(rule: Path, out: Path) -> Path:
+    """The rule with ``notice: {days: NOTICE_DAYS}``: its runs are posted before they are paid."""
+    text = rule.read_text(encoding="utf-8")
+    out.write_text(text.rstrip("\n") + f"\nnotice: {{days: {NOTICE_DAYS}}}\n", encoding="utf-8")
     return out
 
 
@@ -141,6 +151,7 @@ def run_demo(
         cycle.open_books()
         cycle.import_files()
         cycle.allocate()
+        cycle.notice()
         cycle.pay()
         cycle.bank_return()
         cycle.reconcile()
@@ -163,6 +174,7 @@ class _Cycle:
         self.step = self.summary.steps.append
         self.engine = make_engine(url)
         self.rules_directory = directory / "rules"
+        self.run_ids: list[int] = []
 
     def generate(self, households: int) -> None:
         from disburse.dev.generator import generate_county
@@ -259,7 +271,7 @@ class _Cycle:
         education aid and forest rangers' wages."""
         self.rules_directory.mkdir(exist_ok=True)
         station, cooperative = self.assets["stations"][0], self.assets["cooperatives"][0]
-        return [
+        runs = [
             (
                 rule_for_station(EXAMPLES / "pv_revenue.yaml", station, self.rules_directory / "pv.yaml"),
                 "2026-10",
@@ -275,6 +287,9 @@ class _Cycle:
             (EXAMPLES / "education_aid.yaml", "2026-10", None),
             (EXAMPLES / "forest_ranger.yaml", "2026-10", self.county.forest_rangers_path),
         ]
+        noticed = self.rules_directory / "noticed"
+        noticed.mkdir(exist_ok=True)
+        return [(with_notice(rule, noticed / rule.name), period, inputs) for rule, period, inputs in runs]
 
     def allocate(self) -> None:
         from disburse.allocations.export import write_run_export
@@ -289,6 +304,7 @@ class _Cycle:
                 approve_run(session, outcome.run_id, APPROVER_USER)
                 posted = post_run(session, outcome.run_id, APPROVER_USER, today=self.today)
                 record_payables(session, posted.payables)
+            self.run_ids.append(outcome.run_id)
             self.step(
                 (
                     tr("run {run}", run=outcome.run_id),
@@ -304,6 +320,46 @@ class _Cycle:
             if number == 0:
                 path = self.directory / "reports" / f"run-{outcome.run_id}-pv.xlsx"
                 self.summary.files.extend(write_run_export(path, outcome))
+
+    def notice(self) -> None:
+        """公示: each run's roster per village from NOTICE_DAYS days before the demo's day; a batch
+        tried on the notice's last day is refused, the next day (the demo's day) it is not."""
+        from disburse.foundation.errors import DisburseError
+        from disburse.payouts.notices import create_notices, notice_problems
+        from disburse.payouts.service import prepare_batch
+        from disburse.reports.notice_print import write_notices
+
+        self.progress(tr("publicly posting the runs (公示)"))
+        first = self.today - dt.timedelta(days=NOTICE_DAYS)
+        last = first + dt.timedelta(days=NOTICE_DAYS - 1)
+        with transaction(self.engine) as session:
+            outcomes = [create_notices(session, run, FINANCE_USER, first_day=first) for run in self.run_ids]
+        # Every run's notices are recorded; the PV run's rosters are written (the others'
+        # print the same way, `disburse notice create RUN`).
+        written = write_notices(outcomes[0].rosters, self.directory / "notices", prepared_by=FINANCE_USER)
+        self.summary.files.extend(written[:2])
+        try:
+            with transaction(self.engine) as session:
+                prepare_batch(session, "COUNTY", CENTRE_USER, today=last)
+            raise AssertionError("a batch was prepared on the notice's last day")
+        except DisburseError:
+            with transaction(self.engine) as session:
+                refused = notice_problems(session, self.run_ids, last)[0]
+        self.step(
+            (
+                tr("notice (公示)"),
+                tr(
+                    "{runs} run(s) publicly posted in {count} village roster(s) from {first} to {last}; a batch tried "
+                    "on {last} was refused ({refused}); with the clock moved to {day} the batch below is prepared",
+                    runs=len(outcomes),
+                    count=sum(len(outcome.rosters) for outcome in outcomes),
+                    first=first,
+                    last=last,
+                    refused=refused,
+                    day=self.today,
+                ),
+            )
+        )
 
     def pay(self) -> None:
         from disburse.payouts.service import (

@@ -5,6 +5,7 @@ and, for the role, by the guard)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from starlette.responses import Response
@@ -23,6 +24,7 @@ from disburse.payouts.approvals import (
     review_queue,
     run_exclusions,
 )
+from disburse.payouts.notices import OBJECTION_STATUS_NAMES, list_notices, notice_problems, notice_requirement
 from disburse.payouts.service import batch_by_reference, batch_instructions
 from disburse.web.base import Ctx, change, guard, in_thread, note, read, redirect, refusal_page, render
 from disburse.web.uploads import FormRefused
@@ -68,6 +70,41 @@ async def run_page(ctx: Ctx) -> Response:
     except DisburseError:
         return refusal_page(ctx, 404, tr("Run not found"), tr("There is no run {run}.", run=run_id))
     return render(ctx, "run.html", title=tr("Run {run}", run=run_id), may_decide=ctx.may("run.review"), **details)
+
+
+def _notice_details(session, run_id: int, today: dt.date):  # type: ignore[no-untyped-def]
+    """A run's notices with their objections, what its rule asks, and whether (and why not) a
+    batch could be prepared from it today."""
+    run = run_row(session, run_id)
+    listings = list_notices(session, run_id)
+    return {
+        "run": run,
+        "requirement": notice_requirement(run.rule_text),
+        "notices": [
+            {
+                "notice": listing.notice,
+                "running": listing.notice.last_day >= today,
+                "objections": [
+                    {"row": row, "status": OBJECTION_STATUS_NAMES.get(row.status, row.status)}
+                    for row in listing.objections
+                ],
+            }
+            for listing in listings
+        ],
+        "problems": notice_problems(session, [run_id], today),
+        "today": today,
+    }
+
+
+@guard("run.read")
+async def run_notices_page(ctx: Ctx) -> Response:
+    """公示: the run's notices per village, their periods and objections, and the batch refusal."""
+    run_id, today = _run_id(ctx), dt.date.today()
+    try:
+        details = await in_thread(read, ctx.state, lambda session: _notice_details(session, run_id, today))
+    except DisburseError:
+        return refusal_page(ctx, 404, tr("Run not found"), tr("There is no run {run}.", run=run_id))
+    return render(ctx, "notices.html", title=tr("Notices of run {run}", run=run_id), **details)
 
 
 async def _decide(ctx: Ctx, audit, work, back: str, done_text) -> Response:  # type: ignore[no-untyped-def]
@@ -180,6 +217,7 @@ async def batch_return(ctx: Ctx) -> Response:
 ROUTES = [
     Route("/review", queue, methods=["GET"]),
     Route("/review/runs/{run_id}", run_page, methods=["GET"]),
+    Route("/review/runs/{run_id}/notices", run_notices_page, methods=["GET"]),
     Route("/review/runs/{run_id}/approve", run_approve, methods=["POST"]),
     Route("/review/runs/{run_id}/return", run_return, methods=["POST"]),
     Route("/review/batches/{reference}", batch_page, methods=["GET"]),

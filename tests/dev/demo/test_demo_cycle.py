@@ -23,6 +23,8 @@ def test_demo_runs_the_whole_cycle(tmp_path: Path) -> None:
         "every chain and balance intact",
         "balanced: True",
         "ties to the ledger",
+        "village roster(s) from",
+        "runs until",
     ):
         assert expected in output, expected
     reports = tmp_path / "demo" / "reports"
@@ -32,3 +34,7 @@ def test_demo_runs_the_whole_cycle(tmp_path: Path) -> None:
     assert total[2] == total[3] and total[4] == total[5] and total[6] == total[7]
     assert sorted((tmp_path / "demo" / "bank").glob("BATCH-*")), "the demo wrote no bank file"
     assert any(path.name.startswith("明白卡-") for path in reports.iterdir())
+    # 公示: the PV run's rosters were written, and the batch tried on the notice's last day refused.
+    assert sorted((tmp_path / "demo" / "notices").glob("公示-1-*.xlsx")), "the demo wrote no notice roster"
+    said = " ".join(output.split())
+    assert "was refused (run 1 (" in said and "with the clock moved to" in said
