@@ -49,6 +49,7 @@ from pydantic import (
     model_validator,
 )
 
+from disburse.allocations.names import filter_description
 from disburse.allocations.split import percent_text
 from disburse.foundation.i18n import tr
 from disburse.foundation.money import MoneyError, fen_from_decimal, fen_from_text
@@ -223,10 +224,9 @@ class Filter(StrictModel):
         return self
 
     def describe(self) -> str:
-        """The filter as a person reads it: ``household.poverty_status in [未脱贫, 返贫]``."""
-        if self.op in ("is_null", "not_null"):
-            return f"{self.field} {self.op.replace('_', ' ')}"
-        return f"{self.field} {self.op} {self.value}"
+        """The filter as a person reads it: ``household.poverty_status in [未脱贫, 返贫]``, in
+        Chinese ``户.贫困状态 为 未脱贫、返贫 之一`` (``names.filter_description``)."""
+        return filter_description(self.field, self.op, self.value)
 
 
 Eligibility = Annotated[list[Filter], Field(max_length=FILTERS_MAX)]
@@ -308,6 +308,8 @@ class PvDeduction(StrictModel):
     """
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    # The name a person reads (运维费); without it the usual name of ``name`` (names.DEDUCTION_NAMES).
+    label: str | None = Field(default=None, min_length=1, max_length=40)
     account_code: AccountCode
     expense_account_code: AccountCode
     per_watt_year_fen: PriceFen | None = Field(default=None, alias="per_watt_year_yuan")

@@ -29,7 +29,7 @@ from pathlib import Path
 from disburse.foundation.i18n import CATALOG_LOCALES, DOMAIN, LOCALE_DIRECTORY
 
 PACKAGE_DIRECTORY = LOCALE_DIRECTORY.parent
-KEYWORDS = {"tr": None, "trn": (1, 2), "tr_noop": None}
+KEYWORDS = {"tr": None, "trn": (1, 2), "tr_noop": None, "tr_stored": None}
 METHOD_MAP = [("**/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
 HEADER_COMMENT = "# disburse: Simplified Chinese for every user-facing message (python -m disburse.dev.messages)."
 CATALOG_DATE = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)

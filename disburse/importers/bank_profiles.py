@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import itertools
 import os
@@ -398,6 +399,26 @@ def profile_by_name(
         raise KeyError(
             tr("no bank profile named {name!r}; known: {known}", name=name, known=", ".join(sorted(known)))
         ) from None
+
+
+def profile_label(profile: BankProfile | str | None) -> str:
+    """A profile as a person reads it: its bank's name with the code that ``--bank`` takes
+    (``通用格式（generic）``); a name no built-in profile has (one from --profiles) as it is."""
+    if profile is None:
+        return ""
+    if isinstance(profile, str):
+        found = _built_in_banks().get(profile)
+        return tr("{bank} ({profile})", bank=found, profile=profile) if found else profile
+    return tr("{bank} ({profile})", bank=profile.bank, profile=profile.name)
+
+
+@functools.cache
+def _built_in_banks() -> dict[str, str]:
+    """The built-in profiles' bank names by profile name (read once: they ship with the code)."""
+    try:
+        return {name: profile.bank for name, profile in load_profiles().items()}
+    except ProfileError:
+        return {}
 
 
 # ----------------------------------------------------------------------------------------------

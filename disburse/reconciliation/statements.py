@@ -27,6 +27,7 @@ from disburse.foundation.errors import DisburseError, ImportProblem, ImportRefus
 from disburse.foundation.files import file_sha256
 from disburse.foundation.frames import blank_text
 from disburse.foundation.i18n import tr
+from disburse.importers.bank_profiles import profile_label
 from disburse.ledger.tables import AccountRow, BankAccountRow, EntityRow
 from disburse.reconciliation.tables import (
     COUNTERPARTY_ACCOUNT_LENGTH_MAX,
@@ -237,7 +238,7 @@ def _already_imported(
         account=reference.describe(),
         at=f"{previous.imported_at:%Y-%m-%d %H:%M}",
         user=previous.imported_by,
-        profile=previous.profile,
+        profile=profile_label(previous.profile),
         added=previous.added_count,
     )
     return StatementImportOutcome(
@@ -373,7 +374,7 @@ def import_statement(
         "{file}: bank profile {profile} ({how}); {lines:,} line(s) from {span}, "
         "{new:,} new, {old:,} already imported, into {account}",
         file=file_name,
-        profile=parsed.profile,
+        profile=profile_label(parsed.profile),
         how=how,
         lines=len(frame),
         span=span,

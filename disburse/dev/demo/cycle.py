@@ -23,6 +23,7 @@ from disburse.foundation.dates import period_of
 from disburse.foundation.db import make_engine, transaction
 from disburse.foundation.i18n import tr
 from disburse.foundation.money import format_yuan
+from disburse.importers.bank_profiles import profile_label
 from disburse.ledger.model import EntryBatch, EntryDraft, PostingDraft
 from disburse.schema import migrate as schema
 
@@ -336,7 +337,7 @@ class _Cycle:
                     batch=reference,
                     payees=prepared.instruction_count,
                     total=format_yuan(prepared.total_fen),
-                    layout=EXPORT_PROFILE,
+                    layout=profile_label(EXPORT_PROFILE),
                 ),
             )
         )
