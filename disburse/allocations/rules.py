@@ -51,7 +51,7 @@ from pydantic import (
 
 from disburse.allocations.names import filter_description
 from disburse.allocations.split import percent_text
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_list, tr
 from disburse.foundation.money import MoneyError, fen_from_decimal, fen_from_text
 from disburse.foundation.validation import problem_lines, validation_problems
 from disburse.foundation.yaml_text import load_yaml
@@ -203,7 +203,7 @@ class Filter(StrictModel):
     def _check(self) -> "Filter":
         scope, _, column = self.field.partition(".")
         if scope not in FILTER_SCOPES or not column:
-            scopes = ", ".join(scope + ".<column>" for scope in FILTER_SCOPES)
+            scopes = join_list(scope + ".<column>" for scope in FILTER_SCOPES)
             raise ValueError(tr("field {field} must be one of {scopes}", field=repr(self.field), scopes=scopes))
         known = {"household": HOUSEHOLD_COLUMNS, "person": PERSON_COLUMNS,
                  "any_member": PERSON_COLUMNS}.get(scope)  # fmt: skip
@@ -242,7 +242,7 @@ def _refuse_scopes(filters: list[Filter], allowed: tuple[str, ...], what: str) -
                     "eligibility field {field}: {what} can test only {scopes}",
                     field=repr(item.field),
                     what=what,
-                    scopes=", ".join(f"{name}.<column>" for name in allowed),
+                    scopes=join_list(f"{name}.<column>" for name in allowed),
                 )
             )
 

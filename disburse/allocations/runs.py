@@ -38,7 +38,16 @@ from disburse.foundation.bulk import frame_insert
 from disburse.foundation.dates import period_of
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.frames import object_array, statement_frame, text_or_none
-from disburse.foundation.i18n import TranslatedNames, language, render_stored, stored_form, tr, tr_noop, tr_stored
+from disburse.foundation.i18n import (
+    TranslatedNames,
+    join_clauses,
+    language,
+    render_stored,
+    stored_form,
+    tr,
+    tr_noop,
+    tr_stored,
+)
 from disburse.ledger.model import EntryBatch
 from disburse.ledger.posting import post_entries
 from disburse.ledger.service import entity_by_code
@@ -110,7 +119,7 @@ def _rule(rule_path: Path) -> PvRevenueRule | CoopDividendRule | SubsidyRule:
     try:
         return load_rule(Path(rule_path))
     except RuleError as error:
-        details = "; ".join(f"{path or '(file)'}: {message}" for path, message in error.problems) or str(error)
+        details = join_clauses(f"{path or '(file)'}: {message}" for path, message in error.problems) or str(error)
         raise DisburseError(
             tr("{file}: the rule file was refused: {details}", file=rule_path, details=details)
         ) from None

@@ -27,7 +27,7 @@ from disburse.foundation.actors import require_user
 from disburse.foundation.bulk import bulk_insert
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.files import file_sha256
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_list, tr
 from disburse.foundation.money import format_yuan
 from disburse.importers.bank_profiles import profile_label
 from disburse.ledger.chart import PAYMENTS_IN_TRANSIT
@@ -154,7 +154,7 @@ def _removed_partials(batch: PaymentBatchRow, rendered: list[BatchFile]) -> tupl
         tr(
             "removed {count} temporary file(s) left by an export that did not finish: {files}",
             count=len(removed),
-            files=", ".join(removed),
+            files=join_list(removed),
         ),
     )
 

@@ -28,7 +28,7 @@ from disburse.foundation.actors import require_user
 from disburse.foundation.bulk import ANALYZE_ROWS_MIN, columns_insert, plain_values, refresh_statistics
 from disburse.foundation.dates import period_problem
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import tr, tr_noop
+from disburse.foundation.i18n import join_clauses, tr, tr_noop
 from disburse.foundation.money import format_yuan
 from disburse.importers.bank_profiles import profile_label
 from disburse.ledger.service import entity_by_code
@@ -404,13 +404,13 @@ def _refuse_uncontrolled(session: Session, payables: pd.DataFrame, netted: _Nett
                 "(--programme)",
                 entity=request.entity_code,
                 day=request.today,
-                problems="; ".join(problems),
+                problems=join_clauses(problems),
             )
         )
     problems = double_benefit_problems(session, paid)
     if problems:
         raise DisburseError(
-            tr("no batch for {entity}: {problems}", entity=request.entity_code, problems="; ".join(problems))
+            tr("no batch for {entity}: {problems}", entity=request.entity_code, problems=join_clauses(problems))
         )
 
 

@@ -21,7 +21,7 @@ import yaml
 from disburse.allocations.rules import EXAMPLES_DIRECTORY
 from disburse.foundation.dates import period_of
 from disburse.foundation.db import make_engine, transaction
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_list, tr
 from disburse.foundation.money import format_yuan
 from disburse.importers.bank_profiles import profile_label
 from disburse.ledger.model import EntryBatch, EntryDraft, PostingDraft
@@ -442,7 +442,7 @@ class _Cycle:
         with transaction(self.engine) as session:
             anomalies = run_checks(session, today=today)
             files.extend(write_findings(anomalies, self.directory / "reports" / "异常检查.xlsx"))
-            counts = ", ".join(f"{name} {len(found)}" for name, found in anomalies.findings.items() if found)
+            counts = join_list(f"{name} {len(found)}" for name, found in anomalies.findings.items() if found)
             tb = trial_balance(session, "COUNTY", "2026-10")
             for suffix in suffixes:
                 path = self.directory / "reports" / f"科目余额表-COUNTY-2026-10{suffix}"
