@@ -201,7 +201,8 @@ def log_in(session: Session, name: str, password: str, now: dt.datetime | None =
                 name=row.name,
                 count=LOGIN_FAILURES_MAX,
                 until=row.locked_until,
-            )
+            ),
+            kind="locked",
         )
     if not verify_password(row.password_hash, password):
         row.failed_logins += 1
@@ -214,11 +215,12 @@ def log_in(session: Session, name: str, password: str, now: dt.datetime | None =
                     count=LOGIN_FAILURES_MAX,
                     name=row.name,
                     minutes=LOCKOUT_MINUTES,
-                )
+                ),
+                kind="locked",
             )
         return LoginRefused(tr("wrong account name or password"))
     if not row.active:
-        return LoginRefused(tr("account {name} is disabled", name=row.name))
+        return LoginRefused(tr("account {name} is disabled", name=row.name), kind="disabled")
     row.failed_logins, row.locked_until, row.last_login_at = 0, None, now
     return _account(row)
 
