@@ -51,7 +51,12 @@ def _share_lines(row: dict) -> list[str]:
     numerator, denominator = _figure(row, "share_numerator"), _figure(row, "share_denominator")
     if numerator is None or not denominator:
         return []
-    share = f"{numerator:,}/{denominator:,} (= {percent_text(Fraction(numerator, denominator))})"
+    share = tr(
+        "{numerator:,}/{denominator:,} (= {percent})",
+        numerator=numerator,
+        denominator=denominator,
+        percent=percent_text(Fraction(numerator, denominator)),
+    )
     pool = _figure(row, "share_pool_fen")
     if pool is None:
         return [tr("    share {share}", share=share)]

@@ -45,6 +45,18 @@ DEDUCTION_NAMES = TranslatedNames(
     }
 )
 
+# The programmes of the example subsidy rules (``programme: dibao``): a subsidy run's lines carry
+# the programme as their component. Another programme is shown by its code.
+PROGRAMME_NAMES = TranslatedNames(
+    {
+        "dibao": tr_noop("minimum living allowance"),
+        "education_aid": tr_noop("education aid"),
+        "forest_ranger": tr_noop("ecological forest ranger wages"),
+        "house_repair": tr_noop("dilapidated house repair subsidy"),
+        "medical_topup": tr_noop("medical expenses top-up"),
+    }
+)
+
 RULE_KIND_NAMES = TranslatedNames(
     {
         "pv_revenue": tr_noop("PV station income"),
@@ -98,10 +110,13 @@ def deduction_name(code: str, label: str | None = None) -> str:
 
 
 def component_name(code: object) -> str:
-    """A line component's name (``om_deduction`` → 运维费); a rule's own deduction by its code."""
+    """A line component's name (``om_deduction`` → 运维费, a subsidy's programme ``dibao`` →
+    低保金); a rule's own deduction or programme by its code."""
     text = str(code)
     if text in COMPONENT_DISPLAY:
         return COMPONENT_DISPLAY[text]
+    if text in PROGRAMME_NAMES:
+        return PROGRAMME_NAMES[text]
     deduction = _DEDUCTION_COMPONENT.match(text)
     if deduction is not None:
         return tr("{deduction} (deduction)", deduction=deduction_name(deduction["name"]))

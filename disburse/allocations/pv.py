@@ -491,7 +491,11 @@ def _pay_wages(
                     "share_numerator": shares,
                     "share_denominator": int(owed_fen.sum()) if pro_rata else pd.NA,
                     "share_pool_fen": wage_pool_fen if pro_rata else pd.NA,
-                    "note": np.where(unpaid > 0, tr("the wage part could not cover the roster: see unpaid_fen"), ""),
+                    "note": np.where(
+                        unpaid > 0,
+                        tr("the wage part could not cover the roster: the rest of the wage stays unpaid"),
+                        "",
+                    ),
                     "account_no": accounts["account_no"].to_numpy(),
                     "account_name": accounts["account_name"].to_numpy(),
                     "beneficiary_id": owed["id_number"].to_numpy(dtype=object),

@@ -164,7 +164,7 @@ def write_fund_trace(trace: FundTrace, path: Path) -> list[Path]:
             ),
             Sheet(
                 "分配",
-                "分配运行",
+                "分配表",
                 ("运行", "规则", "期间", "状态", "项目", "对象类型", "金额(元)"),
                 [
                     [

@@ -118,7 +118,7 @@ def test_deduction_order_parts_and_mid_period_exit():
 
     text = "\n".join(explain(result, "H2"))
     assert "less operation and maintenance fee (" in text and "distributable after deductions: 9,200.00" in text
-    assert "household_share: 1,610.00 yuan" in text
+    assert "household income share: 1,610.00 yuan" in text
     assert "collective part" not in text  # steps off H2's path are not shown
 
 

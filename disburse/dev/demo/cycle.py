@@ -21,7 +21,7 @@ import yaml
 from disburse.allocations.rules import EXAMPLES_DIRECTORY
 from disburse.foundation.dates import period_of
 from disburse.foundation.db import make_engine, transaction
-from disburse.foundation.i18n import join_list, tr
+from disburse.foundation.i18n import join_clauses, join_list, tr
 from disburse.foundation.money import format_yuan
 from disburse.importers.bank_profiles import profile_label
 from disburse.ledger.model import EntryBatch, EntryDraft, PostingDraft
@@ -418,7 +418,10 @@ class _Cycle:
             )
         )
         self.step(
-            (tr("reconciliation"), f"{getattr(posted_unmatched, 'message', '')}; {getattr(reconciled, 'message', '')}")
+            (
+                tr("reconciliation"),
+                join_clauses([getattr(posted_unmatched, "message", ""), getattr(reconciled, "message", "")]),
+            )
         )
         agreed = (
             tr("adjusted balances agree")
