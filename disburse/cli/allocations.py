@@ -302,17 +302,19 @@ def runs_diff(
     out: Optional[Path] = typer.Option(None, "--out", help=tr_noop("write the differences (.xlsx or .csv)")),
 ) -> None:
     """Per household and component: the old amount, the new one, and the difference."""
+    from disburse.allocations.names import component_name, in_chinese
     from disburse.allocations.runs import run_difference
     from disburse.foundation.frames import blank_text
 
     with books() as session:
         difference = run_difference(session, old, new)
-    table = Table(tr("payee"), tr("household"), tr("component"), tr("old"), tr("new"), tr("difference"))
+    # "new amount", not "new": the catalog's "new" is an audit finding not yet reviewed (新发现).
+    table = Table(tr("payee"), tr("household"), tr("component"), tr("old amount"), tr("new amount"), tr("difference"))
     for row in difference.to_dict("records"):
         table.add_row(
             mask_payee(row["payee_id"]),
             blank_text(row["household_id"]),
-            row["component"],
+            escape(component_name(row["component"])),
             format_yuan(int(row["old_fen"])),
             format_yuan(int(row["new_fen"])),
             format_yuan(int(row["difference_fen"])),
@@ -333,7 +335,7 @@ def runs_diff(
                 [
                     mask_payee(r["payee_id"]),
                     blank_text(r["household_id"]),
-                    r["component"],
+                    in_chinese(component_name, r["component"]),
                     int(r["old_fen"]),
                     int(r["new_fen"]),
                     int(r["difference_fen"]),
