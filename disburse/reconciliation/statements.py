@@ -86,7 +86,13 @@ class BankAccountRef:
     ledger_account_name: str
 
     def describe(self) -> str:
-        return f"{self.entity_code} {self.bank_name} {self.account_number} ({self.ledger_account_code})"
+        return tr(
+            "{entity} {bank} {number} ({account})",
+            entity=self.entity_code,
+            bank=self.bank_name,
+            number=self.account_number,
+            account=self.ledger_account_code,
+        )
 
 
 @dataclass(frozen=True, slots=True)

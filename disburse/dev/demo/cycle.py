@@ -460,7 +460,7 @@ class _Cycle:
         if unprintable:
             self.step((tr("books"), tr("written as xlsx only: {reason}", reason=unprintable)))
         ties = tr("ties to the ledger") if card.ties_to_ledger else tr("does NOT tie to the ledger")
-        self.step(("明白卡", f"{household}: {ties}"))
+        self.step(("明白卡", tr("{household}: {ties}", household=household, ties=ties)))
         intact = all(report.intact for report in reports)
         self.step((tr("verify"), tr("every chain and balance intact") if intact else tr("BROKEN")))
 
