@@ -66,7 +66,7 @@ def test_a_rule_file_is_refused_in_chinese_at_each_place() -> None:
     assert problems == [
         ("notice.days", "应为整数"),
         ("programme", "缺少必填项"),
-        ("basis.amount_per", "应为 'year', 'month', 'once' 之一"),
+        ("basis.amount_per", "应为 'year'、'month'、'once' 之一"),
         ("basis.entries.0.when.0", "op 'in' 的 value 应为非空列表"),
         ("basis.colour", "未知的键（此处不允许）"),
     ]
@@ -168,7 +168,7 @@ def test_a_post_unmatched_rules_file_is_refused_in_chinese(tmp_path: Path) -> No
             load_rules(rules)
     assert str(refused.value) == (
         f"{rules}：规则文件被拒绝：\n"
-        "  rules.0.when.direction: 应为 'in', 'out', 'any' 之一\n"
+        "  rules.0.when.direction: 应为 'in'、'out'、'any' 之一\n"
         "  rules.0.account: 缺少必填项\n"
         "  rules.0.colour: 未知的键（此处不允许）"
     )
@@ -181,7 +181,7 @@ def test_an_audit_configuration_is_refused_in_chinese(tmp_path: Path) -> None:
         with pytest.raises(DisburseError) as refused:
             load_config(config)
     assert str(refused.value) == (
-        f"审计配置 {config} 无法使用：money_idle.days: 应不小于 1; equal_split.lines_min: 应为整数"
+        f"审计配置 {config} 无法使用：money_idle.days: 应不小于 1；equal_split.lines_min: 应为整数"
     )
 
 

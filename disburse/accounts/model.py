@@ -13,8 +13,18 @@ class AccessRefused(DisburseError):
     The CLI shows it like any refusal (exit 1); the web answers 403."""
 
 
+LOGIN_REFUSAL_KINDS = ("wrong", "locked", "disabled")
+
+
 class LoginRefused(DisburseError):
-    """A wrong name or password, or an account that is locked or disabled."""
+    """A wrong name or password, or an account that is locked or disabled: ``kind`` says which
+    (one of LOGIN_REFUSAL_KINDS), so that a face can choose what to show without reading the
+    message, which is in the language of the moment like every refusal."""
+
+    def __init__(self, message: str, kind: str = "wrong") -> None:
+        assert kind in LOGIN_REFUSAL_KINDS, kind
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True, slots=True)

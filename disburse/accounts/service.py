@@ -20,7 +20,7 @@ from disburse.accounts.roles import ROLE_ADMINISTRATOR, ROLES, roles_for, roles_
 from disburse.accounts.tables import UserAccountRow
 from disburse.foundation.actors import USER_LENGTH_MAX
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_list, tr
 from disburse.foundation.orm import utc_now
 
 LOGIN_FAILURES_MAX = 5  # wrong passwords in a row before the account is locked
@@ -84,10 +84,10 @@ def _checked_roles(roles: Iterable[str]) -> frozenset[str]:
     unknown = sorted(chosen - set(ROLES))
     if unknown:
         raise DisburseError(
-            tr("unknown role(s) {unknown}; the roles are {roles}", unknown=", ".join(unknown), roles=", ".join(ROLES))
+            tr("unknown role(s) {unknown}; the roles are {roles}", unknown=join_list(unknown), roles=join_list(ROLES))
         )
     if not chosen:
-        raise DisburseError(tr("an account needs at least one role of {roles}", roles=", ".join(ROLES)))
+        raise DisburseError(tr("an account needs at least one role of {roles}", roles=join_list(ROLES)))
     return chosen
 
 
@@ -201,7 +201,8 @@ def log_in(session: Session, name: str, password: str, now: dt.datetime | None =
                 name=row.name,
                 count=LOGIN_FAILURES_MAX,
                 until=row.locked_until,
-            )
+            ),
+            kind="locked",
         )
     if not verify_password(row.password_hash, password):
         row.failed_logins += 1
@@ -214,11 +215,12 @@ def log_in(session: Session, name: str, password: str, now: dt.datetime | None =
                     count=LOGIN_FAILURES_MAX,
                     name=row.name,
                     minutes=LOCKOUT_MINUTES,
-                )
+                ),
+                kind="locked",
             )
         return LoginRefused(tr("wrong account name or password"))
     if not row.active:
-        return LoginRefused(tr("account {name} is disabled", name=row.name))
+        return LoginRefused(tr("account {name} is disabled", name=row.name), kind="disabled")
     row.failed_logins, row.locked_until, row.last_login_at = 0, None, now
     return _account(row)
 

@@ -56,7 +56,7 @@ from disburse.allocations.split import (
     percent_text,
     split_largest_remainder,
 )
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import tr, tr_stored
 from disburse.foundation.money import format_yuan
 
 DIVIDEND_COMPONENT = "dividend"
@@ -151,7 +151,7 @@ def _segments(
         if rule.collective_id is None:
             takers = register_rows["village_code"].to_numpy(dtype=object)[stopped]
             parts.notes.append(
-                tr(
+                tr_stored(
                     "{count} exited household(s)' shares went back to the collective of each household's own "
                     "village (the rule names no collective_id)",
                     count=count,

@@ -15,6 +15,7 @@ from fractions import Fraction
 import pandas as pd
 
 from disburse.allocations.model import AllocationResult, Step
+from disburse.allocations.names import component_name, rule_kind_name, source_name
 from disburse.allocations.split import decimal_text, percent_text
 from disburse.foundation.i18n import tr
 from disburse.foundation.masking import mask_identifier
@@ -50,7 +51,12 @@ def _share_lines(row: dict) -> list[str]:
     numerator, denominator = _figure(row, "share_numerator"), _figure(row, "share_denominator")
     if numerator is None or not denominator:
         return []
-    share = f"{numerator:,}/{denominator:,} (= {percent_text(Fraction(numerator, denominator))})"
+    share = tr(
+        "{numerator:,}/{denominator:,} (= {percent})",
+        numerator=numerator,
+        denominator=denominator,
+        percent=percent_text(Fraction(numerator, denominator)),
+    )
     pool = _figure(row, "share_pool_fen")
     if pool is None:
         return [tr("    share {share}", share=share)]
@@ -153,7 +159,7 @@ def _line_text(holder_id: str, row: dict) -> list[str]:
     head = tr(
         "  {holder} {component}: {amount} yuan",
         holder=holder_id,
-        component=row["component"],
+        component=component_name(row["component"]),
         amount=format_yuan(int(row["amount_fen"])),
     )
     beneficiary = row.get("beneficiary_id")
@@ -193,7 +199,7 @@ def explain(result: AllocationResult, holder_id: str) -> list[str]:
         tr(
             "{rule} ({kind}): pool {pool} yuan",
             rule=result.rule_name,
-            kind=result.rule_kind,
+            kind=rule_kind_name(result.rule_kind),
             pool=format_yuan(result.pool_fen),
         )
     ]
@@ -203,7 +209,7 @@ def explain(result: AllocationResult, holder_id: str) -> list[str]:
     for source in shown:
         rows = [row for row, row_source in zip(mine.to_dict("records"), sources.tolist()) if row_source == source]
         if source is not None:
-            text.append(f" {source}:")
+            text.append(tr(" {source}:", source=source_name(source)))
         components = {row["component"] for row in rows}
         text += _steps_on_path(result.steps, source, components)
         for row in rows:

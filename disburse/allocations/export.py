@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from disburse.allocations.names import component_name, in_chinese, source_name
 from disburse.allocations.runs import village_summary
 from disburse.foundation.frames import blank_text
 from disburse.foundation.masking import mask_identifier, mask_payee
@@ -28,7 +29,11 @@ def line_rows(lines, rule_name: str, unmasked: bool = False) -> list[list[object
         who = row.get("household_id") or mask_payee(row["payee_id"], unmasked=unmasked)
         explanation = "；".join(
             part
-            for part in (row.get("component", ""), row.get("note") or "", row.get("source_reference") or "")
+            for part in (
+                in_chinese(component_name, row["component"]) if row.get("component") else "",
+                row.get("note") or "",
+                in_chinese(source_name, row.get("source_reference") or ""),
+            )
             if part
         )
         rows.append(
@@ -64,7 +69,12 @@ def write_run_export(out: Path, outcome, unmasked: bool = False) -> list[Path]: 
             f"{outcome.rule_name} {outcome.period} 分村汇总",
             ("村代码", "项目", "人(户)数", "金额(元)"),
             [
-                [row["village_code"], row["component"], int(row["payees"]), int(row["amount_fen"])]
+                [
+                    row["village_code"] or "不分村",
+                    in_chinese(component_name, row["component"]),
+                    int(row["payees"]),
+                    int(row["amount_fen"]),
+                ]
                 for row in summary.to_dict("records")
             ],
             (3,),

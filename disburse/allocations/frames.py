@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from disburse.allocations.rules import Filter
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_list, tr
 
 DAYS_PER_YEAR = 365
 MONTHS_PER_YEAR = 12
@@ -286,5 +286,5 @@ def roster_days(roster: pd.DataFrame) -> np.ndarray:
         if column in roster.columns:
             return roster[column].to_numpy(dtype=np.int64)
     raise AllocationError(
-        tr("the roster needs a days column: one of {columns}", columns=", ".join(ROSTER_DAYS_COLUMNS))
+        tr("the roster needs a days column: one of {columns}", columns=join_list(ROSTER_DAYS_COLUMNS))
     )

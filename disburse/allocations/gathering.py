@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from disburse.allocations.dividends import allocate_dividend
 from disburse.allocations.frames import AllocationError, as_days, service_period_bounds
 from disburse.allocations.model import AllocationResult, Step, result_build
+from disburse.allocations.names import source_stored
 from disburse.allocations.pv import RowRefused, allocate_pv
 from disburse.allocations.rules import (
     CoopDividendRule,
@@ -51,7 +52,7 @@ from disburse.allocations.tables import SettlementAllocationRow
 from disburse.foundation.dates import period_bounds, period_problem
 from disburse.foundation.errors import DisburseError, ImportRefused
 from disburse.foundation.files import file_sha256
-from disburse.foundation.i18n import tr, tr_noop
+from disburse.foundation.i18n import join_clauses, join_list, tr, tr_noop, tr_stored
 from disburse.foundation.money import fen_from_text, format_yuan
 from disburse.importers import programme_inputs
 from disburse.registry import queries as registry
@@ -138,7 +139,7 @@ def station_capacity(session: Session, rule: PvRevenueRule, notes: list[str]) ->
         return rule.capacity_units_e4
     if declared is not None:
         notes.append(
-            tr(
+            tr_stored(
                 "capacity {capacity} kW of {station} taken from the register (the rule states no capacity_kw)",
                 capacity=decimal_text(declared / 10_000),
                 station=rule.station_id,
@@ -191,7 +192,14 @@ def free_settlements(session: Session, rule: PvRevenueRule) -> pd.DataFrame:
 
 
 def _row_name(row: dict) -> str:
+    """The row's source reference, stored with the lines and steps it gave (names.source_name
+    shows it)."""
     return f"settlement {row['id']} {row['service_period']} {row['revenue_type']}"
+
+
+def _row_label(row: dict) -> str:
+    """The row as a person reads it, remembered for a stored note (``结算单第 11 行（2025Q1 国家补贴）``)."""
+    return source_stored(_row_name(row))
 
 
 def received_rows(
@@ -201,11 +209,11 @@ def received_rows(
     arrived = ~np.isnat(as_days(settlements["received_on"]))
     waiting = settlements[~arrived]
     waiting_fen = int(waiting["amount_fen"].sum())
-    names = ", ".join(_row_name(row) for row in waiting.to_dict("records")[:REFUSALS_SHOWN_MAX])
+    names = [_row_label(row) for row in waiting.to_dict("records")[:REFUSALS_SHOWN_MAX]]
     if len(waiting) and rule.allow_unreceived:
         summary["advance_fen"] = waiting_fen
         notes.append(
-            tr(
+            tr_stored(
                 "paid in advance (allow_unreceived: true): {count} settlement row(s) totalling {total} have not "
                 "arrived (no 到账日期): {names}",
                 count=len(waiting),
@@ -217,7 +225,7 @@ def received_rows(
     if len(waiting):
         summary.update(settlements_not_received=len(waiting), not_received_fen=waiting_fen)
         notes.append(
-            tr(
+            tr_stored(
                 "not distributed: {count} settlement row(s) totalling {total} have no 到账日期 ({names}); they wait "
                 "until the money arrives (or the rule says allow_unreceived: true)",
                 count=len(waiting),
@@ -233,7 +241,7 @@ def received_rows(
                 "money is distributed once received, unless the rule says allow_unreceived: true",
                 rule=rule.name,
                 station=rule.station_id,
-                names=names,
+                names=join_list(names),
             )
         )
     return chosen
@@ -272,7 +280,7 @@ def _pv_roster(
     else:
         roster = _refuse_file(programme_inputs.parse_roster(inputs_path))
         if not own_period.any():
-            kinds = ", ".join(sorted({str(value) for value in settlements["service_period"]}))
+            kinds = sorted({str(value) for value in settlements["service_period"]})
             owed_fen = int(
                 (
                     roster["days_worked"].to_numpy(dtype=np.int64) * roster["daily_rate_fen"].to_numpy(dtype=np.int64)
@@ -280,7 +288,7 @@ def _pv_roster(
             )
             summary["wage_roster_not_paid_fen"] = owed_fen
             notes.append(
-                tr(
+                tr_stored(
                     "the wage roster (--inputs, the {period} attendance, owing {owed}) was not paid: no settlement "
                     "row for {period} is allocated by this run (service periods: {kinds}); pay it with the run that "
                     "allocates the {period} settlement",
@@ -292,7 +300,7 @@ def _pv_roster(
             roster = None
     if len(others):
         notes.append(
-            tr(
+            tr_stored(
                 "the wage part of {count} row(s) of other service periods is not paid to the {period} roster: it "
                 "stays on account {account}",
                 count=len(others),
@@ -315,7 +323,7 @@ def combine_results(results: list[tuple[str, AllocationResult]], rule_kind: str,
         frames.append(result.lines.assign(source_reference=source))
         exclusions.append(result.exclusions)
         steps.extend(Step(step.text, step.amount_fen, step.component, source) for step in result.steps)
-        notes.extend(f"{source}: {note}" for note in result.notes)
+        notes.extend(tr_stored("{source}: {note}", source=source_stored(source), note=note) for note in result.notes)
         for key, value in result.summary.items():
             summary[key] = summary.get(key, 0) + int(value)
     combined = result_build(
@@ -373,7 +381,9 @@ def _allocate_rows(
             refused[index] = (row, str(error))
             continue
         except AllocationError as error:
-            raise DisburseError(tr("{rule}, {row}: {error}", rule=rule.name, row=_row_name(row), error=error)) from None
+            raise DisburseError(
+                tr("{rule}, {row}: {error}", rule=rule.name, row=_row_label(row), error=error)
+            ) from None
         results[index] = (_row_name(row), result)
     return [results[i] for i in sorted(results)], [refused[i] for i in sorted(refused)], newest[1]
 
@@ -386,19 +396,19 @@ def _note_refused(
     summary.update(settlements_refused=len(refused), refused_fen=int(sum(int(row["amount_fen"]) for row, _ in refused)))
     for row, reason in refused:
         notes.append(
-            tr(
+            tr_stored(
                 "{row} ({amount}) not allocated: {reason}; it stays unallocated",
-                row=_row_name(row),
+                row=_row_label(row),
                 amount=format_yuan(int(row["amount_fen"])),
                 reason=reason,
             )
         )
         if roster is not None and str(row["service_period"]) == period:
             notes.append(
-                tr(
+                tr_stored(
                     "the wage roster for {period} was not used, because {row} was not allocated",
                     period=period,
-                    row=_row_name(row),
+                    row=_row_label(row),
                 )
             )
 
@@ -411,7 +421,9 @@ def _gather_pv(session: Session, rule: PvRevenueRule, period: str, inputs_path: 
     roster = _pv_roster(rule, settlements, period, inputs_path, summary, notes)
     results, refused, newest_households = _allocate_rows(session, rule, settlements, period, roster, capacity)
     if not results:
-        reasons = "; ".join(f"{_row_name(row)}: {reason}" for row, reason in refused[:REFUSALS_SHOWN_MAX])
+        reasons = join_clauses(
+            tr("{row}: {reason}", row=_row_label(row), reason=reason) for row, reason in refused[:REFUSALS_SHOWN_MAX]
+        )
         raise DisburseError(
             tr(
                 "{rule}: no settlement row could be allocated: {reasons}",

@@ -55,6 +55,7 @@ from disburse.allocations.frames import (
     year_fraction,
 )
 from disburse.allocations.model import AllocationResult, ResultParts, Step
+from disburse.allocations.names import deduction_name, revenue_type_name
 from disburse.allocations.rules import PvRevenueRule
 from disburse.allocations.split import decimal_text, divide_half_up, percent_text, split_largest_remainder
 from disburse.foundation.i18n import tr, tr_noop
@@ -131,9 +132,9 @@ def _revenue(rule: PvRevenueRule, settlement: Mapping[str, object]) -> tuple[int
     period_start, period_end = service_period_bounds(str(settlement["service_period"]))
     revenue_type = settlement.get("revenue_type", "base")
     text = tr(
-        "{station} {revenue_type} revenue for {period} ({start} to {end})",
+        "{station} revenue ({revenue_type}) for {period} ({start} to {end})",
         station=rule.station_id,
-        revenue_type=revenue_type,
+        revenue_type=revenue_type_name(revenue_type),
         period=settlement["service_period"],
         start=period_start,
         end=period_end,
@@ -155,7 +156,7 @@ def _deduction_amount_fen(
             raise AllocationError(
                 tr(
                     "deduction {deduction} is per watt but no capacity is known for {station}",
-                    deduction=deduction.name,
+                    deduction=deduction_name(deduction.name, deduction.label),
                     station=rule.station_id,
                 )
             )
@@ -192,10 +193,11 @@ def _deductions(
             if asked_fen == taken_fen
             else tr("asked {asked}, only {taken} left", asked=format_yuan(asked_fen), taken=format_yuan(taken_fen))
         )
+        name = deduction_name(deduction.name, deduction.label)
         text = (
-            tr("less {deduction} ({how}); {note}", deduction=deduction.name, how=how, note=note)
+            tr("less {deduction} ({how}); {note}", deduction=name, how=how, note=note)
             if note
-            else tr("less {deduction} ({how})", deduction=deduction.name, how=how)
+            else tr("less {deduction} ({how})", deduction=name, how=how)
         )
         parts.steps.append(Step(text, -taken_fen))
         if taken_fen:
@@ -489,7 +491,11 @@ def _pay_wages(
                     "share_numerator": shares,
                     "share_denominator": int(owed_fen.sum()) if pro_rata else pd.NA,
                     "share_pool_fen": wage_pool_fen if pro_rata else pd.NA,
-                    "note": np.where(unpaid > 0, tr("the wage part could not cover the roster: see unpaid_fen"), ""),
+                    "note": np.where(
+                        unpaid > 0,
+                        tr("the wage part could not cover the roster: the rest of the wage stays unpaid"),
+                        "",
+                    ),
                     "account_no": accounts["account_no"].to_numpy(),
                     "account_name": accounts["account_name"].to_numpy(),
                     "beneficiary_id": owed["id_number"].to_numpy(dtype=object),

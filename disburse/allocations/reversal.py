@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from disburse.allocations.tables import AllocationRunRow, SettlementAllocationRow, utc_now
 from disburse.foundation.dates import as_date, period_of
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_list, tr
 from disburse.ledger.model import EntryBatch
 from disburse.ledger.posting import post_entries
 from disburse.ledger.service import period_is_closed
@@ -191,7 +191,7 @@ def reverse_run(
         postings=postings,
     )
     if freed:
-        message += tr("; settlement rows {rows} are free for a corrected run", rows=", ".join(map(str, sorted(freed))))
+        message += tr("; settlement rows {rows} are free for a corrected run", rows=join_list(map(str, sorted(freed))))
     if restored is not None:
         message += tr("; run {run}, whose difference it posted, is in force again", run=restored.id)
     return ReverseOutcome(run_id, True, entries, postings, freed, restored.id if restored else None, message)

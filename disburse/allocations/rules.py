@@ -49,8 +49,9 @@ from pydantic import (
     model_validator,
 )
 
+from disburse.allocations.names import filter_description
 from disburse.allocations.split import percent_text
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_list, tr
 from disburse.foundation.money import MoneyError, fen_from_decimal, fen_from_text
 from disburse.foundation.validation import problem_lines, validation_problems
 from disburse.foundation.yaml_text import load_yaml
@@ -202,7 +203,7 @@ class Filter(StrictModel):
     def _check(self) -> "Filter":
         scope, _, column = self.field.partition(".")
         if scope not in FILTER_SCOPES or not column:
-            scopes = ", ".join(scope + ".<column>" for scope in FILTER_SCOPES)
+            scopes = join_list(scope + ".<column>" for scope in FILTER_SCOPES)
             raise ValueError(tr("field {field} must be one of {scopes}", field=repr(self.field), scopes=scopes))
         known = {"household": HOUSEHOLD_COLUMNS, "person": PERSON_COLUMNS,
                  "any_member": PERSON_COLUMNS}.get(scope)  # fmt: skip
@@ -223,10 +224,9 @@ class Filter(StrictModel):
         return self
 
     def describe(self) -> str:
-        """The filter as a person reads it: ``household.poverty_status in [未脱贫, 返贫]``."""
-        if self.op in ("is_null", "not_null"):
-            return f"{self.field} {self.op.replace('_', ' ')}"
-        return f"{self.field} {self.op} {self.value}"
+        """The filter as a person reads it: ``household.poverty_status in [未脱贫, 返贫]``, in
+        Chinese ``户.贫困状态 为 未脱贫、返贫 之一`` (``names.filter_description``)."""
+        return filter_description(self.field, self.op, self.value)
 
 
 Eligibility = Annotated[list[Filter], Field(max_length=FILTERS_MAX)]
@@ -242,7 +242,7 @@ def _refuse_scopes(filters: list[Filter], allowed: tuple[str, ...], what: str) -
                     "eligibility field {field}: {what} can test only {scopes}",
                     field=repr(item.field),
                     what=what,
-                    scopes=", ".join(f"{name}.<column>" for name in allowed),
+                    scopes=join_list(f"{name}.<column>" for name in allowed),
                 )
             )
 
@@ -308,6 +308,8 @@ class PvDeduction(StrictModel):
     """
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    # The name a person reads (运维费); without it the usual name of ``name`` (names.DEDUCTION_NAMES).
+    label: str | None = Field(default=None, min_length=1, max_length=40)
     account_code: AccountCode
     expense_account_code: AccountCode
     per_watt_year_fen: PriceFen | None = Field(default=None, alias="per_watt_year_yuan")

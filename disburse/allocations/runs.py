@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from disburse.allocations.explaining import explain
 from disburse.allocations.gathering import gather, month_bounds
 from disburse.allocations.model import AllocationResult, Step
+from disburse.allocations.names import COMPONENT_DISPLAY
 from disburse.allocations.rules import CoopDividendRule, PvRevenueRule, RuleError, SubsidyRule, load_rule
 from disburse.allocations.tables import (
     AllocationExclusionRow,
@@ -37,7 +38,16 @@ from disburse.foundation.bulk import frame_insert
 from disburse.foundation.dates import period_of
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.frames import object_array, statement_frame, text_or_none
-from disburse.foundation.i18n import TranslatedNames, language, tr, tr_noop
+from disburse.foundation.i18n import (
+    TranslatedNames,
+    join_clauses,
+    language,
+    render_stored,
+    stored_form,
+    tr,
+    tr_noop,
+    tr_stored,
+)
 from disburse.ledger.model import EntryBatch
 from disburse.ledger.posting import post_entries
 from disburse.ledger.service import entity_by_code
@@ -72,27 +82,8 @@ LINE_TEXT_COLUMNS = (
     "beneficiary_id",
 )
 
-COMPONENT_NAMES = {
-    "household_share": tr_noop("household income share"),
-    "collective_share": tr_noop("village collective income"),
-    "public_welfare_wage": tr_noop("public welfare job wages"),
-    "wage_pool_unused": tr_noop("unused public welfare wage pool"),
-    "om_deduction": tr_noop("operation and maintenance fee"),
-    "land_rent_deduction": tr_noop("land rent"),
-    "insurance_deduction": tr_noop("insurance premium"),
-    "inactive_claims_residual": tr_noop("rounding residue of inactive shares"),
-    "unclaimed_part": tr_noop("share with no one to receive it"),
-    "dividend": tr_noop("dividend from converted funds"),
-    "exit_reverted": tr_noop("shares taken back on exit"),
-    "floor_shortfall": tr_noop("guaranteed dividend owed"),
-    "suspense_deceased": tr_noop("dividend of deceased holders held in suspense"),
-    "cap_held_back": tr_noop("held back by the cap"),
-    "benefit": tr_noop("benefit payment"),
-}
-
-
 # Kept under its old name: the component names in the current language (Chinese by default).
-COMPONENT_NAMES_ZH = TranslatedNames(COMPONENT_NAMES)
+COMPONENT_NAMES_ZH = COMPONENT_DISPLAY
 # A run's status (allocations.tables.RUN_STATUSES) as the CLI and the pages show it.
 RUN_STATUS_NAMES = TranslatedNames(
     {
@@ -128,7 +119,7 @@ def _rule(rule_path: Path) -> PvRevenueRule | CoopDividendRule | SubsidyRule:
     try:
         return load_rule(Path(rule_path))
     except RuleError as error:
-        details = "; ".join(f"{path or '(file)'}: {message}" for path, message in error.problems) or str(error)
+        details = join_clauses(f"{path or '(file)'}: {message}" for path, message in error.problems) or str(error)
         raise DisburseError(
             tr("{file}: the rule file was refused: {details}", file=rule_path, details=details)
         ) from None
@@ -201,7 +192,7 @@ def _previous_run(
             select(runs.id).where(*same, runs.period == period, runs.status == "posted").order_by(runs.id.desc())
         )
         if posted is not None:
-            return posted, tr("supersedes posted run {run}: only the difference from it is posted", run=posted)
+            return posted, tr_stored("supersedes posted run {run}: only the difference from it is posted", run=posted)
     reversed_runs = session.execute(
         select(runs.id, runs.period, runs.inputs_description, runs.reversed_at)
         .where(*same, runs.status == "reversed")
@@ -214,8 +205,8 @@ def _previous_run(
             not isinstance(rule, PvRevenueRule) and run_period == period
         ):
             if reversed_at is None:
-                return run_id, tr("supersedes run {run}, reversed: this run replaces it in full", run=run_id)
-            return run_id, tr(
+                return run_id, tr_stored("supersedes run {run}, reversed: this run replaces it in full", run=run_id)
+            return run_id, tr_stored(
                 "supersedes run {run}, reversed on {day}: this run replaces it in full",
                 run=run_id,
                 day=f"{reversed_at:%Y-%m-%d}",
@@ -362,7 +353,7 @@ def _insert_run(session, rule, subject, period, run_key, inputs_text, result, li
             line_count=len(lines),
             exclusion_count=len(result.exclusions),
             summary_json=json.dumps(dict(result.summary), sort_keys=True),
-            notes_json=json.dumps(list(result.notes), ensure_ascii=False),
+            notes_json=json.dumps([stored_form(note) for note in result.notes], ensure_ascii=False),
             supersedes_run_id=previous,
             calculated_by=user,
             calculated_at=utc_now(),
@@ -372,8 +363,10 @@ def _insert_run(session, rule, subject, period, run_key, inputs_text, result, li
 
 
 def run_notes(run: AllocationRunRow) -> list[str]:
-    """The notes a run stored (empty for a run stored before notes were kept)."""
-    return list(json.loads(run.notes_json)) if run.notes_json else []
+    """The notes a run stored, in the reader's language: a note is stored as its message id and
+    figures; a run stored before that holds its notes' text, shown as stored (empty for a run
+    stored before notes were kept)."""
+    return [render_stored(note) for note in json.loads(run.notes_json)] if run.notes_json else []
 
 
 def run_row(session: Session, run_id: int) -> AllocationRunRow:
@@ -727,7 +720,7 @@ def explain_run(session: Session, run_id: int, household_id: str) -> list[str]:
         tr(
             "run {run} ({status}), period {period}, rule sha256 {sha}…",
             run=run_id,
-            status=run.status,
+            status=RUN_STATUS_NAMES.get(run.status, run.status),
             period=run.period,
             sha=run.rule_sha256[:12],
         )
@@ -737,8 +730,9 @@ def explain_run(session: Session, run_id: int, household_id: str) -> list[str]:
 
 
 def village_summary(lines: pd.DataFrame) -> pd.DataFrame:
-    """Per village: payees and amount of the household and person lines, and the collective's."""
-    frame = lines.assign(village_code=lines["village_code"].fillna("(none)"))
+    """Per village: payees and amount of the household and person lines, and the collective's
+    (lines of no village, such as a PV run's deductions, under a blank village code)."""
+    frame = lines.assign(village_code=lines["village_code"].fillna(""))
     return (
         frame.groupby(["village_code", "component"], sort=True)
         .agg(payees=("payee_id", "nunique"), amount_fen=("amount_fen", "sum"))

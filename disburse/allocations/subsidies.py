@@ -46,6 +46,7 @@ from disburse.allocations.frames import (
     year_fraction,
 )
 from disburse.allocations.model import AllocationResult, Step, result_build
+from disburse.allocations.names import component_name
 from disburse.allocations.rules import AttributeTableBasis, MedicalTopUpBasis, RosterBasis, SubsidyRule
 from disburse.allocations.split import RUN_PAYEES_MAX, divide_half_up, multiply_exact, percent_text
 from disburse.foundation.i18n import tr, tr_noop
@@ -266,7 +267,7 @@ def _attribute_table(
     )
     text = tr(
         TABLE_STEP_TEXTS[basis.counted_per],
-        programme=rule.programme,
+        programme=component_name(rule.programme),
         per=per,
         factor=factor,
         start=period_start,
@@ -417,7 +418,7 @@ def _roster(rule: SubsidyRule, basis: RosterBasis, households, people, period_st
     )
     text = tr(
         "{programme}: days on duty × daily rate for {start} to {end}",
-        programme=rule.programme,
+        programme=component_name(rule.programme),
         start=period_start,
         end=period_end,
     )
@@ -502,7 +503,7 @@ def _medical(rule: SubsidyRule, basis: MedicalTopUpBasis, households, people, pe
     text = tr(
         "{programme}: own payment above {cap} of each bill's total (the allowed own share rounded down to the fen, "
         "so it never exceeds the cap)",
-        programme=rule.programme,
+        programme=component_name(rule.programme),
         cap=percent_text(cap),
     )
     return lines, exclusions, [Step(text, int(grouped["amount_fen"].sum()))]

@@ -36,7 +36,7 @@ from disburse.audit.model import (
 from disburse.audit.tables import FindingReviewRow
 from disburse.foundation.actors import require_user
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import tr, tr_noop
+from disburse.foundation.i18n import join_list, tr, tr_noop
 
 FINDINGS_PER_CHECK_MAX = 10_000  # a check that finds more is reporting a systemic problem; the count says so
 NOTE_LENGTH_MAX = 2_000
@@ -132,7 +132,7 @@ def check_named(name: str) -> Check:
     """A check by its id (``paid_twice``) or code (``A06``)."""
     found = CHECKS_BY_ID.get(name) or CHECKS_BY_CODE.get(name.upper())
     if found is None:
-        raise DisburseError(tr("no check {name!r}; the checks are {checks}", name=name, checks=", ".join(CHECKS_BY_ID)))
+        raise DisburseError(tr("no check {name!r}; the checks are {checks}", name=name, checks=join_list(CHECKS_BY_ID)))
     return found
 
 
@@ -221,7 +221,7 @@ def review_finding(
             tr(
                 "disposition {disposition!r} must be one of {dispositions}",
                 disposition=disposition,
-                dispositions=", ".join(DISPOSITIONS),
+                dispositions=join_list(DISPOSITIONS),
             )
         )
     note = (note or "").strip()

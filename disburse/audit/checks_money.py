@@ -23,14 +23,21 @@ from disburse.audit.evidence import (
     yuan,
 )
 from disburse.audit.facts import Facts
-from disburse.audit.model import Check, Evidence, Finding, english_kept
+from disburse.audit.model import Check, Evidence, Finding, Said, english_kept
 from disburse.foundation.dates import as_date_or_none
+from disburse.importers.settlements import REVENUE_TYPE_NAMES
 from disburse.payouts.model import PAYABLE_STATUS_NAMES
 
 SHARE_BASED_KINDS = ("pv_revenue", "coop_dividend")
 DEDUCTION_SUFFIX = "_deduction"
 FLOOR_SHORTFALL_COMPONENT = "floor_shortfall"
 RECEIVABLES_ACCOUNT = "112"
+
+
+def _revenue_type(code: object) -> Said:
+    """A settlement's revenue type by name (国家补贴), its English form the stored code, so that a
+    finding's evidence digest is what it was before the type was shown by name."""
+    return Said(REVENUE_TYPE_NAMES.get(str(code), str(code)), str(code))
 
 
 # ------------------------------------------------------------------------------------ A01
@@ -98,7 +105,7 @@ def _idle_settlements(check: Check, facts: Facts, cutoff: dt.date, days: int) ->
                 settlement=row["id"],
                 station=row["station_id"],
                 period=row["service_period"],
-                revenue_type=row["revenue_type"],
+                revenue_type=_revenue_type(row["revenue_type"]),
                 amount=yuan(row["amount_fen"]),
                 received=row["received_on"],
             ),
@@ -117,7 +124,7 @@ def _idle_settlements(check: Check, facts: Facts, cutoff: dt.date, days: int) ->
                         "{station} {period} {revenue_type} {kwh} kWh, not allocated",
                         station=row["station_id"],
                         period=row["service_period"],
-                        revenue_type=row["revenue_type"],
+                        revenue_type=_revenue_type(row["revenue_type"]),
                         kwh=row["kwh"],
                     ),
                 )
@@ -476,7 +483,7 @@ def station_no_output(check: Check, facts: Facts, config: AuditConfig) -> list[F
                     settlement=row["id"],
                     station=row["station_id"],
                     period=row["service_period"],
-                    revenue_type=row["revenue_type"],
+                    revenue_type=_revenue_type(row["revenue_type"]),
                     kwh=row["kwh"],
                     amount=yuan(row["amount_fen"]),
                     paid=yuan(int(paid["amount_fen"].sum())),

@@ -22,7 +22,7 @@ from disburse.audit.evidence import (
 )
 from disburse.audit.facts import Facts
 from disburse.audit.model import Check, Evidence, Finding, english_kept
-from disburse.foundation.i18n import tr_noop
+from disburse.foundation.i18n import join_clauses, join_list, tr_noop
 
 SENT_STATUSES = ("exported", "success")
 PAYMENT_REFERENCE = re.compile(r"PAY-\d{6}-\d{6}")
@@ -248,7 +248,7 @@ def payee_not_beneficiary(check: Check, facts: Facts, config: AuditConfig) -> li
                     account=card(payment["paid_account_no"]),
                     name=payment["paid_account_name"],
                     payee=shown(payment["payee_id"]),
-                    why="; ".join(why),
+                    why=join_clauses(why),
                 ),
                 english_kept.tr("money goes to the beneficiary's own card or the head's, inside the household"),
                 [*payee_subjects(payment), f"account:{payment['paid_account_no']}"],
@@ -382,7 +382,7 @@ def _fixed_then_shared(facts: Facts, sent: pd.DataFrame) -> list[tuple[str, str]
                     english_kept.tr(
                         "the card a fix gave {payee} also receives for {households}",
                         payee=shown(fix["payee_id"]),
-                        households=", ".join(other_households),
+                        households=join_list(other_households),
                     ),
                 )
             )
@@ -411,7 +411,7 @@ def shared_bank_account(check: Check, facts: Facts, config: AuditConfig) -> list
                     account=card(account),
                     count=len(payments),
                     households=len(households),
-                    listed=", ".join(households[:5]) + (" …" if len(households) > 5 else ""),
+                    listed=join_list(households[:5]) + (" …" if len(households) > 5 else ""),
                     amount=yuan(int(payments["payment_fen"].sum())),
                 ),
                 english_kept.tr("a card belongs to one household: one card paid for several is held by someone else"),

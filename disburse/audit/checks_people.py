@@ -24,6 +24,7 @@ from disburse.audit.evidence import (
 )
 from disburse.audit.facts import PV_WAGE_COMPONENT, Facts, in_force_at
 from disburse.audit.model import Check, Evidence, Finding, english_kept
+from disburse.foundation.i18n import join_list
 
 PAYEE_TYPES = ("household", "person")
 STATUS_EXITED = "已脱贫"
@@ -333,7 +334,7 @@ def paid_twice(check: Check, facts: Facts, config: AuditConfig) -> list[Finding]
                     period=period,
                     revenue=(" " + revenue) if revenue else "",
                     count=group["instance"].nunique(),
-                    instances=", ".join(sorted(set(group["instance"]))),
+                    instances=join_list(sorted(set(group["instance"]))),
                     amount=yuan(int(group["amount_fen"].sum())),
                 ),
                 english_kept.tr("one payee gets one benefit once per programme and service period"),
@@ -609,7 +610,7 @@ def person_in_two_households(check: Check, facts: Facts, config: AuditConfig) ->
                         programme=row["programme"],
                         period=row["benefit_period"],
                         household=row["household_id"],
-                        households=", ".join(sorted(households)) or english_kept.tr("no household"),
+                        households=join_list(sorted(households)) or english_kept.tr("no household"),
                     ),
                     english_kept.tr("a person belongs to one household; a payment through another needs a dated move"),
                     [

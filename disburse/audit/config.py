@@ -9,7 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_clauses, tr
 from disburse.foundation.money import fen_from_text
 from disburse.foundation.validation import problem_lines, validation_problems
 from disburse.foundation.yaml_text import load_yaml
@@ -227,7 +227,7 @@ def load_config(path: str | Path | None = None) -> AuditConfig:
     except yaml.YAMLError as error:
         raise DisburseError(tr("audit configuration {path} is not YAML: {error}", path=source, error=error)) from None
     except ValidationError as error:
-        problems = "; ".join(problem_lines(validation_problems(error)))
+        problems = join_clauses(problem_lines(validation_problems(error)))
         raise DisburseError(
             tr("audit configuration {path} cannot be used: {error}", path=source, error=problems)
         ) from None

@@ -22,12 +22,14 @@ runs_app = typer.Typer(
 
 
 def _print_summary(summary: dict, notes: list[str] | tuple[str, ...]) -> None:
+    from disburse.allocations.names import summary_name
+
     table = Table(tr("figure"), tr("yuan"), title=tr("summary"))
     for key, value in summary.items():
         if key.endswith("_fen"):
-            table.add_row(key.removesuffix("_fen"), format_yuan(int(value)))
+            table.add_row(escape(summary_name(key)), format_yuan(int(value)))
         else:
-            table.add_row(key, f"{int(value):,}")
+            table.add_row(escape(summary_name(key)), f"{int(value):,}")
     console.print(table)
     for note in notes:
         console.print(f"{tr(NOTE_LABEL)} {escape(note)}", highlight=False)
@@ -133,6 +135,7 @@ def runs_show(
 ) -> None:
     """Show a run: status, who did what, the summary and notes, the inputs."""
     from disburse.allocations.export import LINE_HEADERS, line_rows
+    from disburse.allocations.names import component_name, rule_kind_name
     from disburse.allocations.runs import RUN_STATUS_NAMES, run_lines, run_notes, run_row
 
     with books() as session:
@@ -143,7 +146,7 @@ def runs_show(
             "run {run}: {rule} ({kind}) for {period} in {entity} — {status}",
             run=row.id,
             rule=escape(row.rule_name),
-            kind=row.rule_kind,
+            kind=rule_kind_name(row.rule_kind),
             period=row.period,
             entity=row.paying_entity_code,
             status=RUN_STATUS_NAMES.get(row.status, row.status),
@@ -155,7 +158,9 @@ def runs_show(
     by_component = lines.groupby("component")["amount_fen"].agg(["count", "sum"]).reset_index() if len(lines) else lines
     components = Table(tr("component"), tr("lines"), tr("yuan"))
     for item in by_component.to_dict("records"):
-        components.add_row(item["component"], f"{int(item['count']):,}", format_yuan(int(item["sum"])))
+        components.add_row(
+            escape(component_name(item["component"])), f"{int(item['count']):,}", format_yuan(int(item["sum"]))
+        )
     console.print(components)
     if out is not None:
         from disburse.foundation.workbook import write_table
@@ -297,17 +302,19 @@ def runs_diff(
     out: Optional[Path] = typer.Option(None, "--out", help=tr_noop("write the differences (.xlsx or .csv)")),
 ) -> None:
     """Per household and component: the old amount, the new one, and the difference."""
+    from disburse.allocations.names import component_name, in_chinese
     from disburse.allocations.runs import run_difference
     from disburse.foundation.frames import blank_text
 
     with books() as session:
         difference = run_difference(session, old, new)
-    table = Table(tr("payee"), tr("household"), tr("component"), tr("old"), tr("new"), tr("difference"))
+    # "new amount", not "new": the catalog's "new" is an audit finding not yet reviewed (新发现).
+    table = Table(tr("payee"), tr("household"), tr("component"), tr("old amount"), tr("new amount"), tr("difference"))
     for row in difference.to_dict("records"):
         table.add_row(
             mask_payee(row["payee_id"]),
             blank_text(row["household_id"]),
-            row["component"],
+            escape(component_name(row["component"])),
             format_yuan(int(row["old_fen"])),
             format_yuan(int(row["new_fen"])),
             format_yuan(int(row["difference_fen"])),
@@ -328,7 +335,7 @@ def runs_diff(
                 [
                     mask_payee(r["payee_id"]),
                     blank_text(r["household_id"]),
-                    r["component"],
+                    in_chinese(component_name, r["component"]),
                     int(r["old_fen"]),
                     int(r["new_fen"]),
                     int(r["difference_fen"]),

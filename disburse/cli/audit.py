@@ -14,7 +14,7 @@ from rich.table import Table
 
 from disburse.cli.common import USER_HELP, books, console, error_console
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import tr, tr_noop, trn
+from disburse.foundation.i18n import join_list, tr, tr_noop, trn
 
 audit_app = typer.Typer(no_args_is_help=True, help=tr_noop("The audit trail, the anomaly checks and their reviews."))
 OUTCOMES = ("ok", "refused", "usage", "failed")
@@ -76,7 +76,7 @@ def audit_log(
 
     if outcome is not None and outcome not in OUTCOMES:
         raise DisburseError(
-            tr("--outcome {value!r} must be one of {choices}", value=outcome, choices=", ".join(OUTCOMES))
+            tr("--outcome {value!r} must be one of {choices}", value=outcome, choices=join_list(OUTCOMES))
         )
     with books() as session:
         entries = audit_entries(
@@ -324,7 +324,7 @@ def audit_build_month(
             "books of {county} built: {steps} steps, batches {batches}",
             county=escape(str(county)),
             steps=len(month.steps),
-            batches=", ".join(month.batches),
+            batches=join_list(month.batches),
         )
     )
     console.print(tr("run the checks as of {date}: disburse audit anomalies --today {date}", date=month.checks_on))

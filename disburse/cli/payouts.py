@@ -14,7 +14,7 @@ from rich.table import Table
 
 from disburse.cli.common import USER_HELP, books, console, show_warnings
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import TranslatedNames, tr, tr_noop
+from disburse.foundation.i18n import TranslatedNames, join_clauses, join_list, tr, tr_noop
 from disburse.foundation.masking import mask_identifier, mask_payee
 from disburse.foundation.money import format_yuan
 
@@ -421,7 +421,7 @@ def fixes_command(
 
     if status is not None and status not in FIX_STATUS_NAMES:
         raise DisburseError(
-            tr("--status {status!r} is not one of {choices}", status=status, choices=", ".join(FIX_STATUS_NAMES))
+            tr("--status {status!r} is not one of {choices}", status=status, choices=join_list(FIX_STATUS_NAMES))
         )
     with books() as session:
         frame = fix_log(session, payee, status)
@@ -430,7 +430,7 @@ def fixes_command(
         return
     table = Table("编号", "收款人", "状态", "账号", "户名", "开户行", "经办 / 复核", "原因 / 提示", title="改卡记录")
     for row in frame.itertuples(index=False):
-        notes = "; ".join(
+        notes = join_clauses(
             part
             for part in (
                 row.reason,

@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from disburse.cli.common import USER_HELP, WARNING_LABEL, books, console, error_console
-from disburse.foundation.i18n import tr, tr_noop
+from disburse.foundation.i18n import join_list, tr, tr_noop
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.money import format_yuan
 
@@ -81,7 +81,7 @@ def _print_run(outcome, shown: int) -> None:  # type: ignore[no-untyped-def]
     _print_balance(outcome)
     _print_candidates(outcome, shown)
     if len(outcome.result.confirmations_not_applied):
-        not_applied = ", ".join(outcome.result.confirmations_not_applied)
+        not_applied = join_list(outcome.result.confirmations_not_applied)
         error_console.print(
             f"[yellow]{tr(WARNING_LABEL)}[/yellow] "
             + tr("confirmed matches no longer applicable: {matches}", matches=not_applied)
@@ -204,7 +204,7 @@ def reconcile_command(
         raise typer.BadParameter(
             tr(
                 "reconcile needs {missing} (or a subcommand: confirm, reject, post-unmatched, report)",
-                missing=", ".join(missing),
+                missing=join_list(missing),
             )
         )
     _run(account, period, user, window, show)  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from disburse.cli.common import books, console
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import tr, tr_noop
+from disburse.foundation.i18n import join_list, tr, tr_noop
 
 users_app = typer.Typer(
     no_args_is_help=True, help=tr_noop("Accounts and roles (经办, 审核, 出纳, 窗口, 审计, 管理员).")
@@ -57,7 +57,7 @@ def users_add(
         tr(
             "account {name} added with role(s) {roles}",
             name=escape(account.name),
-            roles="、".join(sorted(account.roles)),
+            roles=join_list(sorted(account.roles)),
         )
     )
 

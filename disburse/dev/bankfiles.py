@@ -32,7 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import tr, tr_noop
+from disburse.foundation.i18n import join_list, tr, tr_noop
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.money import format_yuan
 from disburse.importers.bank_profiles import BankProfile, ProfileError, StatementLayout, load_profiles
@@ -114,7 +114,7 @@ def _profile_with(profiles: dict[str, BankProfile], name: str, layout: str) -> B
                 "no bank profile {name!r}; profiles with a {what} layout: {profiles}",
                 name=name,
                 what=what,
-                profiles=", ".join(with_layout),
+                profiles=join_list(with_layout),
             )
         )
     if getattr(profile, layout) is None:
@@ -124,7 +124,7 @@ def _profile_with(profiles: dict[str, BankProfile], name: str, layout: str) -> B
                 name=name,
                 bank=profile.bank,
                 what=what,
-                profiles=", ".join(with_layout),
+                profiles=join_list(with_layout),
             )
         )
     return profile
@@ -154,7 +154,7 @@ def _checked_out(out: Path, file_types: list[str], profile: str, what: str) -> P
                 out=out,
                 profile=profile,
                 what=what,
-                types=", ".join(file_types),
+                types=join_list(file_types),
                 suffix=suffix[1:],
                 writable=writable[0],
             )
@@ -673,7 +673,7 @@ def statement_plan(
     """The statement's lines for ``account`` and ``period`` (see the module doc), in order."""
     if batch_lines not in BATCH_LINE_STYLES:
         raise DisburseError(
-            tr("--batch-lines {value!r}: one of {choices}", value=batch_lines, choices=", ".join(BATCH_LINE_STYLES))
+            tr("--batch-lines {value!r}: one of {choices}", value=batch_lines, choices=join_list(BATCH_LINE_STYLES))
         )
     profiles = profiles if profiles is not None else _profiles(None)
     dates = period_dates(period, 0)

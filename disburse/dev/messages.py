@@ -29,7 +29,7 @@ from pathlib import Path
 from disburse.foundation.i18n import CATALOG_LOCALES, DOMAIN, LOCALE_DIRECTORY
 
 PACKAGE_DIRECTORY = LOCALE_DIRECTORY.parent
-KEYWORDS = {"tr": None, "trn": (1, 2), "tr_noop": None}
+KEYWORDS = {"tr": None, "trn": (1, 2), "tr_noop": None, "tr_stored": None}
 METHOD_MAP = [("**/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
 HEADER_COMMENT = "# disburse: Simplified Chinese for every user-facing message (python -m disburse.dev.messages)."
 CATALOG_DATE = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
@@ -277,6 +277,28 @@ def _catalog_calls_inside(node: ast.JoinedStr, relative: str) -> list[str]:
     ]
 
 
+# A list joined with the English separators inside a message: Chinese joins with 、 and ；
+# (``join_list`` / ``join_clauses`` pick the separator of the language).
+ENGLISH_SEPARATORS = {", ": "join_list", "; ": "join_clauses"}
+
+
+def _english_joins(node: ast.Call, name: str, relative: str) -> list[str]:
+    """``tr("...", names=", ".join(names))`` or ``DisburseError("; ".join(problems))``."""
+    if name not in KEYWORDS and name not in SHOWN_FIRST_ARGUMENT:
+        return []
+    values = [*node.args, *(keyword.value for keyword in node.keywords)]
+    return [
+        f"{relative}:{inner.lineno} {inner.func.value.value!r}.join(...) in a message (use {helper})"
+        for value in values
+        for inner in ast.walk(value)
+        if isinstance(inner, ast.Call)
+        and isinstance(inner.func, ast.Attribute)
+        and inner.func.attr == "join"
+        and isinstance(inner.func.value, ast.Constant)
+        and (helper := ENGLISH_SEPARATORS.get(inner.func.value.value)) is not None
+    ]
+
+
 def _shown_names(node: ast.AST, relative: str) -> list[str]:
     """``reason = "..."`` or ``{"basis": "..."}``: a literal given a name whose text is shown."""
     pairs: list[tuple[str, ast.expr]] = []
@@ -401,6 +423,7 @@ def bypasses(prefix: str = "") -> list[str]:
             if name in SHOWN_FIRST_ARGUMENT and node.args and _is_text_literal(node.args[0]):
                 found.append(f"{relative}:{node.lineno} {name}(...)")
             found += _problem_list_literals(node, name, relative)
+            found += _english_joins(node, name, relative)
             position = REASON_POSITION.get(name)
             if position is not None and len(node.args) > position and _is_text_literal(node.args[position]):
                 found.append(f"{relative}:{node.lineno} {name}(..., reason)")

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from disburse.foundation.i18n import tr, tr_noop
+from disburse.foundation.i18n import join_list, tr, tr_noop
 
 # A file with the same mistake on every row (a column of numbers instead of text) would
 # otherwise produce millions of problem records; beyond this many per check and column the
@@ -90,7 +90,7 @@ def problems_summary(problems: Sequence[ImportProblem], limit: int = 20) -> str:
         for severity in SEVERITIES
         if by_severity[severity]
     ]
-    lines = [", ".join(counts)]
+    lines = [join_list(counts)]
     for (severity, reason), count in by_reason.most_common():
         lines.append(
             tr("  {count} x {severity}: {reason}", count=count, severity=tr(SEVERITY_NAMES[severity]), reason=reason)

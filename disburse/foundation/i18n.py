@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import gettext
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -125,3 +125,80 @@ class TranslatedNames(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._names)
+
+
+# The separators of a list in each language: ``甲、乙、丙`` and ``第一；第二`` in Chinese.
+_LIST_SEPARATORS = {"zh": "、", "en": ", "}
+_CLAUSE_SEPARATORS = {"zh": "；", "en": "; "}
+
+
+def join_list(items: Iterable[object]) -> str:
+    """Items of a list a person reads (names, rows, codes) joined as the current language
+    writes them: ``甲、乙`` in Chinese, ``a, b`` in English."""
+    return _LIST_SEPARATORS[current_language()].join(str(item) for item in items)
+
+
+def join_clauses(items: Iterable[object]) -> str:
+    """Sentences or clauses (each problem of a refusal) joined as the current language writes
+    them: ``第一；第二`` in Chinese, ``first; second`` in English."""
+    return _CLAUSE_SEPARATORS[current_language()].join(str(item) for item in items)
+
+
+class StoredMessage(str):
+    """A message translated now that also remembers its id and figures, so that what is stored
+    (a run's notes) can be shown later in the reader's language: ``stored()`` is the JSON-able
+    form, ``render_stored`` turns it back into text. A figure may itself be a StoredMessage, or a
+    list (of text or StoredMessages) that is shown joined as the language joins a list."""
+
+    message_id: str
+    parameters: dict[str, object]
+
+    def __new__(cls, message: str, /, **parameters: object) -> "StoredMessage":
+        shown = {name: join_list(value) if isinstance(value, (list, tuple)) else value
+                 for name, value in parameters.items()}  # fmt: skip
+        made = super().__new__(cls, tr(message, **shown))
+        made.message_id = message
+        made.parameters = parameters
+        return made
+
+    def stored(self) -> dict[str, object]:
+        """``{"id": ..., "parameters": {...}}`` with nested messages stored the same way."""
+        return {
+            "id": self.message_id,
+            "parameters": {name: _stored_figure(value) for name, value in self.parameters.items()},
+        }
+
+
+def _stored_figure(value: object) -> object:
+    if isinstance(value, StoredMessage):
+        return value.stored()
+    if isinstance(value, (list, tuple)):
+        return [_stored_figure(item) for item in value]
+    return value
+
+
+def tr_stored(message: str, /, **parameters: object) -> StoredMessage:
+    """``tr`` whose result remembers its id and figures (for text stored and shown later)."""
+    return StoredMessage(message, **parameters)
+
+
+def stored_form(text: str) -> object:
+    """What to store for ``text``: its id and figures if it is a StoredMessage, else the text."""
+    return text.stored() if isinstance(text, StoredMessage) else text
+
+
+def render_stored(value: object) -> str:
+    """Stored text in the current language: ``{"id", "parameters"}`` translated now (figures
+    that are stored messages too, lists joined); plain text (rows stored before) as it is."""
+    if isinstance(value, Mapping) and isinstance(value.get("id"), str):
+        parameters = value.get("parameters") or {}
+        return tr(value["id"], **{name: _rendered_figure(figure) for name, figure in parameters.items()})
+    return str(value)
+
+
+def _rendered_figure(figure: object) -> object:
+    if isinstance(figure, Mapping):
+        return render_stored(figure)
+    if isinstance(figure, list):
+        return join_list(_rendered_figure(item) for item in figure)
+    return figure

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from disburse.foundation.i18n import tr, tr_noop
+from disburse.foundation.i18n import join_list, tr, tr_noop
 
 _NUMBER = tr_noop("should be a number")
 _WHOLE_NUMBER = tr_noop("should be a whole number")
@@ -122,7 +122,7 @@ def problem_message(item: Mapping[str, Any]) -> str:
         return item["msg"]
     if kind in ("literal_error", "enum"):
         choices = _CHOICE_SEPARATOR.split(str(context.get("expected", "")))
-        context["expected"] = ", ".join(choices)
+        context["expected"] = join_list(choices)
         message = _ONE_CHOICE if len(choices) == 1 else message
     if kind in ("string_too_short", "too_short") and context.get("min_length") == 1:
         message = _NOT_EMPTY

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import itertools
 import os
@@ -39,7 +40,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from disburse.foundation.errors import ImportProblem
-from disburse.foundation.i18n import tr, tr_noop
+from disburse.foundation.i18n import join_list, tr, tr_noop
 from disburse.foundation.validation import problem_lines, validation_problems
 from disburse.foundation.yaml_text import load_yaml
 from disburse.importers.limits import HEADER_SEARCH_ROWS
@@ -166,7 +167,7 @@ class StatementLayout(LayoutModel):
                 tr(
                     "columns: direction {direction} needs columns {columns}",
                     direction=self.direction,
-                    columns=", ".join(missing),
+                    columns=join_list(missing),
                 )
             )
         unused = {
@@ -180,7 +181,7 @@ class StatementLayout(LayoutModel):
                 tr(
                     "columns: direction {direction} does not use {columns}",
                     direction=self.direction,
-                    columns=", ".join(extra),
+                    columns=join_list(extra),
                 )
             )
         for name in self.required or ():
@@ -243,7 +244,7 @@ class ReturnLayout(LayoutModel):
         # the checks name each column by its header.
         missing = [name for name in RETURN_FIELDS if name not in self.columns]
         if missing:
-            raise ValueError(tr("columns: headers are needed for {fields}", fields=", ".join(missing)))
+            raise ValueError(tr("columns: headers are needed for {fields}", fields=join_list(missing)))
         for name in ("account_no", "amount", "status"):
             if name not in self.required:
                 raise ValueError(tr("required: {field} is always required", field=name))
@@ -396,8 +397,28 @@ def profile_by_name(
         return known[name]
     except KeyError:
         raise KeyError(
-            tr("no bank profile named {name!r}; known: {known}", name=name, known=", ".join(sorted(known)))
+            tr("no bank profile named {name!r}; known: {known}", name=name, known=join_list(sorted(known)))
         ) from None
+
+
+def profile_label(profile: BankProfile | str | None) -> str:
+    """A profile as a person reads it: its bank's name with the code that ``--bank`` takes
+    (``通用格式（generic）``); a name no built-in profile has (one from --profiles) as it is."""
+    if profile is None:
+        return ""
+    if isinstance(profile, str):
+        found = _built_in_banks().get(profile)
+        return tr("{bank} ({profile})", bank=found, profile=profile) if found else profile
+    return tr("{bank} ({profile})", bank=profile.bank, profile=profile.name)
+
+
+@functools.cache
+def _built_in_banks() -> dict[str, str]:
+    """The built-in profiles' bank names by profile name (read once: they ship with the code)."""
+    try:
+        return {name: profile.bank for name, profile in load_profiles().items()}
+    except ProfileError:
+        return {}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -566,12 +587,12 @@ def detect_profile(
             return canonical[0], []
         reason = tr(
             "the header fits several bank profiles equally well: {profiles}; name the bank's profile",
-            profiles=", ".join(top),
+            profiles=join_list(top),
         )
         return None, [ImportProblem(name, ranked[0].row, None, "", reason, "error")]
-    found = ", ".join(str(cell).strip() for cell in header_like[1] if normalise_header(cell)) or tr("(nothing)")
+    found = join_list(str(cell).strip() for cell in header_like[1] if normalise_header(cell)) or tr("(nothing)")
     hint = (
-        tr("; closest: {profile} (missing {fields})", profile=closest.profile, fields=", ".join(closest.missing))
+        tr("; closest: {profile} (missing {fields})", profile=closest.profile, fields=join_list(closest.missing))
         if closest is not None
         else ""
     )

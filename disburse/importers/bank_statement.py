@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from disburse.foundation.errors import PROBLEMS_PER_CHECK_MAX, ImportProblem, has_errors, problems_at
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_list, tr
 from disburse.foundation.money import format_yuan
 from disburse.importers.bank_profiles import (
     STATEMENT_FIELDS,
@@ -591,7 +591,7 @@ def parse_bank_statement(
         if profile_name is None:
             return _empty(name, None, problems, None)
     if profile_name not in known or known[profile_name].statement is None:
-        with_statements = ", ".join(sorted(key for key, value in known.items() if value.statement is not None))
+        with_statements = join_list(sorted(key for key, value in known.items() if value.statement is not None))
         reason = tr(
             "no bank profile {profile!r} with a statement layout; known: {known}",
             profile=profile_name,

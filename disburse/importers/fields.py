@@ -25,7 +25,7 @@ import pandas as pd
 
 from disburse.foundation import money
 from disburse.foundation.errors import ImportProblem, Severity, problems_at
-from disburse.foundation.i18n import tr, tr_noop
+from disburse.foundation.i18n import join_list, tr, tr_noop
 
 # A date outside these years is a typo (0026-10-31, 20261-10-3) in any register or bank file.
 DATE_YEAR_MIN = 1900
@@ -595,7 +595,7 @@ def parse_enum(
     codes, uniques = _factorize(objects)
     mapped = np.empty(len(uniques) + 1, dtype=object)
     mapped[-1] = blank
-    accepted = "、".join(mapping)
+    accepted = join_list(mapping)
     reasons: list[str | None] = []
     for index, value in enumerate(uniques):
         key = value.strip() if isinstance(value, str) else value

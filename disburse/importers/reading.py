@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from disburse.foundation.errors import ImportProblem
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_list, tr
 from disburse.importers.limits import (
     CELL_CHARS_MAX,
     HEADER_SEARCH_ROWS,
@@ -174,7 +174,7 @@ def _locate_header(
             problems = []
             for alias, positions in matches.items():
                 if len(positions) > 1:
-                    written = ", ".join(str(cells[position]).strip() for position in positions)
+                    written = join_list(str(cells[position]).strip() for position in positions)
                     problems.append(
                         ImportProblem(
                             file,
@@ -195,12 +195,12 @@ def _locate_header(
             written = {alias: str(cells[position]).strip() for alias, position in positions.items()}
             return _HeaderMatch(index, positions, written, tuple(problems)), None, matched
     seen_cells = [str(cell).strip() for cell in rows[best_index]] if best_index >= 0 else []
-    seen = ", ".join(cell for cell in seen_cells if cell) or tr("(nothing)")
+    seen = join_list(cell for cell in seen_cells if cell) or tr("(nothing)")
     if best_index >= 0:
         matches, _ = _match_row(rows[best_index], spec)
     else:
         matches = {}
-    missing = ", ".join(f"{spec.column(alias).name_zh} ({alias})" for alias in required if alias not in matches)
+    missing = join_list(f"{spec.column(alias).name_zh} ({alias})" for alias in required if alias not in matches)
     reason = tr(
         "no header row of a {title} file in the first {rows} rows: missing {missing}; "
         "the most header-like row (row {best}) has: {seen}",

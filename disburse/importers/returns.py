@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 from disburse.foundation.errors import ImportProblem
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_list, tr
 from disburse.importers.bank_profiles import BankProfile, ReturnLayout, detect_profile, load_profiles
 from disburse.importers.common import (
     Check,
@@ -141,7 +141,7 @@ def parse_bank_return(
             return run_checks(raw, RETURN_SPEC, RETURN_CHECKS, RETURN_COLUMNS, ImportContext())
     profile = known.get(profile_name)
     if profile is None or profile.bank_return is None:
-        with_returns = ", ".join(sorted(key for key, value in known.items() if value.bank_return is not None))
+        with_returns = join_list(sorted(key for key, value in known.items() if value.bank_return is not None))
         reason = tr(
             "no bank profile {profile!r} with a return layout; known: {known}", profile=profile_name, known=with_returns
         )

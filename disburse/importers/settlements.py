@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from disburse.foundation.errors import ImportProblem
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import TranslatedNames, tr, tr_noop
 from disburse.importers.common import CheckContext, ImportContext, ParsedFile, later_than, run_checks, typed_columns
 from disburse.importers.fields import (
     FREE_IDENTIFIER,
@@ -26,6 +26,9 @@ from disburse.importers.fields import (
 from disburse.importers.reading import ColumnSpec, TableSpec, read_table
 
 REVENUE_TYPES = {"标杆电价": "base", "国家补贴": "subsidy"}
+# The stored codes as a person reads them (the file's own words in Chinese).
+REVENUE_TYPE_IDS = {"base": tr_noop("benchmark price"), "subsidy": tr_noop("state subsidy")}
+REVENUE_TYPE_NAMES = TranslatedNames(REVENUE_TYPE_IDS)
 
 SETTLEMENTS_SPEC = TableSpec(
     "电费结算单",

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from disburse.foundation.errors import ImportProblem
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_list, tr
 from disburse.importers.common import (
     CheckContext,
     ImportContext,
@@ -179,7 +179,7 @@ def check_overlaps(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.DataF
                 reasons.append(
                     tr(
                         "holding overlaps row {rows} of the same holder in asset {asset} (date ranges intersect)",
-                        rows=", ".join(map(str, earlier)),
+                        rows=join_list(map(str, earlier)),
                         asset=group["asset_id"].iat[later],
                     )
                 )

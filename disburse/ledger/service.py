@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from disburse.foundation.actors import require_user
 from disburse.foundation.dates import next_period, period_of, period_problem
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_list, tr
 from disburse.foundation.identifiers import credit_code_problem, village_code_problem
 from disburse.ledger.chart import ACCOUNT_TYPE_NAMES_ZH, ACCOUNT_TYPES, BANK_DEPOSITS, Account
 from disburse.ledger.model import (
@@ -63,7 +63,7 @@ def add_entity(session: Session, code: str, name: str, kind: str, user: str) -> 
     """Create an entity (a set of books). Adding the same entity again changes nothing."""
     code = code.strip()
     if kind not in ENTITY_KINDS:
-        raise DisburseError(tr("kind {kind!r} is not one of {kinds}", kind=kind, kinds=", ".join(ENTITY_KINDS)))
+        raise DisburseError(tr("kind {kind!r} is not one of {kinds}", kind=kind, kinds=join_list(ENTITY_KINDS)))
     warnings: list[str] = []
     if kind == "village":
         problem = village_code_problem(code)

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_list, tr
 from disburse.foundation.money import AMOUNT_FEN_MAX, FEN_PER_YUAN, yuan_decimal
 from disburse.payouts.bank_layout import BANK_FILE_ROWS_MAX, BATCH_FILES_MAX, BatchPaymentLayout, PaymentProfile
 
@@ -91,7 +91,7 @@ class BankFileError(ValueError):
 
 
 def _listed(what: str, references: Sequence[object]) -> str:
-    shown = ", ".join(str(reference) for reference in references[:PROBLEMS_PER_KIND_MAX])
+    shown = join_list(str(reference) for reference in references[:PROBLEMS_PER_KIND_MAX])
     extra = len(references) - PROBLEMS_PER_KIND_MAX
     more = tr(" and {count:,} more", count=extra) if extra > 0 else ""
     return tr("{what}: {shown}{more}", what=what, shown=shown, more=more)
@@ -141,7 +141,7 @@ class _Cells:
 def _amounts(instructions: pd.DataFrame) -> np.ndarray:
     missing = [name for name in INSTRUCTION_COLUMNS if name not in instructions.columns]
     if missing:
-        raise BankFileError([tr("instructions lack the columns {columns}", columns=", ".join(missing))])
+        raise BankFileError([tr("instructions lack the columns {columns}", columns=join_list(missing))])
     amount_column = instructions["amount_fen"]
     if not pd.api.types.is_integer_dtype(amount_column.dtype) or isinstance(amount_column.dtype, pd.BooleanDtype):
         raise BankFileError([tr("amount_fen must be integer fen (int64), not {dtype}", dtype=amount_column.dtype)])

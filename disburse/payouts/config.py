@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_clauses, tr
 from disburse.foundation.money import fen_from_text
 from disburse.foundation.validation import problem_lines, validation_problems
 from disburse.foundation.yaml_text import load_yaml
@@ -80,7 +80,7 @@ def load_payout_config(path: str | os.PathLike[str] | None = None) -> PayoutConf
         parsed = _ConfigFile.model_validate(document)
         threshold_fen = fen_from_text(str(parsed.second_approval_above_yuan))
     except ValidationError as error:
-        problems = "; ".join(problem_lines(validation_problems(error)))
+        problems = join_clauses(problem_lines(validation_problems(error)))
         raise DisburseError(
             tr("payout configuration {path} cannot be used: {error}", path=chosen, error=problems)
         ) from None

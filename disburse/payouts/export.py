@@ -27,8 +27,9 @@ from disburse.foundation.actors import require_user
 from disburse.foundation.bulk import bulk_insert
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.files import file_sha256
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_list, tr
 from disburse.foundation.money import format_yuan
+from disburse.importers.bank_profiles import profile_label
 from disburse.ledger.chart import PAYMENTS_IN_TRANSIT
 from disburse.ledger.posting import post_entries
 from disburse.ledger.tables import EntityRow
@@ -110,7 +111,11 @@ def _rendered(
             )
         )
         raise DisburseError(
-            tr("batch {batch} cannot be written for {profile}:", batch=batch.batch_reference, profile=profile.name)
+            tr(
+                "batch {batch} cannot be written for {profile}:",
+                batch=batch.batch_reference,
+                profile=profile_label(profile.name),
+            )
             + "\n  "
             + "\n  ".join(error.problems)
             + advice
@@ -149,7 +154,7 @@ def _removed_partials(batch: PaymentBatchRow, rendered: list[BatchFile]) -> tupl
         tr(
             "removed {count} temporary file(s) left by an export that did not finish: {files}",
             count=len(removed),
-            files=", ".join(removed),
+            files=join_list(removed),
         ),
     )
 

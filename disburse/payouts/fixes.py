@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from disburse.foundation.actors import require_user
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_clauses, join_list, tr
 from disburse.foundation.identifiers import card_number_problem
 from disburse.foundation.masking import mask_identifier, mask_payee
 from disburse.ledger.tables import EntityRow
@@ -145,7 +145,7 @@ def check_not_anothers_card(
                 "household at another household's card is refused: check the card at the counter, and if the two "
                 "households really share it, give --shared-with HOUSEHOLD",
                 account=masked(number),
-                households=", ".join(sorted(others)),
+                households=join_list(sorted(others)),
                 payee=own_household or mask_payee(payee_id),
             )
         )
@@ -155,7 +155,7 @@ def check_not_anothers_card(
                 "account {account} is registered to household(s) {households} besides {shared}; --shared-with names "
                 "one household, so the fix is refused",
                 account=masked(number),
-                households=", ".join(sorted(others - {shared_with})),
+                households=join_list(sorted(others - {shared_with})),
                 shared=shared_with,
             )
         )
@@ -379,7 +379,7 @@ def _insert_proposal(session: Session, proposal: _Proposal, known, old: Account,
             source="clerk",
             status="proposed",
             reason=proposal.reason,
-            warnings="; ".join(proposal.warnings)[:REASON_TEXT_LENGTH_MAX] or None,
+            warnings=join_clauses(proposal.warnings)[:REASON_TEXT_LENGTH_MAX] or None,
             shared_with_household=proposal.shared_with,
             fixed_by=user,
             fixed_at=utc_now(),

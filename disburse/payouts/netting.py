@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_clauses, tr
 from disburse.foundation.money import format_yuan
 from disburse.payouts.model import (
     INSTRUCTION_STATUS_NAMES,
@@ -300,7 +300,7 @@ def _mismatch_note(account_bad: bool, amount_bad: bool, line_account, line_amoun
                 amount=format_yuan(int(amount)),
             )
         )
-    return "; ".join(parts)
+    return join_clauses(parts)
 
 
 def _by_reference(result: pd.DataFrame, by_reference: pd.DataFrame, state: _Matching) -> np.ndarray:

@@ -30,7 +30,7 @@ from disburse.allocations.runs import PAYABLE_PAYEE_TYPES, UNPAID_COMPONENTS
 from disburse.allocations.tables import AllocationRunRow
 from disburse.foundation.actors import require_user
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import TranslatedNames, tr, tr_noop
+from disburse.foundation.i18n import TranslatedNames, join_list, tr, tr_noop
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.settings import hotline, notice_required_by_default
 from disburse.foundation.validation import problem_message
@@ -445,7 +445,7 @@ def _run_problems(session: Session, run: AllocationRunRow, requirement: NoticeRe
     running = [notice for notice in notices if notice.last_day >= today]
     if running:
         last = max(notice.last_day for notice in running)
-        names = ", ".join(f"{notice.id} ({notice.village_name or notice.village_code})" for notice in running[:5])
+        names = join_list(f"{notice.id} ({notice.village_name or notice.village_code})" for notice in running[:5])
         more = tr(" and {count} more", count=len(running) - 5) if len(running) > 5 else ""
         problems.append(
             tr(

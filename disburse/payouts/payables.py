@@ -15,7 +15,7 @@ from disburse.foundation.bulk import bulk_insert, plain_values
 from disburse.foundation.dates import iso
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.frames import stripped_texts
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_clauses, join_list, tr
 from disburse.foundation.money import format_yuan
 from disburse.ledger.tables import AccountRow, EntityRow
 from disburse.payouts.model import PAYABLE_COLUMNS, PAYABLES_PER_RECORD_MAX, PAYEE_TYPES
@@ -45,7 +45,7 @@ def _check_frame_shape(frame: pd.DataFrame) -> None:
     """Refuse a frame without the payable columns, too large, or with amounts that are not integer fen."""
     missing = [name for name in PAYABLE_COLUMNS if name not in frame.columns]
     if missing:
-        raise DisburseError(tr("payables lack the columns {columns}", columns=", ".join(missing)))
+        raise DisburseError(tr("payables lack the columns {columns}", columns=join_list(missing)))
     if len(frame) > PAYABLES_PER_RECORD_MAX:
         raise DisburseError(
             tr(
@@ -80,7 +80,7 @@ def record_payables(session: Session, frame: pd.DataFrame) -> int:
         raise DisburseError(
             tr(
                 "payables name entities that do not exist: {entities}",
-                entities=", ".join(map(str, unknown)) or tr("(none given)"),
+                entities=join_list(map(str, unknown)) or tr("(none given)"),
             )
         )
     payee_types = set(frame["payee_type"].unique().tolist())
@@ -88,7 +88,7 @@ def record_payables(session: Session, frame: pd.DataFrame) -> int:
         raise DisburseError(
             tr(
                 "payee_type must be one of {allowed}, not {given}",
-                allowed=", ".join(PAYEE_TYPES),
+                allowed=join_list(PAYEE_TYPES),
                 given=sorted(payee_types - set(PAYEE_TYPES)),
             )
         )
@@ -244,7 +244,7 @@ def withdraw_run_payables(session: Session, run_id: int) -> WithdrawnPayables:
                 "A payment that has gone out is not undone by reversing its run.",
                 run=run_id,
                 count=count,
-                batches="; ".join(shown[:WITHDRAW_REFUSALS_SHOWN_MAX]),
+                batches=join_clauses(shown[:WITHDRAW_REFUSALS_SHOWN_MAX]),
                 more=tr("; and {count} more batch(es)", count=more) if more > 0 else "",
             )
         )

@@ -28,8 +28,9 @@ from disburse.foundation.actors import require_user
 from disburse.foundation.bulk import ANALYZE_ROWS_MIN, columns_insert, plain_values, refresh_statistics
 from disburse.foundation.dates import period_problem
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import tr, tr_noop
+from disburse.foundation.i18n import join_clauses, tr, tr_noop
 from disburse.foundation.money import format_yuan
+from disburse.importers.bank_profiles import profile_label
 from disburse.ledger.service import entity_by_code
 from disburse.payouts.bank_files import row_problems
 from disburse.payouts.bank_layout import PaymentProfile
@@ -403,13 +404,13 @@ def _refuse_uncontrolled(session: Session, payables: pd.DataFrame, netted: _Nett
                 "(--programme)",
                 entity=request.entity_code,
                 day=request.today,
-                problems="; ".join(problems),
+                problems=join_clauses(problems),
             )
         )
     problems = double_benefit_problems(session, paid)
     if problems:
         raise DisburseError(
-            tr("no batch for {entity}: {problems}", entity=request.entity_code, problems="; ".join(problems))
+            tr("no batch for {entity}: {problems}", entity=request.entity_code, problems=join_clauses(problems))
         )
 
 
@@ -484,7 +485,7 @@ def prepare_batch(
     _claim(session, _insert_instructions(session, batch_id, entity.id, request, netted.instructions), netted.links)
     count, total_fen = len(netted.instructions), int(netted.instructions["amount_fen"].sum())
     approvals = tr("one approver") if approvals_required == 1 else tr("two approvers (total above the threshold)")
-    bank = tr(" for the {profile} bank file", profile=profile_name) if profile_name else ""
+    bank = tr(" for the {profile} bank file", profile=profile_label(profile_name)) if profile_name else ""
     message = tr(
         "batch {batch}{bank}: {count:,} payment(s) totalling {total} yuan from {payables:,} payable(s) of {entity}; "
         "needs {approvals} other than {user}",

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_clauses, tr
 from disburse.foundation.masking import mask_payee
 from disburse.foundation.validation import validation_problems
 
@@ -123,7 +123,7 @@ def _live_claims(session: Session) -> pd.DataFrame:
 def _shown(lines: list[str], what: str) -> str:
     more = len(lines) - CONFLICTS_SHOWN_MAX
     rest = tr("; and {count:,} more", count=more) if more > 0 else ""
-    return tr("{what}: {lines}{rest}", what=what, lines="; ".join(lines[:CONFLICTS_SHOWN_MAX]), rest=rest)
+    return tr("{what}: {lines}{rest}", what=what, lines=join_clauses(lines[:CONFLICTS_SHOWN_MAX]), rest=rest)
 
 
 def _payee(row) -> str:  # type: ignore[no-untyped-def]

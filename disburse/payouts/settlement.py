@@ -24,7 +24,7 @@ from disburse.foundation.dates import iso, period_of
 from disburse.foundation.errors import DisburseError, ImportProblem, ImportRefused
 from disburse.foundation.files import file_sha256
 from disburse.foundation.frames import text_or_none as text_of
-from disburse.foundation.i18n import tr, tr_noop
+from disburse.foundation.i18n import join_list, tr, tr_noop
 from disburse.foundation.money import format_yuan
 from disburse.ledger.chart import PAYMENTS_IN_TRANSIT
 from disburse.ledger.model import EntryBatch
@@ -123,7 +123,7 @@ def _bank_account(session: Session, entity_id: int, entity_code: str, bank: str,
                     "{entity} has no bank account {account}; its accounts: {accounts}",
                     entity=entity_code,
                     account=chosen,
-                    accounts=", ".join(account.account_number for account in accounts),
+                    accounts=join_list(account.account_number for account in accounts),
                 )
             )
         return named[0].ledger_account_code
@@ -535,7 +535,7 @@ def _return_outcome(
         day=on.isoformat(),
     )
     if closed:
-        message += tr("; closed {batches}", batches=", ".join(closed))
+        message += tr("; closed {batches}", batches=join_list(closed))
     return ReturnOutcome(
         Path(name).name,
         digest,

@@ -50,6 +50,13 @@ STATUS_NAMES = {
     "book_only": tr_noop("in the books, not in the bank"),
 }
 
+# Why a line looks recorded twice (model.DUPLICATE_REASONS).
+DUPLICATE_REASON_NAMES = {
+    "txn_id": tr_noop("the same bank transaction number"),
+    "payment_reference": tr_noop("the same payment reference"),
+    "same_date_amount_counterparty": tr_noop("the same date, amount and counterparty"),
+}
+
 
 # The web pages show the names in the reader's language.
 RULE_NAMES_ZH = TranslatedNames(RULE_NAMES)
@@ -59,6 +66,7 @@ CATEGORY_NAMES_ZH = TranslatedNames(CATEGORY_NAMES)
 _REPORT_RULE_NAMES = TranslatedNames(RULE_NAMES, "zh")
 _REPORT_STATUS_NAMES = TranslatedNames(STATUS_NAMES, "zh")
 _REPORT_CATEGORY_NAMES = TranslatedNames(CATEGORY_NAMES, "zh")
+_REPORT_DUPLICATE_REASON_NAMES = TranslatedNames(DUPLICATE_REASON_NAMES, "zh")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -353,7 +361,7 @@ def _duplicates_sheet(title: str, result: ReconciliationResult) -> Sheet:
                 "对账单" if row.side == "statement" else "账簿",
                 int(row.item_id),
                 _masked_key(blank_text(row.duplicate_key)),
-                row.reason,
+                _REPORT_DUPLICATE_REASON_NAMES.get(row.reason, row.reason),
                 _iso_day(row.item_date),
                 int(row.amount_fen),
             ]

@@ -27,7 +27,7 @@ from disburse.foundation.actors import require_user
 from disburse.foundation.bulk import bulk_insert
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.frames import object_array
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_list, tr
 from disburse.foundation.locks import RECONCILE_LOCK_CLASS, advisory_lock
 from disburse.reconciliation.adjusted_balance import adjusted_balance
 from disburse.reconciliation.frames import ReconciliationInputs, read_columns, reconciliation_inputs
@@ -578,7 +578,7 @@ def decide(session: Session, match_id: str, user: str, decision: str) -> Decisio
             tr("no match {match!r}; `disburse reconcile report` lists the matches and candidates", match=match_id)
         )
     statuses = {row.status for row in rows}
-    periods = ", ".join(sorted({row.period for row in rows}))
+    periods = join_list(sorted({row.period for row in rows}))
     if decision in statuses:
         who = next(row.decided_by for row in rows if row.status == decision)
         message = (

@@ -26,7 +26,8 @@ from disburse.foundation.bulk import bulk_insert
 from disburse.foundation.errors import DisburseError, ImportProblem, ImportRefused
 from disburse.foundation.files import file_sha256
 from disburse.foundation.frames import blank_text
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_list, tr
+from disburse.importers.bank_profiles import profile_label
 from disburse.ledger.tables import AccountRow, BankAccountRow, EntityRow
 from disburse.reconciliation.tables import (
     COUNTERPARTY_ACCOUNT_LENGTH_MAX,
@@ -85,7 +86,13 @@ class BankAccountRef:
     ledger_account_name: str
 
     def describe(self) -> str:
-        return f"{self.entity_code} {self.bank_name} {self.account_number} ({self.ledger_account_code})"
+        return tr(
+            "{entity} {bank} {number} ({account})",
+            entity=self.entity_code,
+            bank=self.bank_name,
+            number=self.account_number,
+            account=self.ledger_account_code,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +129,7 @@ def bank_account_by_reference(session: Session, reference: str) -> BankAccountRe
         known = session.execute(
             select(table.c.account_number, table.c.ledger_account_code).order_by(table.c.ledger_account_code)
         ).all()
-        listed = ", ".join(f"{row.account_number} ({row.ledger_account_code})" for row in known) or tr("none yet")
+        listed = join_list(f"{row.account_number} ({row.ledger_account_code})" for row in known) or tr("none yet")
         raise DisburseError(
             tr(
                 "no registered bank account {reference!r} (give its account number or its 102 "
@@ -237,7 +244,7 @@ def _already_imported(
         account=reference.describe(),
         at=f"{previous.imported_at:%Y-%m-%d %H:%M}",
         user=previous.imported_by,
-        profile=previous.profile,
+        profile=profile_label(previous.profile),
         added=previous.added_count,
     )
     return StatementImportOutcome(
@@ -267,7 +274,7 @@ def _parsed(name: str, profile_name: str | None, profiles_directory: str | os.Pa
         raise DisburseError(str(error)) from None
     if profile_name is not None and profile_name not in profiles:
         raise DisburseError(
-            tr("no bank profile {profile!r}; known: {known}", profile=profile_name, known=", ".join(sorted(profiles)))
+            tr("no bank profile {profile!r}; known: {known}", profile=profile_name, known=join_list(sorted(profiles)))
         )
     parsed = parse_bank_statement(name, profile_name, profiles)
     if parsed.refused:
@@ -373,7 +380,7 @@ def import_statement(
         "{file}: bank profile {profile} ({how}); {lines:,} line(s) from {span}, "
         "{new:,} new, {old:,} already imported, into {account}",
         file=file_name,
-        profile=parsed.profile,
+        profile=profile_label(parsed.profile),
         how=how,
         lines=len(frame),
         span=span,

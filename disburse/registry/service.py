@@ -43,7 +43,7 @@ from disburse.foundation.dates import period_of
 from disburse.foundation.errors import DisburseError, ImportProblem, ImportRefused, problems_at
 from disburse.foundation.files import file_sha256
 from disburse.foundation.frames import statement_frame
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_list, tr
 from disburse.importers.common import ImportContext
 from disburse.importers.register import parse_register
 from disburse.importers.settlements import parse_settlements
@@ -385,7 +385,7 @@ def _diff_with_register_in_force(
                 previous=previous.as_of.isoformat() if previous else "-",
                 households=len(household_diff.vanished),
                 people=len(person_diff.vanished),
-                examples=", ".join(missing),
+                examples=join_list(missing),
             )
         )
     if previous is not None:
@@ -465,7 +465,7 @@ def _refuse_mass_removal(diff: _SnapshotDiff, scope: RegisterScope | None, confi
     if share_percent <= REMOVED_SHARE_MAX_PERCENT and not emptied:
         return
     where = tr(" in {scope}", scope=scope.describe()) if scope is not None else ""
-    whole = tr(", among them every household of {places}", places=", ".join(emptied[:5])) if emptied else ""
+    whole = tr(", among them every household of {places}", places=join_list(emptied[:5])) if emptied else ""
     raise DisburseError(
         tr(
             "this snapshot would remove {removed:,} of the {before:,} households{where} "
@@ -677,7 +677,7 @@ def _asset_entity_ids(session: Session, added: list[Asset]) -> dict[str, int]:
             tr(
                 "owner or paying entity {entities} does not exist; `disburse entities add` creates it; "
                 "nothing was loaded",
-                entities=", ".join(missing),
+                entities=join_list(missing),
             )
         )
     return entity_ids
@@ -925,7 +925,7 @@ def _receipt_accounts(
                     count=count,
                 )
             )
-        numbers = ", ".join(row.account_number for row in registered)
+        numbers = join_list(row.account_number for row in registered)
         chosen = [row for row in registered if bank_account is None or row.account_number == bank_account]
         if not chosen:
             raise DisburseError(

@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from disburse.allocations.runs import COMPONENT_NAMES_ZH, PAYABLE_PAYEE_TYPES, UNPAID_COMPONENTS
+from disburse.allocations.names import component_name, in_chinese
+from disburse.allocations.runs import PAYABLE_PAYEE_TYPES, UNPAID_COMPONENTS
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.frames import query_frame as _frame
 from disburse.foundation.i18n import TranslatedNames, tr, tr_noop
@@ -163,7 +164,7 @@ def write_fund_trace(trace: FundTrace, path: Path) -> list[Path]:
             ),
             Sheet(
                 "分配",
-                "分配运行",
+                "分配表",
                 ("运行", "规则", "期间", "状态", "项目", "对象类型", "金额(元)"),
                 [
                     [
@@ -171,7 +172,7 @@ def write_fund_trace(trace: FundTrace, path: Path) -> list[Path]:
                         r["rule_name"],
                         r["period"],
                         RUN_STATUS_ZH.get(r["status"], r["status"]),
-                        COMPONENT_NAMES_ZH.get(r["component"], r["component"]),
+                        in_chinese(component_name, r["component"]),
                         PAYEE_TYPES_ZH.get(r["payee_type"], r["payee_type"]),
                         int(r["amount_fen"]),
                     ]

@@ -5,35 +5,13 @@ status names) are used where they exist."""
 
 from __future__ import annotations
 
-from disburse.allocations.runs import COMPONENT_NAMES_ZH, RUN_STATUS_NAMES
+from disburse.allocations.names import component_name, rule_kind_name, source_name, summary_name
+from disburse.allocations.runs import RUN_STATUS_NAMES
 from disburse.foundation.i18n import TranslatedNames, tr_noop
 from disburse.payouts.model import BATCH_STATUS_NAMES
 from disburse.reconciliation.report import RULE_NAMES_ZH, STATUS_NAMES_ZH
 from disburse.registry.model import COUNT_NAMES
 
-SUMMARY_NAMES = TranslatedNames(
-    {
-        "pool_fen": tr_noop("amount to allocate"),
-        "deduction_om_fen": tr_noop("operation and maintenance deducted"),
-        "deduction_land_rent_fen": tr_noop("land rent deducted"),
-        "deduction_insurance_fen": tr_noop("insurance deducted"),
-        "distributable_fen": tr_noop("distributable income"),
-        "part_collective_fen": tr_noop("village collective part"),
-        "part_wages_fen": tr_noop("public-welfare jobs part"),
-        "part_households_fen": tr_noop("households part"),
-        "wages_owed_fen": tr_noop("public-welfare wages owed"),
-        "wages_paid_fen": tr_noop("public-welfare wages paid"),
-        "unpaid_wages_fen": tr_noop("wages unpaid"),
-        "wage_pool_unused_fen": tr_noop("public-welfare jobs pool left over"),
-        "residual_fen": tr_noop("rounding remainder"),
-        "inactive_claims_residual_fen": tr_noop("remainder of shares not in force"),
-        "holders_paid": tr_noop("households paid"),
-        "payees": tr_noop("payees (people or households)"),
-        "excluded": tr_noop("left out"),
-        "suspense_deceased_fen": tr_noop("held for deceased holders"),
-        "exit_reverted_fen": tr_noop("shares taken back on exit"),
-    }
-)
 CHECK_NAMES = TranslatedNames(
     {
         "paid_after_death": tr_noop("paid after death"),
@@ -61,8 +39,6 @@ RETURN_OUTCOMES = TranslatedNames(
 
 TABLES = {
     "count": COUNT_NAMES,
-    "summary": SUMMARY_NAMES,
-    "component": COMPONENT_NAMES_ZH,
     "check": CHECK_NAMES,
     "return_outcome": RETURN_OUTCOMES,
     "match_rule": RULE_NAMES_ZH,
@@ -72,6 +48,12 @@ TABLES = {
 }
 
 
+# Codes whose names are made by a function (a rule's own deduction has a name made of its code).
+NAMERS = {"summary": summary_name, "component": component_name, "rule_kind": rule_kind_name, "source": source_name}
+
+
 def zh(code: object, table: str) -> str:
     """A code's name from ``TABLES[table]`` in the page's language, or the code itself."""
+    if table in NAMERS:
+        return NAMERS[table](code)
     return TABLES[table].get(str(code), str(code))

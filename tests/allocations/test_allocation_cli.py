@@ -38,11 +38,11 @@ def test_allocate_approve_post_explain_diff(database_url: str, county_directory:
     listing = run(database_url, "runs", "list").stdout
     assert "posted" in listing and "alice" in listing and "bob" in listing
     shown = run(database_url, "runs", "show", run_id)
-    assert shown.exit_code == 0 and "household_share" in shown.stdout
+    assert shown.exit_code == 0 and "household income share" in shown.stdout
 
     sheet = openpyxl.load_workbook(out)["明细"]
     household = next(
-        row[0] for row in sheet.iter_rows(min_row=3, values_only=True) if "household_share" in (row[8] or "")
+        row[0] for row in sheet.iter_rows(min_row=3, values_only=True) if "农户收益分配" in (row[8] or "")
     )
     explained = run(database_url, "runs", "explain", run_id, household)
     assert explained.exit_code == 0 and household in explained.stdout and "claimed kW" in explained.stdout

@@ -117,8 +117,8 @@ def test_deduction_order_parts_and_mid_period_exit():
     assert result.line_total_fen() == 1_000_000
 
     text = "\n".join(explain(result, "H2"))
-    assert "less om" in text and "distributable after deductions: 9,200.00" in text
-    assert "household_share: 1,610.00 yuan" in text
+    assert "less operation and maintenance fee (" in text and "distributable after deductions: 9,200.00" in text
+    assert "household income share: 1,610.00 yuan" in text
     assert "collective part" not in text  # steps off H2's path are not shown
 
 

@@ -350,7 +350,7 @@ def test_issue19_item7_runs_explain_retells_a_stored_dividend(books, tmp_path: P
         text_lines = "\n".join(explain_run(session, outcome.run_id, H1))
         stored = run_lines(session, outcome.run_id)
     for expected in (
-        f"{H1} dividend: 500.00 yuan",
+        f"{H1} dividend from converted funds: 500.00 yuan",
         "floor: 250.00 on principal 5,000.00 over 365 active day(s)",
         "of 700.00 = 350 yuan exactly; 350.00 after the largest-remainder rounding",
         "floor + pro rata = 250.00 + 350.00 = 600.00",

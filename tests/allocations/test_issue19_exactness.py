@@ -317,7 +317,7 @@ def test_issue19_item7_explain_a_dividend_household_shows_floor_pro_rata_and_cap
     result = allocate_dividend(load_rule(DIVIDEND), households, heads_for(households), holdings, pool_fen=120_000)
     text = "\n".join(explain(result, "H1"))
     for expected in (
-        "H1 dividend: 500.00 yuan",
+        "H1 dividend from converted funds: 500.00 yuan",
         "floor: 250.00 on principal 5,000.00 over 365 active day(s)",
         "of 700.00 = 350 yuan exactly; 350.00 after the largest-remainder rounding",
         "floor + pro rata = 250.00 + 350.00 = 600.00",

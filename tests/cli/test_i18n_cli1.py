@@ -42,7 +42,7 @@ def test_a_book_with_the_wrong_extension_is_refused_in_chinese(database_url: str
 def test_audit_log_refusals_and_headers_in_chinese(database_url: str) -> None:
     refused = run(database_url, "--lang", "zh", "audit", "log", "--outcome", "maybe")
     assert refused.exit_code == 1
-    assert "--outcome 'maybe' 必须是 ok, refused, usage, failed 之一" in _flat(refused.stderr)
+    assert "--outcome 'maybe' 必须是 ok、refused、usage、failed 之一" in _flat(refused.stderr)
     bad_date = run(database_url, "--lang", "zh", "audit", "log", "--since", "2026-13-01")
     assert "--since '2026-13-01' 不是形如 2026-11-30 的日期" in _flat(bad_date.stderr)
     listed = run(database_url, "--lang", "zh", "audit", "log")

@@ -58,7 +58,7 @@ def test_a_bad_status_is_refused_with_the_choices_in_chinese(tmp_path: Path) -> 
     url = f"sqlite:///{tmp_path / 'books.db'}"
     refused = run("--db", url, "payout", "fixes", "--status", "done", lang="zh")
     assert refused.exit_code == 1
-    assert "--status 'done' 不在可选值 proposed, approved, rejected 之中" in refused.stderr
+    assert "--status 'done' 不在可选值 proposed、approved、rejected 之中" in refused.stderr
 
 
 def test_the_accounts_note_and_an_empty_counter_answer_in_chinese(database_url: str) -> None:

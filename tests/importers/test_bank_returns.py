@@ -67,7 +67,7 @@ def test_rural_credit_return_xlsx_unknown_status_word(tmp_path: Path) -> None:
     )
     parsed = parse_bank_return(path)
     assert [(problem.row, problem.column, problem.severity) for problem in parsed.problems] == [(3, "状态", "error")]
-    assert "not one of: 成功、失败" in parsed.problems[0].reason
+    assert "not one of: 成功, 失败" in parsed.problems[0].reason
 
 
 def test_generic_is_the_canonical_layout_and_unknown_layout_falls_back(tmp_path: Path) -> None:

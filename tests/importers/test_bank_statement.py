@@ -513,7 +513,7 @@ def test_flag_style_debit_means_money_out(tmp_path: Path) -> None:
     assert parsed.frame["booked_time"].tolist()[:2] == ["10:15:00", "09:00:00"]
     # ABC writes only 借 and 贷: 出 is not a direction in this profile.
     assert [(problem.row, problem.column) for problem in errors(parsed)] == [(4, "借贷标志")]
-    assert "not one of: 借、贷" in errors(parsed)[0].reason
+    assert "not one of: 借, 贷" in errors(parsed)[0].reason
 
 
 def test_split_line_with_both_amounts_or_none_is_an_error(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ def test_the_whole_cycle_on_the_command_line(books: str, tmp_path: Path) -> None
     statement = write_statement(tmp_path / "statement.csv", LINES)
     code, output = run(books, "import", "bank-statement", str(statement), "--account", "6217000099990001")
     assert code == 0, output
-    assert "bank profile canonical (detected from the header); 6 line(s)" in output and "6 new" in output
+    assert "bank profile 标准格式 (canonical) (detected from the header); 6 line(s)" in output and "6 new" in output
     code, output = run(books, "import", "bank-statement", str(statement), "--account", LEDGER_ACCOUNT)
     assert code == 0 and "nothing changed" in output
 

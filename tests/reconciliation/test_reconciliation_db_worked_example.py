@@ -91,7 +91,7 @@ def stored(engine) -> list[tuple]:  # type: ignore[no-untyped-def]
 def test_import_detects_the_layout_and_the_same_file_again_adds_nothing(books, tmp_path: Path) -> None:
     first = imported(books, tmp_path)
     assert (first.profile, first.detected, first.line_count, first.added_count) == ("canonical", True, 6, 6)
-    assert "bank profile canonical (detected from the header)" in first.message
+    assert "bank profile 标准格式 (canonical) (detected from the header)" in first.message
     again = imported(books, tmp_path)
     assert (again.changed, again.added_count) == (False, 0)
     assert "nothing changed" in again.message

@@ -160,7 +160,9 @@ def test_disabled_account_and_idle_session(books) -> None:
     token = form_token(TestClient(app), "/login")
     again = TestClient(app)
     token = form_token(again, "/login")
-    assert again.post("/login", data={"name": "clerk", "password": PASSWORD, "form_token": token}).status_code == 401
+    disabled = again.post("/login", data={"name": "clerk", "password": PASSWORD, "form_token": token})
+    # The page is Chinese by default and says why (the refusal's kind, not its English words).
+    assert disabled.status_code == 401 and "账户已停用。" in disabled.text and "disabled" not in disabled.text
     # Idle past the timeout: the session is gone.
     app.state.web.sessions.idle_seconds = 0
     auditor = log_in(app, "auditor")

@@ -21,8 +21,9 @@ import yaml
 from disburse.allocations.rules import EXAMPLES_DIRECTORY
 from disburse.foundation.dates import period_of
 from disburse.foundation.db import make_engine, transaction
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import join_clauses, join_list, tr
 from disburse.foundation.money import format_yuan
+from disburse.importers.bank_profiles import profile_label
 from disburse.ledger.model import EntryBatch, EntryDraft, PostingDraft
 from disburse.schema import migrate as schema
 
@@ -392,7 +393,7 @@ class _Cycle:
                     batch=reference,
                     payees=prepared.instruction_count,
                     total=format_yuan(prepared.total_fen),
-                    layout=EXPORT_PROFILE,
+                    layout=profile_label(EXPORT_PROFILE),
                 ),
             )
         )
@@ -473,7 +474,10 @@ class _Cycle:
             )
         )
         self.step(
-            (tr("reconciliation"), f"{getattr(posted_unmatched, 'message', '')}; {getattr(reconciled, 'message', '')}")
+            (
+                tr("reconciliation"),
+                join_clauses([getattr(posted_unmatched, "message", ""), getattr(reconciled, "message", "")]),
+            )
         )
         agreed = (
             tr("adjusted balances agree")
@@ -497,7 +501,7 @@ class _Cycle:
         with transaction(self.engine) as session:
             anomalies = run_checks(session, today=today)
             files.extend(write_findings(anomalies, self.directory / "reports" / "异常检查.xlsx"))
-            counts = ", ".join(f"{name} {len(found)}" for name, found in anomalies.findings.items() if found)
+            counts = join_list(f"{name} {len(found)}" for name, found in anomalies.findings.items() if found)
             tb = trial_balance(session, "COUNTY", "2026-10")
             for suffix in suffixes:
                 path = self.directory / "reports" / f"科目余额表-COUNTY-2026-10{suffix}"
@@ -512,7 +516,7 @@ class _Cycle:
         if unprintable:
             self.step((tr("books"), tr("written as xlsx only: {reason}", reason=unprintable)))
         ties = tr("ties to the ledger") if card.ties_to_ledger else tr("does NOT tie to the ledger")
-        self.step(("明白卡", f"{household}: {ties}"))
+        self.step(("明白卡", tr("{household}: {ties}", household=household, ties=ties)))
         intact = all(report.intact for report in reports)
         self.step((tr("verify"), tr("every chain and balance intact") if intact else tr("BROKEN")))
 

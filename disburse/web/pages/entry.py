@@ -10,7 +10,7 @@ from starlette.routing import Route
 from disburse.accounts.model import LoginRefused
 from disburse.accounts.service import change_own_password, log_in
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import language, tr
+from disburse.foundation.i18n import tr, tr_noop
 from disburse.payouts.status import household_status
 from disburse.registry.counter import household_of_head, household_profile
 from disburse.web.base import (
@@ -29,6 +29,12 @@ from disburse.web.base import (
 from disburse.web.pages.counter import next_step_zh, state_zh
 
 NEXT_PATH_LENGTH_MAX = 200
+# What the login page says for each kind of refusal (accounts.model.LOGIN_REFUSAL_KINDS).
+LOGIN_REFUSALS_SHOWN = {
+    "wrong": tr_noop("Wrong account name or password."),
+    "locked": tr_noop("The account is locked; try again later or ask the administrator to reset the password."),
+    "disabled": tr_noop("The account is disabled."),
+}
 
 
 def visitor_form(ctx: Ctx) -> None:
@@ -88,15 +94,9 @@ async def login(ctx: Ctx) -> Response:
         change, ctx.state, note(ctx, "login", f"name={name}"), lambda session: _log_in(session, name, password)
     )
     if isinstance(attempt, LoginRefused):
-        # The failure is counted (and logged) in the committed transaction; the page says less.
-        text = str(attempt)
-        shown = (
-            tr("The account is locked; try again later or ask the administrator to reset the password.")
-            if "locked" in text
-            else tr("The account is disabled.")
-            if "disabled" in text
-            else tr("Wrong account name or password.")
-        )
+        # The failure is counted (and logged) in the committed transaction; the page says less
+        # than the refusal (never whether the name exists), chosen by the refusal's kind.
+        shown = tr(LOGIN_REFUSALS_SHOWN[attempt.kind])
         return render(ctx, "login.html", status_code=401, title=tr("Log in"), next=target, error=shown)
     account = attempt
     session, cookie = ctx.state.sessions.create(account.name, account.roles)
@@ -106,10 +106,7 @@ async def login(ctx: Ctx) -> Response:
 
 
 def _log_in(session, name: str, password: str):  # type: ignore[no-untyped-def]
-    # The page tells a refusal by its English words (it shows its own, shorter ones, never the
-    # refusal itself), so the refusal is made in English whatever the page's language.
-    with language("en"):
-        return log_in(session, name, password)
+    return log_in(session, name, password)
 
 
 @guard(None)
