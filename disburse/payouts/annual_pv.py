@@ -34,7 +34,7 @@ from disburse.allocations.pv import (
 )
 from disburse.allocations.runs import COMPONENT_NAMES
 from disburse.foundation.errors import DisburseError
-from disburse.foundation.i18n import TranslatedNames, tr
+from disburse.foundation.i18n import TranslatedNames, join_clauses, tr
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.money import format_yuan
 from disburse.foundation.settings import hotline
@@ -366,7 +366,7 @@ def annual_pv_notices(
     problems = [problem for station in stations.values() for problem in tie_problems(station)]
     if problems:
         raise DisburseError(
-            tr("the PV figures of {year} do not tie to the ledger: {problems}", year=year, problems="; ".join(problems))
+            tr("the PV figures of {year} do not tie to the ledger: {problems}", year=year, problems=join_clauses(problems))
         )
     shares = _village_rows(session, [run[0] for run in runs])
     declared = _station_villages(session, list(stations))
