@@ -24,6 +24,7 @@ import yaml
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from disburse.allocations.names import COMPONENT_NAMES
 from disburse.allocations.pv import (
     COLLECTIVE_COMPONENT,
     HOUSEHOLD_COMPONENT,
@@ -32,7 +33,6 @@ from disburse.allocations.pv import (
     WAGE_COMPONENT,
     WAGE_UNUSED_COMPONENT,
 )
-from disburse.allocations.runs import COMPONENT_NAMES
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.i18n import TranslatedNames, join_clauses, tr
 from disburse.foundation.masking import mask_identifier
@@ -366,7 +366,11 @@ def annual_pv_notices(
     problems = [problem for station in stations.values() for problem in tie_problems(station)]
     if problems:
         raise DisburseError(
-            tr("the PV figures of {year} do not tie to the ledger: {problems}", year=year, problems=join_clauses(problems))
+            tr(
+                "the PV figures of {year} do not tie to the ledger: {problems}",
+                year=year,
+                problems=join_clauses(problems),
+            )
         )
     shares = _village_rows(session, [run[0] for run in runs])
     declared = _station_villages(session, list(stations))
