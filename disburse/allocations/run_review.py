@@ -64,6 +64,17 @@ class ReviewState:
         pending = self.progress.pending
         return pending.level if pending is not None and self.run_status == "calculated" else None
 
+    @property
+    def approvals(self) -> str:
+        """Required levels approved out of those the run needs: ``1/3``."""
+        required = {level.level for level in self.progress.required}
+        return f"{len(required & set(self.progress.approved))}/{len(required)}"
+
+    @property
+    def last_is_waiting(self) -> bool:
+        """Whether the level the run waits for is the last one it needs (its approval posts the run)."""
+        return self.waiting_for is not None and self.progress.required[-1].level == self.waiting_for
+
 
 @dataclass(frozen=True, slots=True)
 class LevelOutcome:
@@ -100,12 +111,19 @@ def review_actions(session: Session, run_ids: list[int]) -> dict[int, tuple[Revi
 
 def review_state(session: Session, run: AllocationRunRow) -> ReviewState | None:
     """The run's chain and where it stands, or None when its rule has no chain."""
-    chain = review_chain_of(run.rule_text)
-    if chain is None:
-        return None
-    actions = review_actions(session, [run.id]).get(run.id, ())
-    progress = chain_progress(chain, run.payable_fen, [(action.level, action.action) for action in actions])
-    return ReviewState(run.id, run.status, chain, progress, actions)
+    return review_states(session, [run]).get(run.id)
+
+
+def review_states(session: Session, runs: list[AllocationRunRow]) -> dict[int, ReviewState]:
+    """The states of the runs that have a chain (the review queue's), their logs in one query."""
+    chained = [(run, chain) for run in runs if (chain := review_chain_of(run.rule_text)) is not None]
+    logs = review_actions(session, [run.id for run, _ in chained]) if chained else {}
+    states = {}
+    for run, chain in chained:
+        actions = logs.get(run.id, ())
+        progress = chain_progress(chain, run.payable_fen, [(action.level, action.action) for action in actions])
+        states[run.id] = ReviewState(run.id, run.status, chain, progress, actions)
+    return states
 
 
 def _refuse_unless_may_act(session: Session, run: AllocationRunRow, state: ReviewState, user: str, level: str) -> int:
