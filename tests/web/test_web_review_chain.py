@@ -15,7 +15,7 @@ from web_support import form_token, log_in, make_county, set_up_books, text_of, 
 from disburse.allocations.runs import calculate_run
 from disburse.foundation.db import make_engine, read_transaction, transaction
 
-CHAIN = '\nreview:\n  levels:\n    - {level: 乡镇}\n    - {level: 财政终审}\n'
+CHAIN = "\nreview:\n  levels:\n    - {level: 乡镇}\n    - {level: 财政终审}\n"
 
 
 def _count(url: str, sql: str) -> int:
@@ -72,4 +72,4 @@ def test_two_levels_on_the_review_pages(chained_run, database_url: str) -> None:
     assert last.status_code == 200 and "已批准并记账" in last.text
     assert _count(database_url, f"SELECT count(*) FROM payables WHERE run_id = {run_id}") > 0
     assert _count(database_url, "SELECT count(*) FROM allocation_reviews") == 2
-    assert f"/review/runs/{run_id}\"" not in checker.get("/review").text
+    assert f'/review/runs/{run_id}"' not in checker.get("/review").text
