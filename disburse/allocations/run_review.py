@@ -21,6 +21,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from disburse.allocations.review_chain import ChainProgress, ReviewChain, chain_progress, review_chain_of
@@ -188,18 +189,29 @@ def _refuse_unless_may_act(session: Session, run: AllocationRunRow, state: Revie
 
 
 def _record(session: Session, run: AllocationRunRow, position: int, level: str, action: str, user: str, comment: str):  # type: ignore[no-untyped-def]
-    session.execute(
-        insert(AllocationReviewRow).values(
-            run_id=run.id,
-            level_position=position,
-            level=level,
-            action=action,
-            acted_by=user,
-            comment=comment,
-            payable_fen=run.payable_fen,
-            acted_at=utc_now(),
-        )
+    statement = insert(AllocationReviewRow).values(
+        run_id=run.id,
+        level_position=position,
+        level=level,
+        action=action,
+        acted_by=user,
+        comment=comment,
+        payable_fen=run.payable_fen,
+        acted_at=utc_now(),
     )
+    try:
+        # A savepoint: two reviewers acting on one run at once both passed the checks above; the
+        # unique keys let one in, and the other is told to look again rather than shown a crash.
+        with session.begin_nested():
+            session.execute(statement)
+    except IntegrityError:
+        raise DisburseError(
+            tr(
+                "someone else acted on run {run} at the same moment; `disburse runs show {run}` shows what "
+                "it waits for now",
+                run=run.id,
+            )
+        ) from None
 
 
 def _comment(comment: str | None, required: bool) -> str:

@@ -229,3 +229,28 @@ def test_approving_the_pending_level_each_time_completes_after_exactly_the_requi
         assert len(taken) <= len(thresholds)
     assert taken == expected and chain_progress(chain, payable_fen, actions).complete
     assert chain_progress(chain, payable_fen, [*actions[:1], (expected[0], "returned")]).pending is None
+
+
+def test_two_reviewers_acting_at_once_one_passes_and_the_other_is_told(
+    county: str, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """carol's approval checked the chain before bob's approval of the same level committed (the
+    stale state stands in for that moment): the unique key refuses hers, with a message."""
+    from disburse.allocations import run_review
+    from disburse.allocations.runs import run_row
+    from disburse.foundation.db import transaction
+    from disburse.foundation.errors import DisburseError
+
+    ok(run(county, "allocate", str(rule_file(tmp_path, "50")), "--period", "2026-10"))
+    engine = make_engine(county)
+    try:
+        with transaction(engine) as session:
+            stale = run_review.review_state(session, run_row(session, 1))
+        ok(run(county, "runs", "approve", "1", "--level", "村", user="bob"))
+        monkeypatch.setattr(run_review, "review_state", lambda session, run: stale)
+        with pytest.raises(DisburseError, match="at the same moment"):
+            with transaction(engine) as session:
+                run_review.approve_at_level(session, 1, "carol", "村")
+    finally:
+        engine.dispose()
+    assert scalar(county, "SELECT count(*) FROM allocation_reviews") == 1
