@@ -50,6 +50,7 @@ from pydantic import (
 )
 
 from disburse.allocations.names import filter_description
+from disburse.allocations.review_chain import ReviewChain
 from disburse.allocations.split import percent_text
 from disburse.foundation.i18n import join_list, tr
 from disburse.foundation.money import MoneyError, fen_from_decimal, fen_from_text
@@ -280,6 +281,8 @@ class RuleBase(StrictModel):
     # None: the rule says nothing; whether notice is then required is a setting
     # (DISBURSE_NOTICE_REQUIRED, off for now) so that existing rules keep paying as they did.
     notice: NoticeSetting | None = None
+    # None: one approval by a second person; else the levels a run climbs (allocations.review_chain).
+    review: ReviewChain | None = None
     _text: str = PrivateAttr(default="")
     _sha256: str = PrivateAttr(default="")
 

@@ -25,6 +25,7 @@ from disburse.allocations.explaining import explain
 from disburse.allocations.gathering import gather, month_bounds
 from disburse.allocations.model import AllocationResult, Step
 from disburse.allocations.names import COMPONENT_DISPLAY
+from disburse.allocations.review_chain import review_chain_of
 from disburse.allocations.rules import CoopDividendRule, PvRevenueRule, RuleError, SubsidyRule, load_rule
 from disburse.allocations.tables import (
     AllocationExclusionRow,
@@ -388,6 +389,16 @@ def approve_run(session: Session, run_id: int, user: str) -> str:
     if run.status != "calculated":
         raise DisburseError(
             tr("run {run} is {status}; only a calculated run can be approved", run=run_id, status=run.status)
+        )
+    chain = review_chain_of(run.rule_text)
+    if chain is not None:
+        # A run of a programme with a review chain is approved level by level (allocations.run_review).
+        raise DisburseError(
+            tr(
+                "run {run} is reviewed level by level ({levels}): `disburse runs approve {run} --level LEVEL`",
+                run=run_id,
+                levels=" → ".join(chain.names),
+            )
         )
     if run.calculated_by == user:
         raise DisburseError(

@@ -12,7 +12,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 # The tables these refer to by foreign key, so that any process that loads this module can
@@ -22,6 +34,7 @@ import disburse.registry.tables  # noqa: F401
 from disburse.foundation.orm import Base, BigId, utc_now
 
 RUN_STATUSES = ("calculated", "approved", "posted", "cancelled", "superseded", "reversed")
+REVIEW_ACTIONS = ("approved", "returned")
 
 
 class AllocationRunRow(Base):
@@ -144,3 +157,28 @@ class SettlementAllocationRow(Base):
     settlement_id: Mapped[int] = mapped_column(ForeignKey("pv_settlements.id"), primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("allocation_runs.id"))
     allocated_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class AllocationReviewRow(Base):
+    """One level's action on a run in its review chain (allocations.review_chain): approved, or
+    returned with a comment. Append-only. A level acts once per run and an account acts at one
+    level of a run: both are unique keys, so two people approving at once cannot both pass."""
+
+    __tablename__ = "allocation_reviews"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("allocation_runs.id"), index=True)
+    level_position: Mapped[int] = mapped_column(Integer)  # 1 for the chain's first level
+    level: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(10))
+    acted_by: Mapped[str] = mapped_column(String(64))
+    comment: Mapped[str] = mapped_column(Text)
+    # The run's payable total when the level acted: the figure its threshold was compared with.
+    payable_fen: Mapped[int] = mapped_column(BigInteger)
+    acted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    __table_args__ = (
+        UniqueConstraint("run_id", "level_position"),
+        UniqueConstraint("run_id", "acted_by"),
+        CheckConstraint("action = 'approved' OR action = 'returned'", name="action"),
+        CheckConstraint("action = 'approved' OR comment <> ''", name="returned_with_comment"),
+        CheckConstraint("level_position >= 1", name="level_position"),
+    )

@@ -17,7 +17,8 @@ from disburse.foundation.masking import mask_payee
 from disburse.foundation.money import format_yuan
 
 runs_app = typer.Typer(
-    no_args_is_help=True, help=tr_noop("Allocation runs: list, show, explain, approve, post, cancel, reverse, diff.")
+    no_args_is_help=True,
+    help=tr_noop("Allocation runs: list, show, explain, approve, return, post, cancel, reverse, diff."),
 )
 
 
@@ -136,11 +137,14 @@ def runs_show(
     """Show a run: status, who did what, the summary and notes, the inputs."""
     from disburse.allocations.export import LINE_HEADERS, line_rows
     from disburse.allocations.names import component_name, rule_kind_name
+    from disburse.allocations.run_review import review_lines, review_state
     from disburse.allocations.runs import RUN_STATUS_NAMES, run_lines, run_notes, run_row
 
     with books() as session:
         row = run_row(session, run)
         lines = run_lines(session, run)
+        state = review_state(session, row)
+        review_text = review_lines(state) if state is not None else []
     console.print(
         tr(
             "run {run}: {rule} ({kind}) for {period} in {entity} — {status}",
@@ -153,6 +157,8 @@ def runs_show(
         )
     )
     console.print(_run_history(row))
+    for line in review_text:
+        console.print(escape(line), highlight=False)
     console.print(tr("rule sha256 {rule}; inputs sha256 {inputs}", rule=row.rule_sha256, inputs=row.inputs_sha256))
     _print_summary(json.loads(row.summary_json), run_notes(row))
     by_component = lines.groupby("component")["amount_fen"].agg(["count", "sum"]).reset_index() if len(lines) else lines
@@ -206,20 +212,51 @@ def runs_explain(
 
 
 @runs_app.command(
-    "approve", help=tr_noop("Approve a calculated run (a different person from the one who calculated it).")
+    "approve",
+    help=tr_noop(
+        "Approve a calculated run (a different person from the one who calculated it); a run whose rule has a "
+        "review chain is approved level by level: --level names the level."
+    ),
+    short_help=tr_noop("Approve a calculated run, or one level of its review chain."),
 )
 def runs_approve(
     run: int = typer.Argument(..., help=tr_noop("run id")),
     user: str = typer.Option(
         ..., "--user", envvar="DISBURSE_USER", help=tr_noop("who approves: not the person who calculated")
     ),
+    level: Optional[str] = typer.Option(
+        None, "--level", help=tr_noop("the review level acting (the rule's review: levels, in order)")
+    ),
+    comment: Optional[str] = typer.Option(None, "--comment", help=tr_noop("a comment kept in the review log")),
 ) -> None:
-    """Approve a calculated run (a different person from the one who calculated it)."""
-    from disburse.allocations.runs import approve_run
+    """Approve a calculated run, or one level of its review chain."""
+    from disburse.allocations.run_review import approve_at_level
 
     with books(sign="change", command="runs approve", user=user) as session:
-        message = approve_run(session, run, user)
-    console.print(message)
+        outcome = approve_at_level(session, run, user, level, comment)
+    console.print(escape(outcome.message))
+
+
+@runs_app.command(
+    "return",
+    help=tr_noop(
+        "Return a calculated run to its maker with a comment (at the level it waits for, when its rule has a "
+        "review chain): the run is cancelled, and the corrected run is calculated again."
+    ),
+    short_help=tr_noop("Return a run to its maker with a comment; the run is cancelled."),
+)
+def runs_return(
+    run: int = typer.Argument(..., help=tr_noop("run id")),
+    comment: str = typer.Option(..., "--comment", help=tr_noop("what the maker must change")),
+    user: str = typer.Option(..., "--user", envvar="DISBURSE_USER", help=tr_noop("who returns it (recorded)")),
+    level: Optional[str] = typer.Option(None, "--level", help=tr_noop("the review level returning it")),
+) -> None:
+    """Return a run to its maker with a comment; the run is cancelled."""
+    from disburse.payouts.approvals import return_run
+
+    with books(sign="change", command="runs return", user=user) as session:
+        message = return_run(session, run, user, comment, level=level)
+    console.print(escape(message))
 
 
 @runs_app.command(

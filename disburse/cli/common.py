@@ -135,6 +135,7 @@ COMMAND_ACTIONS: dict[str, str | None] = {
     "import bank-statement": "statement.import",
     "allocate": "run.calculate",
     "runs approve": "run.review",
+    "runs return": "run.review",
     "runs post": "run.post",
     "runs cancel": "run.cancel",
     # Reversing a posted run pays nobody (it withdraws unpaid payables): the roles that may cancel.

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from disburse.accounts.reviews import record_decision
-from disburse.allocations.runs import PostOutcome, approve_run, cancel_run, post_run, run_row
+from disburse.allocations.run_review import LevelOutcome, approve_at_level, return_at_level, review_state
+from disburse.allocations.runs import PostOutcome, approve_run, post_run, run_row
 from disburse.allocations.tables import AllocationExclusionRow, AllocationRunRow
 from disburse.foundation.actors import require_user
 from disburse.foundation.errors import DisburseError
@@ -81,9 +82,37 @@ def approve_and_post_run(session: Session, run_id: int, user: str, today: dt.dat
     return post_run_and_payables(session, run_id, user, today=today)
 
 
-def return_run(session: Session, run_id: int, user: str, comment: str) -> str:
+@dataclass(frozen=True, slots=True)
+class ReviewedRun:
+    """What a checker's approval on the review page did: the level's outcome, and the post when
+    that approval was the last the run needed (None while the run climbs its chain)."""
+
+    level: LevelOutcome
+    posted: PostOutcome | None
+
+
+def approve_reviewed_run(
+    session: Session, run_id: int, user: str, level: str | None, today: dt.date | None = None
+) -> ReviewedRun:
+    """The review page's approval: a run without a review chain is approved and posted at once
+    (``approve_and_post_run``); a run with one is approved at ``level``, the level the page
+    showed it waiting for, and is posted once the last level it needs approves."""
+    user = require_user(user)
+    run = run_row(session, run_id)
+    if review_state(session, run) is None:
+        posted = approve_and_post_run(session, run_id, user, today=today)
+        return ReviewedRun(LevelOutcome(run_id, True, True, posted.message), posted)
+    outcome = approve_at_level(session, run_id, user, level)
+    if not (outcome.changed and outcome.run_approved):
+        return ReviewedRun(outcome, None)
+    record_decision(session, "run", str(run_id), run.calculated_by, "approved", "", user)
+    return ReviewedRun(outcome, post_run_and_payables(session, run_id, user, today=today))
+
+
+def return_run(session: Session, run_id: int, user: str, comment: str, level: str | None = None) -> str:
     """The checker returns a calculated run to its maker with a comment; the run is cancelled,
-    so the maker can calculate it again once it is corrected."""
+    so the maker can calculate it again once it is corrected. A run with a review chain is
+    returned by the level it waits for (``allocations.run_review``)."""
     user = require_user(user)
     run = run_row(session, run_id)
     if run.status != "calculated":
@@ -95,8 +124,7 @@ def return_run(session: Session, run_id: int, user: str, comment: str) -> str:
             )
         )
     record_decision(session, "run", str(run_id), run.calculated_by, "returned", comment, user)
-    cancel_run(session, run_id, user)
-    return tr("run {run} returned to {maker} by {user}", run=run_id, maker=run.calculated_by, user=user)
+    return return_at_level(session, run_id, user, level, comment)
 
 
 def approve_batch_reviewed(session: Session, reference: str, user: str) -> BatchOutcome:

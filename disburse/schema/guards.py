@@ -373,7 +373,11 @@ CONTROL_GUARDS: tuple[Guard, ...] = (
         (moves(("stopped",), ("released",), "released_by", "released_at", "release_reason"),),
     ),
 )
-ALL_GUARDS: tuple[Guard, ...] = (*GUARDS, *CONTROL_GUARDS)
+# Migration 0111: the review chain's actions on runs, each level's approval or return.
+REVIEW_GUARDS: tuple[Guard, ...] = (
+    insert_only("allocation_reviews", "each review level's approval or return of a run, in order"),
+)
+ALL_GUARDS: tuple[Guard, ...] = (*GUARDS, *CONTROL_GUARDS, *REVIEW_GUARDS)
 GUARDS_BY_TABLE = {guard.table: guard for guard in ALL_GUARDS}
 assert len(GUARDS_BY_TABLE) == len(ALL_GUARDS)
 

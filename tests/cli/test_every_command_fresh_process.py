@@ -104,6 +104,7 @@ COMMANDS: dict[str, list[str]] = {
     "runs list": [],
     "runs post": ["1"],
     "keys init": ["--out", "{tmp}/signing.key"],
+    "runs return": ["1", "--comment", "花名册缺盖章"],
     "runs reverse": ["1", "--reason", "规则有误"],
     "runs show": ["1"],
     "users add": ["管理员甲", "--role", "管理员", "--password-stdin"],

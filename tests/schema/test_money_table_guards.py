@@ -101,6 +101,7 @@ MONEY_UPDATES = {
     "notices": "total_fen = total_fen + 1",
     "notice_objections": "household_id = '6110021010010001'",
     "payable_stops": "reason = 'changed behind the engine'",
+    "allocation_reviews": "acted_by = 'someone else'",
 }
 # Where the engine deletes some rows of a table, the DELETE names rows it never deletes.
 REFUSED_DELETE_WHERE = {
@@ -199,7 +200,8 @@ def _insert_rows(connection, match_id: str) -> None:  # type: ignore[no-untyped-
 
 
 def _insert_control_rows(connection) -> None:  # type: ignore[no-untyped-def]
-    """A notice with an objection, and a stopped payable (INSERTs, which the guards allow)."""
+    """A notice with an objection, a review level's approval and a stopped payable (INSERTs, which the
+    guards allow)."""
     at = dt.datetime(2026, 12, 1)
     run = connection.execute(text("SELECT min(id) FROM allocation_runs")).scalar_one()
     connection.execute(
@@ -217,6 +219,13 @@ def _insert_control_rows(connection) -> None:  # type: ignore[no-untyped-def]
             "VALUES (:notice, '6110021012010001', '人数不对', 'open', 'counter', :at)"
         ),
         {"notice": notice, "at": at},
+    )
+    connection.execute(
+        text(
+            "INSERT INTO allocation_reviews (run_id, level_position, level, action, acted_by, comment, payable_fen, "
+            "acted_at) VALUES (:run, 1, '乡镇', 'approved', 'checker', '', 10000, :at)"
+        ),
+        {"run": run, "at": at},
     )
     payable = connection.execute(text("SELECT min(id) FROM payables")).scalar_one()
     connection.execute(

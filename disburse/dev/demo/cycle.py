@@ -30,6 +30,16 @@ from disburse.schema import migrate as schema
 FINANCE_USER = "县财政局-张会计"
 APPROVER_USER = "县财政局-李科长"
 DIRECTOR_USER = "县财政局-王局长"
+TOWNSHIP_USER = "板桥镇财政所-周所长"
+# The demo's two-level review chain (issue 14 item 3), on education aid: the township's finance
+# office first, then the county's final review; each level is a different account.
+REVIEW_CHAIN = """
+review:
+  levels:
+    - {level: 乡镇}
+    - {level: 财政终审}
+"""
+REVIEWERS = {"乡镇": TOWNSHIP_USER, "财政终审": APPROVER_USER}
 CENTRE_USER = "政策兑现中心-赵出纳"
 AUDITOR_USER = "县审计局-孙审计"
 HOUSEHOLDS = 3_000
@@ -78,6 +88,12 @@ def rule_for_cooperative(template: Path, cooperative: dict, out: Path, pool_yuan
         assert 'pool_yuan: "120000"' in text, "the example dividend rule no longer declares its pool"
         text = text.replace('pool_yuan: "120000"', f'pool_yuan: "{pool_yuan}"')
     out.write_text(text, encoding="utf-8")
+    return out
+
+
+def rule_with_review(template: Path, out: Path) -> Path:
+    """An example rule with the demo's two-level review chain."""
+    out.write_text(template.read_text(encoding="utf-8") + REVIEW_CHAIN, encoding="utf-8")
     return out
 
 
@@ -285,7 +301,11 @@ class _Cycle:
                 "2026-10",
                 None,
             ),
-            (EXAMPLES / "education_aid.yaml", "2026-10", None),
+            (
+                rule_with_review(EXAMPLES / "education_aid.yaml", self.rules_directory / "education.yaml"),
+                "2026-10",
+                None,
+            ),
             (EXAMPLES / "forest_ranger.yaml", "2026-10", self.county.forest_rangers_path),
         ]
         noticed = self.rules_directory / "noticed"
@@ -294,15 +314,15 @@ class _Cycle:
 
     def allocate(self) -> None:
         from disburse.allocations.export import write_run_export
-        from disburse.allocations.runs import approve_run, calculate_run, post_run
+        from disburse.allocations.runs import calculate_run, post_run
         from disburse.payouts.payables import record_payables
 
         self.progress(tr("allocating"))
         for number, (rule, period, inputs) in enumerate(self._runs()):
             with transaction(self.engine) as session:
                 outcome = calculate_run(session, rule, period, FINANCE_USER, inputs_path=inputs)
+            self._approve(outcome.run_id)
             with transaction(self.engine) as session:
-                approve_run(session, outcome.run_id, APPROVER_USER)
                 posted = post_run(session, outcome.run_id, APPROVER_USER, today=self.today)
                 record_payables(session, posted.payables)
             self.run_ids.append(outcome.run_id)
@@ -361,6 +381,23 @@ class _Cycle:
                 ),
             )
         )
+
+    def _approve(self, run_id: int) -> None:
+        """A second person approves; a run with a review chain climbs it, one account per level,
+        each level in its own transaction as `runs approve --level` would."""
+        from disburse.allocations.run_review import approve_at_level, review_lines, review_state
+        from disburse.allocations.runs import run_row
+
+        with transaction(self.engine) as session:
+            state = review_state(session, run_row(session, run_id))
+        levels = [level.level for level in state.progress.required] if state is not None else [None]
+        for level in levels:
+            with transaction(self.engine) as session:
+                approve_at_level(session, run_id, REVIEWERS[level] if level else APPROVER_USER, level)
+        if state is not None:
+            with transaction(self.engine) as session:
+                log = review_lines(review_state(session, run_row(session, run_id)))  # type: ignore[arg-type]
+            self.step((tr("run {run}", run=run_id), join_clauses([line.strip() for line in log])))
 
     def pay(self) -> None:
         from disburse.payouts.service import (

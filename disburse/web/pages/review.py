@@ -12,12 +12,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from disburse.accounts.reviews import decisions_on, returned_to
+from disburse.allocations.review_chain import LEVEL_NAME_LENGTH_MAX
+from disburse.allocations.run_review import REVIEW_ACTION_NAMES, review_state, review_states
 from disburse.allocations.runs import run_lines, run_row, village_summary
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.i18n import tr
 from disburse.payouts.approvals import (
-    approve_and_post_run,
     approve_batch_reviewed,
+    approve_reviewed_run,
     previous_run_of,
     return_batch,
     return_run,
@@ -35,10 +37,25 @@ INSTRUCTIONS_SHOWN_MAX = 200
 
 @guard("review.read")
 async def queue(ctx: Ctx) -> Response:
-    items, decided = await in_thread(read, ctx.state, lambda session: (review_queue(session), returned_to(session)))
+    items, decided, chains = await in_thread(read, ctx.state, _queue)
     return render(
-        ctx, "review.html", title=tr("Review"), items=items, returned=decided, may_decide=ctx.may("run.review")
+        ctx,
+        "review.html",
+        title=tr("Review"),
+        items=items,
+        returned=decided,
+        chains=chains,
+        action_names=REVIEW_ACTION_NAMES,
+        may_decide=ctx.may("run.review"),
     )
+
+
+def _queue(session):  # type: ignore[no-untyped-def]
+    """The queue, the recent returns, and the review chain of each queued run that has one."""
+    items = review_queue(session)
+    run_ids = [int(item.reference) for item in items if item.kind == "run"]
+    runs = [run_row(session, run_id) for run_id in run_ids]
+    return items, returned_to(session), {str(run_id): state for run_id, state in review_states(session, runs).items()}
 
 
 def _run_id(ctx: Ctx) -> int:
@@ -59,6 +76,8 @@ def _run_details(session, run_id: int):  # type: ignore[no-untyped-def]
         "exclusions": run_exclusions(session, run_id),
         "previous": previous,
         "decisions": decisions_on(session, "run", str(run_id)),
+        "chain": review_state(session, run),
+        "action_names": REVIEW_ACTION_NAMES,
     }
 
 
@@ -118,21 +137,30 @@ async def _decide(ctx: Ctx, audit, work, back: str, done_text) -> Response:  # t
     return redirect(back)
 
 
+def _approved_text(run_id: int, outcome) -> str:  # type: ignore[no-untyped-def]
+    if outcome.posted is None:
+        return outcome.level.message
+    return tr(
+        "Run {run} approved and posted: {entries:,} vouchers, {postings:,} postings; the payables are "
+        "recorded and the cashier can prepare a batch.",
+        run=run_id,
+        entries=outcome.posted.entry_count,
+        postings=outcome.posted.posting_count,
+    )
+
+
 @guard("run.review")
 async def run_approve(ctx: Ctx) -> Response:
     run_id = _run_id(ctx)
+    # The level the page showed the run waiting for: a page left open while another level acted
+    # is refused rather than approving at a level the checker did not see.
+    level = ctx.field("level", length_max=LEVEL_NAME_LENGTH_MAX) or None
     return await _decide(
         ctx,
-        note(ctx, "runs approve", f"run={run_id}"),
-        lambda session: approve_and_post_run(session, run_id, ctx.user),
+        note(ctx, "runs approve", f"run={run_id}", *([f"level={level}"] if level else [])),
+        lambda session: approve_reviewed_run(session, run_id, ctx.user, level),
         "/review",
-        lambda outcome: tr(
-            "Run {run} approved and posted: {entries:,} vouchers, {postings:,} postings; the payables are "
-            "recorded and the cashier can prepare a batch.",
-            run=run_id,
-            entries=outcome.entry_count,
-            postings=outcome.posting_count,
-        ),
+        lambda outcome: _approved_text(run_id, outcome),
     )
 
 
@@ -140,10 +168,11 @@ async def run_approve(ctx: Ctx) -> Response:
 async def run_return(ctx: Ctx) -> Response:
     run_id = _run_id(ctx)
     comment = ctx.field("comment", required=True, label=tr("the reason for returning"))
+    level = ctx.field("level", length_max=LEVEL_NAME_LENGTH_MAX) or None
     return await _decide(
         ctx,
-        note(ctx, "runs return", f"run={run_id}", message=comment),
-        lambda session: return_run(session, run_id, ctx.user, comment),
+        note(ctx, "runs return", f"run={run_id}", *([f"level={level}"] if level else []), message=comment),
+        lambda session: return_run(session, run_id, ctx.user, comment, level=level),
         "/review",
         lambda _message: tr("Run {run} returned to its maker with your comment.", run=run_id),
     )
