@@ -208,13 +208,21 @@ def runs_approve(
     user: str = typer.Option(
         ..., "--user", envvar="DISBURSE_USER", help=tr_noop("who approves: not the person who calculated")
     ),
+    date: Optional[str] = typer.Option(
+        None,
+        "--date",
+        help=tr_noop(
+            "the day of approval, YYYY-MM-DD (default today): the recipients are checked against the register as of it"
+        ),
+    ),
 ) -> None:
     """Approve a calculated run (a different person from the one who calculated it)."""
     from disburse.allocations.runs import approve_run
+    from disburse.cli.payouts import _date as day_of  # the one --date parser of the payout commands
 
     with books(sign="change", command="runs approve", user=user) as session:
-        message = approve_run(session, run, user)
-    console.print(message)
+        message = approve_run(session, run, user, today=day_of(date))
+    console.print(escape(message), highlight=False)
 
 
 @runs_app.command(

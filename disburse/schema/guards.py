@@ -373,7 +373,11 @@ CONTROL_GUARDS: tuple[Guard, ...] = (
         (moves(("stopped",), ("released",), "released_by", "released_at", "release_reason"),),
     ),
 )
-ALL_GUARDS: tuple[Guard, ...] = (*GUARDS, *CONTROL_GUARDS)
+# Payables held for a decision when the register shows their recipient changed (migration 0112).
+RECHECK_GUARDS: tuple[Guard, ...] = (
+    insert_only("eligibility_holds", "payables held on 211.90 because the register shows their recipient changed"),
+)
+ALL_GUARDS: tuple[Guard, ...] = (*GUARDS, *CONTROL_GUARDS, *RECHECK_GUARDS)
 GUARDS_BY_TABLE = {guard.table: guard for guard in ALL_GUARDS}
 assert len(GUARDS_BY_TABLE) == len(ALL_GUARDS)
 
