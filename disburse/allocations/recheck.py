@@ -79,26 +79,31 @@ def approval_recheck(session: Session, run: AllocationRunRow, today: dt.date) ->
     if len(changes) == 0:
         return None
     lines = recipients["line_number"].to_numpy(dtype=np.int64)[changes["row"].to_numpy(dtype=np.int64)]
+    # One change of a household per text, with every line it touches (a per-person subsidy
+    # paid to the household has a line per member).
+    grouped = pd.DataFrame({"line": lines, "change": change_texts(changes)}).groupby("change", sort=False)["line"]
     texts = [
-        tr("line {line}: {change}", line=int(line), change=change) for line, change in zip(lines, change_texts(changes))
+        tr("line(s) {lines}: {change}", lines=", ".join(str(int(line)) for line in sorted(numbers)), change=change)
+        for change, numbers in grouped
     ]
+    line_count = len(lines)
     if recheck_setting(run.rule_text) == "refuse":
         raise DisburseError(
             tr(
-                "run {run} is not approved: the register as of {day} shows {count:,} of its recipients changed "
-                "since it was calculated (the rule says recheck: refuse); correct the run (runs cancel, a new run):"
-                "\n{changes}",
+                "run {run} is not approved: the register as of {day} shows the recipients of {count:,} of its lines "
+                "changed since it was calculated (the rule says recheck: refuse); correct the run (runs cancel, "
+                "a new run):\n{changes}",
                 run=run.id,
                 day=today,
-                count=len(texts),
+                count=line_count,
                 changes=shown_changes(texts),
             )
         )
     return tr(
-        "warning: the register as of {day} shows {count:,} recipient(s) of run {run} changed since it was calculated; "
-        "payout prepare will leave their lines out and hold the money on 211.90 待决定款项:\n{changes}",
+        "warning: the register as of {day} shows the recipients of {count:,} line(s) of run {run} changed since it was "
+        "calculated; payout prepare will leave those lines out and hold their money on 211.90 待决定款项:\n{changes}",
         day=today,
-        count=len(texts),
+        count=line_count,
         run=run.id,
         changes=shown_changes(texts),
     )

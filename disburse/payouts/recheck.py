@@ -31,6 +31,7 @@ from disburse.allocations.tables import AllocationRunRow
 from disburse.foundation.dates import period_of
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.i18n import tr
+from disburse.foundation.money import format_yuan
 from disburse.ledger.chart import SUSPENSE
 from disburse.ledger.model import EntryBatch
 from disburse.ledger.posting import post_entries
@@ -236,3 +237,25 @@ def _hold(
             )
         ],
     )
+
+
+def refuse_reversing_held(session: Session, run_id: int) -> None:
+    """Refuse ``runs reverse`` of a run some of whose payables are held on 211.90: reversing the
+    run would take back from 211 money the hold already moved to 211.90."""
+    count, total_fen = session.execute(
+        text(
+            "SELECT count(*), coalesce(sum(h.amount_fen), 0) FROM eligibility_holds h "
+            "JOIN payables p ON p.id = h.payable_id WHERE p.run_id = :run"
+        ),
+        {"run": run_id},
+    ).one()
+    if count:
+        raise DisburseError(
+            tr(
+                "run {run} cannot be reversed: {count:,} of its payables ({total} yuan) are held on 211.90 待决定款项 "
+                "since the eligibility recheck found their recipients changed; that money is decided on first",
+                run=run_id,
+                count=int(count),
+                total=format_yuan(int(total_fen)),
+            )
+        )

@@ -23,19 +23,13 @@ import pandas as pd
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from disburse.foundation.i18n import tr, tr_noop
+from disburse.foundation.i18n import tr
 from disburse.foundation.masking import mask_identifier
 from disburse.registry.queries import register_on, register_reads, register_snapshot_for
 from disburse.registry.tables import RegisterEventRow
 
 # The kinds of change, in the order a recipient's one change is chosen.
 CHANGE_KINDS = ("left_register", "death", "card_closed", "card_changed")
-CHANGE_NAMES = {
-    "left_register": tr_noop("left the register"),
-    "death": tr_noop("died"),
-    "card_closed": tr_noop("card closed"),
-    "card_changed": tr_noop("card changed"),
-}
 CHANGE_COLUMNS = (
     "row",  # the recipient's position in the frame given
     "kind",
