@@ -7,7 +7,10 @@ The steps, in order:
    (``--bank``, else the configured one, else none: then its file is checked at export);
 2. payees the register now gives a new card are released from the fix-the-card list;
 3. the open payables (of one programme or period, if asked), redirected by approved fixes;
-4. payees whose last payment failed and whose card is not fixed are held (unless forced);
+4. payees whose last payment failed and whose card is not fixed are held (unless forced); before
+   that, stopped payables are kept out and the eligibility recheck (``payouts.recheck``) holds on
+   211.90, or refuses, the payables whose recipient the register now shows dead, gone or with
+   another card;
 5. netting: one payment per programme and period per payee account (or merged, by setting);
 6. payments the chosen bank's file cannot carry (no 户名, no 行名, a name its encoding cannot
    hold …) are kept out, each with the reason;
