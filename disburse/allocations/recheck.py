@@ -25,7 +25,7 @@ from disburse.foundation.errors import DisburseError
 from disburse.foundation.frames import statement_frame
 from disburse.foundation.i18n import tr
 from disburse.foundation.validation import problem_message
-from disburse.registry.recheck import change_texts, recipient_changes
+from disburse.registry.recheck import change_texts, recipient_changes, register_imported_since
 
 CHANGES_SHOWN_MAX = 20
 
@@ -72,6 +72,8 @@ def _run_recipients(session: Session, run_id: int) -> pd.DataFrame:
 def approval_recheck(session: Session, run: AllocationRunRow, today: dt.date) -> str | None:
     """The warning listing the run's recipients whose register standing changed by ``today``
     (None when none did); refused instead under ``recheck: {changes: refuse}``."""
+    if not register_imported_since(session, run.calculated_at):
+        return None  # the register the run was calculated on is still the newest
     recipients = _run_recipients(session, run.id)
     if len(recipients) == 0:
         return None

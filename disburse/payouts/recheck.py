@@ -23,7 +23,7 @@ import hashlib
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from disburse.allocations.recheck import recheck_setting, shown_changes
@@ -38,7 +38,7 @@ from disburse.ledger.posting import post_entries
 from disburse.payouts.common import _dimension, query_objects
 from disburse.payouts.model import ENTRY_POSTINGS_MAX, KeptPayee
 from disburse.payouts.tables import ELIGIBILITY_REASON_LENGTH_MAX, EligibilityHoldRow, utc_now
-from disburse.registry.recheck import change_texts, recipient_changes
+from disburse.registry.recheck import change_texts, recipient_changes, register_imported_since
 
 IDS_PER_QUERY = 10_000
 HOLD_SOURCE_KIND = "eligibility_hold"
@@ -100,6 +100,18 @@ def _settings(session: Session, run_ids: pd.Series) -> np.ndarray:
     return np.array([by_run.get(int(run), "hold") if pd.notna(run) else "hold" for run in run_ids], dtype=object)
 
 
+def _register_changed(session: Session, payables: pd.DataFrame) -> bool:
+    """Whether a register snapshot came in after the oldest run of these payables was calculated
+    (a payable without a run is always checked)."""
+    if len(payables) == 0:
+        return False
+    if payables["run_id"].isna().any():
+        return True
+    runs = sorted({int(run) for run in payables["run_id"].unique().tolist()})
+    oldest = session.scalar(select(func.min(AllocationRunRow.calculated_at)).where(AllocationRunRow.id.in_(runs)))
+    return oldest is None or register_imported_since(session, oldest)
+
+
 def recheck_payables(
     session: Session, entity_id: int, entity_code: str, payables: pd.DataFrame, today: dt.date, user: str
 ) -> tuple[pd.DataFrame, list[KeptPayee]]:
@@ -116,6 +128,8 @@ def recheck_payables(
         rows = payables[before]
         kept = _kept(rows, [tr("held on 211.90: {reason}", reason=reasons[int(i)]) for i in rows["id"]])
         payables = payables[~before]
+    if not _register_changed(session, payables):
+        return payables, kept
     recipients = payables.assign(registered_account_no=_registered_cards(session, payables))
     changes = recipient_changes(session, recipients, today)
     if len(changes) == 0:

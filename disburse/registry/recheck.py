@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from disburse.foundation.i18n import tr
 from disburse.foundation.masking import mask_identifier
 from disburse.registry.queries import register_on, register_reads, register_snapshot_for
-from disburse.registry.tables import RegisterEventRow
+from disburse.registry.tables import RegisterEventRow, RegisterImportRow
 
 # The kinds of change, in the order a recipient's one change is chosen.
 CHANGE_KINDS = ("left_register", "death", "card_closed", "card_changed")
@@ -43,7 +43,7 @@ CHANGE_COLUMNS = (
 RECIPIENT_PAYEE_TYPES = ("household", "person")
 # Up to this many households the register is read for them alone (through the indexes); more,
 # and the whole register is read once (an IN list of 300,000 keys costs more than a scan).
-HOUSEHOLDS_FILTERED_MAX = 2_000
+HOUSEHOLDS_FILTERED_MAX = 1_000
 EVENT_IDS_PER_QUERY = 10_000
 
 
@@ -129,14 +129,26 @@ def _kinds(merged: pd.DataFrame) -> np.ndarray:
     return kinds
 
 
+def register_imported_since(session: Session, moment: dt.datetime) -> bool:
+    """Whether a register snapshot was imported after ``moment`` (a run's calculation): without
+    one, nothing the register says can have changed since, and the check costs one query, not a
+    read of the register."""
+    statement = select(RegisterImportRow.id).where(
+        RegisterImportRow.kind == "register", RegisterImportRow.imported_at > moment
+    )
+    return session.scalar(statement.limit(1)) is not None
+
+
 def recipient_changes(session: Session, recipients: pd.DataFrame, on: dt.date) -> pd.DataFrame:
     """The recipients (``payee_type, payee_id, household_id, account_no`` and, when a fix
     redirected a line, ``registered_account_no``: the card the run gave it) whose standing in the
     register as of ``on`` changed: one row each (CHANGE_COLUMNS; ``effective_on`` a date).
     Before the first register snapshot nothing is known and nothing is returned."""
-    frame = _recipient_frame(recipients)
     snapshot_as_of = register_snapshot_for(session, on)
-    if snapshot_as_of is None or len(frame) == 0:
+    if snapshot_as_of is None or len(recipients) == 0:
+        return _empty_changes()
+    frame = _recipient_frame(recipients)
+    if len(frame) == 0:
         return _empty_changes()
     household_ids = sorted(set(frame["household_id"].tolist()))
     chosen = household_ids if len(household_ids) <= HOUSEHOLDS_FILTERED_MAX else None
