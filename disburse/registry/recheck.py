@@ -54,9 +54,10 @@ def _empty_changes() -> pd.DataFrame:
 
 def _text(values: pd.Series) -> np.ndarray:
     """Identifiers as str objects with None for missing or blank (a card column may say '')."""
-    series = pd.Series(values.to_numpy(dtype=object), dtype=object)
-    blank = series.str.strip().eq("").fillna(False).to_numpy(dtype=bool)
-    return np.where(pd.isna(series).to_numpy() | blank, None, series.to_numpy(dtype=object))
+    array = values.to_numpy(dtype=object)
+    # Imports strip the cells, so a blank card is ''; comparing (not stripping) keeps this cheap.
+    blank = pd.isna(array) | (array == "")
+    return np.where(blank, None, array)
 
 
 def _event_days(session: Session, kind: str, household_ids: list[str], on: dt.date) -> dict[str, dt.date]:
