@@ -4,7 +4,10 @@ rows per file, each file flushed to disk under a temporary name and renamed into
 the commit that records it), then apply an N-line return file (1% failures), then the
 counter's status query for one household.
 
-Usage: python benchmarks/bench_payouts.py [N]     (default 300000)
+Usage: python benchmarks/bench_payouts.py [N] [--register]     (default 300000)
+With ``--register`` the payees' households are in a register snapshot in which 1% have left,
+1% of heads have died and 1% have a new card, so prepare's eligibility recheck (issue 14 item 4)
+merges all N against the register and holds those 3% on 211.90.
 PostgreSQL is measured too when DISBURSE_TEST_PG_URL (or DISBURSE_BENCH_PG_URL) is set.
 Targets (issue 5): prepare + export of 300,000 payees in at most 10 s; the return file in at
 most 10 s; status well under a second.
@@ -69,6 +72,47 @@ def payables_frame(payee_count: int) -> pd.DataFrame:
     )
 
 
+def write_register(session, payee_count: int) -> int:  # type: ignore[no-untyped-def]
+    """One register snapshot of the payees' households (one head each), written in bulk: of
+    every 100 households, number 1 is missing (left), number 2's head died on 2026-10-20 and
+    number 3 has a new card. Returns how many changed."""
+    from sqlalchemy import text
+
+    from disburse.foundation.bulk import columns_insert
+
+    session.execute(
+        text(
+            "INSERT INTO register_imports (kind, file_name, file_sha256, as_of, row_count, warning_count, imported_by, "
+            "imported_at) VALUES ('register', 'bench.csv', :sha, :day, :rows, 0, 'bench', :day)"
+        ),
+        {"sha": "0" * 64, "day": dt.date(2026, 10, 31), "rows": payee_count},
+    )
+    snapshot = session.execute(text("SELECT max(id) FROM register_imports")).scalar_one()
+    numbers = np.arange(payee_count)
+    listed = numbers[numbers % 100 != 1]
+    count = len(listed)
+    cards = [f"6217{n:015d}" if n % 100 != 3 else f"6218{n:015d}" for n in listed.tolist()]
+    households = [f"6110020010{n:08d}" for n in listed.tolist()]
+    heads = [f"611002{n:012d}" for n in listed.tolist()]
+    columns_insert(
+        session,
+        "household_versions",
+        ("household_id", "valid_from_import", "village_code", "county", "town", "village", "household_type",
+         "poverty_status", "head_id_number", "head_name", "bank_name", "account_no", "member_count"),
+        [households, [snapshot] * count, ["611002001001"] * count, ["商州区"] * count, ["板桥镇"] * count,
+         ["罗口村"] * count, ["一般贫困户"] * count, ["未脱贫"] * count, heads, ["户主"] * count,
+         ["农村信用合作社"] * count, cards, [1] * count],
+    )  # fmt: skip
+    died = [dt.date(2026, 10, 20) if n % 100 == 2 else None for n in listed.tolist()]
+    columns_insert(
+        session,
+        "person_versions",
+        ("id_number", "household_id", "valid_from_import", "name", "relation", "boarding", "died_on"),
+        [heads, households, [snapshot] * count, ["户主"] * count, ["户主"] * count, [False] * count, died],
+    )
+    return int((numbers % 100 == 1).sum() + (listed % 100 == 2).sum() + (listed % 100 == 3).sum())
+
+
 def write_return_file(path: Path, instructions: pd.DataFrame) -> int:
     """The bank's answer to every instruction; every FAILURE_EVERY-th failed."""
     failures = 0
@@ -92,7 +136,7 @@ def write_return_file(path: Path, instructions: pd.DataFrame) -> int:
     return failures
 
 
-def run(url: str, payee_count: int, directory: Path) -> dict[str, float]:
+def run(url: str, payee_count: int, directory: Path, with_register: bool = False) -> dict[str, float]:
     engine = make_engine(url)
     schema.migrate(engine)
     with transaction(engine) as session:
@@ -103,6 +147,10 @@ def run(url: str, payee_count: int, directory: Path) -> dict[str, float]:
     with transaction(engine) as session:
         record_payables(session, frame)
     record_seconds = time.perf_counter() - started
+    changed = 0
+    if with_register:
+        with transaction(engine) as session:
+            changed = write_register(session, payee_count)
 
     config = PayoutConfig(second_approval_above_fen=10**15)
     today = dt.date(2026, 11, 5)
@@ -112,6 +160,9 @@ def run(url: str, payee_count: int, directory: Path) -> dict[str, float]:
             session, "COUNTY", "alice", config=config, today=today, card_lookup=no_cards, bank_profile=PROFILE
         )
     prepare_seconds = time.perf_counter() - started
+    if with_register:
+        kept = sum(1 for payee in prepared.kept if "211.90" in payee.reason)
+        print(f"  (register: {changed:,} households changed; {kept:,} payables held on 211.90)")
     with transaction(engine) as session:
         approve_batch(session, prepared.batch_reference, "bob", config)
     started = time.perf_counter()
@@ -171,11 +222,13 @@ def report(name: str, figures: dict[str, float]) -> bool:
 
 
 def main() -> None:
-    payee_count = int(sys.argv[1]) if len(sys.argv) > 1 else 300_000
+    arguments = [argument for argument in sys.argv[1:] if argument != "--register"]
+    with_register = "--register" in sys.argv[1:]
+    payee_count = int(arguments[0]) if arguments else 300_000
     within = True
     with tempfile.TemporaryDirectory() as temporary:
         directory = Path(temporary)
-        within &= report("SQLite", run(f"sqlite:///{directory / 'bench.db'}", payee_count, directory))
+        within &= report("SQLite", run(f"sqlite:///{directory / 'bench.db'}", payee_count, directory, with_register))
     pg_url = os.environ.get("DISBURSE_BENCH_PG_URL") or os.environ.get("DISBURSE_TEST_PG_URL")
     if pg_url:
         from sqlalchemy import create_engine, text
@@ -188,7 +241,7 @@ def main() -> None:
         try:
             with tempfile.TemporaryDirectory() as temporary:
                 url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-                within &= report("PostgreSQL", run(url, payee_count, Path(temporary)))
+                within &= report("PostgreSQL", run(url, payee_count, Path(temporary), with_register))
         finally:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

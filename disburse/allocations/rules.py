@@ -271,6 +271,19 @@ class NoticeSetting(StrictModel):
         return self
 
 
+RECHECK_CHOICES = ("hold", "refuse")
+
+
+class RecheckSetting(StrictModel):
+    """``recheck:`` of a rule: what ``payout prepare`` does with a line whose recipient the
+    register as of that day shows dead, gone from the register or without the run's card.
+    ``{changes: hold}`` (the default) leaves those lines out and holds their money on 211.90
+    待决定款项; ``{changes: refuse}`` refuses the batch, naming them (and ``runs approve``
+    refuses the run)."""
+
+    changes: Literal["hold", "refuse"] = "hold"
+
+
 class RuleBase(StrictModel):
     """Fields every rule has; the source text and its hash ride along privately."""
 
@@ -283,6 +296,8 @@ class RuleBase(StrictModel):
     notice: NoticeSetting | None = None
     # None: one approval by a second person; else the levels a run climbs (allocations.review_chain).
     review: ReviewChain | None = None
+    # Eligibility checked again at approval and at prepare (issue #14 item 4).
+    recheck: RecheckSetting = Field(default_factory=RecheckSetting)
     _text: str = PrivateAttr(default="")
     _sha256: str = PrivateAttr(default="")
 

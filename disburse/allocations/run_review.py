@@ -18,7 +18,7 @@ A run whose rule has no chain is approved as before (``runs.approve_run``). None
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -235,10 +235,16 @@ def _chain_run(session: Session, run_id: int) -> tuple[AllocationRunRow, ReviewS
 
 
 def approve_at_level(
-    session: Session, run_id: int, user: str, level: str | None = None, comment: str | None = None
+    session: Session,
+    run_id: int,
+    user: str,
+    level: str | None = None,
+    comment: str | None = None,
+    today: dt.date | None = None,
 ) -> LevelOutcome:
     """Approve a run at ``level`` of its chain; the last required level's approval approves the
-    run. A run without a chain is approved as before, and takes no level."""
+    run. A run without a chain is approved as before, and takes no level. At every level, as at a
+    single approval, the run's recipients are checked against the register as of ``today``."""
     user = require_user(user)
     run, state = _chain_run(session, run_id)
     if state is None:
@@ -249,8 +255,23 @@ def approve_at_level(
                     run=run_id,
                 )
             )
-        message = approve_run(session, run_id, user)
+        message = approve_run(session, run_id, user, today=today)
         return LevelOutcome(run_id, run.status == "approved", run.status == "approved", message)
+    outcome = _approve_chained(session, run, state, user, level, comment)
+    if not outcome.changed:
+        return outcome
+    from disburse.allocations.recheck import approval_recheck  # it reads the registry
+
+    # After the level's checks, before anything is shown: under `recheck: {changes: refuse}` this
+    # refuses, and the level's row goes with the refused transaction.
+    warning = approval_recheck(session, run, today or dt.date.today())
+    return outcome if warning is None else replace(outcome, message=f"{outcome.message}\n{warning}")
+
+
+def _approve_chained(
+    session: Session, run: AllocationRunRow, state: ReviewState, user: str, level: str | None, comment: str | None
+) -> LevelOutcome:
+    run_id = run.id
     comment = _comment(comment, required=False)
     if level is None:
         pending = state.progress.pending

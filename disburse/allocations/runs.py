@@ -381,8 +381,12 @@ def list_runs(session: Session) -> list[AllocationRunRow]:
     return list(session.scalars(select(AllocationRunRow).order_by(AllocationRunRow.id)))
 
 
-def approve_run(session: Session, run_id: int, user: str) -> str:
-    """Approve a calculated run; the approver must not be the person who calculated it."""
+def approve_run(session: Session, run_id: int, user: str, today: dt.date | None = None) -> str:
+    """Approve a calculated run; the approver must not be the person who calculated it. The
+    run's recipients are checked against the register as of ``today`` (default: the clock's
+    day): changes are listed after the message, or refuse the approval (``recheck:`` of the rule)."""
+    from disburse.allocations.recheck import approval_recheck  # it reads the registry
+
     run = run_row(session, run_id)
     if run.status == "approved" and run.approved_by == user:
         return tr("run {run} was already approved by {user}; nothing changed", run=run_id, user=user)
@@ -408,8 +412,10 @@ def approve_run(session: Session, run_id: int, user: str) -> str:
                 user=user,
             )
         )
+    warning = approval_recheck(session, run, today or dt.date.today())
     run.status, run.approved_by, run.approved_at = "approved", user, utc_now()
-    return tr("run {run} approved by {user}", run=run_id, user=user)
+    message = tr("run {run} approved by {user}", run=run_id, user=user)
+    return message if warning is None else f"{message}\n{warning}"
 
 
 def cancel_run(session: Session, run_id: int, user: str) -> str:

@@ -228,13 +228,21 @@ def runs_approve(
         None, "--level", help=tr_noop("the review level acting (the rule's review: levels, in order)")
     ),
     comment: Optional[str] = typer.Option(None, "--comment", help=tr_noop("a comment kept in the review log")),
+    date: Optional[str] = typer.Option(
+        None,
+        "--date",
+        help=tr_noop(
+            "the day of approval, YYYY-MM-DD (default today): the recipients are checked against the register as of it"
+        ),
+    ),
 ) -> None:
     """Approve a calculated run, or one level of its review chain."""
     from disburse.allocations.run_review import approve_at_level
+    from disburse.cli.payouts import _date as day_of  # the one --date parser of the payout commands
 
     with books(sign="change", command="runs approve", user=user) as session:
-        outcome = approve_at_level(session, run, user, level, comment)
-    console.print(escape(outcome.message))
+        outcome = approve_at_level(session, run, user, level, comment, today=day_of(date))
+    console.print(escape(outcome.message), highlight=False)
 
 
 @runs_app.command(

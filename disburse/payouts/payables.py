@@ -232,6 +232,9 @@ def withdraw_run_payables(session: Session, run_id: int) -> WithdrawnPayables:
     naming the batches (the caller's transaction then writes nothing). A payable that was in a
     cancelled or failed payment is withdrawn too, with its links to those payments; that history
     is returned for the run's record (the instructions themselves stay)."""
+    from disburse.payouts.recheck import refuse_reversing_held  # it reads the allocations' rules
+
+    refuse_reversing_held(session, run_id)
     rows = _payment_history(session, run_id)
     groups = _blocking_groups(rows)
     if groups:

@@ -7,7 +7,10 @@ The steps, in order:
    (``--bank``, else the configured one, else none: then its file is checked at export);
 2. payees the register now gives a new card are released from the fix-the-card list;
 3. the open payables (of one programme or period, if asked), redirected by approved fixes;
-4. payees whose last payment failed and whose card is not fixed are held (unless forced);
+4. payees whose last payment failed and whose card is not fixed are held (unless forced); before
+   that, stopped payables are kept out and the eligibility recheck (``payouts.recheck``) holds on
+   211.90, or refuses, the payables whose recipient the register now shows dead, gone or with
+   another card;
 5. netting: one payment per programme and period per payee account (or merged, by setting);
 6. payments the chosen bank's file cannot carry (no 户名, no 行名, a name its encoding cannot
    hold …) are kept out, each with the reason;
@@ -49,6 +52,7 @@ from disburse.payouts.model import (
 from disburse.payouts.netting import apply_account_fixes, net_payables
 from disburse.payouts.notices import notice_problems
 from disburse.payouts.purposes import double_benefit_problems
+from disburse.payouts.recheck import recheck_payables
 from disburse.payouts.stops import stopped_payables
 from disburse.payouts.tables import (
     ACCOUNT_NAME_LENGTH_MAX,
@@ -418,8 +422,12 @@ def _netted(session: Session, entity_id: int, request: PrepareRequest) -> _Nette
     """Steps 3 to 6: the payables due, held cards, netting, what the bank file cannot carry;
     then the controls: notice before payment, no double benefit."""
     payables, stopped_kept = _hold_stopped(session, _payables_due(session, entity_id, request))
+    # Eligibility checked again: the register as of the day (died, left, card changed).
+    payables, recheck_kept = recheck_payables(
+        session, entity_id, request.entity_code, payables, request.today, request.user
+    )
     payables, held_kept, forced_ids = _hold_failed_cards(session, entity_id, payables, request.force)
-    held_kept = stopped_kept + held_kept
+    held_kept = stopped_kept + recheck_kept + held_kept
     netting = net_payables(payables, merge_programmes=request.merge_programmes)
     netted = _keep_unwritable(
         _Netted(netting.instructions, netting.links, held_kept + _kept_rows(netting.kept)),  # type: ignore[arg-type]

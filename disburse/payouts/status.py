@@ -31,12 +31,14 @@ from disburse.payouts.model import HouseholdStatus, StatusLine
 
 STATUS_LINES_MAX = 10_000  # a household's whole payout history; far beyond years of monthly runs
 # The states a payable can be in now; "failed" is an attempt, not a state of money.
-PAYABLE_STATES = ("due", "held", "in_batch", "in_transit", "paid")
+# "undecided": left out by the eligibility recheck, its money held on 211.90 for a decision.
+PAYABLE_STATES = ("due", "held", "undecided", "in_batch", "in_transit", "paid")
 FAILED = "failed"
 # Each state's name, one table for the counter's page, `payout status` and the 明白卡.
 STATE_NAME_IDS = {
     "due": tr_noop("awaiting payment"),
     "held": tr_noop("awaiting a card fix"),
+    "undecided": tr_noop("held for a decision (211.90)"),
     "in_batch": tr_noop("in a batch"),
     "in_transit": tr_noop("at the bank"),
     "paid": tr_noop("paid to the account"),
@@ -67,7 +69,9 @@ PAYABLES_QUERY = text(
     "  SELECT a.new_account_no FROM account_fixes a WHERE a.payee_type = p.payee_type AND a.payee_id = p.payee_id "
     "  AND a.status = 'approved' ORDER BY a.id DESC LIMIT 1) AND (p.account_no IS NULL OR EXISTS ("
     "  SELECT 1 FROM account_fixes r WHERE r.payee_type = p.payee_type AND r.payee_id = p.payee_id "
-    "  AND r.status = 'approved' AND r.old_account_no = p.account_no))))) AS held "
+    "  AND r.status = 'approved' AND r.old_account_no = p.account_no))))) AS held, "
+    # Left out by the eligibility recheck (its money moved to 211.90): the change is the reason.
+    "(SELECT h.reason FROM eligibility_holds h WHERE h.payable_id = p.id) AS undecided_reason "
     "FROM payables p "
     "LEFT JOIN allocation_lines a ON a.run_id = p.run_id AND a.line_number = p.source_line "
     "LEFT JOIN instruction_payables l ON l.payable_id = p.id AND l.active "
@@ -121,6 +125,8 @@ def _payable_state(row) -> str:  # type: ignore[no-untyped-def]
         return "paid"
     if row.status == "claimed":
         return "in_transit" if row.instruction_status == "exported" else "in_batch"
+    if row.undecided_reason is not None:
+        return "undecided"
     return "held" if row.held else "due"
 
 
@@ -129,7 +135,7 @@ def _payable_lines(session: Session, household_id: str) -> list[StatusLine]:
     for row in session.execute(PAYABLES_QUERY, {"household": household_id, "limit": STATUS_LINES_MAX}):
         state = _payable_state(row)
         # The bank's reason is on the failed attempt's own line; this one says what happens next.
-        reason = tr(HELD_REASON) if state == "held" else None
+        reason = tr(HELD_REASON) if state == "held" else row.undecided_reason if state == "undecided" else None
         lines.append(
             StatusLine(
                 state,

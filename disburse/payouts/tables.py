@@ -419,3 +419,34 @@ class PayableStopRow(Base):
         CheckConstraint("released_by IS NULL OR released_by <> stopped_by", name="checker"),
         Index("ix_payable_stops_payable_id", "payable_id"),
     )
+
+
+ELIGIBILITY_HOLD_KINDS = ("left_register", "death", "card_closed", "card_changed")
+ELIGIBILITY_REASON_LENGTH_MAX = 1_000
+
+
+class EligibilityHoldRow(Base):
+    """A payable ``payout prepare`` left out because the register as of the day of preparation
+    shows its recipient dead, gone from the register, or without the card the run gave it
+    (issue #14 item 4). Its money was moved from the payable's account to 211.90 待决定款项 by
+    the post of ``post_request_id`` to wait for a decision; the payable stays out of every
+    batch. Written once, never changed."""
+
+    __tablename__ = "eligibility_holds"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    payable_id: Mapped[int] = mapped_column(ForeignKey("payables.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    effective_on: Mapped[dt.date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(ELIGIBILITY_REASON_LENGTH_MAX))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    held_by: Mapped[str] = mapped_column(String(USER_LENGTH_MAX))
+    held_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    post_request_id: Mapped[int] = mapped_column(ForeignKey("post_requests.id"))
+    __table_args__ = (
+        CheckConstraint(
+            "kind = 'left_register' OR kind = 'death' OR kind = 'card_closed' OR kind = 'card_changed'", name="kind"
+        ),
+        # A payable's money moves to 211.90 once.
+        UniqueConstraint("payable_id"),
+    )

@@ -67,6 +67,7 @@ SOURCE_KINDS_ZH = TranslatedNames(
         "allocation_run": tr_noop("allocation run"),
         "payout_export": tr_noop("batch payment"),
         "payout_return": tr_noop("bank return file"),
+        "eligibility_hold": tr_noop("eligibility recheck: held for a decision"),
         "pv_settlement": tr_noop("electricity settlement"),
         "bank_unmatched": tr_noop("posting of a bank item not in the books"),
         "manual": tr_noop("manual voucher"),

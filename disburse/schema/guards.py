@@ -377,7 +377,11 @@ CONTROL_GUARDS: tuple[Guard, ...] = (
 REVIEW_GUARDS: tuple[Guard, ...] = (
     insert_only("allocation_reviews", "each review level's approval or return of a run, in order"),
 )
-ALL_GUARDS: tuple[Guard, ...] = (*GUARDS, *CONTROL_GUARDS, *REVIEW_GUARDS)
+# Payables held for a decision when the register shows their recipient changed (migration 0112).
+RECHECK_GUARDS: tuple[Guard, ...] = (
+    insert_only("eligibility_holds", "payables held on 211.90 because the register shows their recipient changed"),
+)
+ALL_GUARDS: tuple[Guard, ...] = (*GUARDS, *CONTROL_GUARDS, *REVIEW_GUARDS, *RECHECK_GUARDS)
 GUARDS_BY_TABLE = {guard.table: guard for guard in ALL_GUARDS}
 assert len(GUARDS_BY_TABLE) == len(ALL_GUARDS)
 

@@ -102,6 +102,7 @@ MONEY_UPDATES = {
     "notice_objections": "household_id = '6110021010010001'",
     "payable_stops": "reason = 'changed behind the engine'",
     "allocation_reviews": "acted_by = 'someone else'",
+    "eligibility_holds": "amount_fen = amount_fen + 1",
 }
 # Where the engine deletes some rows of a table, the DELETE names rows it never deletes.
 REFUSED_DELETE_WHERE = {
@@ -200,8 +201,8 @@ def _insert_rows(connection, match_id: str) -> None:  # type: ignore[no-untyped-
 
 
 def _insert_control_rows(connection) -> None:  # type: ignore[no-untyped-def]
-    """A notice with an objection, a review level's approval and a stopped payable (INSERTs, which the
-    guards allow)."""
+    """A notice with an objection, a review level's approval, a stopped payable and an eligibility
+    hold (INSERTs, which the guards allow)."""
     at = dt.datetime(2026, 12, 1)
     run = connection.execute(text("SELECT min(id) FROM allocation_runs")).scalar_one()
     connection.execute(
@@ -234,6 +235,14 @@ def _insert_control_rows(connection) -> None:  # type: ignore[no-untyped-def]
             "VALUES (:payable, '户主已故，待核实', 'stopped', 'clerk', :at)"
         ),
         {"payable": payable, "at": at},
+    )
+    request = connection.execute(text("SELECT min(id) FROM post_requests")).scalar_one()
+    connection.execute(
+        text(
+            "INSERT INTO eligibility_holds (payable_id, kind, effective_on, reason, amount_fen, held_on, held_by, "
+            "held_at, post_request_id) VALUES (:payable, 'death', :day, '户主已故', 5000, :day, 'clerk', :at, :request)"
+        ),
+        {"payable": payable, "day": dt.date(2026, 11, 5), "at": at, "request": request},
     )
 
 
