@@ -373,7 +373,13 @@ CONTROL_GUARDS: tuple[Guard, ...] = (
         (moves(("stopped",), ("released",), "released_by", "released_at", "release_reason"),),
     ),
 )
-ALL_GUARDS: tuple[Guard, ...] = (*GUARDS, *CONTROL_GUARDS)
+# Budget indicators (资金指标) and their movements, from migration 0110: an indicator never
+# changes once imported (a reduction is a 退回 movement), and a movement is never changed either.
+FUND_GUARDS: tuple[Guard, ...] = (
+    insert_only("budget_indicators", "budget indicators (指标文号) as issued"),
+    insert_only("fund_movements", "what each budget indicator's money did: drawn, frozen, paid, released, returned"),
+)
+ALL_GUARDS: tuple[Guard, ...] = (*GUARDS, *CONTROL_GUARDS, *FUND_GUARDS)
 GUARDS_BY_TABLE = {guard.table: guard for guard in ALL_GUARDS}
 assert len(GUARDS_BY_TABLE) == len(ALL_GUARDS)
 
