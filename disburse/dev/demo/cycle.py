@@ -435,8 +435,8 @@ class _Cycle:
     def audit_and_report(self) -> None:
         from disburse.audit.anomalies import run_checks, write_findings
         from disburse.ledger.verify import verify_books
-        from disburse.reports.household import household_statement
         from disburse.reports.funds import funds_report, write_funds_report
+        from disburse.reports.household import household_statement
         from disburse.reports.printing import pdf_problem
         from disburse.reports.trial_balance import trial_balance, write_trial_balance
 
@@ -460,9 +460,7 @@ class _Cycle:
             funds = funds_report(session)
             files.extend(write_funds_report(funds, self.directory / "reports" / "资金指标执行表.xlsx"))
         self.step((tr("anomalies"), counts or tr("none found")))
-        self.step(
-            ("资金指标执行表", tr("ties to the ledger") if funds.all_tie else tr("does NOT tie to the ledger"))
-        )
+        self.step(("资金指标执行表", tr("ties to the ledger") if funds.all_tie else tr("does NOT tie to the ledger")))
         balanced = tr("balanced: True") if tb.balanced else tr("balanced: False")
         self.step((tr("trial balance"), tr("COUNTY 2026-10 {balanced}", balanced=balanced)))
         if unprintable:
