@@ -66,7 +66,8 @@ def test_worked_example_import_draw_freeze_pay_release_return_report(county_url:
     # The 指标文号 leads the 资金来源 of every posting of the run and of every payable.
     fund = f"{NEW_FUND} 困难群众救助资金"
     run_postings = "FROM postings p JOIN journal_entries e ON e.id = p.entry_id WHERE e.source_kind = 'allocation_run'"
-    assert _scalar(url, f"SELECT count(*) {run_postings} AND p.fund_source = '{fund}' AND p.household_id IS NOT NULL") == 2
+    household_lines = f"SELECT count(*) {run_postings} AND p.fund_source = '{fund}' AND p.household_id IS NOT NULL"
+    assert _scalar(url, household_lines) == 2
     assert _scalar(url, f"SELECT count(*) {run_postings} AND (p.fund_source IS NULL OR p.fund_source <> '{fund}')") == 0
     assert _scalar(url, f"SELECT count(*) FROM payables WHERE fund_source = '{fund}'") == 2
     _ok(url, "payout", "prepare", "--entity", "COUNTY", user="cashier")
@@ -97,7 +98,8 @@ def test_worked_example_import_draw_freeze_pay_release_return_report(county_url:
 def test_a_changed_indicator_is_refused_with_file_row_column_and_value(county_url: str, tmp_path: Path) -> None:
     url = county_url
     _ok(url, "funds", "import", str(write_funds(tmp_path)))
-    changed = write_funds(tmp_path, (tmp_path / "资金指标.csv").read_text("utf-8").replace("200.00", "250.00"), "改.csv")
+    text_250 = (tmp_path / "资金指标.csv").read_text("utf-8").replace("200.00", "250.00")
+    changed = write_funds(tmp_path, text_250, "改.csv")
     ran = run_script(url, "funds", "import", str(changed), user="clerk")
     assert ran.exit_code == 1
     assert "改.csv:2 [金额] '250.00'" in ran.output and "200.00" in ran.output, ran.output
@@ -115,7 +117,8 @@ def test_a_file_with_bad_rows_is_refused_whole(county_url: str, tmp_path: Path) 
     )
     ran = run_script(county_url, "funds", "import", str(bad), user="clerk")
     assert ran.exit_code == 1
-    for place in ("坏.csv:3 [资金级次] '乡'", "坏.csv:3 [功能科目] '20x'", "坏.csv:3 [金额]", "坏.csv:4 [指标文号] 'A1'"):
+    places = ("坏.csv:3 [资金级次] '乡'", "坏.csv:3 [功能科目] '20x'", "坏.csv:3 [金额]", "坏.csv:4 [指标文号] 'A1'")
+    for place in places:
         assert place in ran.output, (place, ran.output)
     assert "坏.csv:4 [可用于项目]" in ran.output
     assert _scalar(county_url, "SELECT count(*) FROM budget_indicators") == 0
