@@ -101,6 +101,8 @@ MONEY_UPDATES = {
     "notices": "total_fen = total_fen + 1",
     "notice_objections": "household_id = '6110021010010001'",
     "payable_stops": "reason = 'changed behind the engine'",
+    "budget_indicators": "issued_fen = issued_fen + 1",
+    "fund_movements": "amount_fen = amount_fen + 1",
 }
 # Where the engine deletes some rows of a table, the DELETE names rows it never deletes.
 REFUSED_DELETE_WHERE = {
@@ -225,6 +227,23 @@ def _insert_control_rows(connection) -> None:  # type: ignore[no-untyped-def]
             "VALUES (:payable, '户主已故，待核实', 'stopped', 'clerk', :at)"
         ),
         {"payable": payable, "at": at},
+    )
+    # A budget indicator and a draw on it (issue 14 item 1).
+    connection.execute(
+        text(
+            "INSERT INTO budget_indicators (document_number, fund_name, level, nature, budget_line, year, issued_fen, "
+            "programmes_json, source_file, file_sha256, source_row, imported_by, imported_at) VALUES ('商财〔2026〕1号', "
+            "'补助资金', '省', '一般公共预算', '2130599', 2026, 100000, '[\"dibao\"]', 'funds.csv', :sha, 2, 'clerk', :at)"
+        ),
+        {"sha": "0" * 64, "at": at},
+    )
+    indicator = connection.execute(text("SELECT max(id) FROM budget_indicators")).scalar_one()
+    connection.execute(
+        text(
+            "INSERT INTO fund_movements (indicator_id, kind, amount_fen, run_id, created_by, created_at) "
+            "VALUES (:indicator, 'draw', 10000, :run, 'checker', :at)"
+        ),
+        {"indicator": indicator, "run": run, "at": at},
     )
 
 
