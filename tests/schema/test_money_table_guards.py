@@ -232,10 +232,10 @@ def _insert_control_rows(connection) -> None:  # type: ignore[no-untyped-def]
     connection.execute(
         text(
             "INSERT INTO budget_indicators (document_number, fund_name, level, nature, budget_line, year, issued_fen, "
-            "programmes_json, source_file, file_sha256, source_row, imported_by, imported_at) VALUES ('商财〔2026〕1号', "
-            "'补助资金', '省', '一般公共预算', '2130599', 2026, 100000, '[\"dibao\"]', 'funds.csv', :sha, 2, 'clerk', :at)"
+            "programmes_json, source_file, file_sha256, source_row, imported_by, imported_at) VALUES (:number, "
+            ":name, '省', :nature, '2130599', 2026, 100000, '[\"dibao\"]', 'funds.csv', :sha, 2, 'clerk', :at)"
         ),
-        {"sha": "0" * 64, "at": at},
+        {"number": "商财〔2026〕1号", "name": "补助资金", "nature": "一般公共预算", "sha": "0" * 64, "at": at},
     )
     indicator = connection.execute(text("SELECT max(id) FROM budget_indicators")).scalar_one()
     connection.execute(
