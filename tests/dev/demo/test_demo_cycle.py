@@ -32,3 +32,7 @@ def test_demo_runs_the_whole_cycle(tmp_path: Path) -> None:
     assert total[2] == total[3] and total[4] == total[5] and total[6] == total[7]
     assert sorted((tmp_path / "demo" / "bank").glob("BATCH-*")), "the demo wrote no bank file"
     assert any(path.name.startswith("明白卡-") for path in reports.iterdir())
+    # Its subsidies drew on the bundled budget indicators, and their table ties to the ledger.
+    assert (reports / "资金指标执行表.xlsx").exists()
+    funds_line = next(line for line in output.splitlines() if "资金指标执行表" in line)
+    assert "ties to the ledger" in funds_line or "与账簿一致" in funds_line, funds_line
