@@ -22,6 +22,7 @@ import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from disburse.allocations.funds import undraw_for_run
 from disburse.allocations.tables import AllocationRunRow, SettlementAllocationRow, utc_now
 from disburse.foundation.dates import as_date, period_of
 from disburse.foundation.errors import DisburseError
@@ -163,6 +164,7 @@ def reverse_run(
     if batch is not None:
         posted = post_entries(session, batch, idempotency_key=f"reverse-run:{run_id}", user=user)
         request_id = posted.post_request_id
+    undraw_for_run(session, run_id, user)
     freed = tuple(
         session.scalars(select(SettlementAllocationRow.settlement_id).where(SettlementAllocationRow.run_id == run_id))
     )

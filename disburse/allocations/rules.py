@@ -290,6 +290,9 @@ class RuleBase(StrictModel):
     name: str = Field(min_length=1, max_length=200)
     paying_entity: Identifier
     fund_source: str = Field(min_length=1, max_length=200)
+    # The programme a budget indicator's 可用于项目 names (allocations.funds): a subsidy's is its
+    # programme key; a PV or dividend rule may name one, else its rule name stands for it.
+    programme: str | None = Field(default=None, min_length=1, max_length=200)
     eligibility: Eligibility = Field(default_factory=list)
     # None: the rule says nothing; whether notice is then required is a setting
     # (DISBURSE_NOTICE_REQUIRED, off for now) so that existing rules keep paying as they did.
@@ -310,6 +313,11 @@ class RuleBase(StrictModel):
     def sha256(self) -> str:
         """Hex SHA-256 of the UTF-8 rule text, for storing with a run."""
         return self._sha256
+
+    @property
+    def programme_names(self) -> tuple[str, ...]:
+        """The names a budget indicator may give this rule's programme: its programme, its name."""
+        return tuple(dict.fromkeys(name for name in (self.programme, self.name) if name))
 
 
 # --- PV revenue -------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from disburse.allocations.explaining import explain
+from disburse.allocations.funds import choose_indicator, draw_for_run, fund_source_with, run_draw_fen
 from disburse.allocations.gathering import gather, month_bounds
 from disburse.allocations.model import AllocationResult, Step
 from disburse.allocations.names import COMPONENT_DISPLAY
@@ -110,6 +111,7 @@ class RunOutcome:
     rule_name: str
     status: str
     supersedes_run_id: int | None = None
+    fund: str | None = None  # the 指标文号 the run draws on, when its programme has indicators
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -299,9 +301,12 @@ def calculate_run(
     pool_yuan: str | None = None,
     inputs_path: Path | None = None,
     dry_run: bool = False,
+    fund: str | None = None,
 ) -> RunOutcome:
     """Compute a run. The same rule text, period and inputs return the existing run. A run that
-    supersedes another (its difference is posted) or replaces a reversed one names it."""
+    supersedes another (its difference is posted) or replaces a reversed one names it. A run of a
+    programme with budget indicators draws on ``fund`` (a 指标文号) or the oldest with enough
+    available (allocations.funds); the indicator is not part of the run's identity."""
     rule = _rule(rule_path)
     entity_by_code(session, rule.paying_entity)
     gathered = gather(session, rule, period, pool_yuan, inputs_path)
@@ -315,24 +320,66 @@ def calculate_run(
     previous, note = _previous_run(session, rule, subject, period, description)
     if note:
         result = replace(result, notes=(note, *result.notes))
-    if dry_run:
-        return RunOutcome(None, False, result, lines, period, rule.name, "dry-run", previous)
     existing = session.execute(
-        select(AllocationRunRow.id, AllocationRunRow.status, AllocationRunRow.supersedes_run_id).where(
-            AllocationRunRow.run_key == run_key
-        )
+        select(
+            AllocationRunRow.id,
+            AllocationRunRow.status,
+            AllocationRunRow.supersedes_run_id,
+            AllocationRunRow.inputs_description,
+        ).where(AllocationRunRow.run_key == run_key)
     ).first()
-    if existing is not None:
+    if existing is not None and not dry_run:
+        drawn_on = _existing_fund(existing, fund)
         return RunOutcome(
-            existing.id, False, result, lines, period, rule.name, existing.status, existing.supersedes_run_id
+            existing.id, False, result, lines, period, rule.name, existing.status, existing.supersedes_run_id, drawn_on
         )
-    run_id = _insert_run(session, rule, subject, period, run_key, inputs_text, result, lines, previous, user)
+    chosen = _chosen_fund(session, rule, lines, previous, fund)
+    if chosen is not None:
+        description["fund"] = chosen
+        inputs_text = json.dumps(description, ensure_ascii=False, sort_keys=True, default=str)
+    if dry_run:
+        return RunOutcome(None, False, result, lines, period, rule.name, "dry-run", previous, chosen)
+    fund_source = fund_source_with(chosen, rule.fund_source) if chosen else rule.fund_source
+    run_id = _insert_run(
+        session, rule, subject, period, run_key, inputs_text, result, lines, previous, user, fund_source
+    )
     _store_lines(session, run_id, lines)
     _store_exclusions_and_steps(session, run_id, result)
-    return RunOutcome(run_id, True, result, lines, period, rule.name, "calculated", previous)
+    return RunOutcome(run_id, True, result, lines, period, rule.name, "calculated", previous, chosen)
 
 
-def _insert_run(session, rule, subject, period, run_key, inputs_text, result, lines, previous, user) -> int:  # type: ignore[no-untyped-def]
+def _existing_fund(existing, named: str | None) -> str | None:  # type: ignore[no-untyped-def]
+    """The indicator an already calculated run draws on; asking for another is refused."""
+    drawn_on = json.loads(existing.inputs_description).get("fund")
+    if named is not None and named.strip() != drawn_on:
+        raise DisburseError(
+            tr(
+                "run {run} was already calculated for this rule, period and input, drawing on {fund}; cancel it "
+                "(`disburse runs cancel {run}`) to draw on {named}",
+                run=existing.id,
+                fund=drawn_on or tr("no indicator"),
+                named=named.strip(),
+            )
+        )
+    return drawn_on
+
+
+def _chosen_fund(session: Session, rule, lines: pd.DataFrame, previous: int | None, named: str | None) -> str | None:  # type: ignore[no-untyped-def]
+    """The 指标文号 a new run draws on (None: its programme has no indicator). It needs the
+    run's total, less what the posted run it supersedes (posting only the difference) drew."""
+    need_fen = int(lines["amount_fen"].sum()) if len(lines) else 0
+    if (
+        previous is not None
+        and session.scalar(select(AllocationRunRow.status).where(AllocationRunRow.id == previous)) == "posted"
+    ):
+        need_fen -= run_draw_fen(session, previous)
+    chosen = choose_indicator(session, rule.programme_names, need_fen, named)
+    return chosen.document_number if chosen is not None else None
+
+
+def _insert_run(
+    session, rule, subject, period, run_key, inputs_text, result, lines, previous, user, fund_source
+) -> int:  # type: ignore[no-untyped-def]
     inputs_sha = hashlib.sha256(inputs_text.encode()).hexdigest()
     return session.execute(
         insert(AllocationRunRow)
@@ -347,7 +394,7 @@ def _insert_run(session, rule, subject, period, run_key, inputs_text, result, li
             inputs_description=inputs_text,
             period=period,
             paying_entity_code=rule.paying_entity,
-            fund_source=rule.fund_source[:FUND_SOURCE_LENGTH_MAX],
+            fund_source=fund_source[:FUND_SOURCE_LENGTH_MAX],
             status="calculated",
             pool_fen=result.pool_fen,
             payable_fen=_payable_fen(lines),
@@ -647,6 +694,8 @@ def post_run(session: Session, run_id: int, user: str, today: dt.date | None = N
             insert(SettlementAllocationRow),
             [{"settlement_id": settlement[0], "run_id": run_id, "allocated_on": date} for settlement in settlements],
         )
+    amount_column = "difference_fen" if previous is not None else "amount_fen"
+    draw_for_run(session, run.id, run.inputs_description, int(lines[amount_column].sum()) if len(lines) else 0, user)
     entry_count = posting_count = 0
     request_id = None
     if batch is not None and batch.entry_count:

@@ -182,3 +182,64 @@ class AllocationReviewRow(Base):
         CheckConstraint("action = 'approved' OR comment <> ''", name="returned_with_comment"),
         CheckConstraint("level_position >= 1", name="level_position"),
     )
+
+
+# --- budget indicators (资金指标) --------------------------------------------------------------
+FUND_LEVELS = ("中央", "省", "市", "县")
+# draw: a posted run takes money from the indicator (negative for a difference run that posts
+# less); undraw: a reversed run gives its draw back; freeze: a prepared batch holds its payables'
+# amount; pay: the bank's success; release: a bank failure or a cancelled batch lets go of what was
+# frozen (退款; the payable is owed again); return: money sent back upstream (退回).
+FUND_MOVEMENT_KINDS = ("draw", "undraw", "freeze", "pay", "release", "return")
+DOCUMENT_NUMBER_LENGTH_MAX = 64
+
+
+class BudgetIndicatorRow(Base):
+    """A budget indicator (资金指标) as issued: its document number (指标文号), what it is, how
+    much was issued. Never changed: what happens to its money is in ``fund_movements``."""
+
+    __tablename__ = "budget_indicators"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    document_number: Mapped[str] = mapped_column(String(DOCUMENT_NUMBER_LENGTH_MAX), unique=True)
+    fund_name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(4))
+    nature: Mapped[str] = mapped_column(String(100))
+    budget_line: Mapped[str] = mapped_column(String(16))
+    year: Mapped[int] = mapped_column(Integer)
+    issued_fen: Mapped[int] = mapped_column(BigInteger)
+    # The programmes it may pay (subsidy programme keys or rule names), as a JSON list.
+    programmes_json: Mapped[str] = mapped_column(Text)
+    source_file: Mapped[str] = mapped_column(String(500))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    source_row: Mapped[int] = mapped_column(Integer)
+    imported_by: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    __table_args__ = (
+        CheckConstraint("issued_fen > 0", name="positive"),
+        CheckConstraint("level = '中央' OR level = '省' OR level = '市' OR level = '县'", name="level"),
+    )
+
+
+class FundMovementRow(Base):
+    """One movement of an indicator's money (kinds: FUND_MOVEMENT_KINDS), append-only. The
+    batch and return file are the payouts stage's (no foreign key: this stage sits below it)."""
+
+    __tablename__ = "fund_movements"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("budget_indicators.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("allocation_runs.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(BigInteger)
+    return_file_id: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    __table_args__ = (
+        CheckConstraint(
+            "kind = 'draw' OR kind = 'undraw' OR kind = 'freeze' OR kind = 'pay' OR kind = 'release' "
+            "OR kind = 'return'",
+            name="kind",
+        ),
+        CheckConstraint("amount_fen <> 0", name="nonzero"),
+    )

@@ -51,6 +51,14 @@ def allocate(
         None, "--inputs", help=tr_noop("roster, hospital bills or house-repair applications")
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help=tr_noop("compute and show, store nothing")),
+    fund: Optional[str] = typer.Option(
+        None,
+        "--fund",
+        help=tr_noop(
+            "the budget indicator (指标文号) the run draws on (default: the oldest of its programme with enough "
+            "available; none when the programme has no indicator)"
+        ),
+    ),
     out: Optional[Path] = typer.Option(
         None, "--out", help=tr_noop("write the payee lines, village summary and exclusions (.xlsx or .csv)")
     ),
@@ -66,7 +74,9 @@ def allocate(
     from disburse.allocations.runs import RUN_STATUS_NAMES, calculate_run
 
     with books(sign=None if dry_run else "change", command="allocate", user=user) as session:
-        outcome = calculate_run(session, rules, period, user, pool_yuan=pool, inputs_path=inputs, dry_run=dry_run)
+        outcome = calculate_run(
+            session, rules, period, user, pool_yuan=pool, inputs_path=inputs, dry_run=dry_run, fund=fund
+        )
     summary = dict(outcome.result.summary)
     if outcome.run_id is None:
         headline = tr("dry run of {rule} for {period}: nothing stored", rule=outcome.rule_name, period=period)
@@ -81,6 +91,8 @@ def allocate(
             status=RUN_STATUS_NAMES.get(outcome.status, outcome.status),
         )
     console.print(escape(headline))
+    if outcome.fund is not None:
+        console.print(tr("draws on budget indicator {fund}", fund=escape(outcome.fund)), highlight=False)
     _print_summary(summary, outcome.notes)
     console.print(
         tr(

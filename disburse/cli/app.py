@@ -23,6 +23,7 @@ from disburse.cli import (
     audit,
     database,
     demo,
+    funds,
     keys,
     ledger,
     notices,
@@ -258,6 +259,7 @@ app.add_typer(registry.registry_app, name="registry")
 app.add_typer(registry.generate_app, name="generate")
 app.command("allocate", help=allocations.ALLOCATE_HELP)(allocations.allocate)
 app.add_typer(allocations.runs_app, name="runs")
+app.add_typer(funds.funds_app, name="funds")
 app.add_typer(payouts.payout_app, name="payout")
 app.add_typer(notices.notice_app, name="notice")
 app.add_typer(reconciliation.reconcile_app, name="reconcile")

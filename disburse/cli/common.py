@@ -134,6 +134,10 @@ COMMAND_ACTIONS: dict[str, str | None] = {
     "import pv-settlement": "register.import",
     "import bank-statement": "statement.import",
     "allocate": "run.calculate",
+    # Budget indicators come from the finance bureau's documents, entered like the registers; a
+    # return (退回) gives up money no run has drawn: the roles that may post a run.
+    "funds import": "register.import",
+    "funds return": "run.post",
     "runs approve": "run.review",
     "runs return": "run.review",
     "runs post": "run.post",

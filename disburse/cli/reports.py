@@ -451,3 +451,37 @@ def report_fund_trace(
             console.print(tr("written to {path}", path=path))
     if not trace.all_tie:
         raise typer.Exit(1)
+
+
+@report_app.command(
+    "funds",
+    short_help=tr_noop("资金指标执行表: per budget indicator, issued, drawn, frozen, paid, released, available."),
+    help=tr_noop(
+        "资金指标执行表: per budget indicator (指标文号) what was issued, returned, drawn by runs, frozen in batches, "
+        "paid, released by bank failures and what is available, with its ties to the ledger."
+    ),
+)
+def report_funds(
+    out: Optional[Path] = typer.Option(None, "--out", help=tr_noop("write the table (.xlsx or .csv)")),
+) -> None:
+    """资金指标执行表, tied to the ledger."""
+    from disburse.reports.funds import HEADERS, funds_report, report_row, write_funds_report
+
+    with books() as session:
+        report = funds_report(session)
+    if not report.figures:
+        console.print(tr("no budget indicator is imported; `disburse funds import FILE` imports them"))
+        return
+    table = Table(*HEADERS[:1], *HEADERS[5:], title="资金指标执行表")
+    for row in report.figures:
+        cells = report_row(row)
+        table.add_row(escape(str(cells[0])), str(cells[5]), *(yuan(int(value)) for value in cells[6:]))  # type: ignore[call-overload]
+    console.print(table)
+    for what, left, right in report.ties:
+        mark = tr("ties") if left == right else tr("does not tie")
+        console.print(f"{escape(what)}: {yuan(left)} / {yuan(right)} {mark}", highlight=False)
+    if out is not None:
+        for path in write_funds_report(report, out):
+            _written(path)
+    if not report.all_tie:
+        raise DisburseError(tr("the 资金指标执行表 does not tie to the ledger: see the lines above"))

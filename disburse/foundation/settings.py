@@ -49,3 +49,15 @@ def hotline() -> str:
 def notice_required_by_default() -> bool:
     """True when ``DISBURSE_NOTICE_REQUIRED`` is 1/true/yes: rules without ``notice:`` need one."""
     return (os.environ.get(NOTICE_REQUIRED_ENVIRONMENT_VARIABLE) or "").strip().lower() in ("1", "true", "yes")
+
+
+# Whether a run of a programme that no budget indicator (指标文号) names may still be calculated.
+# Off for now: a programme without indicators keeps today's behaviour (no indicator control), so
+# existing rules and flows work unchanged; once a programme has an indicator its runs always draw
+# on one. Set to 1 to refuse every run whose programme has no indicator.
+FUNDS_REQUIRED_ENVIRONMENT_VARIABLE = "DISBURSE_FUNDS_REQUIRED"
+
+
+def funds_required() -> bool:
+    """True when ``DISBURSE_FUNDS_REQUIRED`` is 1/true/yes: every run must draw on an indicator."""
+    return (os.environ.get(FUNDS_REQUIRED_ENVIRONMENT_VARIABLE) or "").strip().lower() in ("1", "true", "yes")

@@ -41,6 +41,7 @@ from disburse.payouts.cards import CardLookup, register_cards
 from disburse.payouts.common import lock_payouts, next_numbers, none_for_missing, query_objects
 from disburse.payouts.config import PayoutConfig, load_payout_config
 from disburse.payouts.fixes import approved_fixes, release_by_register
+from disburse.payouts.funds import freeze_batch
 from disburse.payouts.model import (
     PAYABLES_PER_BATCH_MAX,
     PAYEES_PER_BATCH_MAX,
@@ -491,6 +492,7 @@ def prepare_batch(
         return PrepareOutcome(None, 0, 0, 0, 0, kept, released, message, profile_name, warnings)
     batch_id, reference, approvals_required = _insert_batch(session, entity.id, request, netted)
     _claim(session, _insert_instructions(session, batch_id, entity.id, request, netted.instructions), netted.links)
+    freeze_batch(session, batch_id, request.user)
     count, total_fen = len(netted.instructions), int(netted.instructions["amount_fen"].sum())
     approvals = tr("one approver") if approvals_required == 1 else tr("two approvers (total above the threshold)")
     bank = tr(" for the {profile} bank file", profile=profile_label(profile_name)) if profile_name else ""

@@ -30,6 +30,7 @@ from disburse.payouts.common import (
 from disburse.payouts.config import PayoutConfig, load_payout_config
 from disburse.payouts.export import export_batch
 from disburse.payouts.fixes import approve_fix, fix_account, fix_list, fix_log, reject_fix
+from disburse.payouts.funds import release_batch
 from disburse.payouts.model import BATCH_STATUS_NAMES, BatchOutcome
 from disburse.payouts.prepare import prepare_batch
 from disburse.payouts.tables import PaymentInstructionRow, utc_now
@@ -192,6 +193,7 @@ def cancel_batch(session: Session, reference: str, user: str) -> BatchOutcome:
         update(PaymentInstructionRow).where(PaymentInstructionRow.batch_id == batch.id).values(status="cancelled")
     )
     batch.status, batch.cancelled_by, batch.cancelled_at = "cancelled", user, utc_now()
+    release_batch(session, batch.id, user)
     return BatchOutcome(
         batch.batch_reference,
         "cancelled",

@@ -39,6 +39,7 @@ from disburse.payouts.common import (
     payable_lines_of,
     query_objects,
 )
+from disburse.payouts.funds import settle_return_file
 from disburse.payouts.model import (
     REASON_LENGTH_MAX,
     REPORTED_LINES_SHOWN_MAX,
@@ -586,4 +587,5 @@ def apply_return_file(
     if len(applied):
         source = f"{Path(name).name[:150]} {digest[:12]}"
         closed = _settle(session, applied, file_id, on, source, digest, bank, bank_account, user)
+        settle_return_file(session, file_id, user)
     return _return_outcome(name, digest, on, applied, matched, closed)

@@ -31,9 +31,9 @@ HOUSEHOLD = "household"
 FUND = "fund"
 DIMENSIONS = (HOUSEHOLD, FUND)
 UNSPECIFIED = "未指定"
-# A fund source that starts with a code (a station's or cooperative's id, a document number)
-# followed by its name: "PV-611002-001 光伏扶贫收益".
-_CODE_THEN_NAME = re.compile(r"^([\x21-\x7e]+)\s+(.+)$")
+# A fund source that starts with a code (a station's or cooperative's id, a budget indicator's
+# document number) followed by its name: "PV-611002-001 光伏扶贫收益", "商财教〔2026〕21号 学生资助补助资金".
+_CODE_THEN_NAME = re.compile(r"^([\x21-\x7e]+|\S*〔\d{4}〕\S*号)\s+(.+)$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -381,7 +381,13 @@ REVIEW_GUARDS: tuple[Guard, ...] = (
 RECHECK_GUARDS: tuple[Guard, ...] = (
     insert_only("eligibility_holds", "payables held on 211.90 because the register shows their recipient changed"),
 )
-ALL_GUARDS: tuple[Guard, ...] = (*GUARDS, *CONTROL_GUARDS, *REVIEW_GUARDS, *RECHECK_GUARDS)
+# Budget indicators (资金指标) and their movements, from migration 0110: an indicator never
+# changes once imported (a reduction is a 退回 movement), and a movement is never changed either.
+FUND_GUARDS: tuple[Guard, ...] = (
+    insert_only("budget_indicators", "budget indicators (指标文号) as issued"),
+    insert_only("fund_movements", "what each budget indicator's money did: drawn, frozen, paid, released, returned"),
+)
+ALL_GUARDS: tuple[Guard, ...] = (*GUARDS, *CONTROL_GUARDS, *FUND_GUARDS, *REVIEW_GUARDS, *RECHECK_GUARDS)
 GUARDS_BY_TABLE = {guard.table: guard for guard in ALL_GUARDS}
 assert len(GUARDS_BY_TABLE) == len(ALL_GUARDS)
 

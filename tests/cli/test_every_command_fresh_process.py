@@ -66,6 +66,11 @@ COMMANDS: dict[str, list[str]] = {
     "notice create-annual": ["--year", "2026", "--out", "{tmp}/notices"],
     "notice dismiss": ["1", "--reason", "核实无误"],
     "notice list": [],
+    "funds import": ["{tmp}/funds.csv"],
+    "funds list": [],
+    "funds show": ["商财〔2026〕1号"],
+    "funds return": ["商财〔2026〕1号", "10", "--reason", "结余"],
+    "report funds": [],
     "notice object": ["1", HOUSEHOLD, "--reason", "家庭人数有误"],
     "payout approve": ["BATCH-202610-0001"],
     "payout cancel": ["BATCH-202610-0001"],
@@ -160,6 +165,11 @@ def _input_files(directory: Path) -> None:
     (directory / "vouchers.csv").write_text(VOUCHERS, encoding="utf-8")
     (directory / "anomalies.json").write_text('{"anomalies": [], "near_misses": []}', encoding="utf-8")
     (directory / "accounts.csv").write_text(ACCOUNTS, encoding="utf-8")
+    (directory / "funds.csv").write_text(
+        "指标文号,资金名称,资金级次,资金性质,功能科目,年度,金额,可用于项目\n"
+        "商财〔2026〕1号,补助资金,省,一般公共预算,2130599,2026,1000.00,dibao\n",
+        encoding="utf-8",
+    )
     (directory / "statement.csv").write_text(
         "交易日期,流水号,摘要,支出金额,收入金额,余额\n2026-10-05,T1,利息,,1.00,101.00\n", encoding="utf-8"
     )

@@ -103,6 +103,8 @@ MONEY_UPDATES = {
     "payable_stops": "reason = 'changed behind the engine'",
     "allocation_reviews": "acted_by = 'someone else'",
     "eligibility_holds": "amount_fen = amount_fen + 1",
+    "budget_indicators": "issued_fen = issued_fen + 1",
+    "fund_movements": "amount_fen = amount_fen + 1",
 }
 # Where the engine deletes some rows of a table, the DELETE names rows it never deletes.
 REFUSED_DELETE_WHERE = {
@@ -243,6 +245,23 @@ def _insert_control_rows(connection) -> None:  # type: ignore[no-untyped-def]
             "held_at, post_request_id) VALUES (:payable, 'death', :day, '户主已故', 5000, :day, 'clerk', :at, :request)"
         ),
         {"payable": payable, "day": dt.date(2026, 11, 5), "at": at, "request": request},
+    )
+    # A budget indicator and a draw on it (issue 14 item 1).
+    connection.execute(
+        text(
+            "INSERT INTO budget_indicators (document_number, fund_name, level, nature, budget_line, year, issued_fen, "
+            "programmes_json, source_file, file_sha256, source_row, imported_by, imported_at) VALUES (:number, "
+            ":name, '省', :nature, '2130599', 2026, 100000, '[\"dibao\"]', 'funds.csv', :sha, 2, 'clerk', :at)"
+        ),
+        {"number": "商财〔2026〕1号", "name": "补助资金", "nature": "一般公共预算", "sha": "0" * 64, "at": at},
+    )
+    indicator = connection.execute(text("SELECT max(id) FROM budget_indicators")).scalar_one()
+    connection.execute(
+        text(
+            "INSERT INTO fund_movements (indicator_id, kind, amount_fen, run_id, created_by, created_at) "
+            "VALUES (:indicator, 'draw', 10000, :run, 'checker', :at)"
+        ),
+        {"indicator": indicator, "run": run, "at": at},
     )
 
 

@@ -54,6 +54,8 @@ HOTLINE = "0914-12317"  # 监督电话 printed on the demo's 明白卡 (an examp
 # The demo's runs are publicly posted (公示) for this many days; the notices start that many
 # days before the demo's day, so the batch is prepared the day after the last one.
 NOTICE_DAYS = 7
+# The budget indicators (资金指标) the subsidies draw on: education aid and forest rangers' wages.
+FUNDS_FILE = Path(__file__).with_name("funds.csv")
 
 
 @dataclass
@@ -249,6 +251,7 @@ class _Cycle:
         )
 
     def import_files(self) -> None:
+        from disburse.allocations.funds import import_indicators
         from disburse.dev.generator.settlements import period_arrivals
         from disburse.registry import service as registry_service
 
@@ -272,6 +275,7 @@ class _Cycle:
             )
             if arrivals is not None and today > october_end:
                 registry_service.import_settlements(session, arrivals, user=FINANCE_USER, today=today)
+            funds = import_indicators(session, FUNDS_FILE, FINANCE_USER)
         self.step(
             (
                 tr("registers"),
@@ -282,6 +286,7 @@ class _Cycle:
                 ),
             )
         )
+        self.step((tr("budget indicators"), funds.message))
 
     def _runs(self) -> list[tuple[Path, str, Path | None]]:
         """The month's rules: the first station's PV revenue, the first cooperative's dividend,
@@ -335,7 +340,8 @@ class _Cycle:
                         pool=format_yuan(outcome.result.pool_fen),
                         lines=len(outcome.lines),
                         entries=posted.entry_count,
-                    ),
+                    )
+                    + (tr("; drawn on {fund}", fund=outcome.fund) if outcome.fund else ""),
                 )
             )
             if number == 0:
@@ -526,6 +532,7 @@ class _Cycle:
     def audit_and_report(self) -> None:
         from disburse.audit.anomalies import run_checks, write_findings
         from disburse.ledger.verify import verify_books
+        from disburse.reports.funds import funds_report, write_funds_report
         from disburse.reports.household import household_statement
         from disburse.reports.printing import pdf_problem
         from disburse.reports.trial_balance import trial_balance, write_trial_balance
@@ -547,7 +554,10 @@ class _Cycle:
             card = household_statement(session, household, today=today)
             files.extend(self._month_books(session, household, suffixes))
             reports = verify_books(session)
+            funds = funds_report(session)
+            files.extend(write_funds_report(funds, self.directory / "reports" / "资金指标执行表.xlsx"))
         self.step((tr("anomalies"), counts or tr("none found")))
+        self.step(("资金指标执行表", tr("ties to the ledger") if funds.all_tie else tr("does NOT tie to the ledger")))
         balanced = tr("balanced: True") if tb.balanced else tr("balanced: False")
         self.step((tr("trial balance"), tr("COUNTY 2026-10 {balanced}", balanced=balanced)))
         if unprintable:

@@ -38,3 +38,7 @@ def test_demo_runs_the_whole_cycle(tmp_path: Path) -> None:
     assert sorted((tmp_path / "demo" / "notices").glob("公示-1-*.xlsx")), "the demo wrote no notice roster"
     said = " ".join(output.split())
     assert "was refused (run 1 (" in said and "with the clock moved to" in said
+    # Its subsidies drew on the bundled budget indicators, and their table ties to the ledger.
+    assert (reports / "资金指标执行表.xlsx").exists()
+    funds_line = next(line for line in output.splitlines() if "资金指标执行表" in line)
+    assert "ties to the ledger" in funds_line or "与账簿一致" in funds_line, funds_line

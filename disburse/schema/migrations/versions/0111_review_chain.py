@@ -5,7 +5,7 @@ each action is one row here, never changed or deleted (the guard of schema.guard
 A level acts once per run and an account at one level of a run (two unique keys).
 
 Revision ID: 0111
-Revises: 0101
+Revises: 0110
 Create Date: 2026-12-03 09:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from disburse.schema.guards import REVIEW_GUARDS, create_guards, drop_guards
 
 revision = "0111"
-down_revision = "0101"
+down_revision = "0110"
 branch_labels = None
 depends_on = None
 
