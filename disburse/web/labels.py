@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from disburse.allocations.runs import COMPONENT_NAMES_ZH, RUN_STATUS_NAMES
 from disburse.foundation.i18n import TranslatedNames, tr_noop
-from disburse.payouts.model import BATCH_STATUS_NAMES
+from disburse.payouts.model import BATCH_STATUS_NAMES, INSTRUCTION_STATUS_NAMES
+from disburse.payouts.sends import RESULT_NAMES
 from disburse.reconciliation.report import RULE_NAMES_ZH, STATUS_NAMES_ZH
 from disburse.registry.model import COUNT_NAMES
 
@@ -69,6 +70,8 @@ TABLES = {
     "match_status": STATUS_NAMES_ZH,
     "run_status": RUN_STATUS_NAMES,
     "batch_status": TranslatedNames(BATCH_STATUS_NAMES),
+    "batch_result": RESULT_NAMES,
+    "instruction_status": TranslatedNames(INSTRUCTION_STATUS_NAMES),
 }
 
 
