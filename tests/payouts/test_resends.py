@@ -228,3 +228,57 @@ def test_issue14_item5_failure_text_names_the_reason_and_keeps_the_banks_words()
     assert failure_text("other", "系统繁忙", chinese=True) == "其他：系统繁忙"
     assert failure_text(None, "户名不符") == "户名不符"  # a line applied before 0113
     assert failure_text(float("nan"), None) == ""
+
+
+def test_issue14_item5_the_web_cashier_and_batch_pages_show_the_partial_result(engine, database_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The worked example's first batch on the pages: 部分成功 (1 succeeded, 2 failed), each
+    failure with its reason's name and the bank's words."""
+    from starlette.testclient import TestClient
+
+    from disburse.accounts.service import add_account
+    from disburse.web.app import create_app
+    from disburse.web.settings import WebSettings
+
+    with transaction(engine) as session:
+        with_bank_account(session)
+        add_account(session, "admin", ["管理员"], "correct-horse-9", None)
+        add_account(session, "cashier", ["出纳"], "correct-horse-9", "admin")
+        owe(
+            session,
+            [
+                {"household_id": "H001", "amount_fen": 10_000, "account_no": card(1)},
+                {"household_id": "H002", "amount_fen": 5_000, "account_no": card(2)},
+                {"household_id": "H003", "amount_fen": 2_500, "account_no": card(3)},
+            ],
+        )
+    with transaction(engine) as session:
+        batch = prepare_batch(
+            session, "COUNTY", "alice", config=ONE_APPROVER, today=NOVEMBER_5, card_lookup=no_cards
+        ).batch_reference
+    with transaction(engine) as session:
+        approve_batch(session, batch, "bob", ONE_APPROVER)
+    with transaction(engine) as session:
+        export_batch(session, batch, "generic", tmp_path / "1.csv", "carol", today=NOVEMBER_5)
+    references = _references(tmp_path / "1.csv")
+    returned = write_return(
+        tmp_path / "return.csv",
+        [
+            (card(1), "户主H001", 10_000, "成功", "", references[card(1)]),
+            (card(2), "户主H002", 5_000, "失败", "账户已销户", references[card(2)]),
+            (card(3), "户主H003", 2_500, "失败", "户名与账号不符", references[card(3)]),
+        ],
+    )
+    with transaction(engine) as session:
+        apply_return_file(session, returned, "generic", "erin", on=NOVEMBER_20)
+
+    app = create_app(WebSettings.build(database_url, tmp_path / "files"))
+    with TestClient(app) as client:
+        login = client.get("/login")
+        token = re.search(r'name="form_token" value="([^"]+)"', login.text).group(1)  # type: ignore[union-attr]
+        client.post("/login", data={"name": "cashier", "password": "correct-horse-9", "form_token": token})
+        cashier = " ".join(re.sub(r"<[^>]+>", " ", client.get("/cashier").text).split())
+        page = " ".join(re.sub(r"<[^>]+>", " ", client.get(f"/review/batches/{batch}").text).split())
+    assert "部分成功 (失败 2 笔)" in cashier
+    assert "卡号已注销：账户已销户" in cashier or "卡号已注销: 账户已销户" in cashier
+    assert "回盘结果 部分成功 (成功 1 笔，失败 2 笔，待回盘 0 笔)" in page
+    assert "户名不符: 户名与账号不符" in page or "户名不符：户名与账号不符" in page
