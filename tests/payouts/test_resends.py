@@ -19,6 +19,7 @@ import pytest
 from cli_runner import run, run_script
 from payout_builders import NOVEMBER_5, NOVEMBER_20, ONE_APPROVER, card, owe, with_bank_account, write_return
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from disburse.foundation.db import transaction
 from disburse.payouts.cards import no_cards
@@ -26,6 +27,7 @@ from disburse.payouts.sends import batch_results, failure_text, result_state
 from disburse.payouts.service import approve_batch, export_batch, prepare_batch
 from disburse.payouts.settlement import apply_return_file
 from disburse.payouts.status import STATE_NAMES_ZH
+from disburse.schema import migrate as schema
 
 
 def luhn_card(number: int) -> str:
@@ -202,6 +204,20 @@ def test_issue14_item5_each_failed_send_counts_and_cancelled_batches_do_not(engi
     assert by_reference[_cancelled].state is None
     # 余额不足 names none of the six reasons: other, with the bank's words kept.
     assert [(row.reason, row.reason_code) for row in reasons] == [("余额不足", "other")] * 2
+
+    # Migration 0113 counts the same from the rows alone: down to 0101 and up again.
+    numbers_sql = "SELECT send_number FROM payment_instructions ORDER BY id"
+    with transaction(engine) as session:
+        counted = [row[0] for row in session.execute(text(numbers_sql))]
+    assert counted == [0, 0, 1, 2, 2]
+    schema.migrate(engine, "0101", downgrade=True)
+    schema.migrate(engine)
+    with transaction(engine) as session:
+        assert [row[0] for row in session.execute(text(numbers_sql))] == counted
+    # The guard made again covers the new column: a send number is never rewritten.
+    with pytest.raises(DBAPIError, match="payment_instructions"):
+        with transaction(engine) as session:
+            session.execute(text("UPDATE payment_instructions SET send_number = 0 WHERE send_number = 2"))
 
 
 @pytest.mark.parametrize(

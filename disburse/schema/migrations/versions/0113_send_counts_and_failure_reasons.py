@@ -14,6 +14,7 @@ Create Date: 2026-12-03 09:00:00
 
 from __future__ import annotations
 
+import pandas as pd
 import sqlalchemy as sa
 from alembic import op
 
@@ -27,14 +28,31 @@ depends_on = None
 # Made again over the columns as they are after each step (an UPDATE keeps every column).
 GUARDED = (GUARDS_BY_TABLE["payment_instructions"], GUARDS_BY_TABLE["return_lines"])
 
-# An instruction's send number: the most earlier failed sends of any payable it pays.
-BACKFILL = (
-    "UPDATE payment_instructions SET send_number = coalesce(("
-    "SELECT max((SELECT count(*) FROM instruction_payables e JOIN payment_instructions f "
-    "ON f.id = e.instruction_id WHERE e.payable_id = l.payable_id AND f.status = 'failed' "
-    "AND f.id < payment_instructions.id)) "
-    "FROM instruction_payables l WHERE l.instruction_id = payment_instructions.id), 0)"
-)
+
+def _backfill(bind) -> None:  # type: ignore[no-untyped-def]
+    """Each existing instruction's send number: the most failed sends, before it, of any payable
+    it pays. In one pass over the links (sorted by payable, then instruction), not a correlated
+    count per link: instruction_payables has no index on payable_id alone."""
+    links = pd.DataFrame(
+        bind.execute(
+            sa.text(
+                "SELECT l.instruction_id, l.payable_id, CASE WHEN i.status = 'failed' THEN 1 ELSE 0 END AS failed "
+                "FROM instruction_payables l JOIN payment_instructions i ON i.id = l.instruction_id"
+            )
+        ).all(),
+        columns=["instruction_id", "payable_id", "failed"],
+    )
+    if len(links) == 0 or not links["failed"].any():
+        return
+    links = links.astype("int64").sort_values(["payable_id", "instruction_id"], kind="stable")
+    links["before"] = links.groupby("payable_id")["failed"].cumsum() - links["failed"]
+    numbers = links.groupby("instruction_id")["before"].max()
+    numbers = numbers[numbers > 0]
+    if len(numbers):
+        bind.execute(
+            sa.text("UPDATE payment_instructions SET send_number = :number WHERE id = :id"),
+            [{"id": int(key), "number": int(value)} for key, value in numbers.items()],
+        )
 
 
 def upgrade() -> None:
@@ -46,7 +64,7 @@ def upgrade() -> None:
         "payment_instructions", sa.Column("send_number", sa.Integer(), nullable=False, server_default=sa.text("0"))
     )
     op.add_column("return_lines", sa.Column("reason_code", sa.String(length=16), nullable=True))
-    op.execute(BACKFILL)
+    _backfill(bind)
     for statement in create_guards(bind, GUARDED):
         op.execute(statement)
 
