@@ -468,9 +468,11 @@ def fix_list_command(
     if len(frame) == 0:
         console.print(tr("the fix-the-card list is empty"))
         return
+    from disburse.payouts.sends import failure_text
+
     table = Table(
-        tr("entity"), tr("payee"), "户编号", "户名", tr("failed account"), tr("amount (yuan)"), tr("reason"),
-        tr("failed on"), tr("reference"), tr("fix waiting for a checker"),
+        tr("entity"), tr("payee"), "户编号", "户名", tr("failed account"), tr("amount (yuan)"), tr("resends"),
+        tr("reason"), tr("failed on"), tr("reference"), tr("fix waiting for a checker"),
     )  # fmt: skip
     for row in frame.itertuples(index=False):
         table.add_row(
@@ -480,7 +482,8 @@ def fix_list_command(
             escape(row.account_name or ""),
             mask_identifier(row.account_no) or "",
             format_yuan(int(row.amount_fen)),
-            escape(row.reason or ""),
+            str(int(row.send_number)),
+            escape(failure_text(row.reason_code, row.reason)),
             str(row.failed_on),
             row.payment_reference,
             row.pending_fix or "",
@@ -496,6 +499,7 @@ def status(
 ) -> None:
     """For the counter: everything due, in transit, paid and failed for one household."""
     # The counter's table is a Chinese layout (状态, 项目, 期间 ...): its states are Chinese too.
+    from disburse.payouts.sends import failure_text
     from disburse.payouts.status import STATE_NAMES_ZH as state_names
     from disburse.payouts.status import household_status
 
@@ -516,6 +520,7 @@ def status(
         "记账日",
         "发出日",
         "结果日",
+        "重发次数",
         "说明",
         title=f"户 {household} 兑付情况",
     )
@@ -532,7 +537,8 @@ def status(
             str(line.recorded_on or ""),
             str(line.exported_on or ""),
             str(line.settled_on or ""),
-            escape(line.reason or ""),
+            str(line.send_number),
+            escape(failure_text(line.failure_code, line.reason, chinese=True)),
         )
     console.print(table)
     console.print(
@@ -540,3 +546,112 @@ def status(
             f"{state_names.get(state, state)} {format_yuan(amount)}" for state, amount in found.totals_fen.items()
         )
     )
+
+
+BATCHES_LISTED_MAX = 100
+BATCH_LINES_SHOWN_MAX = 200
+
+
+def _result_text(result, chinese: bool = False) -> str:  # type: ignore[no-untyped-def]
+    from disburse.payouts.sends import RESULT_NAMES, RESULT_NAMES_ZH
+
+    if result.state is None:
+        return ""
+    return (RESULT_NAMES_ZH if chinese else RESULT_NAMES)[result.state]
+
+
+@payout_app.command(
+    "batches",
+    help=tr_noop(
+        "The newest batches with their status and the bank's result so far (待回盘, 部分成功, 全部成功, 全部失败)."
+    ),
+)
+def batches_command(
+    entity: Optional[str] = typer.Option(None, "--entity", help=tr_noop("only this entity's batches")),
+    limit: int = typer.Option(BATCHES_LISTED_MAX, "--limit", min=1, max=10_000, help=tr_noop("how many to list")),
+) -> None:
+    """The newest batches with their status and the bank's result so far."""
+    from disburse.payouts.approvals import recent_batches
+    from disburse.payouts.model import BATCH_STATUS_NAMES
+    from disburse.payouts.sends import batch_results
+
+    with books() as session:
+        listed = recent_batches(session, limit, entity)
+        results = batch_results(session, [(batch.id, batch.status) for batch, _code in listed])
+    if not listed:
+        console.print(tr("no batches recorded"))
+        return
+    table = Table(
+        tr("batch"), tr("entity"), tr("status"), tr("payments"), tr("amount (yuan)"), tr("result"),
+        tr("succeeded"), tr("failed"), tr("awaiting"), tr("most resends"), title=tr("payment batches"),
+    )  # fmt: skip
+    for batch, code in listed:
+        result = results[batch.id]
+        table.add_row(
+            batch.batch_reference,
+            code,
+            tr(BATCH_STATUS_NAMES.get(batch.status, batch.status)),
+            f"{batch.instruction_count:,}",
+            format_yuan(batch.total_fen),
+            _result_text(result),
+            f"{result.succeeded:,}",
+            f"{result.failed:,}",
+            f"{result.awaiting:,}",
+            str(result.most_sends),
+        )
+    console.print(table)
+
+
+@payout_app.command(
+    "show", help=tr_noop("One batch: its status, the bank's result, and each payment with its resends and reason.")
+)
+def show_command(
+    batch: str = typer.Argument(..., help=tr_noop("the batch reference (BATCH-…)")),
+    limit: int = typer.Option(
+        BATCH_LINES_SHOWN_MAX, "--limit", min=1, max=1_000_000, help=tr_noop("how many payments to list")
+    ),
+) -> None:
+    """One batch: its status, the bank's result, and each payment with its resends and reason."""
+    from disburse.payouts.model import BATCH_STATUS_NAMES, INSTRUCTION_STATUS_NAMES
+    from disburse.payouts.sends import batch_lines, batch_results, failure_text
+    from disburse.payouts.service import batch_by_reference
+
+    with books() as session:
+        found = batch_by_reference(session, batch)
+        result = batch_results(session, [(found.id, found.status)])[found.id]
+        lines = batch_lines(session, found.id, limit)
+        reference, status, count, total_fen = (
+            found.batch_reference, found.status, found.instruction_count, found.total_fen
+        )  # fmt: skip
+    console.print(
+        tr(
+            "batch {batch}: {status}{result}; {count:,} payment(s), {total} yuan; {succeeded:,} succeeded, "
+            "{failed:,} failed, {awaiting:,} awaiting the bank",
+            batch=reference,
+            status=tr(BATCH_STATUS_NAMES.get(status, status)),
+            result=f" ({_result_text(result)})" if result.state else "",
+            count=count,
+            total=format_yuan(total_fen),
+            succeeded=result.succeeded,
+            failed=result.failed,
+            awaiting=result.awaiting,
+        )
+    )
+    table = Table(
+        tr("reference"), "户编号", "户名", tr("account"), tr("amount (yuan)"), tr("status"), tr("resends"),
+        tr("reason"),
+    )  # fmt: skip
+    for row in lines.itertuples(index=False):
+        table.add_row(
+            row.payment_reference,
+            row.household_id or "",
+            escape(row.account_name or ""),
+            mask_identifier(row.account_no) or "",
+            format_yuan(int(row.amount_fen)),
+            tr(INSTRUCTION_STATUS_NAMES.get(row.status, row.status)),
+            str(int(row.send_number)),
+            escape(failure_text(row.failure_code, row.failure_reason)),
+        )
+    console.print(table)
+    if count > len(lines):
+        console.print(tr("… and {count:,} more payments (--limit)", count=count - len(lines)))

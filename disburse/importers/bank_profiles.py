@@ -68,6 +68,7 @@ StatementField = Literal[
     "memo",
 ]
 ReturnField = Literal["account_no", "account_name", "amount", "status", "reason", "memo"]
+FailureReason = Literal["card_closed", "name_mismatch", "limit_reached", "frozen", "no_account", "other"]
 # The English alias of each field is its name; the Chinese names in messages are the profile's.
 STATEMENT_FIELDS: tuple[str, ...] = StatementField.__args__  # type: ignore[attr-defined]
 RETURN_FIELDS: tuple[str, ...] = ReturnField.__args__  # type: ignore[attr-defined]
@@ -237,6 +238,11 @@ class ReturnLayout(LayoutModel):
     other_headers: list[str] = Field(default_factory=list)
     encodings: list[str] = Field(default_factory=lambda: ["utf-8"])
     file_types: list[Literal["csv", "xls", "xlsx"]] = Field(default_factory=lambda: ["csv"])
+    # The bank's own codes or texts per failure reason (importers.failure_reasons), matched as
+    # substrings of its reason column before the common wordings.
+    failure_reasons: dict[FailureReason, list[Annotated[str, Field(min_length=1, max_length=100)]]] = Field(
+        default_factory=dict
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ReturnLayout:

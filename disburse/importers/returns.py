@@ -1,7 +1,9 @@
 """Bank return file — 代发回盘 (FORMATS.md section 4): the bank's line-by-line result of a batch.
 
 The frame: ``account_no, account_name, amount_fen, status ("success" | "failure"), reason,
-memo, source_row``. The canonical layout is the ``generic`` profile's; each bank profile
+memo, source_row, reason_code``; ``reason_code`` is a failure's reason as one of
+``importers.failure_reasons.FAILURE_REASONS`` (None for a success), the bank's text kept in
+``reason``. The canonical layout is the ``generic`` profile's; each bank profile
 (``importers.bank_profiles``) may describe its own return layout (other headers, other status
 words such as 交易成功/处理失败), read through the same reading layer into the same frame.
 """
@@ -9,8 +11,9 @@ words such as 交易成功/处理失败), read through the same reading layer in
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from disburse.foundation.errors import ImportProblem
@@ -26,6 +29,7 @@ from disburse.importers.common import (
     typed_columns,
     yuan_texts,
 )
+from disburse.importers.failure_reasons import failure_reason_codes
 from disburse.importers.fields import ACCOUNT_NUMBER, parse_amounts_fen, parse_enum, parse_identifiers, parse_text
 from disburse.importers.reading import ColumnSpec, TableSpec, read_table
 
@@ -43,7 +47,7 @@ RETURN_SPEC = TableSpec(
     ),
 )
 
-RETURN_COLUMNS = ("account_no", "account_name", "amount_fen", "status", "reason", "memo", "source_row")
+RETURN_COLUMNS = ("account_no", "account_name", "amount_fen", "status", "reason", "memo", "source_row", "reason_code")
 
 
 def return_fields_for(
@@ -111,14 +115,33 @@ def check_return_lines(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.D
     return frame, problems
 
 
-RETURN_CHECKS = (return_fields, check_return_lines)
+def failure_codes_for(
+    profile_texts: Mapping[str, Sequence[str]],
+) -> Callable[[pd.DataFrame, CheckContext], tuple[pd.DataFrame, list[ImportProblem]]]:
+    """The step that gives each failure its reason code, the profile's own texts tried first."""
+
+    def failure_codes(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.DataFrame, list[ImportProblem]]:
+        failed = (frame["status"] == "failure").to_numpy()
+        codes = failure_reason_codes(frame["reason"], profile_texts)
+        frame = frame.copy()
+        frame["reason_code"] = pd.Series(np.where(failed, codes, None), index=frame.index, dtype=object)
+        return frame, []
+
+    return failure_codes
+
+
+RETURN_CHECKS = (return_fields, check_return_lines, failure_codes_for({}))
 # The profile whose return layout is FORMATS.md section 4.
 CANONICAL_RETURN_PROFILE = "generic"
 
 
 def return_checks(layout: ReturnLayout) -> tuple[Check, ...]:
     """The checks of one bank's return layout."""
-    return (return_fields_for(layout.statuses(), frozenset(layout.required)), check_return_lines)
+    return (
+        return_fields_for(layout.statuses(), frozenset(layout.required)),
+        check_return_lines,
+        failure_codes_for(layout.failure_reasons),
+    )
 
 
 def parse_bank_return(

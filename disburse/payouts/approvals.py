@@ -267,14 +267,14 @@ def run_exclusions(session: Session, run_id: int, limit: int = EXCLUSIONS_SHOWN_
 BATCHES_SHOWN_MAX = 100
 
 
-def recent_batches(session: Session, limit: int = BATCHES_SHOWN_MAX) -> list[tuple[PaymentBatchRow, str]]:
-    """The newest batches with their entity codes, newest first."""
-    rows = session.execute(
-        select(PaymentBatchRow, EntityRow.code)
-        .join(EntityRow, EntityRow.id == PaymentBatchRow.entity_id)
-        .order_by(PaymentBatchRow.id.desc())
-        .limit(limit)
-    ).all()
+def recent_batches(
+    session: Session, limit: int = BATCHES_SHOWN_MAX, entity_code: str | None = None
+) -> list[tuple[PaymentBatchRow, str]]:
+    """The newest batches (of one entity, if named) with their entity codes, newest first."""
+    statement = select(PaymentBatchRow, EntityRow.code).join(EntityRow, EntityRow.id == PaymentBatchRow.entity_id)
+    if entity_code is not None:
+        statement = statement.where(EntityRow.code == entity_code)
+    rows = session.execute(statement.order_by(PaymentBatchRow.id.desc()).limit(limit)).all()
     return [(batch, code) for batch, code in rows]
 
 

@@ -41,6 +41,7 @@ from disburse.payouts.tables import (
     CardFixRow,
     PayableRow,
     PaymentInstructionRow,
+    ReturnLineRow,
     utc_now,
 )
 
@@ -622,6 +623,12 @@ def fix_list(session: Session, entity_code: str | None = None) -> pd.DataFrame:
         .where(AccountFixRow.payee_id == CardFixRow.payee_id, AccountFixRow.status == "proposed")
         .scalar_subquery()
     )
+    # The failure's reason code, on the return line that failed the payment (None before 0113).
+    reason_code = (
+        select(func.min(ReturnLineRow.reason_code))
+        .where(ReturnLineRow.instruction_id == CardFixRow.instruction_id, ReturnLineRow.outcome == "failure")
+        .scalar_subquery()
+    )
     statement = (
         select(
             EntityRow.code.label("entity"),
@@ -634,7 +641,9 @@ def fix_list(session: Session, entity_code: str | None = None) -> pd.DataFrame:
             CardFixRow.failed_on,
             PaymentInstructionRow.payment_reference,
             PaymentInstructionRow.amount_fen,
+            PaymentInstructionRow.send_number,
             pending.label("pending_fix"),
+            reason_code.label("reason_code"),
         )
         .join(EntityRow, EntityRow.id == CardFixRow.entity_id)
         .join(PaymentInstructionRow, PaymentInstructionRow.id == CardFixRow.instruction_id)

@@ -237,6 +237,11 @@ class StatusLine:
     # The period the payable was recorded in (its run's period); ``period`` is the period the
     # money belongs to (a PV line's service period). Books are kept by the first.
     recorded_period: str = ""
+    # How many sends of this money failed before (0: first send); for a line due again, how
+    # many failed so far, so the next send is resend number ``send_number``.
+    send_number: int = 0
+    # A failed payment's reason code (importers.failure_reasons); ``reason`` is the bank's text.
+    failure_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

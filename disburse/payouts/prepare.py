@@ -54,6 +54,7 @@ from disburse.payouts.netting import apply_account_fixes, net_payables
 from disburse.payouts.notices import notice_problems
 from disburse.payouts.purposes import double_benefit_problems
 from disburse.payouts.recheck import recheck_payables
+from disburse.payouts.sends import send_numbers
 from disburse.payouts.stops import stopped_payables
 from disburse.payouts.tables import (
     ACCOUNT_NAME_LENGTH_MAX,
@@ -325,10 +326,12 @@ def _insert_batch(session: Session, entity_id: int, request: PrepareRequest, net
 
 
 def _insert_instructions(
-    session: Session, batch_id: int, entity_id: int, request: PrepareRequest, instructions: pd.DataFrame
+    session: Session, batch_id: int, entity_id: int, request: PrepareRequest, netted: _Netted
 ) -> np.ndarray:
     """One instruction per payment, numbered from max(id) under the lock so the links can be
-    bulk-inserted with them, each with its payment reference fixed now. Returns the ids."""
+    bulk-inserted with them, each with its payment reference fixed now and its send number (0,
+    or how many sends of its money failed before). Returns the ids."""
+    instructions = netted.instructions
     count = len(instructions)
     first_payment = next_numbers(session, "payment", request.month, count)
     first_id = int(session.execute(text("SELECT coalesce(max(id), 0) + 1 FROM payment_instructions")).scalar_one())
@@ -348,6 +351,7 @@ def _insert_instructions(
         **{name: plain_values(instructions[name]) for name in ("bank_name", "programmes", "period")},
         "amount_fen": instructions["amount_fen"].astype(np.int64).tolist(),
         "status": ["pending"] * count,
+        "send_number": send_numbers(session, entity_id, netted.links, count).tolist(),
     }
     columns_insert(session, "payment_instructions", tuple(columns), list(columns.values()))
     return ids
@@ -491,7 +495,7 @@ def prepare_batch(
         )
         return PrepareOutcome(None, 0, 0, 0, 0, kept, released, message, profile_name, warnings)
     batch_id, reference, approvals_required = _insert_batch(session, entity.id, request, netted)
-    _claim(session, _insert_instructions(session, batch_id, entity.id, request, netted.instructions), netted.links)
+    _claim(session, _insert_instructions(session, batch_id, entity.id, request, netted), netted.links)
     freeze_batch(session, batch_id, request.user)
     count, total_fen = len(netted.instructions), int(netted.instructions["amount_fen"].sum())
     approvals = tr("one approver") if approvals_required == 1 else tr("two approvers (total above the threshold)")

@@ -26,6 +26,7 @@ from disburse.foundation.files import file_sha256
 from disburse.foundation.frames import text_or_none as text_of
 from disburse.foundation.i18n import join_list, tr, tr_noop
 from disburse.foundation.money import format_yuan
+from disburse.importers.failure_reasons import FAILURE_REASON_LENGTH_MAX
 from disburse.ledger.chart import PAYMENTS_IN_TRANSIT
 from disburse.ledger.model import EntryBatch
 from disburse.ledger.posting import post_entries
@@ -48,6 +49,7 @@ from disburse.payouts.model import (
     ReturnOutcome,
 )
 from disburse.payouts.netting import match_return_lines, references_in
+from disburse.payouts.sends import failure_counts_text
 from disburse.payouts.tables import ACCOUNT_NAME_LENGTH_MAX, ReturnFileRow, utc_now
 
 # The reason a failure is kept with when the bank's line gives none.
@@ -76,6 +78,7 @@ RETURN_LINE_COLUMNS = (
     "reason",
     "memo",
     "note",
+    "reason_code",
 )
 
 
@@ -339,6 +342,7 @@ def _record_file(
                 _limited_texts(matched["reason"].tolist(), REASON_LENGTH_MAX),
                 _limited_texts(matched["memo"].tolist(), 500),
                 _limited_texts(matched["note"].tolist(), 500),
+                _limited_texts(matched["reason_code"].tolist(), FAILURE_REASON_LENGTH_MAX),
             )
         ),
     )
@@ -535,6 +539,9 @@ def _return_outcome(
         reported=len(reported),
         day=on.isoformat(),
     )
+    failures = matched.loc[matched["outcome"] == "failure", "reason_code"]
+    if len(failures):
+        message += tr("; failures by reason: {reasons}", reasons=failure_counts_text(failures))
     if closed:
         message += tr("; closed {batches}", batches=join_list(closed))
     return ReturnOutcome(

@@ -56,6 +56,10 @@ PAYABLES_QUERY = text(
     "SELECT p.id, p.status, p.programme, p.period, p.amount_fen, p.payee_id, p.account_no, p.created_at, "
     "a.source_reference, "
     "i.payment_reference, i.status AS instruction_status, i.account_no AS paid_account_no, i.settled_on, "
+    "i.send_number, "
+    # A payable due again counts the sends of it that failed (its next send is that resend).
+    "(SELECT count(*) FROM instruction_payables e JOIN payment_instructions f ON f.id = e.instruction_id "
+    " WHERE e.payable_id = p.id AND f.status = 'failed') AS failed_sends, "
     "b.batch_reference, b.exported_at, "
     # 发出日期 is the day the export was booked (its --date), not the clock when it was run: the
     # export's posting is the first that carries the payment reference (found by its index).
@@ -81,7 +85,9 @@ PAYABLES_QUERY = text(
 )
 FAILED_QUERY = text(
     "SELECT i.id, i.payment_reference, i.programmes, i.amount_fen, i.payee_id, i.account_no, i.settled_on, "
-    "i.failure_reason, b.batch_reference, b.exported_at "
+    "i.failure_reason, i.send_number, b.batch_reference, b.exported_at, "
+    "(SELECT min(r.reason_code) FROM return_lines r WHERE r.instruction_id = i.id AND r.outcome = 'failure') "
+    "AS failure_code "
     "FROM payment_instructions i JOIN payment_batches b ON b.id = i.batch_id "
     "WHERE i.household_id = :household AND i.status = 'failed' ORDER BY i.id LIMIT :limit"
 )
@@ -151,6 +157,7 @@ def _payable_lines(session: Session, household_id: str) -> list[StatusLine]:
                 as_date_or_none(row.settled_on),
                 reason,
                 row.period,
+                int(row.send_number if row.send_number is not None else row.failed_sends),
             )
         )
     return lines
@@ -178,6 +185,8 @@ def _failed_lines(session: Session, household_id: str) -> list[StatusLine]:
             as_date_or_none(row.settled_on),
             row.failure_reason,
             min(recorded.get(row.id, {""})),
+            int(row.send_number),
+            row.failure_code,
         )
         for row in session.execute(FAILED_QUERY, parameters)
     ]

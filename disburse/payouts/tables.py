@@ -178,6 +178,9 @@ class PaymentInstructionRow(Base):
     failure_reason: Mapped[str | None] = mapped_column(String(200))
     settled_on: Mapped[dt.date | None] = mapped_column(Date)
     return_file_id: Mapped[int | None] = mapped_column(ForeignKey("return_files.id"))
+    # How many times the money of this payment went to the bank before and failed (0: its first
+    # send; 1: resent once after a bank failure …): the most of any payable it pays (0113).
+    send_number: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     __table_args__ = (
         CheckConstraint(
             "status = 'pending' OR status = 'exported' OR status = 'success' OR status = 'failed' "
@@ -245,6 +248,9 @@ class ReturnLineRow(Base):
     account_name: Mapped[str | None] = mapped_column(String(ACCOUNT_NAME_LENGTH_MAX))
     amount_fen: Mapped[int | None] = mapped_column(BigInteger)
     reason: Mapped[str | None] = mapped_column(String(200))
+    # A failure's reason as one code of importers.failure_reasons (card_closed, name_mismatch,
+    # limit_reached, frozen, no_account, other); ``reason`` keeps the bank's own text (0113).
+    reason_code: Mapped[str | None] = mapped_column(String(16))
     memo: Mapped[str | None] = mapped_column(String(500))
     note: Mapped[str | None] = mapped_column(String(500))
     __table_args__ = (

@@ -33,6 +33,7 @@ from disburse.foundation.i18n import language, tr
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.money import format_capitals, format_yuan
 from disburse.foundation.workbook import Sheet, write_workbook
+from disburse.payouts.sends import failure_text
 from disburse.payouts.status import FAILED, PAYABLE_STATES, STATE_NAMES_ZH, household_status
 from disburse.registry import queries as registry
 from disburse.reports.printing import CENTER, MONEY, Book, Column, PrintedFile, Row, Table, date_text_zh, write_book
@@ -217,7 +218,8 @@ def _household_statement(
             line.batch_reference,
             line.exported_on,
             line.settled_on,
-            line.reason,
+            # A failure's reason as the card prints it in Chinese: 户名不符, 卡号已注销: 账户已销户 …
+            failure_text(line.failure_code, line.reason, chinese=True) if line.failure_code else line.reason,
         )
         for line in household_status(session, household_id).lines
         # A year's card is the year's books: by the period the payable was recorded in.

@@ -8,7 +8,8 @@ from __future__ import annotations
 from disburse.allocations.names import component_name, rule_kind_name, source_name, summary_name
 from disburse.allocations.runs import RUN_STATUS_NAMES
 from disburse.foundation.i18n import TranslatedNames, tr_noop
-from disburse.payouts.model import BATCH_STATUS_NAMES
+from disburse.payouts.model import BATCH_STATUS_NAMES, INSTRUCTION_STATUS_NAMES
+from disburse.payouts.sends import RESULT_NAMES
 from disburse.reconciliation.report import RULE_NAMES_ZH, STATUS_NAMES_ZH
 from disburse.registry.model import COUNT_NAMES
 
@@ -45,6 +46,8 @@ TABLES = {
     "match_status": STATUS_NAMES_ZH,
     "run_status": RUN_STATUS_NAMES,
     "batch_status": TranslatedNames(BATCH_STATUS_NAMES),
+    "batch_result": RESULT_NAMES,
+    "instruction_status": TranslatedNames(INSTRUCTION_STATUS_NAMES),
 }
 
 

@@ -78,6 +78,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         auto_reload=False,
     )
+    from disburse.payouts.sends import failure_text
     from disburse.registry.model import shown_count  # the stages' tables, imported once the templates are wanted
     from disburse.web.labels import zh
 
@@ -86,5 +87,5 @@ def environment() -> Environment:
     )
     # The templates' texts go through the catalog: {{ tr("English id") }}, translated in the
     # language of the request rendering them (a context variable, so one environment serves all).
-    env.globals.update(tr=tr, trn=trn, html_language=html_language, shown_count=shown_count)
+    env.globals.update(tr=tr, trn=trn, html_language=html_language, shown_count=shown_count, failure_text=failure_text)
     return env

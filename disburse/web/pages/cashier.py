@@ -14,6 +14,7 @@ from disburse.foundation.i18n import tr
 from disburse.ledger.service import list_entities
 from disburse.payouts.approvals import batch_files, recent_batches
 from disburse.payouts.bank_layout import load_payment_profiles
+from disburse.payouts.sends import batch_results, failure_text
 from disburse.payouts.service import export_batch, fix_account, fix_list, prepare_batch
 from disburse.payouts.settlement import apply_return_file
 from disburse.web.base import (
@@ -43,10 +44,15 @@ def _profiles() -> dict[str, object]:
 
 
 def _overview(session):  # type: ignore[no-untyped-def]
+    batches = recent_batches(session)
+    failures = fix_list(session).to_dict("records")
+    for row in failures:
+        row["reason_text"] = failure_text(row["reason_code"], row["reason"])
     return {
         "entities": list_entities(session),
-        "batches": recent_batches(session),
-        "failures": fix_list(session).to_dict("records"),
+        "batches": batches,
+        "results": batch_results(session, [(batch.id, batch.status) for batch, _code in batches]),
+        "failures": failures,
     }
 
 

@@ -27,6 +27,7 @@ from disburse.payouts.approvals import (
     run_exclusions,
 )
 from disburse.payouts.notices import OBJECTION_STATUS_NAMES, list_notices, notice_problems, notice_requirement
+from disburse.payouts.sends import batch_lines, batch_results, failure_text
 from disburse.payouts.service import batch_by_reference, batch_instructions
 from disburse.web.base import Ctx, change, guard, in_thread, note, read, redirect, refusal_page, render
 from disburse.web.uploads import FormRefused
@@ -193,9 +194,13 @@ def _batch_details(session, reference: str):  # type: ignore[no-untyped-def]
         if len(instructions)
         else []
     )
+    lines = batch_lines(session, batch.id, INSTRUCTIONS_SHOWN_MAX).to_dict("records")
+    for line in lines:
+        line["reason_text"] = failure_text(line["failure_code"], line["failure_reason"])
     return {
         "batch": batch,
-        "instructions": instructions.head(INSTRUCTIONS_SHOWN_MAX).to_dict("records"),
+        "result": batch_results(session, [(batch.id, batch.status)])[batch.id],
+        "instructions": lines,
         "instruction_total": len(instructions),
         "by_programme": by_programme,
         "decisions": decisions_on(session, "batch", batch.batch_reference),
