@@ -93,7 +93,9 @@ REGISTER_SPEC = TableSpec(
         # Required in the header: every household is paid on its head's "one card".
         ColumnSpec("开户银行", "bank_name"),
         ColumnSpec("银行账号", "account_no"),
-        ColumnSpec("个人银行账号", "person_account_no", required=False),
+        # A member's own card for person-level benefits: most often the 社会保障卡 (its financial
+        # account), as the one-card platforms name it. Optional: registers without it import as before.
+        ColumnSpec("个人银行账号", "person_account_no", ("社保卡号", "社会保障卡号", "社保卡账号"), required=False),
         ColumnSpec("联系电话", "phone", required=False),
     ),
 )

@@ -32,7 +32,18 @@ REASON_LENGTH_MAX = 200
 PROGRAMMES_TEXT_LENGTH_MAX = 500
 FIX_REFERENCE_DIGITS = 4
 
-PAYEE_TYPES = ("household", "person")
+PAYEE_TYPES = ("household", "person", "collective")
+# A payable's parties beside its payee, optional in a frame handed to record_payables: the
+# beneficiary (享受人; None for the household itself), their name, the head of household (户主)
+# and whose card the payee's account is (卡别).
+PARTY_COLUMNS = ("beneficiary_id", "beneficiary_name", "head_name", "card_kind")
+CARD_KINDS = ("person_card", "household_card", "collective")
+# 卡别 as the line, the status and the 明白卡 show it.
+CARD_KIND_NAMES = {
+    "person_card": tr_noop("own social security card"),
+    "household_card": tr_noop("household card"),
+    "collective": tr_noop("collective account"),
+}
 # The statuses of a batch and of a payment instruction as a message shows them (tr of the value).
 BATCH_STATUS_NAMES = {
     "prepared": tr_noop("prepared"),

@@ -1,0 +1,78 @@
+"""payee, beneficiary and head apart (issue #14 item 7): a run's line, a payable and a payment
+instruction say whose card is paid (本人社保卡, 户卡 or a village's 集体账户), and a line and a
+payable also name the beneficiary (享受人) and the head of household (户主).
+
+A payable may now be owed to a village collective (``payee_type`` collective): a subsidy rule
+with ``payee: collective`` pays its beneficiaries' money into the village's own account. On
+SQLite the payables table is copied to change its check, which drops its guard's triggers with
+the old table: the guards of payables and payment_instructions are made again over the new
+columns (see disburse.schema.guards).
+
+Revision ID: 0114
+Revises: 0101
+Create Date: 2026-12-03 09:10:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from disburse.schema.guards import GUARDS_BY_TABLE, create_guards, drop_guards
+
+revision = "0114"
+down_revision = "0101"
+branch_labels = None
+depends_on = None
+
+CARD_KIND_CHECK = "card_kind IS NULL OR card_kind = 'person_card' OR card_kind = 'household_card' OR card_kind = 'collective'"
+PAYEE_TYPES_NEW = "payee_type = 'household' OR payee_type = 'person' OR payee_type = 'collective'"
+PAYEE_TYPES_OLD = "payee_type IN ('household','person')"
+GUARDED = ("payables", "payment_instructions")
+
+
+def _guards():  # type: ignore[no-untyped-def]
+    return [GUARDS_BY_TABLE[table] for table in GUARDED]
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    for statement in drop_guards(bind.dialect.name, _guards()):
+        op.execute(statement)
+    with op.batch_alter_table("allocation_lines", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("card_kind", sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column("beneficiary_name", sa.String(length=100), nullable=True))
+        batch_op.add_column(sa.Column("head_name", sa.String(length=100), nullable=True))
+    with op.batch_alter_table("payables", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("beneficiary_id", sa.String(length=18), nullable=True))
+        batch_op.add_column(sa.Column("beneficiary_name", sa.String(length=100), nullable=True))
+        batch_op.add_column(sa.Column("head_name", sa.String(length=100), nullable=True))
+        batch_op.add_column(sa.Column("card_kind", sa.String(length=16), nullable=True))
+        batch_op.drop_constraint(batch_op.f("ck_payables_payee_type"), type_="check")
+        batch_op.create_check_constraint(batch_op.f("ck_payables_payee_type"), sa.text(PAYEE_TYPES_NEW))
+        batch_op.create_check_constraint(batch_op.f("ck_payables_card_kind"), sa.text(CARD_KIND_CHECK))
+    with op.batch_alter_table("payment_instructions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("card_kind", sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column("head_name", sa.String(length=100), nullable=True))
+    for statement in create_guards(bind, _guards()):
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    bind = op.get_bind()
+    for statement in drop_guards(bind.dialect.name, _guards()):
+        op.execute(statement)
+    with op.batch_alter_table("payment_instructions", schema=None) as batch_op:
+        batch_op.drop_column("head_name")
+        batch_op.drop_column("card_kind")
+    with op.batch_alter_table("payables", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("ck_payables_card_kind"), type_="check")
+        batch_op.drop_constraint(batch_op.f("ck_payables_payee_type"), type_="check")
+        batch_op.create_check_constraint(batch_op.f("ck_payables_payee_type"), sa.text(PAYEE_TYPES_OLD))
+        for column in ("card_kind", "head_name", "beneficiary_name", "beneficiary_id"):
+            batch_op.drop_column(column)
+    with op.batch_alter_table("allocation_lines", schema=None) as batch_op:
+        for column in ("head_name", "beneficiary_name", "card_kind"):
+            batch_op.drop_column(column)
+    for statement in create_guards(bind, _guards()):
+        op.execute(statement)
