@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from disburse.allocations.rules import Filter
-from disburse.foundation.i18n import tr
+from disburse.foundation.i18n import tr, tr_noop
 
 DAYS_PER_YEAR = 365
 MONTHS_PER_YEAR = 12
@@ -232,6 +232,12 @@ def people_living_on(people: pd.DataFrame, day: datetime.date) -> pd.DataFrame:
 # Whose card a line is paid into (卡别): the person's own (社保卡), the household's "one card"
 # (the head's, 户卡) or a village collective's account (集体账户, a rule's ``payee: collective``).
 PERSON_CARD, HOUSEHOLD_CARD, COLLECTIVE_ACCOUNT = "person_card", "household_card", "collective"
+# 卡别 as a run's export, `payout status` and the 明白卡 show it (payouts.model re-exports it).
+CARD_KIND_NAMES = {
+    PERSON_CARD: tr_noop("own social security card"),
+    HOUSEHOLD_CARD: tr_noop("household card"),
+    COLLECTIVE_ACCOUNT: tr_noop("collective account"),
+}
 
 
 def household_accounts(households: pd.DataFrame, household_ids: pd.Series) -> pd.DataFrame:

@@ -165,14 +165,16 @@ def _lines_for_storage(result: AllocationResult, households: pd.DataFrame) -> pd
 
 
 def _parties_filled(lines: pd.DataFrame) -> pd.DataFrame:
-    """A household line's beneficiary is the household, named by its head; a line to a
-    household's card that does not say so is paid into the 户卡."""
+    """A household-level line's beneficiary is the household, named by its head (whoever is
+    paid: its card or its village's account); a line to a household that does not say which
+    card is paid into the 户卡."""
     for column in PARTY_COLUMNS:
         if column not in lines.columns:
             lines[column] = None
     household = (lines["payee_type"] == "household").to_numpy()
-    unnamed = household & lines["beneficiary_id"].isna().to_numpy() if "beneficiary_id" in lines else household
-    lines.loc[unnamed & lines["beneficiary_name"].isna().to_numpy(), "beneficiary_name"] = lines["head_name"]
+    no_person = lines["beneficiary_id"].isna().to_numpy() if "beneficiary_id" in lines else np.ones(len(lines), bool)
+    unnamed = no_person & lines["household_id"].notna().to_numpy() & lines["beneficiary_name"].isna().to_numpy()
+    lines.loc[unnamed, "beneficiary_name"] = lines["head_name"]
     lines.loc[household & lines["card_kind"].isna().to_numpy(), "card_kind"] = HOUSEHOLD_CARD
     return lines
 
@@ -183,9 +185,7 @@ def _paid_through_bank(lines: pd.DataFrame) -> pd.Series:
     to_collective = (lines["payee_type"] == "collective") & (
         lines["card_kind"] == COLLECTIVE_ACCOUNT if "card_kind" in lines else False
     )
-    return (lines["payee_type"].isin(PAYABLE_PAYEE_TYPES) | to_collective) & ~lines["component"].isin(
-        UNPAID_COMPONENTS
-    )
+    return (lines["payee_type"].isin(PAYABLE_PAYEE_TYPES) | to_collective) & ~lines["component"].isin(UNPAID_COMPONENTS)
 
 
 DIGEST_COLUMNS = (

@@ -96,6 +96,8 @@ REGISTER_SPEC = TableSpec(
         # A member's own card for person-level benefits: most often the 社会保障卡 (its financial
         # account), as the one-card platforms name it. Optional: registers without it import as before.
         ColumnSpec("个人银行账号", "person_account_no", ("社保卡号", "社会保障卡号", "社保卡账号"), required=False),
+        # The bank of that card (a bank file such as ABC's names the payee's bank); optional too.
+        ColumnSpec("个人开户银行", "person_bank_name", ("社保卡开户银行", "社保卡银行"), required=False),
         ColumnSpec("联系电话", "phone", required=False),
     ),
 )
@@ -124,6 +126,7 @@ REGISTER_COLUMNS = (
     "bank_name",
     "account_no",
     "person_account_no",
+    "person_bank_name",
     "phone",
     "source_row",
 )
@@ -140,6 +143,7 @@ def register_fields(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.Data
         ("name", True),
         ("village_group", False),
         ("bank_name", False),
+        ("person_bank_name", False),
         ("phone", False),
     ):
         put(

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from disburse.allocations.frames import CARD_KIND_NAMES
 from disburse.foundation.i18n import tr_noop
 
 # Limits (TIGER_STYLE): each named, each asserted, each a clear refusal past it.
@@ -37,13 +38,7 @@ PAYEE_TYPES = ("household", "person", "collective")
 # beneficiary (享受人; None for the household itself), their name, the head of household (户主)
 # and whose card the payee's account is (卡别).
 PARTY_COLUMNS = ("beneficiary_id", "beneficiary_name", "head_name", "card_kind")
-CARD_KINDS = ("person_card", "household_card", "collective")
-# 卡别 as the line, the status and the 明白卡 show it.
-CARD_KIND_NAMES = {
-    "person_card": tr_noop("own social security card"),
-    "household_card": tr_noop("household card"),
-    "collective": tr_noop("collective account"),
-}
+CARD_KINDS = tuple(CARD_KIND_NAMES)
 # The statuses of a batch and of a payment instruction as a message shows them (tr of the value).
 BATCH_STATUS_NAMES = {
     "prepared": tr_noop("prepared"),
@@ -248,6 +243,10 @@ class StatusLine:
     # The period the payable was recorded in (its run's period); ``period`` is the period the
     # money belongs to (a PV line's service period). Books are kept by the first.
     recorded_period: str = ""
+    # 享受人, the name on the card paid (收款人) and whose card it is (卡别: CARD_KIND_NAMES).
+    beneficiary_name: str | None = None
+    account_name: str | None = None
+    card_kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,3 +256,4 @@ class HouseholdStatus:
     household_id: str
     lines: tuple[StatusLine, ...]
     totals_fen: dict[str, int] = field(default_factory=dict)
+    head_name: str | None = None  # 户主, from the register's newest version of the household

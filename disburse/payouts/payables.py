@@ -65,8 +65,7 @@ def _parties(frame: pd.DataFrame) -> list[list]:
     """The party columns of ``frame`` as stored (None where a frame lacks one); a card kind
     outside ``CARD_KINDS`` is refused."""
     columns = [
-        stripped_texts(frame[name]).tolist() if name in frame.columns else [None] * len(frame)
-        for name in PARTY_COLUMNS
+        stripped_texts(frame[name]).tolist() if name in frame.columns else [None] * len(frame) for name in PARTY_COLUMNS
     ]
     unknown = set(columns[-1]) - {None, *CARD_KINDS}
     if unknown:
@@ -162,6 +161,16 @@ def fill_bank_names(session: Session, first_id: int) -> None:
             "WHERE v.household_id = payables.household_id AND v.account_no = payables.account_no "
             "AND v.valid_to_import IS NULL) "
             "WHERE id >= :first AND bank_name IS NULL AND household_id IS NOT NULL AND account_no IS NOT NULL"
+        ),
+        {"first": first_id},
+    )
+    # A person's own card (社保卡): its bank as the person's current version names it.
+    session.execute(
+        text(
+            "UPDATE payables SET bank_name = (SELECT max(v.person_bank_name) FROM person_versions v "
+            "WHERE v.id_number = payables.payee_id AND v.person_account_no = payables.account_no "
+            "AND v.valid_to_import IS NULL) "
+            "WHERE id >= :first AND bank_name IS NULL AND payee_type = 'person' AND account_no IS NOT NULL"
         ),
         {"first": first_id},
     )

@@ -6,7 +6,8 @@ A payable may now be owed to a village collective (``payee_type`` collective): a
 with ``payee: collective`` pays its beneficiaries' money into the village's own account. On
 SQLite the payables table is copied to change its check, which drops its guard's triggers with
 the old table: the guards of payables and payment_instructions are made again over the new
-columns (see disburse.schema.guards).
+columns (see disburse.schema.guards). A person's version may name the bank of their own card
+(个人开户银行, optional in the register), as bank files that name the payee's bank need it.
 
 Revision ID: 0114
 Revises: 0101
@@ -25,10 +26,12 @@ down_revision = "0101"
 branch_labels = None
 depends_on = None
 
-CARD_KIND_CHECK = "card_kind IS NULL OR card_kind = 'person_card' OR card_kind = 'household_card' OR card_kind = 'collective'"
+CARD_KIND_CHECK = (
+    "card_kind IS NULL OR card_kind = 'person_card' OR card_kind = 'household_card' OR card_kind = 'collective'"
+)
 PAYEE_TYPES_NEW = "payee_type = 'household' OR payee_type = 'person' OR payee_type = 'collective'"
 PAYEE_TYPES_OLD = "payee_type IN ('household','person')"
-GUARDED = ("payables", "payment_instructions")
+GUARDED = ("payables", "payment_instructions", "person_versions")
 
 
 def _guards():  # type: ignore[no-untyped-def]
@@ -39,6 +42,8 @@ def upgrade() -> None:
     bind = op.get_bind()
     for statement in drop_guards(bind.dialect.name, _guards()):
         op.execute(statement)
+    with op.batch_alter_table("person_versions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("person_bank_name", sa.String(length=100), nullable=True))
     with op.batch_alter_table("allocation_lines", schema=None) as batch_op:
         batch_op.add_column(sa.Column("card_kind", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("beneficiary_name", sa.String(length=100), nullable=True))
@@ -74,5 +79,7 @@ def downgrade() -> None:
     with op.batch_alter_table("allocation_lines", schema=None) as batch_op:
         for column in ("head_name", "beneficiary_name", "card_kind"):
             batch_op.drop_column(column)
+    with op.batch_alter_table("person_versions", schema=None) as batch_op:
+        batch_op.drop_column("person_bank_name")
     for statement in create_guards(bind, _guards()):
         op.execute(statement)
