@@ -20,8 +20,9 @@ holder's name and which card it is (``card_kind``: person_card 本人社保卡, 
 are on the line, with the beneficiary's name. A rule with ``payee: collective`` pays every line
 into the village collective's account instead (``collective_payee``; card_kind collective).
 For every basis, candidates failing ``population`` filters are out of scope and not reported;
-candidates failing ``eligibility`` filters are reported in exclusions (a roster's or a bill's own columns are ``input.<column>``). A subsidy has no pool of its own:
-``pool_fen`` is the total of the lines.
+candidates failing ``eligibility`` filters are reported in exclusions (a roster's or a bill's
+own columns are ``input.<column>``). A subsidy has no pool of its own: ``pool_fen`` is the total
+of the lines.
 
 Person-level amounts: each beneficiary (享受人) gets a line of its own, rounded once, whoever is
 paid (``beneficiary_id``); a household's total is the sum of its lines. Several bills of one
