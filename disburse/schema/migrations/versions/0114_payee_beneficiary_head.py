@@ -32,6 +32,14 @@ CARD_KIND_CHECK = (
 PAYEE_TYPES_NEW = "payee_type = 'household' OR payee_type = 'person' OR payee_type = 'collective'"
 PAYEE_TYPES_OLD = "payee_type IN ('household','person')"
 GUARDED = ("payables", "payment_instructions", "person_versions")
+ADDED_COLUMNS = (
+    ("person_versions", "person_bank_name", 100),
+    ("allocation_lines", "card_kind", 16),
+    ("allocation_lines", "beneficiary_name", 100),
+    ("allocation_lines", "head_name", 100),
+    ("payment_instructions", "card_kind", 16),
+    ("payment_instructions", "head_name", 100),
+)
 
 
 def _guards():  # type: ignore[no-untyped-def]
@@ -42,12 +50,10 @@ def upgrade() -> None:
     bind = op.get_bind()
     for statement in drop_guards(bind.dialect.name, _guards()):
         op.execute(statement)
-    with op.batch_alter_table("person_versions", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("person_bank_name", sa.String(length=100), nullable=True))
-    with op.batch_alter_table("allocation_lines", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("card_kind", sa.String(length=16), nullable=True))
-        batch_op.add_column(sa.Column("beneficiary_name", sa.String(length=100), nullable=True))
-        batch_op.add_column(sa.Column("head_name", sa.String(length=100), nullable=True))
+    # Plain ADD COLUMN (no table copy): person_versions' expression index (0051) and every other
+    # table's indexes stay as they are.
+    for table, column, length in ADDED_COLUMNS:
+        op.add_column(table, sa.Column(column, sa.String(length=length), nullable=True))
     with op.batch_alter_table("payables", schema=None) as batch_op:
         batch_op.add_column(sa.Column("beneficiary_id", sa.String(length=18), nullable=True))
         batch_op.add_column(sa.Column("beneficiary_name", sa.String(length=100), nullable=True))
@@ -56,9 +62,6 @@ def upgrade() -> None:
         batch_op.drop_constraint(batch_op.f("ck_payables_payee_type"), type_="check")
         batch_op.create_check_constraint(batch_op.f("ck_payables_payee_type"), sa.text(PAYEE_TYPES_NEW))
         batch_op.create_check_constraint(batch_op.f("ck_payables_card_kind"), sa.text(CARD_KIND_CHECK))
-    with op.batch_alter_table("payment_instructions", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("card_kind", sa.String(length=16), nullable=True))
-        batch_op.add_column(sa.Column("head_name", sa.String(length=100), nullable=True))
     for statement in create_guards(bind, _guards()):
         op.execute(statement)
 
@@ -67,19 +70,15 @@ def downgrade() -> None:
     bind = op.get_bind()
     for statement in drop_guards(bind.dialect.name, _guards()):
         op.execute(statement)
-    with op.batch_alter_table("payment_instructions", schema=None) as batch_op:
-        batch_op.drop_column("head_name")
-        batch_op.drop_column("card_kind")
     with op.batch_alter_table("payables", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_payables_card_kind"), type_="check")
         batch_op.drop_constraint(batch_op.f("ck_payables_payee_type"), type_="check")
         batch_op.create_check_constraint(batch_op.f("ck_payables_payee_type"), sa.text(PAYEE_TYPES_OLD))
         for column in ("card_kind", "head_name", "beneficiary_name", "beneficiary_id"):
             batch_op.drop_column(column)
-    with op.batch_alter_table("allocation_lines", schema=None) as batch_op:
-        for column in ("head_name", "beneficiary_name", "card_kind"):
-            batch_op.drop_column(column)
-    with op.batch_alter_table("person_versions", schema=None) as batch_op:
-        batch_op.drop_column("person_bank_name")
+    for table, column, _length in reversed(ADDED_COLUMNS):
+        # SQLite (3.35 on) drops a column in place, as PostgreSQL does: no copy of the table
+        # that would lose person_versions' expression index.
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     for statement in create_guards(bind, _guards()):
         op.execute(statement)
