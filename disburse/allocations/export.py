@@ -6,13 +6,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from disburse.allocations.frames import CARD_KIND_NAMES
 from disburse.allocations.names import component_name, in_chinese, source_name
 from disburse.allocations.runs import village_summary
 from disburse.foundation.frames import blank_text
+from disburse.foundation.i18n import TranslatedNames
 from disburse.foundation.masking import mask_identifier, mask_payee
 from disburse.foundation.workbook import Sheet, write_workbook
 
-LINE_HEADERS = ("户编号", "户主姓名", "村", "规则", "基数", "份额", "金额(元)", "收款账号", "说明")
+LINE_HEADERS = (
+    *("户编号", "户主姓名", "村", "规则", "基数", "份额", "金额(元)", "收款账号", "说明"),
+    # The three parties apart: the beneficiary, the name on the card paid, whose card it is.
+    *("享受人", "收款人", "卡别"),
+)
+# The sheet is book text: Chinese whatever the operator reads.
+CARD_KINDS_ZH = TranslatedNames(CARD_KIND_NAMES, "zh")
 
 
 def line_rows(lines, rule_name: str, unmasked: bool = False) -> list[list[object]]:  # type: ignore[no-untyped-def]
@@ -47,6 +55,9 @@ def line_rows(lines, rule_name: str, unmasked: bool = False) -> list[list[object
                 int(row["amount_fen"]),
                 mask_identifier(row.get("account_no") or None, unmasked=unmasked) or "",
                 explanation,
+                row.get("beneficiary_name") or "",
+                row.get("account_name") or "",
+                CARD_KINDS_ZH[row["card_kind"]] if row.get("card_kind") in CARD_KIND_NAMES else "",
             ]
         )
     return rows

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from disburse.allocations.rules import Filter
-from disburse.foundation.i18n import join_list, tr
+from disburse.foundation.i18n import join_list, tr, tr_noop
 
 DAYS_PER_YEAR = 365
 MONTHS_PER_YEAR = 12
@@ -229,15 +229,27 @@ def people_living_on(people: pd.DataFrame, day: datetime.date) -> pd.DataFrame:
 
 # --- payee accounts ---------------------------------------------------------------------------
 
+# Whose card a line is paid into (卡别): the person's own (社保卡), the household's "one card"
+# (the head's, 户卡) or a village collective's account (集体账户, a rule's ``payee: collective``).
+PERSON_CARD, HOUSEHOLD_CARD, COLLECTIVE_ACCOUNT = "person_card", "household_card", "collective"
+# 卡别 as a run's export, `payout status` and the 明白卡 show it (payouts.model re-exports it).
+CARD_KIND_NAMES = {
+    PERSON_CARD: tr_noop("own social security card"),
+    HOUSEHOLD_CARD: tr_noop("household card"),
+    COLLECTIVE_ACCOUNT: tr_noop("collective account"),
+}
+
 
 def household_accounts(households: pd.DataFrame, household_ids: pd.Series) -> pd.DataFrame:
-    """The head's "one card" for each household id: ``account_no``, ``account_name``."""
+    """The head's "one card" for each household id: ``account_no``, ``account_name`` and
+    ``card_kind`` (household_card, 户卡)."""
     indexed = households.drop_duplicates("household_id").set_index("household_id")
     found = indexed.reindex(household_ids.to_numpy())
     return pd.DataFrame(
         {
             "account_no": found["account_no"].to_numpy(dtype=object),
             "account_name": found["head_name"].to_numpy(dtype=object),
+            "card_kind": HOUSEHOLD_CARD,
         }
     )
 
@@ -256,6 +268,7 @@ def person_accounts(people_rows: pd.DataFrame, households: pd.DataFrame) -> pd.D
             "account_name": np.where(
                 has_own, people_rows["name"].to_numpy(dtype=object), heads["account_name"].to_numpy()
             ),
+            "card_kind": np.where(has_own, PERSON_CARD, HOUSEHOLD_CARD).astype(object),
         }
     )
 

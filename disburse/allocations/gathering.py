@@ -47,7 +47,7 @@ from disburse.allocations.rules import (
     SubsidyRule,
 )
 from disburse.allocations.split import decimal_text
-from disburse.allocations.subsidies import allocate_subsidy
+from disburse.allocations.subsidies import allocate_subsidy, collective_payee
 from disburse.allocations.tables import SettlementAllocationRow
 from disburse.foundation.dates import period_bounds, period_problem
 from disburse.foundation.errors import DisburseError, ImportRefused
@@ -55,6 +55,7 @@ from disburse.foundation.files import file_sha256
 from disburse.foundation.i18n import join_clauses, join_list, tr, tr_noop, tr_stored
 from disburse.foundation.money import fen_from_text, format_yuan
 from disburse.importers import programme_inputs
+from disburse.ledger.tables import BankAccountRow, EntityRow
 from disburse.registry import queries as registry
 
 Rule = PvRevenueRule | CoopDividendRule | SubsidyRule
@@ -502,12 +503,28 @@ def subsidy_inputs(rule: SubsidyRule, inputs_path: Path | None) -> pd.DataFrame 
     return _refuse_file(programme_inputs.parse_repair_applications(inputs_path))
 
 
+def village_accounts(session: Session) -> pd.DataFrame:
+    """Each village entity's first registered bank account (``village_code, account_no,
+    account_name``; the name as registered, else the entity's): where ``payee: collective`` pays."""
+    rows = session.execute(
+        select(EntityRow.code, BankAccountRow.account_number, BankAccountRow.account_name, EntityRow.name)
+        .join(BankAccountRow, BankAccountRow.entity_id == EntityRow.id)
+        .where(EntityRow.kind == "village")
+        .order_by(EntityRow.code, BankAccountRow.id)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["village_code", "account_no", "account_name", "entity_name"], dtype=object)
+    frame["account_name"] = frame["account_name"].where(frame["account_name"].notna(), frame["entity_name"])
+    return frame.drop_duplicates("village_code")[["village_code", "account_no", "account_name"]]
+
+
 def _gather_subsidy(session: Session, rule: SubsidyRule, period: str, inputs_path: Path | None) -> Gathered:
     period_start, period_end = month_bounds(period)
     households, people = registry.register_as_of(session, period_end, before_first_snapshot="oldest")
     inputs = subsidy_inputs(rule, inputs_path)
     try:
         result = allocate_subsidy(rule, households, people, period_start, period_end, inputs)
+        if rule.payee == "collective":
+            result = collective_payee(result, households, village_accounts(session))
     except AllocationError as error:
         raise DisburseError(tr("{rule}: {error}", rule=rule.name, error=error)) from None
     return Gathered(result, {"inputs_sha256": file_sha256(inputs_path) if inputs_path else None}, households)

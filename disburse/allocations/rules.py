@@ -586,6 +586,11 @@ class SubsidyRule(RuleBase):
     programme: str = Field(min_length=1, max_length=200)
     expense_account_code: AccountCode
     payable_account_code: AccountCode = "211"
+    # Who receives the money: each beneficiary's card as ``paid_to`` says (the default), or
+    # ``collective``: the village collective's own bank account (村集体账户) for every line of its
+    # village, e.g. a 特困供养 allowance paid to the village that provides the care. The lines
+    # still name each beneficiary and head; the village's entity must have a bank account.
+    payee: Literal["beneficiary", "collective"] = "beneficiary"
     # Who is considered at all (e.g. people in school): failing these is not reported, unlike
     # ``eligibility``, whose failures are listed in the exclusions report.
     population: Eligibility = Field(default_factory=list)

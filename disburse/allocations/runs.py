@@ -22,6 +22,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from disburse.allocations.explaining import explain
+from disburse.allocations.frames import COLLECTIVE_ACCOUNT, HOUSEHOLD_CARD
 from disburse.allocations.funds import choose_indicator, draw_for_run, fund_source_with, run_draw_fen
 from disburse.allocations.gathering import gather, month_bounds
 from disburse.allocations.model import AllocationResult, Step
@@ -61,6 +62,9 @@ FUND_SOURCE_LENGTH_MAX = 64
 # Lines that are not paid to anyone through a bank: held back for a decision or by a cap.
 UNPAID_COMPONENTS = frozenset({"suspense_deceased", "cap_held_back"})
 PAYABLE_PAYEE_TYPES = frozenset({"household", "person"})
+# Beside the beneficiary (beneficiary_id), each line names whose card it is paid into, the
+# beneficiary's name and the head of household (issue #14 item 7).
+PARTY_COLUMNS = ("card_kind", "beneficiary_name", "head_name")
 # The line figures stored for `runs explain` (nullable integers).
 LINE_FIGURE_COLUMNS = (
     "share_pool_fen",
@@ -82,6 +86,7 @@ LINE_TEXT_COLUMNS = (
     "account_name",
     "source_reference",
     "beneficiary_id",
+    *PARTY_COLUMNS,
 )
 
 # Kept under its old name: the component names in the current language (Chinese by default).
@@ -150,7 +155,31 @@ def _lines_for_storage(result: AllocationResult, households: pd.DataFrame) -> pd
         lines["head_name"] = None
     collective = lines["payee_type"] == "collective"
     lines.loc[collective, "village_code"] = lines.loc[collective, "payee_id"]
+    return _parties_filled(lines)
+
+
+def _parties_filled(lines: pd.DataFrame) -> pd.DataFrame:
+    """A household-level line's beneficiary is the household, named by its head (whoever is
+    paid: its card or its village's account); a line to a household that does not say which
+    card is paid into the 户卡."""
+    for column in PARTY_COLUMNS:
+        if column not in lines.columns:
+            lines[column] = None
+    household = (lines["payee_type"] == "household").to_numpy()
+    no_person = lines["beneficiary_id"].isna().to_numpy() if "beneficiary_id" in lines else np.ones(len(lines), bool)
+    unnamed = no_person & lines["household_id"].notna().to_numpy() & lines["beneficiary_name"].isna().to_numpy()
+    lines.loc[unnamed, "beneficiary_name"] = lines["head_name"]
+    lines.loc[household & lines["card_kind"].isna().to_numpy(), "card_kind"] = HOUSEHOLD_CARD
     return lines
+
+
+def _paid_through_bank(lines: pd.DataFrame) -> pd.Series:
+    """The lines a bank pays: households' and people's, and a collective's paid into its own
+    account by a rule's ``payee: collective`` (PV collective shares stay in the books)."""
+    to_collective = (lines["payee_type"] == "collective") & (
+        lines["card_kind"] == COLLECTIVE_ACCOUNT if "card_kind" in lines else False
+    )
+    return (lines["payee_type"].isin(PAYABLE_PAYEE_TYPES) | to_collective) & ~lines["component"].isin(UNPAID_COMPONENTS)
 
 
 DIGEST_COLUMNS = (
@@ -288,8 +317,7 @@ def _store_exclusions_and_steps(session: Session, run_id: int, result: Allocatio
 
 
 def _payable_fen(lines: pd.DataFrame) -> int:
-    payable = lines["payee_type"].isin(PAYABLE_PAYEE_TYPES) & ~lines["component"].isin(UNPAID_COMPONENTS)
-    return int(lines.loc[payable, "amount_fen"].sum())
+    return int(lines.loc[_paid_through_bank(lines), "amount_fen"].sum())
 
 
 def calculate_run(
@@ -503,6 +531,7 @@ RUN_LINE_COLUMNS = (
     "account_name",
     "source_reference",
     "beneficiary_id",
+    *PARTY_COLUMNS,
     *LINE_FIGURE_COLUMNS,
 )
 
@@ -550,6 +579,7 @@ def run_difference(session: Session, old_run_id: int, new_run_id: int) -> pd.Dat
                 village_code=("village_code", "first"),
                 account_no=("account_no", "last"),
                 account_name=("account_name", "last"),
+                **{column: (column, "last") for column in PARTY_COLUMNS},
             )
             .reset_index()
         )
@@ -561,11 +591,14 @@ def run_difference(session: Session, old_run_id: int, new_run_id: int) -> pd.Dat
     merged["village_code"] = merged["village_code_new"].combine_first(merged["village_code_old"])
     merged["account_no"] = merged["account_no_new"].combine_first(merged["account_no_old"])
     merged["account_name"] = merged["account_name_new"].combine_first(merged["account_name_old"])
+    for column in PARTY_COLUMNS:
+        merged[column] = merged[f"{column}_new"].combine_first(merged[f"{column}_old"])
     merged["household_id"] = merged["household_id"].replace("", None)
     merged["beneficiary_id"] = merged["beneficiary_id"].replace("", None)
     changed = merged[merged["difference_fen"] != 0]
     return changed[
-        LINE_KEY + ["village_code", "old_fen", "new_fen", "difference_fen", "account_no", "account_name"]
+        LINE_KEY
+        + ["village_code", "old_fen", "new_fen", "difference_fen", "account_no", "account_name", *PARTY_COLUMNS]
     ].reset_index(drop=True)
 
 
@@ -730,11 +763,7 @@ def post_run(session: Session, run_id: int, user: str, today: dt.date | None = N
 def _payables(run: AllocationRunRow, posted_lines: pd.DataFrame, amount_column: str) -> pd.DataFrame:
     """The payee lines a posting made payable: households, people and collectives paid through
     the bank, not the parts that stay in the books (retained, rounding, suspense)."""
-    payable = posted_lines[
-        posted_lines["payee_type"].isin(PAYABLE_PAYEE_TYPES)
-        & ~posted_lines["component"].isin(UNPAID_COMPONENTS)
-        & (posted_lines[amount_column] != 0)
-    ]
+    payable = posted_lines[_paid_through_bank(posted_lines) & (posted_lines[amount_column] != 0)]
     return pd.DataFrame(
         {
             "entity_code": run.paying_entity_code,
@@ -750,6 +779,8 @@ def _payables(run: AllocationRunRow, posted_lines: pd.DataFrame, amount_column: 
             "account_no": payable["account_no"],
             "account_name": payable["account_name"],
             "period": run.period,
+            "beneficiary_id": payable["beneficiary_id"],
+            **{column: payable[column] for column in PARTY_COLUMNS},
         }
     ).reset_index(drop=True)
 

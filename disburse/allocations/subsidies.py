@@ -15,11 +15,14 @@ Three bases:
   own share after the top-up never exceeds the cap; 1,000.05 at 10% allows 100.00, not 100.01).
 
 Household-based benefits go to the head's card; person-based ones to the person's own card
-(person_account_no) when registered, else the head's card; the chosen account and its holder's
-name are on the line. For every basis, candidates failing ``population`` filters are out of
-scope and not reported; candidates failing ``eligibility`` filters are reported in exclusions
-(a roster's or a bill's own columns are ``input.<column>``). A subsidy has no pool of its own:
-``pool_fen`` is the total of the lines.
+(person_account_no, the 社保卡) when registered, else the head's card; the chosen account, its
+holder's name and which card it is (``card_kind``: person_card 本人社保卡, household_card 户卡)
+are on the line, with the beneficiary's name. A rule with ``payee: collective`` pays every line
+into the village collective's account instead (``collective_payee``; card_kind collective).
+For every basis, candidates failing ``population`` filters are out of scope and not reported;
+candidates failing ``eligibility`` filters are reported in exclusions (a roster's or a bill's
+own columns are ``input.<column>``). A subsidy has no pool of its own: ``pool_fen`` is the total
+of the lines.
 
 Person-level amounts: each beneficiary (享受人) gets a line of its own, rounded once, whoever is
 paid (``beneficiary_id``); a household's total is the sum of its lines. Several bills of one
@@ -29,12 +32,14 @@ patient are each topped up on their own (the cap applies per bill) and paid as o
 from __future__ import annotations
 
 import datetime
+from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 
 from disburse.allocations.frames import (
+    COLLECTIVE_ACCOUNT,
     AllocationError,
     as_days,
     exclusions_frame,
@@ -49,7 +54,7 @@ from disburse.allocations.model import AllocationResult, Step, result_build
 from disburse.allocations.names import component_name
 from disburse.allocations.rules import AttributeTableBasis, MedicalTopUpBasis, RosterBasis, SubsidyRule
 from disburse.allocations.split import RUN_PAYEES_MAX, divide_half_up, multiply_exact, percent_text
-from disburse.foundation.i18n import tr, tr_noop
+from disburse.foundation.i18n import join_list, tr, tr_noop
 from disburse.foundation.money import format_yuan
 
 INPUT_ROWS_MAX = RUN_PAYEES_MAX
@@ -88,6 +93,7 @@ def _lines(
     notes: object,
     accounts: pd.DataFrame,
     beneficiaries: object = None,
+    beneficiary_names: object = None,
 ) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -104,7 +110,9 @@ def _lines(
             "note": notes,
             "account_no": accounts["account_no"].to_numpy(),
             "account_name": accounts["account_name"].to_numpy(),
+            "card_kind": accounts["card_kind"].to_numpy(dtype=object),
             "beneficiary_id": beneficiaries,
+            "beneficiary_name": beneficiary_names,
         }
     )
 
@@ -318,7 +326,8 @@ def _person_table_lines(rule, basis, chosen: pd.DataFrame, households, amounts, 
     else:
         accounts = household_accounts(households, chosen["household_id"])
         payee_type, payees = "household", household_ids
-    return _lines(rule, payee_type, payees, household_ids, amounts, basis_text, None, None, "", accounts, ids)
+    names = chosen["name"].to_numpy(dtype=object) if "name" in chosen else None
+    return _lines(rule, payee_type, payees, household_ids, amounts, basis_text, None, None, "", accounts, ids, names)
 
 
 def _person_payments(rule, paid_to, rows, amounts, basis_text, notes, households, period_end):
@@ -356,6 +365,7 @@ def _person_payments(rule, paid_to, rows, amounts, basis_text, notes, households
         np.asarray(notes, dtype=object)[~dead] if not isinstance(notes, str) else notes,
         accounts,
         chosen["id_number"].to_numpy(dtype=object),
+        chosen["name"].to_numpy(dtype=object) if "name" in chosen else None,
     )
     return lines, exclusions
 
@@ -534,7 +544,8 @@ def _medical_lines(rule, basis, grouped: pd.DataFrame, people, households, perio
         else household_accounts(households, person_rows["household_id"])
     )
     heads = household_accounts(households, person_rows["household_id"])
-    accounts.loc[dead, ["account_no", "account_name"]] = heads.loc[dead, ["account_no", "account_name"]].to_numpy()
+    paid_where = ["account_no", "account_name", "card_kind"]
+    accounts.loc[dead, paid_where] = heads.loc[dead, paid_where].to_numpy()
     alive_note, dead_note = tr("{count} bill(s)"), tr("{count} bill(s); patient deceased: paid to the head's card")
     notes = [
         (dead_note if is_dead else alive_note).format(count=count) for count, is_dead in zip(grouped["bills"], dead)
@@ -552,6 +563,7 @@ def _medical_lines(rule, basis, grouped: pd.DataFrame, people, households, perio
         np.array(notes, dtype=object),
         accounts,
         ids,
+        person_rows["name"].to_numpy(dtype=object) if "name" in person_rows else None,
     )
 
 
@@ -600,3 +612,32 @@ def allocate_subsidy(
 
 
 __all__ = ["allocate_subsidy"]
+
+
+def collective_payee(result: AllocationResult, households: pd.DataFrame, accounts: pd.DataFrame) -> AllocationResult:
+    """``result`` with every line paid to its village collective's account (``payee:
+    collective``): payee the village (its code), the account and name from ``accounts``
+    (``village_code, account_no, account_name``, one row per village), card_kind collective.
+    Beneficiary, household and amount stay as computed. Refused when a village of the lines
+    has no account on record."""
+    lines = result.lines.copy()
+    if len(lines) == 0:
+        return result
+    villages = households.drop_duplicates("household_id").set_index("household_id")["village_code"]
+    codes = villages.reindex(lines["household_id"].to_numpy()).to_numpy(dtype=object)
+    found = accounts.drop_duplicates("village_code").set_index("village_code").reindex(codes)
+    missing = sorted({str(code) for code, number in zip(codes, found["account_no"]) if pd.isna(number)})
+    if missing:
+        raise AllocationError(
+            tr(
+                "payee: collective pays into the village's own bank account, but village {villages} has none on "
+                "record (entities add-bank-account VILLAGE_CODE --bank B --account-number N)",
+                villages=join_list(missing),
+            )
+        )
+    lines["payee_type"] = "collective"
+    lines["payee_id"] = codes
+    lines["account_no"] = found["account_no"].to_numpy(dtype=object)
+    lines["account_name"] = found["account_name"].to_numpy(dtype=object)
+    lines["card_kind"] = COLLECTIVE_ACCOUNT
+    return replace(result, lines=lines)

@@ -105,6 +105,12 @@ class AllocationLineRow(Base):
     source_reference: Mapped[str | None] = mapped_column(String(64))  # e.g. the settlement it came from
     # The person a person-level benefit is for (享受人), whoever is paid; None for a household line.
     beneficiary_id: Mapped[str | None] = mapped_column(String(18))
+    # Whose card the line is paid into (person_card 本人社保卡, household_card 户卡, collective
+    # 集体账户; None for a line not paid through a bank), the beneficiary's name (the person's,
+    # or the head's for a household) and the head of household's (0114).
+    card_kind: Mapped[str | None] = mapped_column(String(16))
+    beneficiary_name: Mapped[str | None] = mapped_column(String(100))
+    head_name: Mapped[str | None] = mapped_column(String(100))
     # The figures `runs explain` retells (None where a line kind has no such step).
     share_pool_fen: Mapped[int | None] = mapped_column(BigInteger)  # the amount the share is of
     units_e4: Mapped[int | None] = mapped_column(BigInteger)

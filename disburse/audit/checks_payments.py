@@ -392,8 +392,10 @@ def _fixed_then_shared(facts: Facts, sent: pd.DataFrame) -> list[tuple[str, str]
 # ------------------------------------------------------------------------------------ A16
 def shared_bank_account(check: Check, facts: Facts, config: AuditConfig) -> list[Finding]:
     """One account actually paid for payees of several households (a card shared inside one
-    household is not a finding)."""
+    household is not a finding, nor a village collective's own account that a rule's ``payee:
+    collective`` pays for its households)."""
     sent = _sent(facts)
+    sent = sent[sent["payee_type"] != "collective"]
     sent = sent.assign(beneficiary=sent["household_id"].where(sent["household_id"].notna(), sent["payee_id"]))
     counts = sent.groupby("paid_account_no")["beneficiary"].transform("nunique")
     findings = []

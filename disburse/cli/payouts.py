@@ -500,6 +500,7 @@ def status(
     """For the counter: everything due, in transit, paid and failed for one household."""
     # The counter's table is a Chinese layout (状态, 项目, 期间 ...): its states are Chinese too.
     from disburse.payouts.sends import failure_text
+    from disburse.payouts.status import CARD_KIND_NAMES_ZH as card_kinds
     from disburse.payouts.status import STATE_NAMES_ZH as state_names
     from disburse.payouts.status import household_status
 
@@ -513,7 +514,9 @@ def status(
         "项目",
         "期间",
         "金额(元)",
+        "享受人",
         "收款人",
+        "卡别",
         "账号",
         "付款编号",
         "批次",
@@ -522,7 +525,7 @@ def status(
         "结果日",
         "重发次数",
         "说明",
-        title=f"户 {household} 兑付情况",
+        title=f"户 {household}（户主 {found.head_name or ''}）兑付情况",
     )
     for line in found.lines:
         table.add_row(
@@ -530,7 +533,9 @@ def status(
             escape(line.programme),
             line.period,
             format_yuan(line.amount_fen),
-            mask_payee(line.payee_id, household),
+            escape(line.beneficiary_name or mask_payee(line.payee_id, household)),
+            escape(line.account_name or ""),
+            card_kinds.get(line.card_kind, "") if line.card_kind else "",
             mask_identifier(line.account_no) or "",
             line.payment_reference or "",
             line.batch_reference or "",

@@ -93,7 +93,11 @@ REGISTER_SPEC = TableSpec(
         # Required in the header: every household is paid on its head's "one card".
         ColumnSpec("开户银行", "bank_name"),
         ColumnSpec("银行账号", "account_no"),
-        ColumnSpec("个人银行账号", "person_account_no", required=False),
+        # A member's own card for person-level benefits: most often the 社会保障卡 (its financial
+        # account), as the one-card platforms name it. Optional: registers without it import as before.
+        ColumnSpec("个人银行账号", "person_account_no", ("社保卡号", "社会保障卡号", "社保卡账号"), required=False),
+        # The bank of that card (a bank file such as ABC's names the payee's bank); optional too.
+        ColumnSpec("个人开户银行", "person_bank_name", ("社保卡开户银行", "社保卡银行"), required=False),
         ColumnSpec("联系电话", "phone", required=False),
     ),
 )
@@ -122,6 +126,7 @@ REGISTER_COLUMNS = (
     "bank_name",
     "account_no",
     "person_account_no",
+    "person_bank_name",
     "phone",
     "source_row",
 )
@@ -138,6 +143,7 @@ def register_fields(frame: pd.DataFrame, context: CheckContext) -> tuple[pd.Data
         ("name", True),
         ("village_group", False),
         ("bank_name", False),
+        ("person_bank_name", False),
         ("phone", False),
     ):
         put(

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from disburse.allocations.frames import CARD_KIND_NAMES
 from disburse.foundation.i18n import tr_noop
 
 # Limits (TIGER_STYLE): each named, each asserted, each a clear refusal past it.
@@ -32,7 +33,12 @@ REASON_LENGTH_MAX = 200
 PROGRAMMES_TEXT_LENGTH_MAX = 500
 FIX_REFERENCE_DIGITS = 4
 
-PAYEE_TYPES = ("household", "person")
+PAYEE_TYPES = ("household", "person", "collective")
+# A payable's parties beside its payee, optional in a frame handed to record_payables: the
+# beneficiary (享受人; None for the household itself), their name, the head of household (户主)
+# and whose card the payee's account is (卡别).
+PARTY_COLUMNS = ("beneficiary_id", "beneficiary_name", "head_name", "card_kind")
+CARD_KINDS = tuple(CARD_KIND_NAMES)
 # The statuses of a batch and of a payment instruction as a message shows them (tr of the value).
 BATCH_STATUS_NAMES = {
     "prepared": tr_noop("prepared"),
@@ -242,6 +248,10 @@ class StatusLine:
     send_number: int = 0
     # A failed payment's reason code (importers.failure_reasons); ``reason`` is the bank's text.
     failure_code: str | None = None
+    # 享受人, the name on the card paid (收款人) and whose card it is (卡别: CARD_KIND_NAMES).
+    beneficiary_name: str | None = None
+    account_name: str | None = None
+    card_kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,3 +261,4 @@ class HouseholdStatus:
     household_id: str
     lines: tuple[StatusLine, ...]
     totals_fen: dict[str, int] = field(default_factory=dict)
+    head_name: str | None = None  # 户主, from the register's newest version of the household

@@ -35,6 +35,8 @@ INSTRUCTION_COLUMNS = (
     "period",
     "amount_fen",
     "payable_count",
+    "card_kind",
+    "head_name",
 )
 KEPT_COLUMNS = (
     "payee_type",
@@ -177,6 +179,19 @@ def _without_account(payables: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _parties_per_group(nets: pd.DataFrame, frame: pd.DataFrame, group_of_row: np.ndarray) -> None:
+    """Whose card each payment goes to and the head of its household (newest payable's). The
+    payee is part of the key, so a pupil paid into their own card is never netted with their
+    household's card. A village collective's payment pays many households: it names none."""
+    count = len(nets)
+    for name in ("card_kind", "head_name"):
+        values = frame[name].to_numpy(dtype=object) if name in frame.columns else np.full(len(frame), None)
+        nets[name] = _last_present(values, group_of_row, count)
+    collective = (nets["payee_type"] == "collective").to_numpy()
+    if collective.any():
+        nets.loc[collective, ["household_id", "head_name"]] = None
+
+
 def _net_groups(with_account: pd.DataFrame, key: list[str]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """One row per payment key with its net and details, the payables sorted by key then id
     (returned as their row order), and each sorted payable's group number. Numpy over group
@@ -192,6 +207,7 @@ def _net_groups(with_account: pd.DataFrame, key: list[str]) -> tuple[pd.DataFram
     nets["household_id"] = _first_present(frame["household_id"].to_numpy(dtype=object), group_of_row, count)
     nets["account_name"] = _last_present(frame["account_name"].to_numpy(dtype=object), group_of_row, count)
     nets["bank_name"] = _last_present(frame["bank_name"].to_numpy(dtype=object), group_of_row, count)
+    _parties_per_group(nets, frame, group_of_row)
     nets["amount_fen"] = np.add.reduceat(frame["amount_fen"].to_numpy(dtype=np.int64), starts).astype(np.int64)
     nets["payable_count"] = (ends - starts + 1).astype(np.int64)
     periods = frame["period"].to_numpy(dtype=object)

@@ -159,7 +159,9 @@ def _roster_rows(session: Session, run_id: int) -> list:  # type: ignore[type-ar
             "FROM allocation_lines l LEFT JOIN household_versions v ON v.household_id = l.household_id "
             "AND v.id = (SELECT max(id) FROM household_versions w WHERE w.household_id = l.household_id) "
             f"WHERE l.run_id = :run AND l.household_id IS NOT NULL AND l.amount_fen <> 0 "
-            f"AND l.payee_type IN ({', '.join(f':type{i}' for i in range(len(payee_types)))}) "
+            # A rule's payee: collective pays a household's lines into its village's account.
+            f"AND (l.payee_type IN ({', '.join(f':type{i}' for i in range(len(payee_types)))}) "
+            "OR l.card_kind = 'collective') "
             f"AND l.component NOT IN ({', '.join(f':unpaid{i}' for i in range(len(unpaid)))}) "
             "GROUP BY l.household_id ORDER BY l.household_id"
         ),

@@ -18,7 +18,7 @@ from disburse.foundation.frames import stripped_texts
 from disburse.foundation.i18n import join_clauses, join_list, tr
 from disburse.foundation.money import format_yuan
 from disburse.ledger.tables import AccountRow, EntityRow
-from disburse.payouts.model import PAYABLE_COLUMNS, PAYABLES_PER_RECORD_MAX, PAYEE_TYPES
+from disburse.payouts.model import CARD_KINDS, PARTY_COLUMNS, PAYABLE_COLUMNS, PAYABLES_PER_RECORD_MAX, PAYEE_TYPES
 from disburse.payouts.tables import utc_now
 
 INSERT_COLUMNS = (
@@ -38,6 +38,7 @@ INSERT_COLUMNS = (
     "period",
     "status",
     "created_at",
+    *PARTY_COLUMNS,
 )
 
 
@@ -58,6 +59,20 @@ def _check_frame_shape(frame: pd.DataFrame) -> None:
         raise DisburseError(
             tr("payables' amount_fen must be integer fen, not {dtype}", dtype=frame["amount_fen"].dtype)
         )
+
+
+def _parties(frame: pd.DataFrame) -> list[list]:
+    """The party columns of ``frame`` as stored (None where a frame lacks one); a card kind
+    outside ``CARD_KINDS`` is refused."""
+    columns = [
+        stripped_texts(frame[name]).tolist() if name in frame.columns else [None] * len(frame) for name in PARTY_COLUMNS
+    ]
+    unknown = set(columns[-1]) - {None, *CARD_KINDS}
+    if unknown:
+        raise DisburseError(
+            tr("card_kind must be one of {allowed}, not {given}", allowed=join_list(list(CARD_KINDS)), given=sorted(unknown))
+        )
+    return columns
 
 
 def record_payables(session: Session, frame: pd.DataFrame) -> int:
@@ -106,6 +121,7 @@ def record_payables(session: Session, frame: pd.DataFrame) -> int:
         for value in frame["run_id"].to_numpy(dtype=object, na_value=None).tolist()
     ]
     bank_names = stripped_texts(frame["bank_name"]).tolist() if "bank_name" in frame.columns else [None] * count
+    parties = _parties(frame)
     now = iso(utc_now())
     rows = list(
         zip(
@@ -125,6 +141,7 @@ def record_payables(session: Session, frame: pd.DataFrame) -> int:
             stripped_texts(frame["period"]).tolist(),
             ["open"] * count,
             [now] * count,
+            *parties,
         )
     )
     first_id = int(session.execute(text("SELECT coalesce(max(id), 0) FROM payables")).scalar_one()) + 1
@@ -144,6 +161,25 @@ def fill_bank_names(session: Session, first_id: int) -> None:
             "WHERE v.household_id = payables.household_id AND v.account_no = payables.account_no "
             "AND v.valid_to_import IS NULL) "
             "WHERE id >= :first AND bank_name IS NULL AND household_id IS NOT NULL AND account_no IS NOT NULL"
+        ),
+        {"first": first_id},
+    )
+    # A person's own card (社保卡): its bank as the person's current version names it.
+    session.execute(
+        text(
+            "UPDATE payables SET bank_name = (SELECT max(v.person_bank_name) FROM person_versions v "
+            "WHERE v.id_number = payables.payee_id AND v.person_account_no = payables.account_no "
+            "AND v.valid_to_import IS NULL) "
+            "WHERE id >= :first AND bank_name IS NULL AND payee_type = 'person' AND account_no IS NOT NULL"
+        ),
+        {"first": first_id},
+    )
+    # A village collective's account is the entity's own (bank_accounts), not a register card.
+    session.execute(
+        text(
+            "UPDATE payables SET bank_name = (SELECT max(b.bank_name) FROM bank_accounts b "
+            "WHERE b.account_number = payables.account_no) "
+            "WHERE id >= :first AND bank_name IS NULL AND payee_type = 'collective' AND account_no IS NOT NULL"
         ),
         {"first": first_id},
     )

@@ -152,6 +152,8 @@ def _payables_due(session: Session, entity_id: int, request: PrepareRequest) -> 
                 "programme",
                 "period",
                 "amount_fen",
+                "card_kind",
+                "head_name",
             )
         )
     ).where(table.c.entity_id == entity_id, table.c.status == "open")
@@ -172,7 +174,7 @@ def _payables_due(session: Session, entity_id: int, request: PrepareRequest) -> 
         )
     frame["amount_fen"] = frame["amount_fen"].astype(np.int64)
     frame["id"] = frame["id"].astype(np.int64)
-    frame = none_for_missing(frame, "household_id", "account_no", "account_name", "bank_name")
+    frame = none_for_missing(frame, "household_id", "account_no", "account_name", "bank_name", "card_kind", "head_name")
     if not session.scalar(select(func.count()).select_from(AccountFixRow).where(AccountFixRow.status == "approved")):
         return frame  # no card was ever fixed: nothing to redirect (and nothing to copy)
     payee_ids = sorted(set(frame["payee_id"].tolist()))
@@ -348,7 +350,10 @@ def _insert_instructions(
         "entity_id": [entity_id] * count,
         **{name: plain_values(instructions[name]) for name in ("payee_type", "payee_id", "household_id", "account_no")},
         "account_name": names,
-        **{name: plain_values(instructions[name]) for name in ("bank_name", "programmes", "period")},
+        **{
+            name: plain_values(instructions[name])
+            for name in ("bank_name", "programmes", "period", "card_kind", "head_name")
+        },
         "amount_fen": instructions["amount_fen"].astype(np.int64).tolist(),
         "status": ["pending"] * count,
         "send_number": send_numbers(session, entity_id, netted.links, count).tolist(),

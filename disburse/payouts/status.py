@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from disburse.foundation.dates import as_date_or_none
 from disburse.foundation.i18n import TranslatedNames, tr, tr_noop
-from disburse.payouts.model import HouseholdStatus, StatusLine
+from disburse.payouts.model import CARD_KIND_NAMES, HouseholdStatus, StatusLine
 
 STATUS_LINES_MAX = 10_000  # a household's whole payout history; far beyond years of monthly runs
 # The states a payable can be in now; "failed" is an attempt, not a state of money.
@@ -47,6 +47,8 @@ STATE_NAME_IDS = {
 STATE_NAMES = TranslatedNames(STATE_NAME_IDS)  # in the language of the moment
 # The 明白卡, the statement workbook and `payout status` are Chinese layouts in every language.
 STATE_NAMES_ZH = TranslatedNames(STATE_NAME_IDS, "zh")
+# 卡别 on the counter's Chinese table and the 明白卡.
+CARD_KIND_NAMES_ZH = TranslatedNames(CARD_KIND_NAMES, "zh")
 HELD_REASON = tr_noop("awaiting a card fix after a failed payment")
 # A PV run tags each line with the settlement row it shares out: "settlement 11 2025Q1 subsidy"
 # (allocations.runs builds it from the row's id, service period and revenue type).
@@ -54,7 +56,7 @@ _SETTLEMENT_SOURCE = re.compile(r"^settlement \d+ (\d{4}(?:-\d{2}|Q[1-4])) ")
 
 PAYABLES_QUERY = text(
     "SELECT p.id, p.status, p.programme, p.period, p.amount_fen, p.payee_id, p.account_no, p.created_at, "
-    "a.source_reference, "
+    "a.source_reference, p.beneficiary_name, p.card_kind, coalesce(i.account_name, p.account_name) AS account_name, "
     "i.payment_reference, i.status AS instruction_status, i.account_no AS paid_account_no, i.settled_on, "
     "i.send_number, "
     # A payable due again counts the sends of it that failed (its next send is that resend).
@@ -87,7 +89,7 @@ FAILED_QUERY = text(
     "SELECT i.id, i.payment_reference, i.programmes, i.amount_fen, i.payee_id, i.account_no, i.settled_on, "
     "i.failure_reason, i.send_number, b.batch_reference, b.exported_at, "
     "(SELECT min(r.reason_code) FROM return_lines r WHERE r.instruction_id = i.id AND r.outcome = 'failure') "
-    "AS failure_code "
+    "AS failure_code, i.account_name, i.card_kind "
     "FROM payment_instructions i JOIN payment_batches b ON b.id = i.batch_id "
     "WHERE i.household_id = :household AND i.status = 'failed' ORDER BY i.id LIMIT :limit"
 )
@@ -99,6 +101,8 @@ FAILED_PERIODS_QUERY = text(
     "LEFT JOIN allocation_lines a ON a.run_id = p.run_id AND a.line_number = p.source_line "
     "WHERE i.household_id = :household AND i.status = 'failed' LIMIT :limit"
 )
+
+HEAD_QUERY = text("SELECT head_name FROM household_versions WHERE household_id = :household ORDER BY id DESC LIMIT 1")
 
 
 def service_period(recorded_period: str, source_reference: str | None) -> str:
@@ -158,6 +162,10 @@ def _payable_lines(session: Session, household_id: str) -> list[StatusLine]:
                 reason,
                 row.period,
                 int(row.send_number if row.send_number is not None else row.failed_sends),
+                None,
+                row.beneficiary_name,
+                row.account_name,
+                row.card_kind,
             )
         )
     return lines
@@ -187,6 +195,9 @@ def _failed_lines(session: Session, household_id: str) -> list[StatusLine]:
             min(recorded.get(row.id, {""})),
             int(row.send_number),
             row.failure_code,
+            None,
+            row.account_name,
+            row.card_kind,
         )
         for row in session.execute(FAILED_QUERY, parameters)
     ]
@@ -203,7 +214,8 @@ def household_status(session: Session, household_id: str) -> HouseholdStatus:
     for line in lines:
         if line.state != FAILED:
             totals[line.state] = totals.get(line.state, 0) + line.amount_fen
-    return HouseholdStatus(household_id, tuple(lines), totals)
+    head = session.execute(HEAD_QUERY, {"household": household_id}).scalar()
+    return HouseholdStatus(household_id, tuple(lines), totals, head)
 
 
 def failed_attempts(status: HouseholdStatus) -> int:

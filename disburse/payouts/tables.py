@@ -74,8 +74,21 @@ class PayableRow(Base):
     period: Mapped[str] = mapped_column(String(7))
     status: Mapped[str] = mapped_column(String(8), default="open")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    # The three parties apart (0114): the beneficiary (享受人: a person, or None for the
+    # household), their name, the head of household (户主) and whose card the payee's account is.
+    beneficiary_id: Mapped[str | None] = mapped_column(String(18))
+    beneficiary_name: Mapped[str | None] = mapped_column(String(100))
+    head_name: Mapped[str | None] = mapped_column(String(100))
+    card_kind: Mapped[str | None] = mapped_column(String(16))
     __table_args__ = (
-        CheckConstraint("payee_type IN ('household','person')", name="payee_type"),
+        CheckConstraint(
+            "payee_type = 'household' OR payee_type = 'person' OR payee_type = 'collective'", name="payee_type"
+        ),
+        CheckConstraint(
+            "card_kind IS NULL OR card_kind = 'person_card' OR card_kind = 'household_card' OR "
+            "card_kind = 'collective'",
+            name="card_kind",
+        ),
         # Comparisons, not IN: SQLite checks an IN list of more than two values slowly (0008).
         CheckConstraint("status = 'open' OR status = 'claimed' OR status = 'paid'", name="status"),
         CheckConstraint("amount_fen <> 0", name="nonzero"),
@@ -181,6 +194,9 @@ class PaymentInstructionRow(Base):
     # How many times the money of this payment went to the bank before and failed (0: its first
     # send; 1: resent once after a bank failure …): the most of any payable it pays (0113).
     send_number: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Whose card is paid and the head of the payee's household (None for a collective) (0114).
+    card_kind: Mapped[str | None] = mapped_column(String(16))
+    head_name: Mapped[str | None] = mapped_column(String(100))
     __table_args__ = (
         CheckConstraint(
             "status = 'pending' OR status = 'exported' OR status = 'success' OR status = 'failed' "

@@ -43,6 +43,7 @@ PERSON_VERSION_COLUMNS = (
     "health",
     "died_on",
     "person_account_no",
+    "person_bank_name",
     "phone",
 )
 HOUSEHOLD_DATE_COLUMNS = ("enrolled_on", "exited_on")

@@ -108,6 +108,8 @@ class PersonVersionRow(Base):
     health: Mapped[str | None] = mapped_column(String(16))
     died_on: Mapped[dt.date | None] = mapped_column(Date)
     person_account_no: Mapped[str | None] = mapped_column(String(40))
+    # The bank of the person's own card (个人开户银行), when the register gives it (0114).
+    person_bank_name: Mapped[str | None] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(40))
     __table_args__ = (
         Index("ix_person_versions_id_number_valid", "id_number", "valid_from_import", "valid_to_import"),

@@ -34,7 +34,7 @@ from disburse.foundation.masking import mask_identifier
 from disburse.foundation.money import format_capitals, format_yuan
 from disburse.foundation.workbook import Sheet, write_workbook
 from disburse.payouts.sends import failure_text
-from disburse.payouts.status import FAILED, PAYABLE_STATES, STATE_NAMES_ZH, household_status
+from disburse.payouts.status import CARD_KIND_NAMES_ZH, FAILED, PAYABLE_STATES, STATE_NAMES_ZH, household_status
 from disburse.registry import queries as registry
 from disburse.reports.printing import CENTER, MONEY, Book, Column, PrintedFile, Row, Table, date_text_zh, write_book
 
@@ -59,6 +59,10 @@ class StatementLine:
     exported_on: dt.date | None
     settled_on: dt.date | None
     reason: str | None
+    # The name on the card paid (收款人) and whose card it is (卡别: person_card, household_card,
+    # collective): a pupil's own 社保卡 is told apart from the household's card.
+    account_name: str | None = None
+    card_kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +215,8 @@ def _household_statement(
             funds.get(line.programme, ""),
             line.period,
             line.payee_id,
-            names.get(line.payee_id, head["head_name"] if line.payee_id == household_id else ""),
+            line.beneficiary_name
+            or names.get(line.payee_id, head["head_name"] if line.payee_id == household_id else ""),
             line.amount_fen,
             line.account_no,
             line.payment_reference,
@@ -220,6 +225,8 @@ def _household_statement(
             line.settled_on,
             # A failure's reason as the card prints it in Chinese: 户名不符, 卡号已注销: 账户已销户 …
             failure_text(line.failure_code, line.reason, chinese=True) if line.failure_code else line.reason,
+            line.account_name,
+            line.card_kind,
         )
         for line in household_status(session, household_id).lines
         # A year's card is the year's books: by the period the payable was recorded in.
@@ -277,9 +284,17 @@ def statement_rows(statement: HouseholdStatement, unmasked: bool = False) -> lis
             str(line.exported_on or ""),
             str(line.settled_on or ""),
             line.reason or "",
+            line.account_name or "",
+            CARD_KIND_NAMES_ZH[line.card_kind] if line.card_kind else "",
         ]
         for line in statement.lines
     ]
+
+
+def _account_text(line: StatementLine, unmasked: bool) -> str:
+    """The card paid, masked, and whose card it is (户卡, 本人社保卡 or 集体账户)."""
+    number = mask_identifier(line.account_no, unmasked=unmasked) or ""
+    return f"{number}（{CARD_KIND_NAMES_ZH[line.card_kind]}）" if number and line.card_kind else number
 
 
 LINE_HEADERS = (
@@ -295,6 +310,8 @@ LINE_HEADERS = (
     "发出日期",
     "到账日期",
     "说明",
+    "收款人",
+    "卡别",
 )
 
 
@@ -326,7 +343,7 @@ def _benefit_table(statement: HouseholdStatement, unmasked: bool) -> Table:
                 line.member_name,
                 STATE_NAMES_ZH.get(line.state, line.state),
                 line.amount_fen,
-                mask_identifier(line.account_no, unmasked=unmasked) or "",
+                _account_text(line, unmasked),
                 str(line.settled_on or ""),
                 line.reason or "",
             )

@@ -113,7 +113,10 @@ def test_dry_run_stores_nothing_and_export_has_three_sheets(books, tmp_path: Pat
     workbook = openpyxl.load_workbook(written[0])
     assert workbook.sheetnames == ["明细", "村汇总", "未纳入"]
     header = [cell.value for cell in workbook["明细"][2]]
-    assert header == ["户编号", "户主姓名", "村", "规则", "基数", "份额", "金额(元)", "收款账号", "说明"]
+    assert header == [
+        *("户编号", "户主姓名", "村", "规则", "基数", "份额", "金额(元)", "收款账号", "说明"),
+        *("享受人", "收款人", "卡别"),
+    ]
     rows = list(workbook["明细"].iter_rows(min_row=3, values_only=True))
     cards = [row[7] for row in rows if row[7]]
     # Card numbers are masked in exports (first six, stars, last four) unless --unmasked.
