@@ -70,7 +70,11 @@ def _parties(frame: pd.DataFrame) -> list[list]:
     unknown = set(columns[-1]) - {None, *CARD_KINDS}
     if unknown:
         raise DisburseError(
-            tr("card_kind must be one of {allowed}, not {given}", allowed=join_list(list(CARD_KINDS)), given=sorted(unknown))
+            tr(
+                "card_kind must be one of {allowed}, not {given}",
+                allowed=join_list(list(CARD_KINDS)),
+                given=join_list(sorted(unknown)),
+            )
         )
     return columns
 
