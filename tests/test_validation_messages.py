@@ -64,8 +64,8 @@ def test_a_rule_file_is_refused_in_chinese_at_each_place() -> None:
         problems = _rule_problems()
     # The union's member names (subsidy, attribute_table) are not in the places: the file has none.
     assert problems == [
-        ("notice.days", "应为整数"),
         ("programme", "缺少必填项"),
+        ("notice.days", "应为整数"),
         ("basis.amount_per", "应为 'year'、'month'、'once' 之一"),
         ("basis.entries.0.when.0", "op 'in' 的 value 应为非空列表"),
         ("basis.colour", "未知的键（此处不允许）"),
@@ -76,8 +76,8 @@ def test_a_rule_file_is_refused_with_the_english_ids() -> None:
     with language("en"):
         problems = _rule_problems()
     assert problems == [
-        ("notice.days", "should be a whole number"),
         ("programme", "required key missing"),
+        ("notice.days", "should be a whole number"),
         ("basis.amount_per", "should be one of 'year', 'month', 'once'"),
         ("basis.entries.0.when.0", "op 'in' needs a non-empty list as value"),
         ("basis.colour", "unknown key (not allowed here)"),
@@ -89,8 +89,8 @@ def test_a_wrong_or_missing_kind_points_at_the_tag_key() -> None:
         with pytest.raises(RuleError) as refused:
             load_rule(RULE.replace("type: attribute_table", "type: table"))
     assert refused.value.problems == [
-        ("notice.days", "应为整数"),
         ("programme", "缺少必填项"),
+        ("notice.days", "应为整数"),
         ("basis.type", "'table' 不是 'attribute_table', 'roster', 'medical_topup' 之一"),
     ]
     with language("en"):

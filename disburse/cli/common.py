@@ -153,6 +153,8 @@ COMMAND_ACTIONS: dict[str, str | None] = {
     "payout stop": "line.stop",
     "payout release": "line.release",
     "notice create": "notice.create",
+    # The annual PV notice records nothing; it prints what the books hold, as a notice clerk does.
+    "notice create-annual": "notice.create",
     # An objection comes from the public: the counter and the clerks record it.
     "notice object": "notice.object",
     "notice dismiss": "notice.review",

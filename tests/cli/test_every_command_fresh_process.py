@@ -76,6 +76,8 @@ COMMANDS: dict[str, list[str]] = {
     "payout cancel": ["BATCH-202610-0001"],
     "payout export": ["BATCH-202610-0001", "--bank", "ccb", "--out", "{tmp}/bank.csv"],
     "payout approve-fix": ["FIX-202610-0001"],
+    "payout batches": [],
+    "payout show": ["BATCH-202610-0001"],
     "payout fix-account": [HOUSEHOLD, ACCOUNT, "--bank-name", "中国农业银行", "--reason", "卡号已注销"],
     "payout fixes": [],
     "payout reject-fix": ["FIX-202610-0001", "--reason", "证明材料不全"],
