@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 # Piped output (files, tests, grep) gets a wide fixed width so no value is cut to "…".
-PIPED_WIDTH = 200
+PIPED_WIDTH = 320
 console = Console() if sys.stdout.isatty() else Console(width=PIPED_WIDTH)
 error_console = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=PIPED_WIDTH)
 

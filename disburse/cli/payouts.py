@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from disburse.cli.common import USER_HELP, books, console, show_warnings
 from disburse.foundation.errors import DisburseError
@@ -509,22 +509,12 @@ def status(
     if not found.lines:
         console.print(tr("no payouts recorded for household {household}", household=household))
         return
+    # Fifteen columns: a narrow terminal squeezes them, and Chinese text has no spaces to wrap at,
+    # so every cell folds onto more lines rather than ending in "…" (a reference must stay whole).
+    headers = ("状态", "项目", "期间", "金额(元)", "享受人", "收款人", "卡别", "账号", "付款编号", "批次")
+    headers += ("记账日", "发出日", "结果日", "重发次数", "说明")
     table = Table(
-        "状态",
-        "项目",
-        "期间",
-        "金额(元)",
-        "享受人",
-        "收款人",
-        "卡别",
-        "账号",
-        "付款编号",
-        "批次",
-        "记账日",
-        "发出日",
-        "结果日",
-        "重发次数",
-        "说明",
+        *(Column(header, overflow="fold") for header in headers),
         title=f"户 {household}（户主 {found.head_name or ''}）兑付情况",
     )
     for line in found.lines:

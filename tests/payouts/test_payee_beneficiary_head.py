@@ -193,7 +193,7 @@ def test_a_collective_payee_is_the_village_account_and_the_lines_keep_beneficiar
     rule = _write(tmp_path / "care.yaml", CARE)
     refused = run_script(books, "allocate", str(rule), "--period", "2026-10")
     assert refused.exit_code == 1 and "Traceback" not in refused.output
-    assert "村 610102001001, 610102001002 尚未登记银行账户" in refused.stderr
+    assert "村 610102001001、610102001002 尚未登记银行账户" in refused.stderr
     for village, number, name in (
         (EAST, "6221000000000001", "东村村民委员会"),
         (WEST, "6221000000000002", "西村村民委员会"),

@@ -113,14 +113,17 @@ def test_issue14_item5_partial_result_reasons_and_a_counted_resend_in_fresh_proc
     assert "H002" in resent.stdout, resent.output
     line = next(line for line in resent.stdout.splitlines() if "H002" in line)
     # H002's 50.00 went once and failed: this send is resend number 1.
-    assert "50.00" in line and [cell.strip() for cell in line.split("│")][7] == "1"
+    assert "50.00" in line and [cell.strip() for cell in line.split("│")][7] == "1", resent.stdout
     assert "H003" not in resent.stdout
     status = run_script(owed, "payout", "status", "--household", "H002")
     lines = status.stdout.splitlines()
+    # The column by its header: the counter's table grew columns (享受人, 收款人, 卡别) before it.
+    header = next(line for line in lines if "重发次数" in line)
+    resends = [cell.strip() for cell in header.split("┃")].index("重发次数")
     in_batch = next(line for line in lines if STATE_NAMES_ZH["in_batch"] in line)
-    assert [cell.strip() for cell in in_batch.split("│")][12] == "1"
+    assert [cell.strip() for cell in in_batch.split("│")][resends] == "1"
     failed = next(line for line in lines if STATE_NAMES_ZH["failed"] in line)
-    assert [cell.strip() for cell in failed.split("│")][12] == "0"
+    assert [cell.strip() for cell in failed.split("│")][resends] == "0"
     assert "卡号已注销" in status.stdout and "账户已销户" in status.stdout
 
     assert run_script(owed, "payout", "approve", second, user="bob").exit_code == 0
