@@ -101,12 +101,10 @@ def _settings(session: Session, run_ids: pd.Series) -> np.ndarray:
 
 
 def _register_changed(session: Session, payables: pd.DataFrame) -> bool:
-    """Whether a register snapshot came in after the oldest run of these payables was calculated
-    (a payable without a run is always checked)."""
+    """Whether a register snapshot came in after the oldest run of these payables (each from a
+    run) was calculated."""
     if len(payables) == 0:
         return False
-    if payables["run_id"].isna().any():
-        return True
     runs = sorted({int(run) for run in payables["run_id"].unique().tolist()})
     oldest = session.scalar(select(func.min(AllocationRunRow.calculated_at)).where(AllocationRunRow.id.in_(runs)))
     return oldest is None or register_imported_since(session, oldest)
@@ -128,13 +126,16 @@ def recheck_payables(
         rows = payables[before]
         kept = _kept(rows, [tr("held on 211.90: {reason}", reason=reasons[int(i)]) for i in rows["id"]])
         payables = payables[~before]
-    if not _register_changed(session, payables):
+    # A run's recipients are rechecked; a payable recorded without a run (a manual 补发) names
+    # its payee itself and has no register it was calculated on.
+    checked = payables[payables["run_id"].notna().to_numpy()]
+    if not _register_changed(session, checked):
         return payables, kept
-    recipients = payables.assign(registered_account_no=_registered_cards(session, payables))
+    recipients = checked.assign(registered_account_no=_registered_cards(session, checked))
     changes = recipient_changes(session, recipients, today)
     if len(changes) == 0:
         return payables, kept
-    rows = payables.iloc[changes["row"].to_numpy(dtype=np.int64)]
+    rows = checked.iloc[changes["row"].to_numpy(dtype=np.int64)]
     texts = change_texts(changes)
     named = [
         tr("payable {payable} ({programme} {period}): {change}", payable=int(i), programme=p, period=d, change=t)

@@ -160,7 +160,7 @@ def test_issue11_item7_generated_statement_reconciles_and_ties(engine, database_
     assert code == 0, output
     assert "statement (ccb)" in output  # the account's bank, 中国建设银行
     code, output = run(database_url, "import", "bank-statement", str(out), "--account", LEDGER_ACCOUNT)
-    assert code == 0 and "bank profile ccb (detected from the header)" in output, output
+    assert code == 0 and "bank profile 中国建设银行 (ccb) (detected from the header)" in output, output
     code, output = run(database_url, "reconcile", "--account", LEDGER_ACCOUNT, "--period", PERIOD)
     assert code == 0, output
     # Only the bank's own fee (3 payments × 0.50) and its interest are bank-only; the two
