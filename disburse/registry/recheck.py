@@ -211,6 +211,31 @@ def _register_for_check(
     return households, people.reset_index(drop=True)
 
 
+HOUSEHOLDS_PER_QUERY = 500
+
+
+def _register_cards_only(session: Session, changed: pd.DataFrame) -> pd.DataFrame:
+    """The changes without the card changes of lines whose card the register never listed for
+    that household or person: a roster may name the card a benefit goes to (the register's card
+    moving on says nothing of it). One query per HOUSEHOLDS_PER_QUERY households with a card change."""
+    card = changed["kind"].str.startswith("card").to_numpy()
+    if not card.any():
+        return changed
+    households = sorted(set(changed.loc[card, "household_id"]))
+    statement = text(
+        "SELECT household_id, account_no FROM household_versions WHERE household_id IN :ids AND account_no IS NOT NULL "
+        "UNION SELECT household_id, person_account_no FROM person_versions WHERE household_id IN :ids "
+        "AND person_account_no IS NOT NULL"
+    ).bindparams(bindparam("ids", expanding=True))
+    listed: set[tuple[str, str]] = set()
+    for start in range(0, len(households), HOUSEHOLDS_PER_QUERY):
+        chunk = households[start : start + HOUSEHOLDS_PER_QUERY]
+        listed.update((str(h), str(a)) for h, a in session.execute(statement, {"ids": chunk}))
+    pairs = zip(changed["household_id"].tolist(), changed["registered_account_no"].tolist())
+    ever_listed = np.fromiter(((str(h), str(a)) in listed for h, a in pairs), dtype=bool, count=len(changed))
+    return changed[~card | ever_listed].reset_index(drop=True)
+
+
 def register_imported_since(session: Session, moment: dt.datetime) -> bool:
     """Whether a register snapshot was imported after ``moment`` (a run's calculation): without
     one, nothing the register says can have changed since, and the check costs one query, not a
@@ -235,7 +260,9 @@ def recipient_changes(session: Session, recipients: pd.DataFrame, on: dt.date) -
     households, people = _register_for_check(session, snapshot_as_of, on, frame)
     merged = _matched(frame, households, people)
     kinds = _kinds(merged)
-    changed = merged[kinds != ""].assign(kind=kinds[kinds != ""]).reset_index(drop=True)
+    changed = _register_cards_only(
+        session, merged[kinds != ""].assign(kind=kinds[kinds != ""]).reset_index(drop=True)
+    )
     if len(changed) == 0:
         return _empty_changes()
     return _dated(session, changed, on, snapshot_as_of)
