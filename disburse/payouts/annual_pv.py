@@ -38,8 +38,7 @@ from disburse.foundation.i18n import TranslatedNames, join_clauses, tr
 from disburse.foundation.masking import mask_identifier
 from disburse.foundation.money import format_yuan
 from disburse.foundation.settings import hotline
-from disburse.payouts.notices import mask_name
-from disburse.payouts.tables import NOTICE_DAYS_MAX, NOTICE_DAYS_MIN
+from disburse.payouts.notices import checked_notice_days, mask_name
 
 DEDUCTION_SUFFIX = "_deduction"
 # The parts of the distributable amount in the order a notice lists them.
@@ -335,19 +334,6 @@ def _village_names(session: Session, codes: list[str]) -> dict[str, str]:
     return {code: names.get(code, code) for code in codes}
 
 
-def _notice_days(days: int) -> int:
-    if not NOTICE_DAYS_MIN <= days <= NOTICE_DAYS_MAX:
-        raise DisburseError(
-            tr(
-                "--days {days}: a notice runs for {days_min} to {days_max} days",
-                days=days,
-                days_min=NOTICE_DAYS_MIN,
-                days_max=NOTICE_DAYS_MAX,
-            )
-        )
-    return days
-
-
 def annual_pv_notices(
     session: Session, year: int, *, village: str | None = None, first_day: dt.date | None = None, days: int = 7
 ) -> tuple[AnnualPvNotice, ...]:
@@ -355,7 +341,7 @@ def annual_pv_notices(
     posted for the year's periods. Refused when no PV run was posted that year, when the village
     has no PV figures, or when a station's figures do not tie to the ledger."""
     first = first_day or dt.date.today()
-    last = first + dt.timedelta(days=_notice_days(days) - 1)
+    last = first + dt.timedelta(days=checked_notice_days(days) - 1)
     runs = _year_runs(session, year)
     if not runs:
         raise DisburseError(tr("no PV run was posted for a period of {year}: there is nothing to publish", year=year))

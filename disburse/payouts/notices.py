@@ -237,6 +237,20 @@ def _village_totals(session: Session, run_id: int) -> dict[str, tuple[str | None
     return villages
 
 
+def checked_notice_days(days: int) -> int:
+    """``days`` when a notice may run that long (a run's notice and the annual PV notice)."""
+    if not NOTICE_DAYS_MIN <= days <= NOTICE_DAYS_MAX:
+        raise DisburseError(
+            tr(
+                "--days {days}: a notice runs for {days_min} to {days_max} days",
+                days=days,
+                days_min=NOTICE_DAYS_MIN,
+                days_max=NOTICE_DAYS_MAX,
+            )
+        )
+    return days
+
+
 def create_notices(
     session: Session,
     run_id: int,
@@ -271,16 +285,7 @@ def create_notices(
             + (tr("; a reversed run's correction is a new run, noticed on its own") if run.status == "reversed" else "")
         )
     requirement = notice_requirement(run.rule_text)
-    days = requirement.days if days is None else days
-    if not NOTICE_DAYS_MIN <= days <= NOTICE_DAYS_MAX:
-        raise DisburseError(
-            tr(
-                "--days {days}: a notice runs for {days_min} to {days_max} days",
-                days=days,
-                days_min=NOTICE_DAYS_MIN,
-                days_max=NOTICE_DAYS_MAX,
-            )
-        )
+    days = checked_notice_days(requirement.days if days is None else days)
     first = first_day or dt.date.today()
     last = first + dt.timedelta(days=days - 1)
     villages = _village_totals(session, run_id)
