@@ -28,6 +28,12 @@ LONGEST_FIRST = (
     "tests/dev/demo/test_demo_cycle.py",
     "tests/cli/test_cli_checkpoints.py",
     "tests/payouts/test_export_crash_safety.py",
+    # Each about 30-55 s of real processes (2026-12-03): started late, one of them is CI's tail.
+    "tests/reports/test_printed_books.py",
+    "tests/allocations/test_budget_indicators.py::test_worked_example",
+    "tests/payouts/test_resends.py::test_issue14_item5",
+    "tests/allocations/test_review_chain.py",
+    "tests/payouts/test_payee_beneficiary_head.py",
 )
 
 
