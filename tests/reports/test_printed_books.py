@@ -234,7 +234,7 @@ def test_issue15_item2_household_card_on_one_page_in_chinese(demo, tmp_path: Pat
         for wanted in ("惠民惠农财政补贴资金明白卡", "监督电话：0914-12317", f"经办人：{CENTRE_USER}", "户主（签字）"):
             assert wanted in page
         latin = re.findall(r"[A-Za-z]{2,}", _IDENTIFIER.sub("", page))
-        assert latin == [], latin
+        assert latin == [], (latin, page)
     assert "发放失败记录（1 次" in page_texts(render_pdf(book_html(card_book(cards[1], footer))))[0]
 
 
