@@ -29,11 +29,7 @@ class Ran:
 
 def run(database_url: str, *arguments: str, user: str | None = "alice") -> Ran:
     """The command in-process, on ``database_url``, as ``user``."""
-    environment = {"DISBURSE_USER": user} if user else {}
-    result = CliRunner().invoke(cli.app, ["--db", database_url, *arguments], env=environment)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return Ran(result.exit_code, result.stdout, result.stderr)
+    return _invoked(database_url, arguments, {"DISBURSE_USER": user} if user else {})
 
 
 # Fresh processes are SQLite's: on PostgreSQL the same command runs in this process (through the
@@ -61,8 +57,13 @@ def run_script(database_url: str, *arguments: str, user: str | None = "alice", c
 
 
 def _in_process(database_url: str, arguments: tuple[str, ...], user: str | None) -> Ran:
-    """``run_script``'s command through Typer's runner, with the environment it would see."""
-    result = CliRunner().invoke(cli.app, ["--db", database_url, *arguments], env={"DISBURSE_USER": user})
+    """``run_script``'s command through Typer's runner, with the environment it would see (no
+    DISBURSE_USER at all when ``user`` is None, as ``run_script`` drops it)."""
+    return _invoked(database_url, arguments, {"DISBURSE_USER": user})
+
+
+def _invoked(database_url: str, arguments: tuple[str, ...], environment: dict[str, str | None]) -> Ran:
+    result = CliRunner().invoke(cli.app, ["--db", database_url, *arguments], env=environment)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return Ran(result.exit_code, result.stdout, result.stderr)
