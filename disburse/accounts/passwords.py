@@ -3,6 +3,8 @@ made today verifies on any later version."""
 
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -14,8 +16,14 @@ PASSWORD_LENGTH_MAX = 256
 # RFC 9106's second recommended option (64 MiB, 3 passes), on one lane: a login costs tens of
 # milliseconds, a guessed password as much.
 _HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1, hash_len=32, salt_len=16)
-# Verified when the name is unknown, so a wrong name takes as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash("not a password anyone has")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the name is unknown, so a wrong name takes as long as a wrong password. Made
+    on first use, not at import: hashing costs about 0.2 s, and every command imports this module
+    (to check who runs it) while only a login verifies a password."""
+    return _HASHER.hash("not a password anyone has")
 
 
 def password_problem(password: str) -> str | None:
@@ -49,6 +57,6 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     if len(password) > PASSWORD_LENGTH_MAX:
         return False
     try:
-        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _HASHER.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
