@@ -28,20 +28,27 @@ class Ran:
 
 
 def run(database_url: str, *arguments: str, user: str | None = "alice") -> Ran:
-    """The command in-process, on ``database_url``, as ``user``."""
-    return _invoked(database_url, arguments, {"DISBURSE_USER": user} if user else {})
+    """The command in-process, through the same Typer app the console script runs, on
+    ``database_url``, as ``user`` (None: no DISBURSE_USER at all, as a process started without it)."""
+    result = CliRunner().invoke(cli.app, ["--db", database_url, *arguments], env={"DISBURSE_USER": user})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Ran(result.exit_code, result.stdout, result.stderr)
 
 
-# Fresh processes are SQLite's: on PostgreSQL the same command runs in this process (through the
-# same Typer app), which keeps CI within its time. The three-month scenario still runs about 120
-# real processes on PostgreSQL; DISBURSE_TEST_PG_PROCESSES=1 runs every one as a process.
+# A real process costs about a second of start-up, so worked examples run their commands with
+# ``run``; ``run_script`` is for the tests whose point is the process (every command's own test in
+# tests/cli/test_every_command_fresh_process.py, the demo, the crash tests, and one "in fresh
+# processes" test where an issue asked for it). Those processes are SQLite's: on PostgreSQL the same
+# command runs in this process, which keeps CI within its time. The three-month scenario still runs
+# about 120 real processes on PostgreSQL; DISBURSE_TEST_PG_PROCESSES=1 runs every one as a process.
 PG_PROCESSES = bool(os.environ.get("DISBURSE_TEST_PG_PROCESSES"))
 
 
 def run_script(database_url: str, *arguments: str, user: str | None = "alice", cwd: Path | None = None) -> Ran:
     """The installed console script, as a user runs it."""
     if cwd is None and database_url.startswith("postgresql") and not PG_PROCESSES:
-        return _in_process(database_url, arguments, user)
+        return run(database_url, *arguments, user=user)
     environment = {key: value for key, value in os.environ.items() if key != "DISBURSE_USER"}
     if user:
         environment["DISBURSE_USER"] = user
@@ -54,16 +61,3 @@ def run_script(database_url: str, *arguments: str, user: str | None = "alice", c
         timeout=300,
     )
     return Ran(completed.returncode, completed.stdout, completed.stderr)
-
-
-def _in_process(database_url: str, arguments: tuple[str, ...], user: str | None) -> Ran:
-    """``run_script``'s command through Typer's runner, with the environment it would see (no
-    DISBURSE_USER at all when ``user`` is None, as ``run_script`` drops it)."""
-    return _invoked(database_url, arguments, {"DISBURSE_USER": user})
-
-
-def _invoked(database_url: str, arguments: tuple[str, ...], environment: dict[str, str | None]) -> Ran:
-    result = CliRunner().invoke(cli.app, ["--db", database_url, *arguments], env=environment)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return Ran(result.exit_code, result.stdout, result.stderr)

@@ -1,5 +1,5 @@
-"""Issue 14 item 1: budget indicators (资金指标). Worked examples through the installed command (one
-fresh process per command), the refusals with their arithmetic, and the movements of an
+"""Issue 14 item 1: budget indicators (资金指标). Worked examples through the `disburse` command
+(its Typer app, in-process), the refusals with their arithmetic, and the movements of an
 indicator's money tied to the payables and the ledger.
 
 The worked example (funds_setup.py): indicators 商财社〔2025〕9号 (2025, 200.00) and 商财社〔2026〕3号
@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 
 import pytest
-from cli_runner import run_script
+from cli_runner import run
 from funds_setup import NEW_FUND, OLD_FUND, write_funds, write_rule
 from sqlalchemy import text
 from tiny_county import import_tiny_county, write_files
@@ -47,7 +47,7 @@ def _scalar(url: str, sql: str):  # type: ignore[no-untyped-def]
 
 
 def _ok(url: str, *arguments: str, user: str = "clerk") -> str:
-    ran = run_script(url, *arguments, user=user)
+    ran = run(url, *arguments, user=user)
     assert ran.exit_code == 0, ran.output
     return ran.stdout
 
@@ -57,7 +57,7 @@ def test_worked_example_import_draw_freeze_pay_release_return_report(county_url:
     assert "2" in _ok(url, "funds", "import", str(funds))
     again = _ok(url, "funds", "import", str(funds))
     assert re.search(r"0\D+2", again), again  # nothing added, both already there unchanged
-    short = run_script(url, "allocate", str(rule), "--period", "2026-10", "--fund", OLD_FUND, user="clerk")
+    short = run(url, "allocate", str(rule), "--period", "2026-10", "--fund", OLD_FUND, user="clerk")
     assert short.exit_code == 1
     assert f"指标 {OLD_FUND} 可用 200.00 元（下达 200.00 − 退回 0.00 − 已用 0.00），本次需 300.00 元" in short.output
     assert NEW_FUND in _ok(url, "allocate", str(rule), "--period", "2026-10")
@@ -78,7 +78,7 @@ def test_worked_example_import_draw_freeze_pay_release_return_report(county_url:
     returned = tmp_path / "回盘.csv"
     _ok(url, "generate", "bank-return", batch, "--bank", "generic", "--fail", "1", "--out", str(returned))
     _ok(url, "payout", "returns", str(returned), "--bank", "generic", user="cashier")
-    too_much = run_script(url, "funds", "return", NEW_FUND, "800", "--reason", "项目结余", user="checker")
+    too_much = run(url, "funds", "return", NEW_FUND, "800", "--reason", "项目结余", user="checker")
     assert too_much.exit_code == 1
     assert f"指标 {NEW_FUND} 可用 700.00 元（下达 1,000.00 − 退回 0.00 − 已用 300.00）" in too_much.output
     assert "500.00" in _ok(url, "funds", "return", NEW_FUND, "200", "--reason", "项目结余", user="checker")
@@ -100,7 +100,7 @@ def test_a_changed_indicator_is_refused_with_file_row_column_and_value(county_ur
     _ok(url, "funds", "import", str(write_funds(tmp_path)))
     text_250 = (tmp_path / "资金指标.csv").read_text("utf-8").replace("200.00", "250.00")
     changed = write_funds(tmp_path, text_250, "改.csv")
-    ran = run_script(url, "funds", "import", str(changed), user="clerk")
+    ran = run(url, "funds", "import", str(changed), user="clerk")
     assert ran.exit_code == 1
     assert "改.csv:2 [金额] '250.00'" in ran.output and "200.00" in ran.output, ran.output
     assert _scalar(url, "SELECT count(*) FROM budget_indicators") == 2
@@ -115,7 +115,7 @@ def test_a_file_with_bad_rows_is_refused_whole(county_url: str, tmp_path: Path) 
         "A1,丙,县,一般公共预算,2082001,2026,100.00,、\n",
         "坏.csv",
     )
-    ran = run_script(county_url, "funds", "import", str(bad), user="clerk")
+    ran = run(county_url, "funds", "import", str(bad), user="clerk")
     assert ran.exit_code == 1
     places = ("坏.csv:3 [资金级次] '乡'", "坏.csv:3 [功能科目] '20x'", "坏.csv:3 [金额]", "坏.csv:4 [指标文号] 'A1'")
     for place in places:
@@ -131,7 +131,7 @@ def test_an_indicator_of_another_programme_is_refused_and_without_indicators_not
     # No indicator at all: today's behaviour, no control.
     assert "300.00" in _ok(url, "allocate", str(rule), "--period", "2026-10", "--dry-run")
     monkeypatch.setenv("DISBURSE_FUNDS_REQUIRED", "1")
-    required = run_script(url, "allocate", str(rule), "--period", "2026-10", "--dry-run", user="clerk")
+    required = run(url, "allocate", str(rule), "--period", "2026-10", "--dry-run", user="clerk")
     assert required.exit_code == 1 and "DISBURSE_FUNDS_REQUIRED" in required.output
     monkeypatch.delenv("DISBURSE_FUNDS_REQUIRED")
     other = write_funds(
@@ -140,5 +140,5 @@ def test_an_indicator_of_another_programme_is_refused_and_without_indicators_not
         "其他.csv",
     )
     _ok(url, "funds", "import", str(other))
-    ran = run_script(url, "allocate", str(rule), "--period", "2026-10", "--fund", "B1", user="clerk")
+    ran = run(url, "allocate", str(rule), "--period", "2026-10", "--fund", "B1", user="clerk")
     assert ran.exit_code == 1 and "dibao" in ran.output and "test_aid" in ran.output, ran.output

@@ -1,5 +1,6 @@
 """Issue 14 item 3: a review chain for allocation runs, worked by hand through the installed
-`disburse` command (one process per command) on SQLite and PostgreSQL.
+`disburse` command (its Typer app, in-process; every command's own process is checked in
+tests/cli/test_every_command_fresh_process.py) on SQLite and PostgreSQL.
 
 The tiny county (tiny_county.py) has three 一般贫困户 households: H1 with 3 people, H2 and H3 with
 1 each, 5 people in all. A subsidy of 50.00 a person a month pays 5 × 50.00 = 250.00; one of
@@ -13,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_runner import run, run_script
+from cli_runner import run
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -91,26 +92,26 @@ def county(database_url: str, tmp_path: Path) -> str:
 def test_levels_approve_in_order_and_the_last_one_approves_the_run(county: str, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("DISBURSE_LANG", "zh")  # what the users read
     url = county
-    ok(run_script(url, "allocate", str(rule_file(tmp_path, "50")), "--period", "2026-10", user="alice"))
+    ok(run(url, "allocate", str(rule_file(tmp_path, "50")), "--period", "2026-10", user="alice"))
     assert scalar(url, "SELECT payable_fen FROM allocation_runs WHERE id = 1") == 25_000  # 5 × 50.00
 
-    refused(run_script(url, "runs", "approve", "1", user="bob"), "须逐级审核", "--level 村")
-    refused(run_script(url, "runs", "approve", "1", "--level", "乡镇", user="bob"), "待 村 审核", "按顺序")
-    refused(run_script(url, "runs", "approve", "1", "--level", "村", user="alice"), "由 alice 计算")
+    refused(run(url, "runs", "approve", "1", user="bob"), "须逐级审核", "--level 村")
+    refused(run(url, "runs", "approve", "1", "--level", "乡镇", user="bob"), "待 村 审核", "按顺序")
+    refused(run(url, "runs", "approve", "1", "--level", "村", user="alice"), "由 alice 计算")
     assert "现待 乡镇 审核" in ok(
-        run_script(url, "runs", "approve", "1", "--level", "村", "--comment", "已核对花名册", user="bob")
+        run(url, "runs", "approve", "1", "--level", "村", "--comment", "已核对花名册", user="bob")
     )
-    refused(run_script(url, "runs", "approve", "1", "--level", "乡镇", user="bob"), "只能审核一级")
-    ok(run_script(url, "runs", "approve", "1", "--level", "乡镇", user="carol"))
-    refused(run_script(url, "runs", "post", "1", user="carol"), "须经另一人审核通过")
+    refused(run(url, "runs", "approve", "1", "--level", "乡镇", user="bob"), "只能审核一级")
+    ok(run(url, "runs", "approve", "1", "--level", "乡镇", user="carol"))
+    refused(run(url, "runs", "post", "1", user="carol"), "须经另一人审核通过")
     # 250.00 is above 200.00: 县主管部门 is required before 财政终审.
-    refused(run_script(url, "runs", "approve", "1", "--level", "财政终审", user="erin"), "待 县主管部门 审核")
-    ok(run_script(url, "runs", "approve", "1", "--level", "县主管部门", user="dave"))
-    assert "最后一级" in ok(run_script(url, "runs", "approve", "1", "--level", "财政终审", user="erin"))
+    refused(run(url, "runs", "approve", "1", "--level", "财政终审", user="erin"), "待 县主管部门 审核")
+    ok(run(url, "runs", "approve", "1", "--level", "县主管部门", user="dave"))
+    assert "最后一级" in ok(run(url, "runs", "approve", "1", "--level", "财政终审", user="erin"))
     assert scalar(url, "SELECT status || ' ' || approved_by FROM allocation_runs WHERE id = 1") == "approved erin"
-    ok(run_script(url, "runs", "post", "1", user="erin"))
+    ok(run(url, "runs", "post", "1", user="erin"))
 
-    shown = ok(run_script(url, "runs", "show", "1"))
+    shown = ok(run(url, "runs", "show", "1"))
     assert "审核链：村 → 乡镇 → 县主管部门 → 财政终审" in shown
     for line in (
         "村：bob 已审核 — 已核对花名册",
@@ -128,19 +129,19 @@ def test_a_small_run_skips_the_level_its_amount_does_not_exceed_and_a_return_can
     monkeypatch.setenv("DISBURSE_LANG", "zh")
     url = county
     small = rule_file(tmp_path, "40")
-    ok(run_script(url, "allocate", str(small), "--period", "2026-10", user="alice"))
+    ok(run(url, "allocate", str(small), "--period", "2026-10", user="alice"))
     assert scalar(url, "SELECT payable_fen FROM allocation_runs WHERE id = 1") == 20_000  # 5 × 40.00
-    ok(run_script(url, "runs", "approve", "1", "--level", "村", user="bob"))
-    assert "现待 财政终审 审核" in ok(run_script(url, "runs", "approve", "1", "--level", "乡镇", user="carol"))
+    ok(run(url, "runs", "approve", "1", "--level", "村", user="bob"))
+    assert "现待 财政终审 审核" in ok(run(url, "runs", "approve", "1", "--level", "乡镇", user="carol"))
     refused(
-        run_script(url, "runs", "approve", "1", "--level", "县主管部门", user="dave"),
+        run(url, "runs", "approve", "1", "--level", "县主管部门", user="dave"),
         "无需 县主管部门 级审核：应付合计 200.00 未超过 200.00",
     )
-    blank = run_script(url, "runs", "return", "1", "--level", "财政终审", "--comment", " ", user="erin")
+    blank = run(url, "runs", "return", "1", "--level", "财政终审", "--comment", " ", user="erin")
     refused(blank, "须写明意见")
-    returned = run_script(url, "runs", "return", "1", "--level", "财政终审", "--comment", "缺村委会盖章", user="erin")
+    returned = run(url, "runs", "return", "1", "--level", "财政终审", "--comment", "缺村委会盖章", user="erin")
     assert "已撤销" in ok(returned)
-    shown = ok(run_script(url, "runs", "show", "1"))
+    shown = ok(run(url, "runs", "show", "1"))
     assert "县主管部门（此金额无需此级）" in shown and "财政终审：erin 已退回 — 缺村委会盖章" in shown
     assert scalar(url, "SELECT status FROM allocation_runs WHERE id = 1") == "cancelled"
     # The web's list of returns shows it to the maker too.
@@ -148,9 +149,9 @@ def test_a_small_run_skips_the_level_its_amount_does_not_exceed_and_a_return_can
 
     # The corrected run (the same inputs compute again: the cancelled run's key was freed)
     # climbs from the first level; erin, who returned run 1, may act on run 2.
-    ok(run_script(url, "allocate", str(small), "--period", "2026-10", user="alice"))
-    refused(run_script(url, "runs", "approve", "2", "--level", "财政终审", user="erin"), "待 村 审核")
-    ok(run_script(url, "runs", "approve", "2", "--level", "村", user="erin"))
+    ok(run(url, "allocate", str(small), "--period", "2026-10", user="alice"))
+    refused(run(url, "runs", "approve", "2", "--level", "财政终审", user="erin"), "待 村 审核")
+    ok(run(url, "runs", "approve", "2", "--level", "村", user="erin"))
 
 
 def test_a_rule_without_a_chain_keeps_the_single_approval(county: str, tmp_path: Path) -> None:

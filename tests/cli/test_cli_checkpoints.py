@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from checkpoint_support import drop_triggers
-from cli_runner import run, run_script
+from cli_runner import run
 from sqlalchemy import text
 
 from disburse.foundation.db import make_engine
@@ -38,19 +38,19 @@ def test_keys_post_verify_tamper_verify(database_url: str, tmp_path: Path, monke
     key = tmp_path / "keys" / "signing.key"
     key.parent.mkdir()
     monkeypatch.setenv("DISBURSE_KEY_FILE", str(key))
-    created = run_script(database_url, "keys", "init")
+    created = run(database_url, "keys", "init")
     assert created.exit_code == 0, created.output
     assert re.search(r"fingerprint [0-9a-f]{64}", created.stdout) and key.stat().st_mode & 0o777 == 0o600
-    again = run_script(database_url, "keys", "init")
+    again = run(database_url, "keys", "init")
     assert again.exit_code == 1 and "never overwritten" in again.stderr
 
     vouchers = tmp_path / "vouchers.csv"
     vouchers.write_text(VOUCHERS, encoding="utf-8")
-    assert run_script(database_url, "journal", "post", str(vouchers), "--entity", "COUNTY").exit_code == 0
-    approved = run_script(database_url, "journal", "approve", "1", user="bob")
+    assert run(database_url, "journal", "post", str(vouchers), "--entity", "COUNTY").exit_code == 0
+    approved = run(database_url, "journal", "approve", "1", user="bob")
     assert approved.exit_code == 0 and "no checkpoint was signed" not in approved.stderr
 
-    clean = run_script(database_url, "verify")
+    clean = run(database_url, "verify")
     # journal post and journal approve each signed one.
     assert clean.exit_code == 0, clean.output
     assert f"checkpoints 2, newest {newest_hash(database_url)[:12]}" in clean.stdout
@@ -63,7 +63,7 @@ def test_keys_post_verify_tamper_verify(database_url: str, tmp_path: Path, monke
             connection.execute(text("UPDATE voucher_submissions SET debit_total_fen = 1 WHERE id = 1"))
     finally:
         engine.dispose()
-    tampered = run_script(database_url, "verify")
+    tampered = run(database_url, "verify")
     assert tampered.exit_code == 1
     assert "voucher_submissions ids 1–1000: changed since checkpoint 2" in tampered.stderr
 

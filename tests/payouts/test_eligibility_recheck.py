@@ -1,5 +1,5 @@
-"""Eligibility checked again (issue 14 item 4), worked by hand through the commands, each in a
-fresh `disburse` process, on both engines.
+"""Eligibility checked again (issue 14 item 4), worked by hand through the `disburse` commands
+(in-process), on both engines.
 
 The register of 2026-10-31 has four 一般贫困户 households: H1 (王一 and two pupils: 3 people), H2
 (李一: 1), H3 (张一: 1) and H4 (赵四: 1). A subsidy of 50.00 a person a month for 2026-10 has a
@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "allocations"))
-from cli_runner import run, run_script  # noqa: E402
+from cli_runner import run  # noqa: E402
 from tiny_county import BANK_ACCOUNT, H1, H2, H3, card, resident_id, write_register  # noqa: E402
 
 from disburse.foundation.db import make_engine  # noqa: E402
@@ -74,8 +74,7 @@ def said(ran) -> str:  # type: ignore[no-untyped-def]
 
 
 def calculated_run(database_url: str, tmp_path: Path, recheck: str = "") -> Path:
-    """Run 1 calculated by alice on the first register (set up in-process; the commands under
-    test run in fresh processes); returns the second register's file."""
+    """Run 1 calculated by alice on the first register (set up in-process); returns the second register's file."""
     first, second = registers(tmp_path)
     rule = tmp_path / "rule.yaml"
     rule.write_text(RULE.format(recheck=recheck), encoding="utf-8")
@@ -109,7 +108,7 @@ def balances(database_url: str) -> dict[str, int]:
 def test_approval_lists_the_changes_and_prepare_holds_them_on_211_90(database_url: str, tmp_path: Path) -> None:
     new_snapshot(database_url, calculated_run(database_url, tmp_path))
 
-    approved = run_script(database_url, "runs", "approve", "1", "--date", "2026-11-20", user="bob")
+    approved = run(database_url, "runs", "approve", "1", "--date", "2026-11-20", user="bob")
     assert approved.exit_code == 0, approved.output
     listed = said(approved)
     assert "run 1 approved by bob" in listed
@@ -124,7 +123,7 @@ def test_approval_lists_the_changes_and_prepare_holds_them_on_211_90(database_ur
     assert H4 not in listed
     assert run(database_url, "runs", "post", "1", user="bob").exit_code == 0
 
-    prepared = run_script(database_url, "payout", "prepare", "--entity", "COUNTY", "--date", "2026-11-20", user="carol")
+    prepared = run(database_url, "payout", "prepare", "--entity", "COUNTY", "--date", "2026-11-20", user="carol")
     assert prepared.exit_code == 0, prepared.output
     out = said(prepared)
     assert "1 payment(s), 50.00 yuan from 1 payable(s)" in out
@@ -152,12 +151,12 @@ def test_approval_lists_the_changes_and_prepare_holds_them_on_211_90(database_ur
 def test_under_recheck_refuse_prepare_refuses_naming_the_lines(database_url: str, tmp_path: Path) -> None:
     second = calculated_run(database_url, tmp_path, recheck="recheck: {changes: refuse}\n")
     # Approved before the new snapshot: nothing had changed then.
-    approved = run_script(database_url, "runs", "approve", "1", "--date", "2026-11-01", user="bob")
+    approved = run(database_url, "runs", "approve", "1", "--date", "2026-11-01", user="bob")
     assert approved.exit_code == 0 and "warning" not in approved.output, approved.output
     assert run(database_url, "runs", "post", "1", user="bob").exit_code == 0
     new_snapshot(database_url, second)
 
-    refused = run_script(database_url, "payout", "prepare", "--entity", "COUNTY", "--date", "2026-11-20", user="carol")
+    refused = run(database_url, "payout", "prepare", "--entity", "COUNTY", "--date", "2026-11-20", user="carol")
     assert refused.exit_code == 1, refused.output
     out = said(refused)
     assert "shows 5 recipient(s) changed" in out and "recheck: refuse" in out

@@ -7,7 +7,7 @@ other two into their household's card (户卡), and every line names the benefic
 card holder (收款人, the bank file's 户名) and the head (户主). A second rule with ``payee:
 collective`` pays 600.00 per household into each village's own account (集体账户).
 
-Every command runs as the installed ``disburse`` in a process of its own, in Chinese.
+Every command runs through the ``disburse`` command's Typer app (in-process), in Chinese.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from cli_runner import run_script
+from cli_runner import run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -109,7 +109,7 @@ basis:
 
 
 def ok(database_url: str, *arguments: str, user: str = "alice") -> str:
-    ran = run_script(database_url, *arguments, user=user)
+    ran = run(database_url, *arguments, user=user)
     assert ran.exit_code == 0, (arguments, ran.output)
     assert "Traceback" not in ran.output
     return ran.stdout
@@ -191,7 +191,7 @@ def test_a_collective_payee_is_the_village_account_and_the_lines_keep_beneficiar
     books: str, tmp_path: Path
 ) -> None:
     rule = _write(tmp_path / "care.yaml", CARE)
-    refused = run_script(books, "allocate", str(rule), "--period", "2026-10")
+    refused = run(books, "allocate", str(rule), "--period", "2026-10")
     assert refused.exit_code == 1 and "Traceback" not in refused.output
     assert "村 610102001001、610102001002 尚未登记银行账户" in refused.stderr
     for village, number, name in (
