@@ -4,8 +4,10 @@ of its own: two conftest modules would collide on the name "conftest")."""
 import os  # noqa: E402
 
 from database_support import (  # noqa: F401  (pytest finds fixtures by name in this module)
+    PG_URL,
     backend,
     database_url,
+    drop_shared_pg_databases,
     empty_database_url,
     engine,
     pg_template,
@@ -52,3 +54,10 @@ def pytest_xdist_auto_num_workers(config) -> int | None:  # type: ignore[no-unty
     if config.option.numprocesses != "auto":
         return None
     return (os.cpu_count() or 1) + 1
+
+
+def pytest_sessionfinish(session) -> None:  # type: ignore[no-untyped-def]
+    """The run's end (the xdist controller's, after every worker): drop the PostgreSQL databases
+    that built_once's builds shared between workers."""
+    if PG_URL and not os.environ.get("PYTEST_XDIST_WORKER"):
+        drop_shared_pg_databases(session.config._tmp_path_factory.getbasetemp())

@@ -5,11 +5,14 @@ runs never see each other's data."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -117,3 +120,60 @@ def engine(database_url: str):  # type: ignore[no-untyped-def]
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+# Books that take seconds to build (a seeded county's month, the demo) are built once per test
+# run and shared by every xdist worker; each test works on its own copy.
+SHARED_PG_SUFFIX = ".pg-database"
+
+
+def shared_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run's own temporary directory, the same for every xdist worker (a worker's basetemp is
+    ``<run>/popen-gwN``; without xdist the run's basetemp is the run's directory)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """The directory ``name`` that ``build`` fills once per test run: the first worker to ask
+    builds it while the others wait on a lock; later calls find it done. Nothing in it may be
+    changed by a test (copy it first: sqlite_copy, pg_copy)."""
+    shared = shared_directory(tmp_path_factory)
+    done = shared / name
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            partial = shared / f"{name}.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir()
+            build(partial)
+            partial.rename(done)  # only a finished build is ever seen under its name
+    return done
+
+
+def sqlite_copy(source: Path, directory: Path) -> str:
+    """A private copy of the SQLite books at ``source`` (through SQLite's backup, so a WAL file is
+    never left behind); returns its URL."""
+    target = directory / f"books-{secrets.token_hex(3)}.db"
+    with closing(sqlite3.connect(source)) as origin, closing(sqlite3.connect(target)) as copy:
+        origin.backup(copy)
+    return f"sqlite:///{target}"
+
+
+def pg_shared_database(shared: Path, template: str | None) -> str:
+    """A PostgreSQL database (cloned from ``template``) that lives as long as the test run: its
+    name is left in ``shared`` so that the run's end (drop_shared_pg_databases) drops it."""
+    url = pg_create_database(template=template)
+    (shared / f"{make_url(url).database}{SHARED_PG_SUFFIX}").write_text(url, encoding="utf-8")
+    return url
+
+
+def pg_copy(url: str) -> str:
+    """A private PostgreSQL database cloned from the shared one at ``url``."""
+    return pg_create_database(template=make_url(url).database)
+
+
+def drop_shared_pg_databases(shared: Path) -> None:
+    for left in shared.glob(f"*{SHARED_PG_SUFFIX}"):
+        pg_drop_database(left.read_text(encoding="utf-8"))
+        left.unlink()

@@ -16,14 +16,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from database_support import PG_URL, new_database, pg_drop_database
+from database_support import PG_URL, pg_drop_database
+from seeded_books import private_copy, seeded_month
 
 from disburse.audit.anomalies import CHECKS, review_finding, run_checks
 from disburse.audit.model import STATUS_CHANGED, STATUS_REVIEWED
 from disburse.audit.scoring import score, score_lines
-from disburse.dev.audit_month import DATES, build_month
-from disburse.dev.generator import generate_county
-from disburse.dev.generator.seeding import seed_county
+from disburse.dev.audit_month import DATES, MANIFEST_NAME
 from disburse.foundation.db import make_engine, transaction
 from disburse.foundation.frames import query_frame
 from disburse.ledger.model import EntryBatch, EntryDraft, PostingDraft
@@ -42,17 +41,15 @@ class SeededBooks:
     manifest: dict
 
 
-@pytest.fixture(scope="module", params=CASES, ids=[f"{backend}-seed{seed}" for backend, seed in CASES])
-def seeded(request, tmp_path_factory, sqlite_template, pg_template):  # type: ignore[no-untyped-def]
+@pytest.fixture(params=CASES, ids=[f"{backend}-seed{seed}" for backend, seed in CASES])
+def seeded(request, tmp_path, tmp_path_factory, sqlite_template, pg_template):  # type: ignore[no-untyped-def]
+    """A private copy of a seeded county's month: the tests review findings and post entries."""
     backend, seed = request.param
     if backend == "postgresql" and not PG_URL:
         pytest.skip("DISBURSE_TEST_PG_URL is not set")
-    directory = tmp_path_factory.mktemp(f"seeded-{backend}-{seed}")
-    county = directory / "county"
-    generate_county(county, HOUSEHOLDS, seed)
-    manifest = json.loads(seed_county(county, seed).read_text(encoding="utf-8"))
-    url = new_database(backend, directory, sqlite_template, pg_template)
-    build_month(county, url)
+    county, shared_url = seeded_month(backend, seed, HOUSEHOLDS, tmp_path_factory, sqlite_template, pg_template)
+    manifest = json.loads((county / MANIFEST_NAME).read_text(encoding="utf-8"))
+    url = private_copy(shared_url, tmp_path)
     yield SeededBooks(url, county, manifest)
     if backend == "postgresql":
         pg_drop_database(url)

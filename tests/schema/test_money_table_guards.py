@@ -15,7 +15,8 @@ import json
 from dataclasses import dataclass
 
 import pytest
-from database_support import PG_URL, new_database, pg_drop_database
+from database_support import PG_URL, pg_drop_database
+from seeded_books import private_copy, seeded_month
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
@@ -267,18 +268,10 @@ def _insert_control_rows(connection) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def books(request, tmp_path_factory, sqlite_template, pg_template):  # type: ignore[no-untyped-def]
-    from disburse.dev.audit_month import build_month
-    from disburse.dev.generator import generate_county
-    from disburse.dev.generator.seeding import seed_county
-
     if request.param == "postgresql" and not PG_URL:
         pytest.skip("DISBURSE_TEST_PG_URL is not set")
-    directory = tmp_path_factory.mktemp(f"guards-{request.param}")
-    county = directory / "county"
-    generate_county(county, HOUSEHOLDS, SEED)
-    seed_county(county, SEED)
-    url = new_database(request.param, directory, sqlite_template, pg_template)
-    build_month(county, url)
+    _county, shared_url = seeded_month(request.param, SEED, HOUSEHOLDS, tmp_path_factory, sqlite_template, pg_template)
+    url = private_copy(shared_url, tmp_path_factory.mktemp(f"guards-{request.param}"))
     _add_what_the_month_lacks(url)
     yield Books(url, request.param)
     if request.param == "postgresql":
