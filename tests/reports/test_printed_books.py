@@ -3,7 +3,8 @@ printed book is laid out to PDF, its page count is checked, every page must carr
 (title, 编制单位, 期间, 页次 i/n, 制表人, print date, the table's header), and with pdftoppm
 present the pages are written as PNG files to the test's folder for a person to look at.
 
-The demo runs once for the module (a small county, on SQLite: the demo makes its own file).
+The demo runs once per test run, shared by every worker (a small county, on SQLite: the demo makes
+its own file); each worker prints from its own copy.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from database_support import built_once, sqlite_copy
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from disburse.dev.demo.cycle import CENTRE_USER, run_demo
 from disburse.foundation.db import make_engine, transaction
@@ -51,12 +54,22 @@ BANK_ACCOUNT = "6228480012345678901"
 _IDENTIFIER = re.compile(r"[A-Z]+(?:-[0-9A-Z]+)+|校验：[0-9a-f]+")
 
 
+def _build_demo(directory: Path) -> None:
+    summary = run_demo(directory, households=300, today=TODAY)
+    # The directory is renamed when the build is done: keep the file's path within it.
+    books = Path(make_url(summary.database_url).database).relative_to(directory)
+    (directory / "books").write_text(str(books), encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    directory = tmp_path_factory.mktemp("demo")
-    summary = run_demo(directory, households=300, today=TODAY)
-    engine = make_engine(summary.database_url)
-    yield summary, engine
+    """The demo's books (about 15 s to make), made once per run for every worker; each module's
+    worker prints from its own copy."""
+    built = built_once(tmp_path_factory, "printed-books-demo", _build_demo)
+    shared = built / (built / "books").read_text(encoding="utf-8")
+    url = sqlite_copy(shared, tmp_path_factory.mktemp("demo"))
+    engine = make_engine(url)
+    yield url, engine
     engine.dispose()
 
 
@@ -85,7 +98,7 @@ def check_headers(texts: list[str], *expected: str) -> None:
 
 
 def test_issue15_item2_trial_balance_prints_with_headers(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    summary, engine = demo
+    _url, engine = demo
     with transaction(engine) as session:
         result = trial_balance(session, "COUNTY", MONTH)
     book = trial_balance_book(result, year_start=True, hide_zero=True, prepared_by=PRINTER, printed_on=TODAY)
@@ -102,7 +115,7 @@ def test_issue15_item2_trial_balance_prints_with_headers(demo, tmp_path: Path) -
 
 
 def test_issue15_item2_ledger_and_general_ledger_print(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    summary, engine = demo
+    _url, engine = demo
     with transaction(engine) as session:
         payables = account_detail(session, "COUNTY", MONTH, "211")
         every = account_detail(session, "COUNTY", MONTH, "211", by_posting=True)
@@ -124,7 +137,7 @@ def test_issue15_item2_ledger_and_general_ledger_print(demo, tmp_path: Path) -> 
 
 
 def test_issue15_item2_auxiliary_balances_by_household_and_fund(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    summary, engine = demo
+    _url, engine = demo
     with transaction(engine) as session:
         by_household = auxiliary_balance(session, "COUNTY", MONTH, "211", HOUSEHOLD)
         by_fund = auxiliary_balance(session, "COUNTY", MONTH, "211", FUND)
@@ -144,7 +157,7 @@ def test_issue15_item2_auxiliary_balances_by_household_and_fund(demo, tmp_path: 
 
 
 def test_issue15_item2_reconciliation_with_its_outstanding_items(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    summary, engine = demo
+    _url, engine = demo
     with transaction(engine) as session:
         printed = reconciliation_statement(session, BANK_ACCOUNT, MONTH)
     texts = laid_out(
@@ -160,7 +173,7 @@ def test_issue15_item2_reconciliation_with_its_outstanding_items(demo, tmp_path:
 
 
 def test_issue15_item2_vouchers_carry_number_and_page_on_every_page(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    summary, engine = demo
+    _url, engine = demo
     with transaction(engine) as session:
         vouchers = vouchers_of(session, "COUNTY", MONTH)
         households = voucher_households(session)
@@ -192,7 +205,7 @@ def test_issue15_item2_vouchers_carry_number_and_page_on_every_page(demo, tmp_pa
 
 
 def test_issue15_item2_a_summarised_voucher_attaches_its_household_list(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    summary, engine = demo
+    _url, engine = demo
     with transaction(engine) as session:
         vouchers = vouchers_of(session, "COUNTY", MONTH)
         households = voucher_households(session)
@@ -220,7 +233,7 @@ def _failed_household(engine) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_issue15_item2_household_card_on_one_page_in_chinese(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    summary, engine = demo
+    _url, engine = demo
     failed = _failed_household(engine)
     with transaction(engine) as session:
         paid = session.execute(
@@ -241,7 +254,7 @@ def test_issue15_item2_household_card_on_one_page_in_chinese(demo, tmp_path: Pat
 
 
 def test_issue11_item2_fund_trace_ties_for_every_fund(demo) -> None:  # type: ignore[no-untyped-def]
-    summary, engine = demo
+    _url, engine = demo
     with transaction(engine) as session:
         funds = session.execute(text("SELECT DISTINCT fund_source FROM allocation_runs ORDER BY 1")).scalars().all()
         traces = [fund_trace(session, fund) for fund in funds]
@@ -266,7 +279,7 @@ def test_issue11_item2_fund_trace_ties_for_every_fund(demo) -> None:  # type: ig
 
 
 def test_issue11_item11_a_failure_is_counted_once(demo) -> None:  # type: ignore[no-untyped-def]
-    summary, engine = demo
+    _url, engine = demo
     household = _failed_household(engine)
     with transaction(engine) as session:
         status = household_status(session, household)
@@ -286,7 +299,7 @@ def test_issue11_item11_a_failure_is_counted_once(demo) -> None:  # type: ignore
 
 
 def test_issue11_item11_pv_lines_keep_their_service_periods(demo) -> None:  # type: ignore[no-untyped-def]
-    summary, engine = demo
+    _url, engine = demo
     with transaction(engine) as session:
         household = session.execute(
             text("SELECT household_id FROM payables WHERE programme LIKE '%光伏%' ORDER BY household_id LIMIT 1")
