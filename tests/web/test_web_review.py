@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from starlette.testclient import TestClient
-from web_support import form_token, job_page, log_in, make_county, set_up_books, web_app
+from web_support import county_with_books, form_token, job_page, log_in, web_app
 
 from disburse.accounts.service import add_account
 from disburse.foundation.db import make_engine, read_transaction, transaction
@@ -42,9 +42,8 @@ def _preview_and_submit(client: TestClient, county, **fields: str) -> str:  # ty
 
 
 @pytest.fixture
-def books(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    county = make_county(tmp_path, households=60)
-    set_up_books(database_url, county, registers=True)
+def books(database_url: str, tmp_path: Path, tmp_path_factory):  # type: ignore[no-untyped-def]
+    county = county_with_books(database_url, tmp_path, tmp_path_factory, households=60)
     engine = make_engine(database_url)
     with transaction(engine) as session:
         add_account(session, "both", ["经办", "审核"], "correct-horse-9", "admin")

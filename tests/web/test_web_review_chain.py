@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from starlette.testclient import TestClient
-from web_support import form_token, log_in, make_county, set_up_books, text_of, web_app
+from web_support import county_with_books, form_token, log_in, text_of, web_app
 
 from disburse.allocations.runs import calculate_run
 from disburse.foundation.db import make_engine, read_transaction, transaction
@@ -28,9 +28,8 @@ def _count(url: str, sql: str) -> int:
 
 
 @pytest.fixture
-def chained_run(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    county = make_county(tmp_path, households=60)
-    set_up_books(database_url, county, registers=True)
+def chained_run(database_url: str, tmp_path: Path, tmp_path_factory):  # type: ignore[no-untyped-def]
+    county = county_with_books(database_url, tmp_path, tmp_path_factory, households=60)
     rule = tmp_path / "pv-chain.yaml"
     rule.write_text(county.pv_rule.read_text(encoding="utf-8") + CHAIN, encoding="utf-8")
     engine = make_engine(database_url)

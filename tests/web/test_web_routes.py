@@ -10,7 +10,18 @@ from pathlib import Path
 import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
-from web_support import ACCOUNTS, PASSWORD, form_token, job_page, log_in, make_county, set_up_books, text_of, web_app
+from web_support import (
+    ACCOUNTS,
+    PASSWORD,
+    county_with_books,
+    form_token,
+    job_page,
+    log_in,
+    make_county,
+    set_up_books,
+    text_of,
+    web_app,
+)
 
 from disburse.accounts.roles import may
 from disburse.audit.log import audit_entries
@@ -59,9 +70,8 @@ def _entries(url: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def books(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    county = make_county(tmp_path, households=60)
-    set_up_books(database_url, county, registers=True)
+def books(database_url: str, tmp_path: Path, tmp_path_factory):  # type: ignore[no-untyped-def]
+    county = county_with_books(database_url, tmp_path, tmp_path_factory, households=60)
     app = web_app(database_url, tmp_path)
     with TestClient(app) as lifespan:  # starts and stops the app's threads once
         yield app, county, lifespan
@@ -198,9 +208,10 @@ def test_counter_search_household_page_and_masking(books, database_url: str) -> 
     assert clerk.get("/counter/households/0000000000000000").status_code == 404
 
 
-def test_public_page_shows_only_the_own_household_and_is_rate_limited(database_url: str, tmp_path: Path) -> None:
-    county = make_county(tmp_path, households=50)
-    set_up_books(database_url, county, registers=True)
+def test_public_page_shows_only_the_own_household_and_is_rate_limited(
+    database_url: str, tmp_path: Path, tmp_path_factory
+) -> None:
+    county = county_with_books(database_url, tmp_path, tmp_path_factory, households=50)
     app = web_app(database_url, tmp_path, public_lookups_per_window=4)
     head = _household_row(county)
     with TestClient(app) as visitor:

@@ -4,13 +4,20 @@ that log in as each of them."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
+import pickle
 import re
+import shutil
 import socket
+import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from database_support import built_once
+from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
 from disburse.accounts.service import add_account
@@ -114,6 +121,50 @@ def set_up_books(url: str, county: County, *, registers: bool, earlier_snapshots
                 registry_service.import_settlements(session, county.settlements, user="maker")
     finally:
         engine.dispose()
+
+
+SHARED_BOOKS = "books.db"
+SHARED_COUNTY = "county.pickle"
+
+
+def county_with_books(url: str, directory: Path, tmp_path_factory, households: int = 60) -> County:  # type: ignore[no-untyped-def]
+    """``make_county`` in ``directory`` and ``set_up_books(registers=True)`` on ``url``. On SQLite
+    both are made once per test run (seven password hashes and three register imports, a few
+    seconds) and copied: the county's files into ``directory``, the books over ``url``'s file."""
+    if not url.startswith("sqlite"):
+        county = make_county(directory, households=households)
+        set_up_books(url, county, registers=True)
+        return county
+
+    def build(shared: Path) -> None:
+        shutil.copyfile(make_url(url).database, shared / SHARED_BOOKS)  # the test's fresh, migrated books
+        county = make_county(shared, households=households)
+        set_up_books(f"sqlite:///{shared / SHARED_BOOKS}", county, registers=True)
+        (shared / SHARED_COUNTY).write_bytes(pickle.dumps(county))
+
+    shared = built_once(tmp_path_factory, f"web-books-{households}", build)
+    for item in shared.iterdir():
+        if item.is_dir():
+            shutil.copytree(item, directory / item.name)
+        elif item.name not in (SHARED_BOOKS, SHARED_COUNTY):
+            shutil.copyfile(item, directory / item.name)
+    target = make_url(url).database
+    with closing(sqlite3.connect(shared / SHARED_BOOKS)) as origin, closing(sqlite3.connect(target)) as copy:
+        origin.backup(copy)
+    built = pickle.loads((shared / SHARED_COUNTY).read_bytes())
+
+    def moved(path: Path) -> Path:  # the builder's directory was renamed; the copy lives in ``directory``
+        return directory / path.relative_to(built.directory)
+
+    return dataclasses.replace(
+        built,
+        directory=directory,
+        registers=[moved(path) for path in built.registers],
+        assets=moved(built.assets),
+        settlements=moved(built.settlements),
+        shares=moved(built.shares),
+        pv_rule=moved(built.pv_rule),
+    )
 
 
 def web_app(url: str, directory: Path, **settings: int):  # type: ignore[no-untyped-def]
