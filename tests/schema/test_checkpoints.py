@@ -12,7 +12,14 @@ from typing import Callable, Iterator
 
 import pytest
 from checkpoint_support import clone_sqlite, drop_triggers, rehash_journal, sign, verdict
-from database_support import PG_URL, pg_create_database, pg_drop_database
+from database_support import (
+    PG_URL,
+    built_once,
+    pg_create_database,
+    pg_drop_database,
+    pg_shared_database,
+    shared_directory,
+)
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
@@ -39,14 +46,11 @@ class Month:
         return pg_create_database(template=make_url(self.url).database)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def month(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Month]:
-    backend = request.param
-    if backend == "postgresql" and not PG_URL:
-        pytest.skip("DISBURSE_TEST_PG_URL is not set")
-    directory = tmp_path_factory.mktemp(f"month-{backend}")
+def _build_month(backend: str, shared: Path, directory: Path) -> None:
+    """The signed month in ``directory`` (renamed when done, so its books' file is named relative
+    to it in ``books``)."""
     generate_county(directory / "county", 50, 1)
-    url = f"sqlite:///{directory / 'month.db'}" if backend == "sqlite" else pg_create_database()
+    url = f"sqlite:///{directory / 'month.db'}" if backend == "sqlite" else pg_shared_database(shared, None)
     build_month(directory / "county", url)
     key_path = directory / "signing.key"
     key_create(key_path)
@@ -59,9 +63,21 @@ def month(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         sign(engine, key_path, "period_close", "periods close")
     finally:
         engine.dispose()
-    yield Month(backend, url, key_path, directory)
-    if backend == "postgresql":
-        pg_drop_database(url)
+    (directory / "books").write_text("month.db" if backend == "sqlite" else url, encoding="utf-8")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def month(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Month]:
+    """Built once per test run for every worker (about 25 s a backend); nothing changes it: the
+    tests tamper with clones."""
+    backend = request.param
+    if backend == "postgresql" and not PG_URL:
+        pytest.skip("DISBURSE_TEST_PG_URL is not set")
+    shared = shared_directory(tmp_path_factory)
+    built = built_once(tmp_path_factory, f"checkpoints-month-{backend}", lambda d: _build_month(backend, shared, d))
+    books = (built / "books").read_text(encoding="utf-8")
+    url = f"sqlite:///{built / books}" if backend == "sqlite" else books
+    yield Month(backend, url, built / "signing.key", tmp_path_factory.mktemp(f"clones-{backend}"))
 
 
 @pytest.fixture
@@ -315,8 +331,10 @@ def test_the_matrix_has_twenty_kinds_across_the_money_tables() -> None:
 
 
 # ---------------------------------------------------------------------------- signatures
-def test_signed_month_verifies_and_names_its_head(month: Month) -> None:
-    engine = make_engine(month.url)
+def test_signed_month_verifies_and_names_its_head(tampered: tuple[str, Month]) -> None:
+    # An untouched clone: nothing connects to the shared month, so other workers can clone it.
+    url, month = tampered
+    engine = make_engine(url)
     try:
         found = verdict(engine, month.key_path)
         with engine.connect() as connection:
