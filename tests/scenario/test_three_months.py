@@ -1,8 +1,9 @@
 """Issue #11: three months of a generated county, run as its users run it: every step is the
 installed `disburse` command in a process of its own (on SQLite; on PostgreSQL the same command
-through the same Typer app in this process unless DISBURSE_TEST_PG_PROCESSES=1), typed by a county clerk (县财政局-张会计,
-maker), the clerk's approver (县财政局-李科长; 县财政局-王局长 signs batches above the second-approver
-threshold), the redemption centre (政策兑现中心-赵出纳) and an auditor (审计-钱审计).
+through the same Typer app in this process unless DISBURSE_TEST_PG_PROCESSES=1), typed by a
+county clerk (县财政局-张会计, maker), the clerk's approver (县财政局-李科长; 县财政局-王局长 signs
+batches above the second-approver threshold), the redemption centre (政策兑现中心-赵出纳) and an
+auditor (审计-钱审计).
 
 October, November and December 2026: the books opened with a voucher, the register snapshots,
 assets, shares and grid settlements imported; PV, 低保 and dividend runs calculated, approved by
