@@ -125,6 +125,7 @@ def engine(database_url: str):  # type: ignore[no-untyped-def]
 # Books that take seconds to build (a seeded county's month, the demo) are built once per test
 # run and shared by every xdist worker; each test works on its own copy.
 SHARED_PG_SUFFIX = ".pg-database"
+BUILT_MARK = ".built"
 
 
 def shared_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -136,27 +137,32 @@ def shared_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
     """The directory ``name`` that ``build`` fills once per test run: the first worker to ask
-    builds it while the others wait on a lock; later calls find it done. Nothing in it may be
-    changed by a test (copy it first: sqlite_copy, pg_copy)."""
+    builds it while the others wait on a lock; later calls find it done (a build that failed half
+    way is started again). Nothing in it may be changed by a test (copy it first: sqlite_copy,
+    pg_copy)."""
     shared = shared_directory(tmp_path_factory)
-    done = shared / name
+    directory = shared / name
     with open(shared / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not done.exists():
-            partial = shared / f"{name}.partial"
-            shutil.rmtree(partial, ignore_errors=True)
-            partial.mkdir()
-            build(partial)
-            partial.rename(done)  # only a finished build is ever seen under its name
-    return done
+        if not (directory / BUILT_MARK).exists():
+            shutil.rmtree(directory, ignore_errors=True)
+            directory.mkdir()
+            build(directory)
+            (directory / BUILT_MARK).touch()
+    return directory
+
+
+def sqlite_backup(source: Path, target: Path) -> None:
+    """``target`` made a copy of the SQLite books at ``source`` through SQLite's backup, so no WAL
+    file is left behind and ``target`` may already exist."""
+    with closing(sqlite3.connect(source)) as origin, closing(sqlite3.connect(target)) as copy:
+        origin.backup(copy)
 
 
 def sqlite_copy(source: Path, directory: Path) -> str:
-    """A private copy of the SQLite books at ``source`` (through SQLite's backup, so a WAL file is
-    never left behind); returns its URL."""
+    """A private copy of the SQLite books at ``source`` in ``directory``; returns its URL."""
     target = directory / f"books-{secrets.token_hex(3)}.db"
-    with closing(sqlite3.connect(source)) as origin, closing(sqlite3.connect(target)) as copy:
-        origin.backup(copy)
+    sqlite_backup(source, target)
     return f"sqlite:///{target}"
 
 

@@ -27,15 +27,13 @@ def seeded_month(  # type: ignore[no-untyped-def]
         seed_county(county, seed)
         if backend == "sqlite":
             url = new_database(backend, directory, sqlite_template, pg_template)
-            where = Path(make_url(url).database).name  # the directory is renamed when done
         else:
-            url = where = pg_shared_database(shared_directory(tmp_path_factory), pg_template)
+            url = pg_shared_database(shared_directory(tmp_path_factory), pg_template)
         build_month(county, url)
-        (directory / "books").write_text(where, encoding="utf-8")
+        (directory / "url").write_text(url, encoding="utf-8")
 
     directory = built_once(tmp_path_factory, f"seeded-{backend}-{households}-{seed}", build)
-    where = (directory / "books").read_text(encoding="utf-8")
-    return directory / "county", where if backend == "postgresql" else f"sqlite:///{directory / where}"
+    return directory / "county", (directory / "url").read_text(encoding="utf-8")
 
 
 def private_copy(url: str, directory: Path) -> str:

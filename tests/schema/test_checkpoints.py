@@ -47,8 +47,7 @@ class Month:
 
 
 def _build_month(backend: str, shared: Path, directory: Path) -> None:
-    """The signed month in ``directory`` (renamed when done, so its books' file is named relative
-    to it in ``books``)."""
+    """The signed month in ``directory``; its books' URL in ``directory/url``."""
     generate_county(directory / "county", 50, 1)
     url = f"sqlite:///{directory / 'month.db'}" if backend == "sqlite" else pg_shared_database(shared, None)
     build_month(directory / "county", url)
@@ -63,7 +62,7 @@ def _build_month(backend: str, shared: Path, directory: Path) -> None:
         sign(engine, key_path, "period_close", "periods close")
     finally:
         engine.dispose()
-    (directory / "books").write_text("month.db" if backend == "sqlite" else url, encoding="utf-8")
+    (directory / "url").write_text(url, encoding="utf-8")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -75,8 +74,7 @@ def month(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         pytest.skip("DISBURSE_TEST_PG_URL is not set")
     shared = shared_directory(tmp_path_factory)
     built = built_once(tmp_path_factory, f"checkpoints-month-{backend}", lambda d: _build_month(backend, shared, d))
-    books = (built / "books").read_text(encoding="utf-8")
-    url = f"sqlite:///{built / books}" if backend == "sqlite" else books
+    url = (built / "url").read_text(encoding="utf-8")
     yield Month(backend, url, built / "signing.key", tmp_path_factory.mktemp(f"clones-{backend}"))
 
 

@@ -10,13 +10,11 @@ import pickle
 import re
 import shutil
 import socket
-import sqlite3
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from database_support import built_once
+from database_support import built_once, sqlite_backup
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
@@ -130,7 +128,8 @@ SHARED_COUNTY = "county.pickle"
 def county_with_books(url: str, directory: Path, tmp_path_factory, households: int = 60) -> County:  # type: ignore[no-untyped-def]
     """``make_county`` in ``directory`` and ``set_up_books(registers=True)`` on ``url``. On SQLite
     both are made once per test run (seven password hashes and three register imports, a few
-    seconds) and copied: the county's files into ``directory``, the books over ``url``'s file."""
+    seconds): the books are copied over ``url``'s file, and the county's input files, which the
+    tests only read, stay where they were built (``directory`` is the test's own, for what it writes)."""
     if not url.startswith("sqlite"):
         county = make_county(directory, households=households)
         set_up_books(url, county, registers=True)
@@ -143,28 +142,8 @@ def county_with_books(url: str, directory: Path, tmp_path_factory, households: i
         (shared / SHARED_COUNTY).write_bytes(pickle.dumps(county))
 
     shared = built_once(tmp_path_factory, f"web-books-{households}", build)
-    for item in shared.iterdir():
-        if item.is_dir():
-            shutil.copytree(item, directory / item.name)
-        elif item.name not in (SHARED_BOOKS, SHARED_COUNTY):
-            shutil.copyfile(item, directory / item.name)
-    target = make_url(url).database
-    with closing(sqlite3.connect(shared / SHARED_BOOKS)) as origin, closing(sqlite3.connect(target)) as copy:
-        origin.backup(copy)
-    built = pickle.loads((shared / SHARED_COUNTY).read_bytes())
-
-    def moved(path: Path) -> Path:  # the builder's directory was renamed; the copy lives in ``directory``
-        return directory / path.relative_to(built.directory)
-
-    return dataclasses.replace(
-        built,
-        directory=directory,
-        registers=[moved(path) for path in built.registers],
-        assets=moved(built.assets),
-        settlements=moved(built.settlements),
-        shares=moved(built.shares),
-        pv_rule=moved(built.pv_rule),
-    )
+    sqlite_backup(shared / SHARED_BOOKS, Path(make_url(url).database))
+    return dataclasses.replace(pickle.loads((shared / SHARED_COUNTY).read_bytes()), directory=directory)
 
 
 def web_app(url: str, directory: Path, **settings: int):  # type: ignore[no-untyped-def]
