@@ -263,7 +263,7 @@ def allocate_all(month: Month, county: Path) -> None:
     for label, rule, inputs in month_rules(month, county):
         arguments = ["allocate", str(rule), "--period", PERIOD] + (["--inputs", str(inputs)] if inputs else [])
         out = month.run(f"allocate {label}", arguments, user=CLERK, rows=households, unit="households")
-        run_id = matched(r"run (\d+) (?:calculated|already exists)", out)
+        run_id = matched(r"(?:run |分配表 ?)(\d+)(?: calculated| already exists| 已计算|（)", out)
         lines = month.scalar("SELECT count(*) FROM allocation_lines WHERE run_id = :run", run=int(run_id))
         month.run(f"runs approve {label}", ["runs", "approve", run_id], user=APPROVER)
         month.run(f"runs post {label}", ["runs", "post", run_id], user=APPROVER, rows=lines, unit="lines")
@@ -285,7 +285,7 @@ def pay(month: Month) -> str:
         batch=batch,
     )
     out = month.run("payout approve", ["payout", "approve", batch], user=APPROVER)
-    if "a second approver" in out:
+    if "a second approver" in out or "两人中的第一人" in out:
         month.run("payout approve (second)", ["payout", "approve", batch], user=DIRECTOR)
     bank = month.directory / "bank"
     bank.mkdir(exist_ok=True)
