@@ -362,10 +362,12 @@ def _allocate_rows(
     results: dict[int, tuple[str, AllocationResult]] = {}
     refused: dict[int, tuple[dict, str]] = {}
     reads, view_end, newest = None, None, (dt.date.min, pd.DataFrame())
+    facts: registry.NewestFacts | None = None
     for index in order:
         row, (start, end) = rows[index], bounds[index]
         if reads is None or reads.snapshot_as_of != snapshot_of[end]:
-            reads = registry.register_reads(session, snapshot_of[end])
+            facts = facts or registry.newest_facts(session)  # the same for every snapshot: read once
+            reads = registry.register_reads(session, snapshot_of[end], newest=facts)
         if view_end != end:
             households, people = registry.register_on(reads, end)
             holdings = registry.holdings_as_of(session, rule.station_id, start, end)

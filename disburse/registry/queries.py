@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, Table, and_, cast, or_, select
+from sqlalchemy import Boolean, Integer, String, Table, and_, cast, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from disburse.foundation.errors import DisburseError
@@ -116,7 +116,11 @@ def versions_in_force(
     valid_from = RegisterImportRow.__table__.alias("valid_from")
     valid_to = RegisterImportRow.__table__.alias("valid_to")
     statement = (
-        select(table.c.id.label("version_id"), valid_from.c.as_of.label("from_as_of"), *_selected(table, columns))
+        select(
+            table.c.id.label("version_id"),
+            cast(valid_from.c.as_of, String).label("from_as_of"),  # ISO text sorts as the dates do
+            *_selected(table, columns),
+        )
         .join(valid_from, valid_from.c.id == table.c.valid_from_import)
         .outerjoin(valid_to, valid_to.c.id == table.c.valid_to_import)
         .where(
@@ -136,7 +140,7 @@ def newest_versions(
     ``keys`` when given)."""
     valid_from = RegisterImportRow.__table__.alias("valid_from")
     statement = select(
-        table.c.id.label("version_id"), valid_from.c.as_of.label("from_as_of"), *_selected(table, columns)
+        table.c.id.label("version_id"), cast(valid_from.c.as_of, String).label("from_as_of"), *_selected(table, columns)
     ).join(valid_from, valid_from.c.id == table.c.valid_from_import)
     if keys is not None:
         statement = statement.where(table.c[key].in_(list(keys)))
@@ -150,7 +154,17 @@ def _is_date_column(name: str) -> bool:
 def _selected(table: Table, columns: tuple[str, ...]) -> list:  # type: ignore[type-arg]
     """The columns to select; dates as ISO text, which pandas parses in one vectorised pass
     (a million date objects built row by row by the driver, then converted, cost seconds)."""
-    return [cast(table.c[name], String).label(name) if _is_date_column(name) else table.c[name] for name in columns]
+    return [_plain(table.c[name]) for name in columns]
+
+
+def _plain(column):  # type: ignore[no-untyped-def]
+    """A column as the driver gives it, so that no value is converted row by row: a date as ISO
+    text, a boolean as the driver's own value (0/1 on SQLite; ``_newest_per_key`` makes it bool)."""
+    if _is_date_column(column.name):
+        return cast(column, String).label(column.name)
+    if isinstance(column.type, Boolean):
+        return type_coerce(column, Integer).label(column.name)
+    return column
 
 
 def _newest_per_key(frame: pd.DataFrame, key: str, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -223,12 +237,40 @@ def _people_keys_of(session: Session, household_ids: Sequence[str]) -> list[str]
     )
 
 
+@dataclass(frozen=True, slots=True)
+class NewestFacts:
+    """The newest knowledge of the dated facts, whatever the snapshot: each household's enrolled,
+    exited and status, each person's death. The same for every snapshot, so a caller reading
+    several snapshots (a PV run whose rows span months) reads it once."""
+
+    households: pd.DataFrame
+    people: pd.DataFrame
+
+
+def newest_facts(session: Session, household_ids: Sequence[str] | None = None) -> NewestFacts:
+    """The newest dated facts of every household (only ``household_ids`` and their people when given)."""
+    person_keys = _people_keys_of(session, household_ids) if household_ids is not None else None
+    households = newest_versions(
+        session,
+        HOUSEHOLD_TABLE,
+        "household_id",
+        ("household_id", "enrolled_on", "exited_on", "poverty_status"),
+        household_ids,
+    )
+    people = newest_versions(session, PERSON_TABLE, "id_number", ("id_number", "died_on"), person_keys)
+    return NewestFacts(households, people)
+
+
 def register_reads(
-    session: Session, snapshot_as_of: dt.date | None, household_ids: Sequence[str] | None = None
+    session: Session,
+    snapshot_as_of: dt.date | None,
+    household_ids: Sequence[str] | None = None,
+    newest: NewestFacts | None = None,
 ) -> RegisterReads:
     """Read the snapshot dated ``snapshot_as_of`` and the newest dated facts (see RegisterReads);
     with ``household_ids``, only those households and their people, through the indexes (one
-    household at the counter in milliseconds, not the county's register in seconds)."""
+    household at the counter in milliseconds, not the county's register in seconds). ``newest``
+    is what ``newest_facts`` read for the same ``household_ids``, when the caller has it."""
     household_columns = tuple(name for name in HOUSEHOLDS_COLUMNS if name != "member_count")
     if snapshot_as_of is None:
         none = np.array([], dtype="datetime64[s]")
@@ -242,16 +284,9 @@ def register_reads(
     )
     people = versions_in_force(session, PERSON_TABLE, "id_number", PERSON_VERSION_COLUMNS, snapshot_as_of, person_keys)
     households, people = _by_key(households, "household_id"), _by_key(people, "id_number")
-    newest_households = newest_versions(
-        session,
-        HOUSEHOLD_TABLE,
-        "household_id",
-        ("household_id", "enrolled_on", "exited_on", "poverty_status"),
-        household_ids,
-    )
-    newest = households[["household_id"]].merge(newest_households, on="household_id", how="left")
-    newest_people = newest_versions(session, PERSON_TABLE, "id_number", ("id_number", "died_on"), person_keys)
-    died = people[["id_number"]].merge(newest_people, on="id_number", how="left")["died_on"]
+    facts = newest if newest is not None else newest_facts(session, household_ids)
+    newest = households[["household_id"]].merge(facts.households, on="household_id", how="left")
+    died = people[["id_number"]].merge(facts.people, on="id_number", how="left")["died_on"]
     exited = newest["exited_on"].to_numpy(dtype="datetime64[s]")
     died_days = died.to_numpy(dtype="datetime64[s]")
     person_household = pd.Index(households["household_id"]).get_indexer(people["household_id"])
