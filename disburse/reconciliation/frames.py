@@ -333,10 +333,12 @@ def _return_payments(session: Session, parameters: dict[str, object]) -> pd.Data
     paid = read_columns(
         session,
         (
+            # Entries first (CROSS JOIN fixes SQLite's order): it otherwise scanned every
+            # instruction and, for each, the entity's entries — 18 s for 135,000 payees.
             "SELECT -i.id AS book_id, e.id AS entry_id, e.entry_date, i.amount_fen, i.payment_reference, e.memo "
-            "FROM journal_entries e JOIN return_files r ON r.post_request_id = e.post_request_id "
-            "JOIN payment_instructions i ON i.return_file_id = r.id AND i.entity_id = e.entity_id "
-            "WHERE e.entity_id = :entity AND e.source_kind = :kind AND e.entry_date BETWEEN :origin AND :high "
+            "FROM journal_entries e CROSS JOIN return_files r CROSS JOIN payment_instructions i "
+            "WHERE r.post_request_id = e.post_request_id AND i.return_file_id = r.id AND i.entity_id = e.entity_id "
+            "AND e.entity_id = :entity AND e.source_kind = :kind AND e.entry_date BETWEEN :origin AND :high "
             "AND i.status = 'success'"
         ),
         parameters,
