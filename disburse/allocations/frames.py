@@ -207,15 +207,28 @@ def filters_failed(
             shown = frame[column]
         newly_failed = undecided & ~holds
         if newly_failed.any():
+            described = item.describe()
             if shown is None:
-                reasons[newly_failed] = tr("fails {filter}", filter=item.describe())
+                reasons[newly_failed] = tr("fails {filter}", filter=described)
             else:
-                actual = shown.to_numpy()[newly_failed]
-                # One lookup of the wording, filled in per candidate.
-                wording = tr("fails {filter} (is {value})")
-                reasons[newly_failed] = [wording.format(filter=item.describe(), value=value) for value in actual]
+                reasons[newly_failed] = _reasons_by_value(described, shown.to_numpy()[newly_failed])
             undecided &= holds
     return pd.Series(reasons)
+
+
+def _reasons_by_value(described: str, values: np.ndarray) -> list[str]:
+    """"fails <filter> (is <value>)" for each value, worded once per distinct value (a county's
+    candidates share a handful of values; the type is in the key, so 1 and True stay apart)."""
+    wording = tr("fails {filter} (is {value})")
+    texts: dict[tuple[type, object], str] = {}
+    reasons = []
+    for value in values.tolist():
+        key = (type(value), value)
+        text = texts.get(key)
+        if text is None:
+            text = texts[key] = wording.format(filter=described, value=value)
+        reasons.append(text)
+    return reasons
 
 
 def people_living_on(people: pd.DataFrame, day: datetime.date) -> pd.DataFrame:
