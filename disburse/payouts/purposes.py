@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -95,12 +96,21 @@ def _subjects(session: Session, run_ids: list[int]) -> dict[int, str]:
 
 
 def _with_purpose(frame: pd.DataFrame, subjects: dict[int, str], purposes: Purposes) -> pd.DataFrame:
-    runs = frame["run_id"].tolist()
+    """``frame`` with each payable's purpose, decided once per distinct (programme, run): a batch
+    of a million payables comes from a handful of runs."""
     frame = frame.copy()
-    frame["purpose"] = [
-        purposes.purpose(programme, None if pd.isna(run) else subjects.get(int(run)))
-        for programme, run in zip(frame["programme"].tolist(), runs)
+    pairs = pd.DataFrame(
+        {"programme": frame["programme"].to_numpy(dtype=object), "run": pd.to_numeric(frame["run_id"]).astype("Int64")}
+    )
+    # Groups are numbered in order of first appearance; each is decided on its first payable's
+    # own values (pandas would show a missing programme as NaN).
+    codes = pairs.groupby(["programme", "run"], dropna=False, sort=False).ngroup().to_numpy()
+    firsts = pd.Series(codes).drop_duplicates().index.to_numpy()
+    programmes, runs = frame["programme"].to_numpy(dtype=object), frame["run_id"].to_numpy(dtype=object)
+    decided = [
+        purposes.purpose(programmes[at], None if pd.isna(runs[at]) else subjects.get(int(runs[at]))) for at in firsts
     ]
+    frame["purpose"] = np.array(decided, dtype=object)[codes] if len(frame) else []
     return frame
 
 
