@@ -35,13 +35,19 @@ def test_migrations_match_the_models(empty_database_url: str) -> None:
 
     import disburse.schema  # noqa: F401
     from disburse.foundation.orm import Base
+    from disburse.schema.ledger_references import include_object
 
     engine = make_engine(empty_database_url)
     try:
         schema.migrate(engine)
         with engine.connect() as connection:
             differences = compare_metadata(
-                MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata
+                MigrationContext.configure(
+                    connection,
+                    # On PostgreSQL the ledger's five foreign keys are statement triggers (0115).
+                    opts={"compare_type": True, "include_object": include_object(engine.dialect.name)},
+                ),
+                Base.metadata,
             )
         assert differences == []
     finally:

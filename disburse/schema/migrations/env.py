@@ -13,6 +13,7 @@ from sqlalchemy import engine_from_config, pool
 import disburse.schema  # noqa: F401  (registers every package's tables on Base.metadata)
 from disburse.foundation.orm import Base
 from disburse.foundation.settings import database_url
+from disburse.schema.ledger_references import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -25,6 +26,7 @@ def run_with_connection(connection) -> None:  # type: ignore[no-untyped-def]
         # SQLite cannot ALTER most things in place; batch mode copies the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()
