@@ -363,11 +363,16 @@ def _allocate_rows(
     refused: dict[int, tuple[dict, str]] = {}
     reads, view_end, newest = None, None, (dt.date.min, pd.DataFrame())
     facts: registry.NewestFacts | None = None
+    versions: registry.RegisterVersions | None = None
     for index in order:
         row, (start, end) = rows[index], bounds[index]
         if reads is None or reads.snapshot_as_of != snapshot_of[end]:
+            if versions is None and len(set(snapshot_of.values()) - {None}) > 1:
+                # Several snapshots: every version read once, each snapshot taken from them.
+                versions = registry.register_versions(session)
+                facts = registry.newest_facts_of(versions)
             facts = facts or registry.newest_facts(session)  # the same for every snapshot: read once
-            reads = registry.register_reads(session, snapshot_of[end], newest=facts)
+            reads = registry.register_reads(session, snapshot_of[end], newest=facts, versions=versions)
         if view_end != end:
             households, people = registry.register_on(reads, end)
             holdings = registry.holdings_as_of(session, rule.station_id, start, end)

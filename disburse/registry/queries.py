@@ -133,6 +133,53 @@ def versions_in_force(
     return _newest_per_key(statement_frame(session, statement), key, columns)
 
 
+@dataclass(frozen=True, slots=True)
+class RegisterVersions:
+    """Every version of every household and person with the dates of the snapshots it was in
+    force from and until (ISO text; ``to_as_of`` None while in force), as read once by
+    ``register_versions``: a caller needing several snapshots (a PV run over a year of rows)
+    takes each from these rather than reading the register again."""
+
+    households: pd.DataFrame
+    people: pd.DataFrame
+
+
+def register_versions(session: Session) -> RegisterVersions:
+    return RegisterVersions(
+        _all_versions(session, HOUSEHOLD_TABLE, HOUSEHOLD_VERSION_COLUMNS),
+        _all_versions(session, PERSON_TABLE, PERSON_VERSION_COLUMNS),
+    )
+
+
+def _all_versions(session: Session, table: Table, columns: tuple[str, ...]) -> pd.DataFrame:
+    valid_from = RegisterImportRow.__table__.alias("valid_from")
+    valid_to = RegisterImportRow.__table__.alias("valid_to")
+    statement = (
+        select(
+            table.c.id.label("version_id"),
+            cast(valid_from.c.as_of, String).label("from_as_of"),
+            cast(valid_to.c.as_of, String).label("to_as_of"),
+            *_selected(table, columns),
+        )
+        .join(valid_from, valid_from.c.id == table.c.valid_from_import)
+        .outerjoin(valid_to, valid_to.c.id == table.c.valid_to_import)
+    )
+    return statement_frame(session, statement)
+
+
+def _in_force(versions: pd.DataFrame, key: str, columns: tuple[str, ...], snapshot_as_of: dt.date) -> pd.DataFrame:
+    """What ``versions_in_force`` reads, taken from versions already read (the same condition:
+    in force from a snapshot on or before the day, until none or one after it)."""
+    day = snapshot_as_of.isoformat()
+    starts = versions["from_as_of"].to_numpy(dtype=object)
+    ends = versions["to_as_of"].to_numpy(dtype=object)
+    open_ended = pd.isna(ends)
+    kept = open_ended.copy()
+    kept[~open_ended] = ends[~open_ended] > day
+    kept &= starts <= day
+    return _newest_per_key(versions.loc[kept, ["version_id", "from_as_of", *columns]], key, columns)
+
+
 def newest_versions(
     session: Session, table: Table, key: str, columns: tuple[str, ...], keys: Sequence[str] | None = None
 ) -> pd.DataFrame:
@@ -261,16 +308,30 @@ def newest_facts(session: Session, household_ids: Sequence[str] | None = None) -
     return NewestFacts(households, people)
 
 
+def newest_facts_of(versions: RegisterVersions) -> NewestFacts:
+    """``newest_facts`` of the whole register, from versions already read (each key's version
+    from the latest snapshot that lists it, as ``newest_versions`` chooses)."""
+    household_columns = ("household_id", "enrolled_on", "exited_on", "poverty_status")
+    households = versions.households[["version_id", "from_as_of", *household_columns]]
+    people = versions.people[["version_id", "from_as_of", "id_number", "died_on"]]
+    return NewestFacts(
+        _newest_per_key(households, "household_id", household_columns),
+        _newest_per_key(people, "id_number", ("id_number", "died_on")),
+    )
+
+
 def register_reads(
     session: Session,
     snapshot_as_of: dt.date | None,
     household_ids: Sequence[str] | None = None,
     newest: NewestFacts | None = None,
+    versions: RegisterVersions | None = None,
 ) -> RegisterReads:
     """Read the snapshot dated ``snapshot_as_of`` and the newest dated facts (see RegisterReads);
     with ``household_ids``, only those households and their people, through the indexes (one
     household at the counter in milliseconds, not the county's register in seconds). ``newest``
-    is what ``newest_facts`` read for the same ``household_ids``, when the caller has it."""
+    is what ``newest_facts`` read for the same ``household_ids``, when the caller has it;
+    ``versions``, what ``register_versions`` read, instead of reading the snapshot again."""
     household_columns = tuple(name for name in HOUSEHOLDS_COLUMNS if name != "member_count")
     if snapshot_as_of is None:
         none = np.array([], dtype="datetime64[s]")
@@ -278,11 +339,18 @@ def register_reads(
         households, people = _empty(household_columns), _empty(PEOPLE_COLUMNS)
         rows = np.array([], dtype=np.int64)
         return RegisterReads(None, households, people, none, none, objects, np.array([], bool), none, objects, rows)
-    person_keys = _people_keys_of(session, household_ids) if household_ids is not None else None
-    households = versions_in_force(
-        session, HOUSEHOLD_TABLE, "household_id", HOUSEHOLD_VERSION_COLUMNS, snapshot_as_of, household_ids
-    )
-    people = versions_in_force(session, PERSON_TABLE, "id_number", PERSON_VERSION_COLUMNS, snapshot_as_of, person_keys)
+    if versions is not None:
+        assert household_ids is None, "versions hold the whole register"
+        households = _in_force(versions.households, "household_id", HOUSEHOLD_VERSION_COLUMNS, snapshot_as_of)
+        people = _in_force(versions.people, "id_number", PERSON_VERSION_COLUMNS, snapshot_as_of)
+    else:
+        person_keys = _people_keys_of(session, household_ids) if household_ids is not None else None
+        households = versions_in_force(
+            session, HOUSEHOLD_TABLE, "household_id", HOUSEHOLD_VERSION_COLUMNS, snapshot_as_of, household_ids
+        )
+        people = versions_in_force(
+            session, PERSON_TABLE, "id_number", PERSON_VERSION_COLUMNS, snapshot_as_of, person_keys
+        )
     households, people = _by_key(households, "household_id"), _by_key(people, "id_number")
     facts = newest if newest is not None else newest_facts(session, household_ids)
     newest = households[["household_id"]].merge(facts.households, on="household_id", how="left")

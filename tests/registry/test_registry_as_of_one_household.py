@@ -38,3 +38,25 @@ def test_some_households_as_of_are_the_whole_registers_rows(engine, tmp_path: Pa
                     pd.testing.assert_frame_equal(some_people, expected_people, check_dtype=False)
                     compared += len(expected_people)
     assert compared > 300  # people compared, over every date
+
+
+def test_each_snapshot_taken_from_versions_read_once_is_the_snapshot_read_alone(engine, tmp_path: Path) -> None:
+    """A PV run over several snapshots reads every version once (``register_versions``) and takes
+    each snapshot from them; every frame and array is what reading that snapshot alone gives."""
+    county = generate_county(tmp_path / "county", 120, 9)
+    with transaction(engine) as session:
+        for path, as_of in zip(county.register_paths, county.snapshot_dates):
+            import_register(session, path, user="clerk", as_of=as_of)
+    with transaction(engine) as session:
+        versions = queries.register_versions(session)
+        facts = queries.newest_facts_of(versions)
+        for snapshot in county.snapshot_dates:
+            alone = queries.register_reads(session, snapshot)
+            taken = queries.register_reads(session, snapshot, newest=facts, versions=versions)
+            pd.testing.assert_frame_equal(taken.households, alone.households)
+            pd.testing.assert_frame_equal(taken.people, alone.people)
+            for name in (
+                "enrolled", "exited", "exited_objects", "snapshot_exited", "died", "died_objects", "person_household"
+            ):  # fmt: skip
+                pd.testing.assert_series_equal(pd.Series(getattr(taken, name)), pd.Series(getattr(alone, name)))
+    assert len(county.snapshot_dates) >= 3 and len(alone.people) > 300
