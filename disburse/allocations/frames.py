@@ -217,7 +217,7 @@ def filters_failed(
 
 
 def _reasons_by_value(described: str, values: np.ndarray) -> list[str]:
-    """"fails <filter> (is <value>)" for each value, worded once per distinct value (a county's
+    """The reason "fails <filter> (is <value>)" for each value, worded once per distinct value (a county's
     candidates share a handful of values; the type is in the key, so 1 and True stay apart)."""
     wording = tr("fails {filter} (is {value})")
     texts: dict[tuple[type, object], str] = {}
