@@ -28,7 +28,6 @@ import argparse
 import csv
 import datetime as dt
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -127,6 +126,17 @@ class Month:
         print(format_stage(stage), flush=True)
         return output
 
+    def text(self, sql: str, **parameters: object) -> str:
+        """A value of the books as text, read between commands (not timed)."""
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.url)
+        try:
+            with engine.connect() as connection:
+                return str(connection.execute(text(sql), parameters).scalar_one())
+        finally:
+            engine.dispose()
+
     def scalar(self, sql: str, **parameters: object) -> int:
         """A count from the books, read between commands (not timed)."""
         from sqlalchemy import create_engine, text
@@ -154,13 +164,6 @@ def data_rows(path: Path) -> int:
         return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
 
 
-def matched(pattern: str, output: str) -> str:
-    found = re.search(pattern, output)
-    if found is None:
-        raise SystemExit(f"expected /{pattern}/ in the output:\n{output}")
-    return found.group(1)
-
-
 def opening_vouchers(out: Path, households: int) -> Path:
     """The month's opening balance as a voucher file: Dr 102.01 bank / Cr 241 special funds."""
     amount = f"{OPENING_YUAN_PER_HOUSEHOLD * households}.00"
@@ -181,16 +184,10 @@ def open_books(month: Month, households: int) -> None:
         user=CLERK,
     )  # fmt: skip
     vouchers = opening_vouchers(month.directory / "opening.csv", households)
-    out = month.run("journal post (opening)", ["journal", "post", str(vouchers), "--entity", "COUNTY"], user=CLERK)
-    submission = submission_number(out)
+    month.run("journal post (opening)", ["journal", "post", str(vouchers), "--entity", "COUNTY"], user=CLERK)
+    # Read from the books, not from the output: the commands speak the user's language.
+    submission = str(month.scalar("SELECT max(id) FROM voucher_submissions"))
     month.run("journal approve (opening)", ["journal", "approve", submission], user=APPROVER)
-
-
-def submission_number(output: str) -> str:
-    found = re.search(r"(?:凭证批|submission)\s*(?:#|No\.?|号)?\s*(\d+)", output)
-    if found is None:
-        raise SystemExit(f"no submission number in the output of journal post:\n{output}")
-    return found.group(1)
 
 
 def import_county(month: Month, county: Path) -> None:
@@ -262,8 +259,9 @@ def allocate_all(month: Month, county: Path) -> None:
     households = month.scalar("SELECT count(DISTINCT household_id) FROM household_versions")
     for label, rule, inputs in month_rules(month, county):
         arguments = ["allocate", str(rule), "--period", PERIOD] + (["--inputs", str(inputs)] if inputs else [])
-        out = month.run(f"allocate {label}", arguments, user=CLERK, rows=households, unit="households")
-        run_id = matched(r"(?:run |分配表 ?)(\d+)(?: calculated| already exists| 已计算|（)", out)
+        month.run(f"allocate {label}", arguments, user=CLERK, rows=households, unit="households")
+        # The books say which run it made (the output is in the user's language).
+        run_id = str(month.scalar("SELECT max(id) FROM allocation_runs"))
         lines = month.scalar("SELECT count(*) FROM allocation_lines WHERE run_id = :run", run=int(run_id))
         month.run(f"runs approve {label}", ["runs", "approve", run_id], user=APPROVER)
         month.run(f"runs post {label}", ["runs", "post", run_id], user=APPROVER, rows=lines, unit="lines")
@@ -271,21 +269,21 @@ def allocate_all(month: Month, county: Path) -> None:
 
 def pay(month: Month) -> str:
     unpaid = month.scalar("SELECT count(*) FROM payables")
-    out = month.run(
+    month.run(
         "payout prepare",
         ["payout", "prepare", "--entity", "COUNTY", "--period", PERIOD, "--bank", EXPORT_PROFILE],
         user=CENTRE,
         rows=unpaid,
         unit="payables",
     )
-    batch = matched(r"(BATCH-\d{6}-\d{4})", out)
+    batch = month.text("SELECT batch_reference FROM payment_batches ORDER BY id DESC LIMIT 1")
     payees = month.scalar(
         "SELECT count(*) FROM payment_instructions i JOIN payment_batches b ON b.id = i.batch_id "
         "WHERE b.batch_reference = :batch",
         batch=batch,
     )
-    out = month.run("payout approve", ["payout", "approve", batch], user=APPROVER)
-    if "a second approver" in out or "两人中的第一人" in out:
+    month.run("payout approve", ["payout", "approve", batch], user=APPROVER)
+    if month.scalar("SELECT approvals_required FROM payment_batches WHERE batch_reference = :batch", batch=batch) > 1:
         month.run("payout approve (second)", ["payout", "approve", batch], user=DIRECTOR)
     bank = month.directory / "bank"
     bank.mkdir(exist_ok=True)
