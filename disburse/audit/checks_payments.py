@@ -282,7 +282,11 @@ def _foreign_cards(facts: Facts, sent: pd.DataFrame) -> list[tuple[int, str]]:
     )
     merged = merged[overlaps]
     people = sent["payee_type"] == "person"
-    beneficiary = {row: {household} for row, household in enumerate(sent["household_id"]) if isinstance(household, str)}
+    # The beneficiary's households, as (row, household) pairs: the payment's own household, and
+    # for a person every household they were in over the period.
+    households = sent["household_id"].to_numpy(dtype=object)
+    named = np.array([isinstance(household, str) for household in households.tolist()], dtype=bool)
+    parts = [pd.DataFrame({"row": np.flatnonzero(named), "holder_household_id": households[named]})]
     if people.any():
         wanted_people = pd.DataFrame(
             {
@@ -292,12 +296,9 @@ def _foreign_cards(facts: Facts, sent: pd.DataFrame) -> list[tuple[int, str]]:
                 "end": np.array(ends, dtype=object)[people.to_numpy()],
             }
         )
-        for row, household in facts.people_households(wanted_people).itertuples(index=False):
-            beneficiary.setdefault(int(row), set()).add(household)
-    pairs = pd.DataFrame(
-        [(row, household) for row, households in beneficiary.items() for household in households],
-        columns=["row", "holder_household_id"],
-    )
+        found = facts.people_households(wanted_people)
+        parts.append(found.rename(columns={"household_id": "holder_household_id"}).astype({"row": np.int64}))
+    pairs = pd.concat(parts, ignore_index=True).drop_duplicates()
     inside = set(merged.merge(pairs, on=["row", "holder_household_id"])["row"])
     outside = merged[~merged["row"].isin(inside)].drop_duplicates("row", keep="last")
     return [

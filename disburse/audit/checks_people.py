@@ -653,6 +653,13 @@ def _listed_twice(check: Check, facts: Facts) -> list[Finding]:
 
 
 # ------------------------------------------------------------------------------------ A18
+def _per_run(runs: pd.Series, decide, facts: Facts) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """``decide(rule)`` of each line's run as booleans, decided once per run (a month's lines
+    come from a handful of runs)."""
+    decided = {run: bool(decide(facts.rules.get(int(run)))) for run in pd.unique(runs.to_numpy())}
+    return runs.map(decided).to_numpy(dtype=bool)
+
+
 def above_norm(check: Check, facts: Facts, config: AuditConfig) -> list[Finding]:
     """Amounts of a standard-based programme far above its median: more than N times the median
     and above a floor. Shares of a pool (PV, dividends) follow holdings and are left out, as are
@@ -662,11 +669,13 @@ def above_norm(check: Check, facts: Facts, config: AuditConfig) -> list[Finding]
         facts.lines["effective"] & facts.lines["payee_type"].isin(PAYEE_TYPES) & (facts.lines["amount_fen"] > 0)
     ]
     share_based = lines["rule_kind"].isin(["pv_revenue", "coop_dividend"]) & (lines["component"] != PV_WAGE_COMPONENT)
-    bill_based = lines["run_id"].map(
-        lambda run: getattr(getattr(facts.rules.get(int(run)), "basis", None), "type", "") == "medical_topup"
+    bill_based = _per_run(
+        lines["run_id"],
+        lambda rule: getattr(getattr(rule, "basis", None), "type", "") == "medical_topup",
+        facts,
     )
-    lines = lines[~share_based & ~bill_based.astype(bool)].reset_index(drop=True)
-    per_person = lines["run_id"].map(lambda run: _counted_per_person(facts.rules.get(int(run)))).astype(bool).to_numpy()
+    lines = lines[~share_based & ~bill_based].reset_index(drop=True)
+    per_person = _per_run(lines["run_id"], _counted_per_person, facts)
     people = np.ones(len(lines), dtype=np.int64)
     if per_person.any():
         counted = lines[per_person]
