@@ -126,27 +126,20 @@ class Month:
         print(format_stage(stage), flush=True)
         return output
 
-    def text(self, sql: str, **parameters: object) -> str:
-        """A value of the books as text, read between commands (not timed)."""
+    def value(self, sql: str, **parameters: object) -> object:
+        """One value of the books, read between commands (not timed)."""
         from sqlalchemy import create_engine, text
 
         engine = create_engine(self.url)
         try:
             with engine.connect() as connection:
-                return str(connection.execute(text(sql), parameters).scalar_one())
+                return connection.execute(text(sql), parameters).scalar_one()
         finally:
             engine.dispose()
 
     def scalar(self, sql: str, **parameters: object) -> int:
-        """A count from the books, read between commands (not timed)."""
-        from sqlalchemy import create_engine, text
-
-        engine = create_engine(self.url)
-        try:
-            with engine.connect() as connection:
-                return int(connection.execute(text(sql), parameters).scalar_one() or 0)
-        finally:
-            engine.dispose()
+        """A count from the books (0 for none)."""
+        return int(self.value(sql, **parameters) or 0)
 
 
 def format_stage(stage: Stage) -> str:
@@ -276,7 +269,7 @@ def pay(month: Month) -> str:
         rows=unpaid,
         unit="payables",
     )
-    batch = month.text("SELECT batch_reference FROM payment_batches ORDER BY id DESC LIMIT 1")
+    batch = str(month.value("SELECT batch_reference FROM payment_batches ORDER BY id DESC LIMIT 1"))
     payees = month.scalar(
         "SELECT count(*) FROM payment_instructions i JOIN payment_batches b ON b.id = i.batch_id "
         "WHERE b.batch_reference = :batch",

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from disburse.allocations.rules import Filter
+from disburse.foundation.frames import per_distinct
 from disburse.foundation.i18n import join_list, tr, tr_noop
 
 DAYS_PER_YEAR = 365
@@ -211,24 +212,13 @@ def filters_failed(
             if shown is None:
                 reasons[newly_failed] = tr("fails {filter}", filter=described)
             else:
-                reasons[newly_failed] = _reasons_by_value(described, shown.to_numpy()[newly_failed])
+                # Worded once per distinct value: the candidates who fail share a handful of them.
+                wording = tr("fails {filter} (is {value})")
+                reasons[newly_failed] = per_distinct(
+                    shown.to_numpy()[newly_failed].tolist(), lambda value: wording.format(filter=described, value=value)
+                )
             undecided &= holds
     return pd.Series(reasons)
-
-
-def _reasons_by_value(described: str, values: np.ndarray) -> list[str]:
-    """The reason "fails <filter> (is <value>)" for each value, worded once per distinct value (a county's
-    candidates share a handful of values; the type is in the key, so 1 and True stay apart)."""
-    wording = tr("fails {filter} (is {value})")
-    texts: dict[tuple[type, object], str] = {}
-    reasons = []
-    for value in values.tolist():
-        key = (type(value), value)
-        text = texts.get(key)
-        if text is None:
-            text = texts[key] = wording.format(filter=described, value=value)
-        reasons.append(text)
-    return reasons
 
 
 def people_living_on(people: pd.DataFrame, day: datetime.date) -> pd.DataFrame:

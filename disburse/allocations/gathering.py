@@ -362,16 +362,15 @@ def _allocate_rows(
     results: dict[int, tuple[str, AllocationResult]] = {}
     refused: dict[int, tuple[dict, str]] = {}
     reads, view_end, newest = None, None, (dt.date.min, pd.DataFrame())
-    facts: registry.NewestFacts | None = None
-    versions: registry.RegisterVersions | None = None
+    # Several snapshots: every version is read once and each snapshot taken from them; the newest
+    # dated facts are the same for every snapshot, read once either way.
+    several = len(set(snapshot_of.values()) - {None}) > 1
+    versions = registry.register_versions(session) if several else None
+    facts = registry.newest_facts_of(versions) if versions is not None else None
     for index in order:
         row, (start, end) = rows[index], bounds[index]
         if reads is None or reads.snapshot_as_of != snapshot_of[end]:
-            if versions is None and len(set(snapshot_of.values()) - {None}) > 1:
-                # Several snapshots: every version read once, each snapshot taken from them.
-                versions = registry.register_versions(session)
-                facts = registry.newest_facts_of(versions)
-            facts = facts or registry.newest_facts(session)  # the same for every snapshot: read once
+            facts = facts or registry.newest_facts(session)
             reads = registry.register_reads(session, snapshot_of[end], newest=facts, versions=versions)
         if view_end != end:
             households, people = registry.register_on(reads, end)

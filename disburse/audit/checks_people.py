@@ -24,6 +24,7 @@ from disburse.audit.evidence import (
 )
 from disburse.audit.facts import PV_WAGE_COMPONENT, Facts, in_force_at
 from disburse.audit.model import Check, Evidence, Finding, english_kept
+from disburse.foundation.frames import per_distinct
 from disburse.foundation.i18n import join_list
 
 PAYEE_TYPES = ("household", "person")
@@ -656,8 +657,7 @@ def _listed_twice(check: Check, facts: Facts) -> list[Finding]:
 def _per_run(runs: pd.Series, decide, facts: Facts) -> np.ndarray:  # type: ignore[no-untyped-def]
     """``decide(rule)`` of each line's run as booleans, decided once per run (a month's lines
     come from a handful of runs)."""
-    decided = {run: bool(decide(facts.rules.get(int(run)))) for run in pd.unique(runs.to_numpy())}
-    return runs.map(decided).to_numpy(dtype=bool)
+    return np.array(per_distinct(runs.tolist(), lambda run: bool(decide(facts.rules.get(int(run))))), dtype=bool)
 
 
 def above_norm(check: Check, facts: Facts, config: AuditConfig) -> list[Finding]:

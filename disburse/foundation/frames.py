@@ -7,12 +7,30 @@ statements (object columns, so values come back exactly as the driver gave them)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def per_distinct(values: Iterable[T], decide: Callable[[T], R]) -> list[R]:
+    """``decide(value)`` for each value, called once per distinct value: a county's million rows
+    share a handful of programmes, runs or filter values. The value's type is part of the key, so
+    1 and True are decided apart (a NaN, unequal to itself, may be decided more than once)."""
+    decided: dict[tuple[type, object], R] = {}
+    found = []
+    for value in values:
+        key = (type(value), value)
+        if key not in decided:
+            decided[key] = decide(value)
+        found.append(decided[key])
+    return found
 
 
 def blank_text(value: object) -> str:

@@ -13,7 +13,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -21,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.frames import per_distinct
 from disburse.foundation.i18n import join_clauses, tr
 from disburse.foundation.masking import mask_payee
 from disburse.foundation.validation import validation_problems
@@ -99,18 +99,10 @@ def _with_purpose(frame: pd.DataFrame, subjects: dict[int, str], purposes: Purpo
     """``frame`` with each payable's purpose, decided once per distinct (programme, run): a batch
     of a million payables comes from a handful of runs."""
     frame = frame.copy()
-    pairs = pd.DataFrame(
-        {"programme": frame["programme"].to_numpy(dtype=object), "run": pd.to_numeric(frame["run_id"]).astype("Int64")}
+    frame["purpose"] = per_distinct(
+        zip(frame["programme"].tolist(), frame["run_id"].tolist()),
+        lambda pair: purposes.purpose(pair[0], None if pd.isna(pair[1]) else subjects.get(int(pair[1]))),
     )
-    # Groups are numbered in order of first appearance; each is decided on its first payable's
-    # own values (pandas would show a missing programme as NaN).
-    codes = pairs.groupby(["programme", "run"], dropna=False, sort=False).ngroup().to_numpy()
-    firsts = pd.Series(codes).drop_duplicates().index.to_numpy()
-    programmes, runs = frame["programme"].to_numpy(dtype=object), frame["run_id"].to_numpy(dtype=object)
-    decided = [
-        purposes.purpose(programmes[at], None if pd.isna(runs[at]) else subjects.get(int(runs[at]))) for at in firsts
-    ]
-    frame["purpose"] = np.array(decided, dtype=object)[codes] if len(frame) else []
     return frame
 
 

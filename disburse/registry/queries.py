@@ -111,22 +111,10 @@ def versions_in_force(
 ) -> pd.DataFrame:
     """Versions in force at the snapshot dated ``snapshot_as_of``: one row per key (only of
     ``keys`` when given), with ``version_id`` and ``from_as_of``; dates as ``datetime64[s]``."""
-    # Table aliases, not ORM aliases: a Core statement's rows skip the ORM's result loading,
-    # which cost two thirds of reading a county's 330,000 people.
-    valid_from = RegisterImportRow.__table__.alias("valid_from")
-    valid_to = RegisterImportRow.__table__.alias("valid_to")
-    statement = (
-        select(
-            table.c.id.label("version_id"),
-            cast(valid_from.c.as_of, String).label("from_as_of"),  # ISO text sorts as the dates do
-            *_selected(table, columns),
-        )
-        .join(valid_from, valid_from.c.id == table.c.valid_from_import)
-        .outerjoin(valid_to, valid_to.c.id == table.c.valid_to_import)
-        .where(
-            valid_from.c.as_of <= snapshot_as_of,
-            or_(table.c.valid_to_import.is_(None), valid_to.c.as_of > snapshot_as_of),
-        )
+    statement, valid_from, valid_to = _versions_select(table, columns, until=False)
+    statement = statement.where(
+        valid_from.c.as_of <= snapshot_as_of,
+        or_(table.c.valid_to_import.is_(None), valid_to.c.as_of > snapshot_as_of),
     )
     if keys is not None:
         statement = statement.where(table.c[key].in_(list(keys)))
@@ -152,19 +140,29 @@ def register_versions(session: Session) -> RegisterVersions:
 
 
 def _all_versions(session: Session, table: Table, columns: tuple[str, ...]) -> pd.DataFrame:
+    return statement_frame(session, _versions_select(table, columns, until=True)[0])
+
+
+def _versions_select(table: Table, columns: tuple[str, ...], *, until: bool):  # type: ignore[no-untyped-def]
+    """Versions with the snapshot they are in force from (``from_as_of``) and, with ``until``, the
+    one that ended them (``to_as_of``), as ISO text, which sorts as the dates do; returns the
+    statement and the two aliases of register_imports for the caller's conditions."""
+    # Table aliases, not ORM aliases: a Core statement's rows skip the ORM's result loading,
+    # which cost two thirds of reading a county's 330,000 people.
     valid_from = RegisterImportRow.__table__.alias("valid_from")
     valid_to = RegisterImportRow.__table__.alias("valid_to")
+    ends = [cast(valid_to.c.as_of, String).label("to_as_of")] if until else []
     statement = (
         select(
             table.c.id.label("version_id"),
             cast(valid_from.c.as_of, String).label("from_as_of"),
-            cast(valid_to.c.as_of, String).label("to_as_of"),
+            *ends,
             *_selected(table, columns),
         )
         .join(valid_from, valid_from.c.id == table.c.valid_from_import)
         .outerjoin(valid_to, valid_to.c.id == table.c.valid_to_import)
     )
-    return statement_frame(session, statement)
+    return statement, valid_from, valid_to
 
 
 def _in_force(versions: pd.DataFrame, key: str, columns: tuple[str, ...], snapshot_as_of: dt.date) -> pd.DataFrame:
@@ -294,29 +292,26 @@ class NewestFacts:
     people: pd.DataFrame
 
 
+NEWEST_HOUSEHOLD_FACTS = ("household_id", "enrolled_on", "exited_on", "poverty_status")
+NEWEST_PERSON_FACTS = ("id_number", "died_on")
+
+
 def newest_facts(session: Session, household_ids: Sequence[str] | None = None) -> NewestFacts:
     """The newest dated facts of every household (only ``household_ids`` and their people when given)."""
     person_keys = _people_keys_of(session, household_ids) if household_ids is not None else None
-    households = newest_versions(
-        session,
-        HOUSEHOLD_TABLE,
-        "household_id",
-        ("household_id", "enrolled_on", "exited_on", "poverty_status"),
-        household_ids,
-    )
-    people = newest_versions(session, PERSON_TABLE, "id_number", ("id_number", "died_on"), person_keys)
+    households = newest_versions(session, HOUSEHOLD_TABLE, "household_id", NEWEST_HOUSEHOLD_FACTS, household_ids)
+    people = newest_versions(session, PERSON_TABLE, "id_number", NEWEST_PERSON_FACTS, person_keys)
     return NewestFacts(households, people)
 
 
 def newest_facts_of(versions: RegisterVersions) -> NewestFacts:
     """``newest_facts`` of the whole register, from versions already read (each key's version
     from the latest snapshot that lists it, as ``newest_versions`` chooses)."""
-    household_columns = ("household_id", "enrolled_on", "exited_on", "poverty_status")
-    households = versions.households[["version_id", "from_as_of", *household_columns]]
-    people = versions.people[["version_id", "from_as_of", "id_number", "died_on"]]
+    households = versions.households[["version_id", "from_as_of", *NEWEST_HOUSEHOLD_FACTS]]
+    people = versions.people[["version_id", "from_as_of", *NEWEST_PERSON_FACTS]]
     return NewestFacts(
-        _newest_per_key(households, "household_id", household_columns),
-        _newest_per_key(people, "id_number", ("id_number", "died_on")),
+        _newest_per_key(households, "household_id", NEWEST_HOUSEHOLD_FACTS),
+        _newest_per_key(people, "id_number", NEWEST_PERSON_FACTS),
     )
 
 

@@ -162,26 +162,25 @@ BEGIN
 END $$;
 """
 
+# (name, table, CREATE statement): made by 0115; its downgrade drops them by name and table.
 TRIGGERS = (
     # Named to fire after journal_entries_closed_period (statement triggers fire in name order):
     # an entry into a closed month is refused for that first.
-    "CREATE TRIGGER journal_entries_references AFTER INSERT ON journal_entries "
-    "REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION disburse_check_new_entries()",
-    "CREATE TRIGGER postings_references AFTER INSERT ON postings "
-    "REFERENCING NEW TABLE AS new_postings FOR EACH STATEMENT EXECUTE FUNCTION disburse_check_new_postings()",
-    "CREATE TRIGGER accounts_referenced BEFORE UPDATE OR DELETE ON accounts "
-    "FOR EACH ROW EXECUTE FUNCTION disburse_keep_referenced()",
-    "CREATE TRIGGER entities_referenced BEFORE UPDATE OR DELETE ON entities "
-    "FOR EACH ROW EXECUTE FUNCTION disburse_keep_referenced()",
-    "CREATE CONSTRAINT TRIGGER post_requests_balanced AFTER INSERT ON post_requests "
-    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION disburse_check_post_balanced()",
-)
-DROPPED_TRIGGERS = (
-    ("journal_entries_references", "journal_entries"),
-    ("postings_references", "postings"),
-    ("accounts_referenced", "accounts"),
-    ("entities_referenced", "entities"),
-    ("post_requests_balanced", "post_requests"),
-)
+    ("journal_entries_references", "journal_entries",
+     "CREATE TRIGGER journal_entries_references AFTER INSERT ON journal_entries "
+     "REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION disburse_check_new_entries()"),
+    ("postings_references", "postings",
+     "CREATE TRIGGER postings_references AFTER INSERT ON postings "
+     "REFERENCING NEW TABLE AS new_postings FOR EACH STATEMENT EXECUTE FUNCTION disburse_check_new_postings()"),
+    ("accounts_referenced", "accounts",
+     "CREATE TRIGGER accounts_referenced BEFORE UPDATE OR DELETE ON accounts "
+     "FOR EACH ROW EXECUTE FUNCTION disburse_keep_referenced()"),
+    ("entities_referenced", "entities",
+     "CREATE TRIGGER entities_referenced BEFORE UPDATE OR DELETE ON entities "
+     "FOR EACH ROW EXECUTE FUNCTION disburse_keep_referenced()"),
+    ("post_requests_balanced", "post_requests",
+     "CREATE CONSTRAINT TRIGGER post_requests_balanced AFTER INSERT ON post_requests "
+     "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION disburse_check_post_balanced()"),
+)  # fmt: skip
 FUNCTIONS = ("disburse_check_new_entries", "disburse_check_new_postings", "disburse_keep_referenced",
              "disburse_check_post_balanced")  # fmt: skip

@@ -17,7 +17,6 @@ import importlib
 from alembic import op
 
 from disburse.schema.ledger_references import (
-    DROPPED_TRIGGERS,
     FUNCTIONS,
     NEW_ENTRIES_CHECKED,
     NEW_POSTINGS_CHECKED,
@@ -42,14 +41,14 @@ def upgrade() -> None:
         op.execute(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}")
     for function in (NEW_ENTRIES_CHECKED, NEW_POSTINGS_CHECKED, REFERENCED_KEPT, POST_BALANCED):
         op.execute(function)
-    for trigger in TRIGGERS:
-        op.execute(trigger)
+    for _, _, statement in TRIGGERS:
+        op.execute(statement)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    for trigger, table in DROPPED_TRIGGERS:
+    for trigger, table, _ in TRIGGERS:
         op.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
     for function in FUNCTIONS:
         op.execute(f"DROP FUNCTION IF EXISTS {function}()")
