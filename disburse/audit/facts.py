@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from disburse.allocations.frames import AllocationError, service_period_bounds
 from disburse.allocations.rules import CoopDividendRule, PvRevenueRule, RuleError, SubsidyRule, load_rule
 from disburse.foundation.dates import as_date_or_none, period_bounds
-from disburse.foundation.frames import query_frame
+from disburse.foundation.frames import query_frame, share_values
 
 PV_WAGE_COMPONENT = "public_welfare_wage"
 PUBLIC_WELFARE_JOB = "public_welfare_job"
@@ -50,7 +50,8 @@ class Facts:
         self.today = today
 
     def frame(self, sql: str, **parameters: object) -> pd.DataFrame:
-        return query_frame(self.session, sql, parameters)
+        # The checks keep every frame for the whole run: equal values share one object.
+        return share_values(query_frame(self.session, sql, parameters))
 
     # ------------------------------------------------------------------------------ runs
     @cached_property
@@ -206,7 +207,7 @@ class Facts:
         posted = merged["_run"].map(runs["posted_on"]).to_numpy(dtype=object).copy()
         posted[manual] = [bounds[i][1] for i in np.flatnonzero(manual)]
         merged["due_on"] = posted
-        return merged.drop(columns=["_run", "_line"])
+        return share_values(merged.drop(columns=["_run", "_line"]))
 
     # ------------------------------------------------------------------------------ payments
     @cached_property

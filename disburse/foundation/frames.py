@@ -78,6 +78,31 @@ def blank_texts(series: pd.Series) -> list[str]:
     return [value if value.__class__ is str else str(value) for value in values.tolist()]
 
 
+# Object columns whose equal values may share one object: equality of these types is identity
+# of value (a text, a day, a moment), so sharing changes nothing a reader can see.
+_SHAREABLE_KINDS = frozenset({"string", "date", "datetime"})
+
+
+def share_values(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with equal texts, days and moments in a column held as one object each. A
+    driver returns a new object per cell, so a county's million payables carry a million copies
+    of "2026-10" and of each household's id; shared, a row costs a pointer per column. Dtypes,
+    values and missing markers are unchanged (a missing cell keeps its own marker)."""
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.StringDtype):
+            codes, uniques = pd.factorize(column)
+            frame[name] = pd.Series(uniques.take(codes, allow_fill=True), index=frame.index, name=name)
+        elif column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) in _SHAREABLE_KINDS:
+            values = column.to_numpy()
+            codes, uniques = pd.factorize(values)
+            shared = np.asarray(uniques, dtype=object).take(np.maximum(codes, 0)) if len(uniques) else values.copy()
+            missing = codes < 0
+            shared[missing] = values[missing]
+            frame[name] = pd.Series(shared, dtype=object, index=frame.index, name=name)
+    return frame
+
+
 def empty_frame(columns) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """A frame with ``columns`` (object dtype) and no rows."""
     return pd.DataFrame({name: pd.Series([], dtype=object) for name in columns})
