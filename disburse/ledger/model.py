@@ -128,6 +128,9 @@ class EntryBatch:
     household_id: list[str | None]
     fund_source: list[str | None]
     payment_reference: list[str | None]
+    # The chain position (1-based) of entry 0, when the batch is a window of a longer chain read
+    # back by verify: errors then name the entry by its place in the whole chain.
+    first_position: int = 1
     posting_starts: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -139,6 +142,7 @@ class EntryBatch:
             assert len(getattr(self, name)) == posting_count, name
         assert self.amount_fen.dtype == np.int64
         assert self.posting_entry_index.dtype == np.int64
+        assert self.first_position >= 1, self.first_position
         if posting_count:
             assert np.all(np.diff(self.posting_entry_index) >= 0), "postings grouped by entry"
             assert self.posting_entry_index[0] >= 0
@@ -158,12 +162,10 @@ class EntryBatch:
 
     def entry_source(self, index: int) -> str:
         """How an error names entry ``index``: its position and the user's own label."""
-        label = self.label[index]
-        return (
-            tr("entry {number} ({label})", number=index + 1, label=label)
-            if label
-            else tr("entry {number}", number=index + 1)
-        )
+        label, number = self.label[index], self.first_position + index
+        if label:
+            return tr("entry {number} ({label})", number=number, label=label)
+        return tr("entry {number}", number=number)
 
     @classmethod
     def from_drafts(cls, drafts: Sequence[EntryDraft]) -> "EntryBatch":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 from sqlalchemy import select
@@ -16,6 +16,9 @@ from disburse.ledger.model import EntryBatch, EntryDraft, PostedEntry, PostedPos
 from disburse.ledger.tables import EntityRow, JournalEntryRow, PostingRow, PostRequestRow
 
 IN_LIST_CHUNK = 20_000  # keeps each IN (...) under the drivers' parameter limits
+# Postings verify holds at a time: its memory is bounded by this (or by the largest entry), not
+# by the books (a county's month is about 26 postings per household).
+CHAIN_WINDOW_POSTINGS = 250_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,20 +114,48 @@ def load_entries(session: Session, where: Sequence, order_by: Sequence | None = 
     ]
 
 
-def load_chain(session: Session, entity_id: int) -> ChainColumns:
-    """Every entry of one entity in chain order, as columns."""
-    rows = session.execute(
+def _chain_rows(session: Session, entity_id: int) -> list:  # type: ignore[type-arg]
+    return session.execute(
         _entry_select().where(JournalEntryRow.entity_id == entity_id).order_by(JournalEntryRow.id)
     ).all()
+
+
+def load_chain(session: Session, entity_id: int) -> ChainColumns:
+    """Every entry of one entity in chain order, as columns."""
+    return _chain_columns(session, _chain_rows(session, entity_id), first_position=1)
+
+
+def chain_windows(session: Session, entity_id: int, postings_max: int | None = None) -> Iterator[ChainColumns]:
+    """Every entry of one entity in chain order, as columns, a window of whole entries at a
+    time: each window holds at most ``postings_max`` postings, or one entry that alone holds
+    more. Windows are planned by each entry's declared posting count (a forged count changes
+    only how much is read at once: the postings themselves are read by entry id)."""
+    postings_max = postings_max or CHAIN_WINDOW_POSTINGS
+    assert postings_max >= 1, postings_max
+    rows = _chain_rows(session, entity_id)
+    start = 0
+    while start < len(rows):
+        end, held = start + 1, int(rows[start][12] or 0)
+        while end < len(rows) and held + int(rows[end][12] or 0) <= postings_max:
+            held += int(rows[end][12] or 0)
+            end += 1
+        yield _chain_columns(session, rows[start:end], first_position=start + 1)
+        start = end
+
+
+def _chain_columns(session: Session, rows: Sequence, first_position: int) -> ChainColumns:  # type: ignore[type-arg]
+    """Entries ``rows`` (of ``_entry_select``, consecutive in one chain from ``first_position``)
+    with their postings, as columns."""
     entry_ids = [row[0] for row in rows]
     postings = _postings_of(session, entry_ids)
     entry_index: list[int] = []
     flat: list[tuple] = []
     for index, entry_id in enumerate(entry_ids):
-        lines = postings[entry_id]
+        lines = postings.pop(entry_id)
         entry_index.extend([index] * len(lines))
         flat.extend(lines)
     columns = list(zip(*flat)) if flat else [()] * 7
+    del flat
     batch = EntryBatch(
         entity_code=[row[1] for row in rows],
         period=[row[2] for row in rows],
@@ -140,6 +171,7 @@ def load_chain(session: Session, entity_id: int) -> ChainColumns:
         household_id=list(columns[4]),
         fund_source=list(columns[5]),
         payment_reference=list(columns[6]),
+        first_position=first_position,
     )
     return ChainColumns(
         entry_ids=entry_ids,
