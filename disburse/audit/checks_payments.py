@@ -24,13 +24,8 @@ from disburse.audit.facts import Facts
 from disburse.audit.model import Check, Evidence, Finding, english_kept
 from disburse.foundation.i18n import join_clauses, join_list, tr_noop
 
-SENT_STATUSES = ("exported", "success")
 PAYMENT_REFERENCE = re.compile(r"PAY-\d{6}-\d{6}")
 
-
-def _sent(facts: Facts) -> pd.DataFrame:
-    paid = facts.paid_payables
-    return paid[paid["payment_status"].isin(SENT_STATUSES)]
 
 
 # ------------------------------------------------------------------------------------ A10
@@ -221,7 +216,7 @@ def payee_not_beneficiary(check: Check, facts: Facts, config: AuditConfig) -> li
     """A payment to a card registered to someone outside the beneficiary's household; a large
     payment to a card changed shortly before; a card a fix gave one payee that also receives
     for another household."""
-    sent = _sent(facts).reset_index(drop=True)
+    sent = facts.sent_payables.reset_index(drop=True)
     if sent.empty:
         return []
     reasons: dict[str, list[str]] = {}
@@ -395,7 +390,7 @@ def shared_bank_account(check: Check, facts: Facts, config: AuditConfig) -> list
     """One account actually paid for payees of several households (a card shared inside one
     household is not a finding, nor a village collective's own account that a rule's ``payee:
     collective`` pays for its households)."""
-    sent = _sent(facts)
+    sent = facts.sent_payables
     sent = sent[sent["payee_type"] != "collective"]
     sent = sent.assign(beneficiary=sent["household_id"].where(sent["household_id"].notna(), sent["payee_id"]))
     counts = sent.groupby("paid_account_no")["beneficiary"].transform("nunique")

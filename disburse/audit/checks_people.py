@@ -30,7 +30,6 @@ from disburse.foundation.i18n import join_list
 PAYEE_TYPES = ("household", "person")
 STATUS_EXITED = "已脱贫"
 STATUS_RELAPSED = "返贫"
-SENT_STATUSES = ("exported", "success")
 
 
 def _owed(facts: Facts) -> pd.DataFrame:
@@ -82,6 +81,17 @@ def _lists(facts: Facts) -> pd.DataFrame:
     return rows
 
 
+def _in_two_programmes(rows: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The rows whose (``key``, amount) also appears under another programme: only they can
+    pair with a row of another programme's list (a county's lines mostly pair with themselves)."""
+    if rows.empty:
+        return rows
+    groups = rows.groupby([key, "amount_fen"], sort=False, dropna=False)["programme_key"]
+    # A missing programme is unequal to every programme, itself included, so it always pairs.
+    keep = (groups.transform("nunique", dropna=False) > 1) | rows["programme_key"].isna()
+    return rows[keep.to_numpy()]
+
+
 def copied_list(check: Check, facts: Facts, config: AuditConfig) -> list[Finding]:
     """Rows of one list that repeat another programme's list of the same or an earlier period:
     the same person (or the same card) with the same amount."""
@@ -90,10 +100,11 @@ def copied_list(check: Check, facts: Facts, config: AuditConfig) -> list[Finding
     if rows.empty:
         return []
     columns = ["row", "list_id", "list_name", "programme_key", "made_at", "period"]
-    by_payee = rows.merge(
-        rows[[*columns, "payee_id", "amount_fen"]], on=["payee_id", "amount_fen"], suffixes=("", "_source")
+    payees = _in_two_programmes(rows, "payee_id")
+    by_payee = payees.merge(
+        payees[[*columns, "payee_id", "amount_fen"]], on=["payee_id", "amount_fen"], suffixes=("", "_source")
     )
-    carded = rows[rows["account_no"].notna()]
+    carded = _in_two_programmes(rows[rows["account_no"].notna()], "account_no")
     by_card = carded.merge(
         carded[[*columns, "account_no", "amount_fen"]], on=["account_no", "amount_fen"], suffixes=("", "_source")
     )
@@ -351,22 +362,22 @@ def paid_twice(check: Check, facts: Facts, config: AuditConfig) -> list[Finding]
 
 
 # ------------------------------------------------------------------------------------ A13
-def _sent(facts: Facts) -> pd.DataFrame:
-    paid = facts.paid_payables
-    return paid[paid["payment_status"].isin(SENT_STATUSES)]
-
 
 def paid_after_death(check: Check, facts: Facts, config: AuditConfig) -> list[Finding]:
     """A payment for a person who died before its service period began, and (a kind of its own)
     one for a person who died after the period ended but before the payment. A household whose
     every member was dead before the period counts as a person."""
-    paid = _sent(facts)
-    people = paid[paid["payee_type"] == "person"].copy()
-    people["died_on"] = people["payee_id"].map(facts.people["died_on"]).to_numpy(dtype=object)
-    households = paid[paid["payee_type"] == "household"].copy()
-    households["died_on"] = _household_deaths(facts, households)
-    rows = pd.concat([people, households], ignore_index=True)
-    rows = rows[rows["died_on"].notna()]
+    paid = facts.sent_payables
+    # Deaths are found on the few columns they need; only the rows with one are taken whole.
+    payee_type = paid["payee_type"].to_numpy(dtype=object)
+    died = np.full(len(paid), None, dtype=object)
+    person, household = payee_type == "person", payee_type == "household"
+    died[person] = paid.loc[person, "payee_id"].map(facts.people["died_on"]).to_numpy(dtype=object)
+    died[household] = _household_deaths(facts, paid.loc[household, ["household_id", "service_start", "service_end"]])
+    dead = pd.notna(died)
+    rows = pd.concat(
+        [paid[kind & dead].assign(died_on=died[kind & dead]) for kind in (person, household)], ignore_index=True
+    )
     findings = []
     for row in rows.to_dict("records"):
         died, start, end, paid_on = row["died_on"], row["service_start"], row["service_end"], row["paid_on"]
@@ -429,26 +440,27 @@ def paid_after_death(check: Check, facts: Facts, config: AuditConfig) -> list[Fi
 
 def _household_deaths(facts: Facts, rows: pd.DataFrame) -> list[object]:
     """The last death among a household's members when every member the register listed at the
-    service period's end had died before the period began; None otherwise."""
+    service period's end had died before the period began; None otherwise. The members are
+    looked up once per (household, period end): a household has a payable per programme and
+    settlement, and each lookup joins every version of its people."""
     if rows.empty:
         return []
-    wanted = pd.DataFrame(
-        {
-            "row": np.arange(len(rows)),
-            "household_id": rows["household_id"].to_numpy(dtype=object),
-            "on": rows["service_end"].to_numpy(dtype=object),
-            "alive_on": [dt.date.min] * len(rows),
-        }
+    keys = pd.DataFrame(
+        {"household_id": rows["household_id"].to_numpy(dtype=object), "on": rows["service_end"].to_numpy(dtype=object)}
     )
+    distinct = keys.drop_duplicates(ignore_index=True)
+    distinct["row"] = np.arange(len(distinct))
+    wanted = distinct.assign(alive_on=[dt.date.min] * len(distinct))
     members = facts.household_members(wanted)
     members = members.assign(died_on=pd.to_datetime(members["id_number"].map(facts.people["died_on"])))
-    per_row = members.groupby("row").agg(
+    per_key = members.groupby("row").agg(
         people=("id_number", "size"), dead=("died_on", "count"), last=("died_on", "max")
     )
+    # Each row's key, in the rows' order (a left merge keeps the left's order).
+    per_row = per_key.reindex(keys.merge(distinct, on=["household_id", "on"], how="left")["row"].to_numpy())
+    per_row.index = np.arange(len(rows))
     starts = pd.to_datetime(pd.Series(rows["service_start"].to_numpy(dtype=object)))
-    all_dead = per_row[
-        (per_row["people"] == per_row["dead"]) & (per_row["last"] < starts.reindex(per_row.index).to_numpy())
-    ]
+    all_dead = per_row[(per_row["people"] == per_row["dead"]) & (per_row["last"] < starts.to_numpy())]
     deaths: list[object] = [None] * len(rows)
     for row, last in zip(all_dead.index, all_dead["last"]):
         deaths[int(row)] = last.date()
@@ -511,7 +523,7 @@ def paid_after_exit(check: Check, facts: Facts, config: AuditConfig) -> list[Fin
     """A household paid by a rule that stops on exit, for a service period that began after its
     exit; or (PV and dividends, which prorate) for a period it exited in, when the exit was
     recorded only after the run was calculated, so the run could not prorate it."""
-    paid = _sent(facts)
+    paid = facts.sent_payables
     paid = paid[paid["run_id"].notna() & paid["household_id"].notna()].copy()
     paid["stops"] = [stops_on_exit(facts.rules.get(int(run))) for run in paid["run_id"]]
     paid = paid[paid["stops"].astype(bool)]
@@ -582,7 +594,7 @@ def person_in_two_households(check: Check, facts: Facts, config: AuditConfig) ->
     """A person-level payment made through a household the person did not belong to at any time
     from the service period's start to the payment (a dated move is followed), and a resident
     ID listed in two households by one snapshot."""
-    paid = _sent(facts)
+    paid = facts.sent_payables
     people = paid[(paid["payee_type"] == "person") & paid["household_id"].notna()].reset_index(drop=True)
     people = people[people["payee_id"].isin(facts.people.index)].reset_index(drop=True)
     findings = []

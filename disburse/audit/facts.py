@@ -30,6 +30,7 @@ DIVIDEND_PROGRAMME = "coop_dividend"
 # PV lines name the settlement they came from: "settlement 12 2026-10 base".
 SETTLEMENT_SOURCE = re.compile(r"^settlement (\d+) (\S+) (\S+)$")
 LIVE_RUN_STATUSES = ("posted", "superseded")
+SENT_STATUSES = ("exported", "success")
 
 
 def dates(values: object) -> list[dt.date | None]:
@@ -50,8 +51,7 @@ class Facts:
         self.today = today
 
     def frame(self, sql: str, **parameters: object) -> pd.DataFrame:
-        # The checks keep every frame for the whole run: equal values share one object.
-        return share_values(query_frame(self.session, sql, parameters))
+        return query_frame(self.session, sql, parameters)
 
     # ------------------------------------------------------------------------------ runs
     @cached_property
@@ -207,6 +207,7 @@ class Facts:
         posted = merged["_run"].map(runs["posted_on"]).to_numpy(dtype=object).copy()
         posted[manual] = [bounds[i][1] for i in np.flatnonzero(manual)]
         merged["due_on"] = posted
+        # Kept for the whole run of the checks: the days and moments made above share one object.
         return share_values(merged.drop(columns=["_run", "_line"]))
 
     # ------------------------------------------------------------------------------ payments
@@ -268,6 +269,14 @@ class Facts:
             self.payables, on="payable_id", how="inner"
         )
         return joined.sort_values(["instruction_id", "payable_id"], kind="stable").reset_index(drop=True)
+
+    @cached_property
+    def sent_payables(self) -> pd.DataFrame:
+        """The rows of ``paid_payables`` whose instruction was sent or paid: the frame itself when
+        every row is (the usual case), so a check does not copy a county's payables to filter."""
+        paid = self.paid_payables
+        sent = paid["payment_status"].isin(SENT_STATUSES).to_numpy()
+        return paid if sent.all() else paid[sent]
 
     # ------------------------------------------------------------------------------ registers
     @cached_property
@@ -363,18 +372,32 @@ class Facts:
     def household_members(self, wanted: pd.DataFrame) -> pd.DataFrame:
         """For rows of ``wanted`` (``row, household_id, on, alive_on``): the people the register in
         force on ``on`` lists in the household who were not dead on ``alive_on`` (deaths from the
-        newest knowledge). Returns ``row, id_number``."""
+        newest knowledge). Returns ``row, id_number``. The register is read once per (household,
+        snapshot, alive_on): a household's many payables share a handful of snapshots."""
         snapshot_on = snapshot_dates_for(self.snapshots["as_of"].tolist(), wanted["on"].tolist())
-        keyed = wanted.assign(snapshot_on=snapshot_on)
+        keys = pd.DataFrame(
+            {
+                "row": wanted["row"].to_numpy(),
+                "household_id": wanted["household_id"].to_numpy(dtype=object),
+                "snapshot_on": np.asarray(snapshot_on, dtype=object),
+                "alive_on": wanted["alive_on"].to_numpy(dtype=object),
+            }
+        )
+        distinct = keys.drop_duplicates(["household_id", "snapshot_on", "alive_on"], ignore_index=True)[
+            ["household_id", "snapshot_on", "alive_on"]
+        ]
+        distinct["key"] = np.arange(len(distinct))
         versions = self.person_versions[["id_number", "household_id", "from_on", "to_on"]]
-        merged = keyed.merge(versions, on="household_id", how="inner")
+        merged = distinct.merge(versions, on="household_id", how="inner")
         if merged.empty:
             return pd.DataFrame({"row": pd.Series([], dtype=np.int64), "id_number": pd.Series([], dtype=object)})
         merged = merged[in_force_at(merged, merged["snapshot_on"])]
         died = merged["id_number"].map(self.people["died_on"]).to_numpy(dtype=object)
         alive_on = merged["alive_on"].to_numpy(dtype=object)
         alive = np.array([d is None or pd.isna(d) or d > a for d, a in zip(died, alive_on)], dtype=bool)
-        return merged[alive][["row", "id_number"]].drop_duplicates()
+        members = merged[alive][["key", "id_number"]]
+        rows = keys.merge(distinct, on=["household_id", "snapshot_on", "alive_on"], how="left")[["row", "key"]]
+        return rows.merge(members, on="key", how="inner")[["row", "id_number"]].drop_duplicates()
 
     def household_version_at(self, wanted: pd.DataFrame) -> pd.DataFrame:
         """For rows of ``wanted`` (``row, household_id, on``): the household's version in force on

@@ -81,25 +81,37 @@ def blank_texts(series: pd.Series) -> list[str]:
 # Object columns whose equal values may share one object: equality of these types is identity
 # of value (a text, a day, a moment), so sharing changes nothing a reader can see.
 _SHAREABLE_KINDS = frozenset({"string", "date", "datetime"})
+FRAME_FETCH_ROWS = 50_000  # rows a text query hands over at a time (see query_frame)
+
+
+def _shared(values: np.ndarray, canonical: dict[object, object]) -> np.ndarray:
+    """``values`` (an object array) with each equal text, day or moment held as one object: the
+    first one ``canonical`` met (it is updated). Missing cells keep their own marker; an array of
+    other kinds (numbers, mixed types, where 1 == True) is returned as it is."""
+    if pd.api.types.infer_dtype(values, skipna=True) not in _SHAREABLE_KINDS:
+        return values
+    codes, uniques = pd.factorize(values)
+    if not len(uniques):
+        return values
+    kept = object_array([canonical.setdefault(value, value) for value in uniques.tolist()])
+    shared = kept.take(np.maximum(codes, 0))
+    missing = codes < 0
+    shared[missing] = values[missing]
+    return shared
 
 
 def share_values(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with equal texts, days and moments in a column held as one object each. A
     driver returns a new object per cell, so a county's million payables carry a million copies
     of "2026-10" and of each household's id; shared, a row costs a pointer per column. Dtypes,
-    values and missing markers are unchanged (a missing cell keeps its own marker)."""
+    values and missing markers are unchanged."""
     for name in frame.columns:
         column = frame[name]
         if isinstance(column.dtype, pd.StringDtype):
             codes, uniques = pd.factorize(column)
             frame[name] = pd.Series(uniques.take(codes, allow_fill=True), index=frame.index, name=name)
-        elif column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) in _SHAREABLE_KINDS:
-            values = column.to_numpy()
-            codes, uniques = pd.factorize(values)
-            shared = np.asarray(uniques, dtype=object).take(np.maximum(codes, 0)) if len(uniques) else values.copy()
-            missing = codes < 0
-            shared[missing] = values[missing]
-            frame[name] = pd.Series(shared, dtype=object, index=frame.index, name=name)
+        elif column.dtype == object:
+            frame[name] = pd.Series(_shared(column.to_numpy(), {}), dtype=object, index=frame.index, name=name)
     return frame
 
 
@@ -112,16 +124,25 @@ def query_frame(
     session: Session, sql: str, parameters: dict[str, object] | None = None, **named: object
 ) -> pd.DataFrame:
     """Rows of a text query as a frame with the query's column names; parameters as a dict or
-    by name."""
+    by name. Dtypes are inferred as ``DataFrame.from_records`` infers them from the rows."""
     result = session.execute(text(sql), {**(parameters or {}), **named})
     columns = list(result.keys())
     # The driver's plain tuples: a text query has no result types to convert, and building a
-    # frame from a million Row objects costs seconds (pandas probes each one).
-    rows = result.cursor.fetchall() if result.cursor is not None else []
+    # frame from a million Row objects costs seconds (pandas probes each one). They are taken
+    # FRAME_FETCH_ROWS at a time into one object array per column, equal texts and days shared
+    # as they come: a million rows of tuples and their per-cell strings are never held at once.
+    parts: list[list[np.ndarray]] = [[] for _ in columns]
+    canonical: list[dict[object, object]] = [{} for _ in columns]
+    cursor = result.cursor
+    while cursor is not None and (rows := cursor.fetchmany(FRAME_FETCH_ROWS)):
+        for position, values in enumerate(zip(*rows)):
+            parts[position].append(_shared(object_array(values), canonical[position]))
     result.close()
-    if not rows:
+    if not columns or not parts[0]:
         return empty_frame(columns)
-    return pd.DataFrame.from_records(rows, columns=columns)
+    frame = pd.DataFrame({position: np.concatenate(chunks) for position, chunks in enumerate(parts)})
+    frame.columns = columns
+    return frame.infer_objects()
 
 
 def _converts_values(statement, dialect) -> bool:  # type: ignore[no-untyped-def]

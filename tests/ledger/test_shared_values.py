@@ -54,3 +54,59 @@ def test_a_column_of_nothing_but_missing_cells_is_unchanged() -> None:
     frame = pd.DataFrame({"day": pd.Series([None, None], dtype=object), "text": pd.Series([None, None])})
     before = frame.copy(deep=True)
     pd.testing.assert_frame_equal(share_values(frame), before)
+
+
+CELLS = st.one_of(
+    st.none(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["2026-10", "张三", "", "6110021012010001"]),
+    st.booleans(),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    kinds=st.lists(st.sampled_from(["text", "integer", "mixed", "empty"]), min_size=1, max_size=5),
+    rows=st.integers(0, 12),
+    data=st.data(),
+)
+def test_a_query_read_in_small_chunks_is_the_frame_of_all_its_rows(kinds: list, rows: int, data) -> None:  # type: ignore[no-untyped-def]
+    """query_frame takes rows a chunk at a time and infers dtypes once: the frame must equal
+    ``DataFrame.from_records`` over every row at once, whatever the chunk and the cells."""
+    import sqlite3
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from disburse.foundation import frames
+
+    strategies = {
+        "text": st.one_of(st.none(), st.sampled_from(["a", "2026-10", "张三"])),
+        "integer": st.one_of(st.none(), st.integers(-(2**40), 2**40)),
+        "mixed": CELLS,
+        "empty": st.none(),
+    }
+    table = [tuple(data.draw(strategies[kind]) for kind in kinds) for _ in range(rows)]
+    names = [f"c{index}" for index in range(len(kinds))]
+    engine = create_engine("sqlite://")
+    with engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert isinstance(raw, sqlite3.Connection)
+        raw.execute(f"CREATE TABLE t (n INTEGER PRIMARY KEY, {', '.join(names)})")
+        raw.executemany(
+            f"INSERT INTO t ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", table
+        )
+        expected_rows = raw.execute(f"SELECT {', '.join(names)} FROM t ORDER BY n").fetchall()
+        with Session(bind=connection) as session:
+            for chunk in (1, 2, 5, 1_000):
+                frames.FRAME_FETCH_ROWS = chunk
+                try:
+                    found = frames.query_frame(session, f"SELECT {', '.join(names)} FROM t ORDER BY n")
+                finally:
+                    frames.FRAME_FETCH_ROWS = 50_000
+                if expected_rows:
+                    expected = pd.DataFrame.from_records(expected_rows, columns=names)
+                else:
+                    expected = frames.empty_frame(names)
+                pd.testing.assert_frame_equal(found, expected)
