@@ -120,29 +120,54 @@ def empty_frame(columns) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     return pd.DataFrame({name: pd.Series([], dtype=object) for name in columns})
 
 
+def _chunked_columns(fetch: Callable[[int], Sequence[Sequence[object]]], width: int) -> list[np.ndarray] | None:
+    """The rows ``fetch`` hands over, FRAME_FETCH_ROWS at a time, as one object array per column
+    (None when there are none). Each chunk's cells go straight into the arrays with equal texts
+    and days shared as they come, so a million rows of tuples and their per-cell strings are
+    never held at once."""
+    parts: list[list[np.ndarray]] = [[] for _ in range(width)]
+    canonical: list[dict[object, object]] = [{} for _ in range(width)]
+    while rows := fetch(FRAME_FETCH_ROWS):
+        for position, values in enumerate(zip(*rows)):
+            parts[position].append(_shared(object_array(values), canonical[position]))
+    if not width or not parts[0]:
+        return None
+    return [np.concatenate(chunks) for chunks in parts]
+
+
+def _inferred_frame(columns: list[np.ndarray], keys: list[str]) -> pd.DataFrame:
+    """Object arrays as a frame with the dtypes ``DataFrame.from_records`` infers from the same
+    rows: the constructor makes text columns ``str``, ``infer_objects`` numbers, booleans and
+    moments (tests/ledger/test_shared_values.py holds the two to each other)."""
+    frame = pd.DataFrame(dict(enumerate(columns)))
+    frame.columns = keys
+    return frame.infer_objects()
+
+
 def query_frame(
     session: Session, sql: str, parameters: dict[str, object] | None = None, **named: object
 ) -> pd.DataFrame:
     """Rows of a text query as a frame with the query's column names; parameters as a dict or
     by name. Dtypes are inferred as ``DataFrame.from_records`` infers them from the rows."""
     result = session.execute(text(sql), {**(parameters or {}), **named})
-    columns = list(result.keys())
+    keys = list(result.keys())
     # The driver's plain tuples: a text query has no result types to convert, and building a
-    # frame from a million Row objects costs seconds (pandas probes each one). They are taken
-    # FRAME_FETCH_ROWS at a time into one object array per column, equal texts and days shared
-    # as they come: a million rows of tuples and their per-cell strings are never held at once.
-    parts: list[list[np.ndarray]] = [[] for _ in columns]
-    canonical: list[dict[object, object]] = [{} for _ in columns]
-    cursor = result.cursor
-    while cursor is not None and (rows := cursor.fetchmany(FRAME_FETCH_ROWS)):
-        for position, values in enumerate(zip(*rows)):
-            parts[position].append(_shared(object_array(values), canonical[position]))
+    # frame from a million Row objects costs seconds (pandas probes each one).
+    columns = _chunked_columns(result.cursor.fetchmany, len(keys)) if result.cursor is not None else None
     result.close()
-    if not columns or not parts[0]:
-        return empty_frame(columns)
-    frame = pd.DataFrame({position: np.concatenate(chunks) for position, chunks in enumerate(parts)})
-    frame.columns = columns
-    return frame.infer_objects()
+    return empty_frame(keys) if columns is None else _inferred_frame(columns, keys)
+
+
+def query_objects(session: Session, statement, parameters: dict | None = None) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """The rows of a SELECT of plain values (numbers, text) as a frame of object columns, each
+    value as ``DataFrame.from_records`` would make it (an integer column with a missing cell is
+    floats), straight from the driver's tuples. Dates come back as the driver gives them (ISO
+    text on SQLite); callers convert the few date columns they read."""
+    result = session.connection().execute(statement, parameters or {})
+    keys = list(result.keys())
+    columns = _chunked_columns(result.cursor.fetchmany, len(keys))
+    result.close()
+    return empty_frame(keys) if columns is None else _inferred_frame(columns, keys).astype(object)
 
 
 def _converts_values(statement, dialect) -> bool:  # type: ignore[no-untyped-def]
@@ -163,16 +188,11 @@ def statement_frame(session: Session, statement) -> pd.DataFrame:  # type: ignor
     result = session.execute(statement)
     keys = list(result.keys())
     cursor = getattr(result, "cursor", None)
-    if not converts and cursor is not None:
-        # Nothing to convert: the driver's own tuples, without a Row object per row (a third of
-        # reading a county's register as of a day).
-        rows = cursor.fetchall()
-        result.close()
-    else:
-        rows = result.all()
-    if not rows:
+    # Nothing to convert: the driver's own tuples, without a Row object per row (a third of
+    # reading a county's register as of a day).
+    fetch = cursor.fetchmany if not converts and cursor is not None else result.fetchmany
+    columns = _chunked_columns(fetch, len(keys))
+    result.close()
+    if columns is None:
         return empty_frame(keys)
-    columns = list(zip(*rows))
-    return pd.DataFrame(
-        {key: pd.Series(np.array(values, dtype=object), dtype=object) for key, values in zip(keys, columns)}
-    )
+    return pd.DataFrame({key: pd.Series(values, dtype=object) for key, values in zip(keys, columns)})

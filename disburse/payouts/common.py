@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from disburse.foundation.dates import period_of
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.frames import query_objects
 from disburse.foundation.i18n import tr
 from disburse.foundation.locks import PAYOUTS_LOCK, advisory_lock
 from disburse.ledger.model import DIMENSION_LENGTH_MAX, EntryBatch
@@ -55,23 +56,6 @@ def batch_by_reference(session: Session, reference: str) -> PaymentBatchRow:
             tr("batch {reference!r} does not exist; `disburse payout prepare` makes batches", reference=reference)
         )
     return batch
-
-
-def query_objects(session: Session, statement, parameters: dict | None = None) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    """The rows of a SELECT of plain values (numbers, text) as a frame of object columns.
-
-    The driver's tuples go straight to pandas: building a Row object per row and letting pandas
-    inspect each costs more than the query itself on a batch of 300,000. Dates come back as the
-    driver gives them (ISO text on SQLite); callers convert the few date columns they read."""
-    result = session.connection().execute(statement, parameters or {})
-    keys = list(result.keys())
-    rows = result.cursor.fetchall()
-    frame = (
-        pd.DataFrame.from_records(rows, columns=keys, coerce_float=False)
-        if rows
-        else pd.DataFrame({key: pd.Series([], dtype=object) for key in keys})
-    )
-    return frame.astype(object)
 
 
 def none_for_missing(frame: pd.DataFrame, *names: str) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from disburse.foundation.actors import require_user
 from disburse.foundation.bulk import bulk_insert
 from disburse.foundation.errors import DisburseError
 from disburse.foundation.files import file_sha256
+from disburse.foundation.frames import query_objects
 from disburse.foundation.i18n import join_list, tr
 from disburse.foundation.money import format_yuan
 from disburse.importers.bank_profiles import profile_label
@@ -42,7 +43,6 @@ from disburse.payouts.common import (
     lock_payouts,
     none_for_missing,
     payable_lines_of,
-    query_objects,
 )
 from disburse.payouts.model import BatchOutcome, ExportedFile
 from disburse.payouts.prepare import payment_profile_named

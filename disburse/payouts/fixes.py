@@ -26,13 +26,14 @@ from sqlalchemy.orm import Session
 
 from disburse.foundation.actors import require_user
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.frames import query_objects
 from disburse.foundation.i18n import join_clauses, join_list, tr
 from disburse.foundation.identifiers import card_number_problem
 from disburse.foundation.masking import mask_identifier, mask_payee
 from disburse.ledger.tables import EntityRow
 from disburse.payouts.bank_files import ACCOUNT_DIGITS_MAX, ACCOUNT_DIGITS_MIN
 from disburse.payouts.cards import CardHolders, CardLookup, register_card_holders
-from disburse.payouts.common import IDS_PER_QUERY, lock_payouts, next_numbers, query_objects
+from disburse.payouts.common import IDS_PER_QUERY, lock_payouts, next_numbers
 from disburse.payouts.model import FixOutcome, fix_reference
 from disburse.payouts.netting import apply_account_fixes
 from disburse.payouts.tables import (

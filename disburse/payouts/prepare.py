@@ -31,6 +31,7 @@ from disburse.foundation.actors import require_user
 from disburse.foundation.bulk import ANALYZE_ROWS_MIN, columns_insert, plain_values, refresh_statistics
 from disburse.foundation.dates import period_problem
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.frames import query_objects
 from disburse.foundation.i18n import join_clauses, tr, tr_noop
 from disburse.foundation.money import format_yuan
 from disburse.importers.bank_profiles import profile_label
@@ -38,7 +39,7 @@ from disburse.ledger.service import entity_by_code
 from disburse.payouts.bank_files import row_problems
 from disburse.payouts.bank_layout import PaymentProfile
 from disburse.payouts.cards import CardLookup, register_cards
-from disburse.payouts.common import lock_payouts, next_numbers, none_for_missing, query_objects
+from disburse.payouts.common import lock_payouts, next_numbers, none_for_missing
 from disburse.payouts.config import PayoutConfig, load_payout_config
 from disburse.payouts.fixes import approved_fixes, release_by_register
 from disburse.payouts.funds import freeze_batch

@@ -30,12 +30,13 @@ from disburse.allocations.recheck import recheck_setting, shown_changes
 from disburse.allocations.tables import AllocationRunRow
 from disburse.foundation.dates import period_of
 from disburse.foundation.errors import DisburseError
+from disburse.foundation.frames import query_objects
 from disburse.foundation.i18n import tr
 from disburse.foundation.money import format_yuan
 from disburse.ledger.chart import SUSPENSE
 from disburse.ledger.model import EntryBatch
 from disburse.ledger.posting import post_entries
-from disburse.payouts.common import _dimension, query_objects
+from disburse.payouts.common import _dimension
 from disburse.payouts.model import ENTRY_POSTINGS_MAX, KeptPayee
 from disburse.payouts.tables import ELIGIBILITY_REASON_LENGTH_MAX, EligibilityHoldRow, utc_now
 from disburse.registry.recheck import change_texts, recipient_changes, register_imported_since

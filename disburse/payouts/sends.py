@@ -20,10 +20,10 @@ import pandas as pd
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
-from disburse.foundation.frames import text_or_none
+from disburse.foundation.frames import query_objects, text_or_none
 from disburse.foundation.i18n import TranslatedNames, tr_noop
 from disburse.importers.failure_reasons import FAILURE_REASON_NAMES, FAILURE_REASON_NAMES_ZH, FAILURE_REASONS, OTHER
-from disburse.payouts.common import IDS_PER_QUERY, query_objects
+from disburse.payouts.common import IDS_PER_QUERY
 
 RESULT_NAME_IDS = {
     "awaiting": tr_noop("awaiting the return file"),

@@ -23,6 +23,7 @@ from disburse.foundation.bulk import bulk_insert, drop_temporary_table, temporar
 from disburse.foundation.dates import iso, period_of
 from disburse.foundation.errors import DisburseError, ImportProblem, ImportRefused
 from disburse.foundation.files import file_sha256
+from disburse.foundation.frames import query_objects
 from disburse.foundation.frames import text_or_none as text_of
 from disburse.foundation.i18n import join_list, tr, tr_noop
 from disburse.foundation.money import format_yuan
@@ -38,7 +39,6 @@ from disburse.payouts.common import (
     lock_payouts,
     none_for_missing,
     payable_lines_of,
-    query_objects,
 )
 from disburse.payouts.funds import settle_return_file
 from disburse.payouts.model import (

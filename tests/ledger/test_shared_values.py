@@ -71,12 +71,13 @@ CELLS = st.one_of(
     rows=st.integers(0, 12),
     data=st.data(),
 )
-def test_a_query_read_in_small_chunks_is_the_frame_of_all_its_rows(kinds: list, rows: int, data) -> None:  # type: ignore[no-untyped-def]
+def test_a_query_read_in_small_chunks_is_the_frame_of_all_its_rows_at_once(kinds: list, rows: int, data) -> None:  # type: ignore[no-untyped-def]
     """query_frame takes rows a chunk at a time and infers dtypes once: the frame must equal
     ``DataFrame.from_records`` over every row at once, whatever the chunk and the cells."""
     import sqlite3
 
-    from sqlalchemy import create_engine
+    from sqlalchemy import column, create_engine, select
+    from sqlalchemy import table as table_of
     from sqlalchemy.orm import Session
 
     from disburse.foundation import frames
@@ -89,6 +90,7 @@ def test_a_query_read_in_small_chunks_is_the_frame_of_all_its_rows(kinds: list, 
     }
     table = [tuple(data.draw(strategies[kind]) for kind in kinds) for _ in range(rows)]
     names = [f"c{index}" for index in range(len(kinds))]
+    t = table_of("t", *(column(name) for name in names))
     engine = create_engine("sqlite://")
     with engine.connect() as connection:
         raw = connection.connection.dbapi_connection
@@ -103,10 +105,20 @@ def test_a_query_read_in_small_chunks_is_the_frame_of_all_its_rows(kinds: list, 
                 frames.FRAME_FETCH_ROWS = chunk
                 try:
                     found = frames.query_frame(session, f"SELECT {', '.join(names)} FROM t ORDER BY n")
+                    objects = frames.query_objects(session, select(*(column(name) for name in names)).select_from(t))
+                    plain = frames.statement_frame(session, select(*(column(name) for name in names)).select_from(t))
                 finally:
                     frames.FRAME_FETCH_ROWS = 50_000
                 if expected_rows:
                     expected = pd.DataFrame.from_records(expected_rows, columns=names)
+                    # query_objects: from_records' values as objects; statement_frame: the driver's.
+                    expected_objects = pd.DataFrame.from_records(expected_rows, columns=names, coerce_float=False)
+                    expected_plain = pd.DataFrame(
+                        {name: pd.Series(values, dtype=object) for name, values in zip(names, zip(*expected_rows))}
+                    )
+                    expected_objects = expected_objects.astype(object)
                 else:
-                    expected = frames.empty_frame(names)
+                    expected = expected_objects = expected_plain = frames.empty_frame(names)
                 pd.testing.assert_frame_equal(found, expected)
+                pd.testing.assert_frame_equal(objects, expected_objects)
+                pd.testing.assert_frame_equal(plain, expected_plain)
