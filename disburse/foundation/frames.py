@@ -84,12 +84,24 @@ _SHAREABLE_KINDS = frozenset({"string", "date", "datetime"})
 FRAME_FETCH_ROWS = 50_000  # rows a text query hands over at a time (see query_frame)
 
 
+# A column whose first rows are mostly distinct (identity numbers, payment references) is not
+# shared: it would cost a hash of every cell and a dictionary entry per value, and save nothing.
+_DISTINCT_SAMPLE_ROWS = 2_000
+_NOT_SHARED = object()
+
+
 def _shared(values: np.ndarray, canonical: dict[object, object]) -> np.ndarray:
     """``values`` (an object array) with each equal text, day or moment held as one object: the
-    first one ``canonical`` met (it is updated). Missing cells keep their own marker; an array of
-    other kinds (numbers, mixed types, where 1 == True) is returned as it is."""
-    if pd.api.types.infer_dtype(values, skipna=True) not in _SHAREABLE_KINDS:
+    first one ``canonical`` met (it is updated, and remembers a column not worth sharing).
+    Missing cells keep their own marker; an array of other kinds (numbers, mixed types, where
+    1 == True) is returned as it is."""
+    if _NOT_SHARED in canonical or pd.api.types.infer_dtype(values, skipna=True) not in _SHAREABLE_KINDS:
         return values
+    if not canonical and len(values) >= _DISTINCT_SAMPLE_ROWS:
+        sample = values[:_DISTINCT_SAMPLE_ROWS]
+        if len(pd.unique(sample)) * 2 > len(sample):
+            canonical[_NOT_SHARED] = _NOT_SHARED
+            return values
     codes, uniques = pd.factorize(values)
     if not len(uniques):
         return values
