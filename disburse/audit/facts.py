@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from disburse.allocations.frames import AllocationError, service_period_bounds
 from disburse.allocations.rules import CoopDividendRule, PvRevenueRule, RuleError, SubsidyRule, load_rule
 from disburse.foundation.dates import as_date_or_none, period_bounds
-from disburse.foundation.frames import query_frame, share_values
+from disburse.foundation.frames import object_array, query_frame, share_values
 
 PV_WAGE_COMPONENT = "public_welfare_wage"
 PUBLIC_WELFARE_JOB = "public_welfare_job"
@@ -125,16 +125,19 @@ class Facts:
         keys[(lines["component"] == PV_WAGE_COMPONENT).to_numpy()] = PUBLIC_WELFARE_JOB
         lines["programme_key"] = keys
         run_periods = dict(zip(runs.index, runs["period"]))
-        pairs = lines[["run_id", "source_reference"]].drop_duplicates()
-        services = {
-            (run_id, source): self._service(self.rules.get(int(run_id)), str(run_periods[run_id]), source)
-            for run_id, source in zip(pairs["run_id"], pairs["source_reference"])
-        }
-        periods = [services[key] for key in zip(lines["run_id"], lines["source_reference"])]
+        # One service period per (run, source) pair, spread to the lines by the pair's number.
+        keys = lines[["run_id", "source_reference"]]
+        pair_of_line = keys.groupby(["run_id", "source_reference"], sort=False, dropna=False).ngroup().to_numpy()
+        pairs = keys.drop_duplicates()
+        services = [
+            self._service(self.rules.get(int(run_id)), str(run_periods[run_id]), source)
+            for run_id, source in zip(pairs["run_id"].tolist(), pairs["source_reference"].to_numpy(dtype=object))
+        ]
         for position, name in enumerate(
             ("benefit_period", "service_start", "service_end", "settlement_id", "revenue_type")
         ):
-            lines[name] = pd.Series([period[position] for period in periods], dtype=object, index=lines.index)
+            values = object_array([service[position] for service in services])
+            lines[name] = pd.Series(values.take(pair_of_line), dtype=object, index=lines.index)
         return lines
 
     @staticmethod
@@ -186,12 +189,14 @@ class Facts:
         keys = merged["programme_key"].to_numpy(dtype=object).copy()
         keys[manual] = [by_name.get(name, name) for name in merged.loc[manual, "programme"]]
         merged["programme_key"] = keys
-        bounds_of = {period: period_bounds(str(period)) for period in set(merged["period"])}
-        bounds = [bounds_of[period] for period in merged["period"]]
+        period_of_row, periods = pd.factorize(merged["period"].to_numpy(dtype=object))
+        period_days = [period_bounds(str(period)) for period in periods]
+        # Each row's period's first and last day, by the period's number.
+        bounds = [object_array([days[position] for days in period_days]).take(period_of_row) for position in (0, 1)]
         for name, position in (("service_start", 0), ("service_end", 1)):
             values = merged[name].to_numpy(dtype=object).copy()
             missing = pd.isna(values)
-            values[missing] = [bounds[i][position] for i in np.flatnonzero(missing)]
+            values[missing] = bounds[position][missing]
             merged[name] = values
         periods = merged["benefit_period"].to_numpy(dtype=object).copy()
         periods[pd.isna(periods)] = merged.loc[pd.isna(periods), "period"].to_numpy(dtype=object)
@@ -205,7 +210,7 @@ class Facts:
         merged["rule_subject"] = subjects
         merged["created_at"] = pd.to_datetime(merged["created_at"]).dt.to_pydatetime() if len(merged) else []
         posted = merged["_run"].map(runs["posted_on"]).to_numpy(dtype=object).copy()
-        posted[manual] = [bounds[i][1] for i in np.flatnonzero(manual)]
+        posted[manual] = bounds[1][manual]
         merged["due_on"] = posted
         # Kept for the whole run of the checks: the days and moments made above share one object.
         return share_values(merged.drop(columns=["_run", "_line"]))
