@@ -16,6 +16,9 @@ import numpy as np
 from disburse.ledger.model import FIELD_SEPARATOR, RECORD_SEPARATOR, EntryBatch
 
 GROUP_SEPARATOR = "\x1d"
+# A post's chunk holding an entry of more postings than this is hashed piece by piece, this many
+# postings of text at a time (a run's single entry may hold a county's million postings).
+STREAMED_POSTINGS = 50_000
 
 
 def entry_content_texts(batch: EntryBatch, start: int = 0, end: int | None = None) -> list[str]:
@@ -23,19 +26,9 @@ def entry_content_texts(batch: EntryBatch, start: int = 0, end: int | None = Non
     period, date, memo, source, reversal link, and every posting with its dimensions; for the
     entries ``start``..``end`` (all by default)."""
     end = batch.entry_count if end is None else end
-    field = FIELD_SEPARATOR
     starts = batch.posting_starts[start : end + 1].tolist()
     first, last = starts[0], starts[-1]
-    posting_texts = [
-        f"{account}{field}{amount}{field}{household or ''}{field}{fund or ''}{field}{reference or ''}"
-        for account, amount, household, fund, reference in zip(
-            batch.account_code[first:last],
-            batch.amount_fen[first:last].tolist(),
-            batch.household_id[first:last],
-            batch.fund_source[first:last],
-            batch.payment_reference[first:last],
-        )
-    ]
+    posting_texts = _posting_texts(batch, first, last)
     count = end - start
     join = RECORD_SEPARATOR.join
     # Entries of one bulk post mostly share entity, period, date, memo and source: build each
@@ -72,6 +65,48 @@ def entry_content_texts(batch: EntryBatch, start: int = 0, end: int | None = Non
             for entry_start, entry_end in zip(starts[:-1], starts[1:])
         ]
     return list(map(operator.add, entry_heads, bodies))
+
+
+def _posting_texts(batch: EntryBatch, first: int, last: int) -> list[str]:
+    """The canonical text of each of the postings ``first``..``last``."""
+    field = FIELD_SEPARATOR
+    return [
+        f"{account}{field}{amount}{field}{household or ''}{field}{fund or ''}{field}{reference or ''}"
+        for account, amount, household, fund, reference in zip(
+            batch.account_code[first:last],
+            batch.amount_fen[first:last].tolist(),
+            batch.household_id[first:last],
+            batch.fund_source[first:last],
+            batch.payment_reference[first:last],
+        )
+    ]
+
+
+def _entry_head(batch: EntryBatch, index: int) -> str:
+    return _head(
+        (
+            batch.entity_code[index],
+            batch.period[index],
+            batch.entry_date[index],
+            batch.memo[index],
+            batch.source_kind[index],
+            batch.source_reference[index],
+            batch.reverses_entry_id[index],
+        )
+    )
+
+
+def entry_content_pieces(batch: EntryBatch, index: int) -> Iterator[bytes]:
+    """Entry ``index``'s content text (as ``entry_content_texts`` makes it), encoded, in pieces of
+    at most STREAMED_POSTINGS postings: a run's entry of a million postings is hashed without
+    its text (and that text's copies) ever being held whole."""
+    yield _entry_head(batch, index).encode("utf-8")
+    first, last = int(batch.posting_starts[index]), int(batch.posting_starts[index + 1])
+    separator = RECORD_SEPARATOR.encode("utf-8")
+    for low in range(first, last, STREAMED_POSTINGS):
+        if low > first:
+            yield separator
+        yield RECORD_SEPARATOR.join(_posting_texts(batch, low, min(low + STREAMED_POSTINGS, last))).encode("utf-8")
 
 
 def _head(key: tuple) -> str:
@@ -137,6 +172,50 @@ class HashChunk:
     heads: dict[int, str] | None = None
 
 
+def _chunk_bounds(batch: EntryBatch, chunk_entries: int) -> Iterator[tuple[int, int]]:
+    """Consecutive chunks of at most ``chunk_entries`` entries and STREAMED_POSTINGS postings (or
+    one entry that alone holds more), so the texts hashed at once stay small."""
+    starts = batch.posting_starts
+    start = 0
+    while start < batch.entry_count:
+        end = min(start + chunk_entries, batch.entry_count)
+        if int(starts[end] - starts[start]) > STREAMED_POSTINGS:
+            fitting = int(np.searchsorted(starts, starts[start] + STREAMED_POSTINGS, side="right")) - 1
+            end = max(start + 1, min(end, fitting))
+        yield start, end
+        start = end
+
+
+def _streamed_hashes(
+    batch: EntryBatch,
+    start: int,
+    end: int,
+    entity_ids: Sequence[int],
+    voucher_numbers: Sequence[int],
+    stamp: str,
+    previous: dict[int, str],
+    position: dict[int, int],
+    request,  # type: ignore[no-untyped-def]
+) -> list[str]:
+    """The chain hashes of entries ``start``..``end`` fed piece by piece (``entry_content_pieces``)
+    to each entry's hash and the request's: the same bytes in the same order as ``chain_hashes``
+    and ``input_hash`` hash, so the same hashes. Updates ``previous`` and ``position``."""
+    group = GROUP_SEPARATOR.encode("utf-8")
+    hashes = []
+    for index in range(start, end):
+        entity = entity_ids[index]
+        entry = hashlib.sha256(f"{previous[entity]}{GROUP_SEPARATOR}".encode())
+        if index:
+            request.update(group)
+        for piece in entry_content_pieces(batch, index):
+            entry.update(piece)
+            request.update(piece)
+        entry.update(f"{GROUP_SEPARATOR}{position[entity]}{FIELD_SEPARATOR}{voucher_numbers[index]}{stamp}".encode())
+        previous[entity], position[entity] = entry.hexdigest(), position[entity] + 1
+        hashes.append(previous[entity])
+    return hashes
+
+
 def post_hash_chunks(
     batch: EntryBatch,
     entity_ids: Sequence[int],
@@ -154,8 +233,15 @@ def post_hash_chunks(
     group = GROUP_SEPARATOR.encode()
     previous = {entity: start.previous_hash for entity, start in chain_starts.items()}
     position = {entity: start.first_position for entity, start in chain_starts.items()}
-    for start in range(0, batch.entry_count, chunk_entries):
-        end = min(start + chunk_entries, batch.entry_count)
+    stamp = f"{FIELD_SEPARATOR}{user}{FIELD_SEPARATOR}{created_at.isoformat(timespec='microseconds')}"
+    for start, end in _chunk_bounds(batch, chunk_entries):
+        if int(batch.posting_starts[end] - batch.posting_starts[start]) > STREAMED_POSTINGS:
+            yield HashChunk(
+                start,
+                end,
+                _streamed_hashes(batch, start, end, entity_ids, voucher_numbers, stamp, previous, position, request),
+            )
+            continue
         texts = entry_content_texts(batch, start, end)
         if start:
             request.update(group)
