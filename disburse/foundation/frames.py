@@ -81,27 +81,17 @@ def blank_texts(series: pd.Series) -> list[str]:
 # Object columns whose equal values may share one object: equality of these types is identity
 # of value (a text, a day, a moment), so sharing changes nothing a reader can see.
 _SHAREABLE_KINDS = frozenset({"string", "date", "datetime"})
-FRAME_FETCH_ROWS = 50_000  # rows a text query hands over at a time (see query_frame)
-
-
-# A column whose first rows are mostly distinct (identity numbers, payment references) is not
-# shared: it would cost a hash of every cell and a dictionary entry per value, and save nothing.
-_DISTINCT_SAMPLE_ROWS = 2_000
-_NOT_SHARED = object()
+FRAME_FETCH_ROWS = 50_000  # rows taken from the driver at a time (see _chunked_columns)
 
 
 def _shared(values: np.ndarray, canonical: dict[object, object]) -> np.ndarray:
     """``values`` (an object array) with each equal text, day or moment held as one object: the
-    first one ``canonical`` met (it is updated, and remembers a column not worth sharing).
-    Missing cells keep their own marker; an array of other kinds (numbers, mixed types, where
-    1 == True) is returned as it is."""
-    if _NOT_SHARED in canonical or pd.api.types.infer_dtype(values, skipna=True) not in _SHAREABLE_KINDS:
+    first one ``canonical`` met (it is updated). Missing cells keep their own marker; an array of
+    other kinds (numbers, mixed types, where 1 == True) is returned as it is. Every such column is
+    shared, even one whose first rows are all distinct: a run's payables list each household once
+    per run, so the first hundred thousand rows may be distinct and the next million repeat them."""
+    if pd.api.types.infer_dtype(values, skipna=True) not in _SHAREABLE_KINDS:
         return values
-    if not canonical and len(values) >= _DISTINCT_SAMPLE_ROWS:
-        sample = values[:_DISTINCT_SAMPLE_ROWS]
-        if len(pd.unique(sample)) * 2 > len(sample):
-            canonical[_NOT_SHARED] = _NOT_SHARED
-            return values
     codes, uniques = pd.factorize(values)
     if not len(uniques):
         return values

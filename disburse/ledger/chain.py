@@ -16,8 +16,8 @@ import numpy as np
 from disburse.ledger.model import FIELD_SEPARATOR, RECORD_SEPARATOR, EntryBatch
 
 GROUP_SEPARATOR = "\x1d"
-# A post's chunk holding an entry of more postings than this is hashed piece by piece, this many
-# postings of text at a time (a run's single entry may hold a county's million postings).
+# A post is hashed in chunks of at most this many postings' text; an entry that alone holds more
+# (a run's single entry may hold a county's million postings) is hashed piece by piece.
 STREAMED_POSTINGS = 50_000
 
 

@@ -124,15 +124,15 @@ def test_a_query_read_in_small_chunks_is_the_frame_of_all_its_rows_at_once(kinds
                 pd.testing.assert_frame_equal(plain, expected_plain)
 
 
-def test_a_column_of_mostly_distinct_texts_is_read_as_it_is_and_a_repetitive_one_shared() -> None:
-    """Identity numbers are not worth sharing (a hash and a dictionary entry per cell for
-    nothing); a programme or period column is. Either way the values are the driver's."""
+def test_a_column_read_in_chunks_is_shared_across_them() -> None:
+    """A period repeats through the whole read, across the 50,000-row chunks, and is held once
+    per value; distinct identity numbers come back as they are."""
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
     from disburse.foundation.frames import query_frame
 
-    rows = [(f"61100219800101{number:04d}", "2026-10" if number % 2 else "2026-11") for number in range(5_000)]
+    rows = [(f"61100219800101{number:06d}", "2026-10" if number % 2 else "2026-11") for number in range(120_000)]
     engine = create_engine("sqlite://")
     with engine.connect() as connection:
         raw = connection.connection.dbapi_connection
