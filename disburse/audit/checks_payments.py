@@ -27,7 +27,6 @@ from disburse.foundation.i18n import join_clauses, join_list, tr_noop
 PAYMENT_REFERENCE = re.compile(r"PAY-\d{6}-\d{6}")
 
 
-
 # ------------------------------------------------------------------------------------ A10
 def wages_clawed_back(check: Check, facts: Facts, config: AuditConfig) -> list[Finding]:
     """A public-welfare wage paid, then within N days an equal or near-equal amount moving from

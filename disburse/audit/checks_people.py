@@ -362,7 +362,6 @@ def paid_twice(check: Check, facts: Facts, config: AuditConfig) -> list[Finding]
 
 
 # ------------------------------------------------------------------------------------ A13
-
 def paid_after_death(check: Check, facts: Facts, config: AuditConfig) -> list[Finding]:
     """A payment for a person who died before its service period began, and (a kind of its own)
     one for a person who died after the period ended but before the payment. A household whose

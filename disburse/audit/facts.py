@@ -212,8 +212,9 @@ class Facts:
         posted = merged["_run"].map(runs["posted_on"]).to_numpy(dtype=object).copy()
         posted[manual] = bounds[1][manual]
         merged["due_on"] = posted
-        # Kept for the whole run of the checks: the days and moments made above share one object.
-        return share_values(merged.drop(columns=["_run", "_line"]))
+        # Kept for the whole run of the checks: the moments made above (one object per row) shared;
+        # the read columns already are, and the days were spread from one object per period.
+        return share_values(merged.drop(columns=["_run", "_line"]), ["created_at"])
 
     # ------------------------------------------------------------------------------ payments
     @cached_property

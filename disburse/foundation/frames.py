@@ -102,12 +102,13 @@ def _shared(values: np.ndarray, canonical: dict[object, object]) -> np.ndarray:
     return shared
 
 
-def share_values(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with equal texts, days and moments in a column held as one object each. A
-    driver returns a new object per cell, so a county's million payables carry a million copies
-    of "2026-10" and of each household's id; shared, a row costs a pointer per column. Dtypes,
-    values and missing markers are unchanged."""
-    for name in frame.columns:
+def share_values(frame: pd.DataFrame, names: Sequence[str] | None = None) -> pd.DataFrame:
+    """``frame`` with equal texts, days and moments in each column (of ``names``, or all) held as
+    one object each. A driver returns a new object per cell, so a county's million payables carry
+    a million copies of "2026-10" and of each household's id; shared, a row costs a pointer per
+    column. Dtypes, values and missing markers are unchanged. (The readers below share as they
+    read: this is for columns made afterwards.)"""
+    for name in frame.columns if names is None else names:
         column = frame[name]
         if isinstance(column.dtype, pd.StringDtype):
             codes, uniques = pd.factorize(column)

@@ -125,6 +125,11 @@ def input_hash(content_texts: list[str]) -> str:
     return hashlib.sha256(GROUP_SEPARATOR.join(content_texts).encode("utf-8")).hexdigest()
 
 
+def _stamp(user: str, moment: dt.datetime) -> str:
+    """Who posted an entry and when, as its hash ends with it."""
+    return f"{FIELD_SEPARATOR}{user}{FIELD_SEPARATOR}{moment.isoformat(timespec='microseconds')}"
+
+
 def chain_hashes(
     previous_hash: str,
     content_texts: Sequence[str],
@@ -144,7 +149,7 @@ def chain_hashes(
     for content, voucher, user, moment in zip(content_texts, voucher_numbers, created_by, created_at):
         stamp = stamps.get((user, moment))
         if stamp is None:
-            stamp = stamps[(user, moment)] = f"{field}{user}{field}{moment.isoformat(timespec='microseconds')}"
+            stamp = stamps[(user, moment)] = _stamp(user, moment)
         previous = sha256(f"{previous}{group}{content}{group}{position}{field}{voucher}{stamp}".encode()).hexdigest()
         hashes.append(previous)
         position += 1
@@ -233,7 +238,7 @@ def post_hash_chunks(
     group = GROUP_SEPARATOR.encode()
     previous = {entity: start.previous_hash for entity, start in chain_starts.items()}
     position = {entity: start.first_position for entity, start in chain_starts.items()}
-    stamp = f"{FIELD_SEPARATOR}{user}{FIELD_SEPARATOR}{created_at.isoformat(timespec='microseconds')}"
+    stamp = _stamp(user, created_at)
     for start, end in _chunk_bounds(batch, chunk_entries):
         if int(batch.posting_starts[end] - batch.posting_starts[start]) > STREAMED_POSTINGS:
             yield HashChunk(
