@@ -3,6 +3,8 @@ of its own: two conftest modules would collide on the name "conftest")."""
 
 import os  # noqa: E402
 
+import pytest
+
 from database_support import (  # noqa: F401  (pytest finds fixtures by name in this module)
     PG_URL,
     backend,
@@ -37,6 +39,17 @@ LONGEST_FIRST = (
     "tests/allocations/test_review_chain.py",
     "tests/payouts/test_payee_beneficiary_head.py",
 )
+
+
+@pytest.fixture(autouse=True)
+def _language_per_test():  # type: ignore[no-untyped-def]
+    """Each test starts from DISBURSE_LANG: a command run in a test's process with ``--lang zh``
+    sets the language of the whole context (disburse.foundation.i18n.set_language), and the next
+    test on the same worker would otherwise read Chinese where it expects message ids."""
+    yield
+    from disburse.foundation.i18n import set_language
+
+    set_language(None)
 
 
 def _start_rank(nodeid: str) -> int:
