@@ -4,7 +4,6 @@ of its own: two conftest modules would collide on the name "conftest")."""
 import os  # noqa: E402
 
 import pytest
-
 from database_support import (  # noqa: F401  (pytest finds fixtures by name in this module)
     PG_URL,
     backend,

@@ -367,6 +367,7 @@ def _allocate_rows(
     several = len(set(snapshot_of.values()) - {None}) > 1
     versions = registry.register_versions(session) if several else None
     facts = registry.newest_facts_of(versions) if versions is not None else None
+    station_holdings = registry.HoldingsReader(session, rule.station_id)
     for index in order:
         row, (start, end) = rows[index], bounds[index]
         if reads is None or reads.snapshot_as_of != snapshot_of[end]:
@@ -374,7 +375,7 @@ def _allocate_rows(
             reads = registry.register_reads(session, snapshot_of[end], newest=facts, versions=versions)
         if view_end != end:
             households, people = registry.register_on(reads, end)
-            holdings = registry.holdings_as_of(session, rule.station_id, start, end)
+            holdings = station_holdings.overlapping(start, end)
             view_end = end
             if end >= newest[0]:
                 newest = (end, households)

@@ -449,8 +449,40 @@ def holdings_as_of(session: Session, asset_id: str, start: dt.date, end: dt.date
     """Holdings of ``asset_id`` overlapping ``[start, end]`` (inclusive), from the share register
     import in force: the newest whose ``as_of`` ≤ ``end``, else (a period before every share
     import) the newest one. Columns ``asset_id, holder_type, holder_id, units_e4, principal_fen,
-    start_on, end_on``; dates as date objects, ``end_on`` None for an open holding."""
-    assert start <= end, (start, end)
+    start_on, end_on``; dates as date objects, ``end_on`` None for an open holding. Many periods
+    of one asset: ``HoldingsReader``."""
+    return HoldingsReader(session, asset_id).overlapping(start, end)
+
+
+class HoldingsReader:
+    """The holdings of one asset over many periods (a PV run's settlement rows): each share
+    import's holdings of the asset are read once, ordered by holder and start, and each period
+    is taken from them (``overlapping``), as ``holdings_as_of`` would read it."""
+
+    def __init__(self, session: Session, asset_id: str) -> None:
+        self._session = session
+        self._asset_id = asset_id
+        self._by_import: dict[int, pd.DataFrame] = {}
+
+    def overlapping(self, start: dt.date, end: dt.date) -> pd.DataFrame:
+        assert start <= end, (start, end)
+        shares_import = _shares_import_for(self._session, end)
+        if shares_import is None:
+            return _empty(HOLDINGS_COLUMNS)
+        held = self._by_import.get(shares_import.id)
+        if held is None:
+            held = self._by_import[shares_import.id] = _asset_holdings(self._session, shares_import.id, self._asset_id)
+        starts = held["start_on"].to_numpy(dtype=object)
+        ends = held["end_on"].to_numpy(dtype=object)
+        open_ended = pd.isna(ends)
+        kept = open_ended.copy()
+        kept[~open_ended] = ends[~open_ended] >= start
+        kept &= starts <= end
+        return held[kept].reset_index(drop=True)
+
+
+def _shares_import_for(session: Session, end: dt.date) -> RegisterImportRow | None:
+    """The share register import in force on ``end``, else the newest one (None: no import)."""
     shares_import = snapshot_in_force(session, end, "shares")
     if shares_import is None:
         shares_import = session.scalar(
@@ -459,17 +491,15 @@ def holdings_as_of(session: Session, asset_id: str, start: dt.date, end: dt.date
             .order_by(RegisterImportRow.as_of.desc(), RegisterImportRow.id.desc())
             .limit(1)
         )
-    if shares_import is None:
-        return _empty(HOLDINGS_COLUMNS)
+    return shares_import
+
+
+def _asset_holdings(session: Session, import_id: int, asset_id: str) -> pd.DataFrame:
+    """Every holding of ``asset_id`` in one share import, by holder type, holder and start."""
     frame = statement_frame(
         session,
         select(*[HoldingRow.__table__.c[name] for name in HOLDINGS_COLUMNS])
-        .where(
-            HoldingRow.import_id == shares_import.id,
-            HoldingRow.asset_id == asset_id,
-            HoldingRow.start_on <= end,
-            or_(HoldingRow.end_on.is_(None), HoldingRow.end_on >= start),
-        )
+        .where(HoldingRow.import_id == import_id, HoldingRow.asset_id == asset_id)
         .order_by(HoldingRow.holder_type, HoldingRow.holder_id, HoldingRow.start_on),
     )
     for name in ("units_e4", "principal_fen"):

@@ -94,6 +94,42 @@ def test_shares_import_and_holdings_as_of(engine, county) -> None:
     assert holdings["units_e4"].dtype == "int64" and holdings["principal_fen"].dtype == "int64"
 
 
+def test_a_holdings_reader_gives_each_period_what_the_file_holds_then(engine, county) -> None:
+    """Many periods of one asset from one read: each period's holdings are the file's rows of the
+    asset whose 起始日期 is on or before the period's end and whose 终止日期 is blank or on or
+    after its start, counted from the file by hand."""
+    load_county(engine, county)
+    run(engine, service.import_shares, county.shares_path, user="tester", as_of=TODAY, today=TODAY)
+    with open(county.shares_path, encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    ended = [row for row in rows if row["终止日期"]]
+    assert ended, "the generated county has holdings that ended: the test needs some"
+    asset = ended[0]["项目编号"]
+    of_asset = [row for row in rows if row["项目编号"] == asset]
+    named = [row[name] for row in of_asset for name in ("起始日期", "终止日期") if row[name]]
+    days = sorted({dt.date.fromisoformat(text) for text in named})
+    # Periods around every date the file names: the day before, the day itself, the day after.
+    edges = sorted({day + dt.timedelta(days=step) for day in days for step in (-1, 0, 1)})
+    periods = [(edges[0], edges[0]), (edges[0], edges[-1])] + list(zip(edges, edges[2:]))
+    with transaction(engine) as session:
+        reader = queries.HoldingsReader(session, asset)
+        for start, end in periods:
+            expected = sorted(
+                (row["持有人编号"], row["起始日期"])
+                for row in of_asset
+                if dt.date.fromisoformat(row["起始日期"]) <= end
+                and (not row["终止日期"] or dt.date.fromisoformat(row["终止日期"]) >= start)
+            )
+            held = reader.overlapping(start, end)
+            assert sorted(zip(held["holder_id"], [day.isoformat() for day in held["start_on"]])) == expected
+            assert held["units_e4"].dtype == "int64", (start, end)
+        # The same frame as one period read on its own (the columns and order a caller relies on).
+        start, end = periods[1]
+        alone = queries.holdings_as_of(session, asset, start, end)
+        assert alone.equals(reader.overlapping(start, end))
+        assert list(alone.columns) == list(queries.HOLDINGS_COLUMNS)
+
+
 def test_shares_with_an_unknown_household_are_refused(engine, county, tmp_path) -> None:
     load_county(engine, county)
     text_in = county.shares_path.read_text(encoding="utf-8")
