@@ -371,7 +371,7 @@ def _allocate_rows(
     for index in order:
         row, (start, end) = rows[index], bounds[index]
         if reads is None or reads.snapshot_as_of != snapshot_of[end]:
-            facts = facts or registry.newest_facts(session)
+            # One snapshot: register_reads reads the newest facts beside it (only the history).
             reads = registry.register_reads(session, snapshot_of[end], newest=facts, versions=versions)
         if view_end != end:
             households, people = registry.register_on(reads, end)

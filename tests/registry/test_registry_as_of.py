@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 from registry_helpers import (  # noqa: F401 (fixtures)
@@ -292,3 +293,27 @@ def test_before_the_first_snapshot_the_oldest_can_stand_in(engine, county) -> No
     assert all(enrolled <= earlier for enrolled in households["enrolled_on"])
     assert all(died is None or died <= earlier for died in people["died_on"])
     assert all(exited is None or exited <= earlier for exited in households["exited_on"])
+
+
+@pytest.mark.parametrize("backfilled", [False, True], ids=["sequential", "backfilled"])
+def test_the_newest_facts_beside_a_snapshot_are_those_of_the_whole_register(engine, county, backfilled) -> None:
+    """register_reads of the whole register reads only the versions not in force at the snapshot
+    for the newest dated facts; the register it makes equals the one made with the newest facts
+    read from every version (``newest_facts``), at every snapshot and on days around them,
+    including a register whose middle snapshot came in last (a backfill ends and opens versions
+    out of order)."""
+    if backfilled:
+        import_snapshots(engine, county, [0, 2])
+        import_snapshots(engine, county, [1], backfill=True)
+    else:
+        import_snapshots(engine, county)
+    with transaction(engine) as session:
+        whole = queries.newest_facts(session)
+        for snapshot in county.snapshot_dates:
+            beside = queries.register_reads(session, snapshot)
+            full = queries.register_reads(session, snapshot, newest=whole)
+            for name in ("enrolled", "exited", "snapshot_exited", "died", "person_household"):
+                np.testing.assert_array_equal(getattr(beside, name), getattr(full, name), err_msg=f"{snapshot} {name}")
+            for on in (snapshot - ONE_DAY, snapshot, snapshot + ONE_DAY, TODAY):
+                for got, expected in zip(queries.register_on(beside, on), queries.register_on(full, on)):
+                    pd.testing.assert_frame_equal(got, expected)
