@@ -7,6 +7,7 @@ was refused (with a one-paragraph message, never a traceback), 2 a usage error.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import sys
 import tempfile
@@ -276,8 +277,17 @@ app.command(
 )(serve.serve)
 
 
+# The cyclic garbage collector walks the young containers every 700 allocations by default. A
+# command that reads a county's payables or lines makes millions of row tuples, freed by
+# reference counting and never in cycles, and those walks were a fifth of `audit anomalies` at
+# 30,000 households (14.2 s, 11.3 s with this threshold) and 7% of a PV allocation. Cycles are
+# still collected, only less often (a young generation of this many objects is a few MB).
+GC_YOUNG_THRESHOLD = 100_000
+
+
 def main() -> None:
     """Console-script entry point."""
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     app()
 
 
