@@ -1,10 +1,18 @@
 """Fixtures shared by every test folder; the helpers live in database_support.py (a module name
 of its own: two conftest modules would collide on the name "conftest")."""
 
+import gc
 import os  # noqa: E402
+import sys
 
-import pytest
-from database_support import (  # noqa: F401  (pytest finds fixtures by name in this module)
+# Bytecode is written even where PYTHONDONTWRITEBYTECODE is set (this machine sets it): without
+# it every worker rewrites and compiles each of the ~140 test modules on every run (7 s of CPU a
+# worker, 3.3 s with the cache), and every command a test starts as a process compiles the
+# package's modules from source. The caches go to __pycache__, which git ignores.
+sys.dont_write_bytecode = False
+
+import pytest  # noqa: E402
+from database_support import (  # noqa: F401, E402  (pytest finds fixtures by name in this module)
     PG_URL,
     backend,
     database_url,
@@ -14,6 +22,12 @@ from database_support import (  # noqa: F401  (pytest finds fixtures by name in 
     pg_template,
     sqlite_template,
 )
+
+from disburse.cli.app import GC_YOUNG_THRESHOLD  # noqa: E402
+
+# The tests' process collects garbage as every command's process does (disburse.cli.app.main):
+# the in-process tests read and build the same frames of row tuples the commands do.
+gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 # In-process command tests want a defect's traceback, not the user's one-line message.
 os.environ.setdefault("DISBURSE_DEBUG", "1")
