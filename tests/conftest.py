@@ -2,7 +2,7 @@
 of its own: two conftest modules would collide on the name "conftest")."""
 
 import gc
-import os  # noqa: E402
+import os
 import sys
 
 # Bytecode is written even where PYTHONDONTWRITEBYTECODE is set (this machine sets it): without
@@ -24,6 +24,7 @@ from database_support import (  # noqa: F401, E402  (pytest finds fixtures by na
 )
 
 from disburse.cli.app import GC_YOUNG_THRESHOLD  # noqa: E402
+from disburse.foundation.i18n import set_language  # noqa: E402
 
 # The tests' process collects garbage as every command's process does (disburse.cli.app.main):
 # the in-process tests read and build the same frames of row tuples the commands do.
@@ -60,8 +61,6 @@ def _language_per_test():  # type: ignore[no-untyped-def]
     sets the language of the whole context (disburse.foundation.i18n.set_language), and the next
     test on the same worker would otherwise read Chinese where it expects message ids."""
     yield
-    from disburse.foundation.i18n import set_language
-
     set_language(None)
 
 

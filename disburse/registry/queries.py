@@ -323,21 +323,14 @@ def _newest_facts_beside(
     snapshot (``households``, ``people``: with ``version_id`` and ``from_as_of``): only the other
     versions are read (none but the history: a county's register changes by about 1% a month),
     and each key's newest is chosen over both, as ``newest_versions`` chooses over all."""
+
+    def beside(in_force: pd.DataFrame, table: Table, key: str, columns: tuple[str, ...]) -> pd.DataFrame:
+        others = newest_versions(session, table, key, columns, not_in_force_at=snapshot_as_of)
+        return _newest_of(in_force, others, key, columns)
+
     return NewestFacts(
-        _newest_of(
-            households,
-            newest_versions(
-                session, HOUSEHOLD_TABLE, "household_id", NEWEST_HOUSEHOLD_FACTS, not_in_force_at=snapshot_as_of
-            ),
-            "household_id",
-            NEWEST_HOUSEHOLD_FACTS,
-        ),
-        _newest_of(
-            people,
-            newest_versions(session, PERSON_TABLE, "id_number", NEWEST_PERSON_FACTS, not_in_force_at=snapshot_as_of),
-            "id_number",
-            NEWEST_PERSON_FACTS,
-        ),
+        beside(households, HOUSEHOLD_TABLE, "household_id", NEWEST_HOUSEHOLD_FACTS),
+        beside(people, PERSON_TABLE, "id_number", NEWEST_PERSON_FACTS),
     )
 
 
